@@ -1,0 +1,52 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+
+namespace Dynamite.Storage;
+
+/// <summary>
+/// A local, partition-aware key-value engine. Keys are ordered by their XXH64 hash, so a partition
+/// (a contiguous hash range, see <see cref="KeyPartitioner"/>) and a resumable scan are range reads.
+/// Engines never read the clock: callers pass the time, which keeps expiry deterministic under simulation.
+/// Every engine passes the shared contract test suite (tests/Dynamite.Storage.Tests).
+/// </summary>
+public interface IStorageEngine : IAsyncDisposable
+{
+    /// <summary>The engine's name as the configuration spells it ("memory", "sqlite").</summary>
+    string Name { get; }
+
+    KeyPartitioner Partitioner { get; }
+
+    /// <summary>Reads a live record without blocking on writers. Expired records read as absent.</summary>
+    bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> atomically. The returned task completes when its changes are
+    /// applied and as durable as the engine's durability setting promises; readers see them from then on.
+    /// </summary>
+    ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Stored keys, counting expired keys the sweep has not removed yet (as Redis DBSIZE does).</summary>
+    long KeyCount { get; }
+
+    /// <summary>Stored keys that carry an expiry.</summary>
+    long KeysWithExpiryCount { get; }
+
+    /// <summary>
+    /// Up to about <paramref name="limit"/> live keys with hash &gt;= <paramref name="fromHash"/>, in hash order.
+    /// Keys with equal hashes are never split across pages, so resuming from <see cref="ScanPage.NextHash"/>
+    /// returns every key that existed for the whole scan at least once.
+    /// </summary>
+    ScanPage Scan(ulong fromHash, int limit, long nowUnixMs);
+
+    /// <summary>Every live record of one partition (for handoff and anti-entropy).</summary>
+    IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs);
+
+    /// <summary>The active expiry sweep: removes up to <paramref name="maxKeys"/> expired keys, returns how many.</summary>
+    ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes every key (FLUSHALL).</summary>
+    ValueTask ClearAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Makes every acknowledged write durable; called on shutdown.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default);
+}
