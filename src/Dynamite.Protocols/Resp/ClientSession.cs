@@ -1,0 +1,45 @@
+namespace Dynamite.Protocols.Resp;
+
+/// <summary>
+/// One connected client, as CLIENT LIST and INFO show it. Written by its connection's loop only; other
+/// threads (CLIENT LIST, the idle sweep) read it racily, which is fine for reporting.
+/// </summary>
+public sealed class ClientSession(long id, string remoteAddress, string localAddress, long connectedAtUnixMs)
+{
+    private long _lastInteractionUnixMs = connectedAtUnixMs;
+
+    public long Id { get; } = id;
+
+    public string RemoteAddress { get; } = remoteAddress;
+
+    public string LocalAddress { get; } = localAddress;
+
+    public long ConnectedAtUnixMs { get; } = connectedAtUnixMs;
+
+    public string? Name { get; set; }
+
+    public string? LibraryName { get; set; }
+
+    public string? LibraryVersion { get; set; }
+
+    public bool Authenticated { get; set; }
+
+    public int ProtocolVersion { get; set; } = 2;
+
+    public string LastCommand { get; set; } = "NULL";
+
+    public long CommandsProcessed { get; set; }
+
+    public long KeyspaceHits { get; set; }
+
+    public long KeyspaceMisses { get; set; }
+
+    public long LastInteractionUnixMs
+    {
+        get => Volatile.Read(ref _lastInteractionUnixMs);
+        set => Volatile.Write(ref _lastInteractionUnixMs, value);
+    }
+
+    /// <summary>Closes the connection from another thread (idle timeout, CLIENT KILL).</summary>
+    public Action Abort { get; set; } = static () => { };
+}

@@ -1,0 +1,62 @@
+using System.Text;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>
+/// Looks a request's command up and runs it, with redis-server's order of checks: unknown command,
+/// then arity, then authentication.
+/// </summary>
+internal static class CommandDispatcher
+{
+    public static ValueTask ExecuteAsync(CommandContext context)
+    {
+        RespServer server = context.Server;
+        ClientSession client = context.Client;
+        ReadOnlySpan<byte> name = context.Argument(0);
+        if (!server.Commands.TryGet(name, out CommandDefinition? command))
+        {
+            if (Ascii.EqualsIgnoreCase(name, "POST"u8) || Ascii.EqualsIgnoreCase(name, "HOST:"u8))
+            {
+                // Cross-protocol scripting: a browser talking HTTP to us. Redis closes without a reply.
+                throw new RespProtocolException("Possible SECURITY ATTACK detected: POST or Host: command on the RESP port", replyBeforeClose: false);
+            }
+
+            return context.Error(UnknownCommandMessage(context));
+        }
+
+        context.Command = command;
+        if (!command.AcceptsArgumentCount(context.ArgumentCount))
+        {
+            return context.WrongArgumentCount(command.LowerName);
+        }
+
+        if (server.RequiresAuth && !client.Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
+        {
+            return context.Error(RespErrors.NoAuth);
+        }
+
+        client.CommandsProcessed++;
+        client.LastCommand = command.LowerName;
+        return command.Handler(context);
+    }
+
+    /// <summary>redis-server's text: the name and the first arguments, each quoted, within 128 characters.</summary>
+    private static string UnknownCommandMessage(CommandContext context)
+    {
+        var arguments = new StringBuilder();
+        for (int i = 1; i < context.ArgumentCount && arguments.Length < 128; i++)
+        {
+            string argument = Encoding.UTF8.GetString(context.Argument(i));
+            int room = 128 - arguments.Length;
+            arguments.Append('\'').Append(argument.Length > room ? argument[..room] : argument).Append("' ");
+        }
+
+        string name = Encoding.UTF8.GetString(context.Argument(0));
+        if (name.Length > 128)
+        {
+            name = name[..128];
+        }
+
+        return $"ERR unknown command '{name}', with args beginning with: {arguments}";
+    }
+}

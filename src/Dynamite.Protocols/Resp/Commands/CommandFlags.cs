@@ -1,0 +1,17 @@
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>Command properties as COMMAND INFO reports them, and as dispatch uses them.</summary>
+[Flags]
+public enum CommandFlags
+{
+    None = 0,
+    Write = 1 << 0,
+    ReadOnly = 1 << 1,
+    DenyOom = 1 << 2,
+    Fast = 1 << 3,
+    /// <summary>Allowed before AUTH when a password is required.</summary>
+    NoAuth = 1 << 4,
+    Loading = 1 << 5,
+    Stale = 1 << 6,
+    Admin = 1 << 7,
+}

@@ -1,0 +1,372 @@
+using System.Text;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT.</summary>
+internal static class ConnectionCommands
+{
+    private const CommandFlags ConnectionFlags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale;
+
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("PING", -1, ConnectionFlags, 0, 0, 0, "connection", "1.0.0", "Returns the server's liveliness response.", Ping),
+        new("ECHO", 2, ConnectionFlags, 0, 0, 0, "connection", "1.0.0", "Returns the given string.", Echo),
+        new("QUIT", -1, ConnectionFlags | CommandFlags.NoAuth, 0, 0, 0, "connection", "1.0.0", "Closes the connection.", Quit),
+        new("HELLO", -1, ConnectionFlags | CommandFlags.NoAuth, 0, 0, 0, "connection", "6.0.0", "Handshakes with the server.", Hello),
+        new("AUTH", -2, ConnectionFlags | CommandFlags.NoAuth, 0, 0, 0, "connection", "1.0.0", "Authenticates the connection.", Auth),
+        new("SELECT", 2, ConnectionFlags, 0, 0, 0, "connection", "1.0.0", "Changes the selected database (only database 0 exists).", Select),
+        new("CLIENT", -2, CommandFlags.None, 0, 0, 0, "connection", "2.4.0", "A container for client connection commands.", Client),
+    ];
+
+    private static ValueTask Ping(CommandContext context)
+    {
+        if (context.ArgumentCount > 2)
+        {
+            return context.WrongArgumentCount("ping");
+        }
+
+        if (context.ArgumentCount == 2)
+        {
+            context.Writer.WriteBulk(context.Argument(1));
+        }
+        else
+        {
+            context.Writer.WriteRaw("+PONG\r\n"u8);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Echo(CommandContext context)
+    {
+        context.Writer.WriteBulk(context.Argument(1));
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Quit(CommandContext context)
+    {
+        context.Writer.WriteOk();
+        context.CloseAfterReply = true;
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Hello(CommandContext context)
+    {
+        int protocol = context.Client.ProtocolVersion;
+        int next = 1;
+        if (context.ArgumentCount >= 2)
+        {
+            if (!RespNumbers.TryParseInt64(context.Argument(1), out long requested))
+            {
+                return context.Error("ERR Protocol version is not an integer or out of range");
+            }
+
+            if (requested is < 2 or > 3)
+            {
+                return context.Error("NOPROTO unsupported protocol version");
+            }
+
+            protocol = (int)requested;
+            next = 2;
+        }
+
+        string? password = null;
+        string? name = null;
+        for (int i = next; i < context.ArgumentCount; i++)
+        {
+            int remaining = context.ArgumentCount - i - 1;
+            if (context.ArgumentIs(i, "AUTH") && remaining >= 2)
+            {
+                if (!Ascii.EqualsIgnoreCase(context.Argument(i + 1), "default"u8) && context.Server.RequiresAuth)
+                {
+                    return context.Error(RespErrors.WrongPass);
+                }
+
+                password = context.ArgumentString(i + 2);
+                i += 2;
+            }
+            else if (context.ArgumentIs(i, "SETNAME") && remaining >= 1)
+            {
+                name = context.ArgumentString(i + 1);
+                if (!IsValidClientName(name))
+                {
+                    return context.Error(InvalidClientName);
+                }
+
+                i++;
+            }
+            else
+            {
+                return context.Error($"ERR Syntax error in HELLO option '{context.ArgumentString(i)}'");
+            }
+        }
+
+        if (password is not null && context.Server.RequiresAuth)
+        {
+            if (password != context.Server.Options.RequirePass)
+            {
+                return context.Error(RespErrors.WrongPass);
+            }
+
+            context.Client.Authenticated = true;
+        }
+
+        if (!context.Client.Authenticated)
+        {
+            return context.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        }
+
+        if (name is not null)
+        {
+            context.Client.Name = name.Length == 0 ? null : name;
+        }
+
+        context.Client.ProtocolVersion = protocol;
+        context.Writer.ProtocolVersion = protocol;
+        RespWriter writer = context.Writer;
+        writer.WriteMapHeader(7);
+        writer.WriteBulk("server"u8);
+        writer.WriteBulk("redis"u8);
+        writer.WriteBulk("version"u8);
+        writer.WriteBulk(RespServer.CompatibleRedisVersion);
+        writer.WriteBulk("proto"u8);
+        writer.WriteInteger(protocol);
+        writer.WriteBulk("id"u8);
+        writer.WriteInteger(context.Client.Id);
+        writer.WriteBulk("mode"u8);
+        writer.WriteBulk("standalone"u8);
+        writer.WriteBulk("role"u8);
+        writer.WriteBulk("master"u8);
+        writer.WriteBulk("modules"u8);
+        writer.WriteArrayHeader(0);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Auth(CommandContext context)
+    {
+        if (context.ArgumentCount > 3)
+        {
+            return context.SyntaxError();
+        }
+
+        string? user = context.ArgumentCount == 3 ? context.ArgumentString(1) : null;
+        string password = context.ArgumentString(context.ArgumentCount - 1);
+        string? required = context.Server.Options.RequirePass;
+        if (required is null)
+        {
+            if (user is null)
+            {
+                return context.Error(RespErrors.AuthNotConfigured);
+            }
+
+            // The default user has no password: any password authenticates it, as in redis-server.
+            if (user != "default")
+            {
+                return context.Error(RespErrors.WrongPass);
+            }
+
+            context.Writer.WriteOk();
+            return ValueTask.CompletedTask;
+        }
+
+        if ((user is not null && user != "default") || password != required)
+        {
+            return context.Error(RespErrors.WrongPass);
+        }
+
+        context.Client.Authenticated = true;
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Select(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(1), out long index))
+        {
+            return context.Error(RespErrors.NotInteger);
+        }
+
+        if (index != 0)
+        {
+            return context.Error(RespErrors.DbIndexOutOfRange);
+        }
+
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    private const string InvalidClientName = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+    private static bool IsValidClientName(string name)
+    {
+        foreach (char c in name)
+        {
+            if (c is < '!' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static ValueTask Client(CommandContext context)
+    {
+        string sub = context.ArgumentString(1).ToUpperInvariant();
+        int count = context.ArgumentCount;
+        ClientSession client = context.Client;
+        RespWriter writer = context.Writer;
+        switch (sub)
+        {
+            case "SETNAME" when count == 3:
+            {
+                string name = context.ArgumentString(2);
+                if (!IsValidClientName(name))
+                {
+                    return context.Error(InvalidClientName);
+                }
+
+                client.Name = name.Length == 0 ? null : name;
+                writer.WriteOk();
+                return ValueTask.CompletedTask;
+            }
+
+            case "GETNAME" when count == 2:
+                if (client.Name is null)
+                {
+                    writer.WriteNull();
+                }
+                else
+                {
+                    writer.WriteBulk(client.Name);
+                }
+
+                return ValueTask.CompletedTask;
+            case "ID" when count == 2:
+                writer.WriteInteger(client.Id);
+                return ValueTask.CompletedTask;
+            case "SETINFO" when count == 4:
+            {
+                string value = context.ArgumentString(3);
+                if (context.ArgumentIs(2, "LIB-NAME"))
+                {
+                    if (!IsValidClientName(value))
+                    {
+                        return context.Error("ERR lib-name cannot contain spaces, newlines or special characters.");
+                    }
+
+                    client.LibraryName = value;
+                }
+                else if (context.ArgumentIs(2, "LIB-VER"))
+                {
+                    if (!IsValidClientName(value))
+                    {
+                        return context.Error("ERR lib-ver cannot contain spaces, newlines or special characters.");
+                    }
+
+                    client.LibraryVersion = value;
+                }
+                else
+                {
+                    return context.Error($"ERR Unrecognized option '{context.ArgumentString(2)}'");
+                }
+
+                writer.WriteOk();
+                return ValueTask.CompletedTask;
+            }
+
+            case "LIST":
+                return ClientList(context);
+            case "INFO" when count == 2:
+                writer.WriteVerbatimText(DescribeClient(context, client));
+                return ValueTask.CompletedTask;
+            case "HELP" when count == 2:
+                string[] help =
+                [
+                    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GETNAME", "    Return the name of the current connection.",
+                    "ID", "    Return the ID of the current connection.",
+                    "INFO", "    Return information about the current client connection.",
+                    "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+                    "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attr.",
+                    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                    "HELP", "    Print this help.",
+                ];
+                writer.WriteArrayHeader(help.Length);
+                foreach (string line in help)
+                {
+                    writer.WriteSimpleString(line);
+                }
+
+                return ValueTask.CompletedTask;
+            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP":
+                return context.WrongArgumentCount("client|" + sub.ToLowerInvariant());
+            default:
+                return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CLIENT"));
+        }
+    }
+
+    private static ValueTask ClientList(CommandContext context)
+    {
+        HashSet<long>? ids = null;
+        for (int i = 2; i < context.ArgumentCount; i++)
+        {
+            if (context.ArgumentIs(i, "TYPE") && i + 1 < context.ArgumentCount)
+            {
+                string type = context.ArgumentString(i + 1).ToLowerInvariant();
+                if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+                {
+                    return context.Error($"ERR Unknown client type '{context.ArgumentString(i + 1)}'");
+                }
+
+                if (type != "normal")
+                {
+                    context.Writer.WriteVerbatimText("");
+                    return ValueTask.CompletedTask;
+                }
+
+                i++;
+            }
+            else if (context.ArgumentIs(i, "ID") && i + 1 < context.ArgumentCount)
+            {
+                ids = [];
+                for (i++; i < context.ArgumentCount; i++)
+                {
+                    if (!RespNumbers.TryParseInt64(context.Argument(i), out long id) || id <= 0)
+                    {
+                        return context.Error("ERR Invalid client ID");
+                    }
+
+                    ids.Add(id);
+                }
+            }
+            else
+            {
+                return context.SyntaxError();
+            }
+        }
+
+        var text = new StringBuilder();
+        foreach (ClientSession session in context.Server.Clients.Snapshot())
+        {
+            if (ids is null || ids.Contains(session.Id))
+            {
+                text.Append(DescribeClient(context, session));
+            }
+        }
+
+        context.Writer.WriteVerbatimText(text.ToString());
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>One CLIENT LIST line in redis-server's field order (fields Dynamite has no notion of are zero).</summary>
+    private static string DescribeClient(CommandContext context, ClientSession session)
+    {
+        long now = context.Server.NowUnixMs;
+        string command = ReferenceEquals(session, context.Client) ? context.Command.LowerName + (context.ArgumentCount > 1 ? "|" + context.ArgumentString(1).ToLowerInvariant() : "") : session.LastCommand;
+        return $"id={session.Id} addr={session.RemoteAddress} laddr={session.LocalAddress} fd=0 name={session.Name} " +
+            $"age={(now - session.ConnectedAtUnixMs) / 1000} idle={(now - session.LastInteractionUnixMs) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 " +
+            $"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={command} " +
+            $"user=default redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
+    }
+}

@@ -1,0 +1,309 @@
+using System.Buffers.Text;
+using Dynamite.Core.KeyValue;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>Generic key commands: DEL, UNLINK, EXISTS, the EXPIRE family, TTL, PERSIST, TYPE, SCAN, KEYS.</summary>
+internal static class KeyCommands
+{
+    private const int DefaultScanCount = 10;
+    private const int KeysPageSize = 1000;
+
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("DEL", -2, CommandFlags.Write, 1, -1, 1, "generic", "1.0.0", "Deletes one or more keys.", Del),
+        new("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, 1, -1, 1, "generic", "4.0.0", "Asynchronously deletes one or more keys.", Del),
+        new("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, -1, 1, "generic", "1.0.0", "Determines whether one or more keys exist.", Exists),
+        new("EXPIRE", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Sets the expiration time of a key in seconds.", Expire),
+        new("PEXPIRE", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", PExpire),
+        new("EXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", ExpireAt),
+        new("PEXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", PExpireAt),
+        new("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Returns the expiration time in seconds of a key.", Ttl),
+        new("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", PTtl),
+        new("PERSIST", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "2.2.0", "Removes the expiration time of a key.", Persist),
+        new("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Determines the type of value stored at a key.", Type),
+        new("SCAN", -2, CommandFlags.ReadOnly, 0, 0, 0, "generic", "2.8.0", "Iterates over the key names in the database.", Scan),
+        new("KEYS", 2, CommandFlags.ReadOnly, 0, 0, 0, "generic", "1.0.0", "Returns all key names that match a pattern.", Keys),
+    ];
+
+    private static ValueTask Del(CommandContext context)
+    {
+        var keys = new byte[context.ArgumentCount - 1][];
+        for (int i = 1; i < context.ArgumentCount; i++)
+        {
+            keys[i - 1] = context.OwnedArgument(i);
+        }
+
+        return context.Apply(new DeleteOperation(keys), static (c, op) => c.Writer.WriteInteger(op.Deleted));
+    }
+
+    private static ValueTask Exists(CommandContext context)
+    {
+        long count = 0;
+        for (int i = 1; i < context.ArgumentCount; i++)
+        {
+            if (context.Store.TryRead(context.Argument(i), out _))
+            {
+                count++;
+            }
+        }
+
+        context.Writer.WriteInteger(count);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Expire(CommandContext context) => SetExpiry(context, seconds: true, relative: true);
+
+    private static ValueTask PExpire(CommandContext context) => SetExpiry(context, seconds: false, relative: true);
+
+    private static ValueTask ExpireAt(CommandContext context) => SetExpiry(context, seconds: true, relative: false);
+
+    private static ValueTask PExpireAt(CommandContext context) => SetExpiry(context, seconds: false, relative: false);
+
+    private static ValueTask SetExpiry(CommandContext context, bool seconds, bool relative)
+    {
+        var condition = ExpireCondition.None;
+        for (int i = 3; i < context.ArgumentCount; i++)
+        {
+            if (context.ArgumentIs(i, "NX"))
+            {
+                condition |= ExpireCondition.IfNoExpiry;
+            }
+            else if (context.ArgumentIs(i, "XX"))
+            {
+                condition |= ExpireCondition.IfExpiry;
+            }
+            else if (context.ArgumentIs(i, "GT"))
+            {
+                condition |= ExpireCondition.IfGreater;
+            }
+            else if (context.ArgumentIs(i, "LT"))
+            {
+                condition |= ExpireCondition.IfLess;
+            }
+            else
+            {
+                return context.Error($"ERR Unsupported option {context.ArgumentString(i)}");
+            }
+        }
+
+        if ((condition & ExpireCondition.IfNoExpiry) != 0 && (condition & ~ExpireCondition.IfNoExpiry) != 0)
+        {
+            return context.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        }
+
+        if ((condition & (ExpireCondition.IfGreater | ExpireCondition.IfLess)) == (ExpireCondition.IfGreater | ExpireCondition.IfLess))
+        {
+            return context.Error("ERR GT and LT options at the same time are not compatible");
+        }
+
+        if (!ExpirySpec.TryParse(context.Argument(2), seconds, relative, context.Store.NowUnixMs, context.Command.LowerName, allowNonPositive: true, out ExpirySpec expiry, out string? error))
+        {
+            return context.Error(error!);
+        }
+
+        return context.Apply(new ExpireOperation(context.OwnedArgument(1), expiry, condition), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
+    }
+
+    private static ValueTask Ttl(CommandContext context) => WriteTtl(context, milliseconds: false);
+
+    private static ValueTask PTtl(CommandContext context) => WriteTtl(context, milliseconds: true);
+
+    private static ValueTask WriteTtl(CommandContext context, bool milliseconds)
+    {
+        if (!context.Store.TryRead(context.Argument(1), out StoredRecord record))
+        {
+            context.Writer.WriteInteger(-2);
+        }
+        else if (!record.HasExpiry)
+        {
+            context.Writer.WriteInteger(-1);
+        }
+        else
+        {
+            long ttl = Math.Max(0, record.ExpiresAtUnixMs - context.Store.NowUnixMs);
+            context.Writer.WriteInteger(milliseconds ? ttl : (ttl + 500) / 1000);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Persist(CommandContext context) =>
+        context.Apply(new ExpireOperation(context.OwnedArgument(1), ExpirySpec.Clear, ExpireCondition.Persist), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
+
+    private static ValueTask Type(CommandContext context)
+    {
+        context.Writer.WriteSimpleString(context.Store.TryRead(context.Argument(1), out _) ? "string"u8 : "none"u8);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Scan(CommandContext context)
+    {
+        if (!Utf8Parser.TryParse(context.Argument(1), out ulong cursor, out int consumed) || consumed != context.Argument(1).Length)
+        {
+            return context.Error(RespErrors.InvalidCursor);
+        }
+
+        long count = DefaultScanCount;
+        byte[]? pattern = null;
+        bool typeMatches = true;
+        for (int i = 2; i < context.ArgumentCount; i++)
+        {
+            bool hasNext = i + 1 < context.ArgumentCount;
+            if (context.ArgumentIs(i, "COUNT") && hasNext)
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(i + 1), out count))
+                {
+                    return context.Error(RespErrors.NotInteger);
+                }
+
+                if (count < 1)
+                {
+                    return context.SyntaxError();
+                }
+            }
+            else if (context.ArgumentIs(i, "MATCH") && hasNext)
+            {
+                pattern = GlobPattern.MatchesAll(context.Argument(i + 1)) ? null : context.Argument(i + 1).ToArray();
+            }
+            else if (context.ArgumentIs(i, "TYPE") && hasNext)
+            {
+                // Every Dynamite value is a string; other types match nothing.
+                typeMatches = context.ArgumentIs(i + 1, "STRING");
+            }
+            else
+            {
+                return context.SyntaxError();
+            }
+
+            i++;
+        }
+
+        ScanPage page = context.Store.Scan(cursor, (int)Math.Min(count, 100_000));
+        var keys = new List<byte[]>(page.Keys.Count);
+        if (typeMatches)
+        {
+            foreach (byte[] key in page.Keys)
+            {
+                if (pattern is null || GlobPattern.IsMatch(pattern, key))
+                {
+                    keys.Add(key);
+                }
+            }
+        }
+
+        context.Writer.WriteArrayHeader(2);
+        context.Writer.WriteBulk(page.NextHash is { } next ? next.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0");
+        context.Writer.WriteArrayHeader(keys.Count);
+        foreach (byte[] key in keys)
+        {
+            context.Writer.WriteBulk(key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Keys(CommandContext context)
+    {
+        ReadOnlySpan<byte> pattern = context.Argument(1);
+        bool all = GlobPattern.MatchesAll(pattern);
+        var keys = new List<byte[]>();
+        ulong? from = 0;
+        while (from is { } cursor)
+        {
+            ScanPage page = context.Store.Scan(cursor, KeysPageSize);
+            foreach (byte[] key in page.Keys)
+            {
+                if (all || GlobPattern.IsMatch(pattern, key))
+                {
+                    keys.Add(key);
+                }
+            }
+
+            from = page.NextHash;
+        }
+
+        context.Writer.WriteArrayHeader(keys.Count);
+        foreach (byte[] key in keys)
+        {
+            context.Writer.WriteBulk(key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [Flags]
+    private enum ExpireCondition
+    {
+        None = 0,
+        IfNoExpiry = 1,
+        IfExpiry = 2,
+        IfGreater = 4,
+        IfLess = 8,
+        Persist = 16,
+    }
+
+    /// <summary>DEL and UNLINK: counts the keys that existed.</summary>
+    private sealed class DeleteOperation(byte[][] keys) : IStorageOperation
+    {
+        public long Deleted { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            foreach (byte[] key in keys)
+            {
+                if (transaction.TryRead(key, out _))
+                {
+                    transaction.Delete(key);
+                    Deleted++;
+                }
+            }
+        }
+    }
+
+    /// <summary>The EXPIRE family and PERSIST, with EXPIRE's NX/XX/GT/LT conditions (no expiry counts as infinite).</summary>
+    private sealed class ExpireOperation(byte[] key, ExpirySpec expiry, ExpireCondition condition) : IStorageOperation
+    {
+        public bool Changed { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            if (!transaction.TryRead(key, out StoredRecord current))
+            {
+                return;
+            }
+
+            if (condition == ExpireCondition.Persist)
+            {
+                if (current.HasExpiry)
+                {
+                    transaction.Write(key, current with { ExpiresAtUnixMs = 0 });
+                    Changed = true;
+                }
+
+                return;
+            }
+
+            long when = expiry.Resolve(transaction.NowUnixMs, current.ExpiresAtUnixMs);
+            bool hasExpiry = current.HasExpiry;
+            if (((condition & ExpireCondition.IfNoExpiry) != 0 && hasExpiry)
+                || ((condition & ExpireCondition.IfExpiry) != 0 && !hasExpiry)
+                || ((condition & ExpireCondition.IfGreater) != 0 && (!hasExpiry || when <= current.ExpiresAtUnixMs))
+                || ((condition & ExpireCondition.IfLess) != 0 && hasExpiry && when >= current.ExpiresAtUnixMs))
+            {
+                return;
+            }
+
+            if (when <= transaction.NowUnixMs)
+            {
+                transaction.Delete(key);
+            }
+            else
+            {
+                transaction.Write(key, current with { ExpiresAtUnixMs = when });
+            }
+
+            Changed = true;
+        }
+    }
+}

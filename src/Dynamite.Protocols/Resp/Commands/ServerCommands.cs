@@ -1,0 +1,381 @@
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>Server commands: COMMAND, INFO, CONFIG GET, DBSIZE, FLUSHALL, FLUSHDB.</summary>
+internal static class ServerCommands
+{
+    private static readonly string DynamiteVersion =
+        typeof(ServerCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "persistence", "stats", "replication", "keyspace"];
+
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "server", "2.8.13", "Returns detailed information about all commands.", Command),
+        new("INFO", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.", Info),
+        new("CONFIG", -2, CommandFlags.None, 0, 0, 0, "server", "2.0.0", "A container for server configuration commands.", Config),
+        new("DBSIZE", 1, CommandFlags.ReadOnly | CommandFlags.Fast, 0, 0, 0, "server", "1.0.0", "Returns the number of keys in the database.", DbSize),
+        new("FLUSHALL", -1, CommandFlags.Write, 0, 0, 0, "server", "1.0.0", "Removes all keys from all databases.", Flush),
+        new("FLUSHDB", -1, CommandFlags.Write, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database.", Flush),
+    ];
+
+    private static ValueTask DbSize(CommandContext context)
+    {
+        context.Writer.WriteInteger(context.Store.KeyCount);
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask Flush(CommandContext context)
+    {
+        if (context.ArgumentCount > 2 || (context.ArgumentCount == 2 && !context.ArgumentIs(1, "ASYNC") && !context.ArgumentIs(1, "SYNC")))
+        {
+            context.Writer.WriteError(RespErrors.Syntax);
+            return;
+        }
+
+        try
+        {
+            await context.Store.ClearAsync();
+        }
+        catch (Exception exception)
+        {
+            context.Writer.WriteError("ERR storage failure: " + exception.Message);
+            return;
+        }
+
+        context.Writer.WriteOk();
+    }
+
+    private static ValueTask Command(CommandContext context)
+    {
+        CommandTable table = context.Server.Commands;
+        RespWriter writer = context.Writer;
+        if (context.ArgumentCount == 1)
+        {
+            writer.WriteArrayHeader(table.Count);
+            foreach (CommandDefinition definition in table.All)
+            {
+                WriteCommandInfo(writer, definition);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        string sub = context.ArgumentString(1).ToUpperInvariant();
+        switch (sub)
+        {
+            case "COUNT" when context.ArgumentCount == 2:
+                writer.WriteInteger(table.Count);
+                return ValueTask.CompletedTask;
+            case "LIST" when context.ArgumentCount == 2:
+                writer.WriteArrayHeader(table.Count);
+                foreach (CommandDefinition definition in table.All)
+                {
+                    writer.WriteBulk(definition.NameBytes);
+                }
+
+                return ValueTask.CompletedTask;
+            case "INFO":
+                if (context.ArgumentCount == 2)
+                {
+                    return Command(WithoutArguments(context));
+                }
+
+                writer.WriteArrayHeader(context.ArgumentCount - 2);
+                for (int i = 2; i < context.ArgumentCount; i++)
+                {
+                    if (table.TryGet(context.Argument(i), out CommandDefinition? definition))
+                    {
+                        WriteCommandInfo(writer, definition);
+                    }
+                    else
+                    {
+                        writer.WriteNullArray();
+                    }
+                }
+
+                return ValueTask.CompletedTask;
+            case "DOCS":
+            {
+                var selected = new List<CommandDefinition>();
+                if (context.ArgumentCount == 2)
+                {
+                    selected.AddRange(table.All);
+                }
+                else
+                {
+                    for (int i = 2; i < context.ArgumentCount; i++)
+                    {
+                        if (table.TryGet(context.Argument(i), out CommandDefinition? definition))
+                        {
+                            selected.Add(definition);
+                        }
+                    }
+                }
+
+                writer.WriteMapHeader(selected.Count);
+                foreach (CommandDefinition definition in selected)
+                {
+                    writer.WriteBulk(definition.NameBytes);
+                    writer.WriteMapHeader(4);
+                    writer.WriteBulk("summary"u8);
+                    writer.WriteBulk(definition.Summary);
+                    writer.WriteBulk("since"u8);
+                    writer.WriteBulk(definition.Since);
+                    writer.WriteBulk("group"u8);
+                    writer.WriteBulk(definition.Group);
+                    writer.WriteBulk("complexity"u8);
+                    writer.WriteBulk(definition.KeyStep == 0 ? "O(1)" : "O(N) where N is the number of keys");
+                }
+
+                return ValueTask.CompletedTask;
+            }
+
+            case "HELP" when context.ArgumentCount == 2:
+                string[] help =
+                [
+                    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "(no subcommand)", "    Return details about all commands.",
+                    "COUNT", "    Return the total number of commands in this server.",
+                    "LIST", "    Return a list of all commands in this server.",
+                    "INFO [<command-name> ...]", "    Return details about multiple commands.",
+                    "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+                    "HELP", "    Print this help.",
+                ];
+                writer.WriteArrayHeader(help.Length);
+                foreach (string line in help)
+                {
+                    writer.WriteSimpleString(line);
+                }
+
+                return ValueTask.CompletedTask;
+            case "COUNT" or "LIST" or "HELP":
+                return context.WrongArgumentCount("command|" + sub.ToLowerInvariant());
+            default:
+                return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "COMMAND"));
+        }
+    }
+
+    /// <summary>COMMAND INFO with no names lists every command, like plain COMMAND.</summary>
+    private static CommandContext WithoutArguments(CommandContext context)
+    {
+        context.Request.Truncate(1);
+        return context;
+    }
+
+    private static void WriteCommandInfo(RespWriter writer, CommandDefinition definition)
+    {
+        writer.WriteArrayHeader(10);
+        writer.WriteBulk(definition.NameBytes);
+        writer.WriteInteger(definition.Arity);
+        var flags = new List<string>();
+        AddFlag(flags, definition.Flags, CommandFlags.Write, "write");
+        AddFlag(flags, definition.Flags, CommandFlags.ReadOnly, "readonly");
+        AddFlag(flags, definition.Flags, CommandFlags.DenyOom, "denyoom");
+        AddFlag(flags, definition.Flags, CommandFlags.Admin, "admin");
+        AddFlag(flags, definition.Flags, CommandFlags.NoAuth, "no_auth");
+        AddFlag(flags, definition.Flags, CommandFlags.Loading, "loading");
+        AddFlag(flags, definition.Flags, CommandFlags.Stale, "stale");
+        AddFlag(flags, definition.Flags, CommandFlags.Fast, "fast");
+        writer.WriteSetHeader(flags.Count);
+        foreach (string flag in flags)
+        {
+            writer.WriteSimpleString(flag);
+        }
+
+        writer.WriteInteger(definition.FirstKey);
+        writer.WriteInteger(definition.LastKey);
+        writer.WriteInteger(definition.KeyStep);
+        writer.WriteSetHeader(1);
+        writer.WriteSimpleString("@" + definition.Group);
+        writer.WriteArrayHeader(0);
+        writer.WriteArrayHeader(0);
+        writer.WriteArrayHeader(0);
+    }
+
+    private static void AddFlag(List<string> flags, CommandFlags all, CommandFlags flag, string name)
+    {
+        if ((all & flag) != 0)
+        {
+            flags.Add(name);
+        }
+    }
+
+    private static ValueTask Info(CommandContext context)
+    {
+        var sections = new List<string>();
+        if (context.ArgumentCount == 1)
+        {
+            sections.AddRange(DefaultInfoSections);
+        }
+        else
+        {
+            for (int i = 1; i < context.ArgumentCount; i++)
+            {
+                string section = context.ArgumentString(i).ToLowerInvariant();
+                if (section is "all" or "everything" or "default")
+                {
+                    sections.AddRange(DefaultInfoSections);
+                }
+                else if (!sections.Contains(section))
+                {
+                    sections.Add(section);
+                }
+            }
+        }
+
+        var text = new StringBuilder();
+        foreach (string section in sections.Distinct())
+        {
+            IReadOnlyList<KeyValuePair<string, string>>? lines = InfoSection(context, section);
+            if (lines is null)
+            {
+                continue;
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append("\r\n");
+            }
+
+            text.Append("# ").Append(char.ToUpperInvariant(section[0])).Append(section.AsSpan(1)).Append("\r\n");
+            foreach (KeyValuePair<string, string> line in lines)
+            {
+                text.Append(line.Key).Append(':').Append(line.Value).Append("\r\n");
+            }
+        }
+
+        context.Writer.WriteVerbatimText(text.ToString());
+        return ValueTask.CompletedTask;
+    }
+
+    private static IReadOnlyList<KeyValuePair<string, string>>? InfoSection(CommandContext context, string section)
+    {
+        RespServer server = context.Server;
+        long uptimeSeconds = (server.NowUnixMs - server.StartedAtUnixMs) / 1000;
+        List<KeyValuePair<string, string>>? lines = section switch
+        {
+            "server" =>
+            [
+                new("redis_version", RespServer.CompatibleRedisVersion),
+                new("dynamite_version", DynamiteVersion),
+                new("dynamite_node_id", server.Options.NodeId),
+                new("redis_mode", "standalone"),
+                new("os", $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}"),
+                new("arch_bits", (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture)),
+                new("runtime", RuntimeInformation.FrameworkDescription),
+                new("process_id", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+                new("run_id", server.RunId),
+                new("tcp_port", server.Options.Port.ToString(CultureInfo.InvariantCulture)),
+                new("uptime_in_seconds", uptimeSeconds.ToString(CultureInfo.InvariantCulture)),
+                new("uptime_in_days", (uptimeSeconds / 86400).ToString(CultureInfo.InvariantCulture)),
+                new("executable", Environment.ProcessPath ?? ""),
+                new("config_file", server.Options.ConfigFile),
+            ],
+            "clients" =>
+            [
+                new("connected_clients", server.Clients.Count.ToString(CultureInfo.InvariantCulture)),
+                new("maxclients", server.Options.MaxClients.ToString(CultureInfo.InvariantCulture)),
+                new("blocked_clients", "0"),
+            ],
+            "persistence" =>
+            [
+                new("loading", "0"),
+                new("storage_engine", server.Options.EngineName),
+            ],
+            "stats" =>
+            [
+                new("total_connections_received", server.Clients.TotalConnections.ToString(CultureInfo.InvariantCulture)),
+                new("total_commands_processed", server.Clients.TotalCommands.ToString(CultureInfo.InvariantCulture)),
+                new("rejected_connections", server.Clients.RejectedConnections.ToString(CultureInfo.InvariantCulture)),
+                new("keyspace_hits", server.Clients.KeyspaceHits.ToString(CultureInfo.InvariantCulture)),
+                new("keyspace_misses", server.Clients.KeyspaceMisses.ToString(CultureInfo.InvariantCulture)),
+            ],
+            "replication" =>
+            [
+                new("role", "master"),
+                new("connected_slaves", "0"),
+            ],
+            "keyspace" => context.Store.KeyCount == 0
+                ? []
+                : [new("db0", $"keys={context.Store.KeyCount},expires={context.Store.KeysWithExpiryCount},avg_ttl=0")],
+            _ => null,
+        };
+
+        if (server.Options.ExtraInfo?.Invoke() is { } extra && extra.TryGetValue(section, out IReadOnlyList<KeyValuePair<string, string>>? more))
+        {
+            lines ??= [];
+            lines.AddRange(more);
+        }
+
+        return lines;
+    }
+
+    private static ValueTask Config(CommandContext context)
+    {
+        string sub = context.ArgumentString(1).ToUpperInvariant();
+        switch (sub)
+        {
+            case "GET" when context.ArgumentCount >= 3:
+            {
+                IReadOnlyList<KeyValuePair<string, string>> parameters = ConfigParameters(context.Server);
+                var matched = new List<KeyValuePair<string, string>>();
+                for (int i = 2; i < context.ArgumentCount; i++)
+                {
+                    byte[] pattern = context.Argument(i).ToArray();
+                    foreach (KeyValuePair<string, string> parameter in parameters)
+                    {
+                        if (GlobPattern.IsMatch(pattern, Encoding.ASCII.GetBytes(parameter.Key), ignoreCase: true)
+                            && !matched.Exists(m => m.Key == parameter.Key))
+                        {
+                            matched.Add(parameter);
+                        }
+                    }
+                }
+
+                context.Writer.WriteMapHeader(matched.Count);
+                foreach (KeyValuePair<string, string> parameter in matched)
+                {
+                    context.Writer.WriteBulk(parameter.Key);
+                    context.Writer.WriteBulk(parameter.Value);
+                }
+
+                return ValueTask.CompletedTask;
+            }
+
+            case "SET" or "RESETSTAT" or "REWRITE":
+                return context.Error($"ERR CONFIG {sub} is not supported: Dynamite is configured by its YAML file and flags at start");
+            case "GET":
+                return context.WrongArgumentCount("config|get");
+            default:
+                return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CONFIG"));
+        }
+    }
+
+    private static IReadOnlyList<KeyValuePair<string, string>> ConfigParameters(RespServer server)
+    {
+        RespServerOptions options = server.Options;
+        string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+        return
+        [
+            new("port", Number(options.Port)),
+            new("maxclients", Number(options.MaxClients)),
+            new("timeout", Number((long)options.IdleTimeout.TotalSeconds)),
+            new("requirepass", options.RequirePass ?? ""),
+            new("proto-max-bulk-len", Number(options.Limits.MaxBulkBytes)),
+            new("client-query-buffer-limit", Number(options.Limits.MaxQueryBufferBytes)),
+            new("max-value-size", Number(options.Limits.MaxValueBytes)),
+            new("databases", "1"),
+            new("maxmemory", "0"),
+            new("appendonly", "no"),
+            new("save", ""),
+            new("replica-read-only", "yes"),
+            new("slave-read-only", "yes"),
+            new("cluster-enabled", "no"),
+        ];
+    }
+}

@@ -1,0 +1,617 @@
+using System.Text;
+using Dynamite.Core.KeyValue;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>
+/// String commands. Reads go straight to the store; every write is one atomic storage operation
+/// (<see cref="IStorageOperation"/>), so a read-modify-write such as INCR or APPEND never interleaves
+/// with another write to the same key on this node.
+/// </summary>
+internal static class StringCommands
+{
+    private const CommandFlags WriteFlags = CommandFlags.Write | CommandFlags.DenyOom;
+    private const CommandFlags ReadFlags = CommandFlags.ReadOnly | CommandFlags.Fast;
+
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("GET", 2, ReadFlags, 1, 1, 1, "string", "1.0.0", "Returns the string value of a key.", Get),
+        new("SET", -3, WriteFlags, 1, 1, 1, "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Set),
+        new("SETNX", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Set the string value of a key only when the key doesn't exist.", SetNx),
+        new("SETEX", 4, WriteFlags, 1, 1, 1, "string", "2.0.0", "Sets the string value and expiration time of a key.", SetEx),
+        new("PSETEX", 4, WriteFlags, 1, 1, 1, "string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key.", PSetEx),
+        new("GETSET", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", GetSet),
+        new("GETDEL", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "string", "6.2.0", "Returns the string value of a key after deleting the key.", GetDel),
+        new("GETEX", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "string", "6.2.0", "Returns the string value of a key after setting its expiration time.", GetEx),
+        new("MGET", -2, ReadFlags, 1, -1, 1, "string", "1.0.0", "Atomically returns the string values of one or more keys.", MGet),
+        new("MSET", -3, WriteFlags, 1, -1, 2, "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", MSet),
+        new("MSETNX", -3, WriteFlags, 1, -1, 2, "string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", MSetNx),
+        new("APPEND", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", Append),
+        new("STRLEN", 2, ReadFlags, 1, 1, 1, "string", "2.2.0", "Returns the length of a string value.", StrLen),
+        new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, "string", "2.4.0", "Returns a substring of the string stored at a key.", GetRange),
+        new("SETRANGE", 4, WriteFlags, 1, 1, 1, "string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", SetRange),
+        new("INCR", 2, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Incr),
+        new("DECR", 2, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Decr),
+        new("INCRBY", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", IncrBy),
+        new("DECRBY", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", DecrBy),
+        new("INCRBYFLOAT", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", IncrByFloat),
+    ];
+
+    private static ValueTask Get(CommandContext context)
+    {
+        if (context.Store.TryRead(context.Argument(1), out StoredRecord record))
+        {
+            context.Client.KeyspaceHits++;
+            context.Writer.WriteBulk(record.Value);
+        }
+        else
+        {
+            context.Client.KeyspaceMisses++;
+            context.Writer.WriteNull();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Set(CommandContext context)
+    {
+        var condition = SetCondition.None;
+        bool returnOld = false;
+        ExpirySpec expiry = ExpirySpec.Clear;
+        bool expirySet = false;
+        bool keepTtl = false;
+        for (int i = 3; i < context.ArgumentCount; i++)
+        {
+            bool hasNext = i + 1 < context.ArgumentCount;
+            if (context.ArgumentIs(i, "NX") && condition != SetCondition.IfExists)
+            {
+                condition = SetCondition.IfAbsent;
+            }
+            else if (context.ArgumentIs(i, "XX") && condition != SetCondition.IfAbsent)
+            {
+                condition = SetCondition.IfExists;
+            }
+            else if (context.ArgumentIs(i, "GET"))
+            {
+                returnOld = true;
+            }
+            else if (context.ArgumentIs(i, "KEEPTTL") && !expirySet)
+            {
+                keepTtl = true;
+                expiry = ExpirySpec.Keep;
+            }
+            else if (!keepTtl && !expirySet && hasNext && TryExpiryUnit(context, i, out bool seconds, out bool relative))
+            {
+                if (!ExpirySpec.TryParse(context.Argument(i + 1), seconds, relative, context.Store.NowUnixMs, "set", allowNonPositive: false, out expiry, out string? error))
+                {
+                    return context.Error(error!);
+                }
+
+                expirySet = true;
+                i++;
+            }
+            else
+            {
+                return context.SyntaxError();
+            }
+        }
+
+        if (context.Request[2].Length > context.Server.Options.Limits.MaxValueBytes)
+        {
+            return context.Error(RespErrors.ValueTooLarge);
+        }
+
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), condition, expiry);
+        if (returnOld)
+        {
+            return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
+        }
+
+        return context.Apply(operation, static (c, op) =>
+        {
+            if (op.Applied)
+            {
+                c.Writer.WriteOk();
+            }
+            else
+            {
+                c.Writer.WriteNull();
+            }
+        });
+    }
+
+    private static bool TryExpiryUnit(CommandContext context, int index, out bool seconds, out bool relative)
+    {
+        seconds = context.ArgumentIs(index, "EX") || context.ArgumentIs(index, "EXAT");
+        relative = context.ArgumentIs(index, "EX") || context.ArgumentIs(index, "PX");
+        return seconds || relative || context.ArgumentIs(index, "PXAT");
+    }
+
+    private static ValueTask SetNx(CommandContext context)
+    {
+        if (context.Request[2].Length > context.Server.Options.Limits.MaxValueBytes)
+        {
+            return context.Error(RespErrors.ValueTooLarge);
+        }
+
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.IfAbsent, ExpirySpec.Clear);
+        return context.Apply(operation, static (c, op) => c.Writer.WriteInteger(op.Applied ? 1 : 0));
+    }
+
+    private static ValueTask SetEx(CommandContext context) => SetWithExpiry(context, seconds: true, "setex");
+
+    private static ValueTask PSetEx(CommandContext context) => SetWithExpiry(context, seconds: false, "psetex");
+
+    private static ValueTask SetWithExpiry(CommandContext context, bool seconds, string command)
+    {
+        if (!ExpirySpec.TryParse(context.Argument(2), seconds, relative: true, context.Store.NowUnixMs, command, allowNonPositive: false, out ExpirySpec expiry, out string? error))
+        {
+            return context.Error(error!);
+        }
+
+        if (context.Request[3].Length > context.Server.Options.Limits.MaxValueBytes)
+        {
+            return context.Error(RespErrors.ValueTooLarge);
+        }
+
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(3), SetCondition.None, expiry);
+        return context.Apply(operation, static (c, _) => c.Writer.WriteOk());
+    }
+
+    private static ValueTask GetSet(CommandContext context)
+    {
+        if (context.Request[2].Length > context.Server.Options.Limits.MaxValueBytes)
+        {
+            return context.Error(RespErrors.ValueTooLarge);
+        }
+
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.None, ExpirySpec.Clear);
+        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
+    }
+
+    private static ValueTask GetDel(CommandContext context)
+    {
+        var operation = new GetExOperation(context.OwnedArgument(1), GetExAction.Delete, default);
+        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.Value));
+    }
+
+    private static ValueTask GetEx(CommandContext context)
+    {
+        var action = GetExAction.None;
+        ExpirySpec expiry = default;
+        for (int i = 2; i < context.ArgumentCount; i++)
+        {
+            bool hasNext = i + 1 < context.ArgumentCount;
+            if (context.ArgumentIs(i, "PERSIST") && action == GetExAction.None)
+            {
+                action = GetExAction.Persist;
+            }
+            else if (action == GetExAction.None && hasNext && TryExpiryUnit(context, i, out bool seconds, out bool relative))
+            {
+                if (!ExpirySpec.TryParse(context.Argument(i + 1), seconds, relative, context.Store.NowUnixMs, "getex", allowNonPositive: false, out expiry, out string? error))
+                {
+                    return context.Error(error!);
+                }
+
+                action = GetExAction.Expire;
+                i++;
+            }
+            else
+            {
+                return context.SyntaxError();
+            }
+        }
+
+        if (action == GetExAction.None)
+        {
+            return Get(context);
+        }
+
+        var operation = new GetExOperation(context.OwnedArgument(1), action, expiry);
+        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.Value));
+    }
+
+    private static ValueTask MGet(CommandContext context)
+    {
+        context.Writer.WriteArrayHeader(context.ArgumentCount - 1);
+        for (int i = 1; i < context.ArgumentCount; i++)
+        {
+            if (context.Store.TryRead(context.Argument(i), out StoredRecord record))
+            {
+                context.Client.KeyspaceHits++;
+                context.Writer.WriteBulk(record.Value);
+            }
+            else
+            {
+                context.Client.KeyspaceMisses++;
+                context.Writer.WriteNull();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask MSet(CommandContext context) => MultiSet(context, onlyIfNoneExist: false);
+
+    private static ValueTask MSetNx(CommandContext context) => MultiSet(context, onlyIfNoneExist: true);
+
+    private static ValueTask MultiSet(CommandContext context, bool onlyIfNoneExist)
+    {
+        if (context.ArgumentCount % 2 == 0)
+        {
+            return context.WrongArgumentCount(context.Command.LowerName);
+        }
+
+        var pairs = new KeyValuePair<byte[], byte[]>[(context.ArgumentCount - 1) / 2];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            if (context.Request[(2 * i) + 2].Length > context.Server.Options.Limits.MaxValueBytes)
+            {
+                return context.Error(RespErrors.ValueTooLarge);
+            }
+        }
+
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            pairs[i] = new(context.OwnedArgument((2 * i) + 1), context.OwnedArgument((2 * i) + 2));
+        }
+
+        var operation = new MultiSetOperation(pairs, onlyIfNoneExist);
+        if (onlyIfNoneExist)
+        {
+            return context.Apply(operation, static (c, op) => c.Writer.WriteInteger(op.Applied ? 1 : 0));
+        }
+
+        return context.Apply(operation, static (c, _) => c.Writer.WriteOk());
+    }
+
+    private static ValueTask Append(CommandContext context)
+    {
+        var operation = new AppendOperation(context.OwnedArgument(1), context.Request.Memory(2).ToArray(), -1, context.Server.Options.Limits.MaxValueBytes);
+        return context.Apply(operation, static (c, op) => WriteLengthOrError(c, op));
+    }
+
+    private static ValueTask SetRange(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out long offset))
+        {
+            return context.Error(RespErrors.NotInteger);
+        }
+
+        if (offset < 0)
+        {
+            return context.Error(RespErrors.OffsetOutOfRange);
+        }
+
+        if (context.Request[3].Length > 0 && offset + context.Request[3].Length > context.Server.Options.Limits.MaxValueBytes)
+        {
+            return context.Error(RespErrors.ValueTooLarge);
+        }
+
+        var operation = new AppendOperation(context.OwnedArgument(1), context.Request.Memory(3).ToArray(), offset, context.Server.Options.Limits.MaxValueBytes);
+        return context.Apply(operation, static (c, op) => WriteLengthOrError(c, op));
+    }
+
+    private static void WriteLengthOrError(CommandContext context, AppendOperation operation)
+    {
+        if (operation.TooLarge)
+        {
+            context.Writer.WriteError(RespErrors.ValueTooLarge);
+        }
+        else
+        {
+            context.Writer.WriteInteger(operation.Length);
+        }
+    }
+
+    private static ValueTask StrLen(CommandContext context)
+    {
+        context.Writer.WriteInteger(context.Store.TryRead(context.Argument(1), out StoredRecord record) ? record.Value.Length : 0);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask GetRange(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out long start) || !RespNumbers.TryParseInt64(context.Argument(3), out long end))
+        {
+            return context.Error(RespErrors.NotInteger);
+        }
+
+        ReadOnlySpan<byte> value = context.Store.TryRead(context.Argument(1), out StoredRecord record) ? record.Value : [];
+        long length = value.Length;
+        if (start < 0 && end < 0 && start > end)
+        {
+            context.Writer.WriteBulk([]);
+            return ValueTask.CompletedTask;
+        }
+
+        if (start < 0)
+        {
+            start = length + start;
+        }
+
+        if (end < 0)
+        {
+            end = length + end;
+        }
+
+        start = Math.Max(start, 0);
+        end = Math.Max(end, 0);
+        if (end >= length)
+        {
+            end = length - 1;
+        }
+
+        if (start > end || length == 0)
+        {
+            context.Writer.WriteBulk([]);
+        }
+        else
+        {
+            context.Writer.WriteBulk(value.Slice((int)start, (int)(end - start + 1)));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Incr(CommandContext context) => IncrementBy(context, 1);
+
+    private static ValueTask Decr(CommandContext context) => IncrementBy(context, -1);
+
+    private static ValueTask IncrBy(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out long delta))
+        {
+            return context.Error(RespErrors.NotInteger);
+        }
+
+        return IncrementBy(context, delta);
+    }
+
+    private static ValueTask DecrBy(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out long delta))
+        {
+            return context.Error(RespErrors.NotInteger);
+        }
+
+        if (delta == long.MinValue)
+        {
+            return context.Error(RespErrors.DecrementOverflow);
+        }
+
+        return IncrementBy(context, -delta);
+    }
+
+    private static ValueTask IncrementBy(CommandContext context, long delta)
+    {
+        var operation = new IncrementOperation(context.OwnedArgument(1), delta);
+        return context.Apply(operation, static (c, op) =>
+        {
+            if (op.Error is not null)
+            {
+                c.Writer.WriteError(op.Error);
+            }
+            else
+            {
+                c.Writer.WriteInteger(op.Result);
+            }
+        });
+    }
+
+    private static ValueTask IncrByFloat(CommandContext context)
+    {
+        if (!RespNumbers.TryParseFloat(context.Argument(2), out RespFloat delta))
+        {
+            return context.Error(RespErrors.NotFloat);
+        }
+
+        var operation = new FloatIncrementOperation(context.OwnedArgument(1), delta);
+        return context.Apply(operation, static (c, op) =>
+        {
+            if (op.Error is not null)
+            {
+                c.Writer.WriteError(op.Error);
+            }
+            else
+            {
+                c.Writer.WriteBulk(op.Result!);
+            }
+        });
+    }
+
+    private static void WriteOptionalBulk(CommandContext context, byte[]? value)
+    {
+        if (value is null)
+        {
+            context.Writer.WriteNull();
+        }
+        else
+        {
+            context.Writer.WriteBulk(value);
+        }
+    }
+
+    private enum SetCondition
+    {
+        None,
+        IfAbsent,
+        IfExists,
+    }
+
+    private enum GetExAction
+    {
+        None,
+        Persist,
+        Expire,
+        Delete,
+    }
+
+    /// <summary>SET and its variants: conditional write, returning the old value.</summary>
+    private sealed class SetOperation(byte[] key, byte[] value, SetCondition condition, ExpirySpec expiry) : IStorageOperation
+    {
+        public bool Applied { get; private set; }
+
+        public byte[]? OldValue { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            bool exists = transaction.TryRead(key, out StoredRecord current);
+            OldValue = exists ? current.Value : null;
+            if ((condition == SetCondition.IfAbsent && exists) || (condition == SetCondition.IfExists && !exists))
+            {
+                return;
+            }
+
+            transaction.Write(key, new StoredRecord(value, expiry.Resolve(transaction.NowUnixMs, exists ? current.ExpiresAtUnixMs : 0)));
+            Applied = true;
+        }
+    }
+
+    /// <summary>GETEX and GETDEL: read the value, then change its expiry or delete it.</summary>
+    private sealed class GetExOperation(byte[] key, GetExAction action, ExpirySpec expiry) : IStorageOperation
+    {
+        public byte[]? Value { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            if (!transaction.TryRead(key, out StoredRecord current))
+            {
+                return;
+            }
+
+            Value = current.Value;
+            long expiresAt = action switch
+            {
+                GetExAction.Persist => 0,
+                GetExAction.Expire => expiry.Resolve(transaction.NowUnixMs, current.ExpiresAtUnixMs),
+                _ => current.ExpiresAtUnixMs,
+            };
+            if (action == GetExAction.Delete || (expiresAt != 0 && expiresAt <= transaction.NowUnixMs))
+            {
+                transaction.Delete(key);
+            }
+            else if (expiresAt != current.ExpiresAtUnixMs)
+            {
+                transaction.Write(key, current with { ExpiresAtUnixMs = expiresAt });
+            }
+        }
+    }
+
+    /// <summary>MSET and MSETNX: all pairs or none.</summary>
+    private sealed class MultiSetOperation(KeyValuePair<byte[], byte[]>[] pairs, bool onlyIfNoneExist) : IStorageOperation
+    {
+        public bool Applied { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            if (onlyIfNoneExist)
+            {
+                foreach (KeyValuePair<byte[], byte[]> pair in pairs)
+                {
+                    if (transaction.TryRead(pair.Key, out _))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            foreach (KeyValuePair<byte[], byte[]> pair in pairs)
+            {
+                transaction.Write(pair.Key, new StoredRecord(pair.Value, 0));
+            }
+
+            Applied = true;
+        }
+    }
+
+    /// <summary>APPEND (offset -1) and SETRANGE: splice bytes into the value, keeping its expiry.</summary>
+    private sealed class AppendOperation(byte[] key, byte[] bytes, long offset, long maxValueBytes) : IStorageOperation
+    {
+        public long Length { get; private set; }
+
+        public bool TooLarge { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            bool exists = transaction.TryRead(key, out StoredRecord current);
+            byte[] old = exists ? current.Value : [];
+            if (bytes.Length == 0 && (exists || offset >= 0))
+            {
+                // Nothing to write: report the length. (APPEND of "" to a missing key creates "", as in Redis.)
+                Length = old.Length;
+                return;
+            }
+
+            long start = offset < 0 ? old.Length : offset;
+            long newLength = Math.Max(old.Length, start + bytes.Length);
+            if (newLength > maxValueBytes)
+            {
+                TooLarge = true;
+                return;
+            }
+
+            byte[] updated = new byte[newLength];
+            old.CopyTo(updated, 0);
+            bytes.CopyTo(updated, start);
+            transaction.Write(key, new StoredRecord(updated, exists ? current.ExpiresAtUnixMs : 0));
+            Length = newLength;
+        }
+    }
+
+    /// <summary>INCR, DECR, INCRBY, DECRBY: integer arithmetic on the value, keeping its expiry.</summary>
+    private sealed class IncrementOperation(byte[] key, long delta) : IStorageOperation
+    {
+        public long Result { get; private set; }
+
+        public string? Error { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            long current = 0;
+            bool exists = transaction.TryRead(key, out StoredRecord record);
+            if (exists && !RespNumbers.TryParseInt64(record.Value, out current))
+            {
+                Error = RespErrors.NotInteger;
+                return;
+            }
+
+            if ((delta < 0 && current < 0 && delta < long.MinValue - current) || (delta > 0 && current > 0 && delta > long.MaxValue - current))
+            {
+                Error = RespErrors.Overflow;
+                return;
+            }
+
+            Result = current + delta;
+            transaction.Write(key, new StoredRecord(Encoding.ASCII.GetBytes(Result.ToString(System.Globalization.CultureInfo.InvariantCulture)), exists ? record.ExpiresAtUnixMs : 0));
+        }
+    }
+
+    /// <summary>INCRBYFLOAT, keeping the expiry.</summary>
+    private sealed class FloatIncrementOperation(byte[] key, RespFloat delta) : IStorageOperation
+    {
+        public byte[]? Result { get; private set; }
+
+        public string? Error { get; private set; }
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            RespFloat current = new(0m, 0, isDecimal: true);
+            bool exists = transaction.TryRead(key, out StoredRecord record);
+            if (exists && !RespNumbers.TryParseFloat(record.Value, out current))
+            {
+                Error = RespErrors.NotFloat;
+                return;
+            }
+
+            if (!RespFloat.TryAdd(current, delta, out RespFloat sum))
+            {
+                Error = RespErrors.NaNOrInfinity;
+                return;
+            }
+
+            Result = Encoding.ASCII.GetBytes(sum.ToHumanString());
+            transaction.Write(key, new StoredRecord(Result, exists ? record.ExpiresAtUnixMs : 0));
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Buffers;
+
+namespace Dynamite.Protocols.Resp;
+
+/// <summary>
+/// Frames RESP requests the way redis-server's processMultibulkBuffer and processInlineBuffer do:
+/// multibulk arrays of bulk strings, and inline (telnet-style) lines with sdssplitargs quoting.
+/// Errors carry redis-server's messages. Returns false on an incomplete request without consuming anything.
+/// </summary>
+internal static class RespRequestParser
+{
+    /// <summary>Limits a client that has not authenticated yet, as redis-server does, so it cannot make us buffer much.</summary>
+    private const int UnauthenticatedMaxMultibulkLength = 10;
+    private const int UnauthenticatedMaxBulkBytes = 16 * 1024;
+
+    /// <summary>
+    /// Parses one request from the front of <paramref name="buffer"/>. On success the buffer is advanced past it;
+    /// an empty request (blank inline line, <c>*0</c>) succeeds with <see cref="RespRequest.Count"/> 0.
+    /// </summary>
+    public static bool TryParse(ref ReadOnlySequence<byte> buffer, RespRequest request, RespLimits limits, bool unauthenticated)
+    {
+        request.Clear();
+        if (buffer.IsEmpty)
+        {
+            return false;
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        bool complete = buffer.FirstSpan[0] == (byte)'*'
+            ? TryParseMultibulk(ref reader, request, limits, unauthenticated)
+            : TryParseInline(ref reader, request, limits);
+        if (complete)
+        {
+            buffer = buffer.Slice(reader.Position);
+        }
+        else
+        {
+            request.Clear();
+        }
+
+        return complete;
+    }
+
+    private static bool TryParseMultibulk(ref SequenceReader<byte> reader, RespRequest request, RespLimits limits, bool unauthenticated)
+    {
+        reader.Advance(1);
+        if (!TryReadHeaderLine(ref reader, limits, "ERR Protocol error: too big mbulk count string", out long count))
+        {
+            return false;
+        }
+
+        if (count == long.MinValue || count > limits.MaxMultibulkLength)
+        {
+            throw new RespProtocolException("ERR Protocol error: invalid multibulk length");
+        }
+
+        if (unauthenticated && count > UnauthenticatedMaxMultibulkLength)
+        {
+            throw new RespProtocolException("ERR Protocol error: unauthenticated multibulk length");
+        }
+
+        for (long i = 0; i < count; i++)
+        {
+            if (!reader.TryRead(out byte marker))
+            {
+                return false;
+            }
+
+            if (marker != (byte)'$')
+            {
+                throw new RespProtocolException($"ERR Protocol error: expected '$', got '{(char)marker}'");
+            }
+
+            if (!TryReadHeaderLine(ref reader, limits, "ERR Protocol error: too big bulk count string", out long length))
+            {
+                return false;
+            }
+
+            if (length < 0 || length > limits.MaxBulkBytes)
+            {
+                throw new RespProtocolException("ERR Protocol error: invalid bulk length");
+            }
+
+            if (unauthenticated && length > UnauthenticatedMaxBulkBytes)
+            {
+                throw new RespProtocolException("ERR Protocol error: unauthenticated bulk length");
+            }
+
+            if (reader.Remaining < length + 2)
+            {
+                return false;
+            }
+
+            ReadOnlySequence<byte> argument = reader.UnreadSequence.Slice(0, length);
+            if (argument.IsSingleSegment)
+            {
+                request.Add(argument.First, owned: false);
+            }
+            else
+            {
+                request.Add(argument.ToArray(), owned: true);
+            }
+
+            // Like redis-server, the two bytes after a bulk string are skipped, not checked.
+            reader.Advance(length + 2);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the decimal after a '*' or '$' up to CRLF. Returns false when the line is incomplete;
+    /// <paramref name="value"/> is <see cref="long.MinValue"/> when the line is not a valid integer.
+    /// </summary>
+    private static bool TryReadHeaderLine(ref SequenceReader<byte> reader, RespLimits limits, string tooBigMessage, out long value)
+    {
+        value = long.MinValue;
+        if (!reader.TryReadTo(out ReadOnlySpan<byte> line, (byte)'\r', advancePastDelimiter: true))
+        {
+            if (reader.Remaining > limits.MaxInlineBytes)
+            {
+                throw new RespProtocolException(tooBigMessage);
+            }
+
+            return false;
+        }
+
+        if (!reader.TryRead(out byte newline))
+        {
+            return false;
+        }
+
+        if (newline != (byte)'\n')
+        {
+            return true;
+        }
+
+        if (RespNumbers.TryParseInt64(line, out long parsed))
+        {
+            value = parsed;
+        }
+
+        return true;
+    }
+
+    private static bool TryParseInline(ref SequenceReader<byte> reader, RespRequest request, RespLimits limits)
+    {
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> lineSequence, (byte)'\n', advancePastDelimiter: true))
+        {
+            if (reader.Remaining > limits.MaxInlineBytes)
+            {
+                throw new RespProtocolException("ERR Protocol error: too big inline request");
+            }
+
+            return false;
+        }
+
+        if (lineSequence.Length > limits.MaxInlineBytes)
+        {
+            throw new RespProtocolException("ERR Protocol error: too big inline request");
+        }
+
+        ReadOnlySpan<byte> line = lineSequence.IsSingleSegment ? lineSequence.FirstSpan : lineSequence.ToArray();
+        if (line.Length > 0 && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        if (!InlineArgumentSplitter.TrySplit(line, request))
+        {
+            throw new RespProtocolException("ERR Protocol error: unbalanced quotes in request");
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,54 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Protocols.Resp.Commands;
+
+namespace Dynamite.Protocols.Resp;
+
+/// <summary>
+/// The node-wide state of the RESP front end: the store, the command table, connected clients and settings.
+/// One per node, shared by every connection.
+/// </summary>
+public sealed class RespServer : IDisposable
+{
+    /// <summary>The Redis version Dynamite reports: the command set and replies follow redis-server 7.0.</summary>
+    public const string CompatibleRedisVersion = "7.0.15";
+
+    private readonly ITimer? _idleSweep;
+
+    public RespServer(IKeyValueStore store, RespServerOptions options, TimeProvider clock)
+    {
+        options.Limits.Validate();
+        Store = store;
+        Options = options;
+        Clock = clock;
+        StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (options.IdleTimeout > TimeSpan.Zero)
+        {
+            long timeoutMs = (long)options.IdleTimeout.TotalMilliseconds;
+            _idleSweep = clock.CreateTimer(
+                _ => Clients.CloseIdle(clock.GetUtcNow().ToUnixTimeMilliseconds(), timeoutMs),
+                null,
+                TimeSpan.FromSeconds(1),
+                TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public IKeyValueStore Store { get; }
+
+    public RespServerOptions Options { get; }
+
+    public TimeProvider Clock { get; }
+
+    public CommandTable Commands { get; } = CommandTable.CreateDefault();
+
+    public ClientRegistry Clients { get; } = new();
+
+    public long StartedAtUnixMs { get; }
+
+    public string RunId { get; } = Guid.NewGuid().ToString("N") + "00000000";
+
+    public bool RequiresAuth => Options.RequirePass is not null;
+
+    public long NowUnixMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public void Dispose() => _idleSweep?.Dispose();
+}

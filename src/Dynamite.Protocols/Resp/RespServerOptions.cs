@@ -1,0 +1,30 @@
+namespace Dynamite.Protocols.Resp;
+
+/// <summary>The RESP front end's settings (the node's configuration fills them).</summary>
+public sealed record RespServerOptions
+{
+    public RespLimits Limits { get; init; } = new();
+
+    /// <summary>The password AUTH must present; null means no authentication (Redis: requirepass).</summary>
+    public string? RequirePass { get; init; }
+
+    /// <summary>Most clients connected at once (Redis: maxclients).</summary>
+    public int MaxClients { get; init; } = 10000;
+
+    /// <summary>Close clients idle this long; zero disables it, as redis-server's default <c>timeout 0</c>.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    public string NodeId { get; init; } = "dynamite";
+
+    /// <summary>The RESP listening port, for INFO.</summary>
+    public int Port { get; init; } = 8102;
+
+    /// <summary>The configuration file the node started from, for INFO; empty when none.</summary>
+    public string ConfigFile { get; init; } = "";
+
+    /// <summary>The storage engine's name, for INFO.</summary>
+    public string EngineName { get; init; } = "";
+
+    /// <summary>Extra INFO lines by section name (lower case), e.g. persistence facts from the engine.</summary>
+    public Func<IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>>>? ExtraInfo { get; init; }
+}

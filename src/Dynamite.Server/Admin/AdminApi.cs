@@ -1,0 +1,34 @@
+using Dynamite.Protocols.Resp;
+using Dynamite.Server.Configuration;
+using Dynamite.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Dynamite.Server.Admin;
+
+/// <summary>
+/// The node's admin HTTP API (JSON). The CLI's admin verbs and the web console talk to it; later work adds
+/// cluster status, ring and membership operations.
+/// </summary>
+public static class AdminApi
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/v1/node", (NodeConfiguration configuration, RespServer resp, IStorageEngine engine) => Results.Json(new
+        {
+            nodeId = configuration.NodeId,
+            resp = configuration.Listen,
+            http = configuration.Http,
+            engine = engine.Name,
+            fsync = configuration.Fsync.ToString().ToLowerInvariant(),
+            dataDir = Path.GetFullPath(configuration.ResolvedDataDir),
+            partitions = engine.Partitioner.PartitionCount,
+            keys = engine.KeyCount,
+            keysWithExpiry = engine.KeysWithExpiryCount,
+            connectedClients = resp.Clients.Count,
+            totalCommands = resp.Clients.TotalCommands,
+            uptimeSeconds = (resp.NowUnixMs - resp.StartedAtUnixMs) / 1000,
+        }));
+    }
+}

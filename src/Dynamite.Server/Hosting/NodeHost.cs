@@ -1,0 +1,128 @@
+using System.Net;
+using Dynamite.Cluster.Expiry;
+using Dynamite.Cluster.Local;
+using Dynamite.Protocols.Resp;
+using Dynamite.Server.Admin;
+using Dynamite.Server.Configuration;
+using Dynamite.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Server.Hosting;
+
+/// <summary>
+/// Builds and runs one node: the storage engine, the RESP listener (a Kestrel connection handler) and the
+/// admin HTTP API, on one generic host. Shutdown (SIGINT/SIGTERM): Kestrel stops accepting, every
+/// connection finishes the batch it is running and flushes its replies, then the engine is flushed and closed.
+/// </summary>
+public static class NodeHost
+{
+    /// <summary>How long in-flight requests get to finish on shutdown before connections are cut.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
+
+    public static async Task<int> RunAsync(NodeConfiguration configuration, CancellationToken cancellationToken)
+    {
+        IPEndPoint respEndpoint = EndpointParser.Parse(configuration.Listen, "--listen");
+        IPEndPoint httpEndpoint = EndpointParser.Parse(configuration.Http, "--http");
+        var limits = new RespLimits
+        {
+            MaxValueBytes = configuration.MaxValueSize,
+            MaxBulkBytes = configuration.ProtoMaxBulkLen,
+            MaxQueryBufferBytes = configuration.ClientQueryBufferLimit,
+        };
+        try
+        {
+            limits.Validate();
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ConfigurationException(exception.Message);
+        }
+
+        IStorageEngine engine = StorageEngineFactory.Open(configuration);
+        try
+        {
+            WebApplication app = Build(configuration, engine, limits, respEndpoint, httpEndpoint);
+            await using (app.ConfigureAwait(false))
+            {
+                ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite");
+                await app.StartAsync(cancellationToken);
+                logger.LogInformation(
+                    "Dynamite node {NodeId} ready: RESP on {Resp}, admin HTTP on http://{Http}, engine {Engine} (fsync {Fsync}) in {DataDir}",
+                    configuration.NodeId, respEndpoint, httpEndpoint, engine.Name, configuration.Fsync.ToString().ToLowerInvariant(), Path.GetFullPath(configuration.ResolvedDataDir));
+                // Returns after SIGINT/SIGTERM (or cancellation) once the host, Kestrel included, has stopped.
+                await app.WaitForShutdownAsync(cancellationToken);
+                logger.LogInformation("Connections closed; flushing the {Engine} engine", engine.Name);
+            }
+        }
+        finally
+        {
+            using var flushTimeout = new CancellationTokenSource(ShutdownTimeout);
+            await engine.FlushAsync(flushTimeout.Token);
+            await engine.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static WebApplication Build(NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
+
+        TimeProvider clock = TimeProvider.System;
+        var store = new LocalKeyValueStore(engine, clock);
+        var respServer = new RespServer(store, new RespServerOptions
+        {
+            Limits = limits,
+            RequirePass = configuration.RequirePass,
+            MaxClients = configuration.MaxClients,
+            IdleTimeout = TimeSpan.FromSeconds(configuration.Timeout),
+            NodeId = configuration.NodeId,
+            Port = respEndpoint.Port,
+            ConfigFile = configuration.ConfigFile is null ? "" : Path.GetFullPath(configuration.ConfigFile),
+            EngineName = engine.Name,
+        }, clock);
+
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(respServer);
+        builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton<ExpirySweeper>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ExpirySweeper>());
+
+        builder.WebHost.UseSockets(options =>
+        {
+            // PERFORMANCE.md: run socket continuations inline (with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,
+            // set by Program) and skip the zero-byte read before each read.
+            options.UnsafePreferInlineScheduling = true;
+            options.WaitForDataBeforeAllocatingBuffer = false;
+            // The parser enforces the query buffer limit itself; the transport must not pause below it,
+            // or a request larger than its pause threshold could never complete.
+            options.MaxReadBufferSize = limits.MaxQueryBufferBytes + (1024 * 1024);
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
+            kestrel.Listen(httpEndpoint);
+        });
+
+        WebApplication app = builder.Build();
+        AdminApi.Map(app);
+        return app;
+    }
+}
