@@ -15,7 +15,7 @@ public static class StorageEngineFactory
         return configuration.Engine.ToLowerInvariant() switch
         {
             "memory" => new MemoryStorageEngine(partitioner),
-            "sqlite" => SqliteStorageEngine.Open(configuration.ResolvedDataDir, partitioner, configuration.Fsync),
+            "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync),
             _ => throw new ConfigurationException($"engine must be sqlite or memory, not '{configuration.Engine}'."),
         };
     }
