@@ -30,26 +30,39 @@ public sealed class RespNumbersTests
 
     [Theory]
     [InlineData("10.5", "0.1", "10.6")]
-    [InlineData("5.0e3", "2.0e2", "5200")]
+    [InlineData("5.6", "5.0e3", "5005.60000000000000009")]
+    [InlineData("5005.60000000000000009", "2.0e2", "5205.60000000000000009")]
     [InlineData("3", "-3", "0")]
     [InlineData(".5", "5.", "5.5")]
     [InlineData("1", "0.00000000000000001", "1.00000000000000001")]
-    public void IncrByFloat_DecimalInputs_FormatLikeRedis(string start, string increment, string expected)
+    [InlineData("1e5", "0", "100000")]
+    [InlineData("-1.5", "1", "-0.5")]
+    [InlineData("0.1", "0.2", "0.3")]
+    public void ExtendedFloat_AddAndFormat_MatchesRedisLongDouble(string start, string increment, string expected)
     {
-        Assert.True(RespNumbers.TryParseFloat(Encoding.ASCII.GetBytes(start), out RespFloat a));
-        Assert.True(RespNumbers.TryParseFloat(Encoding.ASCII.GetBytes(increment), out RespFloat b));
-        Assert.True(RespFloat.TryAdd(a, b, out RespFloat sum));
-        Assert.Equal(expected, sum.ToHumanString());
+        Assert.True(ExtendedFloat.TryParse(Encoding.ASCII.GetBytes(start), out ExtendedFloat a));
+        Assert.True(ExtendedFloat.TryParse(Encoding.ASCII.GetBytes(increment), out ExtendedFloat b));
+        Assert.Equal(expected, ExtendedFloat.Add(a, b).ToHumanString());
+    }
+
+    [Fact]
+    public void ExtendedFloat_Infinity_ParsesAndStaysInfinite()
+    {
+        Assert.True(ExtendedFloat.TryParse("-inf"u8, out ExtendedFloat infinity));
+        Assert.True(ExtendedFloat.Add(infinity, ExtendedFloat.Zero).IsInfinity);
     }
 
     [Theory]
     [InlineData("abc")]
     [InlineData(" 1")]
+    [InlineData("1 ")]
     [InlineData("nan")]
-    [InlineData("inf")]
     [InlineData("")]
-    public void TryParseFloat_Invalid_IsRejected(string text)
+    [InlineData(".")]
+    [InlineData("1e")]
+    [InlineData("1.2.3")]
+    public void ExtendedFloat_Invalid_IsRejected(string text)
     {
-        Assert.False(RespNumbers.TryParseFloat(Encoding.ASCII.GetBytes(text), out _));
+        Assert.False(ExtendedFloat.TryParse(Encoding.ASCII.GetBytes(text), out _));
     }
 }

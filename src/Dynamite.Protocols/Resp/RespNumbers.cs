@@ -1,8 +1,6 @@
-using System.Globalization;
-
 namespace Dynamite.Protocols.Resp;
 
-/// <summary>Number parsing with Redis's exact acceptance rules (string2ll, string2ld).</summary>
+/// <summary>Integer parsing with Redis's exact acceptance rules (string2ll). Floats: <see cref="ExtendedFloat"/>.</summary>
 internal static class RespNumbers
 {
     /// <summary>
@@ -65,55 +63,4 @@ internal static class RespNumbers
         return true;
     }
 
-    /// <summary>
-    /// Redis string2ld as INCRBYFLOAT uses it: a whole-string decimal or exponent number, no leading space,
-    /// no NaN or infinity. Returns the value as a decimal when it fits (exact decimal arithmetic is how we
-    /// reproduce Redis's long-double results for ordinary inputs), else as a double.
-    /// </summary>
-    public static bool TryParseFloat(ReadOnlySpan<byte> text, out RespFloat value)
-    {
-        value = default;
-        if (text.Length == 0 || text.Length > 5000 || IsSpace(text[0]) || IsSpace(text[^1]))
-        {
-            return false;
-        }
-
-        if (HasHexOrSpecial(text))
-        {
-            return false;
-        }
-
-        string asText = System.Text.Encoding.ASCII.GetString(text);
-        if (decimal.TryParse(asText, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal asDecimal))
-        {
-            value = new RespFloat(asDecimal, double.NaN, isDecimal: true);
-            return true;
-        }
-
-        if (double.TryParse(asText, NumberStyles.Float, CultureInfo.InvariantCulture, out double asDouble) && double.IsFinite(asDouble))
-        {
-            value = new RespFloat(0, asDouble, isDecimal: false);
-            return true;
-        }
-
-        return false;
-    }
-
-    private static bool HasHexOrSpecial(ReadOnlySpan<byte> text)
-    {
-        foreach (byte b in text)
-        {
-            if (b is not ((>= (byte)'0' and <= (byte)'9') or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E'))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
-
-    /// <summary>Formats a double with the shortest round-trip text, for replies that carry doubles.</summary>
-    public static string FormatDouble(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -401,7 +401,7 @@ internal static class StringCommands
 
     private static ValueTask IncrByFloat(CommandContext context)
     {
-        if (!RespNumbers.TryParseFloat(context.Argument(2), out RespFloat delta))
+        if (!ExtendedFloat.TryParse(context.Argument(2), out ExtendedFloat delta))
         {
             return context.Error(RespErrors.NotFloat);
         }
@@ -587,8 +587,8 @@ internal static class StringCommands
         }
     }
 
-    /// <summary>INCRBYFLOAT, keeping the expiry.</summary>
-    private sealed class FloatIncrementOperation(byte[] key, RespFloat delta) : IStorageOperation
+    /// <summary>INCRBYFLOAT in emulated 80-bit long double, as redis-server computes it, keeping the expiry.</summary>
+    private sealed class FloatIncrementOperation(byte[] key, ExtendedFloat delta) : IStorageOperation
     {
         public byte[]? Result { get; private set; }
 
@@ -596,15 +596,16 @@ internal static class StringCommands
 
         public void Execute(IStorageTransaction transaction)
         {
-            RespFloat current = new(0m, 0, isDecimal: true);
+            ExtendedFloat current = ExtendedFloat.Zero;
             bool exists = transaction.TryRead(key, out StoredRecord record);
-            if (exists && !RespNumbers.TryParseFloat(record.Value, out current))
+            if (exists && !ExtendedFloat.TryParse(record.Value, out current))
             {
                 Error = RespErrors.NotFloat;
                 return;
             }
 
-            if (!RespFloat.TryAdd(current, delta, out RespFloat sum))
+            ExtendedFloat sum = ExtendedFloat.Add(current, delta);
+            if (sum.IsInfinity)
             {
                 Error = RespErrors.NaNOrInfinity;
                 return;
