@@ -1,0 +1,244 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+using Microsoft.Data.Sqlite;
+
+namespace Dynamite.Storage.Sqlite;
+
+/// <summary>
+/// Everything the SQLite engine says to SQLite in one place: the file layout, the schema and its version,
+/// the connection settings and the statements, so that a schema change is reviewed against every query that
+/// depends on it.
+/// <para>
+/// One table, <c>kv</c>, clustered (WITHOUT ROWID) on <c>(hash, key)</c>: a point read is one B-tree seek, and a
+/// partition or a scan page is one range read in hash order. The 64-bit hash is stored as a signed INTEGER that
+/// keeps unsigned order (see <see cref="EncodeHash"/>). <c>expires_at</c> comes before <c>value</c> so that reading
+/// the expiry (scans, counter bookkeeping) never follows a large value into its overflow pages. A partial index
+/// holds only the keys with an expiry, which is what the active expiry sweep walks.
+/// </para>
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this build writes and reads (PRAGMA user_version).</summary>
+    public const int CurrentVersion = 1;
+
+    public const string FileName = "dynamite.db";
+
+    /// <summary>How long a connection retries a locked database (a checkpoint waiting for readers) before failing.</summary>
+    public const int BusyTimeoutMs = 5000;
+
+    public const string Begin = "BEGIN IMMEDIATE";
+
+    public const string Commit = "COMMIT";
+
+    public const string Rollback = "ROLLBACK";
+
+    /// <summary>A point read: ?1 hash, ?2 key; columns expires_at, value.</summary>
+    public const string SelectRecord = "SELECT expires_at, value FROM kv WHERE hash = ?1 AND key = ?2";
+
+    /// <summary>The writer's bookkeeping read before an upsert: ?1 hash, ?2 key; column expires_at.</summary>
+    public const string SelectExpiry = "SELECT expires_at FROM kv WHERE hash = ?1 AND key = ?2";
+
+    /// <summary>?1 hash, ?2 key, ?3 expires_at, ?4 value.</summary>
+    public const string Upsert =
+        "INSERT INTO kv (hash, key, expires_at, value) VALUES (?1, ?2, ?3, ?4) " +
+        "ON CONFLICT (hash, key) DO UPDATE SET expires_at = excluded.expires_at, value = excluded.value";
+
+    /// <summary>?1 hash, ?2 key; returns the deleted row's expires_at, so the writer learns in one statement
+    /// whether the key existed and whether it carried an expiry.</summary>
+    public const string DeleteReturningExpiry = "DELETE FROM kv WHERE hash = ?1 AND key = ?2 RETURNING expires_at";
+
+    /// <summary>The expiry sweep: ?1 now, ?2 most rows; walks the partial expiry index, earliest expiry first.</summary>
+    public const string DeleteExpired =
+        "DELETE FROM kv WHERE (hash, key) IN " +
+        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
+
+    public const string DeleteAll = "DELETE FROM kv";
+
+    /// <summary>A scan page: ?1 first hash, ?2 now; columns hash, key of live keys in (hash, key) order.
+    /// No LIMIT: the caller steps until the page is full and the hash changes, then resets.</summary>
+    public const string SelectScan =
+        "SELECT hash, key FROM kv WHERE hash >= ?1 AND (expires_at = 0 OR expires_at > ?2) ORDER BY hash, key";
+
+    /// <summary>A chunk of a partition: ?1 hash and ?2 key to start at (inclusive), ?3 last hash of the partition,
+    /// ?4 now, ?5 most rows; columns hash, key, expires_at, value of live keys in (hash, key) order.</summary>
+    public const string SelectPartitionChunk =
+        "SELECT hash, key, expires_at, value FROM kv " +
+        "WHERE (hash, key) >= (?1, ?2) AND hash <= ?3 AND (expires_at = 0 OR expires_at > ?4) " +
+        "ORDER BY hash, key LIMIT ?5";
+
+    private const string CreateSchema = """
+        CREATE TABLE IF NOT EXISTS kv (
+            hash INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            expires_at INTEGER NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (hash, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at <> 0;
+        """;
+
+    /// <summary>Per-connection settings shared by the writer and the readers. The memory map lets every connection
+    /// read the database file through the one operating-system page cache instead of each copying pages into its
+    /// own cache; temporary structures (sorts) never touch the disk.</summary>
+    private const string ConnectionSettings = "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;";
+
+    private const ulong SignBit = 0x8000000000000000UL;
+
+    /// <summary>Maps an unsigned hash to a signed INTEGER with the same order (flipping the sign bit maps
+    /// 0..2^64-1 onto long.MinValue..long.MaxValue monotonically).</summary>
+    public static long EncodeHash(ulong hash) => (long)(hash ^ SignBit);
+
+    public static ulong DecodeHash(long stored) => (ulong)stored ^ SignBit;
+
+    /// <summary>
+    /// Opens the one read-write connection, refuses a database written by a newer schema, switches to WAL,
+    /// applies <paramref name="fsyncPolicy"/> and creates the schema when the file is new.
+    /// </summary>
+    public static SqliteConnection OpenWriteConnection(string databasePath, FsyncPolicy fsyncPolicy)
+    {
+        SqliteConnection connection = OpenConnection(databasePath, SqliteOpenMode.ReadWriteCreate);
+        try
+        {
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+
+            // Read before anything is changed, so a newer database is left exactly as it was.
+            long version = Convert.ToInt64(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > CurrentVersion)
+            {
+                throw new NotSupportedException(
+                    $"The database '{databasePath}' has schema version {version}, but this version of Dynamite reads schema " +
+                    $"versions up to {CurrentVersion}. It was written by a newer Dynamite: run that version, or point the " +
+                    "data directory elsewhere.");
+            }
+
+            string? journalMode = Scalar(connection, "PRAGMA journal_mode = WAL;") as string;
+            if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"SQLite could not switch '{databasePath}' to WAL journal mode (it reports '{journalMode}'); " +
+                    "the engine needs WAL so that reads never wait on the writer.");
+            }
+
+            // The writer's own page cache (32 MiB) holds the upper B-tree levels it touches on every write;
+            // journal_size_limit shrinks a WAL that a burst of writes made large once it is checkpointed.
+            Execute(
+                connection,
+                $"PRAGMA synchronous = {SynchronousLevel(fsyncPolicy)}; {ConnectionSettings} " +
+                "PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864;");
+
+            if (version < CurrentVersion)
+            {
+                using SqliteTransaction transaction = connection.BeginTransaction();
+                Execute(connection, CreateSchema + $"PRAGMA user_version = {CurrentVersion};", transaction);
+                transaction.Commit();
+            }
+
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a read-only connection for the read pool; WAL lets it read while the writer commits.</summary>
+    public static SqliteConnection OpenReadConnection(string databasePath)
+    {
+        SqliteConnection connection = OpenConnection(databasePath, SqliteOpenMode.ReadOnly);
+        try
+        {
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; {ConnectionSettings} PRAGMA cache_size = -8192;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The PRAGMA synchronous level that implements <paramref name="fsyncPolicy"/> (see <see cref="SqliteStorageEngine"/>).</summary>
+    public static string SynchronousLevel(FsyncPolicy fsyncPolicy) => fsyncPolicy switch
+    {
+        FsyncPolicy.Always => "FULL",
+        FsyncPolicy.Batch => "NORMAL",
+        FsyncPolicy.Never => "OFF",
+        _ => throw new ArgumentOutOfRangeException(nameof(fsyncPolicy), fsyncPolicy, "Unknown fsync policy."),
+    };
+
+    /// <summary>Counts all keys and the keys with an expiry, for the engine's in-memory counters.</summary>
+    public static (long Keys, long KeysWithExpiry) CountKeys(SqliteConnection connection)
+    {
+        long keys = Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM kv;"), System.Globalization.CultureInfo.InvariantCulture);
+        long withExpiry = Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM kv WHERE expires_at <> 0;"), System.Globalization.CultureInfo.InvariantCulture);
+        return (keys, withExpiry);
+    }
+
+    /// <summary>
+    /// Reads the live record of <paramref name="key"/> with a <see cref="SelectRecord"/> statement.
+    /// Expired records read as absent; the only allocation is the returned value array.
+    /// </summary>
+    public static bool TryReadLive(SqliteStatement selectRecord, ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    {
+        try
+        {
+            selectRecord.BindInt64(1, EncodeHash(KeyPartitioner.HashKey(key)));
+            selectRecord.BindBlob(2, key);
+            if (selectRecord.Step())
+            {
+                long expiresAt = selectRecord.GetInt64(0);
+                if (expiresAt == 0 || expiresAt > nowUnixMs)
+                {
+                    record = new StoredRecord(selectRecord.GetBlob(1).ToArray(), expiresAt);
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            selectRecord.Reset();
+        }
+
+        record = default;
+        return false;
+    }
+
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    public static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static SqliteConnection OpenConnection(string databasePath, SqliteOpenMode mode)
+    {
+        // Pooling off: the engine pools its own connections, and closing must really close the file.
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = mode,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,597 @@
+using System.Threading.Channels;
+using Dynamite.Core.KeyValue;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Dynamite.Storage.Sqlite;
+
+/// <summary>
+/// The one thread that changes the database, with the one read-write connection. Callers enqueue requests into a
+/// bounded queue (a full queue makes callers wait: back-pressure, never a dropped write). The thread takes every
+/// request available, up to <see cref="MaxGroupSize"/>, and runs the operations among them as one group: each
+/// against the group's overlay view, in queue order, then one transaction applies the surviving changes and
+/// commits once. One commit, and under <see cref="FsyncPolicy.Always"/> one fsync, then pays for the whole
+/// group, which is what lets a durable engine keep up with many concurrent clients.
+/// <para>
+/// A dedicated thread rather than a pool task: commits block on disk I/O (fsync), which must not tie up the
+/// thread pool that serves the network. Counters are published after each commit with volatile writes, so
+/// readers take them without a lock.
+/// </para>
+/// </summary>
+internal sealed class SqliteWriter : IDisposable
+{
+    /// <summary>Requests that can wait for the writer before callers are made to wait.</summary>
+    public const int QueueCapacity = 4096;
+
+    /// <summary>Most requests taken per round: bounds a group's transaction, and so its commit latency and memory.</summary>
+    public const int MaxGroupSize = 512;
+
+    /// <summary>The batch policy's sync interval: how much a power loss can take.</summary>
+    private const long CheckpointIntervalMs = 1000;
+
+    private readonly SqliteConnection _connection;
+    private readonly FsyncPolicy _fsyncPolicy;
+    private readonly Channel<SqliteWriteRequest> _queue;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Timer? _checkpointTimer;
+
+    // Writer thread only.
+    private readonly List<SqliteStatement> _statements = [];
+    private readonly SqliteStatement _begin;
+    private readonly SqliteStatement _commit;
+    private readonly SqliteStatement _rollback;
+    private readonly SqliteStatement _selectExpiry;
+    private readonly SqliteStatement _upsert;
+    private readonly SqliteStatement _deleteReturningExpiry;
+    private readonly SqliteStatement _deleteExpired;
+    private readonly SqliteStatement _deleteAll;
+    private readonly SqliteBatchTransaction _transaction;
+    private readonly List<SqliteWriteRequest> _batch = new(MaxGroupSize);
+    private readonly List<SqliteWriteRequest> _group = new(MaxGroupSize);
+    private readonly HashSet<byte[]> _appliedKeys = new(ByteArrayComparer.Instance);
+    private bool _inTransaction;
+    private long _lastCheckpointMs = Environment.TickCount64;
+
+    // Written by the writer thread only; read by any thread.
+    private long _keyCount;
+    private long _keysWithExpiryCount;
+    private long _commitCount;
+    private int _uncheckpointedWrites;
+    private volatile Exception? _failure;
+    private volatile bool _stopping;
+
+    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount)
+    {
+        _connection = connection;
+        _fsyncPolicy = fsyncPolicy;
+        _keyCount = keyCount;
+        _keysWithExpiryCount = keysWithExpiryCount;
+        try
+        {
+            _begin = Prepare(SqliteSchema.Begin);
+            _commit = Prepare(SqliteSchema.Commit);
+            _rollback = Prepare(SqliteSchema.Rollback);
+            _selectExpiry = Prepare(SqliteSchema.SelectExpiry);
+            _upsert = Prepare(SqliteSchema.Upsert);
+            _deleteReturningExpiry = Prepare(SqliteSchema.DeleteReturningExpiry);
+            _deleteExpired = Prepare(SqliteSchema.DeleteExpired);
+            _deleteAll = Prepare(SqliteSchema.DeleteAll);
+            _transaction = new SqliteBatchTransaction(Prepare(SqliteSchema.SelectRecord));
+        }
+        catch
+        {
+            DisposeStatements();
+            throw;
+        }
+
+        _queue = Channel.CreateBounded<SqliteWriteRequest>(new BoundedChannelOptions(QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = false,
+            AllowSynchronousContinuations = false,
+        });
+        _thread = new Thread(Run) { IsBackground = true, Name = "dynamite-sqlite-writer" };
+        _thread.Start();
+        if (fsyncPolicy == FsyncPolicy.Batch)
+        {
+            _checkpointTimer = new Timer(static state => ((SqliteWriter)state!).OnCheckpointTimer(), this, CheckpointIntervalMs, CheckpointIntervalMs);
+        }
+    }
+
+    public long KeyCount => Volatile.Read(ref _keyCount);
+
+    public long KeysWithExpiryCount => Volatile.Read(ref _keysWithExpiryCount);
+
+    public long CommitCount => Volatile.Read(ref _commitCount);
+
+    /// <summary>True once the writer thread has ended (drained after <see cref="StopAsync"/>, or failed).</summary>
+    public bool HasStopped => _stopped.Task.IsCompleted;
+
+    /// <summary>
+    /// Queues <paramref name="request"/> and returns its completion. Waits for room when the queue is full;
+    /// <paramref name="cancellationToken"/> cancels that wait, or the request while it is still queued.
+    /// </summary>
+    public Task<int> EnqueueAsync(SqliteWriteRequest request, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<int>(cancellationToken);
+        }
+
+        if (_stopping)
+        {
+            return Task.FromException<int>(StoppedException());
+        }
+
+        request.RegisterCancellation(cancellationToken);
+        return _queue.Writer.TryWrite(request) ? request.Task : EnqueueWhenRoomAsync(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops accepting requests, lets the thread drain the queue, commit and checkpoint, and waits for it.
+    /// Throws <see cref="TimeoutException"/> if that takes longer than <paramref name="timeout"/>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        _stopping = true;
+        if (_checkpointTimer is not null)
+        {
+            await _checkpointTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _queue.Writer.TryComplete();
+        await _stopped.Task.WaitAsync(timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the statements and the connection; only after the thread has stopped (<see cref="HasStopped"/>).</summary>
+    public void Dispose()
+    {
+        if (!HasStopped)
+        {
+            throw new InvalidOperationException("The writer thread is still running; stop it first.");
+        }
+
+        DisposeStatements();
+        _connection.Dispose();
+    }
+
+    private async Task<int> EnqueueWhenRoomAsync(SqliteWriteRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            Exception stopped = StoppedException();
+            request.Fail(stopped);
+            throw stopped;
+        }
+
+        return await request.Task.ConfigureAwait(false);
+    }
+
+    private Exception StoppedException() => _failure is { } failure
+        ? new InvalidOperationException("The SQLite engine's writer stopped after an error; see the inner exception.", failure)
+        : new ObjectDisposedException(nameof(SqliteStorageEngine));
+
+    private void Run()
+    {
+        try
+        {
+            while (WaitForRequests())
+            {
+                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out SqliteWriteRequest? request))
+                {
+                    _batch.Add(request);
+                }
+
+                ProcessBatch();
+                _batch.Clear();
+            }
+
+            // Stopped and drained: make everything durable while the connection is still ours.
+            FlushToDisk();
+            _stopped.TrySetResult();
+        }
+        catch (Exception exception)
+        {
+            // A bug or an unusable database. Fail everyone still waiting rather than leaving them hanging, and
+            // refuse new work with this exception as the cause.
+            _failure = exception;
+            _stopping = true;
+            _queue.Writer.TryComplete();
+            foreach (SqliteWriteRequest request in _batch)
+            {
+                request.Fail(exception);
+            }
+
+            while (_queue.Reader.TryRead(out SqliteWriteRequest? request))
+            {
+                request.Fail(exception);
+            }
+
+            _stopped.TrySetException(exception);
+        }
+    }
+
+    /// <summary>Blocks the writer thread until a request is queued; false once the queue is completed and empty.</summary>
+    private bool WaitForRequests()
+    {
+        ValueTask<bool> wait = _queue.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void ProcessBatch()
+    {
+        foreach (SqliteWriteRequest request in _batch)
+        {
+            if (request.Kind == SqliteWriteKind.Operation)
+            {
+                if (request.TryStart())
+                {
+                    RunOperation(request);
+                }
+
+                continue;
+            }
+
+            // Every other request sees the database as the operations queued before it left it.
+            CommitGroup();
+            if (!request.TryStart())
+            {
+                continue;
+            }
+
+            try
+            {
+                request.Succeed(RunMaintenance(request));
+            }
+            catch (Exception exception)
+            {
+                request.Fail(exception);
+            }
+        }
+
+        CommitGroup();
+        if (_fsyncPolicy == FsyncPolicy.Batch && Environment.TickCount64 - _lastCheckpointMs >= CheckpointIntervalMs)
+        {
+            CheckpointIfWritten();
+        }
+    }
+
+    /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
+    private void RunOperation(SqliteWriteRequest request)
+    {
+        if (!_inTransaction)
+        {
+            try
+            {
+                _begin.Execute();
+                _inTransaction = true;
+            }
+            catch (Exception exception)
+            {
+                request.Fail(exception);
+                return;
+            }
+        }
+
+        StagedChanges changes = _transaction.Changes;
+        int mark = changes.Count;
+        _transaction.NowUnixMs = request.NowUnixMs;
+        try
+        {
+            request.Operation!.Execute(_transaction);
+        }
+        catch (Exception exception)
+        {
+            changes.TruncateTo(mark);
+            request.Fail(exception);
+            return;
+        }
+
+        _group.Add(request);
+    }
+
+    /// <summary>Applies the group's changes and commits; then, and only then, acknowledges its operations.
+    /// If applying or committing fails, the whole group fails with that exception and nothing of it is kept.</summary>
+    private void CommitGroup()
+    {
+        if (!_inTransaction)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_group.Count == 0)
+            {
+                // Every operation of the group threw: nothing to keep.
+                RollbackQuietly();
+                return;
+            }
+
+            long keyDelta;
+            long expiryDelta;
+            try
+            {
+                (keyDelta, expiryDelta) = ApplyStagedChanges();
+                _commit.Execute();
+                _inTransaction = false;
+            }
+            catch (Exception exception)
+            {
+                RollbackQuietly();
+                foreach (SqliteWriteRequest request in _group)
+                {
+                    request.Fail(exception);
+                }
+
+                return;
+            }
+
+            Publish(KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
+            foreach (SqliteWriteRequest request in _group)
+            {
+                request.Succeed(0);
+            }
+        }
+        finally
+        {
+            _group.Clear();
+            _transaction.Changes.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Writes the last staged change of each key (earlier ones are overwritten within the group anyway) and
+    /// returns how the key counters change. Each write first learns the key's current state inside the same
+    /// transaction, so the counters stay exact whatever the operations did.
+    /// </summary>
+    private (long KeyDelta, long ExpiryDelta) ApplyStagedChanges()
+    {
+        IReadOnlyList<StagedChange> changes = _transaction.Changes.Changes;
+        bool deduplicate = changes.Count > 1;
+        long keyDelta = 0;
+        long expiryDelta = 0;
+        try
+        {
+            for (int i = changes.Count - 1; i >= 0; i--)
+            {
+                StagedChange change = changes[i];
+                if (deduplicate && !_appliedKeys.Add(change.Key))
+                {
+                    continue;
+                }
+
+                long hash = SqliteSchema.EncodeHash(change.KeyHash);
+                if (change.Record is { } record)
+                {
+                    long? previousExpiry = ReadExpiry(hash, change.Key);
+                    Upsert(hash, change.Key, record);
+                    keyDelta += previousExpiry is null ? 1 : 0;
+                    expiryDelta += (record.HasExpiry ? 1 : 0) - (previousExpiry is { } previous && previous != 0 ? 1 : 0);
+                }
+                else if (DeleteKey(hash, change.Key) is { } deletedExpiry)
+                {
+                    keyDelta--;
+                    expiryDelta -= deletedExpiry != 0 ? 1 : 0;
+                }
+            }
+        }
+        finally
+        {
+            _appliedKeys.Clear();
+        }
+
+        return (keyDelta, expiryDelta);
+    }
+
+    private long? ReadExpiry(long hash, byte[] key)
+    {
+        try
+        {
+            _selectExpiry.BindInt64(1, hash);
+            _selectExpiry.BindBlob(2, key);
+            return _selectExpiry.Step() ? _selectExpiry.GetInt64(0) : null;
+        }
+        finally
+        {
+            _selectExpiry.Reset();
+        }
+    }
+
+    private void Upsert(long hash, byte[] key, StoredRecord record)
+    {
+        _upsert.BindInt64(1, hash);
+        _upsert.BindBlob(2, key);
+        _upsert.BindInt64(3, record.ExpiresAtUnixMs);
+        _upsert.BindBlob(4, record.Value);
+        _upsert.Execute();
+    }
+
+    /// <summary>Deletes a key; returns its expiry if it existed, null if it did not.</summary>
+    private long? DeleteKey(long hash, byte[] key)
+    {
+        try
+        {
+            _deleteReturningExpiry.BindInt64(1, hash);
+            _deleteReturningExpiry.BindBlob(2, key);
+            long? deletedExpiry = null;
+            while (_deleteReturningExpiry.Step())
+            {
+                deletedExpiry = _deleteReturningExpiry.GetInt64(0);
+            }
+
+            return deletedExpiry;
+        }
+        finally
+        {
+            _deleteReturningExpiry.Reset();
+        }
+    }
+
+    private int RunMaintenance(SqliteWriteRequest request)
+    {
+        switch (request.Kind)
+        {
+            case SqliteWriteKind.RemoveExpired:
+                // One autocommit statement: a failure leaves nothing half-deleted.
+                _deleteExpired.BindInt64(1, request.NowUnixMs);
+                _deleteExpired.BindInt64(2, request.MaxKeys);
+                _deleteExpired.Execute();
+                int removed = _deleteExpired.Changes;
+                if (removed > 0)
+                {
+                    // Only keys with an expiry are swept, so both counters drop by the same amount.
+                    Publish(KeyCount - removed, KeysWithExpiryCount - removed);
+                }
+
+                return removed;
+            case SqliteWriteKind.Clear:
+                _deleteAll.Execute();
+                Publish(0, 0);
+                return 0;
+            case SqliteWriteKind.Flush:
+                FlushToDisk();
+                return 0;
+            case SqliteWriteKind.Checkpoint:
+                CheckpointIfWritten();
+                return 0;
+            default:
+                throw new InvalidOperationException($"Unknown write request kind {request.Kind}.");
+        }
+    }
+
+    private void Publish(long keyCount, long keysWithExpiryCount)
+    {
+        Volatile.Write(ref _keyCount, keyCount);
+        Volatile.Write(ref _keysWithExpiryCount, keysWithExpiryCount);
+        Volatile.Write(ref _commitCount, _commitCount + 1);
+        Volatile.Write(ref _uncheckpointedWrites, 1);
+    }
+
+    private void RollbackQuietly()
+    {
+        _inTransaction = false;
+
+        // After some errors (I/O, disk full) SQLite has already rolled the transaction back itself.
+        if (raw.sqlite3_get_autocommit(_connection.Handle) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _rollback.Execute();
+        }
+        catch (SqliteException)
+        {
+            // The connection is unusable; the next BEGIN reports it to the operations that need it.
+        }
+    }
+
+    /// <summary>
+    /// Copies the WAL into the database file with syncs and truncates it, so every commit so far is on disk.
+    /// Under <see cref="FsyncPolicy.Never"/> (synchronous=OFF) checkpoints never sync, and a checkpoint syncs the
+    /// database file only when it copies a page; so this one runs at NORMAL after a one-page commit, which also
+    /// syncs the pages earlier unsynced checkpoints left in the file.
+    /// </summary>
+    private void FlushToDisk()
+    {
+        if (_fsyncPolicy != FsyncPolicy.Never)
+        {
+            Checkpoint("TRUNCATE", requireComplete: true);
+            return;
+        }
+
+        SqliteSchema.Execute(_connection, "PRAGMA synchronous = NORMAL;");
+        try
+        {
+            SqliteSchema.Execute(_connection, $"PRAGMA user_version = {SqliteSchema.CurrentVersion};");
+            Checkpoint("TRUNCATE", requireComplete: true);
+        }
+        finally
+        {
+            SqliteSchema.Execute(_connection, "PRAGMA synchronous = OFF;");
+        }
+    }
+
+    /// <summary>The batch policy's periodic sync: a passive checkpoint syncs the WAL, copies it into the database
+    /// file and syncs that, without waiting for anyone.</summary>
+    private void CheckpointIfWritten()
+    {
+        if (Volatile.Read(ref _uncheckpointedWrites) == 0)
+        {
+            return;
+        }
+
+        _lastCheckpointMs = Environment.TickCount64;
+        Volatile.Write(ref _uncheckpointedWrites, 0);
+        try
+        {
+            if (!Checkpoint("PASSIVE", requireComplete: false))
+            {
+                // A reader held part of the log back: try again on the next tick.
+                Volatile.Write(ref _uncheckpointedWrites, 1);
+            }
+        }
+        catch (SqliteException)
+        {
+            // Best effort between flushes: the next commit or flush meets the same error and reports it.
+            Volatile.Write(ref _uncheckpointedWrites, 1);
+        }
+    }
+
+    /// <summary>Runs a WAL checkpoint; returns whether it copied the whole log (or throws if it had to).</summary>
+    private bool Checkpoint(string mode, bool requireComplete)
+    {
+        using SqliteCommand command = _connection.CreateCommand();
+        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
+        using SqliteDataReader reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return true;
+        }
+
+        bool busy = reader.GetInt64(0) != 0;
+        bool complete = !busy && reader.GetInt64(2) >= reader.GetInt64(1);
+        if (!complete && requireComplete)
+        {
+            throw new TimeoutException(
+                $"The WAL checkpoint ({mode}) could not finish within {SqliteSchema.BusyTimeoutMs} ms because readers kept " +
+                "using the log; committed writes are in the WAL file but may not be synced to disk yet.");
+        }
+
+        return complete;
+    }
+
+    private void OnCheckpointTimer()
+    {
+        if (!_stopping && Volatile.Read(ref _uncheckpointedWrites) != 0)
+        {
+            // If the queue is full the writer is busy; it checks the interval itself after each round.
+            _ = _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint));
+        }
+    }
+
+    private SqliteStatement Prepare(string sql)
+    {
+        var statement = new SqliteStatement(_connection, sql);
+        _statements.Add(statement);
+        return statement;
+    }
+
+    private void DisposeStatements()
+    {
+        foreach (SqliteStatement statement in _statements)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
+    }
+}
