@@ -25,6 +25,18 @@ internal static class RespRequestParser
             return false;
         }
 
+        if (buffer.FirstSpan[0] == (byte)'*')
+        {
+            int consumed = TryParseMultibulkInSegment(buffer.First, request, limits, unauthenticated);
+            if (consumed > 0)
+            {
+                buffer = buffer.Slice(consumed);
+                return true;
+            }
+
+            request.Clear();
+        }
+
         var reader = new SequenceReader<byte>(buffer);
         bool complete = buffer.FirstSpan[0] == (byte)'*'
             ? TryParseMultibulk(ref reader, request, limits, unauthenticated)
@@ -39,6 +51,57 @@ internal static class RespRequestParser
         }
 
         return complete;
+    }
+
+    /// <summary>
+    /// The fast path: a well-formed request lying wholly in the first buffer segment, parsed over a span.
+    /// Returns the bytes consumed, or 0 for anything else (incomplete, split, malformed, over a limit), which the
+    /// general path then handles and reports.
+    /// </summary>
+    private static int TryParseMultibulkInSegment(ReadOnlyMemory<byte> segment, RespRequest request, RespLimits limits, bool unauthenticated)
+    {
+        ReadOnlySpan<byte> span = segment.Span;
+        int position = 1;
+        if (!TryReadDecimalLine(span, ref position, out long count) || count <= 0 || count > limits.MaxMultibulkLength
+            || (unauthenticated && count > UnauthenticatedMaxMultibulkLength))
+        {
+            return 0;
+        }
+
+        for (long i = 0; i < count; i++)
+        {
+            if (position >= span.Length || span[position] != (byte)'$')
+            {
+                return 0;
+            }
+
+            position++;
+            if (!TryReadDecimalLine(span, ref position, out long length) || length < 0 || length > limits.MaxBulkBytes
+                || (unauthenticated && length > UnauthenticatedMaxBulkBytes) || span.Length - position < length + 2)
+            {
+                return 0;
+            }
+
+            request.Add(segment.Slice(position, (int)length), owned: false);
+            position += (int)length + 2;
+        }
+
+        return position;
+    }
+
+    /// <summary>Reads a decimal terminated by CRLF at <paramref name="position"/>, with string2ll's rules.</summary>
+    private static bool TryReadDecimalLine(ReadOnlySpan<byte> span, ref int position, out long value)
+    {
+        value = 0;
+        ReadOnlySpan<byte> rest = span[position..];
+        int end = rest.Length > 24 ? rest[..24].IndexOf((byte)'\r') : rest.IndexOf((byte)'\r');
+        if (end <= 0 || end + 1 >= rest.Length || rest[end + 1] != (byte)'\n' || !RespNumbers.TryParseInt64(rest[..end], out value))
+        {
+            return false;
+        }
+
+        position += end + 2;
+        return true;
     }
 
     private static bool TryParseMultibulk(ref SequenceReader<byte> reader, RespRequest request, RespLimits limits, bool unauthenticated)

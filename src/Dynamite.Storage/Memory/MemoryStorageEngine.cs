@@ -80,6 +80,7 @@ public sealed class MemoryStorageEngine : IStorageEngine
 
     public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var keys = new List<byte[]>();
         var candidates = new List<Entry>();
         ulong cursor = fromHash;
@@ -265,7 +266,12 @@ public sealed class MemoryStorageEngine : IStorageEngine
             return engine.TryRead(key, NowUnixMs, out record);
         }
 
-        public void Write(byte[] key, StoredRecord record) => Changes.Stage(key, record);
+        public void Write(byte[] key, StoredRecord record)
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            ArgumentNullException.ThrowIfNull(record.Value);
+            Changes.Stage(key, record);
+        }
 
         public void Delete(byte[] key) => Changes.Stage(key, null);
     }
