@@ -179,7 +179,15 @@ internal static class KeyCommands
             i++;
         }
 
-        ScanPage page = context.Store.Scan(cursor, (int)Math.Min(count, 100_000));
+        if (!ScanCursor.TryDecode(cursor, out ulong fromHash))
+        {
+            context.Writer.WriteArrayHeader(2);
+            context.Writer.WriteBulk("0"u8);
+            context.Writer.WriteArrayHeader(0);
+            return ValueTask.CompletedTask;
+        }
+
+        ScanPage page = context.Store.Scan(fromHash, (int)Math.Min(count, 100_000));
         var keys = new List<byte[]>(page.Keys.Count);
         if (typeMatches)
         {
@@ -193,7 +201,7 @@ internal static class KeyCommands
         }
 
         context.Writer.WriteArrayHeader(2);
-        context.Writer.WriteBulk(page.NextHash is { } next ? next.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0");
+        context.Writer.WriteBulk(ScanCursor.Encode(page.NextHash).ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Writer.WriteArrayHeader(keys.Count);
         foreach (byte[] key in keys)
         {
