@@ -10,6 +10,24 @@ namespace Dynamite.IntegrationTests.RealClients;
 /// </summary>
 public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
 {
+    /// <summary>
+    /// Runs <paramref name="body"/> on a fresh connection. 1.2.6 runs await continuations on its socket
+    /// reader thread, and disposing the multiplexer from that thread waits out a timeout for itself, so
+    /// the dispose is moved to the thread pool.
+    /// </summary>
+    private async Task WithDatabaseAsync(Func<IDatabase, Task> body)
+    {
+        ConnectionMultiplexer redis = Connect();
+        try
+        {
+            await body(redis.GetDatabase());
+        }
+        finally
+        {
+            await Task.Run(redis.Dispose);
+        }
+    }
+
     private ConnectionMultiplexer Connect()
     {
         var options = new ConfigurationOptions
@@ -20,15 +38,17 @@ public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassF
             SyncTimeout = 15000,
             ResponseTimeout = 15000,
             AllowAdmin = true,
+            // Pub/sub is not implemented yet: without this the client opens a subscriber connection whose
+            // SUBSCRIBE fails, and Dispose waits a full timeout for it (as with Twemproxy or Netflix Dynomite; see README).
+            CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
+            ConfigurationChannel = "",
         };
         return ConnectionMultiplexer.Connect(options);
     }
 
     [Fact]
-    public async Task StringCommands_RoundTrip()
+    public Task StringCommands_RoundTrip() => WithDatabaseAsync(async db =>
     {
-        using ConnectionMultiplexer redis = Connect();
-        IDatabase db = redis.GetDatabase();
         Assert.True(await db.StringSetAsync("se:k", "v"));
         Assert.Equal("v", (string?)await db.StringGetAsync("se:k"));
         Assert.True((await db.StringGetAsync("se:missing")).IsNull);
@@ -41,26 +61,22 @@ public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassF
         RedisValue[] values = await db.StringGetAsync(["se:m1", "se:absent", "se:m2"]);
         Assert.Equal(["1", null, "2"], values.Select(v => (string?)v));
         Assert.Equal(2, await db.KeyDeleteAsync(["se:m1", "se:m2", "se:absent"]));
-    }
+    });
 
     [Fact]
-    public async Task Expiry_SetAndRead()
+    public Task Expiry_SetAndRead() => WithDatabaseAsync(async db =>
     {
-        using ConnectionMultiplexer redis = Connect();
-        IDatabase db = redis.GetDatabase();
         Assert.True(await db.StringSetAsync("se:e", "v", TimeSpan.FromSeconds(100)));
         TimeSpan? ttl = await db.KeyTimeToLiveAsync("se:e");
         Assert.NotNull(ttl);
         Assert.InRange(ttl!.Value.TotalSeconds, 95, 100);
         Assert.True(await db.KeyPersistAsync("se:e"));
         Assert.Null(await db.KeyTimeToLiveAsync("se:e"));
-    }
+    });
 
     [Fact]
-    public async Task ManyConcurrentCalls_MultiplexedOnOneConnection_AllCorrect()
+    public Task ManyConcurrentCalls_MultiplexedOnOneConnection_AllCorrect() => WithDatabaseAsync(async db =>
     {
-        using ConnectionMultiplexer redis = Connect();
-        IDatabase db = redis.GetDatabase();
         Task<bool>[] sets = [.. Enumerable.Range(0, 2000).Select(i => db.StringSetAsync($"se:c{i}", i.ToString(CultureInfo.InvariantCulture)))];
         Assert.All(await Task.WhenAll(sets), Assert.True);
         Task<RedisValue>[] gets = [.. Enumerable.Range(0, 2000).Select(i => db.StringGetAsync($"se:c{i}"))];
@@ -73,19 +89,17 @@ public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassF
         Task<long>[] increments = [.. Enumerable.Range(0, 1000).Select(_ => db.StringIncrementAsync("se:counter"))];
         await Task.WhenAll(increments);
         Assert.Equal(1000, (long)await db.StringGetAsync("se:counter"));
-    }
+    });
 
     [Fact]
-    public async Task Batch_PipelinedTogether_AllApplied()
+    public Task Batch_PipelinedTogether_AllApplied() => WithDatabaseAsync(async db =>
     {
-        using ConnectionMultiplexer redis = Connect();
-        IDatabase db = redis.GetDatabase();
         IBatch batch = db.CreateBatch();
         Task<bool>[] sets = [.. Enumerable.Range(0, 100).Select(i => batch.StringSetAsync($"se:b{i}", "x"))];
         batch.Execute();
         Assert.All(await Task.WhenAll(sets), Assert.True);
         Assert.True(await db.KeyExistsAsync("se:b99"));
-    }
+    });
 
     [Fact]
     public void Server_ProbesAndScan_Work()
