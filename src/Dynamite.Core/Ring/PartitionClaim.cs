@@ -360,7 +360,7 @@ public static class PartitionClaim
         }
     }
 
-    /// <summary>Conflicts between the owner of p and its next <see cref="Lookahead"/> same-datacenter owners (wrapping).</summary>
+    /// <summary>Weighted conflicts between the owner of p and its next <see cref="Lookahead"/> same-datacenter owners (wrapping).</summary>
     private static int ForwardConflicts(NodeDescriptor[] owners, int p)
     {
         NodeDescriptor self = owners[p];
@@ -375,14 +375,14 @@ public static class PartitionClaim
                 continue;
             }
 
+            score += Conflict(self, other) * (Lookahead - found);
             found++;
-            score += Conflict(self, other);
         }
 
         return score;
     }
 
-    /// <summary>Conflicts if <paramref name="candidate"/> owned p: its nearest same-datacenter owners on both sides, departed owners (-1) skipped.</summary>
+    /// <summary>Weighted conflicts if <paramref name="candidate"/> owned p: its nearest same-datacenter owners on both sides, departed owners (-1) skipped.</summary>
     private static int Conflicts(int[] owners, NodeDescriptor[] nodes, int p, int candidate)
     {
         NodeDescriptor self = nodes[candidate];
@@ -405,15 +405,18 @@ public static class PartitionClaim
                     continue;
                 }
 
+                score += Conflict(self, other) * (Lookahead - found);
                 found++;
-                score += Conflict(self, other);
             }
         }
 
         return score;
     }
 
-    /// <summary>The same node twice in a walk costs a replica; the same rack twice costs rack diversity.</summary>
+    /// <summary>
+    /// The same node twice in a walk costs a replica; the same rack twice costs rack diversity.
+    /// Callers weight a conflict by closeness: the nearest neighbour counts <see cref="Lookahead"/> times.
+    /// </summary>
     private static int Conflict(NodeDescriptor a, NodeDescriptor b) =>
         a.Id == b.Id ? 4 : string.Equals(a.Rack, b.Rack, StringComparison.Ordinal) ? 1 : 0;
 
