@@ -1,0 +1,50 @@
+namespace Dynamite.Core.Versioning;
+
+/// <summary>
+/// One concurrent value of a key, created by the write whose event is <paramref name="Dot"/>
+/// (Riak's dotted version vector siblings). A null <paramref name="Value"/> is a tombstone: a delete
+/// that must travel like a write so replicas that missed it do not resurrect the value.
+/// Equality compares the value's bytes. Invariant: <see cref="Value"/> is never mutated.
+/// </summary>
+/// <param name="Dot">The event that created this sibling; unique within an object.</param>
+/// <param name="Value">The value bytes, or null for a tombstone.</param>
+/// <param name="TimestampUnixMs">Wall-clock time of the write at its coordinator; last-writer-wins compares it.</param>
+/// <param name="ExpiresAtUnixMs">Absolute expiry in Unix milliseconds; 0 means never (as <see cref="KeyValue.StoredRecord"/>).</param>
+public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long ExpiresAtUnixMs)
+{
+    public bool IsTombstone => Value is null;
+
+    public bool HasExpiry => ExpiresAtUnixMs != 0;
+
+    /// <summary>True when the sibling has expired at <paramref name="nowUnixMs"/> (Redis: expired when now &gt;= expiry).</summary>
+    public bool IsExpiredAt(long nowUnixMs) => ExpiresAtUnixMs != 0 && ExpiresAtUnixMs <= nowUnixMs;
+
+    public bool Equals(Sibling? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (Dot == other.Dot
+                && TimestampUnixMs == other.TimestampUnixMs
+                && ExpiresAtUnixMs == other.ExpiresAtUnixMs
+                && (Value is null ? other.Value is null : other.Value is not null && Value.AsSpan().SequenceEqual(other.Value))));
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Dot);
+        hash.Add(TimestampUnixMs);
+        hash.Add(ExpiresAtUnixMs);
+        if (Value is null)
+        {
+            hash.Add(-1);
+        }
+        else
+        {
+            hash.AddBytes(Value);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() =>
+        $"{Dot}@{TimestampUnixMs}{(HasExpiry ? $" exp {ExpiresAtUnixMs}" : string.Empty)}: {(Value is null ? "tombstone" : $"{Value.Length} bytes")}";
+}
