@@ -50,6 +50,12 @@ internal sealed class PeerClientConnection
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        if (endpoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped)
+        {
+            // An IPv6 socket is not dual-mode by default and cannot reach ::ffff:a.b.c.d; use plain IPv4.
+            endpoint = new IPEndPoint(mapped.Address.MapToIPv4(), mapped.Port);
+        }
+
         Socket socket = endpoint is IPEndPoint ip
             ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Dynamite.Cluster.Transport;
@@ -83,6 +84,59 @@ public sealed class PeerHandshakeTransportTests
         await raw.SendAsync(frame.WrittenMemory);
 
         Assert.Equal("expected Hello, got ReplicaCount", DecodeSingleRefused(await ReadToEndAsync(raw)).Reason);
+    }
+
+    [Fact]
+    public async Task SendAsync_ServerThatCannotProveTheSecret_IsRejectedByTheClient()
+    {
+        // An impostor that accepts anyone: it answers the Hello and the proof, but cannot compute its own proof.
+        using var impostor = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        impostor.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        impostor.Listen(1);
+        Task serving = Task.Run(async () =>
+        {
+            using Socket accepted = await impostor.AcceptAsync();
+            await ReadFrameAsync(accepted, PeerMessageType.Hello);
+            await SendFrameAsync(accepted, new HelloChallenge(new byte[PeerHandshake.NonceBytes], PeerTestCluster.ServerIdentity));
+            await ReadFrameAsync(accepted, PeerMessageType.HelloProof);
+            await SendFrameAsync(accepted, new Welcome(new byte[PeerHandshake.ProofBytes]));
+            await ReadToEndAsync(accepted);
+        });
+        await using var cluster = new PeerTestCluster();
+        PeerClient client = cluster.Client(impostor.LocalEndPoint!);
+
+        var exception = await Assert.ThrowsAsync<PeerRefusedException>(() => client.SendAsync(ReplicaCount.Instance));
+
+        Assert.Contains("failed to prove the cluster secret", exception.Message, StringComparison.Ordinal);
+        Assert.False(client.IsConnected);
+        await serving.WaitAsync(Patience);
+    }
+
+    private static async Task ReadFrameAsync(Socket socket, PeerMessageType expected)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        var received = new List<byte>();
+        byte[] chunk = new byte[4096];
+        while (true)
+        {
+            var buffer = new ReadOnlySequence<byte>(received.ToArray());
+            if (PeerFrameCodec.TryReadFrame(ref buffer, 64 * 1024, out PeerFrameHeader header, out _))
+            {
+                Assert.Equal(expected, header.Type);
+                return;
+            }
+
+            int read = await socket.ReceiveAsync(chunk, SocketFlags.None, timeout.Token);
+            Assert.NotEqual(0, read);
+            received.AddRange(chunk.AsSpan(0, read));
+        }
+    }
+
+    private static async Task SendFrameAsync(Socket socket, IPeerPayload payload)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        PeerFrameCodec.WriteFrame(frame, 0, payload);
+        await socket.SendAsync(frame.WrittenMemory);
     }
 
     private static async Task<byte[]> ReadToEndAsync(Socket socket)

@@ -160,6 +160,49 @@ public sealed class PeerTransportTests
     }
 
     [Fact]
+    public async Task Listener_MoreRequestsThanItsInFlightLimit_StopsReadingAndServesThemAllWithinTheLimit()
+    {
+        await using var cluster = new PeerTestCluster();
+        int active = 0;
+        int maxActive = 0;
+        PeerTransportOptions options = PeerTestCluster.Options(PeerTestCluster.ServerIdentity) with { MaxInFlightPerConnection = 2 };
+        PeerListener listener = cluster.StartListener(
+            new DelegateHandler(async (request, reply) =>
+            {
+                int now = Interlocked.Increment(ref active);
+                InterlockedMax(ref maxActive, now);
+                await Task.Delay(20); // the handler's "work"; the limit must hold while it runs
+                Interlocked.Decrement(ref active);
+                reply.Reply(request.RequestId, new ReplicaPutAck(ReplicaPutStatus.Stored));
+            }),
+            options);
+        PeerClient client = cluster.Client(listener);
+
+        Task<PeerResponse>[] sends = Enumerable.Range(0, 10)
+            .Select(i => client.SendAsync(new ReplicaPut(Encoding.UTF8.GetBytes("k" + i), "v"u8.ToArray())))
+            .ToArray();
+        PeerResponse[] responses = await Task.WhenAll(sends).WaitAsync(Patience);
+
+        Assert.All(responses, r => Assert.Equal(ReplicaPutStatus.Stored, r.Read<ReplicaPutAck>().Status));
+        Assert.InRange(Volatile.Read(ref maxActive), 1, 2);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    [Fact]
     public async Task SendAsync_HandlerThrows_GetsAnErrorReplyAndTheConnectionStays()
     {
         await using var cluster = new PeerTestCluster();
