@@ -1,0 +1,34 @@
+using System.Buffers;
+using Dynamite.Core.Partitioning;
+
+namespace Dynamite.Core.Peer.Messages;
+
+/// <summary>Coordinator → replica: read the object stored under a key (its partition is sent so the replica need not rehash).</summary>
+public sealed record ReplicaGet(ReadOnlyMemory<byte> Key, PartitionId Partition) : IPeerMessage<ReplicaGet>
+{
+    public static PeerMessageType MessageType => PeerMessageType.ReplicaGet;
+
+    public PeerMessageType Type => MessageType;
+
+    public int PayloadLength => PeerPayloadWriter.BytesSize(Key, PeerLimits.MaxKeyBytes, nameof(Key)) + 4;
+
+    public void Write(IBufferWriter<byte> writer)
+    {
+        PeerPayloadWriter.WriteBytes(writer, Key.Span, PeerLimits.MaxKeyBytes, nameof(Key));
+        PeerPayloadWriter.WriteInt32(writer, Partition.Value);
+    }
+
+    public static ReplicaGet Read(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PeerPayloadReader(payload, MessageType);
+        byte[] key = reader.ReadBytes("key", PeerLimits.MaxKeyBytes);
+        int partition = reader.ReadInt32("partition");
+        reader.EnsureEnd();
+        if (partition < 0)
+        {
+            throw new PeerProtocolException($"{MessageType} payload: partition {partition} is negative");
+        }
+
+        return new ReplicaGet(key, new PartitionId(partition));
+    }
+}

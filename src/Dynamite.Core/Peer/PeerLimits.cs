@@ -1,0 +1,23 @@
+namespace Dynamite.Core.Peer;
+
+/// <summary>
+/// Size limits every payload decoder enforces, so that a corrupt length never makes a node allocate
+/// gigabytes or read past a payload. Writers enforce the same limits, so a node never sends what its peers refuse.
+/// </summary>
+public static class PeerLimits
+{
+    /// <summary>Cluster name, node id, datacenter, rack: short identifiers.</summary>
+    public const int MaxNameBytes = 255;
+
+    /// <summary>An advertised "host:port" (a DNS name is at most 253 bytes).</summary>
+    public const int MaxAddressBytes = 300;
+
+    /// <summary>Human-readable reasons and error messages.</summary>
+    public const int MaxTextBytes = 4096;
+
+    /// <summary>A key; Redis allows 512 MB, but a key beyond a few MiB is a mistake we refuse at the edge.</summary>
+    public const int MaxKeyBytes = 16 * 1024 * 1024;
+
+    /// <summary>An encoded object: values go up to 32 MiB (DESIGN.md), plus siblings and causal context.</summary>
+    public const int MaxObjectBytes = 64 * 1024 * 1024;
+}

@@ -1,0 +1,41 @@
+namespace Dynamite.Core.Peer;
+
+/// <summary>
+/// The one-byte message type of a peer frame. Append-only: a value, once released, never changes meaning or
+/// number (nodes of different versions share a cluster during a rolling upgrade). PeerMessageTypeTests pins
+/// every value. Deletes have no type of their own: a delete is a put of a tombstone.
+/// </summary>
+public enum PeerMessageType : byte
+{
+    /// <summary>Client → server: first frame of the handshake (cluster name, identity, client nonce).</summary>
+    Hello = 1,
+
+    /// <summary>Server → client: the server's nonce and identity.</summary>
+    HelloChallenge = 2,
+
+    /// <summary>Client → server: the client's proof that it holds the cluster secret.</summary>
+    HelloProof = 3,
+
+    /// <summary>Server → client: accepted; carries the server's own proof.</summary>
+    Welcome = 4,
+
+    /// <summary>Server → client: the handshake failed; carries the reason; the connection closes.</summary>
+    Refused = 5,
+
+    Ping = 10,
+    Pong = 11,
+
+    ReplicaGet = 20,
+    ReplicaGetReply = 21,
+    ReplicaPut = 22,
+    ReplicaPutAck = 23,
+
+    /// <summary>A put stored for another (unreachable) node: carries the intended node id (hinted handoff).</summary>
+    HintedPut = 24,
+
+    ReplicaCount = 26,
+    ReplicaCountReply = 27,
+
+    /// <summary>The reply to a request that could not be served (unknown type, malformed payload, failure).</summary>
+    Error = 30,
+}

@@ -1,0 +1,28 @@
+using Dynamite.Core.Peer.Messages;
+
+namespace Dynamite.Core.Peer;
+
+/// <summary>Decodes any known message by its type, for code that handles messages generically (logging, tests, tools).</summary>
+public static class PeerMessages
+{
+    /// <summary>Throws <see cref="PeerProtocolException"/> for an unknown type or a malformed payload.</summary>
+    public static IPeerPayload Read(PeerMessageType type, ReadOnlySpan<byte> payload) => type switch
+    {
+        PeerMessageType.Hello => Hello.Read(payload),
+        PeerMessageType.HelloChallenge => HelloChallenge.Read(payload),
+        PeerMessageType.HelloProof => HelloProof.Read(payload),
+        PeerMessageType.Welcome => Welcome.Read(payload),
+        PeerMessageType.Refused => Refused.Read(payload),
+        PeerMessageType.Ping => Ping.Read(payload),
+        PeerMessageType.Pong => Pong.Read(payload),
+        PeerMessageType.ReplicaGet => ReplicaGet.Read(payload),
+        PeerMessageType.ReplicaGetReply => ReplicaGetReply.Read(payload),
+        PeerMessageType.ReplicaPut => ReplicaPut.Read(payload),
+        PeerMessageType.ReplicaPutAck => ReplicaPutAck.Read(payload),
+        PeerMessageType.HintedPut => HintedPut.Read(payload),
+        PeerMessageType.ReplicaCount => ReplicaCount.Read(payload),
+        PeerMessageType.ReplicaCountReply => ReplicaCountReply.Read(payload),
+        PeerMessageType.Error => ErrorMessage.Read(payload),
+        _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
+    };
+}

@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Xunit;
+
+namespace Dynamite.Core.Tests.Peer;
+
+public sealed class PeerMessagesTests
+{
+    private static readonly PeerIdentity Node = new("node-a", "dc1", "rack-2");
+
+    /// <summary>One instance of every message type, with non-trivial field values.</summary>
+    public static TheoryData<IPeerPayload> AllMessages() =>
+    [
+        new Hello(1, "prod-cluster", Node, "10.0.0.1:7400", Filled(PeerHandshake.NonceBytes, 3)),
+        new HelloChallenge(Filled(PeerHandshake.NonceBytes, 9), new PeerIdentity("node-b", "dc2", "r1")),
+        new HelloProof(Filled(PeerHandshake.ProofBytes, 5)),
+        new Welcome(Filled(PeerHandshake.ProofBytes, 6)),
+        new Refused("cluster name mismatch: expected a, got b"),
+        new Ping(ulong.MaxValue),
+        new Pong(12345),
+        new ReplicaGet("user:42"u8.ToArray(), new PartitionId(1023)),
+        new ReplicaGetReply(ReplicaGetStatus.Found, Filled(1000, 7)),
+        new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty),
+        new ReplicaPut(Array.Empty<byte>(), Filled(70_000, 1)),
+        new ReplicaPutAck(ReplicaPutStatus.Stored),
+        new HintedPut("node-ü", "k"u8.ToArray(), Filled(3, 2)),
+        ReplicaCount.Instance,
+        new ReplicaCountReply(-1),
+        new ErrorMessage(PeerErrorCode.MalformedPayload, "bad ✓"),
+    ];
+
+    [Fact]
+    public void AllMessages_CoverEveryMessageType()
+    {
+        var covered = new HashSet<PeerMessageType>();
+        foreach (object[] row in (IEnumerable<object[]>)AllMessages())
+        {
+            covered.Add(((IPeerPayload)row[0]).Type);
+        }
+
+        Assert.Equal(Enum.GetValues<PeerMessageType>().ToHashSet(), covered);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Read_OfWrite_ReproducesTheMessage(IPeerPayload message)
+    {
+        byte[] encoded = Encode(message);
+        Assert.Equal(message.PayloadLength, encoded.Length);
+
+        IPeerPayload decoded = PeerMessages.Read(message.Type, encoded);
+
+        Assert.Equal(message.GetType(), decoded.GetType());
+        Assert.Equal(encoded, Encode(decoded));
+        Assert.Equal(Describe(message), Describe(decoded));
+    }
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Read_EveryTruncation_ThrowsPeerProtocolException(IPeerPayload message)
+    {
+        byte[] encoded = Encode(message);
+        // Large bodies: every cut in the fields' prefixes, then a sample of cuts inside the body.
+        IEnumerable<int> cuts = encoded.Length <= 512
+            ? Enumerable.Range(0, encoded.Length)
+            : Enumerable.Range(0, 300).Concat(Enumerable.Range(0, 50).Select(i => 300 + (i * (encoded.Length - 301) / 50)));
+        foreach (int cut in cuts)
+        {
+            Assert.Throws<PeerProtocolException>(() => PeerMessages.Read(message.Type, encoded.AsSpan(0, cut)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Read_TrailingByte_ThrowsPeerProtocolException(IPeerPayload message)
+    {
+        byte[] encoded = [.. Encode(message), 0];
+        var exception = Assert.Throws<PeerProtocolException>(() => PeerMessages.Read(message.Type, encoded));
+        Assert.Contains("trailing", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_RandomGarbage_OnlyEverThrowsPeerProtocolException()
+    {
+        var random = new Random(20240601);
+        foreach (PeerMessageType type in Enum.GetValues<PeerMessageType>())
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                byte[] garbage = new byte[random.Next(0, 80)];
+                random.NextBytes(garbage);
+                try
+                {
+                    PeerMessages.Read(type, garbage);
+                }
+                catch (PeerProtocolException)
+                {
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Read_HugeLengthPrefix_ThrowsWithoutAllocating()
+    {
+        byte[] payload = new byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, uint.MaxValue);
+        var exception = Assert.Throws<PeerProtocolException>(() => ReplicaPut.Read(payload));
+        Assert.Contains("exceeds its limit", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_InvalidUtf8_ThrowsPeerProtocolException()
+    {
+        byte[] payload = [0, 2, 0xC3, 0x28];
+        var exception = Assert.Throws<PeerProtocolException>(() => Refused.Read(payload));
+        Assert.Contains("UTF-8", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_UnknownStatus_ThrowsPeerProtocolException()
+    {
+        Assert.Throws<PeerProtocolException>(() => ReplicaPutAck.Read([99]));
+        Assert.Throws<PeerProtocolException>(() => ReplicaGetReply.Read([0, 0, 0, 0, 0]));
+    }
+
+    [Fact]
+    public void Read_UnknownType_ThrowsPeerProtocolException()
+    {
+        Assert.Throws<PeerProtocolException>(() => PeerMessages.Read((PeerMessageType)200, []));
+    }
+
+    [Fact]
+    public void Write_NameOverTheLimit_ThrowsBeforeSending()
+    {
+        var hello = new Hello(1, new string('x', PeerLimits.MaxNameBytes + 1), Node, "a:1", Filled(PeerHandshake.NonceBytes, 0));
+        Assert.Throws<ArgumentException>(() => hello.PayloadLength);
+    }
+
+    private static byte[] Encode(IPeerPayload message)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        message.Write(writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A record's ToString shows memory fields by length only; compare their contents separately via bytes.</summary>
+    private static string Describe(IPeerPayload message) => message.ToString() ?? string.Empty;
+
+    private static byte[] Filled(int length, byte seed)
+    {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)((i * 31) + seed);
+        }
+
+        return bytes;
+    }
+}
