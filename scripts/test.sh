@@ -18,4 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 dotnet build Dynamite.sln -c Release -nologo -v quiet
-dotnet test Dynamite.sln -c Release --no-build --nologo "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Dynamite.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every test project, in the plain form CI reads.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
