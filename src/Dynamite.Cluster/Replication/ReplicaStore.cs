@@ -1,0 +1,178 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Versioning;
+using Dynamite.Storage;
+
+namespace Dynamite.Cluster.Replication;
+
+/// <summary>
+/// A replica's view of its local engine: every record's value is an encoded <see cref="VersionedObject"/>
+/// (siblings plus causal context), never a bare value. Writes go through one atomic
+/// <see cref="IStorageOperation"/> each (read, merge or update, write), so concurrent puts, read repairs and
+/// hint replays for one key never lose each other's siblings.
+/// <para>
+/// Engine-level expiry: a record's <see cref="StoredRecord.ExpiresAtUnixMs"/> is the latest expiry among its
+/// siblings when every sibling has one (a tombstone counts as never expiring), else 0. The engine's expiry
+/// sweep therefore removes an object only once all of its values have expired; since expiries are absolute
+/// times carried in the object, every replica holding the same object drops it at the same moment.
+/// </para>
+/// <para>
+/// Threading: thread-safe; atomicity comes from the engine, the clock is read once per call.
+/// A stored record that does not decode is reported with <see cref="InvalidDataException"/>, never treated
+/// as absent: a replica that silently forgot a corrupted key would answer "not found" to a quorum read.
+/// </para>
+/// </summary>
+public sealed class ReplicaStore
+{
+    private readonly IStorageEngine _engine;
+    private readonly TimeProvider _clock;
+
+    public ReplicaStore(IStorageEngine engine, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(clock);
+        _engine = engine;
+        _clock = clock;
+    }
+
+    public IStorageEngine Engine => _engine;
+
+    /// <summary>Stored keys, tombstones and expired keys the sweep has not removed yet included.</summary>
+    public long KeyCount => _engine.KeyCount;
+
+    private long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The engine-level expiry of <paramref name="obj"/>: see the class remarks.</summary>
+    public static long RecordExpiryOf(VersionedObject obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        long latest = 0;
+        foreach (Sibling sibling in obj.Siblings)
+        {
+            if (sibling.IsTombstone || !sibling.HasExpiry)
+            {
+                return 0;
+            }
+
+            latest = Math.Max(latest, sibling.ExpiresAtUnixMs);
+        }
+
+        return latest;
+    }
+
+    /// <summary>The stored object, or null when the key is absent (or expired at the engine level).</summary>
+    public VersionedObject? Read(ReadOnlySpan<byte> key) =>
+        _engine.TryRead(key, NowUnixMs, out StoredRecord record) ? Decode(key, record.Value) : null;
+
+    /// <summary>
+    /// Merges <paramref name="incoming"/> into the stored object (a ReplicaPut, a read repair, a hint replay)
+    /// and writes the result only when it differs from what was stored. Returns the object now stored
+    /// (<see cref="VersionedObject.Empty"/> when both were empty). The engine keeps <paramref name="key"/>:
+    /// pass an array nobody mutates.
+    /// </summary>
+    public async ValueTask<VersionedObject> MergeAsync(byte[] key, VersionedObject incoming, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(incoming);
+        var operation = new MergeOperation(key, incoming);
+        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        return operation.Result!;
+    }
+
+    /// <summary>
+    /// The coordinating replica's write: updates the stored object with <paramref name="value"/> (null writes a
+    /// tombstone) as <paramref name="actor"/>'s next event. A null <paramref name="clientContext"/> means
+    /// "supersede everything this replica has seen" (a plain Redis SET under last-writer-wins); otherwise
+    /// the siblings the context has not seen stay as concurrent siblings. Returns the new object, which the
+    /// coordinator then sends to the other replicas. The engine keeps <paramref name="key"/> and
+    /// <paramref name="value"/>: pass arrays nobody mutates.
+    /// </summary>
+    public async ValueTask<VersionedObject> UpdateAsync(
+        byte[] key,
+        VersionVector? clientContext,
+        NodeId actor,
+        byte[]? value,
+        long expiresAtUnixMs,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (actor.Value is null)
+        {
+            throw new ArgumentException("The actor id must not be default.", nameof(actor));
+        }
+
+        var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
+        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        return operation.Result!;
+    }
+
+    /// <summary>Every stored object of one partition, decoded lazily (for anti-entropy and handoff).</summary>
+    public IEnumerable<(byte[] Key, VersionedObject Object)> ReadPartition(PartitionId partition)
+    {
+        foreach (StoredEntry entry in _engine.ReadPartition(partition, NowUnixMs))
+        {
+            yield return (entry.Key, Decode(entry.Key, entry.Record.Value));
+        }
+    }
+
+    /// <summary>Decodes a stored value; a failure names the key, so an operator can find and repair it.</summary>
+    internal static VersionedObject Decode(ReadOnlySpan<byte> key, byte[] stored)
+    {
+        try
+        {
+            return VersionedObject.Decode(stored);
+        }
+        catch (FormatException exception)
+        {
+            throw new InvalidDataException($"The stored object under key {KeyText.Describe(key)} is corrupt: {exception.Message}", exception);
+        }
+    }
+
+    private static VersionedObject ReadLocal(IStorageTransaction transaction, byte[] key) =>
+        transaction.TryRead(key, out StoredRecord record) ? Decode(key, record.Value) : VersionedObject.Empty;
+
+    private static void Write(IStorageTransaction transaction, byte[] key, VersionedObject obj) =>
+        transaction.Write(key, new StoredRecord(obj.Encode(), RecordExpiryOf(obj)));
+
+    /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
+    private sealed class MergeOperation(byte[] key, VersionedObject incoming) : IStorageOperation
+    {
+        public VersionedObject? Result { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            VersionedObject local = ReadLocal(transaction, key);
+            VersionedObject merged = local.Merge(incoming);
+            if (!merged.Equals(local))
+            {
+                Write(transaction, key, merged);
+            }
+
+            Result = merged;
+        }
+    }
+
+    /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
+    private sealed class UpdateOperation(byte[] key, VersionVector? clientContext, NodeId actor, byte[]? value, long expiresAtUnixMs)
+        : IStorageOperation
+    {
+        public VersionedObject? Result { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            VersionedObject local = ReadLocal(transaction, key);
+            VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
+            Write(transaction, key, updated);
+            Result = updated;
+        }
+    }
+}

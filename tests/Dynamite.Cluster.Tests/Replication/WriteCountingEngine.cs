@@ -1,0 +1,67 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+using Dynamite.Storage;
+
+namespace Dynamite.Cluster.Tests.Replication;
+
+/// <summary>An engine decorator that counts the writes and deletes operations stage, to prove a no-op merge writes nothing.</summary>
+internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
+{
+    private int _stagedWrites;
+
+    public int StagedWrites => Volatile.Read(ref _stagedWrites);
+
+    public string Name => inner.Name;
+
+    public KeyPartitioner Partitioner => inner.Partitioner;
+
+    public long KeyCount => inner.KeyCount;
+
+    public long KeysWithExpiryCount => inner.KeysWithExpiryCount;
+
+    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) => inner.TryRead(key, nowUnixMs, out record);
+
+    public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default) =>
+        inner.ExecuteAsync(new CountingOperation(this, operation), nowUnixMs, cancellationToken);
+
+    public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs) => inner.Scan(fromHash, limit, nowUnixMs);
+
+    public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs) => inner.ReadPartition(partition, nowUnixMs);
+
+    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default) =>
+        inner.RemoveExpiredAsync(nowUnixMs, maxKeys, cancellationToken);
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    private sealed class CountingOperation(WriteCountingEngine owner, IStorageOperation operation) : IStorageOperation
+    {
+        public int TouchedKeyCount => operation.TouchedKeyCount;
+
+        public byte[] GetTouchedKey(int index) => operation.GetTouchedKey(index);
+
+        public void Execute(IStorageTransaction transaction) => operation.Execute(new CountingTransaction(owner, transaction));
+    }
+
+    private sealed class CountingTransaction(WriteCountingEngine owner, IStorageTransaction inner) : IStorageTransaction
+    {
+        public long NowUnixMs => inner.NowUnixMs;
+
+        public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) => inner.TryRead(key, out record);
+
+        public void Write(byte[] key, StoredRecord record)
+        {
+            Interlocked.Increment(ref owner._stagedWrites);
+            inner.Write(key, record);
+        }
+
+        public void Delete(byte[] key)
+        {
+            Interlocked.Increment(ref owner._stagedWrites);
+            inner.Delete(key);
+        }
+    }
+}
