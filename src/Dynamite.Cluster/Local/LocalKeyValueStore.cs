@@ -1,4 +1,5 @@
 using Dynamite.Core.KeyValue;
+using Dynamite.Core.Quorum;
 using Dynamite.Storage;
 
 namespace Dynamite.Cluster.Local;
@@ -17,9 +18,10 @@ public sealed class LocalKeyValueStore(IStorageEngine engine, TimeProvider clock
 
     public long KeysWithExpiryCount => engine.KeysWithExpiryCount;
 
-    public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) => engine.TryRead(key, NowUnixMs, out record);
+    public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
+        new(engine.TryRead(key.Span, NowUnixMs, out StoredRecord record) ? ReadResult.Of(record) : ReadResult.NotFound);
 
-    public ValueTask ExecuteAsync(IStorageOperation operation, CancellationToken cancellationToken = default) =>
+    public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         engine.ExecuteAsync(operation, NowUnixMs, cancellationToken);
 
     public ScanPage Scan(ulong fromHash, int limit) => engine.Scan(fromHash, limit, NowUnixMs);

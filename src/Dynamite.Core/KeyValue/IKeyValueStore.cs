@@ -1,22 +1,38 @@
+using Dynamite.Core.Quorum;
+
 namespace Dynamite.Core.KeyValue;
 
 /// <summary>
 /// The seam between client protocols and the data: what a front end (RESP, memcached, HTTP) calls.
 /// A single node implements it over its local engine; the cluster coordinator implements it over the
 /// replicas of each key. Protocols know this interface only, never an engine or a peer.
+/// Reads and operations complete synchronously on a single node (no allocation); in a cluster they wait
+/// for their quorum and fail with <see cref="StoreUnavailableException"/> when it cannot be reached.
 /// </summary>
 public interface IKeyValueStore
 {
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>
     long NowUnixMs { get; }
 
-    /// <summary>Reads a live record; expired or absent keys return false.</summary>
-    bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record);
+    /// <summary>
+    /// Reads a live record; an expired or absent key is <see cref="ReadResult.NotFound"/>. The key memory
+    /// must stay valid until the returned task completes.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="consistency">This request's consistency (null: the store's default); a single node ignores it.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs an atomic read-modify-write; completes when its changes are applied and durable as configured.</summary>
-    ValueTask ExecuteAsync(IStorageOperation operation, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Runs a read-modify-write over the keys the operation declares; completes when its changes are applied
+    /// and durable as configured. Atomic on a single node; in a cluster, see the implementation.
+    /// </summary>
+    /// <param name="operation">The read-modify-write.</param>
+    /// <param name="consistency">This request's consistency (null: the store's default); a single node ignores it.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Keys stored, counting expired ones not yet swept (Redis DBSIZE).</summary>
+    /// <summary>Keys stored on this node, counting expired ones not yet swept (Redis DBSIZE).</summary>
     long KeyCount { get; }
 
     long KeysWithExpiryCount { get; }

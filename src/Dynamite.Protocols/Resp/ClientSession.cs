@@ -26,6 +26,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     public int ProtocolVersion { get; set; } = 2;
 
+    /// <summary>This connection's consistency (DYN.CONSISTENCY); null uses the cluster's defaults.</summary>
+    public Dynamite.Core.Quorum.ConsistencyLevel? Consistency { get; set; }
+
     public string LastCommand { get; set; } = "NULL";
 
     public long CommandsProcessed { get; set; }

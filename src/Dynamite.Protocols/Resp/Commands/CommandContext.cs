@@ -9,6 +9,9 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// </summary>
 public sealed class CommandContext(RespServer server, ClientSession client, RespWriter writer)
 {
+    /// <summary>Results of the reads of the command running now; reused, grown on demand.</summary>
+    private ReadResult[] _readResults = new ReadResult[4];
+
     public RespServer Server { get; } = server;
 
     public ClientSession Client { get; } = client;
@@ -28,6 +31,9 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     public int ArgumentCount => Request.Count;
 
     public ReadOnlySpan<byte> Argument(int index) => Request[index];
+
+    /// <summary>Argument <paramref name="index"/> as memory, valid while the request runs (across awaits too).</summary>
+    public ReadOnlyMemory<byte> ArgumentMemory(int index) => Request.Memory(index);
 
     /// <summary>Argument <paramref name="index"/> as an array the caller may keep (storage keeps keys and values).</summary>
     public byte[] OwnedArgument(int index) => Request.ToOwnedArray(index);
@@ -61,7 +67,7 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
         ValueTask pending;
         try
         {
-            pending = Store.ExecuteAsync(operation);
+            pending = Store.ExecuteAsync(operation, Client.Consistency);
         }
         catch (Exception exception)
         {
@@ -93,7 +99,94 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
         reply(this, operation);
     }
 
-    private static string StorageFailure(Exception exception) => exception is ObjectDisposedException
-        ? "ERR the node is shutting down"
-        : "ERR storage failure: " + exception.Message;
+    /// <summary>
+    /// Reads the keys at arguments first, first + step, ... (<paramref name="count"/> of them; in a cluster all
+    /// at once), then calls <paramref name="reply"/> with the results in argument order. Completes synchronously
+    /// when every read does (a single node), so the common path allocates nothing. If any read fails the
+    /// command gets one error reply saying how many keys failed and why; no partial result is written.
+    /// </summary>
+    public ValueTask ReadKeys(int first, int count, int step, ReadReply reply)
+    {
+        if (_readResults.Length < count)
+        {
+            _readResults = new ReadResult[Math.Max(count, _readResults.Length * 2)];
+        }
+
+        ValueTask<ReadResult>[]? pending = null;
+        for (int i = 0; i < count; i++)
+        {
+            ValueTask<ReadResult> read;
+            try
+            {
+                read = Store.ReadAsync(Request.Memory(first + (i * step)), Client.Consistency);
+            }
+            catch (Exception exception)
+            {
+                return Error(StorageFailure(exception));
+            }
+
+            if (pending is null && read.IsCompletedSuccessfully)
+            {
+                _readResults[i] = read.Result;
+                continue;
+            }
+
+            if (pending is null)
+            {
+                pending = new ValueTask<ReadResult>[count];
+                for (int done = 0; done < i; done++)
+                {
+                    pending[done] = new ValueTask<ReadResult>(_readResults[done]);
+                }
+            }
+
+            pending[i] = read;
+        }
+
+        if (pending is null)
+        {
+            reply(this, _readResults.AsSpan(0, count));
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitReadsAndReplyAsync(pending, reply);
+    }
+
+    private async ValueTask AwaitReadsAndReplyAsync(ValueTask<ReadResult>[] pending, ReadReply reply)
+    {
+        int failed = 0;
+        Exception? firstFailure = null;
+        for (int i = 0; i < pending.Length; i++)
+        {
+            try
+            {
+                _readResults[i] = await pending[i];
+            }
+            catch (Exception exception)
+            {
+                failed++;
+                firstFailure ??= exception;
+            }
+        }
+
+        if (firstFailure is not null)
+        {
+            string reason = StorageFailure(firstFailure);
+            Writer.WriteError(pending.Length == 1 ? reason : $"{reason} ({failed} of {pending.Length} keys failed; no partial reply)");
+            return;
+        }
+
+        reply(this, _readResults.AsSpan(0, pending.Length));
+    }
+
+    /// <summary>
+    /// The reply to a failed store call. A quorum failure keeps its own error code (NOQUORUM ...), the way
+    /// Redis Cluster answers CLUSTERDOWN; anything else is a storage failure.
+    /// </summary>
+    private static string StorageFailure(Exception exception) => exception switch
+    {
+        ObjectDisposedException => "ERR the node is shutting down",
+        StoreUnavailableException => exception.Message,
+        _ => "ERR storage failure: " + exception.Message,
+    };
 }

@@ -32,5 +32,6 @@ public sealed class CommandTable
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
         .. KeyCommands.Definitions,
+        .. DynamoCommands.Definitions,
     ]);
 }

@@ -37,20 +37,17 @@ internal static class KeyCommands
         return context.Apply(new DeleteOperation(keys), static (c, op) => c.Writer.WriteInteger(op.Deleted));
     }
 
-    private static ValueTask Exists(CommandContext context)
-    {
-        long count = 0;
-        for (int i = 1; i < context.ArgumentCount; i++)
+    private static ValueTask Exists(CommandContext context) =>
+        context.ReadKeys(1, context.ArgumentCount - 1, 1, static (c, results) =>
         {
-            if (context.Store.TryRead(context.Argument(i), out _))
+            long count = 0;
+            foreach (ReadResult result in results)
             {
-                count++;
+                count += result.Found ? 1 : 0;
             }
-        }
 
-        context.Writer.WriteInteger(count);
-        return ValueTask.CompletedTask;
-    }
+            c.Writer.WriteInteger(count);
+        });
 
     private static ValueTask Expire(CommandContext context) => SetExpiry(context, seconds: true, relative: true);
 
@@ -105,37 +102,34 @@ internal static class KeyCommands
         return context.Apply(new ExpireOperation(context.OwnedArgument(1), expiry, condition), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
     }
 
-    private static ValueTask Ttl(CommandContext context) => WriteTtl(context, milliseconds: false);
+    private static ValueTask Ttl(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => WriteTtl(c, results[0], milliseconds: false));
 
-    private static ValueTask PTtl(CommandContext context) => WriteTtl(context, milliseconds: true);
+    private static ValueTask PTtl(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => WriteTtl(c, results[0], milliseconds: true));
 
-    private static ValueTask WriteTtl(CommandContext context, bool milliseconds)
+    private static void WriteTtl(CommandContext context, ReadResult result, bool milliseconds)
     {
-        if (!context.Store.TryRead(context.Argument(1), out StoredRecord record))
+        if (!result.Found)
         {
             context.Writer.WriteInteger(-2);
         }
-        else if (!record.HasExpiry)
+        else if (!result.Record.HasExpiry)
         {
             context.Writer.WriteInteger(-1);
         }
         else
         {
-            long ttl = Math.Max(0, record.ExpiresAtUnixMs - context.Store.NowUnixMs);
+            long ttl = Math.Max(0, result.Record.ExpiresAtUnixMs - context.Store.NowUnixMs);
             context.Writer.WriteInteger(milliseconds ? ttl : (ttl + 500) / 1000);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static ValueTask Persist(CommandContext context) =>
         context.Apply(new ExpireOperation(context.OwnedArgument(1), ExpirySpec.Clear, ExpireCondition.Persist), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
 
-    private static ValueTask Type(CommandContext context)
-    {
-        context.Writer.WriteSimpleString(context.Store.TryRead(context.Argument(1), out _) ? "string"u8 : "none"u8);
-        return ValueTask.CompletedTask;
-    }
+    private static ValueTask Type(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => c.Writer.WriteSimpleString(results[0].Found ? "string"u8 : "none"u8));
 
     private static ValueTask Scan(CommandContext context)
     {
@@ -254,6 +248,10 @@ internal static class KeyCommands
     /// <summary>DEL and UNLINK: counts the keys that existed.</summary>
     private sealed class DeleteOperation(byte[][] keys) : IStorageOperation
     {
+        public int TouchedKeyCount => keys.Length;
+
+        public byte[] GetTouchedKey(int index) => keys[index];
+
         public long Deleted { get; private set; }
 
         public void Execute(IStorageTransaction transaction)
@@ -272,6 +270,10 @@ internal static class KeyCommands
     /// <summary>The EXPIRE family and PERSIST, with EXPIRE's NX/XX/GT/LT conditions (no expiry counts as infinite).</summary>
     private sealed class ExpireOperation(byte[] key, ExpirySpec expiry, ExpireCondition condition) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public bool Changed { get; private set; }
 
         public void Execute(IStorageTransaction transaction)

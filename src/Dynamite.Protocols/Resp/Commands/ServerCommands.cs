@@ -11,7 +11,7 @@ internal static class ServerCommands
     private static readonly string DynamiteVersion =
         typeof(ServerCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static readonly string[] DefaultInfoSections = ["server", "clients", "persistence", "stats", "replication", "keyspace"];
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "persistence", "stats", "replication", "keyspace", "cluster"];
 
     public static IEnumerable<CommandDefinition> Definitions =>
     [

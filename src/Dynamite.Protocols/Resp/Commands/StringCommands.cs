@@ -37,20 +37,21 @@ internal static class StringCommands
         new("INCRBYFLOAT", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", IncrByFloat),
     ];
 
-    private static ValueTask Get(CommandContext context)
+    private static ValueTask Get(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => WriteValueOrNull(c, results[0]));
+
+    private static void WriteValueOrNull(CommandContext context, ReadResult result)
     {
-        if (context.Store.TryRead(context.Argument(1), out StoredRecord record))
+        if (result.Found)
         {
             context.Client.KeyspaceHits++;
-            context.Writer.WriteBulk(record.Value);
+            context.Writer.WriteBulk(result.Record.Value);
         }
         else
         {
             context.Client.KeyspaceMisses++;
             context.Writer.WriteNull();
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static ValueTask Set(CommandContext context)
@@ -211,25 +212,15 @@ internal static class StringCommands
         return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.Value));
     }
 
-    private static ValueTask MGet(CommandContext context)
-    {
-        context.Writer.WriteArrayHeader(context.ArgumentCount - 1);
-        for (int i = 1; i < context.ArgumentCount; i++)
+    private static ValueTask MGet(CommandContext context) =>
+        context.ReadKeys(1, context.ArgumentCount - 1, 1, static (c, results) =>
         {
-            if (context.Store.TryRead(context.Argument(i), out StoredRecord record))
+            c.Writer.WriteArrayHeader(results.Length);
+            foreach (ReadResult result in results)
             {
-                context.Client.KeyspaceHits++;
-                context.Writer.WriteBulk(record.Value);
+                WriteValueOrNull(c, result);
             }
-            else
-            {
-                context.Client.KeyspaceMisses++;
-                context.Writer.WriteNull();
-            }
-        }
-
-        return ValueTask.CompletedTask;
-    }
+        });
 
     private static ValueTask MSet(CommandContext context) => MultiSet(context, onlyIfNoneExist: false);
 
@@ -304,25 +295,33 @@ internal static class StringCommands
         }
     }
 
-    private static ValueTask StrLen(CommandContext context)
-    {
-        context.Writer.WriteInteger(context.Store.TryRead(context.Argument(1), out StoredRecord record) ? record.Value.Length : 0);
-        return ValueTask.CompletedTask;
-    }
+    private static ValueTask StrLen(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => c.Writer.WriteInteger(results[0].Found ? results[0].Record.Value.Length : 0));
 
     private static ValueTask GetRange(CommandContext context)
     {
-        if (!RespNumbers.TryParseInt64(context.Argument(2), out long start) || !RespNumbers.TryParseInt64(context.Argument(3), out long end))
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out _) || !RespNumbers.TryParseInt64(context.Argument(3), out _))
         {
             return context.Error(RespErrors.NotInteger);
         }
 
-        ReadOnlySpan<byte> value = context.Store.TryRead(context.Argument(1), out StoredRecord record) ? record.Value : [];
+        return context.ReadKeys(1, 1, 1, static (c, results) =>
+        {
+            // Both numbers were validated before the read; the arguments are still the request's.
+            if (RespNumbers.TryParseInt64(c.Argument(2), out long start) && RespNumbers.TryParseInt64(c.Argument(3), out long end))
+            {
+                WriteRange(c, results[0].Found ? results[0].Record.Value : [], start, end);
+            }
+        });
+    }
+
+    private static void WriteRange(CommandContext context, ReadOnlySpan<byte> value, long start, long end)
+    {
         long length = value.Length;
         if (start < 0 && end < 0 && start > end)
         {
             context.Writer.WriteBulk([]);
-            return ValueTask.CompletedTask;
+            return;
         }
 
         if (start < 0)
@@ -350,8 +349,6 @@ internal static class StringCommands
         {
             context.Writer.WriteBulk(value.Slice((int)start, (int)(end - start + 1)));
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static ValueTask Incr(CommandContext context) => IncrementBy(context, 1);
@@ -450,6 +447,10 @@ internal static class StringCommands
     /// <summary>SET and its variants: conditional write, returning the old value.</summary>
     private sealed class SetOperation(byte[] key, byte[] value, SetCondition condition, ExpirySpec expiry) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public bool Applied { get; private set; }
 
         public byte[]? OldValue { get; private set; }
@@ -471,6 +472,10 @@ internal static class StringCommands
     /// <summary>GETEX and GETDEL: read the value, then change its expiry or delete it.</summary>
     private sealed class GetExOperation(byte[] key, GetExAction action, ExpirySpec expiry) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public byte[]? Value { get; private set; }
 
         public void Execute(IStorageTransaction transaction)
@@ -501,6 +506,10 @@ internal static class StringCommands
     /// <summary>MSET and MSETNX: all pairs or none.</summary>
     private sealed class MultiSetOperation(KeyValuePair<byte[], byte[]>[] pairs, bool onlyIfNoneExist) : IStorageOperation
     {
+        public int TouchedKeyCount => pairs.Length;
+
+        public byte[] GetTouchedKey(int index) => pairs[index].Key;
+
         public bool Applied { get; private set; }
 
         public void Execute(IStorageTransaction transaction)
@@ -528,6 +537,10 @@ internal static class StringCommands
     /// <summary>APPEND (offset -1) and SETRANGE: splice bytes into the value, keeping its expiry.</summary>
     private sealed class AppendOperation(byte[] key, byte[] bytes, long offset, long maxValueBytes) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public long Length { get; private set; }
 
         public bool TooLarge { get; private set; }
@@ -562,6 +575,10 @@ internal static class StringCommands
     /// <summary>INCR, DECR, INCRBY, DECRBY: integer arithmetic on the value, keeping its expiry.</summary>
     private sealed class IncrementOperation(byte[] key, long delta) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public long Result { get; private set; }
 
         public string? Error { get; private set; }
@@ -590,6 +607,10 @@ internal static class StringCommands
     /// <summary>INCRBYFLOAT in emulated 80-bit long double, as redis-server computes it, keeping the expiry.</summary>
     private sealed class FloatIncrementOperation(byte[] key, ExtendedFloat delta) : IStorageOperation
     {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
         public byte[]? Result { get; private set; }
 
         public string? Error { get; private set; }

@@ -1,0 +1,151 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Quorum;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Cluster.Coordination;
+
+/// <summary>
+/// The front ends' store on a cluster node: Redis semantics over Dynamo replication, with the
+/// last-writer-wins policy (DESIGN.md, "Data model"). A read is a quorum read whose siblings resolve to the
+/// causally newest value, or among concurrent ones the highest (timestamp, node), the same on every node.
+/// An operation (SET, INCR, DEL, MSET...) first reads every key it declares, runs against those values,
+/// then writes each changed key with the context it read, so a concurrent write becomes a sibling instead
+/// of vanishing unseen. Across keys (MSET) nothing is atomic; a multi-key write that partly fails says so.
+/// Read-modify-write commands (INCR, APPEND...) are not linearizable here: two concurrent INCRs of one key
+/// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency").
+/// </summary>
+public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock) : IKeyValueStore, IVersionedKeyValueStore
+{
+    public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Keys stored on this node (tombstones included until collected), as DBSIZE reports on a cluster node.</summary>
+    public long KeyCount => coordinator.LocalReplica.KeyCount;
+
+    public long KeysWithExpiryCount => coordinator.LocalReplica.Engine.KeysWithExpiryCount;
+
+    public int ReplicationFactor => coordinator.Options.ReplicationFactor;
+
+    public long LocalKeyCount => coordinator.LocalReplica.KeyCount;
+
+    public async ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default)
+    {
+        VersionedObject merged = await coordinator.GetAsync(key, consistency, cancellationToken);
+        return Resolve(merged, NowUnixMs);
+    }
+
+    public async ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default)
+    {
+        int count = operation.TouchedKeyCount;
+        var keys = new byte[count][];
+        var reads = new Task<VersionedObject>[count];
+        for (int i = 0; i < count; i++)
+        {
+            keys[i] = operation.GetTouchedKey(i);
+            reads[i] = coordinator.GetAsync(keys[i], consistency, cancellationToken).AsTask();
+        }
+
+        long now = NowUnixMs;
+        var objects = new VersionedObject[count];
+        var results = new ReadResult[count];
+        int failedReads = 0;
+        StoreUnavailableException? firstFailure = null;
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                objects[i] = await reads[i];
+                results[i] = Resolve(objects[i], now);
+            }
+            catch (StoreUnavailableException exception)
+            {
+                failedReads++;
+                firstFailure ??= exception;
+            }
+        }
+
+        if (firstFailure is not null)
+        {
+            throw count == 1 ? firstFailure : new StoreUnavailableException($"{firstFailure.Message} ({failedReads} of {count} keys could not be read; nothing was written)", firstFailure);
+        }
+
+        var transaction = new ClusterTransaction(keys, results, now);
+        operation.Execute(transaction);
+
+        var writes = new List<Task<VersionedObject>>();
+        for (int i = 0; i < count; i++)
+        {
+            if (transaction.TryGetChange(i, out StoredRecord? record))
+            {
+                // A write that is expired already is a delete (Redis: SET with a past EXAT removes the key).
+                byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
+                long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
+                writes.Add(coordinator.PutAsync(keys[i], objects[i].Context, value, expiresAt, consistency, cancellationToken).AsTask());
+            }
+        }
+
+        int failedWrites = 0;
+        StoreUnavailableException? firstWriteFailure = null;
+        foreach (Task<VersionedObject> write in writes)
+        {
+            try
+            {
+                await write;
+            }
+            catch (StoreUnavailableException exception)
+            {
+                failedWrites++;
+                firstWriteFailure ??= exception;
+            }
+        }
+
+        if (firstWriteFailure is not null)
+        {
+            throw writes.Count == 1 ? firstWriteFailure : new StoreUnavailableException(
+                $"{firstWriteFailure.Message} ({failedWrites} of {writes.Count} keys were not written; the others were)", firstWriteFailure);
+        }
+    }
+
+    /// <summary>This node's live keys (SCAN, KEYS): on a cluster node, the keys it stores itself.</summary>
+    public ScanPage Scan(ulong fromHash, int limit)
+    {
+        ScanPage page = coordinator.LocalReplica.Engine.Scan(fromHash, limit, NowUnixMs);
+        var live = new List<byte[]>(page.Keys.Count);
+        long now = NowUnixMs;
+        foreach (byte[] key in page.Keys)
+        {
+            VersionedObject? stored = coordinator.LocalReplica.Read(key);
+            if (stored is not null && Resolve(stored, now).Found)
+            {
+                live.Add(key);
+            }
+        }
+
+        return new ScanPage(live, page.NextHash);
+    }
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
+        throw new StoreUnavailableException("ERR FLUSHALL and FLUSHDB are not supported on a cluster node yet (they need a cluster-wide delete)");
+
+    public ValueTask<VersionedObject> GetVersionedAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        coordinator.GetAsync(key, consistency, cancellationToken);
+
+    public async ValueTask PutVersionedAsync(byte[] key, VersionVector context, byte[]? value, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        await coordinator.PutAsync(key, context, value, 0, consistency, cancellationToken);
+
+    public VersionedObject? ReadLocal(ReadOnlySpan<byte> key) => coordinator.LocalReplica.Read(key);
+
+    /// <summary>
+    /// Last-writer-wins over the siblings: the winner (the same on every node) is the value, unless it is a
+    /// tombstone or has expired.
+    /// </summary>
+    public static ReadResult Resolve(VersionedObject merged, long nowUnixMs)
+    {
+        Sibling? winner = merged.ResolveLastWriterWins();
+        if (winner is null || winner.IsTombstone || winner.IsExpiredAt(nowUnixMs))
+        {
+            return ReadResult.NotFound;
+        }
+
+        return ReadResult.Of(new StoredRecord(winner.Value!, winner.ExpiresAtUnixMs));
+    }
+}

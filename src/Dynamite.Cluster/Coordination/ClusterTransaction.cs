@@ -1,0 +1,54 @@
+using Dynamite.Core.KeyValue;
+
+namespace Dynamite.Cluster.Coordination;
+
+/// <summary>
+/// What an <see cref="IStorageOperation"/> runs against in a cluster: reads come from the quorum reads the
+/// store made of every key the operation declared; writes and deletes are staged for the store to send as
+/// quorum writes afterwards. Reading an undeclared key is a bug in the operation and throws.
+/// Not thread-safe: used only during one Execute call.
+/// </summary>
+internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long nowUnixMs) : IStorageTransaction
+{
+    /// <summary>Per declared key: whether it was written or deleted, and the record (null: delete).</summary>
+    private readonly (bool Changed, StoredRecord? Record)[] _changes = new (bool, StoredRecord?)[keys.Length];
+
+    public long NowUnixMs => nowUnixMs;
+
+    public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
+    {
+        int index = IndexOf(key);
+        if (_changes[index].Changed)
+        {
+            record = _changes[index].Record ?? default;
+            return _changes[index].Record is { } staged && !staged.IsExpiredAt(nowUnixMs);
+        }
+
+        record = reads[index].Record;
+        return reads[index].Found;
+    }
+
+    public void Write(byte[] key, StoredRecord record) => _changes[IndexOf(key)] = (true, record);
+
+    public void Delete(byte[] key) => _changes[IndexOf(key)] = (true, null);
+
+    /// <summary>Whether key <paramref name="index"/> was changed, and how (null record: deleted).</summary>
+    public bool TryGetChange(int index, out StoredRecord? record)
+    {
+        record = _changes[index].Record;
+        return _changes[index].Changed;
+    }
+
+    private int IndexOf(ReadOnlySpan<byte> key)
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (key.SequenceEqual(keys[i]))
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("The operation touched a key it did not declare.");
+    }
+}
