@@ -7,7 +7,7 @@ internal static class KeyText
 {
     private const int MaxShownBytes = 64;
 
-    public static string Describe(ReadOnlySpan<byte> key)
+    public static string Format(ReadOnlySpan<byte> key)
     {
         ReadOnlySpan<byte> shown = key.Length > MaxShownBytes ? key[..MaxShownBytes] : key;
         string suffix = key.Length > MaxShownBytes ? $"... ({key.Length} bytes)" : string.Empty;

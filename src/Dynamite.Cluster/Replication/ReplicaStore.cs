@@ -125,7 +125,7 @@ public sealed class ReplicaStore
         }
         catch (FormatException exception)
         {
-            throw new InvalidDataException($"The stored object under key {KeyText.Describe(key)} is corrupt: {exception.Message}", exception);
+            throw new InvalidDataException($"The stored object under key {KeyText.Format(key)} is corrupt: {exception.Message}", exception);
         }
     }
 

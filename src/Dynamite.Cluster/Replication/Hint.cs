@@ -1,0 +1,15 @@
+using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Cluster.Replication;
+
+/// <summary>
+/// A write this node accepted on behalf of <paramref name="IntendedFor"/> while that node was unreachable
+/// (Dynamo §4.6, hinted handoff); replayed to it as a merge once it is back.
+/// </summary>
+/// <param name="IntendedFor">The primary replica the write was meant for.</param>
+/// <param name="Key">The user key (not the hint store's internal key). Never mutated.</param>
+/// <param name="Object">The object to merge into the intended node's copy.</param>
+[SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "'Object' is the versioned object, the name the replication code uses throughout.")]
+public sealed record Hint(NodeId IntendedFor, byte[] Key, VersionedObject Object);

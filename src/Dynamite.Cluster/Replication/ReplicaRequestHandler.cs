@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Versioning;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Cluster.Replication;
+
+/// <summary>
+/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut and ReplicaCount from a
+/// <see cref="ReplicaStore"/> and, when hinted handoff is on, a <see cref="HintStore"/>.
+/// <para>
+/// Every request gets exactly one reply. A malformed payload or object is answered with
+/// <see cref="PeerErrorCode.MalformedPayload"/> and a failing engine (or a corrupt stored record) with
+/// <see cref="PeerErrorCode.Internal"/>; neither closes the connection, which other requests share.
+/// </para>
+/// <para>
+/// Threading: stateless apart from its stores, so any number of requests may run concurrently. The request
+/// payload is only valid until the returned task completes; the message decoders copy keys and objects into
+/// arrays of their own, which is what lets the engine keep the key.
+/// </para>
+/// </summary>
+public sealed class ReplicaRequestHandler : IPeerRequestHandler
+{
+    private readonly ReplicaStore _store;
+    private readonly HintStore? _hints;
+    private readonly KeyPartitioner _partitioner;
+    private readonly ILogger _logger;
+
+    public ReplicaRequestHandler(ReplicaStore store, HintStore? hints, KeyPartitioner partitioner, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(partitioner);
+        ArgumentNullException.ThrowIfNull(logger);
+        _store = store;
+        _hints = hints;
+        _partitioner = partitioner;
+        _logger = logger;
+    }
+
+    public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        IPeerPayload answer;
+        try
+        {
+            answer = request.Type switch
+            {
+                PeerMessageType.ReplicaGet => Get(request.Read<ReplicaGet>()),
+                PeerMessageType.ReplicaPut => await PutAsync(request.Read<ReplicaPut>(), connectionClosed),
+                PeerMessageType.HintedPut => await HintedPutAsync(request.Read<HintedPut>(), connectionClosed),
+                PeerMessageType.ReplicaCount => Count(request.Read<ReplicaCount>()),
+                _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
+            };
+        }
+        catch (PeerProtocolException exception)
+        {
+            answer = ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
+        }
+        catch (MalformedObjectException exception)
+        {
+            answer = ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
+        }
+        catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+        {
+            // Nobody is left to answer; the transport expects no reply.
+            return;
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "Serving {Type} from {Peer} failed", request.Type, request.Remote);
+            answer = ErrorMessage.Create(PeerErrorCode.Internal, exception.Message);
+        }
+
+        try
+        {
+            reply.Reply(request.RequestId, answer);
+        }
+        catch (ArgumentException exception)
+        {
+            // Over a wire limit (an object grown past the maximum by siblings): still exactly one reply.
+            _logger.LogError(exception, "The reply to {Type} from {Peer} does not fit a frame", request.Type, request.Remote);
+            reply.Reply(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
+        }
+    }
+
+    /// <summary>The message decoders return arrays of their own; take them over instead of copying again.</summary>
+    private static byte[] Owned(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment)
+            && segment.Array is not null
+            && segment.Offset == 0
+            && segment.Count == segment.Array.Length
+            ? segment.Array
+            : bytes.ToArray();
+
+    private static VersionedObject DecodeIncoming(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> encoded)
+    {
+        try
+        {
+            return VersionedObject.Decode(encoded.Span);
+        }
+        catch (FormatException exception)
+        {
+            throw new MalformedObjectException($"the object sent for key {KeyText.Format(key.Span)} does not decode: {exception.Message}", exception);
+        }
+    }
+
+    private ReplicaGetReply Get(ReplicaGet get)
+    {
+        PartitionId actual = _partitioner.PartitionOf(get.Key.Span);
+        if (actual != get.Partition)
+        {
+            // The nodes disagree on Q (or the coordinator hashed another key): serving it would hide the bug.
+            throw new MalformedObjectException(
+                $"key {KeyText.Format(get.Key.Span)} is in partition {actual} of {_partitioner.PartitionCount} here, not {get.Partition}");
+        }
+
+        VersionedObject? stored = _store.Read(get.Key.Span);
+        return stored is null
+            ? new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty)
+            : new ReplicaGetReply(ReplicaGetStatus.Found, stored.Encode());
+    }
+
+    private async ValueTask<IPeerPayload> PutAsync(ReplicaPut put, CancellationToken cancellationToken)
+    {
+        VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
+        await _store.MergeAsync(Owned(put.Key), incoming, cancellationToken);
+        return new ReplicaPutAck(ReplicaPutStatus.Stored);
+    }
+
+    private async ValueTask<IPeerPayload> HintedPutAsync(HintedPut put, CancellationToken cancellationToken)
+    {
+        if (_hints is null)
+        {
+            return ErrorMessage.Create(PeerErrorCode.Unavailable, "hinted handoff is off on this node; it does not take hinted puts");
+        }
+
+        if (!NodeId.TryCreate(put.IntendedNodeId, out NodeId intended))
+        {
+            throw new MalformedObjectException($"the intended node id '{put.IntendedNodeId}' is not a valid node id");
+        }
+
+        VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
+        await _hints.AddAsync(intended, Owned(put.Key), incoming, cancellationToken);
+        return new ReplicaPutAck(ReplicaPutStatus.Stored);
+    }
+
+    private ReplicaCountReply Count(ReplicaCount count) => new(_store.KeyCount);
+}

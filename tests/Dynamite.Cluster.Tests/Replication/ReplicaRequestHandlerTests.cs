@@ -1,0 +1,207 @@
+using System.Text;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Tests.Transport;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Versioning;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace Dynamite.Cluster.Tests.Replication;
+
+/// <summary>The replica side end to end: a real <see cref="PeerListener"/> serving a <see cref="ReplicaRequestHandler"/>, a real <see cref="PeerClient"/> on loopback.</summary>
+public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
+{
+    private const long Start = 1_700_000_000_000;
+
+    private static readonly NodeId Coordinator = new("client-node");
+    private static readonly NodeId Absent = new("absent-node");
+
+    private readonly TestEngines _engines = new();
+    private readonly PeerTestCluster _cluster = new();
+    private readonly ManualClock _clock = new(Start);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _engines.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ReplicaPut_ThenReplicaGet_ReturnsTheStoredObject()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: true);
+        VersionedObject obj = Write("value");
+
+        ReplicaPutAck ack = (await client.SendAsync(new ReplicaPut(Key("k"), obj.Encode()))).Read<ReplicaPutAck>();
+        ReplicaGetReply reply = (await client.SendAsync(new ReplicaGet(Key("k"), PartitionOf("k")))).Read<ReplicaGetReply>();
+
+        Assert.Equal(ReplicaPutStatus.Stored, ack.Status);
+        Assert.Equal(ReplicaGetStatus.Found, reply.Status);
+        Assert.Equal(obj, VersionedObject.Decode(reply.EncodedObject.Span));
+        Assert.Equal(obj, store.Read(Key("k")));
+    }
+
+    [Fact]
+    public async Task ReplicaPut_ConcurrentObjects_AreMergedIntoSiblings()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("sqlite", hintsOn: false);
+        VersionedObject mine = Write("mine");
+        VersionedObject theirs = VersionedObject.Empty.Update(VersionVector.Empty, new NodeId("other"), Bytes("theirs"), Start, 0);
+
+        await client.SendAsync(new ReplicaPut(Key("k"), mine.Encode()));
+        await client.SendAsync(new ReplicaPut(Key("k"), theirs.Encode()));
+
+        ReplicaGetReply reply = (await client.SendAsync(new ReplicaGet(Key("k"), PartitionOf("k")))).Read<ReplicaGetReply>();
+        Assert.Equal(mine.Merge(theirs), VersionedObject.Decode(reply.EncodedObject.Span));
+        Assert.Equal(1, store.KeyCount);
+    }
+
+    [Fact]
+    public async Task ReplicaGet_MissingKey_IsNotFound()
+    {
+        (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);
+
+        ReplicaGetReply reply = (await client.SendAsync(new ReplicaGet(Key("missing"), PartitionOf("missing")))).Read<ReplicaGetReply>();
+
+        Assert.Equal(ReplicaGetStatus.NotFound, reply.Status);
+        Assert.True(reply.EncodedObject.IsEmpty);
+    }
+
+    [Fact]
+    public async Task ReplicaGet_PartitionThatIsNotTheKeys_IsAMalformedPayloadError()
+    {
+        (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);
+        var wrong = new PartitionId((PartitionOf("k").Value + 1) % TestEngines.Partitioner.PartitionCount);
+
+        PeerResponse response = await client.SendAsync(new ReplicaGet(Key("k"), wrong));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaGetReply>());
+        Assert.Equal(PeerErrorCode.MalformedPayload, error.Code);
+        Assert.Contains("partition", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HintedPut_HintsOn_IsStoredAsAHintNotAsAKey()
+    {
+        (PeerClient client, ReplicaStore store, HintStore? hints) = StartReplica("memory", hintsOn: true);
+        VersionedObject obj = Write("for the absent node");
+
+        ReplicaPutAck ack = (await client.SendAsync(new HintedPut(Absent.Value, Key("k"), obj.Encode()))).Read<ReplicaPutAck>();
+
+        Assert.Equal(ReplicaPutStatus.Stored, ack.Status);
+        Assert.Equal(new Dictionary<NodeId, long> { [Absent] = 1 }, hints!.CountsByNode());
+        Assert.Equal(obj, Assert.Single(hints.Take(Absent, 10)).Object);
+        Assert.Equal(0, store.KeyCount);
+        Assert.Equal(0, (await client.SendAsync(ReplicaCount.Instance)).Read<ReplicaCountReply>().Count);
+    }
+
+    [Fact]
+    public async Task HintedPut_HintsOff_IsAnUnavailableError()
+    {
+        (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);
+
+        PeerResponse response = await client.SendAsync(new HintedPut(Absent.Value, Key("k"), Write("v").Encode()));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>());
+        Assert.Equal(PeerErrorCode.Unavailable, error.Code);
+        Assert.Contains("hinted handoff is off", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HintedPut_InvalidNodeId_IsAMalformedPayloadError()
+    {
+        (PeerClient client, _, HintStore? hints) = StartReplica("memory", hintsOn: true);
+
+        PeerResponse response = await client.SendAsync(new HintedPut("has space", Key("k"), Write("v").Encode()));
+
+        Assert.Equal(PeerErrorCode.MalformedPayload, Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>()).Code);
+        Assert.Equal(0, hints!.Count);
+    }
+
+    [Fact]
+    public async Task ReplicaCount_AfterPuts_CountsKeysAndTombstones()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+        await store.UpdateAsync(Key("live"), null, Coordinator, Bytes("v"), 0);
+        await store.UpdateAsync(Key("deleted"), null, Coordinator, null, 0);
+
+        ReplicaCountReply reply = (await client.SendAsync(ReplicaCount.Instance)).Read<ReplicaCountReply>();
+
+        Assert.Equal(2, reply.Count);
+    }
+
+    [Fact]
+    public async Task ReplicaPut_GarbageObject_IsAnErrorAndTheConnectionServesTheNextRequest()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+
+        PeerResponse response = await client.SendAsync(new ReplicaPut(Key("k"), new byte[] { 0x01, 0xFF, 0xFF, 0xFF }));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>());
+        Assert.Equal(PeerErrorCode.MalformedPayload, error.Code);
+        Assert.Contains("'k'", error.Message, StringComparison.Ordinal);
+        Assert.Null(store.Read(Key("k")));
+
+        Assert.Equal(ReplicaPutStatus.Stored, (await client.SendAsync(new ReplicaPut(Key("k"), Write("v").Encode()))).Read<ReplicaPutAck>().Status);
+        Assert.Equal(1, (await client.SendAsync(ReplicaCount.Instance)).Read<ReplicaCountReply>().Count);
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task ReplicaPut_TruncatedPayload_IsAnErrorAndTheConnectionStaysUp()
+    {
+        (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);
+
+        PeerResponse response = await client.SendAsync(new PeerRawPayload(PeerMessageType.ReplicaPut, new byte[] { 0x05, 0x00 }));
+
+        Assert.Equal(PeerErrorCode.MalformedPayload, Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>()).Code);
+        Assert.Equal(0, (await client.SendAsync(ReplicaCount.Instance)).Read<ReplicaCountReply>().Count);
+    }
+
+    [Fact]
+    public async Task ReplicaGet_CorruptStoredRecord_IsAnInternalErrorNamingTheKey()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+        await store.Engine.ExecuteAsync(new RawWriteOperation(Key("rotten"), [0x02]), Start);
+
+        PeerResponse response = await client.SendAsync(new ReplicaGet(Key("rotten"), PartitionOf("rotten")));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaGetReply>());
+        Assert.Equal(PeerErrorCode.Internal, error.Code);
+        Assert.Contains("'rotten'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnservedMessageType_IsAnUnknownMessageTypeError()
+    {
+        (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);
+
+        PeerResponse response = await client.SendAsync(new ReplicaPutAck(ReplicaPutStatus.Stored));
+
+        Assert.Equal(PeerErrorCode.UnknownMessageType, Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>()).Code);
+    }
+
+    private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static PartitionId PartitionOf(string key) => TestEngines.Partitioner.PartitionOf(Key(key));
+
+    private static VersionedObject Write(string value) =>
+        VersionedObject.Empty.Update(VersionVector.Empty, Coordinator, Bytes(value), Start, 0);
+
+    private (PeerClient Client, ReplicaStore Store, HintStore? Hints) StartReplica(string kind, bool hintsOn)
+    {
+        var store = new ReplicaStore(_engines.Open(kind), _clock);
+        HintStore? hints = hintsOn ? new HintStore(_engines.Open(kind, "hints"), _clock) : null;
+        var handler = new ReplicaRequestHandler(store, hints, TestEngines.Partitioner, NullLogger.Instance);
+        PeerListener listener = _cluster.StartListener(handler);
+        return (_cluster.Client(listener), store, hints);
+    }
+}
