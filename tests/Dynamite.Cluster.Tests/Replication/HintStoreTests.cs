@@ -125,6 +125,29 @@ public sealed class HintStoreTests : IAsyncLifetime
         Assert.Equal(["w0", "w1", "w2"], forN10.Select(h => Encoding.UTF8.GetString(h.Object.Siblings[0].Value!)).Order());
     }
 
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task Count_ConcurrentAddsAndRemoves_MatchesARecount(string kind)
+    {
+        IStorageEngine engine = _engines.Open(kind);
+        var hints = new HintStore(engine, _clock);
+
+        // 60 adds over 30 keys: every key gets two concurrent writes, so half the adds merge into an existing hint.
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(async () =>
+            await hints.AddAsync(i % 2 == 0 ? N1 : N10, Key($"k{i % 30}"), Write(new NodeId($"c{i}"), "v")))));
+
+        Assert.Equal(new Dictionary<NodeId, long> { [N1] = 15, [N10] = 15 }, hints.CountsByNode());
+
+        IReadOnlyList<Hint> forN1 = hints.Take(N1, 100);
+        Assert.Equal(15, forN1.Count);
+        await Task.WhenAll(forN1.Select(h => Task.Run(async () => await hints.RemoveIfUnchangedAsync(h))));
+
+        Assert.Equal(new Dictionary<NodeId, long> { [N10] = 15 }, hints.CountsByNode());
+        Assert.Equal(15, hints.Count);
+        Assert.Equal(15, new HintStore(engine, _clock).Count);
+    }
+
     [Fact]
     public async Task Take_UserKeyContainingTheSeparator_RoundTripsTheWholeKey()
     {

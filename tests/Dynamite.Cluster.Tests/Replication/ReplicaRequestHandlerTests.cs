@@ -63,6 +63,20 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReplicaGet_DeletedKey_IsFoundAsATombstone()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+        await store.UpdateAsync(Key("k"), null, Coordinator, Bytes("v"), 0);
+        VersionedObject deleted = await store.UpdateAsync(Key("k"), null, Coordinator, null, 0);
+
+        ReplicaGetReply reply = (await client.SendAsync(new ReplicaGet(Key("k"), PartitionOf("k")))).Read<ReplicaGetReply>();
+
+        // The tombstone travels, so a coordinator never mistakes "deleted here" for "never written here".
+        Assert.Equal(ReplicaGetStatus.Found, reply.Status);
+        Assert.Equal(deleted, VersionedObject.Decode(reply.EncodedObject.Span));
+    }
+
+    [Fact]
     public async Task ReplicaGet_MissingKey_IsNotFound()
     {
         (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);

@@ -116,6 +116,22 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         Assert.Equal(merged, store.Read(Key("k")));
     }
 
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task MergeAsync_ManyConcurrentWritersOfOneKey_KeepsEverySibling(string kind)
+    {
+        ReplicaStore store = Open(kind);
+        VersionedObject[] writes = [.. Enumerable.Range(0, 40).Select(i =>
+            VersionedObject.Empty.Update(VersionVector.Empty, new NodeId($"writer-{i}"), Bytes($"v{i}"), Start, 0))];
+
+        await Task.WhenAll(writes.Select(w => Task.Run(async () => await store.MergeAsync(Key("k"), w))));
+
+        VersionedObject expected = writes.Aggregate(VersionedObject.Empty, (acc, w) => acc.Merge(w));
+        Assert.Equal(expected, store.Read(Key("k")));
+        Assert.Equal(40, expected.Siblings.Length);
+    }
+
     [Fact]
     public async Task MergeAsync_OlderObject_KeepsTheNewerAndWritesNothing()
     {
