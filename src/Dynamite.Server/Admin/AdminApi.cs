@@ -4,6 +4,8 @@ using Dynamite.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
+using Dynamite.Server.Hosting;
+
 namespace Dynamite.Server.Admin;
 
 /// <summary>
@@ -30,5 +32,8 @@ public static class AdminApi
             totalCommands = resp.Clients.TotalCommands,
             uptimeSeconds = (resp.NowUnixMs - resp.StartedAtUnixMs) / 1000,
         }));
+        app.MapGet("/v1/cluster", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
+            ? Results.Json(cluster.Status())
+            : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
     }
 }

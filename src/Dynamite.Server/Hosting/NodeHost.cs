@@ -50,12 +50,20 @@ public static class NodeHost
             await using (app.ConfigureAwait(false))
             {
                 ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite");
+                ClusterServices? cluster = app.Services.GetService<ClusterServices>();
+                cluster?.Start();
                 await app.StartAsync(cancellationToken);
                 logger.LogInformation(
                     "Dynamite node {NodeId} ready: RESP on {Resp}, admin HTTP on http://{Http}, engine {Engine} (fsync {Fsync}) in {DataDir}",
                     configuration.NodeId, respEndpoint, httpEndpoint, engine.Name, configuration.Fsync.ToString().ToLowerInvariant(), Path.GetFullPath(configuration.ResolvedDataDir));
                 // Returns after SIGINT/SIGTERM (or cancellation) once the host, Kestrel included, has stopped.
                 await app.WaitForShutdownAsync(cancellationToken);
+                if (cluster is not null)
+                {
+                    logger.LogInformation("Clients closed; stopping the peer protocol");
+                    await cluster.DisposeAsync();
+                }
+
                 logger.LogInformation("Connections closed; flushing the {Engine} engine", engine.Name);
             }
         }
@@ -84,8 +92,29 @@ public static class NodeHost
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
 
         TimeProvider clock = TimeProvider.System;
-        var store = new LocalKeyValueStore(engine, clock);
-        var respServer = new RespServer(store, new RespServerOptions
+        bool clustered = configuration.Seeds.Count > 0;
+        if (clustered)
+        {
+            builder.Services.AddSingleton(provider => ClusterServices.Create(configuration, engine, clock, provider.GetRequiredService<ILoggerFactory>()));
+        }
+
+        builder.Services.AddSingleton(provider => new RespServer(
+            clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
+            RespOptions(configuration, engine, limits, respEndpoint, provider.GetService<ClusterServices>()),
+            clock));
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton<ExpirySweeper>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ExpirySweeper>());
+        ConfigureKestrel(builder, limits, respEndpoint, httpEndpoint);
+        WebApplication app = builder.Build();
+        AdminApi.Map(app);
+        return app;
+    }
+
+    private static RespServerOptions RespOptions(NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, ClusterServices? cluster) =>
+        new()
         {
             Limits = limits,
             RequirePass = configuration.RequirePass,
@@ -95,15 +124,11 @@ public static class NodeHost
             Port = respEndpoint.Port,
             ConfigFile = configuration.ConfigFile is null ? "" : Path.GetFullPath(configuration.ConfigFile),
             EngineName = engine.Name,
-        }, clock);
+            ExtraInfo = cluster is null ? null : () => new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>> { ["cluster"] = cluster.InfoLines() },
+        };
 
-        builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton(respServer);
-        builder.Services.AddSingleton(configuration);
-        builder.Services.AddSingleton<ExpirySweeper>();
-        builder.Services.AddHostedService(provider => provider.GetRequiredService<ExpirySweeper>());
-
+    private static void ConfigureKestrel(WebApplicationBuilder builder, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
+    {
         builder.WebHost.UseSockets(options =>
         {
             // PERFORMANCE.md: run socket continuations inline (with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,
@@ -120,9 +145,5 @@ public static class NodeHost
             kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
             kestrel.Listen(httpEndpoint);
         });
-
-        WebApplication app = builder.Build();
-        AdminApi.Map(app);
-        return app;
     }
 }

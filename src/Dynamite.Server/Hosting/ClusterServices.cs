@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Server.Configuration;
+using Dynamite.Storage;
+using Dynamite.Storage.Memory;
+using Dynamite.Storage.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Server.Hosting;
+
+/// <summary>
+/// A cluster node's parts, composed from the configuration: the replica store over the node's engine, a
+/// second engine for hints, static membership with the failure detector, the peer listener serving replica
+/// requests, the coordinator behind the RESP store, and hint replay. Started after the engines are open and
+/// stopped before they are flushed, in the reverse order of their dependencies.
+/// </summary>
+public sealed class ClusterServices : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly IStorageEngine _hintEngine;
+    private readonly IPEndPoint _peerEndpoint;
+
+    private ClusterServices(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers)
+    {
+        _logger = loggers.CreateLogger("Dynamite.Cluster");
+        Configuration = configuration;
+        _peerEndpoint = EndpointParser.Parse(configuration.PeerListen, "--peer-listen");
+        var seeds = new List<IPEndPoint>();
+        foreach (string seed in configuration.Seeds)
+        {
+            seeds.Add(EndpointParser.Parse(seed, "--seeds"));
+        }
+
+        var self = new NodeDescriptor(new NodeId(configuration.NodeId), configuration.Datacenter, configuration.Rack);
+        string dataDirectory = Path.GetFullPath(configuration.ResolvedDataDir);
+        Directory.CreateDirectory(dataDirectory);
+        var partitioner = new KeyPartitioner(configuration.PartitionBits);
+        _hintEngine = configuration.Engine == "memory"
+            ? new MemoryStorageEngine(partitioner)
+            : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync);
+
+        if (configuration.ClusterSecret is null)
+        {
+            _logger.LogWarning("No --cluster-secret: any process that knows the cluster name may join this cluster's peer protocol");
+        }
+
+        var transport = new PeerTransportOptions
+        {
+            ClusterName = configuration.ClusterName,
+            ClusterSecret = configuration.ClusterSecret ?? "",
+            LocalIdentity = new PeerIdentity(configuration.NodeId, configuration.Datacenter, configuration.Rack),
+            AdvertisedAddress = configuration.PeerListen,
+            DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
+        };
+        Membership = new StaticMembership(self, seeds, transport, configuration.PartitionBits, dataDirectory, clock, loggers);
+        Replica = new ReplicaStore(engine, clock);
+        Hints = new HintStore(_hintEngine, clock);
+        var options = new ClusterOptions
+        {
+            Self = self,
+            Actor = new NodeId($"{configuration.NodeId}.{Incarnation(dataDirectory, configuration.Engine == "memory")}"),
+            PartitionBits = configuration.PartitionBits,
+            ReplicationFactor = configuration.ReplicationFactor,
+            ReadQuorum = configuration.ReadQuorum,
+            WriteQuorum = configuration.WriteQuorum,
+            HintedHandoff = configuration.HintedHandoff,
+            ReadRepair = configuration.ReadRepair,
+            RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
+        };
+        Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
+        Store = new ClusterKeyValueStore(Coordinator, clock);
+        Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        Listener = new PeerListener(
+            transport,
+            new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>()),
+            clock,
+            loggers.CreateLogger<PeerListener>());
+        Membership.Detector.PeerHealthChanged += (node, _, health) =>
+        {
+            if (health == PeerHealth.Up)
+            {
+                Handoff.Wake();
+            }
+        };
+    }
+
+    public NodeConfiguration Configuration { get; }
+
+    public StaticMembership Membership { get; }
+
+    public ReplicaStore Replica { get; }
+
+    public HintStore Hints { get; }
+
+    public ClusterCoordinator Coordinator { get; }
+
+    public ClusterKeyValueStore Store { get; }
+
+    public HintedHandoff Handoff { get; }
+
+    public PeerListener Listener { get; }
+
+    /// <summary>Composes the parts; nothing listens or connects until <see cref="Start"/>.</summary>
+    public static ClusterServices Create(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers) =>
+        new(configuration, engine, clock, loggers);
+
+    public void Start()
+    {
+        Listener.Start(_peerEndpoint);
+        Membership.Start();
+        if (Configuration.HintedHandoff)
+        {
+            Handoff.Start();
+        }
+
+        _logger.LogInformation(
+            "Cluster {Cluster}: peer protocol on {Peer}, seeds {Seeds}, N={N} R={R} W={W}, hinted handoff {Handoff}, read repair {Repair}",
+            Configuration.ClusterName, _peerEndpoint, string.Join(",", Configuration.Seeds), Configuration.ReplicationFactor,
+            Configuration.ReadQuorum, Configuration.WriteQuorum, Configuration.HintedHandoff ? "on" : "off", Configuration.ReadRepair ? "on" : "off");
+    }
+
+    /// <summary>The INFO "cluster" section.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> InfoLines()
+    {
+        var lines = new List<KeyValuePair<string, string>>
+        {
+            new("cluster_enabled", "1"),
+            new("cluster_name", Configuration.ClusterName),
+            new("node_id", Configuration.NodeId),
+            new("datacenter", Configuration.Datacenter),
+            new("rack", Configuration.Rack),
+            new("cluster_state", Membership.Map is null ? "waiting" : "ok"),
+            new("cluster_members", Membership.Members.Count.ToString(CultureInfo.InvariantCulture)),
+            new("replication_n", Configuration.ReplicationFactor.ToString(CultureInfo.InvariantCulture)),
+            new("read_quorum", Configuration.ReadQuorum.ToString(CultureInfo.InvariantCulture)),
+            new("write_quorum", Configuration.WriteQuorum.ToString(CultureInfo.InvariantCulture)),
+            new("hinted_handoff", Configuration.HintedHandoff ? "on" : "off"),
+            new("read_repair", Configuration.ReadRepair ? "on" : "off"),
+            new("hints_pending", Hints.Count.ToString(CultureInfo.InvariantCulture)),
+            new("hints_stored", Coordinator.HintsStored.ToString(CultureInfo.InvariantCulture)),
+            new("hints_replayed", Handoff.Replayed.ToString(CultureInfo.InvariantCulture)),
+            new("read_repairs", Coordinator.ReadRepairs.ToString(CultureInfo.InvariantCulture)),
+            new("replica_writes_in_flight", Coordinator.ReplicaWritesInFlight.ToString(CultureInfo.InvariantCulture)),
+            new("replica_write_failures", Coordinator.ReplicaWriteFailures.ToString(CultureInfo.InvariantCulture)),
+        };
+        foreach ((NodeId node, long count) in Hints.CountsByNode())
+        {
+            lines.Add(new($"hints_pending_for_{node}", count.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        foreach (PeerHealthStatus peer in Membership.Detector.Snapshot())
+        {
+            lines.Add(new(
+                $"peer_{peer.Peer}",
+                string.Create(CultureInfo.InvariantCulture, $"health={peer.Health.ToString().ToLowerInvariant()},phi={peer.Phi:0.00},address={Membership.AddressOf(peer.Peer)},failures={peer.ConsecutiveFailures}")));
+        }
+
+        return lines;
+    }
+
+    /// <summary>The admin API's view of the cluster from this node.</summary>
+    public object Status() => new
+    {
+        clusterName = Configuration.ClusterName,
+        nodeId = Configuration.NodeId,
+        state = Membership.Map is null ? "waiting: " + Membership.NotReadyReason : "ok",
+        n = Configuration.ReplicationFactor,
+        r = Configuration.ReadQuorum,
+        w = Configuration.WriteQuorum,
+        members = Membership.Members.Select(m => new
+        {
+            id = m.Id.Value,
+            datacenter = m.Datacenter,
+            rack = m.Rack,
+            address = m.Id.Value == Configuration.NodeId ? Configuration.PeerListen : Membership.AddressOf(m.Id),
+            health = m.Id.Value == Configuration.NodeId ? "self" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
+            partitionsOwned = Membership.Map?.CountOwnedBy(m.Id) ?? 0,
+        }),
+        peers = Membership.Detector.Snapshot().Select(p => new
+        {
+            id = p.Peer.Value,
+            health = p.Health.ToString().ToLowerInvariant(),
+            phi = double.IsFinite(p.Phi) ? p.Phi : double.MaxValue,
+            lastHeartbeatUnixMs = p.LastHeartbeatUnixMs,
+            consecutiveFailures = p.ConsecutiveFailures,
+        }),
+        hintsPending = Hints.CountsByNode().ToDictionary(pair => pair.Key.Value, pair => pair.Value),
+        hintsReplayed = Handoff.Replayed,
+        readRepairs = Coordinator.ReadRepairs,
+        localKeys = Replica.KeyCount,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Handoff.DisposeAsync();
+        await Membership.DisposeAsync();
+        await Listener.DisposeAsync();
+        Coordinator.Dispose();
+        await _hintEngine.FlushAsync();
+        await _hintEngine.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The incarnation of this node's data: made once when the data directory is new (and on every start of
+    /// the memory engine, whose data does not survive), so dots issued after a wipe never repeat old ones.
+    /// </summary>
+    private static string Incarnation(string dataDirectory, bool volatileData)
+    {
+        string path = Path.Combine(dataDirectory, "incarnation");
+        if (!volatileData && File.Exists(path))
+        {
+            string existing = File.ReadAllText(path).Trim();
+            if (existing.Length is > 0 and <= 16)
+            {
+                return existing;
+            }
+        }
+
+        string fresh = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        if (!volatileData)
+        {
+            File.WriteAllText(path, fresh);
+        }
+
+        return fresh;
+    }
+}
