@@ -37,6 +37,37 @@ public sealed class NodeConfigurationFile
 
     public long? ClientQueryBufferLimit { get; set; }
 
+    public string? PeerListen { get; set; }
+
+    /// <summary>A YAML list of HOST:PORT, or one comma-separated string; YamlDotNet gives a list of
+    /// objects or a string for an <c>object</c> property, and <see cref="ParseSeeds"/> accepts both.</summary>
+    public object? Seeds { get; set; }
+
+    [YamlMember(Alias = "dc")]
+    public string? Datacenter { get; set; }
+
+    public string? Rack { get; set; }
+
+    public string? ClusterName { get; set; }
+
+    public string? ClusterSecret { get; set; }
+
+    [YamlMember(Alias = "n")]
+    public int? ReplicationFactor { get; set; }
+
+    [YamlMember(Alias = "r")]
+    public int? ReadQuorum { get; set; }
+
+    [YamlMember(Alias = "w")]
+    public int? WriteQuorum { get; set; }
+
+    /// <summary>on/off/true/false: a string, because YamlDotNet reads only true/false as booleans.</summary>
+    public string? HintedHandoff { get; set; }
+
+    public string? ReadRepair { get; set; }
+
+    public int? RequestTimeoutMs { get; set; }
+
     public static NodeConfigurationFile Load(string path)
     {
         if (!File.Exists(path))
@@ -73,6 +104,26 @@ public sealed class NodeConfigurationFile
         MaxValueSize = MaxValueSize ?? configuration.MaxValueSize,
         ProtoMaxBulkLen = ProtoMaxBulkLen ?? configuration.ProtoMaxBulkLen,
         ClientQueryBufferLimit = ClientQueryBufferLimit ?? configuration.ClientQueryBufferLimit,
+        PeerListen = PeerListen ?? configuration.PeerListen,
+        Seeds = Seeds is null ? configuration.Seeds : ParseSeeds(Seeds),
+        Datacenter = Datacenter ?? configuration.Datacenter,
+        Rack = Rack ?? configuration.Rack,
+        ClusterName = ClusterName ?? configuration.ClusterName,
+        ClusterSecret = ClusterSecret ?? configuration.ClusterSecret,
+        ReplicationFactor = ReplicationFactor ?? configuration.ReplicationFactor,
+        ReadQuorum = ReadQuorum ?? configuration.ReadQuorum,
+        WriteQuorum = WriteQuorum ?? configuration.WriteQuorum,
+        HintedHandoff = HintedHandoff is null ? configuration.HintedHandoff : NodeConfiguration.ParseSwitch(HintedHandoff, "hinted-handoff"),
+        ReadRepair = ReadRepair is null ? configuration.ReadRepair : NodeConfiguration.ParseSwitch(ReadRepair, "read-repair"),
+        RequestTimeoutMs = RequestTimeoutMs ?? configuration.RequestTimeoutMs,
+    };
+
+    private static IReadOnlyList<string> ParseSeeds(object seeds) => seeds switch
+    {
+        string text => NodeConfiguration.ParseSeeds(text),
+        IEnumerable<object?> list => [.. list.Select(item => item as string ?? throw new ConfigurationException($"seeds: every entry must be HOST:PORT, not '{item}'."))
+            .Select(item => item.Trim()).Where(item => item.Length > 0)],
+        _ => throw new ConfigurationException("seeds must be a list of HOST:PORT or one comma-separated string."),
     };
 
     public static FsyncPolicy ParseFsync(string text) => text.ToLowerInvariant() switch
