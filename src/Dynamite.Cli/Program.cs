@@ -11,6 +11,7 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
 var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacenter key-value store that speaks the Redis protocol.")
 {
     StartCommand.Create(),
+    DemoCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.
