@@ -38,10 +38,11 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
         int count = operation.TouchedKeyCount;
         var keys = new byte[count][];
         var reads = new Task<VersionedObject>[count];
+        bool blind = operation.IsBlindWrite;
         for (int i = 0; i < count; i++)
         {
             keys[i] = operation.GetTouchedKey(i);
-            reads[i] = coordinator.GetAsync(keys[i], consistency, cancellationToken).AsTask();
+            reads[i] = blind ? Task.FromResult(VersionedObject.Empty) : coordinator.GetAsync(keys[i], consistency, cancellationToken).AsTask();
         }
 
         long now = NowUnixMs;
@@ -79,7 +80,8 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
                 // A write that is expired already is a delete (Redis: SET with a past EXAT removes the key).
                 byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
                 long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
-                writes.Add(coordinator.PutAsync(keys[i], objects[i].Context, value, expiresAt, consistency, cancellationToken).AsTask());
+                // A blind write supersedes whatever the coordinating replica holds (null context).
+                writes.Add(coordinator.PutAsync(keys[i], blind ? null : objects[i].Context, value, expiresAt, consistency, cancellationToken).AsTask());
             }
         }
 

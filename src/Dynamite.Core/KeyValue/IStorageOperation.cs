@@ -16,5 +16,12 @@ public interface IStorageOperation
     /// <summary>Key <paramref name="index"/> of those Execute may read or write.</summary>
     byte[] GetTouchedKey(int index);
 
+    /// <summary>
+    /// True when what Execute writes does not depend on what it reads (a plain SET or MSET). A cluster
+    /// coordinator then skips the read and writes with the coordinating replica's own context, which under
+    /// last-writer-wins supersedes everything that replica has seen: one round trip instead of two.
+    /// </summary>
+    bool IsBlindWrite => false;
+
     void Execute(IStorageTransaction transaction);
 }

@@ -30,15 +30,17 @@ internal sealed class DynamiteNode : ManagedProcess
     /// <param name="extraArguments">More `dynamite start` flags.</param>
     /// <param name="dataDirectory">Reuse a directory (restart after a crash); null makes a fresh one owned by this node.</param>
     /// <param name="port">Reuse a port (restart); 0 picks a free one.</param>
-    public static async Task<DynamiteNode> StartAsync(string engine = "memory", IEnumerable<string>? extraArguments = null, string? dataDirectory = null, int port = 0)
+    /// <param name="nodeId">The node's id.</param>
+    /// <param name="httpPort">Reuse an admin port (restart); 0 picks a free one.</param>
+    public static async Task<DynamiteNode> StartAsync(string engine = "memory", IEnumerable<string>? extraArguments = null, string? dataDirectory = null, int port = 0, string nodeId = "test", int httpPort = 0)
     {
         bool owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("dynamite-test-").FullName;
-        var node = new DynamiteNode(port == 0 ? FreePort.Next() : port, FreePort.Next(), dataDirectory, owns);
+        var node = new DynamiteNode(port == 0 ? FreePort.Next() : port, httpPort == 0 ? FreePort.Next() : httpPort, dataDirectory, owns);
         var arguments = new List<string>
         {
             RepositoryPaths.DynamiteDll, "start",
-            "--node-id", "test",
+            "--node-id", nodeId,
             "--listen", $"127.0.0.1:{node.Port}",
             "--http", $"127.0.0.1:{node.HttpPort}",
             "--data-dir", dataDirectory,

@@ -102,7 +102,7 @@ internal static class StringCommands
             return context.Error(RespErrors.ValueTooLarge);
         }
 
-        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), condition, expiry);
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), condition, expiry, returnOld);
         if (returnOld)
         {
             return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
@@ -135,7 +135,7 @@ internal static class StringCommands
             return context.Error(RespErrors.ValueTooLarge);
         }
 
-        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.IfAbsent, ExpirySpec.Clear);
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.IfAbsent, ExpirySpec.Clear, returnsOldValue: false);
         return context.Apply(operation, static (c, op) => c.Writer.WriteInteger(op.Applied ? 1 : 0));
     }
 
@@ -155,7 +155,7 @@ internal static class StringCommands
             return context.Error(RespErrors.ValueTooLarge);
         }
 
-        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(3), SetCondition.None, expiry);
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(3), SetCondition.None, expiry, returnsOldValue: false);
         return context.Apply(operation, static (c, _) => c.Writer.WriteOk());
     }
 
@@ -166,7 +166,7 @@ internal static class StringCommands
             return context.Error(RespErrors.ValueTooLarge);
         }
 
-        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.None, ExpirySpec.Clear);
+        var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.None, ExpirySpec.Clear, returnsOldValue: true);
         return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
     }
 
@@ -445,8 +445,10 @@ internal static class StringCommands
     }
 
     /// <summary>SET and its variants: conditional write, returning the old value.</summary>
-    private sealed class SetOperation(byte[] key, byte[] value, SetCondition condition, ExpirySpec expiry) : IStorageOperation
+    private sealed class SetOperation(byte[] key, byte[] value, SetCondition condition, ExpirySpec expiry, bool returnsOldValue) : IStorageOperation
     {
+        public bool IsBlindWrite => condition == SetCondition.None && expiry.Kind != ExpiryKind.Keep && !returnsOldValue;
+
         public int TouchedKeyCount => 1;
 
         public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
@@ -506,6 +508,8 @@ internal static class StringCommands
     /// <summary>MSET and MSETNX: all pairs or none.</summary>
     private sealed class MultiSetOperation(KeyValuePair<byte[], byte[]>[] pairs, bool onlyIfNoneExist) : IStorageOperation
     {
+        public bool IsBlindWrite => !onlyIfNoneExist;
+
         public int TouchedKeyCount => pairs.Length;
 
         public byte[] GetTouchedKey(int index) => pairs[index].Key;

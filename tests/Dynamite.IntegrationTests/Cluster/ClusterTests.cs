@@ -1,0 +1,206 @@
+using System.Globalization;
+using Dynamite.IntegrationTests.Infrastructure;
+using Xunit;
+
+namespace Dynamite.IntegrationTests.Cluster;
+
+/// <summary>
+/// Three real nodes on loopback, N=3 R=2 W=2 (the defaults): replication, a node killed and restarted
+/// (hinted handoff), read repair, Dynamo's DGET/DSET siblings and the per-connection consistency.
+/// </summary>
+public sealed class ClusterTests
+{
+    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Set_ThroughNode1_ReadsBackThroughEveryNodeAndIsOnEveryReplica()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient node1 = cluster.Connect(0);
+        Assert.Equal("+OK", node1.Call("SET", "greeting", "hello").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal("$\"hello\"", client.Call("GET", "greeting").ToString());
+        }
+
+        // W=2 answers after two acknowledgements; the third replica gets it moments later.
+        await WaitForLocalValueAsync(cluster, 2, "greeting", "hello");
+        await WaitForLocalValueAsync(cluster, 1, "greeting", "hello");
+    }
+
+    [Fact]
+    public async Task KillNode2_WritesContinue_RestartedNodeReceivesEveryMissedWrite()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch"]);
+        await cluster.KillAsync(1);
+        using (RawRespClient node1 = cluster.Connect(0))
+        using (RawRespClient node3 = cluster.Connect(2))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                RawRespClient client = i % 2 == 0 ? node1 : node3;
+                Assert.Equal("+OK", client.Call("SET", $"missed:{i}", $"v{i}").ToString());
+                Assert.Equal($"$\"v{i}\"", (i % 2 == 0 ? node3 : node1).Call("GET", $"missed:{i}").ToString());
+            }
+        }
+
+        // A write sent to the dead node before the detector noticed fails at its timeout and becomes a hint then.
+        long hints = 0;
+        for (DateTime until = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < until && hints < 100; await Task.Delay(100))
+        {
+            hints = cluster.InfoNumber(0, "hints_pending") + cluster.InfoNumber(2, "hints_pending");
+        }
+
+        Assert.True(hints >= 100, $"only {hints} of the 100 writes for the dead node were kept as hints:\n{cluster.Info(0)}\n{cluster.Info(2)}");
+        await cluster.RestartAsync(1);
+        DateTime deadline = DateTime.UtcNow + ConvergeTimeout;
+        int present = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            using RawRespClient node2 = cluster.Connect(1);
+            present = Enumerable.Range(0, 100).Count(i => node2.Call("DYN.LOCALGET", $"missed:{i}").ToString() == $"$\"v{i}\"");
+            if (present == 100)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(100, present);
+    }
+
+    [Fact]
+    public async Task StaleReplica_HintsOff_RepairedByOneReadAtR2()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: ["--hinted-handoff", "off"]);
+        await cluster.KillAsync(1);
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", node1.Call("SET", "stale", "fresh").ToString());
+        }
+
+        await cluster.RestartAsync(1);
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        using RawRespClient node2 = cluster.Connect(1);
+        Assert.Equal("$(nil)", node2.Call("DYN.LOCALGET", "stale").ToString());
+
+        // One read at R=2 through node 1: the coordinator sees node 2's reply is missing the value and repairs it.
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            Assert.Equal("$\"fresh\"", node1.Call("GET", "stale").ToString());
+        }
+
+        await WaitForLocalValueAsync(cluster, 1, "stale", "fresh");
+        Assert.True(cluster.InfoNumber(0, "read_repairs") >= 1);
+    }
+
+    [Fact]
+    public async Task DgetDset_TwoClientsInterleaved_AtMostTwoSiblingsAndContextResolves()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient alice = cluster.Connect(0);
+        using RawRespClient bob = cluster.Connect(2);
+        int mostSiblings = 0;
+        bool sawBothValues = false;
+        for (int round = 0; round < 100; round++)
+        {
+            // Both read, then both write with what they read: the second write is concurrent with the first.
+            RespValue aliceRead = alice.Call("DGET", "shared");
+            RespValue bobRead = bob.Call("DGET", "shared");
+            Assert.Equal("+OK", alice.Call("DSET", "shared", aliceRead.Items![0].Text!, $"alice-{round}").ToString());
+            Assert.Equal("+OK", bob.Call("DSET", "shared", bobRead.Items![0].Text!, $"bob-{round}").ToString());
+            RespValue after = alice.Call("DGET", "shared");
+            int siblings = after.Items!.Count - 1;
+            mostSiblings = Math.Max(mostSiblings, siblings);
+            var values = after.Items.Skip(1).Select(v => v.Text).ToHashSet();
+            sawBothValues |= values.SetEquals([$"alice-{round}", $"bob-{round}"]);
+        }
+
+        Assert.True(mostSiblings <= 2, $"{mostSiblings} siblings: a write with its read context must supersede what it read");
+        Assert.True(sawBothValues, "DGET never returned both concurrent values");
+
+        RespValue conflicted = alice.Call("DGET", "shared");
+        Assert.Equal("+OK", alice.Call("DSET", "shared", conflicted.Items![0].Text!, "resolved").ToString());
+        RespValue resolved = bob.Call("DGET", "shared");
+        Assert.Equal(["resolved"], resolved.Items!.Skip(1).Select(v => v.Text));
+        Assert.Equal("$\"resolved\"", bob.Call("GET", "shared").ToString());
+    }
+
+    [Fact]
+    public async Task PlainCommands_OnCluster_BehaveAsRedis()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient client = cluster.Connect(1);
+        Assert.Equal("+OK", client.Call("MSET", "a", "1", "b", "2", "c", "3").ToString());
+        Assert.Equal("*[$\"1\", $(nil), $\"3\"]", client.Call("MGET", "a", "missing", "c").ToString());
+        Assert.Equal(":2", client.Call("EXISTS", "a", "b", "missing").ToString());
+        Assert.Equal(":2", client.Call("DEL", "a", "b", "missing").ToString());
+        Assert.Equal(":0", client.Call("EXISTS", "a", "b").ToString());
+        Assert.Equal(":5", client.Call("INCRBY", "counter", "5").ToString());
+        Assert.Equal(":6", client.Call("INCR", "counter").ToString());
+        Assert.Equal(":5", client.Call("APPEND", "text", "hello").ToString());
+        Assert.Equal("$(nil)", client.Call("SET", "once", "x", "NX", "GET").ToString());
+        Assert.Equal("$\"x\"", client.Call("SET", "once", "y", "NX", "GET").ToString());
+        Assert.Equal(":1", client.Call("EXPIRE", "text", "100").ToString());
+        long ttl = long.Parse(client.Call("TTL", "text").Text!, CultureInfo.InvariantCulture);
+        Assert.InRange(ttl, 95, 100);
+        Assert.Equal("+OK", client.Call("SET", "short", "x", "PX", "100").ToString());
+        await Task.Delay(300);
+        Assert.Equal("$(nil)", client.Call("GET", "short").ToString());
+        Assert.Equal(":1", client.Call("DEL", "counter").ToString());
+        using RawRespClient other = cluster.Connect(2);
+        Assert.Equal("$(nil)", other.Call("GET", "counter").ToString());
+        Assert.Equal("$\"hello\"", other.Call("GET", "text").ToString());
+    }
+
+    [Fact]
+    public async Task Consistency_PerConnection_ValidatedAndReported()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient client = cluster.Connect(0);
+        Assert.Equal("$\"DEFAULT\"", client.Call("DYN.CONSISTENCY").ToString());
+        Assert.Equal("+OK", client.Call("DYN.CONSISTENCY", "1", "1").ToString());
+        Assert.Equal("$\"R=1 W=1\"", client.Call("DYN.CONSISTENCY").ToString());
+        Assert.Equal("+OK", client.Call("DYN.CONSISTENCY", "dc_safe_quorum").ToString());
+        Assert.Equal("+OK", client.Call("SET", "k", "v").ToString());
+        Assert.Equal("$\"v\"", client.Call("GET", "k").ToString());
+        Assert.StartsWith("-ERR r and w must be between 1 and N=3", client.Call("DYN.CONSISTENCY", "4", "1").ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR unknown consistency level", client.Call("DYN.CONSISTENCY", "SOMETIMES").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoNodesDown_QuorumUnreachable_ClearErrorNotSilentSuccess()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await cluster.KillAsync(1);
+        await cluster.KillAsync(2);
+        using RawRespClient client = cluster.Connect(0);
+        // Until the detector marks them down the requests time out; either way W=2 cannot be met.
+        Assert.StartsWith("-NOQUORUM write quorum not reached", client.Call("SET", "k", "v").ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("-NOQUORUM read quorum not reached", client.Call("GET", "k").ToString(), StringComparison.Ordinal);
+        Assert.Equal("+OK", client.Call("DYN.CONSISTENCY", "DC_ONE").ToString());
+        Assert.Equal("+OK", client.Call("SET", "k", "v").ToString());
+        Assert.Equal("$\"v\"", client.Call("GET", "k").ToString());
+    }
+
+    private static async Task WaitForLocalValueAsync(LocalCluster cluster, int index, string key, string value)
+    {
+        DateTime deadline = DateTime.UtcNow + ConvergeTimeout;
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using RawRespClient client = cluster.Connect(index);
+            last = client.Call("DYN.LOCALGET", key).ToString();
+            if (last == $"$\"{value}\"")
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"n{index + 1} does not hold {key}={value} locally after {ConvergeTimeout}: {last}");
+    }
+}

@@ -1,0 +1,165 @@
+using System.Globalization;
+
+namespace Dynamite.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A cluster of real `dynamite start` processes on loopback, each with its own ports, rack and data
+/// directory, every node seeded with every other's peer address. Nodes can be killed and restarted on the
+/// same ports and data, as an operator would.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
+    private readonly DynamiteNode?[] _nodes;
+    private readonly int[] _respPorts;
+    private readonly int[] _peerPorts;
+    private readonly int[] _httpPorts;
+    private readonly string[] _dataDirectories;
+    private readonly string _engine;
+    private readonly IReadOnlyList<string> _extraArguments;
+
+    private LocalCluster(int count, string engine, IReadOnlyList<string> extraArguments)
+    {
+        _nodes = new DynamiteNode?[count];
+        _respPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
+        _peerPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
+        _httpPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
+        _dataDirectories = [.. Enumerable.Range(0, count).Select(_ => Directory.CreateTempSubdirectory("dynamite-cluster-").FullName)];
+        _engine = engine;
+        _extraArguments = extraArguments;
+    }
+
+    public int Count => _nodes.Length;
+
+    /// <summary>Node <paramref name="index"/> (0-based; its id is n{index+1}).</summary>
+    public DynamiteNode this[int index] => _nodes[index] ?? throw new InvalidOperationException($"node n{index + 1} is not running");
+
+    public static async Task<LocalCluster> StartAsync(int count = 3, string engine = "memory", IEnumerable<string>? extraArguments = null)
+    {
+        var cluster = new LocalCluster(count, engine, [.. extraArguments ?? []]);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, count).Select(cluster.StartNodeAsync));
+            await cluster.WaitUntilAllSeeEachOtherAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public RawRespClient Connect(int index) => this[index].Connect();
+
+    /// <summary>kill -9 node <paramref name="index"/>; its data directory stays.</summary>
+    public async Task KillAsync(int index)
+    {
+        await this[index].KillAsync();
+        await this[index].DisposeAsync();
+        _nodes[index] = null;
+    }
+
+    /// <summary>Starts node <paramref name="index"/> again on its ports and data directory.</summary>
+    public Task RestartAsync(int index) => StartNodeAsync(index);
+
+    /// <summary>Waits until every running node's failure detector sees every other running node as up.</summary>
+    public async Task WaitUntilAllSeeEachOtherAsync()
+    {
+        DateTime deadline = DateTime.UtcNow + ReadyTimeout;
+        while (true)
+        {
+            bool ready = true;
+            for (int i = 0; i < Count && ready; i++)
+            {
+                if (_nodes[i] is null)
+                {
+                    continue;
+                }
+
+                string info = Info(i);
+                ready = info.Contains("cluster_state:ok", StringComparison.Ordinal);
+                for (int j = 0; j < Count && ready; j++)
+                {
+                    if (j != i && _nodes[j] is not null)
+                    {
+                        ready = info.Contains($"peer_n{j + 1}:health=up", StringComparison.Ordinal);
+                    }
+                }
+            }
+
+            if (ready)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the cluster did not become ready:\n" + string.Join("\n", Enumerable.Range(0, Count).Where(i => _nodes[i] is not null).Select(i => $"--- n{i + 1}\n{Info(i)}\n{_nodes[i]!.Output}")));
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The node's INFO cluster text.</summary>
+    public string Info(int index)
+    {
+        try
+        {
+            using RawRespClient client = Connect(index);
+            return client.Call("INFO", "cluster").Text ?? "";
+        }
+        catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>One INFO cluster field of a node as a number.</summary>
+    public long InfoNumber(int index, string field)
+    {
+        foreach (string line in Info(index).Split("\r\n"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(field.Length + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"no {field} in INFO cluster of n{index + 1}");
+    }
+
+    private async Task StartNodeAsync(int index)
+    {
+        var arguments = new List<string>
+        {
+            "--peer-listen", $"127.0.0.1:{_peerPorts[index]}",
+            "--seeds", string.Join(",", Enumerable.Range(0, Count).Where(j => j != index).Select(j => $"127.0.0.1:{_peerPorts[j]}")),
+            "--rack", $"rack{index + 1}",
+            "--cluster-name", "test",
+            "--cluster-secret", "test-secret",
+        };
+        arguments.AddRange(_extraArguments);
+        _nodes[index] = await DynamiteNode.StartAsync(_engine, arguments, _dataDirectories[index], _respPorts[index], $"n{index + 1}", _httpPorts[index]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (DynamiteNode? node in _nodes)
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+        }
+
+        foreach (string directory in _dataDirectories)
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+}
