@@ -130,7 +130,8 @@ public sealed class PhiAccrualFailureDetector
         double e = Math.Exp(-exponent);
         // Past the mean, -log10(e / (1 + e)) is written as exponent / ln 10 + log10(1 + e): the same value,
         // but finite however long the silence (e underflows to 0 after a few minutes), so it stays printable.
-        return elapsedMs > meanMs ? (exponent / Math.Log(10)) + Math.Log10(1.0 + e) : -Math.Log10(1.0 - (1.0 / (1.0 + e)));
+        // Max: well before the mean the second form rounds to -log10(1) = -0, which would print as "-0.00".
+        return elapsedMs > meanMs ? (exponent / Math.Log(10)) + Math.Log10(1.0 + e) : Math.Max(0.0, -Math.Log10(1.0 - (1.0 / (1.0 + e))));
     }
 
     private void AddSample(double intervalMs)

@@ -69,6 +69,20 @@ public sealed class PhiAccrualFailureDetectorTests
     }
 
     [Fact]
+    public void Phi_RightAfterHeartbeat_IsPositiveZero()
+    {
+        var detector = new PhiAccrualFailureDetector();
+        detector.Heartbeat(0);
+        detector.Heartbeat(500);
+
+        double phi = detector.Phi(500);
+
+        Assert.Equal(0.0, phi);
+        Assert.False(double.IsNegative(phi));
+        Assert.Equal("0.00", phi.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void Phi_AcceptablePause_DelaysSuspicion()
     {
         var strict = new PhiAccrualFailureDetector(acceptablePauseMs: 0);
