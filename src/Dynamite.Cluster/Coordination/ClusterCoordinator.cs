@@ -140,7 +140,26 @@ public sealed class ClusterCoordinator : IDisposable
             throw new StoreUnavailableException($"NOQUORUM this node is not a replica of the key's partition {list.Partition}; send the write to one of {string.Join(", ", list.Primaries)}");
         }
 
-        VersionedObject written = await _local.UpdateAsync(key, context, _options.Actor, value, expiresAtUnixMs, cancellationToken);
+        // Take a slot per replica write before writing anything: when too many are in flight this put (and so
+        // its client) waits here, so replica writes nobody waits for any more (W < N) cannot pile up unbounded.
+        // Taken before the local write, so a put cancelled while waiting has written nothing.
+        int remote = list.Entries.Length - 1;
+        await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
+        VersionedObject written;
+        try
+        {
+            written = await _local.UpdateAsync(key, context, _options.Actor, value, expiresAtUnixMs, cancellationToken);
+        }
+        catch
+        {
+            if (remote > 0)
+            {
+                _replicaWriteSlots.Release(remote);
+            }
+
+            throw;
+        }
+
         var quorum = new PutQuorum(w, 0, list.Entries.Length, CountPrimaries(list));
         quorum.AddAck(_options.Self.Id, IsPrimary(list, _options.Self.Id));
 
@@ -153,7 +172,7 @@ public sealed class ClusterCoordinator : IDisposable
             }
         }
 
-        if (quorum.IsDone || list.Entries.Length == 1)
+        if (quorum.IsDone || remote == 0)
         {
             StartReplicaWrites(list, key, written, waiting: null);
             return Finish(quorum, w, n, list, written);
@@ -166,6 +185,27 @@ public sealed class ClusterCoordinator : IDisposable
     }
 
     public void Dispose() => _replicaWriteSlots.Dispose();
+
+    private async Task AcquireReplicaWriteSlotsAsync(int count, CancellationToken cancellationToken)
+    {
+        int acquired = 0;
+        try
+        {
+            for (; acquired < count; acquired++)
+            {
+                await _replicaWriteSlots.WaitAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            if (acquired > 0)
+            {
+                _replicaWriteSlots.Release(acquired);
+            }
+
+            throw;
+        }
+    }
 
     /// <summary>A replica's count of stored keys, asked over the peer protocol.</summary>
     public async Task<long> CountOnAsync(NodeId node, CancellationToken cancellationToken)
@@ -205,8 +245,8 @@ public sealed class ClusterCoordinator : IDisposable
 
     private async Task WriteReplicaAsync(PreferenceListEntry entry, byte[] key, VersionedObject written, byte[] encoded, (PutQuorum Quorum, TaskCompletionSource Decided)? waiting)
     {
+        // The caller took this write's slot; it is released when the write is answered.
         bool acknowledged = false;
-        await _replicaWriteSlots.WaitAsync();
         try
         {
             IPeerClient client = _topology.ClientFor(entry.Node) ?? throw new PeerUnavailableException($"no connection to {entry.Node}");
