@@ -129,15 +129,28 @@ public sealed class ClusterCoordinator : IDisposable
     /// Throws <see cref="StoreUnavailableException"/> when W was not reached (the write may still be on some
     /// replicas, as in Dynamo).
     /// </summary>
-    public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    public ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        PutAsync(key, context, value, expiresAtUnixMs, consistency, mayForward: true, cancellationToken);
+
+    /// <summary>
+    /// As the overload without <paramref name="mayForward"/>;
+    /// <paramref name="mayForward"/> is false for a write another node forwarded here, so two nodes with
+    /// different views never bounce a write between them.
+    /// </summary>
+    public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, bool mayForward, CancellationToken cancellationToken = default)
     {
         PreferenceList list = PreferenceListOf(key, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (_, int w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
         if (!Contains(list, _options.Self.Id))
         {
-            // Forwarding a put to a replica arrives with dynamic membership, where a cluster can be larger than N.
-            throw new StoreUnavailableException($"NOQUORUM this node is not a replica of the key's partition {list.Partition}; send the write to one of {string.Join(", ", list.Primaries)}");
+            if (!mayForward)
+            {
+                throw new StoreUnavailableException($"NOQUORUM node {_options.Self.Id} is not a replica of partition {list.Partition} either; the nodes disagree about the partition map");
+            }
+
+            await ForwardPutAsync(list, key, context, value, expiresAtUnixMs, w, cancellationToken);
+            return VersionedObject.Empty;
         }
 
         // Take a slot per replica write before writing anything: when too many are in flight this put (and so
@@ -205,6 +218,51 @@ public sealed class ClusterCoordinator : IDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// A node that holds no replica of the key (the cluster is larger than N) hands the write to the first
+    /// reachable replica, which coordinates it; the next one is tried if a replica cannot be reached.
+    /// </summary>
+    private async Task ForwardPutAsync(PreferenceList list, byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, int w, CancellationToken cancellationToken)
+    {
+        byte[] encodedContext = [];
+        if (context is not null)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            context.Write(buffer);
+            encodedContext = buffer.WrittenSpan.ToArray();
+        }
+
+        var request = new CoordinatePut(key, encodedContext, value ?? [], value is null, expiresAtUnixMs, w);
+        string lastFailure = "no replica is reachable";
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            IPeerClient? client = _topology.ClientFor(entry.Node);
+            if (client is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                // The replica waits for its own quorum, so allow it two request timeouts.
+                PeerResponse response = await client.SendAsync(request, _options.RequestTimeout * 2, cancellationToken);
+                CoordinatePutReply reply = response.Read<CoordinatePutReply>();
+                if (reply.Stored)
+                {
+                    return;
+                }
+
+                throw new StoreUnavailableException(reply.Reason);
+            }
+            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException)
+            {
+                lastFailure = $"{entry.Node}: {exception.Message}";
+            }
+        }
+
+        throw new StoreUnavailableException($"NOQUORUM could not forward the write to a replica of partition {list.Partition} ({lastFailure})");
     }
 
     /// <summary>A replica's count of stored keys, asked over the peer protocol.</summary>

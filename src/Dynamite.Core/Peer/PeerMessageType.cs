@@ -36,6 +36,12 @@ public enum PeerMessageType : byte
     ReplicaCount = 26,
     ReplicaCountReply = 27,
 
+    /// <summary>A write forwarded by a node that holds no replica of the key to one that does, which coordinates it.</summary>
+    CoordinatePut = 28,
+
+    /// <summary>The outcome of a <see cref="CoordinatePut"/>: stored at the quorum, or why not.</summary>
+    CoordinatePutReply = 29,
+
     /// <summary>The reply to a request that could not be served (unknown type, malformed payload, failure).</summary>
     Error = 30,
 }

@@ -22,6 +22,8 @@ public static class PeerMessages
         PeerMessageType.HintedPut => HintedPut.Read(payload),
         PeerMessageType.ReplicaCount => ReplicaCount.Read(payload),
         PeerMessageType.ReplicaCountReply => ReplicaCountReply.Read(payload),
+        PeerMessageType.CoordinatePut => CoordinatePut.Read(payload),
+        PeerMessageType.CoordinatePutReply => CoordinatePutReply.Read(payload),
         PeerMessageType.Error => ErrorMessage.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };

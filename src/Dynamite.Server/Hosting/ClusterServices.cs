@@ -54,7 +54,8 @@ public sealed class ClusterServices : IAsyncDisposable
         var transport = new PeerTransportOptions
         {
             ClusterName = configuration.ClusterName,
-            ClusterSecret = configuration.ClusterSecret ?? "",
+            // Without a secret the handshake still runs, keyed by the cluster name: it then only tells clusters apart.
+            ClusterSecret = configuration.ClusterSecret ?? "dynamite-cluster:" + configuration.ClusterName,
             LocalIdentity = new PeerIdentity(configuration.NodeId, configuration.Datacenter, configuration.Rack),
             AdvertisedAddress = configuration.PeerListen,
             DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
@@ -79,7 +80,9 @@ public sealed class ClusterServices : IAsyncDisposable
         Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
         Listener = new PeerListener(
             transport,
-            new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>()),
+            new CoordinatorRequestHandler(
+                Coordinator,
+                new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>())),
             clock,
             loggers.CreateLogger<PeerListener>());
         Membership.Detector.PeerHealthChanged += (node, _, health) =>

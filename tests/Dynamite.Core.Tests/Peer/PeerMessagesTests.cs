@@ -29,6 +29,9 @@ public sealed class PeerMessagesTests
         new HintedPut("node-ü", "k"u8.ToArray(), Filled(3, 2)),
         ReplicaCount.Instance,
         new ReplicaCountReply(-1),
+        new CoordinatePut("k"u8.ToArray(), Filled(12, 3), Filled(100, 4), IsDelete: false, ExpiresAtUnixMs: 1_700_000_000_000, WriteQuorum: 2),
+        new CoordinatePut("k"u8.ToArray(), ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, IsDelete: true, ExpiresAtUnixMs: 0, WriteQuorum: 0),
+        new CoordinatePutReply(Stored: false, "NOQUORUM write quorum not reached"),
         new ErrorMessage(PeerErrorCode.MalformedPayload, "bad ✓"),
     ];
 

@@ -29,6 +29,8 @@ public sealed class PeerWireEnumTests
             ["HintedPut"] = 24,
             ["ReplicaCount"] = 26,
             ["ReplicaCountReply"] = 27,
+            ["CoordinatePut"] = 28,
+            ["CoordinatePutReply"] = 29,
             ["Error"] = 30,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }

@@ -156,6 +156,38 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task FiveNodes_N3_WritesThroughNonReplicasAreForwarded_EveryKeyOnExactlyThreeNodes()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(count: 5);
+        for (int i = 0; i < 50; i++)
+        {
+            using RawRespClient writer = cluster.Connect(i % 5);
+            Assert.Equal("+OK", writer.Call("SET", $"spread:{i}", $"v{i}").ToString());
+            Assert.Equal(":7", writer.Call("INCRBY", $"count:{i}", "7").ToString());
+            using RawRespClient reader = cluster.Connect((i + 2) % 5);
+            Assert.Equal($"$\"v{i}\"", reader.Call("GET", $"spread:{i}").ToString());
+            Assert.Equal("$\"7\"", reader.Call("GET", $"count:{i}").ToString());
+        }
+
+        // Each key lives on exactly N=3 of the 5 nodes once the background replica writes land.
+        long total = 0;
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until; await Task.Delay(200))
+        {
+            total = Enumerable.Range(0, 5).Sum(i =>
+            {
+                using RawRespClient client = cluster.Connect(i);
+                return long.Parse(client.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
+            });
+            if (total == 100 * 3)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(300, total);
+    }
+
+    [Fact]
     public async Task Consistency_PerConnection_ValidatedAndReported()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
@@ -183,6 +215,39 @@ public sealed class ClusterTests
         Assert.Equal("+OK", client.Call("DYN.CONSISTENCY", "DC_ONE").ToString());
         Assert.Equal("+OK", client.Call("SET", "k", "v").ToString());
         Assert.Equal("$\"v\"", client.Call("GET", "k").ToString());
+    }
+
+    [Fact]
+    public async Task Overload_W1PipelinedBenchmark_EveryReplicaGetsEveryKey()
+    {
+        // Netflix Dynomite dropped replica writes under this load; every replica must end with every key.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: ["--w", "1", "--r", "1"]);
+        ExternalTool.Result result = await ExternalTool.RunAsync(
+            "redis-benchmark",
+            ["-p", cluster[0].Port.ToString(CultureInfo.InvariantCulture), "-t", "set", "-n", "100000", "-r", "1000000000", "-d", "100", "-c", "50", "-P", "16", "-q"],
+            TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        // Node 1 coordinated every write and stores every key it acknowledged: its count is the number written.
+        long written = 0;
+        long[] counts = [];
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until; await Task.Delay(250))
+        {
+            counts = [.. Enumerable.Range(0, 3).Select(i =>
+            {
+                using RawRespClient client = cluster.Connect(i);
+                return long.Parse(client.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
+            })];
+            written = counts[0];
+            if (counts.All(c => c == written))
+            {
+                break;
+            }
+        }
+
+        Assert.True(written > 99_000, $"only {written} distinct keys written");
+        Assert.True(counts.All(c => c == written), $"local key counts differ after {ConvergeTimeout}: {string.Join(", ", counts)}");
+        Assert.Equal(0, cluster.InfoNumber(0, "replica_write_failures"));
     }
 
     private static async Task WaitForLocalValueAsync(LocalCluster cluster, int index, string key, string value)
