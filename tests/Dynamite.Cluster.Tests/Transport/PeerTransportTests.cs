@@ -118,6 +118,8 @@ public sealed class PeerTransportTests
         }));
         PeerClient client = cluster.Client(listener);
 
+        // Connect first, so the short timeout below covers only the request, not the handshake (slow under load).
+        await client.ConnectAsync().WaitAsync(Patience);
         var exception = await Assert.ThrowsAsync<TimeoutException>(() => client.SendAsync(ReplicaCount.Instance, TimeSpan.FromMilliseconds(150)));
         Assert.Contains("timed out after 150 ms", exception.Message, StringComparison.Ordinal);
 
