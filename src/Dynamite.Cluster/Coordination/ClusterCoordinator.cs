@@ -1,5 +1,6 @@
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -75,51 +76,44 @@ public sealed class ClusterCoordinator : IDisposable
         PreferenceList list = PreferenceListOf(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
-        int primaries = CountPrimaries(list);
-        var quorum = new GetQuorum(n, r, 0, list.Entries.Length, level.RequireAgreement, primaries);
+        var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair);
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (request.Phase != GetPhase.AwaitingQuorum)
+        {
+            answered.TrySetResult();
+        }
+
+        // Keys outlive the client's request buffer here (late replies and repairs run after the answer).
         byte[] ownedKey = key.ToArray();
-
-        var pending = new List<(PreferenceListEntry Entry, Task<VersionedObject?> Reply)>(list.Entries.Length);
-        foreach (PreferenceListEntry entry in list.Entries)
+        foreach (PreferenceListEntry entry in request.Targets)
         {
-            if (entry.Node == _options.Self.Id)
+            if (entry.Node != _options.Self.Id)
             {
-                // The local copy needs no message; a fallback's main store does not hold the key (its copy is a hint).
-                quorum.Add(entry.Node, entry.IsPrimary, entry.IsPrimary ? _local.Read(ownedKey) : null);
-            }
-            else
-            {
-                pending.Add((entry, ReadReplicaAsync(entry.Node, ownedKey, list.Partition, cancellationToken)));
+                _ = ReadFromReplicaAsync(request, entry.Node, ownedKey, list.Partition, answered, cancellationToken);
             }
         }
 
-        var outstanding = new List<Task<VersionedObject?>>(pending.Count);
-        foreach ((_, Task<VersionedObject?> reply) in pending)
+        if (Contains(list, _options.Self.Id))
         {
-            outstanding.Add(reply);
+            VersionedObject? local = _local.Read(ownedKey);
+            lock (request)
+            {
+                Handle(request, request.OnReply(_options.Self.Id, local), ownedKey, answered);
+            }
         }
 
-        while (!quorum.IsDone && outstanding.Count > 0)
+        await answered.Task.WaitAsync(cancellationToken);
+        lock (request)
         {
-            Task<VersionedObject?> finished = await Task.WhenAny(outstanding);
-            outstanding.Remove(finished);
-            Record(quorum, pending, finished);
+            return request.Outcome switch
+            {
+                GetOutcome.Ok or GetOutcome.NotFound => request.Merged,
+                GetOutcome.Disagreement => throw new StoreUnavailableException(
+                    $"NOQUORUM replicas disagree ({level.Name}): {request.Replies} replied, {request.R} had to agree"),
+                _ => throw new StoreUnavailableException(
+                    $"NOQUORUM read quorum not reached: {request.Replies} of {request.R} replicas answered (R={request.R}, N={n}{Unreachable(list)})"),
+            };
         }
-
-        if (_options.ReadRepair)
-        {
-            // Late replies still count for repair; the client does not wait for them.
-            _ = RepairWhenAllRepliedAsync(ownedKey, quorum, pending, outstanding);
-        }
-
-        return quorum.Outcome switch
-        {
-            GetOutcome.Ok or GetOutcome.NotFound => quorum.Merged,
-            GetOutcome.Disagreement => throw new StoreUnavailableException(
-                $"NOQUORUM replicas disagree ({level.Name}): {quorum.Replies.Count} replied, {r} had to agree"),
-            _ => throw new StoreUnavailableException(
-                $"NOQUORUM read quorum not reached: {quorum.Replies.Count} of {r} replicas answered (R={r}, N={n}{Unreachable(list)})"),
-        };
     }
 
     /// <summary>
@@ -142,7 +136,7 @@ public sealed class ClusterCoordinator : IDisposable
         PreferenceList list = PreferenceListOf(key, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (_, int w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
-        if (!Contains(list, _options.Self.Id))
+        if (!PutRequest.CanCoordinate(list, _options.Self.Id))
         {
             if (!mayForward)
             {
@@ -153,10 +147,12 @@ public sealed class ClusterCoordinator : IDisposable
             return VersionedObject.Empty;
         }
 
+        var request = new PutRequest(list, _options.Self.Id, w);
+
         // Take a slot per replica write before writing anything: when too many are in flight this put (and so
         // its client) waits here, so replica writes nobody waits for any more (W < N) cannot pile up unbounded.
         // Taken before the local write, so a put cancelled while waiting has written nothing.
-        int remote = list.Entries.Length - 1;
+        int remote = request.ReplicaWrites.Count;
         await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
         VersionedObject written;
         try
@@ -173,28 +169,35 @@ public sealed class ClusterCoordinator : IDisposable
             throw;
         }
 
-        var quorum = new PutQuorum(w, 0, list.Entries.Length, CountPrimaries(list));
-        quorum.AddAck(_options.Self.Id, IsPrimary(list, _options.Self.Id));
-
-        // Primaries nobody stands in for get a hint here, on the coordinator (it does not count toward W).
-        foreach (NodeId unreachable in list.UnreachablePrimaries)
+        foreach (NodeId owner in request.HintsAtCoordinator)
         {
-            if (!HasFallbackFor(list, unreachable))
+            await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
+        }
+
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (request)
+        {
+            request.OnLocalWrite();
+            if (request.Outcome != PutOutcome.Pending)
             {
-                await StoreHintAsync(unreachable, key, written, "its primary is unreachable and no fallback is free");
+                answered.TrySetResult();
             }
         }
 
-        if (quorum.IsDone || remote == 0)
+        byte[] encoded = written.Encode();
+        foreach (PreferenceListEntry entry in request.ReplicaWrites)
         {
-            StartReplicaWrites(list, key, written, waiting: null);
-            return Finish(quorum, w, n, list, written);
+            _ = WriteReplicaAsync(request, entry, key, written, encoded, answered);
         }
 
-        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        StartReplicaWrites(list, key, written, (quorum, decided));
-        await decided.Task.WaitAsync(cancellationToken);
-        return Finish(quorum, w, n, list, written);
+        await answered.Task.WaitAsync(cancellationToken);
+        lock (request)
+        {
+            return request.Outcome == PutOutcome.Ok
+                ? written
+                : throw new StoreUnavailableException(
+                    $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {w} acknowledgements (W={w}, N={n}{Unreachable(list)}); the write may be applied on some replicas");
+        }
     }
 
     public void Dispose() => _replicaWriteSlots.Dispose();
@@ -278,80 +281,106 @@ public sealed class ClusterCoordinator : IDisposable
         return response.Read<ReplicaCountReply>().Count;
     }
 
-    private static VersionedObject Finish(PutQuorum quorum, int w, int n, PreferenceList list, VersionedObject written)
+    private async Task ReadFromReplicaAsync(GetRequest request, NodeId node, byte[] key, PartitionId partition, TaskCompletionSource answered, CancellationToken cancellationToken)
     {
-        lock (quorum)
+        VersionedObject? reply = null;
+        bool replied;
+        try
         {
-            return quorum.Outcome == PutOutcome.Ok
-                ? written
-                : throw new StoreUnavailableException(
-                    $"NOQUORUM write quorum not reached: {quorum.AckedReplicas.Count} of {w} acknowledgements (W={w}, N={n}{Unreachable(list)}); the write may be applied on some replicas");
+            reply = await ReadReplicaAsync(node, key, partition, cancellationToken);
+            replied = true;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            _logger.LogDebug("Replica read from {Node} failed: {Reason}", node, exception.Message);
+            replied = false;
+        }
+
+        lock (request)
+        {
+            Handle(request, replied ? request.OnReply(node, reply) : request.OnFailure(node), key, answered);
         }
     }
 
-    private void StartReplicaWrites(PreferenceList list, byte[] key, VersionedObject written, (PutQuorum Quorum, TaskCompletionSource Decided)? waiting)
+    /// <summary>Does what the read's state machine asked for. Called under the request's lock.</summary>
+    private void Handle(GetRequest request, GetStep step, byte[] key, TaskCompletionSource answered)
     {
-        byte[] encoded = written.Encode();
-        foreach (PreferenceListEntry entry in list.Entries)
+        if ((step & GetStep.Answer) != 0)
         {
-            if (entry.Node != _options.Self.Id)
+            answered.TrySetResult();
+        }
+
+        if ((step & GetStep.Repair) != 0)
+        {
+            _ = RepairAsync(key, request.Merged, [.. request.RepairTargets]);
+        }
+    }
+
+    private async Task RepairAsync(byte[] key, VersionedObject merged, NodeId[] stale)
+    {
+        byte[]? encoded = null;
+        foreach (NodeId node in stale)
+        {
+            Interlocked.Increment(ref _readRepairs);
+            try
             {
-                _ = WriteReplicaAsync(entry, key, written, encoded, waiting);
+                if (node == _options.Self.Id)
+                {
+                    await _local.MergeAsync(key, merged);
+                    continue;
+                }
+
+                encoded ??= merged.Encode();
+                if (_topology.ClientFor(node) is { } client)
+                {
+                    await client.SendAsync(new ReplicaPut(key, encoded), _options.RequestTimeout);
+                }
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Repair is best effort: the next read or anti-entropy tries again.
+                _logger.LogDebug("Read repair of {Key} on {Node} failed: {Reason}", KeyText.Format(key), node, exception.Message);
             }
         }
     }
 
-    private async Task WriteReplicaAsync(PreferenceListEntry entry, byte[] key, VersionedObject written, byte[] encoded, (PutQuorum Quorum, TaskCompletionSource Decided)? waiting)
+    private async Task WriteReplicaAsync(PutRequest request, PreferenceListEntry entry, byte[] key, VersionedObject written, byte[] encoded, TaskCompletionSource answered)
     {
         // The caller took this write's slot; it is released when the write is answered.
         bool acknowledged = false;
         try
         {
             IPeerClient client = _topology.ClientFor(entry.Node) ?? throw new PeerUnavailableException($"no connection to {entry.Node}");
-            Core.Peer.IPeerPayload request = entry.IsPrimary || entry.HintFor is null
+            Core.Peer.IPeerPayload message = entry.IsPrimary || entry.HintFor is null
                 ? new ReplicaPut(key, encoded)
                 : new HintedPut(entry.HintFor.Value.Value, key, encoded);
-            PeerResponse response = await client.SendAsync(request, _options.RequestTimeout);
+            PeerResponse response = await client.SendAsync(message, _options.RequestTimeout);
             acknowledged = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            _logger.LogDebug(exception, "Replica write of {Key} to {Node} failed", KeyText.Format(key), entry.Node);
+            _logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(key), entry.Node, exception.Message);
         }
         finally
         {
             _replicaWriteSlots.Release();
         }
 
-        if (!acknowledged)
+        PutStep step;
+        NodeId hintOwner = default;
+        lock (request)
         {
-            // The intended owner of this copy is the primary itself, or the primary a fallback stood in for.
-            NodeId owner = entry.IsPrimary || entry.HintFor is null ? entry.Node : entry.HintFor.Value;
-            await StoreHintAsync(owner, key, written, $"the write to {entry.Node} failed");
+            step = acknowledged ? request.OnAck(entry.Node) : request.OnFailure(entry.Node, out hintOwner);
         }
 
-        if (waiting is { } w)
+        if ((step & PutStep.StoreHint) != 0)
         {
-            bool decidedNow;
-            lock (w.Quorum)
-            {
-                bool wasDone = w.Quorum.IsDone;
-                if (acknowledged)
-                {
-                    w.Quorum.AddAck(entry.Node, entry.IsPrimary);
-                }
-                else
-                {
-                    w.Quorum.AddFailure(entry.Node, entry.IsPrimary);
-                }
+            await StoreHintAsync(hintOwner, key, written, $"the write to {entry.Node} failed");
+        }
 
-                decidedNow = !wasDone && w.Quorum.IsDone;
-            }
-
-            if (decidedNow)
-            {
-                w.Decided.TrySetResult();
-            }
+        if ((step & PutStep.Answer) != 0)
+        {
+            answered.TrySetResult();
         }
     }
 
@@ -389,99 +418,6 @@ public sealed class ClusterCoordinator : IDisposable
         };
     }
 
-    private void Record(GetQuorum quorum, List<(PreferenceListEntry Entry, Task<VersionedObject?> Reply)> pending, Task<VersionedObject?> finished)
-    {
-        foreach ((PreferenceListEntry entry, Task<VersionedObject?> reply) in pending)
-        {
-            if (reply != finished)
-            {
-                continue;
-            }
-
-            if (finished.IsCompletedSuccessfully)
-            {
-                // A fallback answers for its hint store, not its main store: count it as an answer without the key.
-                quorum.Add(entry.Node, entry.IsPrimary, entry.IsPrimary ? finished.Result : null);
-            }
-            else
-            {
-                _logger.LogDebug(finished.Exception?.InnerException, "Replica read from {Node} failed", entry.Node);
-                quorum.AddFailure(entry.Node, entry.IsPrimary);
-            }
-
-            return;
-        }
-    }
-
-    private async Task RepairWhenAllRepliedAsync(byte[] key, GetQuorum quorum, List<(PreferenceListEntry Entry, Task<VersionedObject?> Reply)> pending, List<Task<VersionedObject?>> outstanding)
-    {
-        try
-        {
-            while (outstanding.Count > 0)
-            {
-                Task<VersionedObject?> finished = await Task.WhenAny(outstanding);
-                outstanding.Remove(finished);
-                Record(quorum, pending, finished);
-            }
-
-            if (quorum.Merged.IsEmpty)
-            {
-                return;
-            }
-
-            var primaryReplies = new List<(NodeId Node, VersionedObject? Reply)>();
-            foreach ((NodeId node, VersionedObject? reply) in quorum.Replies)
-            {
-                if (IsPrimaryReply(pending, node))
-                {
-                    primaryReplies.Add((node, reply));
-                }
-            }
-
-            IReadOnlyList<NodeId> stale = ReadRepairPlan.StaleReplicas(quorum.Merged, primaryReplies);
-            byte[]? encoded = null;
-            foreach (NodeId node in stale)
-            {
-                Interlocked.Increment(ref _readRepairs);
-                if (node == _options.Self.Id)
-                {
-                    await _local.MergeAsync(key, quorum.Merged);
-                    continue;
-                }
-
-                encoded ??= quorum.Merged.Encode();
-                IPeerClient? client = _topology.ClientFor(node);
-                if (client is not null)
-                {
-                    await client.SendAsync(new ReplicaPut(key, encoded), _options.RequestTimeout);
-                }
-            }
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // Repair is best effort: the next read or anti-entropy will try again.
-            _logger.LogDebug(exception, "Read repair of {Key} failed", KeyText.Format(key));
-        }
-    }
-
-    private bool IsPrimaryReply(List<(PreferenceListEntry Entry, Task<VersionedObject?> Reply)> pending, NodeId node)
-    {
-        if (node == _options.Self.Id)
-        {
-            return true;
-        }
-
-        foreach ((PreferenceListEntry entry, _) in pending)
-        {
-            if (entry.Node == node)
-            {
-                return entry.IsPrimary;
-            }
-        }
-
-        return false;
-    }
-
     private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n)
     {
         PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
@@ -491,48 +427,11 @@ public sealed class ClusterCoordinator : IDisposable
         return list;
     }
 
-    private static int CountPrimaries(PreferenceList list)
-    {
-        int count = 0;
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            count += entry.IsPrimary ? 1 : 0;
-        }
-
-        return count;
-    }
-
     private static bool Contains(PreferenceList list, NodeId node)
     {
         foreach (PreferenceListEntry entry in list.Entries)
         {
             if (entry.Node == node)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsPrimary(PreferenceList list, NodeId node)
-    {
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            if (entry.Node == node)
-            {
-                return entry.IsPrimary;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool HasFallbackFor(PreferenceList list, NodeId primary)
-    {
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            if (!entry.IsPrimary && entry.HintFor == primary)
             {
                 return true;
             }

@@ -1,0 +1,166 @@
+using Dynamite.Core.Membership;
+using Dynamite.Core.Quorum;
+using Dynamite.Core.Ring;
+
+namespace Dynamite.Core.Coordination;
+
+/// <summary>
+/// The state machine of one quorum write at its coordinating replica (Dynamo §4.5 and §4.6; Riak's
+/// riak_kv_put_fsm), pure so that the simulation can run it. The coordinator applies the write to its own
+/// copy first (which issues the write's dot atomically with that copy), sends the resulting object to
+/// <see cref="ReplicaWrites"/>, and feeds acknowledgements and failures in:
+/// <code>
+///   local write (ack 1) --acks reach W / W impossible--> Answer --every replica write settled--> done
+///        |                                                   |
+///        +-- unreachable primary, no fallback: StoreHint ----+-- failed replica write: StoreHint(owner)
+/// </code>
+/// Every replica write that is not acknowledged turns into a hint for the node that should hold the copy
+/// (the primary itself, or the primary a fallback stood in for): the coordinator keeps it durably and
+/// replays it later, so no replica write is dropped, whatever W is. Not thread-safe.
+/// </summary>
+public sealed class PutRequest
+{
+    private readonly PutQuorum _quorum;
+    private readonly Dictionary<NodeId, PreferenceListEntry> _pending = [];
+    private readonly NodeId _self;
+
+    /// <param name="list">The key's preference list; <paramref name="self"/> must be in it (see <see cref="CanCoordinate"/>).</param>
+    /// <param name="self">The coordinating replica.</param>
+    /// <param name="w">Acknowledgements needed (the coordinator's own write counts), at least 1.</param>
+    public PutRequest(PreferenceList list, NodeId self, int w)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        if (!CanCoordinate(list, self))
+        {
+            throw new ArgumentException($"{self} is not in the preference list of partition {list.Partition}; forward the write to a replica", nameof(self));
+        }
+
+        _self = self;
+        var writes = new List<PreferenceListEntry>();
+        int primaries = 0;
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            primaries += entry.IsPrimary ? 1 : 0;
+            if (entry.Node != self)
+            {
+                writes.Add(entry);
+                _pending[entry.Node] = entry;
+            }
+        }
+
+        ReplicaWrites = writes;
+        var coordinatorHints = new List<NodeId>();
+        foreach (NodeId unreachable in list.UnreachablePrimaries)
+        {
+            if (!HasFallbackFor(list, unreachable))
+            {
+                coordinatorHints.Add(unreachable);
+            }
+        }
+
+        HintsAtCoordinator = coordinatorHints;
+        W = w;
+        _quorum = new PutQuorum(w, 0, list.Entries.Length, primaries);
+        SelfIsPrimary = IsPrimaryIn(list, self);
+    }
+
+    /// <summary>The remote writes to send: a ReplicaPut to a primary, a HintedPut to a fallback (for its <see cref="PreferenceListEntry.HintFor"/>).</summary>
+    public IReadOnlyList<PreferenceListEntry> ReplicaWrites { get; }
+
+    /// <summary>Primaries that are unreachable with no fallback free: the coordinator keeps their hint itself (not counted toward W).</summary>
+    public IReadOnlyList<NodeId> HintsAtCoordinator { get; }
+
+    public int W { get; }
+
+    public bool SelfIsPrimary { get; }
+
+    public PutOutcome Outcome => _quorum.Outcome;
+
+    public int Acknowledgements => _quorum.AckedReplicas.Count;
+
+    /// <summary>True once every replica write was acknowledged or failed.</summary>
+    public bool IsSettled => _pending.Count == 0;
+
+    /// <summary>Whether <paramref name="node"/> may coordinate a write of this partition (it is a primary or a fallback).</summary>
+    public static bool CanCoordinate(PreferenceList list, NodeId node)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            if (entry.Node == node)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The node a copy sent to <paramref name="entry"/> is for: the primary itself, or the one a fallback stands in for.</summary>
+    public static NodeId OwnerOf(PreferenceListEntry entry) => entry.IsPrimary || entry.HintFor is null ? entry.Node : entry.HintFor.Value;
+
+    /// <summary>The coordinator's own write is applied. Returns Answer when that alone reaches W.</summary>
+    public PutStep OnLocalWrite()
+    {
+        bool wasDone = _quorum.IsDone;
+        _quorum.AddAck(_self, SelfIsPrimary);
+        return !wasDone && _quorum.IsDone ? PutStep.Answer : PutStep.None;
+    }
+
+    /// <summary>A replica acknowledged its write.</summary>
+    public PutStep OnAck(NodeId node)
+    {
+        if (!_pending.Remove(node, out PreferenceListEntry entry))
+        {
+            return PutStep.None;
+        }
+
+        bool wasDone = _quorum.IsDone;
+        _quorum.AddAck(node, entry.IsPrimary);
+        return !wasDone && _quorum.IsDone ? PutStep.Answer : PutStep.None;
+    }
+
+    /// <summary>
+    /// A replica write failed or timed out: the coordinator must store a hint for <paramref name="hintOwner"/>,
+    /// and answer if this made W impossible.
+    /// </summary>
+    public PutStep OnFailure(NodeId node, out NodeId hintOwner)
+    {
+        if (!_pending.Remove(node, out PreferenceListEntry entry))
+        {
+            hintOwner = default;
+            return PutStep.None;
+        }
+
+        hintOwner = OwnerOf(entry);
+        bool wasDone = _quorum.IsDone;
+        _quorum.AddFailure(node, entry.IsPrimary);
+        return PutStep.StoreHint | (!wasDone && _quorum.IsDone ? PutStep.Answer : PutStep.None);
+    }
+
+    private static bool HasFallbackFor(PreferenceList list, NodeId primary)
+    {
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            if (!entry.IsPrimary && entry.HintFor == primary)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsPrimaryIn(PreferenceList list, NodeId node)
+    {
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            if (entry.Node == node)
+            {
+                return entry.IsPrimary;
+            }
+        }
+
+        return false;
+    }
+}
