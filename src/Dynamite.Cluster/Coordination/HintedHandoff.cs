@@ -95,7 +95,15 @@ public sealed class HintedHandoff : IAsyncDisposable
             {
                 if (count > 0 && _topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
                 {
-                    await ReplayAsync(node, client, stopping);
+                    try
+                    {
+                        await ReplayAsync(node, client, stopping);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+                    {
+                        // One node's failure (a storage error, a bug) must not end replay for every node: log, go on.
+                        _logger.LogError(exception, "Hint replay to {Node} failed; it is retried next round", node);
+                    }
                 }
             }
         }

@@ -37,6 +37,7 @@ public sealed class HintStore
     // _count = their sum.
     private readonly ConcurrentDictionary<NodeId, long> _counts = new();
     private long _count;
+    private long _unreadable;
 
     /// <summary>Opens the store over <paramref name="engine"/> and counts the hints already in it (one full scan).</summary>
     public HintStore(IStorageEngine engine, TimeProvider clock)
@@ -47,10 +48,21 @@ public sealed class HintStore
         _clock = clock;
         foreach (byte[] hintKey in ScanAll())
         {
-            (NodeId node, _) = ParseHintKey(hintKey);
-            Adjust(node, 1);
+            // A damaged record must not stop the node from starting, nor replay to anyone else: it is left
+            // where it is, counted, and skipped.
+            if (TryParseHintKey(hintKey, out NodeId node, out _))
+            {
+                Adjust(node, 1);
+            }
+            else
+            {
+                _unreadable++;
+            }
         }
     }
+
+    /// <summary>Hint records that could not be read (damaged key or object) and are skipped, never replayed.</summary>
+    public long Unreadable => Interlocked.Read(ref _unreadable);
 
     /// <summary>Hints stored for all nodes.</summary>
     public long Count => Interlocked.Read(ref _count);
@@ -106,7 +118,19 @@ public sealed class HintStore
                 continue;
             }
 
-            hints.Add(new Hint(intendedFor, hintKey[prefix.Length..], ReplicaStore.Decode(hintKey, record.Value)));
+            VersionedObject obj;
+            try
+            {
+                obj = ReplicaStore.Decode(hintKey, record.Value);
+            }
+            catch (InvalidDataException)
+            {
+                // One damaged hint must not block the others; it stays (for inspection) and is counted once per scan.
+                Interlocked.Increment(ref _unreadable);
+                continue;
+            }
+
+            hints.Add(new Hint(intendedFor, hintKey[prefix.Length..], obj));
             if (hints.Count == max)
             {
                 break;
@@ -154,6 +178,21 @@ public sealed class HintStore
         prefix.CopyTo(hintKey, 0);
         key.CopyTo(hintKey, prefix.Length);
         return hintKey;
+    }
+
+    private static bool TryParseHintKey(byte[] hintKey, out NodeId node, out byte[] key)
+    {
+        try
+        {
+            (node, key) = ParseHintKey(hintKey);
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            node = default;
+            key = [];
+            return false;
+        }
     }
 
     private static (NodeId Node, byte[] Key) ParseHintKey(byte[] hintKey)

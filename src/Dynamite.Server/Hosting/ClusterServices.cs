@@ -149,6 +149,7 @@ public sealed class ClusterServices : IAsyncDisposable
             new("hints_pending", Hints.Count.ToString(CultureInfo.InvariantCulture)),
             new("hints_stored", Coordinator.HintsStored.ToString(CultureInfo.InvariantCulture)),
             new("hints_replayed", Handoff.Replayed.ToString(CultureInfo.InvariantCulture)),
+            new("hints_unreadable", Hints.Unreadable.ToString(CultureInfo.InvariantCulture)),
             new("read_repairs", Coordinator.ReadRepairs.ToString(CultureInfo.InvariantCulture)),
             new("replica_writes_in_flight", Coordinator.ReplicaWritesInFlight.ToString(CultureInfo.InvariantCulture)),
             new("replica_write_failures", Coordinator.ReplicaWriteFailures.ToString(CultureInfo.InvariantCulture)),
