@@ -12,6 +12,8 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
 {
     StartCommand.Create(),
     DemoCommand.Create(),
+    StatusCommand.Create(),
+    RingCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.

@@ -35,5 +35,8 @@ public static class AdminApi
         app.MapGet("/v1/cluster", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
             ? Results.Json(cluster.Status())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
+        app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
+            ? Results.Json(cluster.Ring())
+            : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
     }
 }

@@ -7,6 +7,7 @@ using Dynamite.Cluster.Transport;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
+using Dynamite.Core.Ring;
 using Dynamite.Server.Configuration;
 using Dynamite.Storage;
 using Dynamite.Storage.Memory;
@@ -178,14 +179,17 @@ public sealed class ClusterServices : IAsyncDisposable
         n = Configuration.ReplicationFactor,
         r = Configuration.ReadQuorum,
         w = Configuration.WriteQuorum,
-        members = Membership.Members.Select(m => new
+        members = Membership.Members.OrderBy(m => m.Id.Value, StringComparer.Ordinal).Select(m => new
         {
             id = m.Id.Value,
+            self = m.Id.Value == Configuration.NodeId,
+            // This node's view: itself is up; a peer is as its failure detector sees it.
+            state = m.Id.Value == Configuration.NodeId ? "up" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
             datacenter = m.Datacenter,
             rack = m.Rack,
             address = m.Id.Value == Configuration.NodeId ? Configuration.PeerListen : Membership.AddressOf(m.Id),
-            health = m.Id.Value == Configuration.NodeId ? "self" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
             partitionsOwned = Membership.Map?.CountOwnedBy(m.Id) ?? 0,
+            hintsPendingHere = Hints.CountsByNode().TryGetValue(m.Id, out long pending) ? pending : 0,
         }),
         peers = Membership.Detector.Snapshot().Select(p => new
         {
@@ -200,6 +204,33 @@ public sealed class ClusterServices : IAsyncDisposable
         readRepairs = Coordinator.ReadRepairs,
         localKeys = Replica.KeyCount,
     };
+
+    /// <summary>The admin API's ring: for every partition, its owner and its preference list in this datacenter.</summary>
+    public object Ring()
+    {
+        PartitionMap? map = Membership.Map;
+        if (map is null)
+        {
+            return new { state = "waiting: " + Membership.NotReadyReason, partitions = Array.Empty<object>() };
+        }
+
+        var partitions = new List<object>(map.PartitionCount);
+        for (int p = 0; p < map.PartitionCount; p++)
+        {
+            var partition = new PartitionId(p);
+            PreferenceList list = PreferenceListBuilder.Build(map, partition, Configuration.Datacenter, Configuration.ReplicationFactor, Membership.IsReachable);
+            partitions.Add(new
+            {
+                partition = p,
+                owner = map.OwnerOf(partition).Value,
+                primaries = list.Primaries.Select(n => n.Value),
+                unreachable = list.UnreachablePrimaries.Select(n => n.Value),
+                fallbacks = list.Entries.Where(e => !e.IsPrimary).Select(e => new { node = e.Node.Value, hintFor = e.HintFor?.Value }),
+            });
+        }
+
+        return new { state = "ok", partitionBits = map.PartitionBits, datacenter = Configuration.Datacenter, n = Configuration.ReplicationFactor, partitions };
+    }
 
     public async ValueTask DisposeAsync()
     {

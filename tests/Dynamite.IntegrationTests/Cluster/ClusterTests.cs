@@ -188,6 +188,42 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task StatusAndRing_AdminVerbs_ShowMembersHealthAndPreferenceLists()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        string http = $"127.0.0.1:{cluster[0].HttpPort}";
+        await cluster.KillAsync(2);
+        System.Text.Json.JsonElement status = default;
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until; await Task.Delay(200))
+        {
+            ExternalTool.Result result = await ExternalTool.RunAsync("dotnet", [RepositoryPaths.DynamiteDll, "status", "--http", http, "--json"], TimeSpan.FromSeconds(60));
+            Assert.True(result.ExitCode == 0, result.ToString());
+            status = System.Text.Json.JsonDocument.Parse(result.StandardOutput).RootElement;
+            if (status.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("id").GetString() == "n3" && m.GetProperty("state").GetString() == "down"))
+            {
+                break;
+            }
+        }
+
+        var members = status.GetProperty("members").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m);
+        Assert.Equal(["n1", "n2", "n3"], members.Keys.Order());
+        Assert.Equal("up", members["n2"].GetProperty("state").GetString());
+        Assert.Equal("down", members["n3"].GetProperty("state").GetString());
+        Assert.Equal(256, members.Values.Sum(m => m.GetProperty("partitionsOwned").GetInt32()));
+
+        ExternalTool.Result ring = await ExternalTool.RunAsync("dotnet", [RepositoryPaths.DynamiteDll, "ring", "--http", http, "--json"], TimeSpan.FromSeconds(60));
+        Assert.True(ring.ExitCode == 0, ring.ToString());
+        var partitions = System.Text.Json.JsonDocument.Parse(ring.StandardOutput).RootElement.GetProperty("partitions").EnumerateArray().ToList();
+        Assert.Equal(256, partitions.Count);
+        Assert.All(partitions, p => Assert.Equal(3, p.GetProperty("primaries").GetArrayLength()));
+        Assert.All(partitions, p => Assert.Equal(["n3"], p.GetProperty("unreachable").EnumerateArray().Select(n => n.GetString())));
+
+        ExternalTool.Result unreachable = await ExternalTool.RunAsync("dotnet", [RepositoryPaths.DynamiteDll, "status", "--http", $"127.0.0.1:{FreePort.Next()}"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.Contains("cannot reach the admin API", unreachable.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Consistency_PerConnection_ValidatedAndReported()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();

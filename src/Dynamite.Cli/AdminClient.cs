@@ -1,0 +1,64 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Dynamite.Cli;
+
+/// <summary>
+/// The admin verbs' view of a node: GETs against its admin HTTP API with a timeout, and errors a person can
+/// act on (which address, what went wrong) instead of a stack trace.
+/// </summary>
+internal sealed class AdminClient : IDisposable
+{
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    private readonly HttpClient _http;
+    private readonly string _address;
+
+    public AdminClient(string address)
+    {
+        _address = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
+        _http = new HttpClient { BaseAddress = new Uri(_address), Timeout = RequestTimeout };
+    }
+
+    /// <summary>The JSON document at <paramref name="path"/>; throws <see cref="AdminException"/> with a readable reason.</summary>
+    public async Task<JsonDocument> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(path, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new AdminException($"cannot reach the admin API at {_address}: {exception.Message}");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AdminException($"the admin API at {_address} did not answer within {RequestTimeout.TotalSeconds:0} s");
+        }
+
+        using (response)
+        {
+            string body = await response.Content.ReadAsStringAsync(cancellationToken);
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(body);
+            }
+            catch (JsonException)
+            {
+                throw new AdminException($"{_address}{path} answered {(int)response.StatusCode} with something other than JSON");
+            }
+
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                string reason = document.RootElement.TryGetProperty("error", out JsonElement error) ? error.GetString() ?? "" : body;
+                document.Dispose();
+                throw new AdminException($"{_address}{path}: {reason}");
+            }
+
+            return document;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

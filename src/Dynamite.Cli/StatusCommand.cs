@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Dynamite.Cli;
+
+/// <summary>
+/// <c>dynamite status</c>: the cluster as one node sees it (members, their state, partitions owned, hints
+/// pending, the failure detector's view), as a table or, with <c>--json</c>, the admin API's document.
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var http = AdminOptions.Http();
+        var json = AdminOptions.Json();
+        var command = new Command("status", "Show the cluster as a node sees it: members, state, partitions owned, hints pending, failure detector view.")
+        {
+            http, json,
+        };
+        command.SetAction((parseResult, cancellationToken) => AdminOptions.RunAsync(async () =>
+        {
+            using var client = new AdminClient(parseResult.GetValue(http)!);
+            using JsonDocument status = await client.GetAsync("/v1/cluster", cancellationToken);
+            if (parseResult.GetValue(json))
+            {
+                AdminOptions.PrintJson(status);
+                return 0;
+            }
+
+            Print(status.RootElement);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Print(JsonElement status)
+    {
+        AnsiConsole.MarkupLine(
+            $"[bold]Cluster {Markup.Escape(status.GetProperty("clusterName").GetString()!)}[/] seen from [bold]{Markup.Escape(status.GetProperty("nodeId").GetString()!)}[/]: " +
+            $"{Markup.Escape(status.GetProperty("state").GetString()!)}, N={status.GetProperty("n")} R={status.GetProperty("r")} W={status.GetProperty("w")}");
+        var table = new Table().AddColumns("node", "state", "datacenter", "rack", "peer address", "partitions owned", "hints held for it");
+        var phi = new Dictionary<string, string>();
+        foreach (JsonElement peer in status.GetProperty("peers").EnumerateArray())
+        {
+            phi[peer.GetProperty("id").GetString()!] = $"{peer.GetProperty("phi").GetDouble():0.00}";
+        }
+
+        foreach (JsonElement member in status.GetProperty("members").EnumerateArray())
+        {
+            string id = member.GetProperty("id").GetString()!;
+            string state = member.GetProperty("state").GetString()!;
+            string color = state switch { "up" => "green", "suspect" => "yellow", _ => "red" };
+            string shownState = member.GetProperty("self").GetBoolean() ? $"[{color}]{state}[/] (this node)" : $"[{color}]{state}[/] (phi {phi.GetValueOrDefault(id, "?")})";
+            table.AddRow(
+                Markup.Escape(id),
+                shownState,
+                Markup.Escape(member.GetProperty("datacenter").GetString()!),
+                Markup.Escape(member.GetProperty("rack").GetString()!),
+                Markup.Escape(member.GetProperty("address").GetString() ?? "?"),
+                member.GetProperty("partitionsOwned").ToString(),
+                member.GetProperty("hintsPendingHere").ToString());
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Keys stored on this node: {status.GetProperty("localKeys")}; hints replayed: {status.GetProperty("hintsReplayed")}; read repairs: {status.GetProperty("readRepairs")}");
+    }
+}
