@@ -301,6 +301,9 @@ public sealed class PartitionMerkleTree
     /// Persists the leaves (inner levels are recomputed on load): version byte, partition bits, segment count
     /// and fan-out (big-endian), the segment hashes (little-endian), then XXH64 of all of that, so a torn or
     /// flipped file is detected and the caller rebuilds from storage instead of trusting a wrong tree.
+    /// The checksum cannot tell a stale tree from a current one: a file is only as good as the moment it was
+    /// written, so the runtime persists at a point no later write slips past (clean shutdown, or with the
+    /// engine's sequence number) and otherwise rebuilds.
     /// </summary>
     public void Write(IBufferWriter<byte> writer)
     {
