@@ -20,4 +20,7 @@ public static class PeerLimits
 
     /// <summary>An encoded object: values go up to 32 MiB (DESIGN.md), plus siblings and causal context.</summary>
     public const int MaxObjectBytes = 64 * 1024 * 1024;
+
+    /// <summary>Hashes in one Merkle level reply: a whole leaf level of the largest tree (2^16 segments, 512 KiB).</summary>
+    public const int MaxMerkleHashes = 1 << 16;
 }

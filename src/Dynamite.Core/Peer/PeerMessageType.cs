@@ -44,4 +44,16 @@ public enum PeerMessageType : byte
 
     /// <summary>The reply to a request that could not be served (unknown type, malformed payload, failure).</summary>
     Error = 30,
+
+    /// <summary>Anti-entropy: ask a replica for consecutive node hashes of one level of its partition's Merkle tree.</summary>
+    MerkleLevelRequest = 40,
+
+    /// <summary>The requested hashes, in index order.</summary>
+    MerkleLevelReply = 41,
+
+    /// <summary>Anti-entropy: ask a replica for the keys and key digests of one differing segment.</summary>
+    SegmentKeysRequest = 42,
+
+    /// <summary>The (key, key digest) pairs of the segment.</summary>
+    SegmentKeysReply = 43,
 }

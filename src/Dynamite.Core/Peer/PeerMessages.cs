@@ -25,6 +25,10 @@ public static class PeerMessages
         PeerMessageType.CoordinatePut => CoordinatePut.Read(payload),
         PeerMessageType.CoordinatePutReply => CoordinatePutReply.Read(payload),
         PeerMessageType.Error => ErrorMessage.Read(payload),
+        PeerMessageType.MerkleLevelRequest => MerkleLevelRequest.Read(payload),
+        PeerMessageType.MerkleLevelReply => MerkleLevelReply.Read(payload),
+        PeerMessageType.SegmentKeysRequest => SegmentKeysRequest.Read(payload),
+        PeerMessageType.SegmentKeysReply => SegmentKeysReply.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -33,6 +34,12 @@ public sealed class PeerMessagesTests
         new CoordinatePut("k"u8.ToArray(), ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, IsDelete: true, ExpiresAtUnixMs: 0, WriteQuorum: 0),
         new CoordinatePutReply(Stored: false, "NOQUORUM write quorum not reached"),
         new ErrorMessage(PeerErrorCode.MalformedPayload, "bad ✓"),
+        new MerkleLevelRequest(new PartitionId(255), 1024, 16, 2, 48, 16),
+        new MerkleLevelReply(new ulong[] { 0, 1, ulong.MaxValue, 0x0123_4567_89AB_CDEF }),
+        new MerkleLevelReply(ReadOnlyMemory<ulong>.Empty),
+        new SegmentKeysRequest(new PartitionId(7), 1024, 1023),
+        new SegmentKeysReply(new SegmentKey[] { new("user:1"u8.ToArray(), 42), new(Array.Empty<byte>(), ulong.MaxValue), new(Filled(300, 9), 1) }),
+        new SegmentKeysReply(Array.Empty<SegmentKey>()),
     ];
 
     [Fact]
@@ -113,6 +120,25 @@ public sealed class PeerMessagesTests
         BinaryPrimitives.WriteUInt32BigEndian(payload, uint.MaxValue);
         var exception = Assert.Throws<PeerProtocolException>(() => ReplicaPut.Read(payload));
         Assert.Contains("exceeds its limit", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_AntiEntropyCountBeyondThePayload_ThrowsWithoutAllocating()
+    {
+        byte[] payload = new byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(payload, int.MaxValue);
+        Assert.Throws<PeerProtocolException>(() => MerkleLevelReply.Read(payload));
+        Assert.Throws<PeerProtocolException>(() => SegmentKeysReply.Read(payload));
+        BinaryPrimitives.WriteInt32BigEndian(payload, -1);
+        Assert.Throws<PeerProtocolException>(() => MerkleLevelReply.Read(payload));
+        Assert.Throws<PeerProtocolException>(() => SegmentKeysReply.Read(payload));
+    }
+
+    [Fact]
+    public void Read_MerkleLevelRequestNegativeOrHugeCount_ThrowsPeerProtocolException()
+    {
+        Assert.Throws<PeerProtocolException>(() => MerkleLevelRequest.Read(Encode(new MerkleLevelRequest(new PartitionId(1), 1024, 16, 0, 0, -1))));
+        Assert.Throws<PeerProtocolException>(() => MerkleLevelRequest.Read(Encode(new MerkleLevelRequest(new PartitionId(1), 1024, 16, 0, 0, PeerLimits.MaxMerkleHashes + 1))));
     }
 
     [Fact]

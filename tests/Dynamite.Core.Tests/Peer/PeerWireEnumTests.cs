@@ -32,6 +32,10 @@ public sealed class PeerWireEnumTests
             ["CoordinatePut"] = 28,
             ["CoordinatePutReply"] = 29,
             ["Error"] = 30,
+            ["MerkleLevelRequest"] = 40,
+            ["MerkleLevelReply"] = 41,
+            ["SegmentKeysRequest"] = 42,
+            ["SegmentKeysReply"] = 43,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 
