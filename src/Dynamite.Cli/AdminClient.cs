@@ -20,12 +20,18 @@ internal sealed class AdminClient : IDisposable
     }
 
     /// <summary>The JSON document at <paramref name="path"/>; throws <see cref="AdminException"/> with a readable reason.</summary>
-    public async Task<JsonDocument> GetAsync(string path, CancellationToken cancellationToken)
+    public Task<JsonDocument> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, cancellationToken);
+
+    /// <summary>POSTs to <paramref name="path"/> (an admin action) and returns its JSON answer.</summary>
+    public Task<JsonDocument> PostAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Post, path, cancellationToken);
+
+    private async Task<JsonDocument> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.GetAsync(path, cancellationToken);
+            using var request = new HttpRequestMessage(method, path);
+            response = await _http.SendAsync(request, cancellationToken);
         }
         catch (HttpRequestException exception)
         {

@@ -14,6 +14,7 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
     DemoCommand.Create(),
     StatusCommand.Create(),
     RingCommand.Create(),
+    RepairCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.

@@ -39,6 +39,8 @@ internal sealed class StartCommand
     private readonly Option<int?> _writeQuorum = new("--w") { Description = $"W: replica acknowledgements a write waits for, 1 to N; R + W > N reads your writes (default: {Defaults.WriteQuorum})." };
     private readonly Option<string?> _hintedHandoff = new("--hinted-handoff") { Description = "on: a write for an unreachable replica goes to the next healthy node with a hint, replayed when the replica returns (default: on)." };
     private readonly Option<string?> _readRepair = new("--read-repair") { Description = "on: a read that finds stale replicas sends them the merged value (default: on)." };
+    private readonly Option<string?> _antiEntropy = new("--aae") { Description = "on: replicas exchange Merkle trees in the background and repair what differs, so keys nobody reads converge too (default: on)." };
+    private readonly Option<int?> _antiEntropyInterval = new("--aae-interval") { Description = $"Seconds between the starts of anti-entropy rounds; a round exchanges every partition this node is a primary of with each other primary (default: {Defaults.AntiEntropyIntervalSeconds})." };
     private readonly Option<int?> _requestTimeoutMs = new("--request-timeout-ms") { Description = $"How long a coordinator waits for one replica, in milliseconds (default: {Defaults.RequestTimeoutMs})." };
 
     public StartCommand()
@@ -47,11 +49,12 @@ internal sealed class StartCommand
         _fsync.AcceptOnlyFromAmong("always", "batch", "never");
         _hintedHandoff.AcceptOnlyFromAmong("on", "off", "true", "false");
         _readRepair.AcceptOnlyFromAmong("on", "off", "true", "false");
+        _antiEntropy.AcceptOnlyFromAmong("on", "off", "true", "false");
         Command = new Command("start", "Run a Dynamite node in the foreground until Ctrl-C (SIGINT) or SIGTERM.")
         {
             _nodeId, _listen, _http, _dataDir, _engine, _fsync, _config, _requirePass, _maxClients, _timeout, _maxValueSize, _partitionBits,
             _peerListen, _seeds, _datacenter, _rack, _clusterName, _clusterSecret, _replicationFactor, _readQuorum, _writeQuorum,
-            _hintedHandoff, _readRepair, _requestTimeoutMs,
+            _hintedHandoff, _readRepair, _requestTimeoutMs, _antiEntropy, _antiEntropyInterval,
         };
         Command.SetAction(RunAsync);
     }
@@ -100,6 +103,8 @@ internal sealed class StartCommand
             HintedHandoff = hintedHandoffText is null ? configuration.HintedHandoff : NodeConfiguration.ParseSwitch(hintedHandoffText, "--hinted-handoff"),
             ReadRepair = readRepairText is null ? configuration.ReadRepair : NodeConfiguration.ParseSwitch(readRepairText, "--read-repair"),
             RequestTimeoutMs = parseResult.GetValue(_requestTimeoutMs) ?? configuration.RequestTimeoutMs,
+            AntiEntropy = parseResult.GetValue(_antiEntropy) is { } aaeText ? NodeConfiguration.ParseSwitch(aaeText, "--aae") : configuration.AntiEntropy,
+            AntiEntropyIntervalSeconds = parseResult.GetValue(_antiEntropyInterval) ?? configuration.AntiEntropyIntervalSeconds,
         };
         if (configuration.MaxValueSize > configuration.ProtoMaxBulkLen)
         {

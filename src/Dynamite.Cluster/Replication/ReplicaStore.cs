@@ -27,13 +27,18 @@ public sealed class ReplicaStore
 {
     private readonly IStorageEngine _engine;
     private readonly TimeProvider _clock;
+    private readonly IReplicaWriteListener? _listener;
 
-    public ReplicaStore(IStorageEngine engine, TimeProvider clock)
+    /// <param name="engine">The node's engine.</param>
+    /// <param name="clock">The node's clock.</param>
+    /// <param name="listener">Told of every committed change (anti-entropy trees); called after the engine commits.</param>
+    public ReplicaStore(IStorageEngine engine, TimeProvider clock, IReplicaWriteListener? listener = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(clock);
         _engine = engine;
         _clock = clock;
+        _listener = listener;
     }
 
     public IStorageEngine Engine => _engine;
@@ -77,6 +82,11 @@ public sealed class ReplicaStore
         ArgumentNullException.ThrowIfNull(incoming);
         var operation = new MergeOperation(key, incoming);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        if (operation.WrittenEncoded is { } written)
+        {
+            _listener?.OnWritten(key, operation.PreviousEncoded, written);
+        }
+
         return operation.Result!;
     }
 
@@ -104,6 +114,7 @@ public sealed class ReplicaStore
 
         var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        _listener?.OnWritten(key, operation.PreviousEncoded, operation.WrittenEncoded!);
         return operation.Result!;
     }
 
@@ -129,16 +140,29 @@ public sealed class ReplicaStore
         }
     }
 
-    private static VersionedObject ReadLocal(IStorageTransaction transaction, byte[] key) =>
-        transaction.TryRead(key, out StoredRecord record) ? Decode(key, record.Value) : VersionedObject.Empty;
+    private static VersionedObject ReadLocal(IStorageTransaction transaction, byte[] key, out byte[]? encoded)
+    {
+        encoded = transaction.TryRead(key, out StoredRecord record) ? record.Value : null;
+        return encoded is null ? VersionedObject.Empty : Decode(key, encoded);
+    }
 
-    private static void Write(IStorageTransaction transaction, byte[] key, VersionedObject obj) =>
-        transaction.Write(key, new StoredRecord(obj.Encode(), RecordExpiryOf(obj)));
+    private static byte[] Write(IStorageTransaction transaction, byte[] key, VersionedObject obj)
+    {
+        byte[] encoded = obj.Encode();
+        transaction.Write(key, new StoredRecord(encoded, RecordExpiryOf(obj)));
+        return encoded;
+    }
 
     /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
     private sealed class MergeOperation(byte[] key, VersionedObject incoming) : IStorageOperation
     {
         public VersionedObject? Result { get; private set; }
+
+        /// <summary>The stored bytes before the write (null: absent); set only when the merge changed something.</summary>
+        public byte[]? PreviousEncoded { get; private set; }
+
+        /// <summary>The bytes written; null when the merge changed nothing (nothing was written).</summary>
+        public byte[]? WrittenEncoded { get; private set; }
 
         public int TouchedKeyCount => 1;
 
@@ -146,11 +170,12 @@ public sealed class ReplicaStore
 
         public void Execute(IStorageTransaction transaction)
         {
-            VersionedObject local = ReadLocal(transaction, key);
+            VersionedObject local = ReadLocal(transaction, key, out byte[]? previous);
             VersionedObject merged = local.Merge(incoming);
             if (!merged.Equals(local))
             {
-                Write(transaction, key, merged);
+                PreviousEncoded = previous;
+                WrittenEncoded = Write(transaction, key, merged);
             }
 
             Result = merged;
@@ -163,15 +188,20 @@ public sealed class ReplicaStore
     {
         public VersionedObject? Result { get; private set; }
 
+        public byte[]? PreviousEncoded { get; private set; }
+
+        public byte[]? WrittenEncoded { get; private set; }
+
         public int TouchedKeyCount => 1;
 
         public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
         public void Execute(IStorageTransaction transaction)
         {
-            VersionedObject local = ReadLocal(transaction, key);
+            VersionedObject local = ReadLocal(transaction, key, out byte[]? previous);
             VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
-            Write(transaction, key, updated);
+            PreviousEncoded = previous;
+            WrittenEncoded = Write(transaction, key, updated);
             Result = updated;
         }
     }

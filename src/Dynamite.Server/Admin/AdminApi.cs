@@ -35,6 +35,29 @@ public static class AdminApi
         app.MapGet("/v1/cluster", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
             ? Results.Json(cluster.Status())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
+        app.MapPost("/v1/repair", async (IServiceProvider services, int? partition, CancellationToken cancellationToken) =>
+        {
+            if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
+            {
+                return Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404);
+            }
+
+            if (partition is { } p && (p < 0 || p >= cluster.Trees.PartitionCount))
+            {
+                return Results.Json(new { error = $"partition must be 0 to {cluster.Trees.PartitionCount - 1}" }, statusCode: 400);
+            }
+
+            var results = await cluster.AntiEntropy.RepairNowAsync(partition is { } only ? new Dynamite.Core.Partitioning.PartitionId(only) : null, null, cancellationToken);
+            return Results.Json(new
+            {
+                exchanges = results.Count,
+                failed = results.Count(r => r.Error is not null),
+                differingSegments = results.Sum(r => r.DifferingSegments),
+                keysRepaired = results.Sum(r => r.KeysRepaired),
+                bytesExchanged = results.Sum(r => r.BytesExchanged),
+                errors = results.Where(r => r.Error is not null).Select(r => $"partition {r.Partition} with {r.Peer}: {r.Error}").Take(20),
+            });
+        });
         app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
             ? Results.Json(cluster.Ring())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));

@@ -75,6 +75,12 @@ public sealed record NodeConfiguration
     /// <summary>How long the coordinator waits for one replica's reply.</summary>
     public int RequestTimeoutMs { get; init; } = 2000;
 
+    /// <summary>Background Merkle-tree exchanges between replicas (active anti-entropy).</summary>
+    public bool AntiEntropy { get; init; } = true;
+
+    /// <summary>Seconds between anti-entropy rounds; one round visits every partition this node is a primary of.</summary>
+    public int AntiEntropyIntervalSeconds { get; init; } = 60;
+
     /// <summary>The file the configuration came from, if any.</summary>
     public string? ConfigFile { get; init; }
 
@@ -103,6 +109,11 @@ public sealed record NodeConfiguration
         if (WriteQuorum < 1 || WriteQuorum > ReplicationFactor)
         {
             throw new ConfigurationException($"--w (write quorum) must be between 1 and n ({ReplicationFactor}), not {WriteQuorum}.");
+        }
+
+        if (AntiEntropyIntervalSeconds < 1)
+        {
+            throw new ConfigurationException($"--aae-interval must be a positive number of seconds, not {AntiEntropyIntervalSeconds}.");
         }
 
         if (RequestTimeoutMs < 1)

@@ -68,6 +68,10 @@ public sealed class NodeConfigurationFile
 
     public int? RequestTimeoutMs { get; set; }
 
+    public string? Aae { get; set; }
+
+    public int? AaeInterval { get; set; }
+
     public static NodeConfigurationFile Load(string path)
     {
         if (!File.Exists(path))
@@ -116,6 +120,8 @@ public sealed class NodeConfigurationFile
         HintedHandoff = HintedHandoff is null ? configuration.HintedHandoff : NodeConfiguration.ParseSwitch(HintedHandoff, "hinted-handoff"),
         ReadRepair = ReadRepair is null ? configuration.ReadRepair : NodeConfiguration.ParseSwitch(ReadRepair, "read-repair"),
         RequestTimeoutMs = RequestTimeoutMs ?? configuration.RequestTimeoutMs,
+        AntiEntropy = Aae is null ? configuration.AntiEntropy : NodeConfiguration.ParseSwitch(Aae, "aae"),
+        AntiEntropyIntervalSeconds = AaeInterval ?? configuration.AntiEntropyIntervalSeconds,
     };
 
     private static IReadOnlyList<string> ParseSeeds(object seeds) => seeds switch

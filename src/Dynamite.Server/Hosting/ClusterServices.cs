@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
@@ -62,7 +63,9 @@ public sealed class ClusterServices : IAsyncDisposable
             DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
         };
         Membership = new StaticMembership(self, seeds, transport, configuration.PartitionBits, dataDirectory, clock, loggers);
-        Replica = new ReplicaStore(engine, clock);
+        Trees = new AntiEntropyTrees(partitioner);
+        Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        Replica = new ReplicaStore(engine, clock, Trees);
         Hints = new HintStore(_hintEngine, clock);
         var options = new ClusterOptions
         {
@@ -79,11 +82,18 @@ public sealed class ClusterServices : IAsyncDisposable
         Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
         Store = new ClusterKeyValueStore(Coordinator, clock);
         Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        AntiEntropy = new AntiEntropyService(
+            Trees, Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
+            options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>());
         Listener = new PeerListener(
             transport,
-            new CoordinatorRequestHandler(
-                Coordinator,
-                new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>())),
+            new AntiEntropyRequestHandler(
+                Trees,
+                engine,
+                clock,
+                new CoordinatorRequestHandler(
+                    Coordinator,
+                    new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>()))),
             clock,
             loggers.CreateLogger<PeerListener>());
         Membership.Detector.PeerHealthChanged += (node, _, health) =>
@@ -111,6 +121,10 @@ public sealed class ClusterServices : IAsyncDisposable
 
     public PeerListener Listener { get; }
 
+    public AntiEntropyTrees Trees { get; }
+
+    public AntiEntropyService AntiEntropy { get; }
+
     /// <summary>Composes the parts; nothing listens or connects until <see cref="Start"/>.</summary>
     public static ClusterServices Create(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers) =>
         new(configuration, engine, clock, loggers);
@@ -122,6 +136,11 @@ public sealed class ClusterServices : IAsyncDisposable
         if (Configuration.HintedHandoff)
         {
             Handoff.Start();
+        }
+
+        if (Configuration.AntiEntropy)
+        {
+            AntiEntropy.Start();
         }
 
         _logger.LogInformation(
@@ -154,6 +173,12 @@ public sealed class ClusterServices : IAsyncDisposable
             new("read_repairs", Coordinator.ReadRepairs.ToString(CultureInfo.InvariantCulture)),
             new("replica_writes_in_flight", Coordinator.ReplicaWritesInFlight.ToString(CultureInfo.InvariantCulture)),
             new("replica_write_failures", Coordinator.ReplicaWriteFailures.ToString(CultureInfo.InvariantCulture)),
+            new("aae", Configuration.AntiEntropy ? "on" : "off"),
+            new("aae_interval_seconds", Configuration.AntiEntropyIntervalSeconds.ToString(CultureInfo.InvariantCulture)),
+            new("aae_rounds", AntiEntropy.Rounds.ToString(CultureInfo.InvariantCulture)),
+            new("aae_keys_repaired", AntiEntropy.KeysRepaired.ToString(CultureInfo.InvariantCulture)),
+            new("aae_bytes_exchanged", AntiEntropy.BytesExchanged.ToString(CultureInfo.InvariantCulture)),
+            new("aae_tree_bytes", Trees.ApproximateBytes.ToString(CultureInfo.InvariantCulture)),
         };
         foreach ((NodeId node, long count) in Hints.CountsByNode())
         {
@@ -203,6 +228,23 @@ public sealed class ClusterServices : IAsyncDisposable
         hintsReplayed = Handoff.Replayed,
         readRepairs = Coordinator.ReadRepairs,
         localKeys = Replica.KeyCount,
+        antiEntropy = new
+        {
+            enabled = Configuration.AntiEntropy,
+            intervalSeconds = Configuration.AntiEntropyIntervalSeconds,
+            rounds = AntiEntropy.Rounds,
+            keysRepaired = AntiEntropy.KeysRepaired,
+            bytesExchanged = AntiEntropy.BytesExchanged,
+            treeBytes = Trees.ApproximateBytes,
+            partitions = AntiEntropy.Partitions.OrderBy(p => p.Key).Select(p => new
+            {
+                partition = p.Key,
+                lastExchangeUnixMs = p.Value.LastExchangeUnixMs,
+                lastPeer = p.Value.LastPeer,
+                lastKeysRepaired = p.Value.LastKeysRepaired,
+                totalKeysRepaired = p.Value.TotalKeysRepaired,
+            }),
+        },
     };
 
     /// <summary>The admin API's ring: for every partition, its owner and its preference list in this datacenter.</summary>
@@ -234,6 +276,7 @@ public sealed class ClusterServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await AntiEntropy.DisposeAsync();
         await Handoff.DisposeAsync();
         await Membership.DisposeAsync();
         await Listener.DisposeAsync();

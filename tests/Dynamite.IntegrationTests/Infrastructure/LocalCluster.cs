@@ -39,7 +39,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var cluster = new LocalCluster(count, engine, [.. extraArguments ?? []]);
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, count).Select(cluster.StartNodeAsync));
+            await Task.WhenAll(Enumerable.Range(0, count).Select(i => cluster.StartNodeAsync(i)));
             await cluster.WaitUntilAllSeeEachOtherAsync();
             return cluster;
         }
@@ -60,8 +60,20 @@ internal sealed class LocalCluster : IAsyncDisposable
         _nodes[index] = null;
     }
 
-    /// <summary>Starts node <paramref name="index"/> again on its ports and data directory.</summary>
-    public Task RestartAsync(int index) => StartNodeAsync(index);
+    /// <summary>Starts node <paramref name="index"/> again on its ports and data directory, with extra flags if given.</summary>
+    public Task RestartAsync(int index, IEnumerable<string>? extraArguments = null) => StartNodeAsync(index, extraArguments);
+
+    /// <summary>Deletes node <paramref name="index"/>'s data directory (the node must be stopped): a replacement starts empty.</summary>
+    public void WipeData(int index)
+    {
+        if (_nodes[index] is not null)
+        {
+            throw new InvalidOperationException($"n{index + 1} is running");
+        }
+
+        Directory.Delete(_dataDirectories[index], recursive: true);
+        Directory.CreateDirectory(_dataDirectories[index]);
+    }
 
     /// <summary>Waits until every running node's failure detector sees every other running node as up.</summary>
     public async Task WaitUntilAllSeeEachOtherAsync()
@@ -130,7 +142,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         throw new InvalidOperationException($"no {field} in INFO cluster of n{index + 1}");
     }
 
-    private async Task StartNodeAsync(int index)
+    private async Task StartNodeAsync(int index, IEnumerable<string>? extraArguments = null)
     {
         var arguments = new List<string>
         {
@@ -141,6 +153,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--cluster-secret", "test-secret",
         };
         arguments.AddRange(_extraArguments);
+        arguments.AddRange(extraArguments ?? []);
         _nodes[index] = await DynamiteNode.StartAsync(_engine, arguments, _dataDirectories[index], _respPorts[index], $"n{index + 1}", _httpPorts[index]);
     }
 

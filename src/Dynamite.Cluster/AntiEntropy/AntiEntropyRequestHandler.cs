@@ -1,0 +1,67 @@
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Storage;
+
+namespace Dynamite.Cluster.AntiEntropy;
+
+/// <summary>
+/// The replica side of an exchange: answers tree level requests from this node's trees and segment key
+/// listings from its engine; every other request goes to <paramref name="next"/>. A request for a tree of
+/// another shape (segment count, fan-out) is refused: its hashes could never match.
+/// </summary>
+public sealed class AntiEntropyRequestHandler(AntiEntropyTrees trees, IStorageEngine engine, TimeProvider clock, IPeerRequestHandler next) : IPeerRequestHandler
+{
+    public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        if (request.Type is not (PeerMessageType.MerkleLevelRequest or PeerMessageType.SegmentKeysRequest))
+        {
+            await next.HandleAsync(request, reply, connectionClosed);
+            return;
+        }
+
+        IPeerPayload answer;
+        try
+        {
+            answer = request.Type == PeerMessageType.MerkleLevelRequest
+                ? Levels(request.Read<MerkleLevelRequest>())
+                : Keys(request.Read<SegmentKeysRequest>());
+        }
+        catch (Exception exception) when (exception is PeerProtocolException or ArgumentException)
+        {
+            answer = ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
+        }
+
+        reply.Reply(request.RequestId, answer);
+    }
+
+    private IPeerPayload Levels(MerkleLevelRequest request)
+    {
+        if (request.Partition.Value < 0 || request.Partition.Value >= trees.PartitionCount)
+        {
+            return ErrorMessage.Create(PeerErrorCode.MalformedPayload, $"no partition {request.Partition}");
+        }
+
+        return trees.With(request.Partition, tree =>
+        {
+            if (tree.SegmentCount != request.SegmentCount || tree.FanOut != request.FanOut)
+            {
+                return (IPeerPayload)ErrorMessage.Create(PeerErrorCode.MalformedPayload, $"tree shape differs: {tree.SegmentCount} segments, fan-out {tree.FanOut} here");
+            }
+
+            return new MerkleLevelReply(tree.GetLevel(request.Level, request.FromIndex, request.Count));
+        });
+    }
+
+    private IPeerPayload Keys(SegmentKeysRequest request)
+    {
+        if (request.Partition.Value < 0 || request.Partition.Value >= trees.PartitionCount)
+        {
+            return ErrorMessage.Create(PeerErrorCode.MalformedPayload, $"no partition {request.Partition}");
+        }
+
+        long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        return new SegmentKeysReply(trees.SegmentKeys(engine, request.Partition, request.Segment, now));
+    }
+}

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Ring;
+using Dynamite.Core.Versioning;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Cluster.AntiEntropy;
+
+/// <summary>
+/// Active anti-entropy (Dynamo §4.7): every <c>interval</c> a round exchanges, for every partition this node
+/// is a primary of, its Merkle tree with each other reachable primary (the core's <see cref="MerkleExchange"/>
+/// descends only into differing branches), lists the keys of the differing segments on both sides, and
+/// repairs each differing key by merging both copies and writing the merge wherever it is missing. Keys
+/// nobody reads converge this way. Exchanges run one at a time, at most <see cref="MaxExchangesPerSecond"/>,
+/// so foreground requests keep most of the node.
+/// Thread-safety: exchanges of one partition at a time (background rounds and on-demand repairs share one
+/// gate, taken per partition, so a repair asked for by an operator waits for one partition, not a round).
+/// </summary>
+public sealed class AntiEntropyService : IAsyncDisposable
+{
+    /// <summary>Upper bound on exchange starts per second (the rate limit).</summary>
+    public const int MaxExchangesPerSecond = 100;
+
+    private readonly AntiEntropyTrees _trees;
+    private readonly ReplicaStore _store;
+    private readonly IClusterTopology _topology;
+    private readonly NodeDescriptor _self;
+    private readonly int _replicationFactor;
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<int, PartitionExchangeStatus> _partitions = new();
+    private Task? _running;
+    private long _rounds;
+    private long _keysRepaired;
+    private long _bytesSent;
+
+    public AntiEntropyService(
+        AntiEntropyTrees trees,
+        ReplicaStore store,
+        IClusterTopology topology,
+        NodeDescriptor self,
+        int replicationFactor,
+        TimeSpan interval,
+        TimeSpan requestTimeout,
+        TimeProvider clock,
+        ILogger<AntiEntropyService> logger)
+    {
+        _trees = trees;
+        _store = store;
+        _topology = topology;
+        _self = self;
+        _replicationFactor = replicationFactor;
+        _interval = interval;
+        _requestTimeout = requestTimeout;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    public AntiEntropyTrees Trees => _trees;
+
+    /// <summary>Completed rounds.</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    /// <summary>Keys repaired by exchanges since start.</summary>
+    public long KeysRepaired => Interlocked.Read(ref _keysRepaired);
+
+    /// <summary>Bytes of tree hashes and key listings this node sent and received in exchanges since start.</summary>
+    public long BytesExchanged => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Per partition: the last exchange and the keys it repaired.</summary>
+    public IReadOnlyDictionary<int, PartitionExchangeStatus> Partitions => _partitions;
+
+    public void Start() => _running = RunAsync(_stopping.Token);
+
+    /// <summary>Runs exchanges now for one partition or all, reporting each finished partition; the admin API's repair.</summary>
+    public Task<IReadOnlyList<ExchangeResult>> RepairNowAsync(PartitionId? only, Action<int, int>? progress, CancellationToken cancellationToken) =>
+        RunRoundAsync(only, progress, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_running is not null)
+        {
+            try
+            {
+                await _running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stopping.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(_interval, _clock, stopping);
+            try
+            {
+                IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, stopping);
+                Interlocked.Increment(ref _rounds);
+                long repaired = results.Sum(r => r.KeysRepaired);
+                if (repaired > 0)
+                {
+                    _logger.LogInformation("Anti-entropy round {Round}: {Exchanges} exchanges repaired {Keys} keys", Rounds, results.Count, repaired);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+            {
+                _logger.LogError(exception, "Anti-entropy round failed; the next one retries");
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<ExchangeResult>> RunRoundAsync(PartitionId? only, Action<int, int>? progress, CancellationToken cancellationToken)
+    {
+        var results = new List<ExchangeResult>();
+        PartitionMap? map = _topology.Map;
+        if (map is null)
+        {
+            return results;
+        }
+
+        TimeSpan spacing = TimeSpan.FromSeconds(1.0 / MaxExchangesPerSecond);
+        int first = only?.Value ?? 0;
+        int last = only?.Value ?? (map.PartitionCount - 1);
+        for (int p = first; p <= last; p++)
+        {
+            var partition = new PartitionId(p);
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                foreach (NodeId peer in PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor))
+                {
+                    if (peer == _self.Id || !IsPrimary(map, partition) || !_topology.IsReachable(peer))
+                    {
+                        continue;
+                    }
+
+                    ExchangeResult result = await ExchangeAsync(partition, peer, cancellationToken);
+                    results.Add(result);
+                    await Task.Delay(spacing, _clock, cancellationToken);
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            progress?.Invoke(p - first + 1, last - first + 1);
+        }
+
+        return results;
+    }
+
+    private bool IsPrimary(PartitionMap map, PartitionId partition) =>
+        PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor).Contains(_self.Id);
+
+    /// <summary>One exchange of one partition with one peer, and the repair of every key it finds differing.</summary>
+    public async Task<ExchangeResult> ExchangeAsync(PartitionId partition, NodeId peer, CancellationToken cancellationToken)
+    {
+        IPeerClient? client = _topology.ClientFor(peer);
+        if (client is null)
+        {
+            return ExchangeResult.Failure(partition, peer, "no connection");
+        }
+
+        try
+        {
+            var exchange = _trees.With(partition, tree => new MerkleExchange(partition, tree));
+            MerkleExchangeStep step = _trees.With(partition, _ => exchange.Start());
+            var queue = new Queue<MerkleLevelRequest>(step.Requests);
+            while (queue.Count > 0)
+            {
+                MerkleLevelRequest request = queue.Dequeue();
+                PeerResponse response = await client.SendAsync(request, _requestTimeout, cancellationToken);
+                MerkleLevelReply reply = response.Read<MerkleLevelReply>();
+                step = _trees.With(partition, _ => exchange.OnRemoteNodes(request.Level, request.FromIndex, reply.Hashes.Span));
+                foreach (MerkleLevelRequest next in step.Requests)
+                {
+                    queue.Enqueue(next);
+                }
+            }
+
+            if (exchange.IsFailed || !exchange.IsDone)
+            {
+                return ExchangeResult.Failure(partition, peer, "the peer's tree answers did not match the requests");
+            }
+
+            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            int repaired = 0;
+            bool drifted = false;
+            foreach (SegmentKeysRequest segmentRequest in exchange.SegmentRequests())
+            {
+                PeerResponse response = await client.SendAsync(segmentRequest, _requestTimeout, cancellationToken);
+                SegmentKeysReply remote = response.Read<SegmentKeysReply>();
+                exchange.CountSegmentKeys(segmentRequest, remote);
+                List<SegmentKey> local = _trees.SegmentKeys(_store.Engine, partition, segmentRequest.Segment, now);
+                SegmentDiff diff = SegmentDiff.Compute(local, remote.Keys);
+                drifted |= diff.IsEmpty;
+                foreach (byte[] key in diff.KeysToRepair)
+                {
+                    repaired += await RepairKeyAsync(client, partition, key, cancellationToken) ? 1 : 0;
+                }
+            }
+
+            if (drifted)
+            {
+                // A segment hash differed though its keys did not: this tree (or the peer's) drifted from the data.
+                _trees.Rebuild(_store.Engine, partition, now);
+            }
+
+            Interlocked.Add(ref _keysRepaired, repaired);
+            Interlocked.Add(ref _bytesSent, exchange.TotalBytes);
+            _partitions.AddOrUpdate(
+                partition.Value,
+                _ => new PartitionExchangeStatus(now, peer.Value, repaired, repaired),
+                (_, old) => new PartitionExchangeStatus(now, peer.Value, repaired, old.TotalKeysRepaired + repaired));
+            return new ExchangeResult(partition, peer, exchange.DifferingSegments.Count, repaired, exchange.TotalBytes, null);
+        }
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException)
+        {
+            _logger.LogDebug("Anti-entropy exchange of partition {Partition} with {Peer} failed: {Reason}", partition, peer, exception.Message);
+            return ExchangeResult.Failure(partition, peer, exception.Message);
+        }
+    }
+
+    /// <summary>Merges both copies of <paramref name="key"/> and writes the merge wherever it adds something. True if either side changed.</summary>
+    private async Task<bool> RepairKeyAsync(IPeerClient client, PartitionId partition, byte[] key, CancellationToken cancellationToken)
+    {
+        PeerResponse response = await client.SendAsync(new ReplicaGet(key, partition), _requestTimeout, cancellationToken);
+        ReplicaGetReply reply = response.Read<ReplicaGetReply>();
+        VersionedObject remote = reply.Status == ReplicaGetStatus.Found ? VersionedObject.Decode(reply.EncodedObject.Span) : VersionedObject.Empty;
+        VersionedObject local = _store.Read(key) ?? VersionedObject.Empty;
+        VersionedObject merged = local.Merge(remote);
+        bool changed = false;
+        if (!merged.Equals(local))
+        {
+            await _store.MergeAsync(key, merged, cancellationToken);
+            changed = true;
+        }
+
+        if (!merged.Equals(remote))
+        {
+            PeerResponse ack = await client.SendAsync(new ReplicaPut(key, merged.Encode()), _requestTimeout, cancellationToken);
+            changed |= ack.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+
+        return changed;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json;
+using Dynamite.IntegrationTests.Infrastructure;
+using Xunit;
+
+namespace Dynamite.IntegrationTests.AntiEntropy;
+
+/// <summary>
+/// Active anti-entropy on three real nodes (N=3): a replacement node started empty, with hinted handoff and
+/// read repair off and nobody reading, gets every key back from Merkle exchanges; deletes missed by a down
+/// replica do not come back.
+/// </summary>
+public sealed class AntiEntropyTests
+{
+    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task WipedReplica_NoHintsNoReadRepairNoReads_EveryKeyBackThenNothingLeftToRepair()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1"]);
+        using (RawRespClient writer = cluster.Connect(0))
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                Assert.Equal("+OK", writer.Call("SET", $"aae:{i}", $"v{i}").ToString());
+            }
+        }
+
+        await cluster.KillAsync(1);
+        cluster.WipeData(1);
+        await cluster.RestartAsync(1, ["--hinted-handoff", "off", "--read-repair", "off"]);
+
+        long local = 0;
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until && local < 500; await Task.Delay(250))
+        {
+            using RawRespClient node2 = cluster.Connect(1);
+            local = long.Parse(node2.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
+        }
+
+        Assert.Equal(500, local);
+        using (RawRespClient node2 = cluster.Connect(1))
+        {
+            Assert.Equal("$\"v499\"", node2.Call("DYN.LOCALGET", "aae:499").ToString());
+        }
+
+        // Replicas now agree: an exchange of every partition finds nothing to repair.
+        ExternalTool.Result repair = await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "repair", "--http", $"127.0.0.1:{cluster[1].HttpPort}"], TimeSpan.FromMinutes(2));
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Contains("0 keys repaired", repair.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeletesWhileReplicaDown_NoHints_NoneReappearAfterExchanges()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--hinted-handoff", "off"]);
+        using (RawRespClient writer = cluster.Connect(0))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.Equal("+OK", writer.Call("SET", $"gone:{i}", "x").ToString());
+            }
+        }
+
+        // Let the third replica receive every write before it goes down with them.
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until; await Task.Delay(100))
+        {
+            using RawRespClient node3 = cluster.Connect(2);
+            if (node3.Call("DYN.LOCALDBSIZE").Text == "200")
+            {
+                break;
+            }
+        }
+
+        await cluster.KillAsync(2);
+        using (RawRespClient deleter = cluster.Connect(0))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.Equal(":1", deleter.Call("DEL", $"gone:{i}").ToString());
+            }
+        }
+
+        // Stay down past the replica request timeout (2 s): a tombstone write waiting for node 3 to reconnect
+        // would otherwise simply be delivered late, and this test is about the writes that never arrive.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await cluster.RestartAsync(2);
+        using (RawRespClient node3 = cluster.Connect(2))
+        {
+            Assert.Equal(":200", node3.Call("DYN.LOCALDBSIZE").ToString());
+            Assert.Equal("$\"x\"", node3.Call("DYN.LOCALGET", "gone:5").ToString());
+        }
+
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        // Exchanges must carry the tombstones to node 3, never its old values back to the others.
+        int stillLive = 200;
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until && stillLive > 0; await Task.Delay(250))
+        {
+            using RawRespClient node3 = cluster.Connect(2);
+            stillLive = Enumerable.Range(0, 200).Count(i => node3.Call("DYN.LOCALGET", $"gone:{i}").ToString() != "$(nil)");
+        }
+
+        Assert.Equal(0, stillLive);
+        for (int node = 0; node < 3; node++)
+        {
+            using RawRespClient client = cluster.Connect(node);
+            Assert.All(Enumerable.Range(0, 200), i => Assert.Equal("$(nil)", client.Call("GET", $"gone:{i}").ToString()));
+            Assert.All(Enumerable.Range(0, 200), i => Assert.Equal("$(nil)", client.Call("DYN.LOCALGET", $"gone:{i}").ToString()));
+        }
+
+        // The tombstones reached node 3 through exchanges (whichever side started them), not through hints.
+        long repaired = 0;
+        for (int node = 0; node < 3; node++)
+        {
+            using JsonDocument status = JsonDocument.Parse((await ExternalTool.RunAsync(
+                "dotnet", [RepositoryPaths.DynamiteDll, "status", "--http", $"127.0.0.1:{cluster[node].HttpPort}", "--json"], TimeSpan.FromMinutes(1))).StandardOutput);
+            repaired += status.RootElement.GetProperty("antiEntropy").GetProperty("keysRepaired").GetInt64();
+        }
+
+        Assert.True(repaired >= 200, $"exchanges repaired only {repaired} keys; INFO: " + string.Join(" | ", Enumerable.Range(0, 3).Select(i => string.Join(",", cluster.Info(i).Split("\r\n").Where(l => l.StartsWith("aae_", StringComparison.Ordinal))))));
+    }
+}
