@@ -217,9 +217,15 @@ public sealed class SimulatedNode
         _store[key] = written;
         var dot = new Dot(Actor, written.Context.Get(Actor));
         _ledger.Record(new AppliedWrite(key, value, dot, context, _network.Clock.ElapsedMs));
+        _network.Log($"{Id} coordinates {key}={value} dot {dot} list {list}{(request.HintsAtCoordinator.Count > 0 ? $" hints here for {string.Join(",", request.HintsAtCoordinator)}" : "")}");
         foreach (NodeId owner in request.HintsAtCoordinator)
         {
             AddHint(owner, key, written);
+        }
+
+        if (request.LocalHintFor is { } standingInFor)
+        {
+            AddHint(standingInFor, key, written);
         }
 
         bool answered = false;
@@ -247,6 +253,7 @@ public sealed class SimulatedNode
             {
                 if ((step & PutStep.StoreHint) != 0)
                 {
+                    _network.Log($"{Id} hint {key} dot {dot} for {hintOwner} (write to {target.Node} failed)");
                     AddHint(hintOwner, key, written);
                 }
 

@@ -103,6 +103,7 @@ public sealed class Workload
             entry.Status = status;
             entry.Error = error;
             entry.CompletedMs = _network.Clock.ElapsedMs;
+            _network.Log(entry.ToString());
             _network.Schedule(random.NextInt64(0, _options.MaxThinkMs + 1), () => Issue(client));
         }
 
