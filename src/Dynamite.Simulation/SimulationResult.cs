@@ -17,6 +17,14 @@ public sealed class SimulationResult
     /// <summary>One line of counts: operations, messages, faults, hints, repairs, simulated time.</summary>
     public required string Summary { get; init; }
 
+    public required int FaultsInjected { get; init; }
+
+    public required long MessagesDropped { get; init; }
+
+    public required long MessagesDuplicated { get; init; }
+
+    public required long HintsReplayed { get; init; }
+
     public bool Passed => Violations.Count == 0;
 
     /// <summary>The command that replays this run (the default options; the tests' fault-specific runs name their test).</summary>

@@ -103,6 +103,10 @@ public static class SimulationRun
             Violations = violations,
             Trace = [.. network.Trace],
             Summary = summary,
+            FaultsInjected = faults.Injected,
+            MessagesDropped = network.MessagesDropped,
+            MessagesDuplicated = network.MessagesDuplicated,
+            HintsReplayed = nodes.Sum(n => n.HintsReplayed),
         };
     }
 
