@@ -174,6 +174,11 @@ public sealed class ClusterCoordinator : IDisposable
             await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
         }
 
+        if (request.LocalHintFor is { } standingInFor)
+        {
+            await StoreHintAsync(standingInFor, key, written, "this node coordinated the write as its fallback");
+        }
+
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (request)
         {

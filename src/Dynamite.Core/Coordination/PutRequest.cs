@@ -13,6 +13,7 @@ namespace Dynamite.Core.Coordination;
 ///   local write (ack 1) --acks reach W / W impossible--> Answer --every replica write settled--> done
 ///        |                                                   |
 ///        +-- unreachable primary, no fallback: StoreHint ----+-- failed replica write: StoreHint(owner)
+///        +-- coordinator is a fallback: StoreHint(LocalHintFor)
 /// </code>
 /// Every replica write that is not acknowledged turns into a hint for the node that should hold the copy
 /// (the primary itself, or the primary a fallback stood in for): the coordinator keeps it durably and
@@ -59,6 +60,7 @@ public sealed class PutRequest
         }
 
         HintsAtCoordinator = coordinatorHints;
+        LocalHintFor = HintForEntryOf(list, self);
         W = w;
         _quorum = new PutQuorum(w, 0, list.Entries.Length, primaries);
         SelfIsPrimary = IsPrimaryIn(list, self);
@@ -69,6 +71,16 @@ public sealed class PutRequest
 
     /// <summary>Primaries that are unreachable with no fallback free: the coordinator keeps their hint itself (not counted toward W).</summary>
     public IReadOnlyList<NodeId> HintsAtCoordinator { get; }
+
+    /// <summary>
+    /// When the coordinator is itself a fallback, the unreachable primary it stands in for: the coordinator must keep
+    /// the written object as a hint for that primary too, as a fallback that received a HintedPut would. Its local
+    /// write lands in its main store, which no read of this partition asks (a fallback's reply counts as not found,
+    /// and once the primaries are back the fallback is not in the list at all) and no handoff replays; without the
+    /// hint, the copy that counted toward W would be invisible, and the primary would get the write only by read repair.
+    /// Null when the coordinator is a primary.
+    /// </summary>
+    public NodeId? LocalHintFor { get; }
 
     public int W { get; }
 
@@ -149,6 +161,19 @@ public sealed class PutRequest
         }
 
         return false;
+    }
+
+    private static NodeId? HintForEntryOf(PreferenceList list, NodeId node)
+    {
+        foreach (PreferenceListEntry entry in list.Entries)
+        {
+            if (entry.Node == node)
+            {
+                return entry.IsPrimary ? null : entry.HintFor;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsPrimaryIn(PreferenceList list, NodeId node)

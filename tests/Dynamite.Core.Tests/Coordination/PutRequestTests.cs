@@ -69,6 +69,23 @@ public sealed class PutRequestTests
     }
 
     [Fact]
+    public void Constructor_CoordinatorIsAFallback_LocalHintForThePrimaryItStandsIn()
+    {
+        // Found by the simulation (seed 288, MeanFaultIntervalMs=500): a fallback coordinator's own copy lived only in
+        // its main store, which reads never ask, so a W=2 write acknowledged by it and one primary was lost when that
+        // primary was wiped.
+        PreferenceList healthy = RequestTestRing.List(5);
+        NodeId down = healthy.Primaries[0];
+        PreferenceList list = RequestTestRing.List(5, down.Value);
+        NodeId fallback = list.Entries.Single(e => !e.IsPrimary).Node;
+        var request = new PutRequest(list, fallback, 2);
+        Assert.Equal(down, request.LocalHintFor);
+        Assert.Equal(2, request.ReplicaWrites.Count);
+        Assert.All(request.ReplicaWrites, w => Assert.True(w.IsPrimary));
+        Assert.Null(new PutRequest(list, list.Entries[0].Node, 2).LocalHintFor);
+    }
+
+    [Fact]
     public void Constructor_PrimaryDownNoFallbackFree_CoordinatorKeepsItsHint()
     {
         PreferenceList list = RequestTestRing.List(3, "n3");

@@ -1,0 +1,39 @@
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Simulation;
+
+/// <summary>
+/// One client operation: invoked at <see cref="InvokedMs"/> through <see cref="Node"/>, completed at
+/// <see cref="CompletedMs"/> (simulated milliseconds since the start). A write's <see cref="Dot"/> is the dot its
+/// coordinator gave it, known when acknowledged; a read's <see cref="Value"/> is the values it returned.
+/// </summary>
+public sealed class HistoryEntry
+{
+    public required int Index { get; init; }
+
+    public required int Client { get; init; }
+
+    public required OperationKind Kind { get; init; }
+
+    public required string Key { get; init; }
+
+    public required string Node { get; init; }
+
+    public required long InvokedMs { get; init; }
+
+    /// <summary>The written value, or the values a read returned (sorted, comma-separated).</summary>
+    public string? Value { get; set; }
+
+    public OperationStatus Status { get; set; }
+
+    public long CompletedMs { get; set; }
+
+    public Dot? Dot { get; set; }
+
+    public VersionVector? Context { get; set; }
+
+    public string? Error { get; set; }
+
+    public override string ToString() =>
+        $"#{Index} c{Client} {Kind} {Key}={Value} via {Node} [{InvokedMs}..{CompletedMs}] {Status}{(Dot is { } dot ? $" dot={dot}" : "")}{(Error is null ? "" : $" ({Error})")}";
+}

@@ -1,0 +1,14 @@
+namespace Dynamite.Simulation;
+
+/// <summary>What a client asked for.</summary>
+public enum OperationKind
+{
+    /// <summary>A quorum read.</summary>
+    Read = 1,
+
+    /// <summary>Dynamo's put(key, context, value): a read, then a write carrying the read's context (DSET).</summary>
+    DynamoWrite = 2,
+
+    /// <summary>A plain put without a context, resolved last-writer-wins on read (SET).</summary>
+    PlainWrite = 3,
+}

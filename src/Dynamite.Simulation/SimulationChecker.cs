@@ -1,0 +1,132 @@
+using System.Text;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Simulation;
+
+/// <summary>
+/// The promises a run checks once every fault healed, hints drained and every key was read at R=N through every
+/// node (the final repair):
+/// <list type="bullet">
+/// <item>convergence: every primary of every key holds the same object;</item>
+/// <item>no lost acknowledged write (Dynamo API): an acknowledged write's sibling is in the final object, or its
+/// dot is covered by the final context and some applied write's context covered it (a client read it and
+/// superseded it) - a sibling dropped any other way is lost;</item>
+/// <item>no invented value: every value a read returned and every value left in any store was written by
+/// some write that was applied; for last-writer-wins keys, the final winner is such a write, and a key with an
+/// acknowledged write is not empty.</item>
+/// </list>
+/// </summary>
+public static class SimulationChecker
+{
+    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history, WriteLedger ledger)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(workload);
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(ledger);
+        var violations = new List<string>();
+        var byId = nodes.ToDictionary(n => n.Id);
+        var finals = new Dictionary<string, VersionedObject>(StringComparer.Ordinal);
+        foreach (string key in workload.AllKeys)
+        {
+            VersionedObject merged = VersionedObject.Empty;
+            VersionedObject? first = null;
+            foreach (NodeId primary in nodes[0].PrimariesOf(key))
+            {
+                VersionedObject copy = byId[primary].Store.GetValueOrDefault(key) ?? VersionedObject.Empty;
+                merged = merged.Merge(copy);
+                if (first is null)
+                {
+                    first = copy;
+                }
+                else if (!first.Equals(copy))
+                {
+                    violations.Add($"not converged: key {key}: {Copies(key, nodes[0].PrimariesOf(key), byId)}");
+                    break;
+                }
+            }
+
+            finals[key] = merged;
+        }
+
+        foreach (HistoryEntry entry in history.Entries)
+        {
+            if (entry.Kind == OperationKind.DynamoWrite && entry.Status == OperationStatus.Ok && entry.Dot is { } dot)
+            {
+                VersionedObject final = finals[entry.Key];
+                Sibling? sibling = final.Siblings.FirstOrDefault(s => s.Dot == dot);
+                if (sibling is not null)
+                {
+                    if (sibling.Value is null || !string.Equals(Encoding.UTF8.GetString(sibling.Value), entry.Value, StringComparison.Ordinal))
+                    {
+                        violations.Add($"wrong value: acknowledged write {entry} has dot {dot}, whose final sibling is {sibling}");
+                    }
+                }
+                else if (!final.Context.Covers(dot) || !ledger.IsSuperseded(entry.Key, dot))
+                {
+                    violations.Add($"lost write: acknowledged {entry} is neither in the final object nor superseded by a write that read it; final {Describe(final)}");
+                }
+            }
+
+            if (entry.Kind == OperationKind.Read && entry.Status == OperationStatus.Ok && !string.IsNullOrEmpty(entry.Value))
+            {
+                foreach (string value in entry.Value.Split(','))
+                {
+                    if (!ledger.WasApplied(entry.Key, value))
+                    {
+                        violations.Add($"invented value: read {entry} returned {value}, which no write applied");
+                    }
+                }
+            }
+        }
+
+        foreach (SimulatedNode node in nodes)
+        {
+            foreach ((string key, VersionedObject obj) in node.Store)
+            {
+                foreach (Sibling sibling in obj.Siblings)
+                {
+                    if (sibling.Value is not null && !ledger.WasApplied(key, Encoding.UTF8.GetString(sibling.Value)))
+                    {
+                        violations.Add($"invented value: {node.Id} holds {key}={Encoding.UTF8.GetString(sibling.Value)}, which no write applied");
+                    }
+                }
+            }
+        }
+
+        foreach (string key in workload.PlainKeys)
+        {
+            Sibling? winner = finals[key].ResolveLastWriterWins();
+            bool acknowledged = history.Entries.Any(e => e.Key == key && e.Kind == OperationKind.PlainWrite && e.Status == OperationStatus.Ok);
+            if (winner?.Value is null)
+            {
+                if (acknowledged)
+                {
+                    violations.Add($"lost key: {key} had acknowledged writes but its final object has no value: {Describe(finals[key])}");
+                }
+
+                continue;
+            }
+
+            string value = Encoding.UTF8.GetString(winner.Value);
+            bool written = history.Entries.Any(e => e.Key == key && e.Kind == OperationKind.PlainWrite
+                && e.Status is OperationStatus.Ok or OperationStatus.Indeterminate && string.Equals(e.Value, value, StringComparison.Ordinal));
+            if (!written)
+            {
+                violations.Add($"invented value: last-writer-wins key {key} resolves to {value}, which is no acknowledged or indeterminate write");
+            }
+        }
+
+        return violations;
+    }
+
+    public static string Describe(VersionedObject obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return $"{obj.Context} {{{string.Join("; ", obj.Siblings.Select(s => $"{s.Dot}={(s.Value is null ? "tombstone" : Encoding.UTF8.GetString(s.Value))}"))}}}";
+    }
+
+    private static string Copies(string key, IReadOnlyList<NodeId> primaries, Dictionary<NodeId, SimulatedNode> byId) =>
+        string.Join(" | ", primaries.Select(p => $"{p}: {Describe(byId[p].Store.GetValueOrDefault(key) ?? VersionedObject.Empty)}"));
+}

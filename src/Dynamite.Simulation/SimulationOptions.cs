@@ -1,0 +1,92 @@
+namespace Dynamite.Simulation;
+
+/// <summary>
+/// The shape of one simulated run. Defaults: 5 nodes, N=3, R=W=2 (so one node's copy can be wiped and an
+/// acknowledged write still has another durable copy), 20 simulated seconds of workload with faults, then
+/// healing, hint draining and a final full repair.
+/// </summary>
+public sealed record SimulationOptions
+{
+    public int NodeCount { get; init; } = 5;
+
+    public int ReplicationFactor { get; init; } = 3;
+
+    public int ReadQuorum { get; init; } = 2;
+
+    public int WriteQuorum { get; init; } = 2;
+
+    /// <summary>Q: 2^Q partitions.</summary>
+    public int PartitionBits { get; init; } = 4;
+
+    /// <summary>Keys written with the Dynamo API (read, then write with the read's context).</summary>
+    public int DynamoKeys { get; init; } = 4;
+
+    /// <summary>Keys written with plain last-writer-wins puts (no context: the coordinator's copy is superseded).</summary>
+    public int LastWriterWinsKeys { get; init; } = 3;
+
+    public int Clients { get; init; } = 4;
+
+    /// <summary>How long clients issue operations and faults are injected.</summary>
+    public long WorkloadMs { get; init; } = 20_000;
+
+    /// <summary>A client waits between operations for up to this long.</summary>
+    public long MaxThinkMs { get; init; } = 300;
+
+    /// <summary>A client gives up on an operation after this long; its outcome is then unknown (indeterminate).</summary>
+    public long ClientTimeoutMs { get; init; } = 5_000;
+
+    public FaultKinds Faults { get; init; } = FaultKinds.All;
+
+    /// <summary>Mean time between two injected faults (node and partition faults).</summary>
+    public long MeanFaultIntervalMs { get; init; } = 2_000;
+
+    /// <summary>An injected fault lasts up to this long before it heals.</summary>
+    public long MaxFaultDurationMs { get; init; } = 5_000;
+
+    /// <summary>At most this many wipes per run: two wiped copies of a W=2 write lose it legitimately.</summary>
+    public int MaxWipes { get; init; } = 1;
+
+    public long MinDelayMs { get; init; } = 1;
+
+    public long MaxDelayMs { get; init; } = 20;
+
+    /// <summary>With <see cref="FaultKinds.Reordering"/>, the extra delay of a delayed message is up to this long.</summary>
+    public long MaxReorderDelayMs { get; init; } = 1_500;
+
+    public double LossRate { get; init; } = 0.05;
+
+    public double DuplicationRate { get; init; } = 0.05;
+
+    public double ReorderRate { get; init; } = 0.05;
+
+    /// <summary>With <see cref="FaultKinds.ClockSkew"/>, a node's clock is off by up to this much either way.</summary>
+    public long MaxClockSkewMs { get; init; } = 10_000;
+
+    /// <summary>A replica request (read, write, hint replay) fails after this long without an answer.</summary>
+    public long RequestTimeoutMs { get; init; } = 1_000;
+
+    /// <summary>Failure detector ping interval and timeout (FailureDetectorLoop's defaults).</summary>
+    public long PingIntervalMs { get; init; } = 500;
+
+    public long PingTimeoutMs { get; init; } = 1_000;
+
+    /// <summary>Hinted handoff round interval (HintedHandoff's default).</summary>
+    public long HintReplayIntervalMs { get; init; } = 1_000;
+
+    /// <summary>After healing, how long the run may take to drain hints and repair before it is declared stuck.</summary>
+    public long SettleLimitMs { get; init; } = 60_000;
+
+    /// <summary>Trace lines kept (the last ones).</summary>
+    public int TraceCapacity { get; init; } = 400;
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(NodeCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReplicationFactor, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReadQuorum, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WriteQuorum, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Clients, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelayMs, MinDelayMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(MinDelayMs);
+    }
+}

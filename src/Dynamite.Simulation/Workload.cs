@@ -1,0 +1,165 @@
+using System.Text;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Simulation;
+
+/// <summary>
+/// Closed-loop clients: each issues one operation at a time through a random node, waits up to
+/// <see cref="SimulationOptions.MaxThinkMs"/>, and issues the next, until the workload phase ends. Every written
+/// value is unique (client and sequence number), so a value in a store names the write it came from. Clients sit
+/// outside the faulty network (a client reaches any node that is up); a node that is down refuses at once.
+/// </summary>
+public sealed class Workload
+{
+    private readonly SimulatedNetwork _network;
+    private readonly SimulationOptions _options;
+    private readonly IReadOnlyList<SimulatedNode> _nodes;
+    private readonly History _history;
+    private readonly int[] _sequence;
+    private int _inFlight;
+
+    public Workload(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, History history)
+    {
+        _network = network;
+        _options = options;
+        _nodes = nodes;
+        _history = history;
+        _sequence = new int[options.Clients];
+        DynamoKeys = [.. Enumerable.Range(0, options.DynamoKeys).Select(i => $"d{i}")];
+        PlainKeys = [.. Enumerable.Range(0, options.LastWriterWinsKeys).Select(i => $"p{i}")];
+    }
+
+    public IReadOnlyList<string> DynamoKeys { get; }
+
+    public IReadOnlyList<string> PlainKeys { get; }
+
+    public IEnumerable<string> AllKeys => DynamoKeys.Concat(PlainKeys);
+
+    /// <summary>Operations whose client has not heard back yet.</summary>
+    public int InFlight => _inFlight;
+
+    public void Start()
+    {
+        for (int client = 0; client < _options.Clients; client++)
+        {
+            int id = client;
+            _network.Schedule(_network.Random.NextInt64(0, _options.MaxThinkMs + 1), () => Issue(id));
+        }
+    }
+
+    /// <summary>The live values of an object, sorted and comma-separated (a read's answer in the history).</summary>
+    public static string ValuesOf(VersionedObject obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var values = new List<string>();
+        foreach (Sibling sibling in obj.Siblings)
+        {
+            if (sibling.Value is not null)
+            {
+                values.Add(Encoding.UTF8.GetString(sibling.Value));
+            }
+        }
+
+        values.Sort(StringComparer.Ordinal);
+        return string.Join(",", values);
+    }
+
+    private void Issue(int client)
+    {
+        if (_network.Clock.ElapsedMs >= _options.WorkloadMs)
+        {
+            return;
+        }
+
+        Random random = _network.Random;
+        double roll = random.NextDouble();
+        OperationKind kind = roll < 0.3 ? OperationKind.Read : roll < 0.7 || PlainKeys.Count == 0 ? OperationKind.DynamoWrite : OperationKind.PlainWrite;
+        if (kind == OperationKind.DynamoWrite && DynamoKeys.Count == 0)
+        {
+            kind = OperationKind.PlainWrite;
+        }
+
+        string key = kind switch
+        {
+            OperationKind.DynamoWrite => DynamoKeys[random.Next(DynamoKeys.Count)],
+            OperationKind.PlainWrite => PlainKeys[random.Next(PlainKeys.Count)],
+            _ => AllKeys.ElementAt(random.Next(DynamoKeys.Count + PlainKeys.Count)),
+        };
+        SimulatedNode node = _nodes[random.Next(_nodes.Count)];
+        string? value = kind == OperationKind.Read ? null : $"c{client}-{++_sequence[client]}";
+        HistoryEntry entry = _history.Invoke(client, kind, key, node.Id.Value, value, _network.Clock.ElapsedMs);
+        _inFlight++;
+        bool completed = false;
+
+        void Complete(OperationStatus status, string? error)
+        {
+            if (completed)
+            {
+                return;
+            }
+
+            completed = true;
+            _inFlight--;
+            entry.Status = status;
+            entry.Error = error;
+            entry.CompletedMs = _network.Clock.ElapsedMs;
+            _network.Log(entry.ToString());
+            _network.Schedule(random.NextInt64(0, _options.MaxThinkMs + 1), () => Issue(client));
+        }
+
+        // The client's answer travels back over a link outside the faulty network.
+        void Reply(Action answer) => _network.Schedule(_options.MinDelayMs, answer);
+
+        _network.Schedule(_options.ClientTimeoutMs, () => Complete(kind == OperationKind.Read ? OperationStatus.Failed : OperationStatus.Indeterminate, "client timeout"));
+        _network.Schedule(_options.MinDelayMs, () =>
+        {
+            bool accepted = node.Submit(() =>
+            {
+                switch (kind)
+                {
+                    case OperationKind.Read:
+                        node.Get(key, _options.ReadQuorum, read => Reply(() =>
+                        {
+                            if (!completed && read.Ok)
+                            {
+                                entry.Value = ValuesOf(read.Merged);
+                            }
+
+                            Complete(read.Ok ? OperationStatus.Ok : OperationStatus.Failed, read.Error);
+                        }));
+                        break;
+                    case OperationKind.DynamoWrite:
+                        node.Get(key, _options.ReadQuorum, read =>
+                        {
+                            if (!read.Ok)
+                            {
+                                Reply(() => Complete(OperationStatus.Failed, "read before write: " + read.Error));
+                                return;
+                            }
+
+                            entry.Context = read.Merged.Context;
+                            node.Put(key, read.Merged.Context, value!, _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                        });
+                        break;
+                    default:
+                        node.Put(key, null, value!, _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                        break;
+                }
+            });
+            if (!accepted)
+            {
+                Complete(OperationStatus.Failed, $"{node.Id} is down");
+            }
+        });
+
+        void Written(WriteOutcome written)
+        {
+            if (!completed && written.Ok)
+            {
+                entry.Dot = written.Dot;
+            }
+
+            Complete(written.Ok ? OperationStatus.Ok : OperationStatus.Indeterminate, written.Error);
+        }
+    }
+}

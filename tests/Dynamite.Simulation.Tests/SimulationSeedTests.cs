@@ -1,0 +1,62 @@
+using System.Globalization;
+using Xunit;
+
+namespace Dynamite.Simulation.Tests;
+
+/// <summary>
+/// Seeded runs with every fault kind. CI runs a fixed range of seeds; DYNAMITE_SIM_SEEDS=10000 runs that many
+/// more (opt-in), and DYNAMITE_SIM_SEED=n replays one seed, as a failing run's message says.
+/// </summary>
+public sealed class SimulationSeedTests
+{
+    private const int CiSeeds = 200;
+
+    [Fact]
+    public void Execute_FixedSeedsWithAllFaults_KeepsEveryPromise()
+    {
+        AssertSeedsPass(1, CiSeeds, new SimulationOptions());
+    }
+
+    [Fact]
+    public void Execute_ManySeedsFromEnvironment_KeepsEveryPromise()
+    {
+        string? configured = Environment.GetEnvironmentVariable("DYNAMITE_SIM_SEEDS");
+        if (string.IsNullOrEmpty(configured))
+        {
+            return;
+        }
+
+        int count = int.Parse(configured, CultureInfo.InvariantCulture);
+        AssertSeedsPass(1_000_000, count, new SimulationOptions());
+    }
+
+    [Fact]
+    public void Replay_SeedFromEnvironment_Passes()
+    {
+        string? configured = Environment.GetEnvironmentVariable("DYNAMITE_SIM_SEED");
+        if (string.IsNullOrEmpty(configured))
+        {
+            return;
+        }
+
+        SimulationResult result = SimulationRun.Execute(int.Parse(configured, CultureInfo.InvariantCulture), new SimulationOptions());
+        Assert.True(result.Passed, result.Report());
+    }
+
+    internal static void AssertSeedsPass(int firstSeed, int count, SimulationOptions options)
+    {
+        var failures = new List<SimulationResult>();
+        for (int seed = firstSeed; seed < firstSeed + count; seed++)
+        {
+            SimulationResult result = SimulationRun.Execute(seed, options);
+            if (!result.Passed)
+            {
+                failures.Add(result);
+            }
+        }
+
+        Assert.True(
+            failures.Count == 0,
+            $"{failures.Count} of {count} seeds failed: {string.Join(", ", failures.Select(f => f.Seed))}\n\n{(failures.Count > 0 ? failures[0].Report() : "")}");
+    }
+}
