@@ -25,6 +25,10 @@ public static class PeerMessages
         PeerMessageType.CoordinatePut => CoordinatePut.Read(payload),
         PeerMessageType.CoordinatePutReply => CoordinatePutReply.Read(payload),
         PeerMessageType.Error => ErrorMessage.Read(payload),
+        PeerMessageType.GossipDigest => GossipDigest.Read(payload),
+        PeerMessageType.GossipState => GossipState.Read(payload),
+        PeerMessageType.JoinRequest => JoinRequest.Read(payload),
+        PeerMessageType.JoinReply => JoinReply.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

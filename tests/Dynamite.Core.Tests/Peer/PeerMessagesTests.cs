@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -33,6 +35,10 @@ public sealed class PeerMessagesTests
         new CoordinatePut("k"u8.ToArray(), ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, IsDelete: true, ExpiresAtUnixMs: 0, WriteQuorum: 0),
         new CoordinatePutReply(Stored: false, "NOQUORUM write quorum not reached"),
         new ErrorMessage(PeerErrorCode.MalformedPayload, "bad ✓"),
+        new GossipDigest(0xDEADBEEF_01234567, 42),
+        new GossipState(Filled(300, 8)),
+        new JoinRequest(new MemberRecord(new NodeDescriptor(new NodeId("node-ü"), "dc1", "rack-2"), "10.0.0.9:7400", MemberStatus.Joining, 3)),
+        new JoinReply(Filled(2000, 9)),
     ];
 
     [Fact]

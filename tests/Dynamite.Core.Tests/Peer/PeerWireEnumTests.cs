@@ -32,6 +32,10 @@ public sealed class PeerWireEnumTests
             ["CoordinatePut"] = 28,
             ["CoordinatePutReply"] = 29,
             ["Error"] = 30,
+            ["GossipDigest"] = 50,
+            ["GossipState"] = 51,
+            ["JoinRequest"] = 52,
+            ["JoinReply"] = 53,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 
