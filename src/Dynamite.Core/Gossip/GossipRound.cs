@@ -23,7 +23,10 @@ public static class GossipRound
 {
     /// <summary>
     /// The digests to send this round: up to <paramref name="fanOut"/> distinct peers, chosen
-    /// uniformly among members other than <paramref name="self"/> that are neither Down nor Removed.
+    /// uniformly among members other than <paramref name="self"/> that are neither Down nor Removed,
+    /// plus one Down member when there is any (memberlist's gossip to the dead): a node that came
+    /// back, or two sides of a healed partition that marked each other Down, reconnect through it,
+    /// and the Down node then refutes with <see cref="ClusterTransitions.MarkUp"/>.
     /// </summary>
     public static IReadOnlyList<GossipSend> Start(ClusterState state, NodeId self, Random random, int fanOut = GossipOptions.DefaultFanOut)
     {
@@ -39,29 +42,38 @@ public static class GossipRound
         return sends;
     }
 
-    /// <summary>A partial Fisher–Yates shuffle of the eligible peers: k distinct peers in O(N).</summary>
+    /// <summary>A partial Fisher–Yates shuffle of the live peers (k distinct in O(N)), then one Down member drawn uniformly, if any.</summary>
     public static IReadOnlyList<NodeId> PickPeers(ClusterState state, NodeId self, Random random, int fanOut)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(random);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanOut);
-        var eligible = new List<NodeId>(state.Members.Count);
+        var live = new List<NodeId>(state.Members.Count);
+        var down = new List<NodeId>();
         foreach (MemberRecord member in state.Members.Values)
         {
-            if (member.Id != self && member.Status is not (MemberStatus.Down or MemberStatus.Removed))
+            if (member.Id == self || member.Status == MemberStatus.Removed)
             {
-                eligible.Add(member.Id);
+                continue;
             }
+
+            (member.Status == MemberStatus.Down ? down : live).Add(member.Id);
         }
 
-        int count = Math.Min(fanOut, eligible.Count);
+        int count = Math.Min(fanOut, live.Count);
         for (int i = 0; i < count; i++)
         {
-            int j = random.Next(i, eligible.Count);
-            (eligible[i], eligible[j]) = (eligible[j], eligible[i]);
+            int j = random.Next(i, live.Count);
+            (live[i], live[j]) = (live[j], live[i]);
         }
 
-        return eligible.GetRange(0, count);
+        List<NodeId> peers = live.GetRange(0, count);
+        if (down.Count > 0)
+        {
+            peers.Add(down[random.Next(down.Count)]);
+        }
+
+        return peers;
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed class GossipRoundTests
     }
 
     [Fact]
-    public void PickPeers_SkipsDownAndRemovedMembers()
+    public void PickPeers_DownAndRemovedMembers_SkipsRemovedAndAddsOneDownPeer()
     {
         ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(4), 6);
         state = ClusterTransitions.MarkDown(state, GossipTopology.Member(1).Id);
@@ -31,8 +31,35 @@ public sealed class GossipRoundTests
 
         for (int seed = 0; seed < 20; seed++)
         {
-            Assert.Equal([GossipTopology.Member(3).Id], GossipRound.PickPeers(state, Self, new Random(seed), 3));
+            Assert.Equal([GossipTopology.Member(3).Id, GossipTopology.Member(1).Id], GossipRound.PickPeers(state, Self, new Random(seed), 3));
         }
+    }
+
+    [Fact]
+    public void Round_HealedPartitionWhereBothSidesMarkedTheOtherDown_Reconverges()
+    {
+        // Nodes 0-1 and 2-3 each marked the other side Down; gossip to the dead reconnects them and
+        // the refutations (MarkUp by each node of itself) win.
+        ClusterState initial = ClusterState.Bootstrap(GossipTopology.Members(4), 6);
+        ClusterState left = ClusterTransitions.MarkDown(ClusterTransitions.MarkDown(initial, GossipTopology.Member(2).Id), GossipTopology.Member(3).Id);
+        ClusterState right = ClusterTransitions.MarkDown(ClusterTransitions.MarkDown(initial, GossipTopology.Member(0).Id), GossipTopology.Member(1).Id);
+        var network = new GossipSimulation(seed: 3);
+        for (int i = 0; i < 4; i++)
+        {
+            network.Add(GossipTopology.Member(i).Id, i < 2 ? left : right);
+        }
+
+        for (int round = 0; round < 10 && !(network.Converged() && network.StateOf(0).Members.Values.All(m => m.Status == MemberStatus.Up)); round++)
+        {
+            network.Round();
+            for (int i = 0; i < 4; i++)
+            {
+                network.Set(i, ClusterTransitions.MarkUp(network.StateOf(i), GossipTopology.Member(i).Id));
+            }
+        }
+
+        Assert.True(network.Converged());
+        Assert.All(network.StateOf(0).Members.Values, m => Assert.Equal(MemberStatus.Up, m.Status));
     }
 
     [Fact]
