@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using Dynamite.Core.Hashing;
 using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Wire;
 
@@ -86,7 +87,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
                 return result;
             }
 
-            foreach ((Partitioning.PartitionId partition, NodeId from, NodeId to) in Ring.Transfers())
+            foreach ((PartitionId partition, NodeId from, NodeId to) in Ring.Transfers())
             {
                 bool fromReplicas = !Members.TryGetValue(from, out MemberRecord? source) || source.Status is MemberStatus.Down or MemberStatus.Removed;
                 result.Add(new PartitionTransfer(partition, from, to, fromReplicas));
