@@ -56,4 +56,15 @@ public enum PeerMessageType : byte
 
     /// <summary>The (key, key digest) pairs of the segment.</summary>
     SegmentKeysReply = 43,
+    /// <summary>Gossip: the digest (XXH64) of the sender's cluster state and its ring version.</summary>
+    GossipDigest = 50,
+
+    /// <summary>Gossip: a full encoded cluster state, sent when digests differ.</summary>
+    GossipState = 51,
+
+    /// <summary>New node → seed: the new member's record.</summary>
+    JoinRequest = 52,
+
+    /// <summary>Seed → new node: the whole cluster state after admitting it.</summary>
+    JoinReply = 53,
 }

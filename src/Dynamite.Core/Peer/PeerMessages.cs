@@ -29,6 +29,10 @@ public static class PeerMessages
         PeerMessageType.MerkleLevelReply => MerkleLevelReply.Read(payload),
         PeerMessageType.SegmentKeysRequest => SegmentKeysRequest.Read(payload),
         PeerMessageType.SegmentKeysReply => SegmentKeysReply.Read(payload),
+        PeerMessageType.GossipDigest => GossipDigest.Read(payload),
+        PeerMessageType.GossipState => GossipState.Read(payload),
+        PeerMessageType.JoinRequest => JoinRequest.Read(payload),
+        PeerMessageType.JoinReply => JoinReply.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

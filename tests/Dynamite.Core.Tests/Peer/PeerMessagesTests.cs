@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -40,6 +42,10 @@ public sealed class PeerMessagesTests
         new SegmentKeysRequest(new PartitionId(7), 1024, 1023),
         new SegmentKeysReply(new SegmentKey[] { new("user:1"u8.ToArray(), 42), new(Array.Empty<byte>(), ulong.MaxValue), new(Filled(300, 9), 1) }),
         new SegmentKeysReply(Array.Empty<SegmentKey>()),
+        new GossipDigest(0xDEADBEEF_01234567, 42),
+        new GossipState(Filled(300, 8)),
+        new JoinRequest(new MemberRecord(new NodeDescriptor(new NodeId("node-ü"), "dc1", "rack-2"), "10.0.0.9:7400", MemberStatus.Joining, 3)),
+        new JoinReply(Filled(2000, 9)),
     ];
 
     [Fact]

@@ -36,6 +36,10 @@ public sealed class PeerWireEnumTests
             ["MerkleLevelReply"] = 41,
             ["SegmentKeysRequest"] = 42,
             ["SegmentKeysReply"] = 43,
+            ["GossipDigest"] = 50,
+            ["GossipState"] = 51,
+            ["JoinRequest"] = 52,
+            ["JoinReply"] = 53,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

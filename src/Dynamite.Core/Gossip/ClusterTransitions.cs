@@ -1,0 +1,123 @@
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+
+namespace Dynamite.Core.Gossip;
+
+/// <summary>
+/// The membership changes a node makes to its own copy of the cluster state (riak_core's
+/// join / leave / remove / down, SWIM's suspicion and refutation). Each is a pure function returning
+/// a new state, or the same instance when it changes nothing, and the result spreads by gossip.
+/// Ownership is never changed here: the claimant (<see cref="Claimant.Step"/>) reacts to the new
+/// member statuses with a plan.
+/// </summary>
+public static class ClusterTransitions
+{
+    /// <summary>
+    /// A seed admits a new member as <see cref="MemberStatus.Joining"/>. A member already present is
+    /// left alone, unless it was removed: then it comes back at a higher incarnation than its tombstone.
+    /// </summary>
+    public static ClusterState Join(ClusterState state, MemberRecord member)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(member);
+        if (!state.TryGetMember(member.Id, out MemberRecord? existing))
+        {
+            return state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Joining, member.Incarnation));
+        }
+
+        if (existing!.Status != MemberStatus.Removed)
+        {
+            return state;
+        }
+
+        long incarnation = Math.Max(member.Incarnation, existing.Incarnation + 1);
+        return state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Joining, incarnation));
+    }
+
+    /// <summary>The member (or an operator for it) asks to leave: its partitions are handed off, then the claimant retires it.</summary>
+    public static ClusterState Leave(ClusterState state, NodeId node)
+    {
+        MemberRecord member = Require(state, node);
+        return member.Status is MemberStatus.Leaving or MemberStatus.Removed ? state : state.WithMember(member.Advance(MemberStatus.Leaving));
+    }
+
+    /// <summary>An operator removes a dead node: a tombstone; the claimant plans its partitions away (pulled from replicas).</summary>
+    public static ClusterState Remove(ClusterState state, NodeId node)
+    {
+        MemberRecord member = Require(state, node);
+        return member.Status == MemberStatus.Removed ? state : state.WithMember(member.Advance(MemberStatus.Removed));
+    }
+
+    /// <summary>
+    /// The failure detector declares an Up member unreachable. The incarnation stays, so the member
+    /// can refute with <see cref="MarkUp"/>; Down outranks Up at one incarnation. Joining and Leaving
+    /// members keep their status (their handoffs simply stall), so an outage never cancels a leave.
+    /// </summary>
+    public static ClusterState MarkDown(ClusterState state, NodeId node)
+    {
+        MemberRecord member = Require(state, node);
+        return member.Status != MemberStatus.Up
+            ? state
+            : state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Down, member.Incarnation));
+    }
+
+    /// <summary>
+    /// A Down member is back. This is the member's refutation (SWIM): it raises its own incarnation,
+    /// which outranks every Down record of the old incarnation. The runtime calls it on the member
+    /// itself when it learns it was marked down.
+    /// </summary>
+    public static ClusterState MarkUp(ClusterState state, NodeId node)
+    {
+        MemberRecord member = Require(state, node);
+        return member.Status != MemberStatus.Down ? state : state.WithMember(member.Advance(MemberStatus.Up));
+    }
+
+    /// <summary>
+    /// The new owner reports that its copy of <paramref name="partition"/> is complete; only now does
+    /// it own the partition. A report that matches no pending transfer (the plan changed meanwhile, or
+    /// it was already recorded) returns the state unchanged: the current plan will ask again.
+    /// </summary>
+    public static ClusterState CompleteHandoff(ClusterState state, PartitionId partition, NodeId from, NodeId to)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        RingState? ring = state.Ring;
+        if (ring?.Pending is null || (uint)partition.Value >= (uint)ring.Current.PartitionCount)
+        {
+            return state;
+        }
+
+        int p = partition.Value;
+        if (ring.Current.Owners[p] != from || ring.Pending.Owners[p] != to || from == to)
+        {
+            return state;
+        }
+
+        return state.WithRing(ring.Complete(p));
+    }
+
+    /// <summary>True while <paramref name="node"/> is warming up: Joining, or owed partitions it has not received yet; it should not serve reads for those.</summary>
+    public static bool IsWarmingUp(ClusterState state, NodeId node)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.TryGetMember(node, out MemberRecord? member) && member!.Status == MemberStatus.Joining)
+        {
+            return true;
+        }
+
+        foreach (PartitionTransfer transfer in state.PendingTransfers)
+        {
+            if (transfer.To == node)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static MemberRecord Require(ClusterState state, NodeId node)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.GetMember(node);
+    }
+}

@@ -1,0 +1,220 @@
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Ring;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Dynamite.Core.Tests.Gossip;
+
+public sealed class ClaimantTests(ITestOutputHelper output)
+{
+    private const int Q = 8;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Step_FourthNodeJoinsThree_MovesCloseToTheMinimumKeepingBalanceAndRacks(int racks)
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3, racks), Q);
+        PartitionMap before = state.Owners!;
+        MemberRecord joiner = GossipTopology.Member(3, racks, MemberStatus.Joining);
+        state = ClusterTransitions.Join(state, joiner);
+
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+
+        output.WriteLine($"racks={racks}: join 3 -> 4 at Q={Q} moves {plan.Moves} partitions, ideal {plan.IdealMoves}");
+        Assert.True(plan.Changed);
+        Assert.Equal(64, plan.IdealMoves);
+        Assert.True(plan.Moves <= 1.1 * plan.IdealMoves, $"{plan.Moves} moves for an ideal of {plan.IdealMoves}");
+        Assert.Equal(plan.Moves, plan.State.PendingTransfers.Count);
+        Assert.All(plan.State.PendingTransfers, t => Assert.Equal(joiner.Id, t.To));
+
+        ClusterState done = CompleteAll(plan.State);
+        PartitionMap after = done.Owners!;
+        Assert.Equal(MemberStatus.Up, done.GetMember(joiner.Id).Status);
+        Assert.True(after.HasSameLayout(PartitionClaim.Rebalance(before, [.. after.Members])));
+        int min = after.Members.Min(m => after.CountOwnedBy(m.Id));
+        int max = after.Members.Max(m => after.CountOwnedBy(m.Id));
+        Assert.True(max <= 1.1 * min, $"owned counts {min}..{max}");
+        if (racks == 3)
+        {
+            int spread = DistinctRackPreferenceLists(after);
+            output.WriteLine($"preference lists (N=3) on 3 distinct racks: {spread}/{after.PartitionCount} (before: {DistinctRackPreferenceLists(before)})");
+            Assert.True(spread >= 0.9 * after.PartitionCount, $"{spread} of {after.PartitionCount} preference lists span three racks");
+        }
+    }
+
+    [Fact]
+    public void CompleteHandoff_BeforeTheCopyCompletes_OldOwnerStillOwns()
+    {
+        ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
+        state = Claimant.Step(state, state.Claimant!.Value).State;
+        PartitionTransfer first = state.PendingTransfers[0];
+        PartitionTransfer second = state.PendingTransfers[1];
+
+        Assert.Equal(first.From, state.Owners!.OwnerOf(first.Partition));
+        Assert.True(ClusterTransitions.IsWarmingUp(state, first.To));
+
+        ClusterState afterOne = ClusterTransitions.CompleteHandoff(state, first.Partition, first.From, first.To);
+        Assert.Equal(first.To, afterOne.Owners!.OwnerOf(first.Partition));
+        Assert.Equal(second.From, afterOne.Owners.OwnerOf(second.Partition));
+        Assert.Equal(MemberStatus.Joining, afterOne.GetMember(first.To).Status);
+
+        // A step with transfers outstanding changes nothing; a stale or repeated report is ignored.
+        Assert.False(Claimant.Step(afterOne, afterOne.Claimant!.Value).Changed);
+        Assert.Same(afterOne, ClusterTransitions.CompleteHandoff(afterOne, first.Partition, first.From, first.To));
+        Assert.Same(afterOne, ClusterTransitions.CompleteHandoff(afterOne, second.Partition, second.To, second.From));
+    }
+
+    [Theory]
+    [InlineData(5, 0)]
+    [InlineData(5, 4)]
+    [InlineData(7, 3)]
+    public void Step_NodeLeaves_HandsItsPartitionsToOthersThenRemovesIt(int count, int leaving)
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(count), Q);
+        NodeId leaver = GossipTopology.Member(leaving).Id;
+        int owned = state.Owners!.CountOwnedBy(leaver);
+        state = ClusterTransitions.Leave(state, leaver);
+
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+        output.WriteLine($"{count} nodes, {leaver} leaves: moves {plan.Moves}, ideal {plan.IdealMoves} ({owned} owned)");
+        Assert.Equal(owned, plan.IdealMoves);
+        Assert.InRange(plan.Moves, owned, owned + 3);
+        Assert.All(plan.State.PendingTransfers.Where(t => t.From == leaver), t => Assert.False(t.FromReplicas));
+        Assert.Equal(owned, plan.State.Owners!.CountOwnedBy(leaver));
+
+        ClusterState done = CompleteAll(plan.State);
+        Assert.Equal(0, done.Owners!.CountOwnedBy(leaver));
+        Assert.False(done.Owners.IsMember(leaver));
+        Assert.Equal(MemberStatus.Removed, done.GetMember(leaver).Status);
+        Assert.Null(done.Ring!.Pending);
+    }
+
+    [Fact]
+    public void Step_DeadNodeRemoved_ItsPartitionsArePulledFromReplicasByOthers()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(5), Q);
+        NodeId dead = GossipTopology.Member(2).Id;
+        state = ClusterTransitions.MarkDown(state, dead);
+        Assert.False(Claimant.Step(state, state.Claimant!.Value).Changed);
+
+        state = ClusterTransitions.Remove(state, dead);
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+
+        List<PartitionTransfer> fromDead = [.. plan.State.PendingTransfers.Where(t => t.From == dead)];
+        Assert.Equal(state.Owners!.CountOwnedBy(dead), fromDead.Count);
+        Assert.All(fromDead, t => Assert.True(t.FromReplicas));
+        ClusterState done = CompleteAll(plan.State);
+        Assert.False(done.Owners!.IsMember(dead));
+        Assert.Equal(MemberStatus.Removed, done.GetMember(dead).Status);
+        Assert.Equal(64, done.Owners.Members.Max(m => done.Owners.CountOwnedBy(m.Id)));
+    }
+
+    [Fact]
+    public void Step_ReplacementForADeadNode_WarmsUpAsJoiningUntilItsPartitionsArePulled()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(4), Q);
+        NodeId dead = GossipTopology.Member(1).Id;
+        MemberRecord replacement = GossipTopology.Member(5, status: MemberStatus.Joining);
+        state = ClusterTransitions.Join(ClusterTransitions.Remove(state, dead), replacement);
+
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+
+        output.WriteLine($"replace {dead} by {replacement.Id}: moves {plan.Moves}, ideal {plan.IdealMoves}");
+        Assert.Equal(64, plan.IdealMoves);
+        Assert.True(plan.Moves <= 1.1 * plan.IdealMoves);
+        Assert.True(ClusterTransitions.IsWarmingUp(plan.State, replacement.Id));
+        Assert.Equal(0, plan.State.Owners!.CountOwnedBy(replacement.Id));
+        ClusterState done = CompleteAll(plan.State);
+        Assert.False(ClusterTransitions.IsWarmingUp(done, replacement.Id));
+        Assert.Equal(MemberStatus.Up, done.GetMember(replacement.Id).Status);
+        Assert.Equal(64, done.Owners!.CountOwnedBy(replacement.Id));
+    }
+
+    [Fact]
+    public void Step_MembershipChangesMidHandoff_ReplansFromTheEffectiveOwners()
+    {
+        ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
+        state = Claimant.Step(state, state.Claimant!.Value).State;
+        PartitionTransfer first = state.PendingTransfers[0];
+        state = ClusterTransitions.CompleteHandoff(state, first.Partition, first.From, first.To);
+        long version = state.RingVersion;
+
+        state = ClusterTransitions.Join(state, GossipTopology.Member(4, status: MemberStatus.Joining));
+        ClaimResult replan = Claimant.Step(state, state.Claimant!.Value);
+
+        Assert.Equal(version + 1, replan.State.RingVersion);
+        Assert.Equal(first.To, replan.State.Ring!.Current.OwnerOf(first.Partition));
+        ClusterState done = CompleteAll(replan.State);
+        Assert.All(done.Owners!.Members, m => Assert.InRange(done.Owners.CountOwnedBy(m.Id), 51, 52));
+    }
+
+    [Fact]
+    public void Step_NotTheClaimant_ChangesNothing()
+    {
+        ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
+        Assert.Equal(GossipTopology.Member(0).Id, state.Claimant);
+        Assert.False(Claimant.Step(state, GossipTopology.Member(1).Id).Changed);
+    }
+
+    [Fact]
+    public void MarkDownThenMarkUp_RefutationWinsOverTheDownRecord()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3), Q);
+        NodeId node = GossipTopology.Member(1).Id;
+        ClusterState down = ClusterTransitions.MarkDown(state, node);
+        ClusterState refuted = ClusterTransitions.MarkUp(down, node);
+
+        Assert.Equal(MemberStatus.Down, state.Merge(down).GetMember(node).Status);
+        Assert.Equal(MemberStatus.Up, down.Merge(refuted).GetMember(node).Status);
+        Assert.Equal(1, refuted.GetMember(node).Incarnation);
+    }
+
+    [Fact]
+    public void Join_RemovedNodeComesBack_AtAHigherIncarnation()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3), Q);
+        NodeId node = GossipTopology.Member(2).Id;
+        ClusterState removed = ClusterTransitions.Remove(state, node);
+        ClusterState back = ClusterTransitions.Join(removed, GossipTopology.Member(2, status: MemberStatus.Joining));
+
+        Assert.Equal(MemberStatus.Joining, removed.Merge(back).GetMember(node).Status);
+        Assert.Equal(2, back.GetMember(node).Incarnation);
+    }
+
+    /// <summary>Drives the claimant and completes every transfer it asks for until nothing changes.</summary>
+    internal static ClusterState CompleteAll(ClusterState state)
+    {
+        for (int step = 0; step < 10; step++)
+        {
+            foreach (PartitionTransfer transfer in state.PendingTransfers)
+            {
+                state = ClusterTransitions.CompleteHandoff(state, transfer.Partition, transfer.From, transfer.To);
+            }
+
+            ClaimResult result = Claimant.Step(state, state.Claimant!.Value);
+            if (!result.Changed)
+            {
+                return state;
+            }
+
+            state = result.State;
+        }
+
+        throw new InvalidOperationException("The claimant did not settle in 10 steps.");
+    }
+
+    private static int DistinctRackPreferenceLists(PartitionMap map)
+    {
+        int spread = 0;
+        for (int p = 0; p < map.PartitionCount; p++)
+        {
+            var racks = PreferenceListBuilder.PrimariesOf(map, new PartitionId(p), "dc1", 3).Select(n => map.GetMember(n).Rack).ToHashSet();
+            spread += racks.Count == 3 ? 1 : 0;
+        }
+
+        return spread;
+    }
+}

@@ -1,0 +1,118 @@
+using Dynamite.Core.Gossip;
+using Xunit;
+
+namespace Dynamite.Core.Tests.Gossip;
+
+public sealed class ClusterStateEncodingTests
+{
+    [Fact]
+    public void MemberStatus_Values_ArePinned()
+    {
+        var pinned = new Dictionary<string, int> { ["Joining"] = 1, ["Up"] = 2, ["Leaving"] = 3, ["Down"] = 4, ["Removed"] = 5 };
+        MemberStatus[] values = Enum.GetValues<MemberStatus>();
+        Assert.Equal(pinned.Count, values.Length);
+        foreach (MemberStatus value in values)
+        {
+            Assert.Equal(pinned[value.ToString()], (byte)value);
+        }
+
+        Assert.Equal(1, ClusterState.FormatVersion);
+    }
+
+    [Fact]
+    public void Read_OfWrite_MidHandoffState_RoundTrips()
+    {
+        ClusterState state = MidHandoff();
+        byte[] encoded = state.ToBytes();
+
+        ClusterState decoded = ClusterState.Read(encoded);
+
+        Assert.Equal(state, decoded);
+        Assert.Equal(state.Digest, decoded.Digest);
+        Assert.Equal(encoded, decoded.ToBytes());
+        Assert.Equal(state.PendingTransfers, decoded.PendingTransfers);
+        Assert.True(state.Owners!.HasSameLayout(decoded.Owners!));
+    }
+
+    [Fact]
+    public void Read_EmptyState_RoundTrips()
+    {
+        Assert.Equal(ClusterState.Empty, ClusterState.Read(ClusterState.Empty.ToBytes()));
+        Assert.Null(ClusterState.Read(ClusterState.Empty.ToBytes()).Ring);
+    }
+
+    [Fact]
+    public void Digest_DiffersWhenAnyMemberChanges()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3), 8);
+        ClusterState down = ClusterTransitions.MarkDown(state, GossipTopology.Member(2).Id);
+        Assert.NotEqual(state.Digest, down.Digest);
+        Assert.Equal(state.Digest, ClusterState.Bootstrap(GossipTopology.Members(3), 8).Digest);
+    }
+
+    [Fact]
+    public void Read_EveryTruncation_ThrowsFormatException()
+    {
+        byte[] encoded = MidHandoff().ToBytes();
+        for (int cut = 0; cut < encoded.Length; cut++)
+        {
+            Assert.Throws<FormatException>(() => ClusterState.Read(encoded.AsSpan(0, cut)));
+        }
+    }
+
+    [Fact]
+    public void Read_TrailingByteOrWrongVersion_ThrowsFormatException()
+    {
+        byte[] encoded = MidHandoff().ToBytes();
+        Assert.Throws<FormatException>(() => ClusterState.Read([.. encoded, 0]));
+        encoded[0] = 2;
+        Assert.Throws<FormatException>(() => ClusterState.Read(encoded));
+    }
+
+    [Fact]
+    public void Read_RandomGarbageAndBitFlips_OnlyEverThrowFormatException()
+    {
+        var random = new Random(20261122);
+        byte[] valid = MidHandoff().ToBytes();
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] input;
+            if (i % 2 == 0)
+            {
+                input = new byte[random.Next(0, 120)];
+                random.NextBytes(input);
+                if (input.Length > 0 && i % 4 == 0)
+                {
+                    // Half the garbage gets past the version byte, to reach the member and ring decoders.
+                    input[0] = ClusterState.FormatVersion;
+                }
+            }
+            else
+            {
+                input = (byte[])valid.Clone();
+                input[random.Next(input.Length)] ^= (byte)(1 << random.Next(8));
+            }
+
+            try
+            {
+                ClusterState decoded = ClusterState.Read(input);
+
+                // Whatever decodes must re-encode to the same bytes (only canonical forms are accepted).
+                Assert.Equal(input, decoded.ToBytes());
+            }
+            catch (FormatException)
+            {
+            }
+        }
+    }
+
+    private static ClusterState MidHandoff()
+    {
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3), 6);
+        state = ClusterTransitions.Join(state, GossipTopology.Member(3, status: MemberStatus.Joining));
+        state = ClusterTransitions.MarkDown(state, GossipTopology.Member(2).Id);
+        state = Claimant.Step(state, state.Claimant!.Value).State;
+        PartitionTransfer transfer = state.PendingTransfers[1];
+        return ClusterTransitions.CompleteHandoff(state, transfer.Partition, transfer.From, transfer.To);
+    }
+}

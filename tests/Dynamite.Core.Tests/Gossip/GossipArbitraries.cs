@@ -1,0 +1,63 @@
+using System.Text;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Dynamite.Core.Tests.Gossip;
+
+/// <summary>
+/// Cluster states the way real ones arise: three nodes' views start from one bootstrapped 3-node
+/// cluster (Q = 4) and apply random joins, leaves, removals, failure-detector marks, claimant steps
+/// (by whoever each view thinks is claimant, so concurrent plans at one ring version happen),
+/// handoff completions and merges between views.
+/// </summary>
+public static class GossipArbitraries
+{
+    private const int Universe = 6;
+
+    public static Arbitrary<ClusterStateTriple> Triples() => Arb.From(Gen.ArrayOf(Gen.Choose(0, 1_000_000)).Select(Simulate));
+
+    internal static ClusterStateTriple Simulate(int[] script)
+    {
+        ClusterState initial = ClusterState.Bootstrap(GossipTopology.Members(3), 4);
+        var views = new[] { initial, initial, initial };
+        var history = new StringBuilder();
+        foreach (int x in script)
+        {
+            int i = x % 3;
+            int kind = x / 3 % 8;
+            int pick = x / 24;
+            ClusterState view = views[i];
+            NodeId node = GossipTopology.Member(pick % Universe).Id;
+            bool known = view.TryGetMember(node, out _);
+            history.Append(i).Append(':').Append(kind).Append(' ');
+            views[i] = kind switch
+            {
+                0 => ClusterTransitions.Join(view, GossipTopology.Member(3 + (pick % 3), status: MemberStatus.Joining)),
+                1 when known => ClusterTransitions.Leave(view, node),
+                2 when known && pick % 4 == 0 => ClusterTransitions.Remove(view, node),
+                3 when known => ClusterTransitions.MarkDown(view, node),
+                4 when known => ClusterTransitions.MarkUp(view, node),
+                5 when view.Claimant is NodeId claimant => Claimant.Step(view, claimant).State,
+                6 => CompleteOne(view, pick),
+                7 => view.Merge(views[(i + 1 + (pick % 2)) % 3]),
+                _ => view,
+            };
+        }
+
+        return new ClusterStateTriple(views[0], views[1], views[2], history.ToString());
+    }
+
+    private static ClusterState CompleteOne(ClusterState view, int pick)
+    {
+        IReadOnlyList<PartitionTransfer> transfers = view.PendingTransfers;
+        if (transfers.Count == 0)
+        {
+            return view;
+        }
+
+        PartitionTransfer transfer = transfers[pick % transfers.Count];
+        return ClusterTransitions.CompleteHandoff(view, transfer.Partition, transfer.From, transfer.To);
+    }
+}
