@@ -64,5 +64,20 @@ internal static class StatusCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Keys stored on this node: {status.GetProperty("localKeys")}; hints replayed: {status.GetProperty("hintsReplayed")}; read repairs: {status.GetProperty("readRepairs")}");
+        JsonElement antiEntropy = status.GetProperty("antiEntropy");
+        if (antiEntropy.GetProperty("enabled").GetBoolean())
+        {
+            var partitions = antiEntropy.GetProperty("partitions").EnumerateArray().ToList();
+            string last = partitions.Count == 0
+                ? "no exchange yet"
+                : $"last exchange {DateTimeOffset.FromUnixTimeMilliseconds(partitions.Max(p => p.GetProperty("lastExchangeUnixMs").GetInt64())):u}";
+            AnsiConsole.MarkupLine(
+                $"Anti-entropy every {antiEntropy.GetProperty("intervalSeconds")} s: {antiEntropy.GetProperty("rounds")} rounds, {partitions.Count} partitions exchanged, " +
+                $"{antiEntropy.GetProperty("keysRepaired")} keys repaired, {last}; trees {antiEntropy.GetProperty("treeBytes").GetInt64() / 1024} KiB (per partition: --json)");
+        }
+        else
+        {
+            AnsiConsole.MarkupLine("Anti-entropy is off on this node.");
+        }
     }
 }
