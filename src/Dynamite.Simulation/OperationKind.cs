@@ -11,4 +11,7 @@ public enum OperationKind
 
     /// <summary>A plain put without a context, resolved last-writer-wins on read (SET).</summary>
     PlainWrite = 3,
+
+    /// <summary>A set add: read the set, add one unique element, write it back with the read's context.</summary>
+    SetAdd = 4,
 }

@@ -19,7 +19,14 @@ namespace Dynamite.Simulation;
 /// </summary>
 public static class SimulationChecker
 {
-    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history, WriteLedger ledger)
+    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history, WriteLedger ledger) =>
+        Check(nodes, workload, history, ledger, SetPolicy.Siblings);
+
+    /// <summary>
+    /// As the other overload; <paramref name="setPolicy"/> is how set readers see the final set (Jepsen's set
+    /// checker: every acknowledged add must be in it).
+    /// </summary>
+    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history, WriteLedger ledger, SetPolicy setPolicy)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(workload);
@@ -91,6 +98,18 @@ public static class SimulationChecker
                     {
                         violations.Add($"invented value: {node.Id} holds {key}={Encoding.UTF8.GetString(sibling.Value)}, which no write applied");
                     }
+                }
+            }
+        }
+
+        foreach (string key in workload.SetKeys)
+        {
+            SortedSet<string> present = Workload.ElementsOf(finals[key], setPolicy);
+            foreach (HistoryEntry entry in history.Entries)
+            {
+                if (entry.Key == key && entry.Kind == OperationKind.SetAdd && entry.Status == OperationStatus.Ok && !present.Contains(entry.Value!))
+                {
+                    violations.Add($"lost set element: acknowledged add {entry} is not in the final set of {key} ({present.Count} elements, {setPolicy})");
                 }
             }
         }

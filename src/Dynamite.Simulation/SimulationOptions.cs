@@ -26,6 +26,16 @@ public sealed record SimulationOptions
 
     public int Clients { get; init; } = 4;
 
+    /// <summary>
+    /// Keys of the set workload (Jepsen's set test): clients add unique elements by reading the set and writing
+    /// it back with one more element and the read's context. 0 (the default) leaves the set workload out, so the
+    /// seeds of the other workloads keep their histories.
+    /// </summary>
+    public int SetKeys { get; init; }
+
+    /// <summary>How a set client reads the set; see <see cref="Simulation.SetPolicy"/>.</summary>
+    public SetPolicy SetPolicy { get; init; } = SetPolicy.Siblings;
+
     /// <summary>How long clients issue operations and faults are injected.</summary>
     public long WorkloadMs { get; init; } = 20_000;
 
@@ -86,6 +96,7 @@ public sealed record SimulationOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(ReadQuorum, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteQuorum, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(Clients, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(SetKeys);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelayMs, MinDelayMs);
         ArgumentOutOfRangeException.ThrowIfNegative(MinDelayMs);
     }

@@ -82,7 +82,7 @@ public static class SimulationRun
 
         DrainHints(network, nodes, deadline, problems);
         var violations = new List<string>(problems);
-        violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger));
+        violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
         string summary =
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "

@@ -27,13 +27,39 @@ public sealed class Workload
         _sequence = new int[options.Clients];
         DynamoKeys = [.. Enumerable.Range(0, options.DynamoKeys).Select(i => $"d{i}")];
         PlainKeys = [.. Enumerable.Range(0, options.LastWriterWinsKeys).Select(i => $"p{i}")];
+        SetKeys = [.. Enumerable.Range(0, options.SetKeys).Select(i => $"s{i}")];
+    }
+
+    /// <summary>The set workload's keys; a set is stored as its elements joined by <see cref="SetSeparator"/>.</summary>
+    public IReadOnlyList<string> SetKeys { get; }
+
+    /// <summary>Separates set elements inside one value (',' already separates sibling values in a read's answer).</summary>
+    public const char SetSeparator = '|';
+
+    /// <summary>The elements a reader of <paramref name="obj"/> sees under <paramref name="policy"/>.</summary>
+    public static SortedSet<string> ElementsOf(VersionedObject obj, SetPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var elements = new SortedSet<string>(StringComparer.Ordinal);
+        IEnumerable<Sibling> seen = policy == SetPolicy.Siblings
+            ? obj.Siblings
+            : obj.ResolveLastWriterWins() is { } winner ? [winner] : [];
+        foreach (Sibling sibling in seen)
+        {
+            if (sibling.Value is { Length: > 0 } value)
+            {
+                elements.UnionWith(Encoding.UTF8.GetString(value).Split(SetSeparator));
+            }
+        }
+
+        return elements;
     }
 
     public IReadOnlyList<string> DynamoKeys { get; }
 
     public IReadOnlyList<string> PlainKeys { get; }
 
-    public IEnumerable<string> AllKeys => DynamoKeys.Concat(PlainKeys);
+    public IEnumerable<string> AllKeys => DynamoKeys.Concat(PlainKeys).Concat(SetKeys);
 
     /// <summary>Operations whose client has not heard back yet.</summary>
     public int InFlight => _inFlight;
@@ -79,8 +105,15 @@ public sealed class Workload
             kind = OperationKind.PlainWrite;
         }
 
+        // Drawn only when the set workload is on, so seeds without it keep their histories.
+        if (SetKeys.Count > 0 && random.NextDouble() < 0.5)
+        {
+            kind = OperationKind.SetAdd;
+        }
+
         string key = kind switch
         {
+            OperationKind.SetAdd => SetKeys[random.Next(SetKeys.Count)],
             OperationKind.DynamoWrite => DynamoKeys[random.Next(DynamoKeys.Count)],
             OperationKind.PlainWrite => PlainKeys[random.Next(PlainKeys.Count)],
             _ => AllKeys.ElementAt(random.Next(DynamoKeys.Count + PlainKeys.Count)),
@@ -139,6 +172,21 @@ public sealed class Workload
 
                             entry.Context = read.Merged.Context;
                             node.Put(key, read.Merged.Context, value!, _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                        });
+                        break;
+                    case OperationKind.SetAdd:
+                        node.Get(key, _options.ReadQuorum, read =>
+                        {
+                            if (!read.Ok)
+                            {
+                                Reply(() => Complete(OperationStatus.Failed, "read before add: " + read.Error));
+                                return;
+                            }
+
+                            SortedSet<string> elements = ElementsOf(read.Merged, _options.SetPolicy);
+                            elements.Add(value!);
+                            entry.Context = read.Merged.Context;
+                            node.Put(key, read.Merged.Context, string.Join(SetSeparator, elements), _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
                         });
                         break;
                     default:
