@@ -8,14 +8,21 @@ namespace Dynamite.Cluster.AntiEntropy;
 /// <summary>
 /// The replica side of an exchange: answers tree level requests from this node's trees and segment key
 /// listings from its engine; every other request goes to <paramref name="next"/>. A request for a tree of
-/// another shape (segment count, fan-out) is refused: its hashes could never match.
+/// another shape (segment count, fan-out) is refused: its hashes could never match. Also serves tombstone
+/// collection: key digests for the collector, and its conditional deletes (<see cref="TombstoneCollector"/>).
 /// </summary>
-public sealed class AntiEntropyRequestHandler(AntiEntropyTrees trees, IStorageEngine engine, TimeProvider clock, IPeerRequestHandler next) : IPeerRequestHandler
+public sealed class AntiEntropyRequestHandler(
+    AntiEntropyTrees trees,
+    IStorageEngine engine,
+    TimeProvider clock,
+    TombstoneCollector collector,
+    IPeerRequestHandler next) : IPeerRequestHandler
 {
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        if (request.Type is not (PeerMessageType.MerkleLevelRequest or PeerMessageType.SegmentKeysRequest))
+        if (request.Type is not (PeerMessageType.MerkleLevelRequest or PeerMessageType.SegmentKeysRequest
+            or PeerMessageType.TombstoneDigestRequest or PeerMessageType.CollectTombstones))
         {
             await next.HandleAsync(request, reply, connectionClosed);
             return;
@@ -24,9 +31,13 @@ public sealed class AntiEntropyRequestHandler(AntiEntropyTrees trees, IStorageEn
         IPeerPayload answer;
         try
         {
-            answer = request.Type == PeerMessageType.MerkleLevelRequest
-                ? Levels(request.Read<MerkleLevelRequest>())
-                : Keys(request.Read<SegmentKeysRequest>());
+            answer = request.Type switch
+            {
+                PeerMessageType.MerkleLevelRequest => Levels(request.Read<MerkleLevelRequest>()),
+                PeerMessageType.SegmentKeysRequest => Keys(request.Read<SegmentKeysRequest>()),
+                PeerMessageType.TombstoneDigestRequest => collector.DigestsOf(request.Read<TombstoneDigestRequest>().Keys),
+                _ => new CollectTombstonesAck(await collector.ApplyAsync(request.Read<CollectTombstones>().Keys, connectionClosed)),
+            };
         }
         catch (Exception exception) when (exception is PeerProtocolException or ArgumentException)
         {

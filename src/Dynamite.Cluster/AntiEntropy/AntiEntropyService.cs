@@ -36,6 +36,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
+    private readonly TombstoneCollector? _collector;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<int, PartitionExchangeStatus> _partitions = new();
@@ -53,7 +54,8 @@ public sealed class AntiEntropyService : IAsyncDisposable
         TimeSpan interval,
         TimeSpan requestTimeout,
         TimeProvider clock,
-        ILogger<AntiEntropyService> logger)
+        ILogger<AntiEntropyService> logger,
+        TombstoneCollector? collector = null)
     {
         _trees = trees;
         _store = store;
@@ -64,6 +66,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
         _requestTimeout = requestTimeout;
         _clock = clock;
         _logger = logger;
+        _collector = collector;
     }
 
     public AntiEntropyTrees Trees => _trees;
@@ -77,6 +80,9 @@ public sealed class AntiEntropyService : IAsyncDisposable
     /// <summary>Bytes of tree hashes and key listings this node sent and received in exchanges since start.</summary>
     public long BytesExchanged => Interlocked.Read(ref _bytesSent);
 
+    /// <summary>Tombstones this node removed (collected) since start; 0 without a collector.</summary>
+    public long TombstonesCollected => _collector?.Collected ?? 0;
+
     /// <summary>Per partition: the last exchange and the keys it repaired.</summary>
     public IReadOnlyDictionary<int, PartitionExchangeStatus> Partitions => _partitions;
 
@@ -84,7 +90,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
     /// <summary>Runs exchanges now for one partition or all, reporting each finished partition; the admin API's repair.</summary>
     public Task<IReadOnlyList<ExchangeResult>> RepairNowAsync(PartitionId? only, Action<int, int>? progress, CancellationToken cancellationToken) =>
-        RunRoundAsync(only, progress, cancellationToken);
+        RunRoundAsync(only, progress, collect: false, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -111,7 +117,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
             await Task.Delay(_interval, _clock, stopping);
             try
             {
-                IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, stopping);
+                IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, collect: true, stopping);
                 Interlocked.Increment(ref _rounds);
                 long repaired = results.Sum(r => r.KeysRepaired);
                 if (repaired > 0)
@@ -126,7 +132,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyList<ExchangeResult>> RunRoundAsync(PartitionId? only, Action<int, int>? progress, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ExchangeResult>> RunRoundAsync(PartitionId? only, Action<int, int>? progress, bool collect, CancellationToken cancellationToken)
     {
         var results = new List<ExchangeResult>();
         PartitionMap? map = _topology.Map;
@@ -155,6 +161,11 @@ public sealed class AntiEntropyService : IAsyncDisposable
                     results.Add(result);
                     await Task.Delay(spacing, _clock, cancellationToken);
                 }
+
+                if (collect && _collector is not null)
+                {
+                    await CollectTombstonesAsync(map, partition, spacing, cancellationToken);
+                }
             }
             finally
             {
@@ -165,6 +176,19 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
 
         return results;
+    }
+
+    /// <summary>A background round's tombstone pass over one partition, right after its exchanges (which spread the tombstones it needs confirmed).</summary>
+    private async Task CollectTombstonesAsync(PartitionMap map, PartitionId partition, TimeSpan spacing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _collector!.CollectAsync(map, partition, spacing, cancellationToken);
+        }
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException)
+        {
+            _logger.LogDebug("Tombstone collection in partition {Partition} stopped: {Reason}; the next round retries", partition, exception.Message);
+        }
     }
 
     private bool IsPrimary(PartitionMap map, PartitionId partition) =>

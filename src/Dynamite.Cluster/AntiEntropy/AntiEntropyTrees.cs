@@ -65,6 +65,18 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         }
     }
 
+    public void OnRemoved(byte[] key, byte[] previousEncoded)
+    {
+        // XOR the old digest out: a removed key contributes nothing, exactly as on a replica that never had it.
+        ulong keyHash = KeyPartitioner.HashKey(key);
+        int partition = _partitioner.PartitionOfHash(keyHash).Value;
+        ulong before = PartitionMerkleTree.KeyDigest(key, previousEncoded);
+        lock (_locks[partition])
+        {
+            _trees[partition].Apply(keyHash, before, 0);
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> with partition <paramref name="partition"/>'s tree, under its lock.</summary>
     public T With<T>(PartitionId partition, Func<PartitionMerkleTree, T> action)
     {

@@ -11,4 +11,9 @@ public interface IReplicaWriteListener
     /// <param name="previousEncoded">The stored object before the write; null if the key was absent.</param>
     /// <param name="writtenEncoded">The stored object now.</param>
     void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded);
+
+    /// <summary>The key was removed (a collected tombstone).</summary>
+    /// <param name="key">The key removed (never mutated).</param>
+    /// <param name="previousEncoded">The stored object before the removal.</param>
+    void OnRemoved(byte[] key, byte[] previousEncoded);
 }

@@ -1,3 +1,4 @@
+using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -118,6 +119,26 @@ public sealed class ReplicaStore
         return operation.Result!;
     }
 
+    /// <summary>
+    /// Tombstone collection's delete: removes <paramref name="key"/> only if the stored object is still exactly
+    /// the one named by <paramref name="expectedKeyDigest"/> (<see cref="PartitionMerkleTree.KeyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>)
+    /// and holds no live value, checked and deleted in one atomic operation. A write that reached the key since
+    /// the collector confirmed the digest changes the digest, so it is never lost. True if the key was removed.
+    /// </summary>
+    public async ValueTask<bool> DeleteTombstoneIfDigestAsync(byte[] key, ulong expectedKeyDigest, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var operation = new DeleteTombstoneOperation(key, expectedKeyDigest);
+        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        if (operation.RemovedEncoded is { } removed)
+        {
+            _listener?.OnRemoved(key, removed);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Every stored object of one partition, decoded lazily (for anti-entropy and handoff).</summary>
     public IEnumerable<(byte[] Key, VersionedObject Object)> ReadPartition(PartitionId partition)
     {
@@ -179,6 +200,34 @@ public sealed class ReplicaStore
             }
 
             Result = merged;
+        }
+    }
+
+    /// <summary>Runs once on the engine's write path; <see cref="RemovedEncoded"/> is read after the engine's task completes.</summary>
+    private sealed class DeleteTombstoneOperation(byte[] key, ulong expectedKeyDigest) : IStorageOperation
+    {
+        /// <summary>The bytes removed; null when the key was absent or had changed (nothing was removed).</summary>
+        public byte[]? RemovedEncoded { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            if (!transaction.TryRead(key, out StoredRecord record) || PartitionMerkleTree.KeyDigest(key, record.Value) != expectedKeyDigest)
+            {
+                return;
+            }
+
+            // The digest already names a tombstone-only object; the check guards against a caller's mistake deleting data.
+            if (Decode(key, record.Value).HasLiveValue)
+            {
+                return;
+            }
+
+            transaction.Delete(key);
+            RemovedEncoded = record.Value;
         }
     }
 

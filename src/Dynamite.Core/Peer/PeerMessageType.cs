@@ -56,6 +56,19 @@ public enum PeerMessageType : byte
 
     /// <summary>The (key, key digest) pairs of the segment.</summary>
     SegmentKeysReply = 43,
+
+    /// <summary>Tombstone collection: ask a replica for the key digest of each of a list of keys.</summary>
+    TombstoneDigestRequest = 44,
+
+    /// <summary>The key digests, in request order; 0 for an absent key.</summary>
+    TombstoneDigestReply = 45,
+
+    /// <summary>Tombstone collection: delete each (key, digest) whose stored object still has that digest.</summary>
+    CollectTombstones = 46,
+
+    /// <summary>How many of the keys the replica removed.</summary>
+    CollectTombstonesAck = 47,
+
     /// <summary>Gossip: the digest (XXH64) of the sender's cluster state and its ring version.</summary>
     GossipDigest = 50,
 

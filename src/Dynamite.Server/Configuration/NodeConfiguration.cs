@@ -81,6 +81,12 @@ public sealed record NodeConfiguration
     /// <summary>Seconds between anti-entropy rounds; one round visits every partition this node is a primary of.</summary>
     public int AntiEntropyIntervalSeconds { get; init; } = 60;
 
+    /// <summary>
+    /// Seconds a tombstone is kept after its delete at least, even once every replica holds it: longer than a
+    /// write to the key can stay in flight or parked as a hint, so nothing older than the delete arrives after it is collected.
+    /// </summary>
+    public int TombstoneGraceSeconds { get; init; } = 86400;
+
     /// <summary>The file the configuration came from, if any.</summary>
     public string? ConfigFile { get; init; }
 
@@ -114,6 +120,11 @@ public sealed record NodeConfiguration
         if (AntiEntropyIntervalSeconds < 1)
         {
             throw new ConfigurationException($"--aae-interval must be a positive number of seconds, not {AntiEntropyIntervalSeconds}.");
+        }
+
+        if (TombstoneGraceSeconds < 0)
+        {
+            throw new ConfigurationException($"--tombstone-grace must be zero or a positive number of seconds, not {TombstoneGraceSeconds}.");
         }
 
         if (RequestTimeoutMs < 1)

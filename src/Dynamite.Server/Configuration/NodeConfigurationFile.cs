@@ -72,6 +72,8 @@ public sealed class NodeConfigurationFile
 
     public int? AaeInterval { get; set; }
 
+    public int? TombstoneGrace { get; set; }
+
     public static NodeConfigurationFile Load(string path)
     {
         if (!File.Exists(path))
@@ -122,6 +124,7 @@ public sealed class NodeConfigurationFile
         RequestTimeoutMs = RequestTimeoutMs ?? configuration.RequestTimeoutMs,
         AntiEntropy = Aae is null ? configuration.AntiEntropy : NodeConfiguration.ParseSwitch(Aae, "aae"),
         AntiEntropyIntervalSeconds = AaeInterval ?? configuration.AntiEntropyIntervalSeconds,
+        TombstoneGraceSeconds = TombstoneGrace ?? configuration.TombstoneGraceSeconds,
     };
 
     private static IReadOnlyList<string> ParseSeeds(object seeds) => seeds switch

@@ -82,15 +82,19 @@ public sealed class ClusterServices : IAsyncDisposable
         Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
         Store = new ClusterKeyValueStore(Coordinator, clock);
         Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        var collector = new TombstoneCollector(
+            Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.TombstoneGraceSeconds),
+            options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>());
         AntiEntropy = new AntiEntropyService(
             Trees, Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
-            options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>());
+            options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector);
         Listener = new PeerListener(
             transport,
             new AntiEntropyRequestHandler(
                 Trees,
                 engine,
                 clock,
+                collector,
                 new CoordinatorRequestHandler(
                     Coordinator,
                     new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>()))),
@@ -178,6 +182,8 @@ public sealed class ClusterServices : IAsyncDisposable
             new("aae_rounds", AntiEntropy.Rounds.ToString(CultureInfo.InvariantCulture)),
             new("aae_keys_repaired", AntiEntropy.KeysRepaired.ToString(CultureInfo.InvariantCulture)),
             new("aae_bytes_exchanged", AntiEntropy.BytesExchanged.ToString(CultureInfo.InvariantCulture)),
+            new("tombstone_grace_seconds", Configuration.TombstoneGraceSeconds.ToString(CultureInfo.InvariantCulture)),
+            new("tombstones_collected", AntiEntropy.TombstonesCollected.ToString(CultureInfo.InvariantCulture)),
             new("aae_tree_bytes", Trees.ApproximateBytes.ToString(CultureInfo.InvariantCulture)),
         };
         foreach ((NodeId node, long count) in Hints.CountsByNode())
@@ -235,6 +241,8 @@ public sealed class ClusterServices : IAsyncDisposable
             rounds = AntiEntropy.Rounds,
             keysRepaired = AntiEntropy.KeysRepaired,
             bytesExchanged = AntiEntropy.BytesExchanged,
+            tombstoneGraceSeconds = Configuration.TombstoneGraceSeconds,
+            tombstonesCollected = AntiEntropy.TombstonesCollected,
             treeBytes = Trees.ApproximateBytes,
             partitions = AntiEntropy.Partitions.OrderBy(p => p.Key).Select(p => new
             {

@@ -1,5 +1,7 @@
 using System.Text;
+using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Replication;
+using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -251,6 +253,82 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         var expected = written.Where(pair => TestEngines.Partitioner.PartitionOf(Key(pair.Key)) == partition).ToDictionary();
         Assert.Equal(expected, read);
         Assert.Contains("key-7", read.Keys);
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task DeleteTombstoneIfDigestAsync_DigestEqual_RemovesTheKeyAndTheTreeForgetsIt(string kind)
+    {
+        var trees = new AntiEntropyTrees(TestEngines.Partitioner);
+        var store = new ReplicaStore(_engines.Open(kind), _clock, trees);
+        PartitionId partition = TestEngines.Partitioner.PartitionOf(Key("gone"));
+        ulong emptyRoot = trees.With(partition, tree => tree.Root);
+        await store.UpdateAsync(Key("gone"), null, NodeA, Bytes("v"), 0);
+        await store.UpdateAsync(Key("gone"), null, NodeA, null, 0);
+        Assert.NotEqual(emptyRoot, trees.With(partition, tree => tree.Root));
+
+        bool removed = await store.DeleteTombstoneIfDigestAsync(Key("gone"), DigestOf(store, "gone"));
+
+        Assert.True(removed);
+        Assert.Null(store.Read(Key("gone")));
+        Assert.Equal(0, store.KeyCount);
+        Assert.Equal(emptyRoot, trees.With(partition, tree => tree.Root));
+        Assert.Equal(RebuiltRoot(store, partition), trees.With(partition, tree => tree.Root));
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task DeleteTombstoneIfDigestAsync_ObjectChangedSince_KeepsItAndTheTree(string kind)
+    {
+        var trees = new AntiEntropyTrees(TestEngines.Partitioner);
+        var store = new ReplicaStore(_engines.Open(kind), _clock, trees);
+        PartitionId partition = TestEngines.Partitioner.PartitionOf(Key("k"));
+        await store.UpdateAsync(Key("k"), null, NodeA, null, 0);
+        ulong confirmed = DigestOf(store, "k");
+
+        // A concurrent write lands after the collector confirmed the digest: it must survive.
+        VersionedObject concurrent = VersionedObject.Empty.Update(VersionVector.Empty, NodeB, Bytes("new"), Start, 0);
+        VersionedObject now = await store.MergeAsync(Key("k"), concurrent);
+        ulong rootBefore = trees.With(partition, tree => tree.Root);
+
+        bool removed = await store.DeleteTombstoneIfDigestAsync(Key("k"), confirmed);
+
+        Assert.False(removed);
+        Assert.Equal(now, store.Read(Key("k")));
+        Assert.Equal(rootBefore, trees.With(partition, tree => tree.Root));
+        Assert.Equal(RebuiltRoot(store, partition), rootBefore);
+    }
+
+    [Fact]
+    public async Task DeleteTombstoneIfDigestAsync_LiveValueWithThatDigest_KeepsIt()
+    {
+        ReplicaStore store = Open("memory");
+        await store.UpdateAsync(Key("live"), null, NodeA, Bytes("v"), 0);
+
+        bool removed = await store.DeleteTombstoneIfDigestAsync(Key("live"), DigestOf(store, "live"));
+
+        Assert.False(removed);
+        Assert.Equal("v", Text(Assert.Single(store.Read(Key("live"))!.Siblings).Value));
+    }
+
+    [Fact]
+    public async Task DeleteTombstoneIfDigestAsync_AbsentKey_ReturnsFalse()
+    {
+        ReplicaStore store = Open("memory");
+
+        Assert.False(await store.DeleteTombstoneIfDigestAsync(Key("missing"), 42));
+        Assert.Equal(0, store.KeyCount);
+    }
+
+    private static ulong DigestOf(ReplicaStore store, string key) => PartitionMerkleTree.KeyDigest(Key(key), EngineRecord(store, key).Value);
+
+    private static ulong RebuiltRoot(ReplicaStore store, PartitionId partition)
+    {
+        var rebuilt = new AntiEntropyTrees(TestEngines.Partitioner);
+        rebuilt.Rebuild(store.Engine, partition, Start);
+        return rebuilt.With(partition, tree => tree.Root);
     }
 
     private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);

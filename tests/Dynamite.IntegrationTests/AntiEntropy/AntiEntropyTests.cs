@@ -119,4 +119,83 @@ public sealed class AntiEntropyTests
 
         Assert.True(repaired >= 200, $"exchanges repaired only {repaired} keys; INFO: " + string.Join(" | ", Enumerable.Range(0, 3).Select(i => string.Join(",", cluster.Info(i).Split("\r\n").Where(l => l.StartsWith("aae_", StringComparison.Ordinal))))));
     }
+
+    [Fact]
+    public async Task DeletesWhileReplicaDown_GraceZero_TombstonesCollectedEverywhereAndNoneReappear()
+    {
+        const int Keys = 300;
+        await using LocalCluster cluster = await LocalCluster.StartAsync(
+            engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--tombstone-grace", "0", "--hinted-handoff", "off"]);
+        using (RawRespClient writer = cluster.Connect(0))
+        {
+            for (int i = 0; i < Keys; i++)
+            {
+                Assert.Equal("+OK", writer.Call("SET", $"gc:{i}", "x").ToString());
+            }
+        }
+
+        await WaitForAsync(() => LocalDbSize(cluster, 2) == Keys, TimeSpan.FromSeconds(15), "node 3 never held every key");
+        await cluster.KillAsync(2);
+        using (RawRespClient deleter = cluster.Connect(0))
+        {
+            for (int i = 0; i < Keys; i++)
+            {
+                Assert.Equal(":1", deleter.Call("DEL", $"gc:{i}").ToString());
+            }
+        }
+
+        // Past the 2 s replica request timeout: node 3 must miss the tombstones, not receive them late.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await cluster.RestartAsync(2);
+        using (RawRespClient node3 = cluster.Connect(2))
+        {
+            Assert.Equal($":{Keys}", node3.Call("DYN.LOCALDBSIZE").ToString());
+        }
+
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+
+        // Exchanges carry the tombstones to node 3; once all three hold them, the collector removes them everywhere.
+        // DYN.LOCALDBSIZE counts tombstones, so 0 on every node means the tombstones themselves are gone.
+        await WaitForAsync(
+            () => Enumerable.Range(0, 3).All(node => LocalDbSize(cluster, node) == 0),
+            TimeSpan.FromSeconds(25),
+            "tombstones were not collected on every node");
+
+        // A few more exchange rounds: nothing may come back, neither a value nor a tombstone.
+        for (int round = 0; round < 4; round++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.All(Enumerable.Range(0, 3), node => Assert.Equal(0, LocalDbSize(cluster, node)));
+        }
+
+        for (int node = 0; node < 3; node++)
+        {
+            using RawRespClient client = cluster.Connect(node);
+            Assert.All(Enumerable.Range(0, Keys), i => Assert.Equal("$(nil)", client.Call("GET", $"gc:{i}").ToString()));
+            Assert.All(Enumerable.Range(0, Keys), i => Assert.Equal("$(nil)", client.Call("DYN.LOCALGET", $"gc:{i}").ToString()));
+            Assert.Equal(0, LocalDbSize(cluster, node));
+
+            // Every node is a primary of every key (N=3), so each removed each tombstone at least once.
+            long collected = cluster.InfoNumber(node, "tombstones_collected");
+            Assert.True(collected >= Keys, $"n{node + 1} collected {collected} tombstones");
+        }
+
+        using JsonDocument status = JsonDocument.Parse((await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "status", "--http", $"127.0.0.1:{cluster[0].HttpPort}", "--json"], TimeSpan.FromMinutes(1))).StandardOutput);
+        Assert.True(status.RootElement.GetProperty("antiEntropy").GetProperty("tombstonesCollected").GetInt64() >= Keys);
+    }
+
+    private static long LocalDbSize(LocalCluster cluster, int node)
+    {
+        using RawRespClient client = cluster.Connect(node);
+        return long.Parse(client.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string failure)
+    {
+        for (DateTime until = DateTime.UtcNow + timeout; !condition(); await Task.Delay(250))
+        {
+            Assert.True(DateTime.UtcNow < until, failure);
+        }
+    }
 }

@@ -164,6 +164,27 @@ public sealed class NodeConfigurationTests
     }
 
     [Fact]
+    public void TombstoneGrace_DefaultYamlAndFlag_FlagWinsOverYamlOverDefault()
+    {
+        using var yaml = new TempYaml("tombstone-grace: 3600\n");
+        var start = new StartCommand();
+
+        NodeConfiguration fromYaml = start.Resolve(start.Command.Parse(["--config", yaml.Path]));
+        NodeConfiguration fromFlag = start.Resolve(start.Command.Parse(["--config", yaml.Path, "--tombstone-grace", "0"]));
+
+        Assert.Equal(86400, new NodeConfiguration().TombstoneGraceSeconds);
+        Assert.Equal(3600, fromYaml.TombstoneGraceSeconds);
+        Assert.Equal(0, fromFlag.TombstoneGraceSeconds);
+    }
+
+    [Fact]
+    public void Validate_NegativeTombstoneGrace_Throws()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => new NodeConfiguration { TombstoneGraceSeconds = -1 }.Validate());
+        Assert.Equal("--tombstone-grace must be zero or a positive number of seconds, not -1.", error.Message);
+    }
+
+    [Fact]
     public void Parse_HintedHandoffNotASwitch_ParseError()
     {
         Assert.NotEmpty(new StartCommand().Command.Parse(["--hinted-handoff", "sometimes"]).Errors);
