@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Dynamite.Fuzzing;
 using Dynamite.Protocols.Resp;
 using Xunit;
 
@@ -48,6 +49,28 @@ public sealed class RespRequestParserTests
             Assert.Empty(requests);
             Assert.Equal(length, remaining);
         }
+    }
+
+    [Fact]
+    public void TryParse_RequestEndingExactlyAtASegmentBoundary_ParsesTheNextRequest()
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\nPING\r\n");
+        ReadOnlySequence<byte> sequence = SegmentedSequence.Create(bytes, segmentLength: 14);
+        List<string[]> requests = ParseAll(sequence, out long remaining);
+        Assert.Equal(0, remaining);
+        Assert.Equal(3, requests.Count);
+    }
+
+    [Fact]
+    public void TryParse_SequenceStartingWithAnEmptySegment_ParsesTheRequest()
+    {
+        // Found by the fuzzer (it threw IndexOutOfRangeException on FirstSpan[0]); a multibulk and an inline request.
+        ReadOnlySequence<byte> multibulk = FuzzSegment.FromPieces([], "*1\r\n$4\r\nPI"u8.ToArray(), "NG\r\n"u8.ToArray());
+        Assert.Equal(["PING"], Assert.Single(ParseAll(multibulk, out long remaining)));
+        Assert.Equal(0, remaining);
+        ReadOnlySequence<byte> inline = FuzzSegment.FromPieces([], [], "PING\r\n"u8.ToArray());
+        Assert.Equal(["PING"], Assert.Single(ParseAll(inline, out remaining)));
+        Assert.Equal(0, remaining);
     }
 
     [Fact]

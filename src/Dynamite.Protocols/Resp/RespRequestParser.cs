@@ -25,7 +25,10 @@ internal static class RespRequestParser
             return false;
         }
 
-        if (buffer.FirstSpan[0] == (byte)'*')
+        // A sequence may begin with an empty segment (any producer may build one); the reader skips it, FirstSpan does not.
+        var reader = new SequenceReader<byte>(buffer);
+        reader.TryPeek(out byte marker);
+        if (marker == (byte)'*' && !buffer.FirstSpan.IsEmpty)
         {
             int consumed = TryParseMultibulkInSegment(buffer.First, request, limits, unauthenticated);
             if (consumed > 0)
@@ -37,8 +40,7 @@ internal static class RespRequestParser
             request.Clear();
         }
 
-        var reader = new SequenceReader<byte>(buffer);
-        bool complete = buffer.FirstSpan[0] == (byte)'*'
+        bool complete = marker == (byte)'*'
             ? TryParseMultibulk(ref reader, request, limits, unauthenticated)
             : TryParseInline(ref reader, request, limits);
         if (complete)
