@@ -19,12 +19,16 @@ internal static class KeyWriteLoad
     /// <param name="interval">Pacing: a client starts its k-th write no sooner than k intervals after the start.</param>
     /// <param name="timeoutMs">Client-side timeout of one request (and of a connect).</param>
     /// <param name="deadline">No write starts after this.</param>
+    /// <param name="avoidAfterTimeout">
+    /// After a request to a node times out, the client sends to the next coordinators instead for this long, as
+    /// a client library with a circuit breaker would; zero keeps strict round-robin.
+    /// </param>
     /// <param name="stop">Ends the load early (after the request in flight).</param>
-    public static Task<WriteOutcome[]> RunAsync(NetnsCluster cluster, string prefix, int clients, int keysPerClient, IReadOnlyList<int> coordinators, TimeSpan interval, int timeoutMs, DateTime deadline, CancellationToken stop = default)
+    public static Task<WriteOutcome[]> RunAsync(NetnsCluster cluster, string prefix, int clients, int keysPerClient, IReadOnlyList<int> coordinators, TimeSpan interval, int timeoutMs, DateTime deadline, TimeSpan avoidAfterTimeout = default, CancellationToken stop = default)
     {
         DateTime start = DateTime.UtcNow;
         Task<List<WriteOutcome>>[] tasks = [.. Enumerable.Range(0, clients).Select(client => Task.Factory.StartNew(
-            () => RunClient(cluster, prefix, client, keysPerClient, coordinators, start, interval, timeoutMs, deadline, stop),
+            () => RunClient(cluster, prefix, client, keysPerClient, coordinators, start, interval, timeoutMs, deadline, avoidAfterTimeout, stop),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default))];
@@ -38,10 +42,11 @@ internal static class KeyWriteLoad
         return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
-    private static List<WriteOutcome> RunClient(NetnsCluster cluster, string prefix, int client, int keysPerClient, IReadOnlyList<int> coordinators, DateTime start, TimeSpan interval, int timeoutMs, DateTime deadline, CancellationToken stop)
+    private static List<WriteOutcome> RunClient(NetnsCluster cluster, string prefix, int client, int keysPerClient, IReadOnlyList<int> coordinators, DateTime start, TimeSpan interval, int timeoutMs, DateTime deadline, TimeSpan avoidAfterTimeout, CancellationToken stop)
     {
         var outcomes = new List<WriteOutcome>(keysPerClient);
         var connections = new RawRespClient?[cluster.Count];
+        var avoidUntil = new DateTime[cluster.Count];
         try
         {
             for (int k = 0; k < keysPerClient && !stop.IsCancellationRequested; k++)
@@ -59,6 +64,11 @@ internal static class KeyWriteLoad
                 }
 
                 int node = coordinators[(client + k) % coordinators.Count];
+                for (int step = 1; step < coordinators.Count && avoidUntil[node] > now; step++)
+                {
+                    node = coordinators[(client + k + step) % coordinators.Count];
+                }
+
                 string key = $"{prefix}:{client}:{k}";
                 string value = "v-" + key;
                 long started = Stopwatch.GetTimestamp();
@@ -73,6 +83,7 @@ internal static class KeyWriteLoad
                     // A timed-out connection may still deliver the late reply: never reuse it.
                     connections[node]?.Dispose();
                     connections[node] = null;
+                    avoidUntil[node] = DateTime.UtcNow + avoidAfterTimeout;
                     reply = "timeout: " + exception.Message;
                 }
 
