@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (redis-server, redis-tools with
-# redis-cli and redis-benchmark, python3-redis), builds everything in Release and runs every test.
+# redis-cli and redis-benchmark, python3-redis, iptables), builds everything in Release and runs every test.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -8,6 +8,8 @@ cd "$root"
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 { command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; } || missing+=(redis-tools)
+# The network-namespace fault tests add iptables rules inside namespaces of their own.
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -29,6 +29,31 @@ internal sealed class RawRespClient : IDisposable
         return new RawRespClient(client);
     }
 
+    /// <summary>
+    /// Connects to any address (a node in a network namespace); the connect itself is bounded too, because a
+    /// SYN into a lossy or partitioned network is retried by the kernel for minutes.
+    /// </summary>
+    public static RawRespClient Connect(string host, int port, int timeoutMs)
+    {
+        var client = new TcpClient { NoDelay = true, ReceiveTimeout = timeoutMs, SendTimeout = timeoutMs };
+        try
+        {
+            using var cts = new CancellationTokenSource(timeoutMs);
+            client.ConnectAsync(host, port, cts.Token).AsTask().GetAwaiter().GetResult();
+            return new RawRespClient(client);
+        }
+        catch (OperationCanceledException)
+        {
+            client.Dispose();
+            throw new IOException($"connect to {host}:{port} timed out after {timeoutMs} ms");
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Sends one command as a multibulk array; arguments are Latin-1 so any byte can be expressed.</summary>
     public RespValue Call(params string[] arguments)
     {
