@@ -185,7 +185,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
         {
             await _collector!.CollectAsync(map, partition, spacing, cancellationToken);
         }
-        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException)
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException or FormatException)
         {
             _logger.LogDebug("Tombstone collection in partition {Partition} stopped: {Reason}; the next round retries", partition, exception.Message);
         }
@@ -256,7 +256,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
                 (_, old) => new PartitionExchangeStatus(now, peer.Value, repaired, old.TotalKeysRepaired + repaired));
             return new ExchangeResult(partition, peer, exchange.DifferingSegments.Count, repaired, exchange.TotalBytes, null);
         }
-        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException)
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException or FormatException)
         {
             _logger.LogDebug("Anti-entropy exchange of partition {Partition} with {Peer} failed: {Reason}", partition, peer, exception.Message);
             return ExchangeResult.Failure(partition, peer, exception.Message);

@@ -35,6 +35,7 @@ public sealed class ClusterCoordinator : IDisposable
     private readonly KeyPartitioner _partitioner;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _replicaWriteSlots;
+    private volatile PreferenceListCache? _listCache;
     private long _readRepairs;
     private long _hintsStored;
     private long _replicaWriteFailures;
@@ -295,6 +296,12 @@ public sealed class ClusterCoordinator : IDisposable
             reply = await ReadReplicaAsync(node, key, partition, cancellationToken);
             replied = true;
         }
+        catch (FormatException exception)
+        {
+            // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
+            _logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(key), exception.Message);
+            replied = false;
+        }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             _logger.LogDebug("Replica read from {Node} failed: {Reason}", node, exception.Message);
@@ -426,10 +433,32 @@ public sealed class ClusterCoordinator : IDisposable
     private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n)
     {
         PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
+        long version = _topology.ReachabilityVersion;
+        PreferenceListCache? cache = _listCache;
+        if (cache is null || !ReferenceEquals(cache.Map, map) || cache.Version != version)
+        {
+            cache = new PreferenceListCache(map, version);
+            _listCache = cache;
+        }
+
         PartitionId partition = _partitioner.PartitionOf(key);
-        PreferenceList list = PreferenceListBuilder.Build(map, partition, _options.Self.Datacenter, _options.ReplicationFactor, _topology.IsReachable);
+        PreferenceList list = cache.Lists[partition.Value] ??= PreferenceListBuilder.Build(map, partition, _options.Self.Datacenter, _options.ReplicationFactor, _topology.IsReachable);
         n = Math.Max(1, list.Primaries.Length);
         return list;
+    }
+
+    /// <summary>
+    /// Preference lists per partition for one map and one reachability version: they change only when
+    /// membership or some node's health does, so building one per request (a ring walk) is waste.
+    /// Lists are immutable; a race fills a slot twice with equal lists, which is harmless.
+    /// </summary>
+    private sealed class PreferenceListCache(PartitionMap map, long version)
+    {
+        public PartitionMap Map { get; } = map;
+
+        public long Version { get; } = version;
+
+        public PreferenceList?[] Lists { get; } = new PreferenceList?[map.PartitionCount];
     }
 
     private static bool Contains(PreferenceList list, NodeId node)

@@ -21,4 +21,7 @@ public interface IClusterTopology
 
     /// <summary>Whether the failure detector currently sees the node as up (this node always is).</summary>
     bool IsReachable(NodeId node);
+
+    /// <summary>Changes whenever any node's reachability may have changed, so derived views (preference lists) know to rebuild.</summary>
+    long ReachabilityVersion { get; }
 }

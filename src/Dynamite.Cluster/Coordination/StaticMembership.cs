@@ -37,6 +37,7 @@ public sealed class StaticMembership : IClusterTopology, IAsyncDisposable
     private volatile PartitionMap? _map;
     private Task? _identifying;
     private long _pingSequence;
+    private long _reachabilityVersion;
 
     public StaticMembership(
         NodeDescriptor self,
@@ -57,6 +58,7 @@ public sealed class StaticMembership : IClusterTopology, IAsyncDisposable
         }
 
         _detector = new FailureDetectorLoop(new PeerHealthTracker(), PingAsync, clock, logger: loggers.CreateLogger<FailureDetectorLoop>());
+        _detector.PeerHealthChanged += (_, _, _) => Interlocked.Increment(ref _reachabilityVersion);
         LoadRememberedMembers();
         RebuildMap();
     }
@@ -105,6 +107,8 @@ public sealed class StaticMembership : IClusterTopology, IAsyncDisposable
         _peers.TryGetValue(node, out var peer) && _clientsByAddress.TryGetValue(peer.Address, out PeerClient? client) ? client : null;
 
     public bool IsReachable(NodeId node) => node == _self.Id || _detector.IsReachable(node);
+
+    public long ReachabilityVersion => Interlocked.Read(ref _reachabilityVersion);
 
     /// <summary>Starts identifying the seeds and probing the peers.</summary>
     public void Start()
@@ -183,6 +187,7 @@ public sealed class StaticMembership : IClusterTopology, IAsyncDisposable
 
         _peers[id] = (address, descriptor);
         _detector.AddPeer(id);
+        Interlocked.Increment(ref _reachabilityVersion);
         _logger.LogInformation("Peer {Address} is {Node} ({Datacenter}/{Rack})", address, id, identity.Datacenter, identity.Rack);
         Remember();
         RebuildMap();

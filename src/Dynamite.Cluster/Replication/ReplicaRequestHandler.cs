@@ -118,10 +118,11 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
                 $"key {KeyText.Format(get.Key.Span)} is in partition {actual} of {_partitioner.PartitionCount} here, not {get.Partition}");
         }
 
-        VersionedObject? stored = _store.Read(get.Key.Span);
+        // The stored bytes are the canonical encoding: send them as they are (no decode and re-encode per read).
+        byte[]? stored = _store.ReadEncoded(get.Key.Span);
         return stored is null
             ? new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty)
-            : new ReplicaGetReply(ReplicaGetStatus.Found, stored.Encode());
+            : new ReplicaGetReply(ReplicaGetStatus.Found, stored);
     }
 
     private async ValueTask<IPeerPayload> PutAsync(ReplicaPut put, CancellationToken cancellationToken)

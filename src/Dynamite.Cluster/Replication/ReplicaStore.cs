@@ -67,6 +67,13 @@ public sealed class ReplicaStore
         return latest;
     }
 
+    /// <summary>
+    /// The stored object's bytes as they are (the canonical encoding), or null when absent: what a replica
+    /// read sends, without a decode and re-encode. The coordinator decodes it, and a damaged record fails there.
+    /// </summary>
+    public byte[]? ReadEncoded(ReadOnlySpan<byte> key) =>
+        _engine.TryRead(key, NowUnixMs, out StoredRecord record) ? record.Value : null;
+
     /// <summary>The stored object, or null when the key is absent (or expired at the engine level).</summary>
     public VersionedObject? Read(ReadOnlySpan<byte> key) =>
         _engine.TryRead(key, NowUnixMs, out StoredRecord record) ? Decode(key, record.Value) : null;

@@ -179,16 +179,19 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ReplicaGet_CorruptStoredRecord_IsAnInternalErrorNamingTheKey()
+    public async Task ReplicaGet_CorruptStoredRecord_PassedThroughAndRejectedByTheDecoder()
     {
+        // A replica read sends the stored bytes as they are (no decode and re-encode per read); the coordinator
+        // decodes them, so a damaged record fails there (and counts as that replica's failed read).
         (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
         await store.Engine.ExecuteAsync(new RawWriteOperation(Key("rotten"), [0x02]), Start);
 
         PeerResponse response = await client.SendAsync(new ReplicaGet(Key("rotten"), PartitionOf("rotten")));
 
-        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaGetReply>());
-        Assert.Equal(PeerErrorCode.Internal, error.Code);
-        Assert.Contains("'rotten'", error.Message, StringComparison.Ordinal);
+        ReplicaGetReply reply = response.Read<ReplicaGetReply>();
+        Assert.Equal(ReplicaGetStatus.Found, reply.Status);
+        Assert.Equal([0x02], reply.EncodedObject.ToArray());
+        Assert.Throws<FormatException>(() => VersionedObject.Decode(reply.EncodedObject.Span));
     }
 
     [Fact]
