@@ -228,13 +228,14 @@ public sealed class AntiEntropyService : IAsyncDisposable
             long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             int repaired = 0;
             bool drifted = false;
-            foreach (SegmentKeysRequest segmentRequest in exchange.SegmentRequests())
+            IReadOnlyList<SegmentKeysRequest> segmentRequests = exchange.SegmentRequests();
+            Dictionary<int, List<SegmentKey>> localBySegment = _trees.SegmentKeys(_store.Engine, partition, [.. segmentRequests.Select(r => r.Segment)], now);
+            foreach (SegmentKeysRequest segmentRequest in segmentRequests)
             {
                 PeerResponse response = await client.SendAsync(segmentRequest, _requestTimeout, cancellationToken);
                 SegmentKeysReply remote = response.Read<SegmentKeysReply>();
                 exchange.CountSegmentKeys(segmentRequest, remote);
-                List<SegmentKey> local = _trees.SegmentKeys(_store.Engine, partition, segmentRequest.Segment, now);
-                SegmentDiff diff = SegmentDiff.Compute(local, remote.Keys);
+                SegmentDiff diff = SegmentDiff.Compute(localBySegment[segmentRequest.Segment], remote.Keys);
                 drifted |= diff.IsEmpty;
                 foreach (byte[] key in diff.KeysToRepair)
                 {

@@ -111,18 +111,31 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
     }
 
     /// <summary>The keys of one segment of a partition with their digests, read from the engine (what is really stored).</summary>
-    public List<SegmentKey> SegmentKeys(IStorageEngine engine, PartitionId partition, int segment, long nowUnixMs)
+    public List<SegmentKey> SegmentKeys(IStorageEngine engine, PartitionId partition, int segment, long nowUnixMs) =>
+        SegmentKeys(engine, partition, [segment], nowUnixMs)[segment];
+
+    /// <summary>
+    /// The keys of several segments of a partition with their digests, in one pass over the partition: an
+    /// exchange that finds many differing segments (a wiped replica: all of them) must not read the partition
+    /// once per segment.
+    /// </summary>
+    public Dictionary<int, List<SegmentKey>> SegmentKeys(IStorageEngine engine, PartitionId partition, IReadOnlyCollection<int> segments, long nowUnixMs)
     {
+        var bySegment = new Dictionary<int, List<SegmentKey>>(segments.Count);
+        foreach (int segment in segments)
+        {
+            bySegment[segment] = [];
+        }
+
         PartitionMerkleTree shape = _trees[partition.Value];
-        var keys = new List<SegmentKey>();
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
-            if (shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)) == segment)
+            if (bySegment.TryGetValue(shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)), out List<SegmentKey>? keys))
             {
                 keys.Add(new SegmentKey(entry.Key, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value)));
             }
         }
 
-        return keys;
+        return bySegment;
     }
 }

@@ -94,7 +94,7 @@ public sealed class ClusterCoordinator : IDisposable
             }
         }
 
-        if (Contains(list, _options.Self.Id))
+        if (list.Contains(_options.Self.Id))
         {
             VersionedObject? local = _local.Read(ownedKey);
             lock (request)
@@ -459,19 +459,6 @@ public sealed class ClusterCoordinator : IDisposable
         public long Version { get; } = version;
 
         public PreferenceList?[] Lists { get; } = new PreferenceList?[map.PartitionCount];
-    }
-
-    private static bool Contains(PreferenceList list, NodeId node)
-    {
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            if (entry.Node == node)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static string Unreachable(PreferenceList list) =>

@@ -21,19 +21,17 @@ public sealed class HintedHandoff : IAsyncDisposable
     private readonly HintStore _hints;
     private readonly IClusterTopology _topology;
     private readonly TimeSpan _requestTimeout;
-    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wakeUp = new(0, 1);
     private Task? _running;
     private long _replayed;
 
-    public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
+    public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, ILogger<HintedHandoff> logger)
     {
         _hints = hints;
         _topology = topology;
         _requestTimeout = requestTimeout;
-        _clock = clock;
         _logger = logger;
     }
 

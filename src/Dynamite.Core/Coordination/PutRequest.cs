@@ -63,7 +63,7 @@ public sealed class PutRequest
         LocalHintFor = HintForEntryOf(list, self);
         W = w;
         _quorum = new PutQuorum(w, 0, list.Entries.Length, primaries);
-        SelfIsPrimary = IsPrimaryIn(list, self);
+        SelfIsPrimary = list.TryGetEntry(self, out PreferenceListEntry selfEntry) && selfEntry.IsPrimary;
     }
 
     /// <summary>The remote writes to send: a ReplicaPut to a primary, a HintedPut to a fallback (for its <see cref="PreferenceListEntry.HintFor"/>).</summary>
@@ -97,15 +97,7 @@ public sealed class PutRequest
     public static bool CanCoordinate(PreferenceList list, NodeId node)
     {
         ArgumentNullException.ThrowIfNull(list);
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            if (entry.Node == node)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return list.Contains(node);
     }
 
     /// <summary>The node a copy sent to <paramref name="entry"/> is for: the primary itself, or the one a fallback stands in for.</summary>
@@ -174,18 +166,5 @@ public sealed class PutRequest
         }
 
         return null;
-    }
-
-    private static bool IsPrimaryIn(PreferenceList list, NodeId node)
-    {
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            if (entry.Node == node)
-            {
-                return entry.IsPrimary;
-            }
-        }
-
-        return false;
     }
 }

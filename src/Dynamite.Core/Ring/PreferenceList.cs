@@ -38,6 +38,25 @@ public sealed class PreferenceList
     /// <summary>Primaries the reachability view ruled out; each has a fallback in <see cref="Entries"/> when the datacenter had a spare node.</summary>
     public ImmutableArray<NodeId> UnreachablePrimaries { get; }
 
+    /// <summary>Whether <paramref name="node"/> is one of the replicas to contact (a reachable primary or a fallback).</summary>
+    public bool Contains(NodeId node) => TryGetEntry(node, out _);
+
+    /// <summary>The entry for <paramref name="node"/>, if it is one of the replicas to contact.</summary>
+    public bool TryGetEntry(NodeId node, out PreferenceListEntry entry)
+    {
+        foreach (PreferenceListEntry candidate in Entries)
+        {
+            if (candidate.Node == node)
+            {
+                entry = candidate;
+                return true;
+            }
+        }
+
+        entry = default;
+        return false;
+    }
+
     /// <summary>How many entries are primaries: what a PR/PW requirement counts.</summary>
     public int ReachablePrimaryCount => Primaries.Length - UnreachablePrimaries.Length;
 

@@ -81,7 +81,7 @@ public sealed class ClusterServices : IAsyncDisposable
         };
         Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
         Store = new ClusterKeyValueStore(Coordinator, clock);
-        Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, loggers.CreateLogger<HintedHandoff>());
         var collector = new TombstoneCollector(
             Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.TombstoneGraceSeconds),
             options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>());
@@ -202,58 +202,62 @@ public sealed class ClusterServices : IAsyncDisposable
     }
 
     /// <summary>The admin API's view of the cluster from this node.</summary>
-    public object Status() => new
+    public object Status()
     {
-        clusterName = Configuration.ClusterName,
-        nodeId = Configuration.NodeId,
-        state = Membership.Map is null ? "waiting: " + Membership.NotReadyReason : "ok",
-        n = Configuration.ReplicationFactor,
-        r = Configuration.ReadQuorum,
-        w = Configuration.WriteQuorum,
-        members = Membership.Members.OrderBy(m => m.Id.Value, StringComparer.Ordinal).Select(m => new
+        IReadOnlyDictionary<NodeId, long> hintsByNode = Hints.CountsByNode();
+        return new
         {
-            id = m.Id.Value,
-            self = m.Id.Value == Configuration.NodeId,
-            // This node's view: itself is up; a peer is as its failure detector sees it.
-            state = m.Id.Value == Configuration.NodeId ? "up" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
-            datacenter = m.Datacenter,
-            rack = m.Rack,
-            address = m.Id.Value == Configuration.NodeId ? Configuration.PeerListen : Membership.AddressOf(m.Id),
-            partitionsOwned = Membership.Map?.CountOwnedBy(m.Id) ?? 0,
-            hintsPendingHere = Hints.CountsByNode().TryGetValue(m.Id, out long pending) ? pending : 0,
-        }),
-        peers = Membership.Detector.Snapshot().Select(p => new
-        {
-            id = p.Peer.Value,
-            health = p.Health.ToString().ToLowerInvariant(),
-            phi = double.IsFinite(p.Phi) ? p.Phi : double.MaxValue,
-            lastHeartbeatUnixMs = p.LastHeartbeatUnixMs,
-            consecutiveFailures = p.ConsecutiveFailures,
-        }),
-        hintsPending = Hints.CountsByNode().ToDictionary(pair => pair.Key.Value, pair => pair.Value),
-        hintsReplayed = Handoff.Replayed,
-        readRepairs = Coordinator.ReadRepairs,
-        localKeys = Replica.KeyCount,
-        antiEntropy = new
-        {
-            enabled = Configuration.AntiEntropy,
-            intervalSeconds = Configuration.AntiEntropyIntervalSeconds,
-            rounds = AntiEntropy.Rounds,
-            keysRepaired = AntiEntropy.KeysRepaired,
-            bytesExchanged = AntiEntropy.BytesExchanged,
-            tombstoneGraceSeconds = Configuration.TombstoneGraceSeconds,
-            tombstonesCollected = AntiEntropy.TombstonesCollected,
-            treeBytes = Trees.ApproximateBytes,
-            partitions = AntiEntropy.Partitions.OrderBy(p => p.Key).Select(p => new
+            clusterName = Configuration.ClusterName,
+            nodeId = Configuration.NodeId,
+            state = Membership.Map is null ? "waiting: " + Membership.NotReadyReason : "ok",
+            n = Configuration.ReplicationFactor,
+            r = Configuration.ReadQuorum,
+            w = Configuration.WriteQuorum,
+            members = Membership.Members.OrderBy(m => m.Id.Value, StringComparer.Ordinal).Select(m => new
             {
-                partition = p.Key,
-                lastExchangeUnixMs = p.Value.LastExchangeUnixMs,
-                lastPeer = p.Value.LastPeer,
-                lastKeysRepaired = p.Value.LastKeysRepaired,
-                totalKeysRepaired = p.Value.TotalKeysRepaired,
+                id = m.Id.Value,
+                self = m.Id.Value == Configuration.NodeId,
+                // This node's view: itself is up; a peer is as its failure detector sees it.
+                state = m.Id.Value == Configuration.NodeId ? "up" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
+                datacenter = m.Datacenter,
+                rack = m.Rack,
+                address = m.Id.Value == Configuration.NodeId ? Configuration.PeerListen : Membership.AddressOf(m.Id),
+                partitionsOwned = Membership.Map?.CountOwnedBy(m.Id) ?? 0,
+                hintsPendingHere = hintsByNode.TryGetValue(m.Id, out long pending) ? pending : 0,
             }),
-        },
-    };
+            peers = Membership.Detector.Snapshot().Select(p => new
+            {
+                id = p.Peer.Value,
+                health = p.Health.ToString().ToLowerInvariant(),
+                phi = double.IsFinite(p.Phi) ? p.Phi : double.MaxValue,
+                lastHeartbeatUnixMs = p.LastHeartbeatUnixMs,
+                consecutiveFailures = p.ConsecutiveFailures,
+            }),
+            hintsPending = hintsByNode.ToDictionary(pair => pair.Key.Value, pair => pair.Value),
+            hintsReplayed = Handoff.Replayed,
+            readRepairs = Coordinator.ReadRepairs,
+            localKeys = Replica.KeyCount,
+            antiEntropy = new
+            {
+                enabled = Configuration.AntiEntropy,
+                intervalSeconds = Configuration.AntiEntropyIntervalSeconds,
+                rounds = AntiEntropy.Rounds,
+                keysRepaired = AntiEntropy.KeysRepaired,
+                bytesExchanged = AntiEntropy.BytesExchanged,
+                tombstoneGraceSeconds = Configuration.TombstoneGraceSeconds,
+                tombstonesCollected = AntiEntropy.TombstonesCollected,
+                treeBytes = Trees.ApproximateBytes,
+                partitions = AntiEntropy.Partitions.OrderBy(p => p.Key).Select(p => new
+                {
+                    partition = p.Key,
+                    lastExchangeUnixMs = p.Value.LastExchangeUnixMs,
+                    lastPeer = p.Value.LastPeer,
+                    lastKeysRepaired = p.Value.LastKeysRepaired,
+                    totalKeysRepaired = p.Value.TotalKeysRepaired,
+                }),
+            },
+        };
+    }
 
     /// <summary>The admin API's ring: for every partition, its owner and its preference list in this datacenter.</summary>
     public object Ring()

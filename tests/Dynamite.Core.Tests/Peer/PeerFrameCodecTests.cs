@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Fuzzing;
 using Xunit;
 
 namespace Dynamite.Core.Tests.Peer;

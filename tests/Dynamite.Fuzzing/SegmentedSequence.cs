@@ -1,9 +1,9 @@
 using System.Buffers;
 
-namespace Dynamite.Protocols.Tests;
+namespace Dynamite.Fuzzing;
 
-/// <summary>Builds a multi-segment sequence, as a socket delivers data in pieces.</summary>
-internal sealed class SegmentedSequence : ReadOnlySequenceSegment<byte>
+/// <summary>Builds a multi-segment sequence, as a socket delivers data in pieces (shared by the parser and codec tests).</summary>
+public sealed class SegmentedSequence : ReadOnlySequenceSegment<byte>
 {
     private SegmentedSequence(ReadOnlyMemory<byte> memory, long runningIndex)
     {
@@ -23,5 +23,14 @@ internal sealed class SegmentedSequence : ReadOnlySequenceSegment<byte>
         }
 
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    /// <summary>Two segments, split after <paramref name="split"/> bytes (0 &lt; split &lt; length).</summary>
+    public static ReadOnlySequence<byte> CreateSplit(byte[] bytes, int split)
+    {
+        var first = new SegmentedSequence(bytes.AsMemory(0, split), 0);
+        var second = new SegmentedSequence(bytes.AsMemory(split), split);
+        first.Next = second;
+        return new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
     }
 }
