@@ -150,9 +150,11 @@ public sealed class AntiEntropyService : IAsyncDisposable
             await _gate.WaitAsync(cancellationToken);
             try
             {
-                foreach (NodeId peer in PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor))
+                // Only a primary exchanges a partition, with each other reachable primary.
+                var primaries = PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor);
+                foreach (NodeId peer in primaries.Contains(_self.Id) ? primaries : [])
                 {
-                    if (peer == _self.Id || !IsPrimary(map, partition) || !_topology.IsReachable(peer))
+                    if (peer == _self.Id || !_topology.IsReachable(peer))
                     {
                         continue;
                     }
@@ -190,9 +192,6 @@ public sealed class AntiEntropyService : IAsyncDisposable
             _logger.LogDebug("Tombstone collection in partition {Partition} stopped: {Reason}; the next round retries", partition, exception.Message);
         }
     }
-
-    private bool IsPrimary(PartitionMap map, PartitionId partition) =>
-        PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor).Contains(_self.Id);
 
     /// <summary>One exchange of one partition with one peer, and the repair of every key it finds differing.</summary>
     public async Task<ExchangeResult> ExchangeAsync(PartitionId partition, NodeId peer, CancellationToken cancellationToken)

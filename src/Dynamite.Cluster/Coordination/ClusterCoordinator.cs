@@ -170,16 +170,6 @@ public sealed class ClusterCoordinator : IDisposable
             throw;
         }
 
-        foreach (NodeId owner in request.HintsAtCoordinator)
-        {
-            await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
-        }
-
-        if (request.LocalHintFor is { } standingInFor)
-        {
-            await StoreHintAsync(standingInFor, key, written, "this node coordinated the write as its fallback");
-        }
-
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (request)
         {
@@ -194,6 +184,18 @@ public sealed class ClusterCoordinator : IDisposable
         foreach (PreferenceListEntry entry in request.ReplicaWrites)
         {
             _ = WriteReplicaAsync(request, entry, key, written, encoded, answered);
+        }
+
+        // Hints are kept while the replica writes travel, not before them; the client is answered only after
+        // they are durable (so an acknowledged write always has its hint).
+        if (request.LocalHintFor is { } standingInFor)
+        {
+            await StoreHintAsync(standingInFor, key, written, "this node coordinated the write as its fallback");
+        }
+
+        foreach (NodeId owner in request.HintsAtCoordinator)
+        {
+            await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
         }
 
         await answered.Task.WaitAsync(cancellationToken);
@@ -272,19 +274,6 @@ public sealed class ClusterCoordinator : IDisposable
         }
 
         throw new StoreUnavailableException($"NOQUORUM could not forward the write to a replica of partition {list.Partition} ({lastFailure})");
-    }
-
-    /// <summary>A replica's count of stored keys, asked over the peer protocol.</summary>
-    public async Task<long> CountOnAsync(NodeId node, CancellationToken cancellationToken)
-    {
-        if (node == _options.Self.Id)
-        {
-            return _local.KeyCount;
-        }
-
-        IPeerClient client = _topology.ClientFor(node) ?? throw new StoreUnavailableException($"unknown node {node}");
-        PeerResponse response = await client.SendAsync(new ReplicaCount(), _options.RequestTimeout, cancellationToken);
-        return response.Read<ReplicaCountReply>().Count;
     }
 
     private async Task ReadFromReplicaAsync(GetRequest request, NodeId node, byte[] key, PartitionId partition, TaskCompletionSource answered, CancellationToken cancellationToken)

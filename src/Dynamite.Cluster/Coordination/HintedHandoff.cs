@@ -89,9 +89,9 @@ public sealed class HintedHandoff : IAsyncDisposable
                 return;
             }
 
-            foreach ((NodeId node, long count) in _hints.CountsByNode())
+            foreach (NodeId node in _hints.CountsByNode().Keys)
             {
-                if (count > 0 && _topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
+                if (_topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
                 {
                     try
                     {

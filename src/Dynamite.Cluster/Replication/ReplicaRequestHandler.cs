@@ -128,7 +128,7 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
     private async ValueTask<IPeerPayload> PutAsync(ReplicaPut put, CancellationToken cancellationToken)
     {
         VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
-        await _store.MergeAsync(Owned(put.Key), incoming, cancellationToken);
+        await _store.MergeAsync(Owned(put.Key), incoming, Owned(put.EncodedObject), cancellationToken);
         return new ReplicaPutAck(ReplicaPutStatus.Stored);
     }
 

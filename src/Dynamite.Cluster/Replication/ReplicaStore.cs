@@ -84,11 +84,20 @@ public sealed class ReplicaStore
     /// (<see cref="VersionedObject.Empty"/> when both were empty). The engine keeps <paramref name="key"/>:
     /// pass an array nobody mutates.
     /// </summary>
-    public async ValueTask<VersionedObject> MergeAsync(byte[] key, VersionedObject incoming, CancellationToken ct = default)
+    public ValueTask<VersionedObject> MergeAsync(byte[] key, VersionedObject incoming, CancellationToken ct = default) =>
+        MergeAsync(key, incoming, incomingEncoded: null, ct);
+
+    /// <summary>
+    /// As <see cref="MergeAsync(byte[], VersionedObject, CancellationToken)"/>, with the bytes
+    /// <paramref name="incoming"/> was decoded from: when the merge result is the incoming object (a new key, or
+    /// a copy that supersedes the local one) those bytes are stored as they are. The encoding is canonical, so
+    /// they are exactly what re-encoding would produce; a replica write then costs no encode.
+    /// </summary>
+    public async ValueTask<VersionedObject> MergeAsync(byte[] key, VersionedObject incoming, byte[]? incomingEncoded, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(incoming);
-        var operation = new MergeOperation(key, incoming);
+        var operation = new MergeOperation(key, incoming, incomingEncoded);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
         if (operation.WrittenEncoded is { } written)
         {
@@ -182,7 +191,7 @@ public sealed class ReplicaStore
     }
 
     /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
-    private sealed class MergeOperation(byte[] key, VersionedObject incoming) : IStorageOperation
+    private sealed class MergeOperation(byte[] key, VersionedObject incoming, byte[]? incomingEncoded) : IStorageOperation
     {
         public VersionedObject? Result { get; private set; }
 
@@ -203,7 +212,15 @@ public sealed class ReplicaStore
             if (!merged.Equals(local))
             {
                 PreviousEncoded = previous;
-                WrittenEncoded = Write(transaction, key, merged);
+                if (incomingEncoded is not null && merged.Equals(incoming))
+                {
+                    transaction.Write(key, new StoredRecord(incomingEncoded, RecordExpiryOf(merged)));
+                    WrittenEncoded = incomingEncoded;
+                }
+                else
+                {
+                    WrittenEncoded = Write(transaction, key, merged);
+                }
             }
 
             Result = merged;

@@ -25,10 +25,9 @@ internal static class RespRequestParser
             return false;
         }
 
-        // A sequence may begin with an empty segment (any producer may build one); the reader skips it, FirstSpan does not.
-        var reader = new SequenceReader<byte>(buffer);
-        reader.TryPeek(out byte marker);
-        if (marker == (byte)'*' && !buffer.FirstSpan.IsEmpty)
+        // Fast path: a whole multibulk request in the first segment, parsed from a span with no reader at all.
+        ReadOnlySpan<byte> first = buffer.FirstSpan;
+        if (!first.IsEmpty && first[0] == (byte)'*')
         {
             int consumed = TryParseMultibulkInSegment(buffer.First, request, limits, unauthenticated);
             if (consumed > 0)
@@ -40,6 +39,9 @@ internal static class RespRequestParser
             request.Clear();
         }
 
+        // A sequence may begin with an empty segment (any producer may build one); the reader skips it, FirstSpan does not.
+        var reader = new SequenceReader<byte>(buffer);
+        reader.TryPeek(out byte marker);
         bool complete = marker == (byte)'*'
             ? TryParseMultibulk(ref reader, request, limits, unauthenticated)
             : TryParseInline(ref reader, request, limits);

@@ -183,7 +183,7 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     /// The reply to a failed store call. A quorum failure keeps its own error code (NOQUORUM ...), the way
     /// Redis Cluster answers CLUSTERDOWN; anything else is a storage failure.
     /// </summary>
-    private static string StorageFailure(Exception exception) => exception switch
+    internal static string StorageFailure(Exception exception) => exception switch
     {
         ObjectDisposedException => "ERR the node is shutting down",
         StoreUnavailableException => exception.Message,

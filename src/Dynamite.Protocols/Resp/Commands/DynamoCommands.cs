@@ -39,9 +39,9 @@ internal static class DynamoCommands
         {
             pending = versioned.GetVersionedAsync(context.ArgumentMemory(1), context.Client.Consistency);
         }
-        catch (StoreUnavailableException exception)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            return context.Error(exception.Message);
+            return context.Error(CommandContext.StorageFailure(exception));
         }
 
         return pending.IsCompletedSuccessfully ? WriteVersioned(context, pending.Result) : AwaitGetAsync(context, pending);
@@ -54,9 +54,10 @@ internal static class DynamoCommands
         {
             merged = await pending;
         }
-        catch (StoreUnavailableException exception)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            context.Writer.WriteError(exception.Message);
+            // The same replies as every other command: a quorum failure keeps its code, a shutdown says so.
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
             return;
         }
 
@@ -120,9 +121,10 @@ internal static class DynamoCommands
         {
             await pending;
         }
-        catch (StoreUnavailableException exception)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            context.Writer.WriteError(exception.Message);
+            // The same replies as every other command: a quorum failure keeps its code, a shutdown says so.
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
             return;
         }
 
