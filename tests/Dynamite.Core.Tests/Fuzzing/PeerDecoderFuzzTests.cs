@@ -9,6 +9,7 @@ namespace Dynamite.Core.Tests.Fuzzing;
 /// set DYNAMITE_FUZZ_INPUTS=1000000 (and optionally DYNAMITE_FUZZ_SEED) for the long run. A finding prints its seed and
 /// input hex: add the hex to <see cref="PeerFuzzRegressionTests"/>.
 /// </summary>
+[Collection(FuzzCollection.Name)]
 public sealed class PeerDecoderFuzzTests(ITestOutputHelper output)
 {
     private const int CiSeed = 6_5_2024;
