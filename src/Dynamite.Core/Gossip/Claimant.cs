@@ -8,12 +8,12 @@ namespace Dynamite.Core.Gossip;
 /// membership changes into ownership changes, so concurrent planners never fight. Each step:
 /// <list type="number">
 /// <item>If the claim targets (Joining, Up and Down members) differ from the members of the map
-/// being planned towards, plan anew from the effective ownership with
+/// being planned towards, plan anew from the current ownership with
 /// <see cref="PartitionClaim.Rebalance"/> (balance within one partition, rack interleaving kept,
 /// close to the minimum number of moves) and publish it as the pending map at the next ring version.
-/// Every move, including those away from a removed node, is a transfer: the new owner takes over
-/// only once it reports the copy complete.</item>
-/// <item>If every transfer of the pending plan has completed, make the pending map current.</item>
+/// Every node that gains a replica under the new plan (<see cref="HandoffPlan"/>), including in
+/// place of a removed node, must copy it first.</item>
+/// <item>If every node the pending plan waits for has reported ready, make the pending map current.</item>
 /// <item>With no plan in progress, promote Joining members (now holding their partitions) to Up
 /// and retire Leaving members that own nothing (Removed).</item>
 /// </list>
@@ -21,8 +21,8 @@ namespace Dynamite.Core.Gossip;
 /// </summary>
 public static class Claimant
 {
-    /// <summary>One claimant step on behalf of <paramref name="self"/>; unchanged unless self is the claimant.</summary>
-    public static ClaimResult Step(ClusterState state, NodeId self)
+    /// <summary>One claimant step on behalf of <paramref name="self"/> with N = <paramref name="replicas"/>; unchanged unless self is the claimant.</summary>
+    public static ClaimResult Step(ClusterState state, NodeId self, int replicas)
     {
         ArgumentNullException.ThrowIfNull(state);
         RingState? ring = state.Ring;
@@ -50,7 +50,7 @@ public static class Claimant
 
         if (ring.Pending is not null)
         {
-            if (!ring.IsPlanComplete)
+            if (!HandoffPlan.IsComplete(ring, replicas))
             {
                 return ClaimResult.Unchanged(state);
             }
@@ -102,7 +102,7 @@ public static class Claimant
             return ClaimResult.Unchanged(state);
         }
 
-        PartitionMap from = ring.Effective;
+        PartitionMap from = ring.Current;
         PartitionMap target = PartitionClaim.Rebalance(from, targets);
         int moves = PartitionClaim.CountMoves(from, target);
         int ideal = IdealMoves(from, targetIds);

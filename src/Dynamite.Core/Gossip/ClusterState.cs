@@ -53,8 +53,8 @@ public sealed class ClusterState : IEquatable<ClusterState>
     /// <summary>0 before a ring exists.</summary>
     public long RingVersion => Ring?.Version ?? 0;
 
-    /// <summary>Who owns each partition now (the ring's effective map); null before a ring exists.</summary>
-    public PartitionMap? Owners => Ring?.Effective;
+    /// <summary>Who owns each partition now (the ring's current map, which routes requests); null before a ring exists.</summary>
+    public PartitionMap? Owners => Ring?.Current;
 
     /// <summary>XXH64 of the canonical encoding.</summary>
     public ulong Digest => _digest ??= XxHash64.Hash(Encoded);
@@ -76,7 +76,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
         }
     }
 
-    /// <summary>The handoffs the pending plan still needs, in partition order.</summary>
+    /// <summary>The partitions whose owner the pending plan changes, in partition order.</summary>
     public IReadOnlyList<PartitionTransfer> PendingTransfers
     {
         get

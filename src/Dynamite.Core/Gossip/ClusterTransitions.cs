@@ -1,5 +1,4 @@
 using Dynamite.Core.Membership;
-using Dynamite.Core.Partitioning;
 
 namespace Dynamite.Core.Gossip;
 
@@ -73,30 +72,22 @@ public static class ClusterTransitions
     }
 
     /// <summary>
-    /// The new owner reports that its copy of <paramref name="partition"/> is complete; only now does
-    /// it own the partition. A report that matches no pending transfer (the plan changed meanwhile, or
-    /// it was already recorded) returns the state unchanged: the current plan will ask again.
+    /// <paramref name="node"/> reports that it holds every partition the plan at ring version
+    /// <paramref name="ringVersion"/> gives it. A report for another version (the plan changed meanwhile)
+    /// or from a node the plan does not name returns the state unchanged: the current plan will ask again.
     /// </summary>
-    public static ClusterState CompleteHandoff(ClusterState state, PartitionId partition, NodeId from, NodeId to)
+    public static ClusterState ReportReady(ClusterState state, NodeId node, long ringVersion)
     {
         ArgumentNullException.ThrowIfNull(state);
         RingState? ring = state.Ring;
-        if (ring?.Pending is null || (uint)partition.Value >= (uint)ring.Current.PartitionCount)
-        {
-            return state;
-        }
-
-        int p = partition.Value;
-        if (ring.Current.Owners[p] != from || ring.Pending.Owners[p] != to || from == to)
-        {
-            return state;
-        }
-
-        return state.WithRing(ring.Complete(p));
+        return ring?.Pending is null || ring.Version != ringVersion ? state : state.WithRing(ring.MarkReady(node));
     }
 
-    /// <summary>True while <paramref name="node"/> is warming up: Joining, or owed partitions it has not received yet; it should not serve reads for those.</summary>
-    public static bool IsWarmingUp(ClusterState state, NodeId node)
+    /// <summary>
+    /// True while <paramref name="node"/> is warming up: Joining, or gaining partitions under the pending
+    /// plan and not yet ready; it should not serve reads for those.
+    /// </summary>
+    public static bool IsWarmingUp(ClusterState state, NodeId node, int replicas)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.TryGetMember(node, out MemberRecord? member) && member!.Status == MemberStatus.Joining)
@@ -104,15 +95,10 @@ public static class ClusterTransitions
             return true;
         }
 
-        foreach (PartitionTransfer transfer in state.PendingTransfers)
-        {
-            if (transfer.To == node)
-            {
-                return true;
-            }
-        }
-
-        return false;
+        RingState? ring = state.Ring;
+        return ring?.Pending is not null
+            && !ring.Ready.Contains(node)
+            && HandoffPlan.GainedBy(ring.Current, ring.Pending, node, replicas).Count > 0;
     }
 
     private static MemberRecord Require(ClusterState state, NodeId node)

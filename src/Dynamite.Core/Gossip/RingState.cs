@@ -9,31 +9,32 @@ namespace Dynamite.Core.Gossip;
 /// <summary>
 /// The ring part of the cluster state (riak_core's ring with its pending changes): the current
 /// partition map, the pending map the claimant planned (target ownership while handoffs run), and
-/// which pending transfers have completed. A partition's owner is the pending owner once its
-/// transfer has completed and the current owner until then, so a new owner takes over only when its
-/// copy is complete (<see cref="Effective"/>).
+/// which nodes have reported that they hold every partition the plan gives them
+/// (<see cref="HandoffPlan"/>). Requests are routed by <see cref="Current"/> until the whole plan is
+/// complete, and then by the pending map at once: a partition's replica set depends on the owners of
+/// the partitions after it, so switching owners one partition at a time would hand reads to replicas
+/// that have not copied anything yet.
 /// <para>
 /// Merge is a CRDT join: the higher <see cref="Version"/> wins (only the claimant raises it, with a
 /// new plan); at one version, two different plans (two claimants during a partition) are ordered by
-/// their canonical encoding so every node picks the same one; for one plan, the completed sets
-/// union, since a transfer once complete stays complete. That is a lexicographic product of a total
+/// their canonical encoding so every node picks the same one; for one plan, the ready sets
+/// union, since a node once ready stays ready. That is a lexicographic product of a total
 /// order with a set union, hence commutative, associative and idempotent.
 /// </para>
 /// </summary>
 public sealed class RingState
 {
-    // Invariants: Version >= 1; Pending is null or has Current's Q; every completed partition is below
-    // the partition count and has Pending owner != Current owner; _plan is the canonical encoding of
-    // Current and Pending (not Version, not Completed).
+    // Invariants: Version >= 1; Pending is null or has Current's Q; Ready is empty without a plan and
+    // holds only members of the pending map; _plan is the canonical encoding of Current and Pending
+    // (not Version, not Ready).
     private readonly byte[] _plan;
-    private PartitionMap? _effective;
 
-    private RingState(long version, PartitionMap current, PartitionMap? pending, ImmutableSortedSet<int> completed, byte[]? plan = null)
+    private RingState(long version, PartitionMap current, PartitionMap? pending, ImmutableSortedSet<NodeId> ready, byte[]? plan = null)
     {
         Version = version;
         Current = current;
         Pending = pending;
-        Completed = completed;
+        Ready = ready;
         _plan = plan ?? EncodePlan(current, pending);
     }
 
@@ -45,16 +46,10 @@ public sealed class RingState
     /// <summary>Target ownership while handoffs run; null when no plan is in progress.</summary>
     public PartitionMap? Pending { get; }
 
-    /// <summary>Partitions (indexes) whose transfer to the pending owner has completed.</summary>
-    public ImmutableSortedSet<int> Completed { get; }
+    /// <summary>Nodes that reported holding every partition the pending plan gives them.</summary>
+    public ImmutableSortedSet<NodeId> Ready { get; }
 
     public int PartitionBits => Current.PartitionBits;
-
-    /// <summary>Who owns each partition now: the pending owner where the transfer completed, the current owner elsewhere.</summary>
-    public PartitionMap Effective => _effective ??= ComputeEffective();
-
-    /// <summary>True when a plan is in progress and every transfer in it has completed.</summary>
-    public bool IsPlanComplete => Pending is not null && Transfers().Count == 0;
 
     /// <summary>The first ring of a cluster.</summary>
     public static RingState Initial(PartitionMap map)
@@ -75,11 +70,11 @@ public sealed class RingState
         return new RingState(checked(Version + 1), current, pending, []);
     }
 
-    /// <summary>The same plan with one more completed transfer; this instance when already complete.</summary>
-    public RingState Complete(int partition) =>
-        Completed.Contains(partition) ? this : new RingState(Version, Current, Pending, Completed.Add(partition), _plan);
+    /// <summary>The same plan with <paramref name="node"/> ready; this instance when it already is or no plan names it.</summary>
+    public RingState MarkReady(NodeId node) =>
+        Pending is null || !Pending.IsMember(node) || Ready.Contains(node) ? this : new RingState(Version, Current, Pending, Ready.Add(node), _plan);
 
-    /// <summary>The transfers of the pending plan that have not completed, in partition order.</summary>
+    /// <summary>The partitions whose owner the pending plan changes, in partition order.</summary>
     public IReadOnlyList<(PartitionId Partition, NodeId From, NodeId To)> Transfers()
     {
         var result = new List<(PartitionId, NodeId, NodeId)>();
@@ -92,7 +87,7 @@ public sealed class RingState
         ReadOnlySpan<NodeId> pending = Pending.Owners;
         for (int p = 0; p < current.Length; p++)
         {
-            if (current[p] != pending[p] && !Completed.Contains(p))
+            if (current[p] != pending[p])
             {
                 result.Add((new PartitionId(p), current[p], pending[p]));
             }
@@ -120,25 +115,22 @@ public sealed class RingState
             return order > 0 ? this : other;
         }
 
-        if (other.Completed.IsSubsetOf(Completed))
+        if (other.Ready.IsSubsetOf(Ready))
         {
             return this;
         }
 
-        return Completed.IsSubsetOf(other.Completed) ? other : new RingState(Version, Current, Pending, Completed.Union(other.Completed), _plan);
+        return Ready.IsSubsetOf(other.Ready) ? other : new RingState(Version, Current, Pending, Ready.Union(other.Ready), _plan);
     }
 
     internal void WriteTo(GrowableWireWriter writer)
     {
         writer.WriteVarUInt64((ulong)Version);
         writer.WriteBytes(_plan);
-        writer.WriteVarUInt64((ulong)Completed.Count);
-        int previous = -1;
-        foreach (int partition in Completed)
+        writer.WriteVarUInt64((ulong)Ready.Count);
+        foreach (NodeId node in Ready)
         {
-            // Deltas from the previous entry, minus one: strictly ascending by construction.
-            writer.WriteVarUInt64((ulong)(partition - previous - 1));
-            previous = partition;
+            writer.WriteString(node.Value);
         }
     }
 
@@ -161,21 +153,22 @@ public sealed class RingState
         PartitionMap? pending = hasPending ? ReadMap(ref reader, current.PartitionBits) : null;
         int planLength = reader.Position - planStart;
 
-        int count = reader.ReadCount(Math.Min(current.PartitionCount, reader.Remaining), "completed count");
-        ImmutableSortedSet<int>.Builder completed = ImmutableSortedSet.CreateBuilder<int>();
-        long partition = -1;
+        int count = reader.ReadCount(Math.Min(pending?.Members.Length ?? 0, reader.Remaining), "ready count");
+        ImmutableSortedSet<NodeId>.Builder ready = ImmutableSortedSet.CreateBuilder<NodeId>();
+        NodeId? previous = null;
         for (int i = 0; i < count; i++)
         {
-            partition += (long)reader.ReadVarUInt64() + 1;
-            if (pending is null || partition >= current.PartitionCount || current.Owners[(int)partition] == pending.Owners[(int)partition])
+            string id = GossipWire.ReadString(ref reader, "ready node");
+            if (!NodeId.TryCreate(id, out NodeId node) || !pending!.IsMember(node) || (previous is not null && previous.Value >= node))
             {
-                throw new FormatException($"Completed partition {partition} is not a pending transfer.");
+                throw new FormatException($"Ready node '{id}' is not a member of the pending map, or the list is not sorted.");
             }
 
-            completed.Add((int)partition);
+            ready.Add(node);
+            previous = node;
         }
 
-        var ring = new RingState((long)version, current, pending, completed.ToImmutable());
+        var ring = new RingState((long)version, current, pending, ready.ToImmutable());
         if (ring._plan.Length != planLength)
         {
             // Only a canonical encoding is accepted, so equal plans always compare equal byte for byte.
@@ -257,32 +250,5 @@ public sealed class RingState
         }
 
         return new PartitionMap(bits, members, owners);
-    }
-
-    private PartitionMap ComputeEffective()
-    {
-        if (Pending is null || Completed.IsEmpty)
-        {
-            return Current;
-        }
-
-        var members = new Dictionary<NodeId, NodeDescriptor>();
-        foreach (NodeDescriptor member in Current.Members)
-        {
-            members[member.Id] = member;
-        }
-
-        foreach (NodeDescriptor member in Pending.Members)
-        {
-            members[member.Id] = member;
-        }
-
-        NodeId[] owners = Current.Owners.ToArray();
-        foreach (int partition in Completed)
-        {
-            owners[partition] = Pending.Owners[partition];
-        }
-
-        return new PartitionMap(PartitionBits, members.Values, owners);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -10,6 +11,7 @@ namespace Dynamite.Core.Tests.Gossip;
 public sealed class ClaimantTests(ITestOutputHelper output)
 {
     private const int Q = 8;
+    private const int N = 3;
 
     [Theory]
     [InlineData(1)]
@@ -21,7 +23,7 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         MemberRecord joiner = GossipTopology.Member(3, racks, MemberStatus.Joining);
         state = ClusterTransitions.Join(state, joiner);
 
-        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value, N);
 
         output.WriteLine($"racks={racks}: join 3 -> 4 at Q={Q} moves {plan.Moves} partitions, ideal {plan.IdealMoves}");
         Assert.True(plan.Changed);
@@ -46,25 +48,70 @@ public sealed class ClaimantTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void CompleteHandoff_BeforeTheCopyCompletes_OldOwnerStillOwns()
+    public void ReportReady_UntilEveryGainerIsReady_CurrentOwnersKeepServing()
     {
-        ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
-        state = Claimant.Step(state, state.Claimant!.Value).State;
-        PartitionTransfer first = state.PendingTransfers[0];
-        PartitionTransfer second = state.PendingTransfers[1];
+        ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(5), Q), GossipTopology.Member(5, status: MemberStatus.Joining));
+        PartitionMap before = state.Owners!;
+        state = Claimant.Step(state, state.Claimant!.Value, N).State;
+        RingState ring = state.Ring!;
+        ImmutableSortedSet<NodeId> gainers = HandoffPlan.Gainers(ring.Current, ring.Pending!, N);
+        NodeId joiner = GossipTopology.Member(5).Id;
 
-        Assert.Equal(first.From, state.Owners!.OwnerOf(first.Partition));
-        Assert.True(ClusterTransitions.IsWarmingUp(state, first.To));
+        // The joiner gains replicas; with N = 3 of 6 nodes, shifted walks make some old members gain too.
+        output.WriteLine($"gainers: {string.Join(", ", gainers)}; joiner gains {HandoffPlan.GainedBy(ring.Current, ring.Pending!, joiner, N).Count} partitions");
+        Assert.Contains(joiner, gainers);
+        Assert.True(ClusterTransitions.IsWarmingUp(state, joiner, N));
+        Assert.Same(before, state.Owners);
 
-        ClusterState afterOne = ClusterTransitions.CompleteHandoff(state, first.Partition, first.From, first.To);
-        Assert.Equal(first.To, afterOne.Owners!.OwnerOf(first.Partition));
-        Assert.Equal(second.From, afterOne.Owners.OwnerOf(second.Partition));
-        Assert.Equal(MemberStatus.Joining, afterOne.GetMember(first.To).Status);
+        ClusterState afterJoiner = ClusterTransitions.ReportReady(state, joiner, ring.Version);
+        Assert.Same(before, afterJoiner.Owners);
+        if (gainers.Count > 1)
+        {
+            // Others still copying: the claimant waits.
+            Assert.False(Claimant.Step(afterJoiner, afterJoiner.Claimant!.Value, N).Changed);
+        }
 
-        // A step with transfers outstanding changes nothing; a stale or repeated report is ignored.
-        Assert.False(Claimant.Step(afterOne, afterOne.Claimant!.Value).Changed);
-        Assert.Same(afterOne, ClusterTransitions.CompleteHandoff(afterOne, first.Partition, first.From, first.To));
-        Assert.Same(afterOne, ClusterTransitions.CompleteHandoff(afterOne, second.Partition, second.To, second.From));
+        // A report for an older plan, or a repeated one, changes nothing.
+        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring.Version - 1));
+        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring.Version));
+
+        ClusterState allReady = afterJoiner;
+        foreach (NodeId gainer in gainers)
+        {
+            allReady = ClusterTransitions.ReportReady(allReady, gainer, ring.Version);
+        }
+
+        ClaimResult finish = Claimant.Step(allReady, allReady.Claimant!.Value, N);
+        Assert.True(finish.Changed);
+        Assert.Same(ring.Pending, finish.State.Owners);
+        Assert.Equal(MemberStatus.Up, finish.State.GetMember(joiner).Status);
+    }
+
+    [Fact]
+    public void GainedBy_EveryNewReplicaOfEveryPartition_IsAGainOfItsNode()
+    {
+        ClusterState state = ClusterTransitions.Leave(ClusterState.Bootstrap(GossipTopology.Members(6, racks: 3), Q), GossipTopology.Member(2, racks: 3).Id);
+        state = Claimant.Step(state, state.Claimant!.Value, N).State;
+        PartitionMap current = state.Ring!.Current;
+        PartitionMap pending = state.Ring.Pending!;
+
+        int gains = 0;
+        for (int p = 0; p < pending.PartitionCount; p++)
+        {
+            var partition = new PartitionId(p);
+            ImmutableArray<NodeId> before = PreferenceListBuilder.PrimariesOf(current, partition, "dc1", N);
+            foreach (NodeId replica in PreferenceListBuilder.PrimariesOf(pending, partition, "dc1", N).Where(r => !before.Contains(r)))
+            {
+                Assert.Contains(partition, HandoffPlan.GainedBy(current, pending, replica, N));
+                Assert.Contains(replica, HandoffPlan.Gainers(current, pending, N));
+                gains++;
+            }
+        }
+
+        int total = pending.Members.Sum(m => HandoffPlan.GainedBy(current, pending, m.Id, N).Count);
+        output.WriteLine($"6 nodes, one leaves: {gains} partition copies to make, {HandoffPlan.Gainers(current, pending, N).Count} nodes gain");
+        Assert.Equal(gains, total);
+        Assert.True(gains > 0);
     }
 
     [Theory]
@@ -78,7 +125,7 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         int owned = state.Owners!.CountOwnedBy(leaver);
         state = ClusterTransitions.Leave(state, leaver);
 
-        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value, N);
         output.WriteLine($"{count} nodes, {leaver} leaves: moves {plan.Moves}, ideal {plan.IdealMoves} ({owned} owned)");
         Assert.Equal(owned, plan.IdealMoves);
         Assert.InRange(plan.Moves, owned, owned + 3);
@@ -98,10 +145,10 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(5), Q);
         NodeId dead = GossipTopology.Member(2).Id;
         state = ClusterTransitions.MarkDown(state, dead);
-        Assert.False(Claimant.Step(state, state.Claimant!.Value).Changed);
+        Assert.False(Claimant.Step(state, state.Claimant!.Value, N).Changed);
 
         state = ClusterTransitions.Remove(state, dead);
-        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value, N);
 
         List<PartitionTransfer> fromDead = [.. plan.State.PendingTransfers.Where(t => t.From == dead)];
         Assert.Equal(state.Owners!.CountOwnedBy(dead), fromDead.Count);
@@ -120,33 +167,35 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         MemberRecord replacement = GossipTopology.Member(5, status: MemberStatus.Joining);
         state = ClusterTransitions.Join(ClusterTransitions.Remove(state, dead), replacement);
 
-        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value);
+        ClaimResult plan = Claimant.Step(state, state.Claimant!.Value, N);
 
         output.WriteLine($"replace {dead} by {replacement.Id}: moves {plan.Moves}, ideal {plan.IdealMoves}");
         Assert.Equal(64, plan.IdealMoves);
         Assert.True(plan.Moves <= 1.1 * plan.IdealMoves);
-        Assert.True(ClusterTransitions.IsWarmingUp(plan.State, replacement.Id));
+        Assert.True(ClusterTransitions.IsWarmingUp(plan.State, replacement.Id, N));
         Assert.Equal(0, plan.State.Owners!.CountOwnedBy(replacement.Id));
         ClusterState done = CompleteAll(plan.State);
-        Assert.False(ClusterTransitions.IsWarmingUp(done, replacement.Id));
+        Assert.False(ClusterTransitions.IsWarmingUp(done, replacement.Id, N));
         Assert.Equal(MemberStatus.Up, done.GetMember(replacement.Id).Status);
         Assert.Equal(64, done.Owners!.CountOwnedBy(replacement.Id));
     }
 
     [Fact]
-    public void Step_MembershipChangesMidHandoff_ReplansFromTheEffectiveOwners()
+    public void Step_MembershipChangesMidHandoff_ReplansFromTheCurrentOwners()
     {
         ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
-        state = Claimant.Step(state, state.Claimant!.Value).State;
-        PartitionTransfer first = state.PendingTransfers[0];
-        state = ClusterTransitions.CompleteHandoff(state, first.Partition, first.From, first.To);
+        PartitionMap before = state.Owners!;
+        state = Claimant.Step(state, state.Claimant!.Value, N).State;
+        state = ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.RingVersion);
         long version = state.RingVersion;
 
         state = ClusterTransitions.Join(state, GossipTopology.Member(4, status: MemberStatus.Joining));
-        ClaimResult replan = Claimant.Step(state, state.Claimant!.Value);
+        ClaimResult replan = Claimant.Step(state, state.Claimant!.Value, N);
 
+        // The half-done plan is dropped with its ready set: copies count only for the plan they were made for.
         Assert.Equal(version + 1, replan.State.RingVersion);
-        Assert.Equal(first.To, replan.State.Ring!.Current.OwnerOf(first.Partition));
+        Assert.True(replan.State.Ring!.Current.HasSameLayout(before));
+        Assert.Empty(replan.State.Ring.Ready);
         ClusterState done = CompleteAll(replan.State);
         Assert.All(done.Owners!.Members, m => Assert.InRange(done.Owners.CountOwnedBy(m.Id), 51, 52));
     }
@@ -156,7 +205,7 @@ public sealed class ClaimantTests(ITestOutputHelper output)
     {
         ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
         Assert.Equal(GossipTopology.Member(0).Id, state.Claimant);
-        Assert.False(Claimant.Step(state, GossipTopology.Member(1).Id).Changed);
+        Assert.False(Claimant.Step(state, GossipTopology.Member(1).Id, N).Changed);
     }
 
     [Fact]
@@ -184,17 +233,20 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         Assert.Equal(2, back.GetMember(node).Incarnation);
     }
 
-    /// <summary>Drives the claimant and completes every transfer it asks for until nothing changes.</summary>
+    /// <summary>Drives the claimant and reports every gainer ready until nothing changes.</summary>
     internal static ClusterState CompleteAll(ClusterState state)
     {
         for (int step = 0; step < 10; step++)
         {
-            foreach (PartitionTransfer transfer in state.PendingTransfers)
+            if (state.Ring?.Pending is { } pending)
             {
-                state = ClusterTransitions.CompleteHandoff(state, transfer.Partition, transfer.From, transfer.To);
+                foreach (NodeId gainer in HandoffPlan.Gainers(state.Ring.Current, pending, N))
+                {
+                    state = ClusterTransitions.ReportReady(state, gainer, state.RingVersion);
+                }
             }
 
-            ClaimResult result = Claimant.Step(state, state.Claimant!.Value);
+            ClaimResult result = Claimant.Step(state, state.Claimant!.Value, N);
             if (!result.Changed)
             {
                 return state;

@@ -111,8 +111,7 @@ public sealed class ClusterStateEncodingTests
         ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(3), 6);
         state = ClusterTransitions.Join(state, GossipTopology.Member(3, status: MemberStatus.Joining));
         state = ClusterTransitions.MarkDown(state, GossipTopology.Member(2).Id);
-        state = Claimant.Step(state, state.Claimant!.Value).State;
-        PartitionTransfer transfer = state.PendingTransfers[1];
-        return ClusterTransitions.CompleteHandoff(state, transfer.Partition, transfer.From, transfer.To);
+        state = Claimant.Step(state, state.Claimant!.Value, 3).State;
+        return ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.RingVersion);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
@@ -39,7 +40,7 @@ public static class GossipArbitraries
                 2 when known && pick % 4 == 0 => ClusterTransitions.Remove(view, node),
                 3 when known => ClusterTransitions.MarkDown(view, node),
                 4 when known => ClusterTransitions.MarkUp(view, node),
-                5 when view.Claimant is NodeId claimant => Claimant.Step(view, claimant).State,
+                5 when view.Claimant is NodeId claimant => Claimant.Step(view, claimant, 3).State,
                 6 => CompleteOne(view, pick),
                 7 => view.Merge(views[(i + 1 + (pick % 2)) % 3]),
                 _ => view,
@@ -51,13 +52,12 @@ public static class GossipArbitraries
 
     private static ClusterState CompleteOne(ClusterState view, int pick)
     {
-        IReadOnlyList<PartitionTransfer> transfers = view.PendingTransfers;
-        if (transfers.Count == 0)
+        if (view.Ring?.Pending is not { } pending)
         {
             return view;
         }
 
-        PartitionTransfer transfer = transfers[pick % transfers.Count];
-        return ClusterTransitions.CompleteHandoff(view, transfer.Partition, transfer.From, transfer.To);
+        ImmutableSortedSet<NodeId> gainers = HandoffPlan.Gainers(view.Ring.Current, pending, 3);
+        return gainers.IsEmpty ? view : ClusterTransitions.ReportReady(view, gainers[pick % gainers.Count], view.RingVersion);
     }
 }

@@ -24,7 +24,7 @@ public sealed class GossipArbitrariesTests(ITestOutputHelper output)
 
             ClusterStateTriple t = GossipArbitraries.Simulate(script);
             pending += t.A.Ring!.Pending is null ? 0 : 1;
-            completed += t.A.Ring.Completed.IsEmpty ? 0 : 1;
+            completed += t.A.Ring.Ready.IsEmpty ? 0 : 1;
             newerRing += t.A.RingVersion != t.B.RingVersion ? 1 : 0;
             rivalPlans += t.A.RingVersion == t.B.RingVersion && t.A.RingVersion > 1 && !t.A.Ring.Current.HasSameLayout(t.B.Ring!.Current) ? 1 : 0;
         }

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Dynamite.Core.Membership;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Peer.Messages;
 using Xunit;
@@ -48,20 +50,25 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
         int joinerIndex = Join(network, joiner, seedNode: 3);
         var perChange = new List<int> { network.RoundsToConverge(limit: 12) };
 
-        ClaimResult plan = Claimant.Step(network.StateOf(0), network.StateOf(0).Claimant!.Value);
+        ClaimResult plan = Claimant.Step(network.StateOf(0), network.StateOf(0).Claimant!.Value, 3);
         network.Set(0, plan.State);
         perChange.Add(network.RoundsToConverge(limit: 12));
 
-        ClusterState atJoiner = network.StateOf(joinerIndex);
-        foreach (PartitionTransfer transfer in atJoiner.PendingTransfers)
+        // Every node that gains a replica reports ready on its own copy of the state; gossip spreads the reports.
+        RingState ring = network.StateOf(joinerIndex).Ring!;
+        ImmutableSortedSet<NodeId> gainers = HandoffPlan.Gainers(ring.Current, ring.Pending!, 3);
+        for (int i = 0; i < network.Count; i++)
         {
-            atJoiner = ClusterTransitions.CompleteHandoff(atJoiner, transfer.Partition, transfer.From, transfer.To);
+            NodeId id = i == joinerIndex ? joiner.Id : GossipTopology.Member(i).Id;
+            if (gainers.Contains(id))
+            {
+                network.Set(i, ClusterTransitions.ReportReady(network.StateOf(i), id, ring.Version));
+            }
         }
 
-        network.Set(joinerIndex, atJoiner);
         perChange.Add(network.RoundsToConverge(limit: 12));
 
-        ClaimResult finish = Claimant.Step(network.StateOf(0), network.StateOf(0).Claimant!.Value);
+        ClaimResult finish = Claimant.Step(network.StateOf(0), network.StateOf(0).Claimant!.Value, 3);
         network.Set(0, finish.State);
         perChange.Add(network.RoundsToConverge(limit: 12));
 
