@@ -41,6 +41,7 @@ internal sealed class StartCommand
     private readonly Option<string?> _readRepair = new("--read-repair") { Description = "on: a read that finds stale replicas sends them the merged value (default: on)." };
     private readonly Option<string?> _antiEntropy = new("--aae") { Description = "on: replicas exchange Merkle trees in the background and repair what differs, so keys nobody reads converge too (default: on)." };
     private readonly Option<int?> _tombstoneGrace = new("--tombstone-grace") { Description = $"Seconds a delete's tombstone is kept at least; after that it is collected once every replica holds it. Must exceed how long a write can stay in flight or as a hint (default: {Defaults.TombstoneGraceSeconds})." };
+    private readonly Option<int?> _handoffRate = new("--handoff-rate") { Description = $"Most keys per second this node copies in when partitions move to it or it warms up after a wipe (default: {Defaults.HandoffKeysPerSecond})." };
     private readonly Option<int?> _antiEntropyInterval = new("--aae-interval") { Description = $"Seconds between the starts of anti-entropy rounds; a round exchanges every partition this node is a primary of with each other primary (default: {Defaults.AntiEntropyIntervalSeconds})." };
     private readonly Option<int?> _requestTimeoutMs = new("--request-timeout-ms") { Description = $"How long a coordinator waits for one replica, in milliseconds (default: {Defaults.RequestTimeoutMs})." };
 
@@ -55,7 +56,7 @@ internal sealed class StartCommand
         {
             _nodeId, _listen, _http, _dataDir, _engine, _fsync, _config, _requirePass, _maxClients, _timeout, _maxValueSize, _partitionBits,
             _peerListen, _seeds, _datacenter, _rack, _clusterName, _clusterSecret, _replicationFactor, _readQuorum, _writeQuorum,
-            _hintedHandoff, _readRepair, _requestTimeoutMs, _antiEntropy, _antiEntropyInterval, _tombstoneGrace,
+            _hintedHandoff, _readRepair, _requestTimeoutMs, _antiEntropy, _antiEntropyInterval, _tombstoneGrace, _handoffRate,
         };
         Command.SetAction(RunAsync);
     }
@@ -107,6 +108,7 @@ internal sealed class StartCommand
             AntiEntropy = parseResult.GetValue(_antiEntropy) is { } aaeText ? NodeConfiguration.ParseSwitch(aaeText, "--aae") : configuration.AntiEntropy,
             AntiEntropyIntervalSeconds = parseResult.GetValue(_antiEntropyInterval) ?? configuration.AntiEntropyIntervalSeconds,
             TombstoneGraceSeconds = parseResult.GetValue(_tombstoneGrace) ?? configuration.TombstoneGraceSeconds,
+            HandoffKeysPerSecond = parseResult.GetValue(_handoffRate) ?? configuration.HandoffKeysPerSecond,
         };
         if (configuration.MaxValueSize > configuration.ProtoMaxBulkLen)
         {

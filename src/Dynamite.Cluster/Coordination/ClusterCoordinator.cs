@@ -96,10 +96,11 @@ public sealed class ClusterCoordinator : IDisposable
 
         if (list.Contains(_options.Self.Id))
         {
-            VersionedObject? local = _local.Read(ownedKey);
+            // A warming node's own copy is incomplete: it counts as a replica that could not answer.
+            VersionedObject? local = _topology.ServesLocalReads ? _local.Read(ownedKey) : null;
             lock (request)
             {
-                Handle(request, request.OnReply(_options.Self.Id, local), ownedKey, answered);
+                Handle(request, _topology.ServesLocalReads ? request.OnReply(_options.Self.Id, local) : request.OnFailure(_options.Self.Id), ownedKey, answered);
             }
         }
 
@@ -134,7 +135,7 @@ public sealed class ClusterCoordinator : IDisposable
     /// </summary>
     public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, bool mayForward, CancellationToken cancellationToken = default)
     {
-        PreferenceList list = PreferenceListOf(key, out int n);
+        PreferenceList list = PreferenceListOf(key, out int n, out NodeId[] gainers);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (_, int w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
         if (!PutRequest.CanCoordinate(list, _options.Self.Id))
@@ -153,7 +154,7 @@ public sealed class ClusterCoordinator : IDisposable
         // Take a slot per replica write before writing anything: when too many are in flight this put (and so
         // its client) waits here, so replica writes nobody waits for any more (W < N) cannot pile up unbounded.
         // Taken before the local write, so a put cancelled while waiting has written nothing.
-        int remote = request.ReplicaWrites.Count;
+        int remote = request.ReplicaWrites.Count + gainers.Length;
         await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
         VersionedObject written;
         try
@@ -184,6 +185,11 @@ public sealed class ClusterCoordinator : IDisposable
         foreach (PreferenceListEntry entry in request.ReplicaWrites)
         {
             _ = WriteReplicaAsync(request, entry, key, written, encoded, answered);
+        }
+
+        foreach (NodeId gainer in gainers)
+        {
+            _ = WriteToGainerAsync(gainer, key, written, encoded);
         }
 
         // Hints are kept while the replica writes travel, not before them; the client is answered only after
@@ -385,6 +391,34 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
+    /// <summary>
+    /// A write to a node that gains this key's partition under the pending plan. It does not count towards W (the
+    /// current replicas answer for the write), but it is not dropped either: an undelivered one becomes a hint.
+    /// </summary>
+    private async Task WriteToGainerAsync(NodeId gainer, byte[] key, VersionedObject written, byte[] encoded)
+    {
+        bool acknowledged = false;
+        try
+        {
+            IPeerClient client = _topology.ClientFor(gainer) ?? throw new PeerUnavailableException($"no connection to {gainer}");
+            PeerResponse response = await client.SendAsync(new ReplicaPut(key, encoded), _options.RequestTimeout);
+            acknowledged = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            _logger.LogDebug("Write of {Key} to gaining replica {Node} failed: {Reason}", KeyText.Format(key), gainer, exception.Message);
+        }
+        finally
+        {
+            _replicaWriteSlots.Release();
+        }
+
+        if (!acknowledged)
+        {
+            await StoreHintAsync(gainer, key, written, $"the write to {gainer}, which gains this partition, failed");
+        }
+    }
+
     private async Task StoreHintAsync(NodeId owner, byte[] key, VersionedObject obj, string reason)
     {
         if (_hints is null)
@@ -419,35 +453,63 @@ public sealed class ClusterCoordinator : IDisposable
         };
     }
 
-    private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n)
+    private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n) => PreferenceListOf(key, out n, out _);
+
+    /// <summary>The key's preference list, and the nodes that gain its partition under the pending plan (not in the list).</summary>
+    private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n, out NodeId[] gainers)
     {
         PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
+        PartitionMap? pending = _topology.PendingMap;
         long version = _topology.ReachabilityVersion;
         PreferenceListCache? cache = _listCache;
-        if (cache is null || !ReferenceEquals(cache.Map, map) || cache.Version != version)
+        if (cache is null || !ReferenceEquals(cache.Map, map) || !ReferenceEquals(cache.Pending, pending) || cache.Version != version)
         {
-            cache = new PreferenceListCache(map, version);
+            cache = new PreferenceListCache(map, pending, version);
             _listCache = cache;
         }
 
         PartitionId partition = _partitioner.PartitionOf(key);
         PreferenceList list = cache.Lists[partition.Value] ??= PreferenceListBuilder.Build(map, partition, _options.Self.Datacenter, _options.ReplicationFactor, _topology.IsReachable);
+        gainers = cache.Gainers[partition.Value] ??= GainersOf(list, pending);
         n = Math.Max(1, list.Primaries.Length);
         return list;
     }
 
+    private NodeId[] GainersOf(PreferenceList list, PartitionMap? pending)
+    {
+        if (pending is null)
+        {
+            return [];
+        }
+
+        var gainers = new List<NodeId>();
+        foreach (NodeId replica in PreferenceListBuilder.PrimariesOf(pending, list.Partition, _options.Self.Datacenter, _options.ReplicationFactor))
+        {
+            if (replica != _options.Self.Id && !list.Contains(replica))
+            {
+                gainers.Add(replica);
+            }
+        }
+
+        return [.. gainers];
+    }
+
     /// <summary>
-    /// Preference lists per partition for one map and one reachability version: they change only when
-    /// membership or some node's health does, so building one per request (a ring walk) is waste.
-    /// Lists are immutable; a race fills a slot twice with equal lists, which is harmless.
+    /// Preference lists (and pending-plan gainers) per partition for one map, one pending map and one
+    /// reachability version: they change only when membership or some node's health does, so building one
+    /// per request (a ring walk) is waste. Entries are immutable; a race fills a slot twice with equal values.
     /// </summary>
-    private sealed class PreferenceListCache(PartitionMap map, long version)
+    private sealed class PreferenceListCache(PartitionMap map, PartitionMap? pending, long version)
     {
         public PartitionMap Map { get; } = map;
+
+        public PartitionMap? Pending { get; } = pending;
 
         public long Version { get; } = version;
 
         public PreferenceList?[] Lists { get; } = new PreferenceList?[map.PartitionCount];
+
+        public NodeId[]?[] Gainers { get; } = new NodeId[]?[map.PartitionCount];
     }
 
     private static string Unreachable(PreferenceList list) =>

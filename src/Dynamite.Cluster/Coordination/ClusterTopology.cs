@@ -5,13 +5,22 @@ using Dynamite.Core.Ring;
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// What the coordinator asks of membership: the partition map (null until every member is known) and a
-/// connection to each peer. Static membership implements it today; gossip will later.
+/// What the coordinator asks of membership: the partition map (null until the node belongs to a cluster),
+/// the map a pending plan moves towards, and a connection to each peer. Gossip membership implements it.
 /// </summary>
 public interface IClusterTopology
 {
     /// <summary>The current partition map, or null while the cluster is not fully known yet.</summary>
     PartitionMap? Map { get; }
+
+    /// <summary>
+    /// The map of the ownership plan in progress, or null. Writes also go to the nodes that gain a replica under
+    /// it, so a new replica misses nothing between its copy and the switch.
+    /// </summary>
+    PartitionMap? PendingMap { get; }
+
+    /// <summary>False while this node warms up (its own copy is incomplete): reads must not count it.</summary>
+    bool ServesLocalReads { get; }
 
     /// <summary>Why <see cref="Map"/> is null, for the error a client sees.</summary>
     string NotReadyReason { get; }

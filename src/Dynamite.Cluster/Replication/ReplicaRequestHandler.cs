@@ -29,9 +29,17 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
     private readonly HintStore? _hints;
     private readonly KeyPartitioner _partitioner;
     private readonly ILogger _logger;
+    private readonly Func<bool> _servesReads;
 
-    public ReplicaRequestHandler(ReplicaStore store, HintStore? hints, KeyPartitioner partitioner, ILogger logger)
+    /// <param name="store">This node's replicas.</param>
+    /// <param name="hints">Where hinted puts are kept; null when hinted handoff is off.</param>
+    /// <param name="partitioner">Checks that a read's key is in the partition the coordinator named.</param>
+    /// <param name="logger">Damaged objects and failures.</param>
+    /// <param name="servesReads">False while this node warms up: its copy is incomplete, so reads get an error reply
+    /// (the coordinator counts a failed replica, never a false "not found"). Default: always serves.</param>
+    public ReplicaRequestHandler(ReplicaStore store, HintStore? hints, KeyPartitioner partitioner, ILogger logger, Func<bool>? servesReads = null)
     {
+        _servesReads = servesReads ?? (static () => true);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(partitioner);
         ArgumentNullException.ThrowIfNull(logger);
@@ -116,6 +124,11 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
             // The nodes disagree on Q (or the coordinator hashed another key): serving it would hide the bug.
             throw new MalformedObjectException(
                 $"key {KeyText.Format(get.Key.Span)} is in partition {actual} of {_partitioner.PartitionCount} here, not {get.Partition}");
+        }
+
+        if (!_servesReads())
+        {
+            return new ReplicaGetReply(ReplicaGetStatus.Error, ReadOnlyMemory<byte>.Empty);
         }
 
         // The stored bytes are the canonical encoding: send them as they are (no decode and re-encode per read).

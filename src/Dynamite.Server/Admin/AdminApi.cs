@@ -58,8 +58,72 @@ public static class AdminApi
                 errors = results.Where(r => r.Error is not null).Select(r => $"partition {r.Partition} with {r.Peer}: {r.Error}").Take(20),
             });
         });
+        app.MapPost("/v1/join", async (IServiceProvider services, string? seed, CancellationToken cancellationToken) =>
+        {
+            if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
+            {
+                return Standalone();
+            }
+
+            if (string.IsNullOrWhiteSpace(seed) || !System.Net.IPEndPoint.TryParse(seed, out System.Net.IPEndPoint? endpoint) || endpoint.Port == 0)
+            {
+                return Results.Json(new { error = "seed must be the peer address HOST:PORT of a node of the cluster to join" }, statusCode: 400);
+            }
+
+            try
+            {
+                var state = await cluster.Membership.JoinAsync(endpoint, cancellationToken);
+                return Results.Json(new { joined = true, members = state.Members.Count, ringVersion = state.RingVersion });
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or Dynamite.Cluster.Transport.PeerUnavailableException
+                                              or Dynamite.Cluster.Transport.PeerRefusedException or Dynamite.Cluster.Transport.PeerRemoteException or TimeoutException or FormatException)
+            {
+                return Results.Json(new { error = $"join through {seed} failed: {exception.Message}" }, statusCode: 409);
+            }
+        });
+        app.MapPost("/v1/leave", (IServiceProvider services) =>
+        {
+            if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
+            {
+                return Standalone();
+            }
+
+            try
+            {
+                var state = cluster.Membership.Leave();
+                return Results.Json(new { leaving = true, ringVersion = state.RingVersion });
+            }
+            catch (InvalidOperationException exception)
+            {
+                return Results.Json(new { error = exception.Message }, statusCode: 409);
+            }
+        });
+        app.MapPost("/v1/remove", (IServiceProvider services, string? node) =>
+        {
+            if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
+            {
+                return Standalone();
+            }
+
+            if (string.IsNullOrWhiteSpace(node) || !Dynamite.Core.Membership.NodeId.TryCreate(node, out Dynamite.Core.Membership.NodeId id))
+            {
+                return Results.Json(new { error = "node must be the id of the member to remove" }, statusCode: 400);
+            }
+
+            try
+            {
+                var state = cluster.Membership.Remove(id);
+                return Results.Json(new { removed = node, ringVersion = state.RingVersion });
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or KeyNotFoundException)
+            {
+                return Results.Json(new { error = exception.Message }, statusCode: 409);
+            }
+        });
         app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
             ? Results.Json(cluster.Ring())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
     }
+
+    private static IResult Standalone() => Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404);
 }

@@ -87,6 +87,9 @@ public sealed record NodeConfiguration
     /// </summary>
     public int TombstoneGraceSeconds { get; init; } = 86400;
 
+    /// <summary>Most keys per second a node copies in when partitions move to it or it warms up (handoff's rate limit).</summary>
+    public int HandoffKeysPerSecond { get; init; } = 20000;
+
     /// <summary>The file the configuration came from, if any.</summary>
     public string? ConfigFile { get; init; }
 
@@ -120,6 +123,11 @@ public sealed record NodeConfiguration
         if (AntiEntropyIntervalSeconds < 1)
         {
             throw new ConfigurationException($"--aae-interval must be a positive number of seconds, not {AntiEntropyIntervalSeconds}.");
+        }
+
+        if (HandoffKeysPerSecond < 1)
+        {
+            throw new ConfigurationException($"--handoff-rate must be a positive number of keys per second, not {HandoffKeysPerSecond}.");
         }
 
         if (TombstoneGraceSeconds < 0)

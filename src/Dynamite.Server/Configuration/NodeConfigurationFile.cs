@@ -74,6 +74,8 @@ public sealed class NodeConfigurationFile
 
     public int? TombstoneGrace { get; set; }
 
+    public int? HandoffRate { get; set; }
+
     public static NodeConfigurationFile Load(string path)
     {
         if (!File.Exists(path))
@@ -125,6 +127,7 @@ public sealed class NodeConfigurationFile
         AntiEntropy = Aae is null ? configuration.AntiEntropy : NodeConfiguration.ParseSwitch(Aae, "aae"),
         AntiEntropyIntervalSeconds = AaeInterval ?? configuration.AntiEntropyIntervalSeconds,
         TombstoneGraceSeconds = TombstoneGrace ?? configuration.TombstoneGraceSeconds,
+        HandoffKeysPerSecond = HandoffRate ?? configuration.HandoffKeysPerSecond,
     };
 
     private static IReadOnlyList<string> ParseSeeds(object seeds) => seeds switch

@@ -3,8 +3,10 @@ using System.Net;
 using System.Security.Cryptography;
 using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Membership;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -19,8 +21,8 @@ namespace Dynamite.Server.Hosting;
 
 /// <summary>
 /// A cluster node's parts, composed from the configuration: the replica store over the node's engine, a
-/// second engine for hints, static membership with the failure detector, the peer listener serving replica
-/// requests, the coordinator behind the RESP store, and hint replay. Started after the engines are open and
+/// second engine for hints, gossip membership with the failure detector, partition handoff and warm-up, the
+/// peer listener serving gossip and replica requests, the coordinator behind the RESP store, and hint replay. Started after the engines are open and
 /// stopped before they are flushed, in the reverse order of their dependencies.
 /// </summary>
 public sealed class ClusterServices : IAsyncDisposable
@@ -62,7 +64,8 @@ public sealed class ClusterServices : IAsyncDisposable
             AdvertisedAddress = configuration.PeerListen,
             DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
         };
-        Membership = new StaticMembership(self, seeds, transport, configuration.PartitionBits, dataDirectory, clock, loggers);
+        Membership = new GossipMembership(
+            self, seeds, transport, configuration.PartitionBits, configuration.ReplicationFactor, dataDirectory, clock, loggers, volatileData: configuration.Engine == "memory");
         Trees = new AntiEntropyTrees(partitioner);
         Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
         Replica = new ReplicaStore(engine, clock, Trees);
@@ -88,16 +91,19 @@ public sealed class ClusterServices : IAsyncDisposable
         AntiEntropy = new AntiEntropyService(
             Trees, Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
             options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector);
+        PartitionHandoff = new PartitionHandoff(
+            Membership, AntiEntropy, self, dataDirectory, configuration.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>());
         Listener = new PeerListener(
             transport,
-            new AntiEntropyRequestHandler(
+            new GossipRequestHandler(Membership, new AntiEntropyRequestHandler(
                 Trees,
                 engine,
                 clock,
                 collector,
                 new CoordinatorRequestHandler(
                     Coordinator,
-                    new ReplicaRequestHandler(Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>()))),
+                    new ReplicaRequestHandler(
+                        Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads)))),
             clock,
             loggers.CreateLogger<PeerListener>());
         Membership.Detector.PeerHealthChanged += (node, _, health) =>
@@ -111,7 +117,10 @@ public sealed class ClusterServices : IAsyncDisposable
 
     public NodeConfiguration Configuration { get; }
 
-    public StaticMembership Membership { get; }
+    public GossipMembership Membership { get; }
+
+    /// <summary>Copies partitions in when ownership moves here, and warms a wiped node up.</summary>
+    public PartitionHandoff PartitionHandoff { get; }
 
     public ReplicaStore Replica { get; }
 
@@ -137,6 +146,7 @@ public sealed class ClusterServices : IAsyncDisposable
     {
         Listener.Start(_peerEndpoint);
         Membership.Start();
+        PartitionHandoff.Start();
         if (Configuration.HintedHandoff)
         {
             Handoff.Start();
@@ -163,8 +173,12 @@ public sealed class ClusterServices : IAsyncDisposable
             new("node_id", Configuration.NodeId),
             new("datacenter", Configuration.Datacenter),
             new("rack", Configuration.Rack),
-            new("cluster_state", Membership.Map is null ? "waiting" : "ok"),
-            new("cluster_members", Membership.Members.Count.ToString(CultureInfo.InvariantCulture)),
+            new("cluster_state", Membership.Map is null ? "waiting" : Membership.IsWarming ? "warming" : "ok"),
+            new("cluster_members", Membership.State.Members.Values.Count(m => m.Status != MemberStatus.Removed).ToString(CultureInfo.InvariantCulture)),
+            new("ring_version", Membership.State.RingVersion.ToString(CultureInfo.InvariantCulture)),
+            new("handoff_phase", PartitionHandoff.Status.Phase.ToString().ToLowerInvariant()),
+            new("handoff_partitions_pending", PartitionHandoff.Status.Pending.ToString(CultureInfo.InvariantCulture)),
+            new("handoff_keys_copied", PartitionHandoff.KeysCopied.ToString(CultureInfo.InvariantCulture)),
             new("replication_n", Configuration.ReplicationFactor.ToString(CultureInfo.InvariantCulture)),
             new("read_quorum", Configuration.ReadQuorum.ToString(CultureInfo.InvariantCulture)),
             new("write_quorum", Configuration.WriteQuorum.ToString(CultureInfo.InvariantCulture)),
@@ -205,24 +219,41 @@ public sealed class ClusterServices : IAsyncDisposable
     public object Status()
     {
         IReadOnlyDictionary<NodeId, long> hintsByNode = Hints.CountsByNode();
+        ClusterState state = Membership.State;
+        RingState? ring = state.Ring;
+        HandoffStatus handoff = PartitionHandoff.Status;
         return new
         {
             clusterName = Configuration.ClusterName,
             nodeId = Configuration.NodeId,
-            state = Membership.Map is null ? "waiting: " + Membership.NotReadyReason : "ok",
+            state = Membership.Map is null ? "waiting: " + Membership.NotReadyReason : Membership.IsWarming ? "warming" : "ok",
             n = Configuration.ReplicationFactor,
             r = Configuration.ReadQuorum,
             w = Configuration.WriteQuorum,
-            members = Membership.Members.OrderBy(m => m.Id.Value, StringComparer.Ordinal).Select(m => new
+            ringVersion = state.RingVersion,
+            planPending = ring?.Pending is not null,
+            handoff = new
+            {
+                phase = handoff.Phase.ToString().ToLowerInvariant(),
+                planVersion = handoff.PlanVersion,
+                partitions = handoff.Partitions,
+                copied = handoff.Copied,
+                keysCopied = PartitionHandoff.KeysCopied,
+                keysPerSecond = PartitionHandoff.KeysPerSecond,
+                lastError = handoff.LastError,
+            },
+            members = state.Members.Values.Select(m => new
             {
                 id = m.Id.Value,
-                self = m.Id.Value == Configuration.NodeId,
-                // This node's view: itself is up; a peer is as its failure detector sees it.
-                state = m.Id.Value == Configuration.NodeId ? "up" : Membership.Detector.GetHealth(m.Id).ToString().ToLowerInvariant(),
-                datacenter = m.Datacenter,
-                rack = m.Rack,
-                address = m.Id.Value == Configuration.NodeId ? Configuration.PeerListen : Membership.AddressOf(m.Id),
-                partitionsOwned = Membership.Map?.CountOwnedBy(m.Id) ?? 0,
+                self = m.Id == Membership.Self,
+                state = MemberState(m),
+                status = m.Status.ToString().ToLowerInvariant(),
+                datacenter = m.Node.Datacenter,
+                rack = m.Node.Rack,
+                address = m.Address,
+                partitionsOwned = ring?.Current.CountOwnedBy(m.Id) ?? 0,
+                partitionsOwnedAfterPlan = ring?.Pending?.CountOwnedBy(m.Id),
+                handoffsPending = HandoffsPending(m.Id, ring),
                 hintsPendingHere = hintsByNode.TryGetValue(m.Id, out long pending) ? pending : 0,
             }),
             peers = Membership.Detector.Snapshot().Select(p => new
@@ -259,6 +290,31 @@ public sealed class ClusterServices : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// A member's state as this node sees it: warming (this node, copying after a wipe), down (its failure detector
+    /// says so), else its gossiped status (joining, up, leaving, removed).
+    /// </summary>
+    private string MemberState(MemberRecord member)
+    {
+        if (member.Id == Membership.Self)
+        {
+            return Membership.IsWarming ? "warming" : member.Status.ToString().ToLowerInvariant();
+        }
+
+        return member.Status != MemberStatus.Removed && !Membership.IsReachable(member.Id) ? "down" : member.Status.ToString().ToLowerInvariant();
+    }
+
+    /// <summary>Partitions a member still has to copy: this node's own count from its handoff, others' from the plan and their ready reports.</summary>
+    private int HandoffsPending(NodeId node, RingState? ring)
+    {
+        if (node == Membership.Self)
+        {
+            return PartitionHandoff.Status.Pending;
+        }
+
+        return ring?.Pending is null || ring.Ready.Contains(node) ? 0 : HandoffPlan.GainedBy(ring.Current, ring.Pending, node, Configuration.ReplicationFactor).Count;
+    }
+
     /// <summary>The admin API's ring: for every partition, its owner and its preference list in this datacenter.</summary>
     public object Ring()
     {
@@ -288,6 +344,7 @@ public sealed class ClusterServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await PartitionHandoff.DisposeAsync();
         await AntiEntropy.DisposeAsync();
         await Handoff.DisposeAsync();
         await Membership.DisposeAsync();

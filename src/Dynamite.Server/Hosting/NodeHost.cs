@@ -51,6 +51,13 @@ public static class NodeHost
             {
                 ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite");
                 ClusterServices? cluster = app.Services.GetService<ClusterServices>();
+                if (cluster is not null)
+                {
+                    // A node that left (its handoff is complete and the cluster no longer counts it) stops by itself,
+                    // once the hints it keeps for other nodes are delivered.
+                    cluster.Membership.Departed += () => _ = StopAfterDepartureAsync(cluster, app, logger);
+                }
+
                 cluster?.Start();
                 await app.StartAsync(cancellationToken);
                 logger.LogInformation(
@@ -111,6 +118,25 @@ public static class NodeHost
         WebApplication app = builder.Build();
         AdminApi.Map(app);
         return app;
+    }
+
+    private static async Task StopAfterDepartureAsync(ClusterServices cluster, WebApplication app, ILogger logger)
+    {
+        TimeSpan limit = TimeSpan.FromSeconds(60);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (cluster.Hints.Count > 0 && waited.Elapsed < limit)
+        {
+            cluster.Handoff.Wake();
+            await Task.Delay(250);
+        }
+
+        if (cluster.Hints.Count > 0)
+        {
+            logger.LogWarning("Leaving with {Count} hints undelivered after {Seconds} s; anti-entropy on the remaining replicas covers them", cluster.Hints.Count, limit.TotalSeconds);
+        }
+
+        logger.LogInformation("This node has left the cluster: shutting down");
+        app.Lifetime.StopApplication();
     }
 
     private static RespServerOptions RespOptions(NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, ClusterServices? cluster) =>

@@ -1,0 +1,291 @@
+using System.Globalization;
+using Dynamite.Cluster.AntiEntropy;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Ring;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Cluster.Membership;
+
+/// <summary>
+/// Copies partitions onto this node when ownership moves to it (online handoff) and when it comes back empty in
+/// place of itself (warm-up). Both pull: the node that needs a partition runs a Merkle exchange
+/// (<see cref="AntiEntropyService.ExchangeAsync"/>) with every reachable replica of the current map, so only the
+/// keys it lacks move, a repeated or resumed copy moves nothing twice, and writes that land meanwhile merge by
+/// version. A partition counts as copied once every reachable source exchanged without error; when all are,
+/// a gaining node reports ready (the plan switches when every gainer has) and a warming node starts serving reads.
+/// <para>
+/// Rate-limited: one exchange at a time (each already paced by the anti-entropy service) and at most
+/// <see cref="KeysPerSecond"/> keys copied per second. Resumable: copied partitions are saved per plan (ring
+/// version) in the data directory, so a node that crashes mid-copy continues where it was.
+/// </para>
+/// </summary>
+public sealed class PartitionHandoff : IAsyncDisposable
+{
+    private const string ProgressFileName = "handoff-progress";
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    private readonly GossipMembership _membership;
+    private readonly AntiEntropyService _exchanger;
+    private readonly NodeDescriptor _self;
+    private readonly string _progressFile;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _running;
+    private volatile HandoffStatus _status = HandoffStatus.Idle;
+    private long _keysCopied;
+
+    public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, string dataDirectory, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keysPerSecond);
+        _membership = membership;
+        _exchanger = exchanger;
+        _self = self;
+        _progressFile = Path.Combine(dataDirectory, ProgressFileName);
+        KeysPerSecond = keysPerSecond;
+        _clock = clock;
+        _logger = logger;
+        _membership.StateChanged += _ => Wake();
+    }
+
+    public int KeysPerSecond { get; }
+
+    public HandoffStatus Status => _status;
+
+    public long KeysCopied => Interlocked.Read(ref _keysCopied);
+
+    public void Start()
+    {
+        // A node that must warm up does not serve reads from its first request on.
+        _membership.IsWarming = _membership.NeedsWarmUp || File.Exists(WarmUpMarker);
+        _running = RunAsync(_stopping.Token);
+    }
+
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopping.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_running is not null)
+        {
+            try
+            {
+                await _running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stopping.Dispose();
+        _wake.Dispose();
+    }
+
+    private string WarmUpMarker => _progressFile + ".warmup";
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(RetryInterval, stopping);
+            try
+            {
+                await StepAsync(stopping);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+            {
+                _logger.LogError(exception, "Partition handoff step failed; retrying");
+                _status = _status with { LastError = exception.Message };
+            }
+        }
+    }
+
+    private async Task StepAsync(CancellationToken stopping)
+    {
+        ClusterState state = _membership.State;
+        RingState? ring = state.Ring;
+        if (ring is null)
+        {
+            return;
+        }
+
+        int replicas = _membership.Replicas;
+        if (_membership.NeedsWarmUp && !File.Exists(WarmUpMarker) && _membership.IsWarming && _status.Phase != HandoffPhase.WarmingUp)
+        {
+            // Remember that warm-up is owed, so a crash during it does not start the node serving an empty copy.
+            await File.WriteAllTextAsync(WarmUpMarker, "warm-up owed\n", stopping);
+        }
+
+        if (_membership.IsWarming || File.Exists(WarmUpMarker))
+        {
+            _membership.IsWarming = true;
+            var owned = new List<PartitionId>();
+            for (int p = 0; p < ring.Current.PartitionCount; p++)
+            {
+                if (PreferenceListBuilder.PrimariesOf(ring.Current, new PartitionId(p), _self.Datacenter, replicas).Contains(_self.Id))
+                {
+                    owned.Add(new PartitionId(p));
+                }
+            }
+
+            if (await CopyAsync(HandoffPhase.WarmingUp, 0, owned, ring, replicas, stopping))
+            {
+                File.Delete(WarmUpMarker);
+                _membership.IsWarming = false;
+                _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
+                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+            }
+
+            return;
+        }
+
+        if (ring.Pending is null || ring.Ready.Contains(_self.Id))
+        {
+            if (_status.Phase != HandoffPhase.Idle)
+            {
+                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+            }
+
+            return;
+        }
+
+        IReadOnlyList<PartitionId> gained = HandoffPlan.GainedBy(ring.Current, ring.Pending, _self.Id, replicas);
+        if (await CopyAsync(HandoffPhase.Copying, ring.Version, gained, ring, replicas, stopping))
+        {
+            _membership.ReportReady(ring.Version);
+            _logger.LogInformation("Handoff for ring v{Version} complete: {Partitions} partitions copied; reported ready", ring.Version, gained.Count);
+        }
+    }
+
+    /// <summary>Copies every partition not yet copied for this plan; true when all are.</summary>
+    private async Task<bool> CopyAsync(HandoffPhase phase, long planVersion, IReadOnlyList<PartitionId> partitions, RingState ring, int replicas, CancellationToken stopping)
+    {
+        HashSet<int> done = LoadProgress(phase, planVersion);
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, null);
+        string? blocked = null;
+        foreach (PartitionId partition in partitions)
+        {
+            if (done.Contains(partition.Value))
+            {
+                continue;
+            }
+
+            if (phase == HandoffPhase.Copying && _membership.State.RingVersion != planVersion)
+            {
+                // The plan changed under us; the next step works on the new one.
+                return false;
+            }
+
+            string? failure = await CopyPartitionAsync(partition, ring, replicas, stopping);
+            if (failure is not null)
+            {
+                blocked = $"partition {partition}: {failure}";
+                continue;
+            }
+
+            done.Add(partition.Value);
+            SaveProgress(phase, planVersion, done);
+            _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+        }
+
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+        return blocked is null;
+    }
+
+    /// <summary>Exchanges one partition with each reachable current replica; null when done, else why not.</summary>
+    private async Task<string?> CopyPartitionAsync(PartitionId partition, RingState ring, int replicas, CancellationToken stopping)
+    {
+        ClusterState state = _membership.State;
+        int exchanged = 0;
+        int sources = 0;
+        foreach (NodeId source in HandoffPlan.SourcesOf(ring.Current, partition, _self.Datacenter, replicas))
+        {
+            if (source == _self.Id || !state.TryGetMember(source, out MemberRecord? member) || member!.Status == MemberStatus.Removed)
+            {
+                continue;
+            }
+
+            sources++;
+            if (!_membership.IsReachable(source))
+            {
+                continue;
+            }
+
+            ExchangeResult result = await _exchanger.ExchangeAsync(partition, source, stopping);
+            if (result.Error is not null)
+            {
+                return $"exchange with {source} failed: {result.Error}";
+            }
+
+            exchanged++;
+            Interlocked.Add(ref _keysCopied, result.KeysRepaired);
+            if (result.KeysRepaired > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds((double)result.KeysRepaired / KeysPerSecond), _clock, stopping);
+            }
+        }
+
+        return sources > 0 && exchanged == 0 ? "no replica holding it is reachable" : null;
+    }
+
+    private HashSet<int> LoadProgress(HandoffPhase phase, long planVersion)
+    {
+        var done = new HashSet<int>();
+        try
+        {
+            if (!File.Exists(_progressFile))
+            {
+                return done;
+            }
+
+            string[] lines = File.ReadAllLines(_progressFile);
+            if (lines.Length == 0 || lines[0] != Header(phase, planVersion))
+            {
+                return done;
+            }
+
+            foreach (string line in lines.AsSpan(1))
+            {
+                if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))
+                {
+                    done.Add(partition);
+                }
+            }
+        }
+        catch (IOException exception)
+        {
+            _logger.LogWarning("Handoff progress unreadable ({Reason}); copying again from the start", exception.Message);
+        }
+
+        return done;
+    }
+
+    private void SaveProgress(HandoffPhase phase, long planVersion, HashSet<int> done)
+    {
+        string temporary = _progressFile + ".tmp";
+        File.WriteAllLines(temporary, [Header(phase, planVersion), .. done.Order().Select(p => p.ToString(CultureInfo.InvariantCulture))]);
+        File.Move(temporary, _progressFile, overwrite: true);
+    }
+
+    private static string Header(HandoffPhase phase, long planVersion) => string.Create(CultureInfo.InvariantCulture, $"{phase} {planVersion}");
+}
