@@ -39,7 +39,7 @@ internal static class StatusCommand
         AnsiConsole.MarkupLine(
             $"[bold]Cluster {Markup.Escape(status.GetProperty("clusterName").GetString()!)}[/] seen from [bold]{Markup.Escape(status.GetProperty("nodeId").GetString()!)}[/]: " +
             $"{Markup.Escape(status.GetProperty("state").GetString()!)}, N={status.GetProperty("n")} R={status.GetProperty("r")} W={status.GetProperty("w")}");
-        var table = new Table().AddColumns("node", "state", "datacenter", "rack", "peer address", "partitions owned", "hints held for it");
+        var table = new Table().AddColumns("node", "state", "datacenter", "rack", "peer address", "partitions owned", "handoffs pending", "hints held for it");
         var phi = new Dictionary<string, string>();
         foreach (JsonElement peer in status.GetProperty("peers").EnumerateArray())
         {
@@ -50,7 +50,7 @@ internal static class StatusCommand
         {
             string id = member.GetProperty("id").GetString()!;
             string state = member.GetProperty("state").GetString()!;
-            string color = state switch { "up" => "green", "suspect" => "yellow", _ => "red" };
+            string color = state switch { "up" => "green", "joining" or "leaving" or "warming" => "yellow", _ => "red" };
             string shownState = member.GetProperty("self").GetBoolean() ? $"[{color}]{state}[/] (this node)" : $"[{color}]{state}[/] (phi {phi.GetValueOrDefault(id, "?")})";
             table.AddRow(
                 Markup.Escape(id),
@@ -58,12 +58,22 @@ internal static class StatusCommand
                 Markup.Escape(member.GetProperty("datacenter").GetString()!),
                 Markup.Escape(member.GetProperty("rack").GetString()!),
                 Markup.Escape(member.GetProperty("address").GetString() ?? "?"),
-                member.GetProperty("partitionsOwned").ToString(),
+                member.GetProperty("partitionsOwnedAfterPlan").ValueKind == JsonValueKind.Number
+                    ? $"{member.GetProperty("partitionsOwned")} -> {member.GetProperty("partitionsOwnedAfterPlan")}"
+                    : member.GetProperty("partitionsOwned").ToString(),
+                member.GetProperty("handoffsPending").ToString(),
                 member.GetProperty("hintsPendingHere").ToString());
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Keys stored on this node: {status.GetProperty("localKeys")}; hints replayed: {status.GetProperty("hintsReplayed")}; read repairs: {status.GetProperty("readRepairs")}");
+        JsonElement handoff = status.GetProperty("handoff");
+        string phase = handoff.GetProperty("phase").GetString()!;
+        AnsiConsole.MarkupLine(Markup.Escape(
+            $"Ring v{status.GetProperty("ringVersion")}{(status.GetProperty("planPending").GetBoolean() ? ", a plan is in progress" : "")}; this node's handoff: {phase}"
+            + (phase == "idle" ? "" : $", {handoff.GetProperty("copied")} of {handoff.GetProperty("partitions")} partitions copied")
+            + $", {handoff.GetProperty("keysCopied")} keys copied in so far"
+            + (handoff.GetProperty("lastError").GetString() is { } error ? $" (last problem: {error})" : "")));
         JsonElement antiEntropy = status.GetProperty("antiEntropy");
         if (antiEntropy.GetProperty("enabled").GetBoolean())
         {

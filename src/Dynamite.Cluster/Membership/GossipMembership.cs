@@ -58,6 +58,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     private long _reachabilityVersion;
     private long _gossipRounds;
     private volatile bool _foundedOrJoined;
+    private int _disposed;
 
     public GossipMembership(
         NodeDescriptor self,
@@ -90,6 +91,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         HadSavedState = _state.Ring is not null;
         // The memory engine lost its data with the process: a member that restarts must warm up like a wiped one.
         NeedsWarmUp = volatileData && _state.TryGetMember(Self, out MemberRecord? saved) && saved!.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Down;
+        IsWarming = NeedsWarmUp;
         TrackPeers(_state);
     }
 
@@ -230,6 +232,12 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host disposes the cluster services after stopping them: a second call has nothing left to do.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         foreach (Task? task in new[] { _seeding, _gossiping })
         {
@@ -286,6 +294,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
                 return before;
             }
 
+            NoticeReplacement(before, after);
             Save(after);
             _state = after;
         }
@@ -311,18 +320,25 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         return Apply(state => state);
     }
 
-    private void Announce(ClusterState before, ClusterState after)
+    /// <summary>
+    /// A ring that already names this node reaching a node with a new data directory (from a seed or by gossip)
+    /// means the node was wiped and started again as its own replacement: it stops serving reads before the
+    /// ring is visible. At a cluster's founding a founder may also learn the ring before founding it; it then
+    /// warms up from empty peers, which is quick.
+    /// </summary>
+    private void NoticeReplacement(ClusterState before, ClusterState after)
     {
         if (before.Ring is null && after.Ring is not null && !HadSavedState && !_foundedOrJoined
             && after.TryGetMember(Self, out MemberRecord? adopted) && adopted!.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Down)
         {
-            // A ring that already names this node reached a node with a new data directory (from a seed or by
-            // gossip): the node was wiped and started again as its own replacement. At a cluster's founding a
-            // founder may also learn the ring before founding it; it then warms up from empty peers, which is quick.
             NeedsWarmUp = true;
+            IsWarming = true;
             _logger.LogWarning("The cluster already counts {Node} as a member but this data directory is new: warming up from the replicas", Self);
         }
+    }
 
+    private void Announce(ClusterState before, ClusterState after)
+    {
         TrackPeers(after);
         Interlocked.Increment(ref _reachabilityVersion);
         StateChanged?.Invoke(after);

@@ -37,6 +37,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private Task? _running;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
     private long _keysCopied;
+    private int _disposed;
 
     public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, string dataDirectory, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
     {
@@ -59,8 +60,14 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     public void Start()
     {
-        // A node that must warm up does not serve reads from its first request on.
-        _membership.IsWarming = _membership.NeedsWarmUp || File.Exists(WarmUpMarker);
+        if (_membership.NeedsWarmUp)
+        {
+            // The data is new (a volatile engine restarted): partitions saved as copied are not here any more.
+            File.Delete(_progressFile);
+        }
+
+        // A node that crashed during warm-up still owes it: it does not serve reads from its first request on.
+        _membership.IsWarming |= File.Exists(WarmUpMarker);
         _running = RunAsync(_stopping.Token);
     }
 
@@ -85,6 +92,12 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host disposes the cluster services after stopping them: a second call has nothing left to do.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_running is not null)
         {
@@ -130,15 +143,14 @@ public sealed class PartitionHandoff : IAsyncDisposable
         }
 
         int replicas = _membership.Replicas;
-        if (_membership.NeedsWarmUp && !File.Exists(WarmUpMarker) && _membership.IsWarming && _status.Phase != HandoffPhase.WarmingUp)
+        if (_membership.IsWarming)
         {
-            // Remember that warm-up is owed, so a crash during it does not start the node serving an empty copy.
-            await File.WriteAllTextAsync(WarmUpMarker, "warm-up owed\n", stopping);
-        }
+            if (!File.Exists(WarmUpMarker))
+            {
+                // Remember that warm-up is owed, so a crash during it does not start the node serving an empty copy.
+                await File.WriteAllTextAsync(WarmUpMarker, "warm-up owed\n", stopping);
+            }
 
-        if (_membership.IsWarming || File.Exists(WarmUpMarker))
-        {
-            _membership.IsWarming = true;
             var owned = new List<PartitionId>();
             for (int p = 0; p < ring.Current.PartitionCount; p++)
             {
@@ -151,6 +163,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
             if (await CopyAsync(HandoffPhase.WarmingUp, 0, owned, ring, replicas, stopping))
             {
                 File.Delete(WarmUpMarker);
+                File.Delete(_progressFile);
                 _membership.IsWarming = false;
                 _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
                 _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
@@ -170,6 +183,12 @@ public sealed class PartitionHandoff : IAsyncDisposable
         }
 
         IReadOnlyList<PartitionId> gained = HandoffPlan.GainedBy(ring.Current, ring.Pending, _self.Id, replicas);
+        if (gained.Count == 0)
+        {
+            // Not a gainer: the plan does not wait for this node.
+            return;
+        }
+
         if (await CopyAsync(HandoffPhase.Copying, ring.Version, gained, ring, replicas, stopping))
         {
             _membership.ReportReady(ring.Version);
