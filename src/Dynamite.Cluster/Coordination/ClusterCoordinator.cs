@@ -51,6 +51,9 @@ public sealed class ClusterCoordinator : IDisposable
         _replicaWriteSlots = new SemaphoreSlim(options.MaxReplicaWritesInFlight, options.MaxReplicaWritesInFlight);
     }
 
+    /// <summary>How a node refuses a forwarded write for a key it holds no replica of; the forwarder then tries the next replica.</summary>
+    private const string NotAReplicaPrefix = "NOQUORUM node";
+
     public ClusterOptions Options => _options;
 
     public ReplicaStore LocalReplica => _local;
@@ -138,11 +141,25 @@ public sealed class ClusterCoordinator : IDisposable
         PreferenceList list = PreferenceListOf(key, out int n, out NodeId[] gainers);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (_, int w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
+        if (!PutRequest.CanCoordinate(list, _options.Self.Id) && !mayForward && _topology.PendingMap is { } pendingMap)
+        {
+            // Forwarded here by a node that already routes by the plan this node still sees as pending (the plan
+            // completed and gossip has not brought that here yet): coordinate by the plan's map, as the sender does.
+            PreferenceList planned = PreferenceListBuilder.Build(pendingMap, list.Partition, _options.Self.Datacenter, _options.ReplicationFactor, _topology.IsReachable);
+            if (PutRequest.CanCoordinate(planned, _options.Self.Id))
+            {
+                list = planned;
+                gainers = [];
+                n = Math.Max(1, planned.Primaries.Length);
+                (_, w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
+            }
+        }
+
         if (!PutRequest.CanCoordinate(list, _options.Self.Id))
         {
             if (!mayForward)
             {
-                throw new StoreUnavailableException($"NOQUORUM node {_options.Self.Id} is not a replica of partition {list.Partition} either; the nodes disagree about the partition map");
+                throw new StoreUnavailableException($"{NotAReplicaPrefix} {_options.Self.Id} is not a replica of partition {list.Partition} either; the nodes disagree about the partition map");
             }
 
             await ForwardPutAsync(list, key, context, value, expiresAtUnixMs, w, cancellationToken);
@@ -271,7 +288,13 @@ public sealed class ClusterCoordinator : IDisposable
                     return;
                 }
 
-                throw new StoreUnavailableException(reply.Reason);
+                if (!reply.Reason.StartsWith(NotAReplicaPrefix, StringComparison.Ordinal))
+                {
+                    throw new StoreUnavailableException(reply.Reason);
+                }
+
+                // That node's map differs from ours while a membership change spreads: the next replica may agree.
+                lastFailure = $"{entry.Node}: {reply.Reason}";
             }
             catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException)
             {

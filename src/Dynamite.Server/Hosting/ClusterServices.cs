@@ -176,6 +176,8 @@ public sealed class ClusterServices : IAsyncDisposable
             new("cluster_state", Membership.Map is null ? "waiting" : Membership.IsWarming ? "warming" : "ok"),
             new("cluster_members", Membership.State.Members.Values.Count(m => m.Status != MemberStatus.Removed).ToString(CultureInfo.InvariantCulture)),
             new("ring_version", Membership.State.RingVersion.ToString(CultureInfo.InvariantCulture)),
+            new("cluster_state_digest", Membership.State.Digest.ToString("x16", CultureInfo.InvariantCulture)),
+            new("plan_pending", Membership.PendingMap is null ? "0" : "1"),
             new("handoff_phase", PartitionHandoff.Status.Phase.ToString().ToLowerInvariant()),
             new("handoff_partitions_pending", PartitionHandoff.Status.Pending.ToString(CultureInfo.InvariantCulture)),
             new("handoff_keys_copied", PartitionHandoff.KeysCopied.ToString(CultureInfo.InvariantCulture)),

@@ -4,8 +4,9 @@ namespace Dynamite.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A cluster of real `dynamite start` processes on loopback, each with its own ports, rack and data
-/// directory, every node seeded with every other's peer address. Nodes can be killed and restarted on the
-/// same ports and data, as an operator would.
+/// directory, every founding node seeded with every other founder's peer address. Nodes can be killed and
+/// restarted on the same ports and data, as an operator would. Spare slots (ports and a directory, no
+/// process) are for nodes that join later, seeded with the founders.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
 {
@@ -17,9 +18,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly string[] _dataDirectories;
     private readonly string _engine;
     private readonly IReadOnlyList<string> _extraArguments;
+    private readonly int _founders;
 
-    private LocalCluster(int count, string engine, IReadOnlyList<string> extraArguments)
+    private LocalCluster(int founders, int count, string engine, IReadOnlyList<string> extraArguments)
     {
+        _founders = founders;
         _nodes = new DynamiteNode?[count];
         _respPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
         _peerPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
@@ -34,9 +37,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Node <paramref name="index"/> (0-based; its id is n{index+1}).</summary>
     public DynamiteNode this[int index] => _nodes[index] ?? throw new InvalidOperationException($"node n{index + 1} is not running");
 
-    public static async Task<LocalCluster> StartAsync(int count = 3, string engine = "memory", IEnumerable<string>? extraArguments = null)
+    public static async Task<LocalCluster> StartAsync(int count = 3, string engine = "memory", IEnumerable<string>? extraArguments = null, int spares = 0)
     {
-        var cluster = new LocalCluster(count, engine, [.. extraArguments ?? []]);
+        var cluster = new LocalCluster(count, count + spares, engine, [.. extraArguments ?? []]);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, count).Select(i => cluster.StartNodeAsync(i)));
@@ -62,6 +65,25 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Starts node <paramref name="index"/> again on its ports and data directory, with extra flags if given.</summary>
     public Task RestartAsync(int index, IEnumerable<string>? extraArguments = null) => StartNodeAsync(index, extraArguments);
+
+    /// <summary>Starts spare node <paramref name="index"/> (seeded with the founders): it joins the running cluster by itself.</summary>
+    public Task StartSpareAsync(int index, IEnumerable<string>? extraArguments = null) =>
+        index < _founders ? throw new ArgumentOutOfRangeException(nameof(index), "not a spare slot") : StartNodeAsync(index, extraArguments);
+
+    public bool IsRunning(int index) => _nodes[index] is not null;
+
+    /// <summary>Forgets a node whose process exited by itself (after leaving the cluster); true if it had exited.</summary>
+    public async Task<bool> ForgetIfExitedAsync(int index)
+    {
+        if (_nodes[index] is not { HasExited: true } node)
+        {
+            return false;
+        }
+
+        await node.DisposeAsync();
+        _nodes[index] = null;
+        return true;
+    }
 
     /// <summary>Deletes node <paramref name="index"/>'s data directory (the node must be stopped): a replacement starts empty.</summary>
     public void WipeData(int index)
@@ -147,11 +169,15 @@ internal sealed class LocalCluster : IAsyncDisposable
         var arguments = new List<string>
         {
             "--peer-listen", $"127.0.0.1:{_peerPorts[index]}",
-            "--seeds", string.Join(",", Enumerable.Range(0, Count).Where(j => j != index).Select(j => $"127.0.0.1:{_peerPorts[j]}")),
+            "--seeds", string.Join(",", Enumerable.Range(0, _founders).Where(j => j != index).Select(j => $"127.0.0.1:{_peerPorts[j]}")),
             "--rack", $"rack{index + 1}",
             "--cluster-name", "test",
-            "--cluster-secret", "test-secret",
         };
+        if (!(extraArguments ?? []).Contains("--cluster-secret"))
+        {
+            arguments.AddRange(["--cluster-secret", "test-secret"]);
+        }
+
         arguments.AddRange(_extraArguments);
         arguments.AddRange(extraArguments ?? []);
         _nodes[index] = await DynamiteNode.StartAsync(_engine, arguments, _dataDirectories[index], _respPorts[index], $"n{index + 1}", _httpPorts[index]);
