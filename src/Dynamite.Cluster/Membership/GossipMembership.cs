@@ -138,8 +138,9 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     public bool IsReachable(NodeId node) => node == Self || _detector.IsReachable(node);
 
+    /// <summary>A connection to a member; null for this node, strangers and removed members (nothing is sent to those).</summary>
     public IPeerClient? ClientFor(NodeId node) =>
-        _state.TryGetMember(node, out MemberRecord? member) && node != Self ? ClientForAddress(member!.Address) : null;
+        _state.TryGetMember(node, out MemberRecord? member) && node != Self && member!.Status != MemberStatus.Removed ? ClientForAddress(member.Address) : null;
 
     public string? AddressOf(NodeId node) => _state.TryGetMember(node, out MemberRecord? member) ? member!.Address : null;
 

@@ -120,19 +120,23 @@ public static class NodeHost
         return app;
     }
 
+    /// <summary>Hints this node keeps for members still in the cluster (hints for removed nodes can never be delivered).</summary>
+    private static long DeliverableHints(ClusterServices cluster) =>
+        cluster.Hints.CountsByNode().Where(pair => cluster.Membership.State.TryGetMember(pair.Key, out var member) && member!.Status != Dynamite.Core.Gossip.MemberStatus.Removed).Sum(pair => pair.Value);
+
     private static async Task StopAfterDepartureAsync(ClusterServices cluster, WebApplication app, ILogger logger)
     {
         TimeSpan limit = TimeSpan.FromSeconds(60);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (cluster.Hints.Count > 0 && waited.Elapsed < limit)
+        while (DeliverableHints(cluster) > 0 && waited.Elapsed < limit)
         {
             cluster.Handoff.Wake();
             await Task.Delay(250);
         }
 
-        if (cluster.Hints.Count > 0)
+        if (DeliverableHints(cluster) is var left and > 0)
         {
-            logger.LogWarning("Leaving with {Count} hints undelivered after {Seconds} s; anti-entropy on the remaining replicas covers them", cluster.Hints.Count, limit.TotalSeconds);
+            logger.LogWarning("Leaving with {Count} hints undelivered after {Seconds} s; anti-entropy on the remaining replicas covers them", left, limit.TotalSeconds);
         }
 
         logger.LogInformation("This node has left the cluster: shutting down");
