@@ -72,6 +72,9 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public bool IsRunning(int index) => _nodes[index] is not null;
 
+    /// <summary>Node <paramref name="index"/>'s peer protocol address.</summary>
+    public string PeerAddress(int index) => $"127.0.0.1:{_peerPorts[index]}";
+
     /// <summary>Forgets a node whose process exited by itself (after leaving the cluster); true if it had exited.</summary>
     public async Task<bool> ForgetIfExitedAsync(int index)
     {
@@ -169,10 +172,14 @@ internal sealed class LocalCluster : IAsyncDisposable
         var arguments = new List<string>
         {
             "--peer-listen", $"127.0.0.1:{_peerPorts[index]}",
-            "--seeds", string.Join(",", Enumerable.Range(0, _founders).Where(j => j != index).Select(j => $"127.0.0.1:{_peerPorts[j]}")),
             "--rack", $"rack{index + 1}",
             "--cluster-name", "test",
         };
+        if (!(extraArguments ?? []).Contains("--seeds"))
+        {
+            arguments.AddRange(["--seeds", string.Join(",", Enumerable.Range(0, _founders).Where(j => j != index).Select(j => PeerAddress(j)))]);
+        }
+
         if (!(extraArguments ?? []).Contains("--cluster-secret"))
         {
             arguments.AddRange(["--cluster-secret", "test-secret"]);

@@ -112,6 +112,29 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task JoinVerb_LoneNodeJoinsARunningCluster_AndHoldsThePartitionsItGains()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(count: 3, spares: 1);
+        Dictionary<string, string> keys = Preload(cluster, 0, "cluster", 1_000);
+
+        // Seeded with its own address only: a cluster of one, until told to join.
+        await cluster.StartSpareAsync(3, ["--seeds", cluster.PeerAddress(3)]);
+        await WaitForAsync(() => cluster.Info(3).Contains("cluster_state:ok", StringComparison.Ordinal), "the lone node founded its cluster of one", cluster);
+        Assert.Equal(1, cluster.InfoNumber(3, "cluster_members"));
+        ExternalTool.Result join = await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "join", "--http", $"127.0.0.1:{cluster[3].HttpPort}", "--seed", cluster.PeerAddress(0), "--wait", "120"], ChangeTimeout);
+        output.WriteLine(join.ToString());
+        Assert.Equal(0, join.ExitCode);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(4, cluster.InfoNumber(i, "cluster_members"));
+        }
+
+        AssertNothingLost(cluster, keys, [0, 3]);
+        AssertEveryPrimaryHoldsItsKeys(cluster, keys, 0);
+    }
+
+    [Fact]
     public async Task WrongSecret_NodeCannotJoin()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(count: 3, spares: 1);
