@@ -15,6 +15,7 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
     StatusCommand.Create(),
     RingCommand.Create(),
     RepairCommand.Create(),
+    BenchCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.
