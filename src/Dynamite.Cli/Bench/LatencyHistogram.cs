@@ -106,7 +106,8 @@ internal sealed class LatencyHistogram
             seen += _counts[i];
             if (seen >= rank)
             {
-                return Math.Min(HighestValueOfBucket(i), Max);
+                // The last bucket also holds every value above the range: only the maximum says how far they go.
+                return i == _counts.Length - 1 ? Max : Math.Min(HighestValueOfBucket(i), Max);
             }
         }
 
