@@ -98,7 +98,8 @@ internal sealed class LatencyHistogram
             return 0;
         }
 
-        long rank = Math.Max(1, (long)Math.Ceiling(percentile / 100.0 * Count));
+        // The epsilon keeps floating-point noise (99.9 / 100 * 1000 = 999.0000000000001) from moving up a rank.
+        long rank = Math.Max(1, (long)Math.Ceiling((percentile * Count / 100.0) - 1e-7));
         rank = Math.Min(rank, Count);
         long seen = 0;
         for (int i = 0; i < _counts.Length; i++)

@@ -59,6 +59,21 @@ public sealed class LatencyHistogramTests
         Assert.Equal(10_000, histogram.Count);
     }
 
+    [Fact]
+    public void Rank_IsNotPushedUpByFloatingPointNoise()
+    {
+        var histogram = new LatencyHistogram();
+        for (long v = 1; v <= 1000; v++)
+        {
+            histogram.Record(v);
+        }
+
+        // Rank 999 exactly (99.9% of 1000), in bucket [992, 999]; rank 1000 would give the max, 1000.
+        Assert.Equal(999, histogram.ValueAtPercentile(99.9));
+        Assert.Equal(992 + 7, histogram.ValueAtPercentile(99.85));
+        Assert.Equal(1000, histogram.ValueAtPercentile(99.95));
+    }
+
     [Theory]
     [InlineData(127)]
     [InlineData(128)]
@@ -105,7 +120,7 @@ public sealed class LatencyHistogramTests
         Array.Sort(values);
         foreach (double percentile in new[] { 1.0, 50, 90, 99, 99.9, 99.99 })
         {
-            long exact = values[(int)Math.Ceiling(percentile / 100 * values.Length) - 1];
+            long exact = values[(int)Math.Ceiling((percentile * values.Length / 100.0) - 1e-7) - 1];
             long measured = histogram.ValueAtPercentile(percentile);
             Assert.InRange(measured, exact, exact + (exact / 64));
         }
