@@ -18,6 +18,7 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
     MembershipCommands.Join(),
     MembershipCommands.Leave(),
     MembershipCommands.Remove(),
+    BenchCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.
