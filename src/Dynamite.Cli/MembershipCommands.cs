@@ -72,12 +72,15 @@ internal static class MembershipCommands
         command.SetAction((parseResult, cancellationToken) => AdminOptions.RunAsync(async () =>
         {
             using var client = new AdminClient(parseResult.GetValue(http)!);
-            using (await client.PostAsync("/v1/remove?node=" + Uri.EscapeDataString(parseResult.GetValue(node)!), cancellationToken))
+            string target = parseResult.GetValue(node)!;
+            using (await client.PostAsync("/v1/remove?node=" + Uri.EscapeDataString(target), cancellationToken))
             {
-                AnsiConsole.MarkupLine($"Removing {Markup.Escape(parseResult.GetValue(node)!)}: the others rebuild its partitions.");
+                AnsiConsole.MarkupLine($"Removing {Markup.Escape(target)}: the others rebuild its partitions.");
             }
 
-            return await FollowAsync(client, parseResult.GetValue(wait), self => !self.PlanPending, cancellationToken) ? 0 : 1;
+            // Done when the map no longer gives it anything and no plan is left (this node may learn both by gossip).
+            return await FollowAsync(
+                client, parseResult.GetValue(wait), self => !self.PlanPending && self.OwnedBy.GetValueOrDefault(target, -1) == 0, cancellationToken) ? 0 : 1;
         }));
         return command;
     }
@@ -131,15 +134,17 @@ internal static class MembershipCommands
     }
 
     /// <summary>The facts of /v1/cluster the verbs follow.</summary>
-    private sealed record SelfView(string State, int HandoffsPending, int ClusterHandoffsPending, bool PlanPending, long RingVersion)
+    private sealed record SelfView(string State, int HandoffsPending, int ClusterHandoffsPending, bool PlanPending, long RingVersion, Dictionary<string, int> OwnedBy)
     {
         public static SelfView Read(JsonElement status)
         {
             string state = "unknown";
             int own = 0;
             int total = 0;
+            var owned = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (JsonElement member in status.GetProperty("members").EnumerateArray())
             {
+                owned[member.GetProperty("id").GetString()!] = member.GetProperty("partitionsOwned").GetInt32();
                 int pending = member.GetProperty("handoffsPending").GetInt32();
                 total += pending;
                 if (member.GetProperty("self").GetBoolean())
@@ -149,7 +154,7 @@ internal static class MembershipCommands
                 }
             }
 
-            return new SelfView(state, own, total, status.GetProperty("planPending").GetBoolean(), status.GetProperty("ringVersion").GetInt64());
+            return new SelfView(state, own, total, status.GetProperty("planPending").GetBoolean(), status.GetProperty("ringVersion").GetInt64(), owned);
         }
     }
 }

@@ -268,6 +268,12 @@ public sealed class AntiEntropyService : IAsyncDisposable
     {
         PeerResponse response = await client.SendAsync(new ReplicaGet(key, partition), _requestTimeout, cancellationToken);
         ReplicaGetReply reply = response.Read<ReplicaGetReply>();
+        if (reply.Status == ReplicaGetStatus.Error)
+        {
+            // The peer could not read its copy (it is warming up, say): this exchange proves nothing about the key.
+            throw new PeerUnavailableException($"the peer could not read key {KeyText.Format(key)}");
+        }
+
         VersionedObject remote = reply.Status == ReplicaGetStatus.Found ? VersionedObject.Decode(reply.EncodedObject.Span) : VersionedObject.Empty;
         VersionedObject local = _store.Read(key) ?? VersionedObject.Empty;
         VersionedObject merged = local.Merge(remote);

@@ -481,8 +481,10 @@ public sealed class ClusterCoordinator : IDisposable
     /// <summary>The key's preference list, and the nodes that gain its partition under the pending plan (not in the list).</summary>
     private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n, out NodeId[] gainers)
     {
-        PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
+        // The pending map is read first: at the switch from (current, pending) to (pending, none) either order of
+        // reads then sees a consistent pair or (pending, pending), never (current, none), which would skip the gainers.
         PartitionMap? pending = _topology.PendingMap;
+        PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
         long version = _topology.ReachabilityVersion;
         PreferenceListCache? cache = _listCache;
         if (cache is null || !ReferenceEquals(cache.Map, map) || !ReferenceEquals(cache.Pending, pending) || cache.Version != version)

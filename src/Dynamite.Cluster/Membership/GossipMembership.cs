@@ -33,6 +33,7 @@ namespace Dynamite.Cluster.Membership;
 public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 {
     private const string StateFileName = "cluster-state.bin";
+    private const string WarmUpMarkerName = "warmup-owed";
     private static readonly TimeSpan SeedInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly MemberRecord _selfRecord;
@@ -41,6 +42,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     private readonly int _partitionBits;
     private readonly int _replicas;
     private readonly string _stateFile;
+    private readonly string _warmUpMarker;
     private readonly TimeProvider _clock;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
@@ -80,18 +82,40 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         _partitionBits = partitionBits;
         _replicas = replicas;
         _stateFile = Path.Combine(dataDirectory, StateFileName);
+        _warmUpMarker = Path.Combine(dataDirectory, WarmUpMarkerName);
         _clock = clock;
         _loggers = loggers;
         _logger = loggers.CreateLogger<GossipMembership>();
         _options = options ?? new GossipOptions();
         _random = new Random(HashCode.Combine(self.Id.Value, Environment.ProcessId));
         _detector = new FailureDetectorLoop(new PeerHealthTracker(), PingAsync, clock, logger: loggers.CreateLogger<FailureDetectorLoop>());
-        _detector.PeerHealthChanged += (_, _, _) => Interlocked.Increment(ref _reachabilityVersion);
+        _detector.PeerHealthChanged += (node, previous, health) =>
+        {
+            Interlocked.Increment(ref _reachabilityVersion);
+            if (health == PeerHealth.Down)
+            {
+                // Gossip it, so a dead claimant stops being the claimant; the node refutes this itself when it is back.
+                try
+                {
+                    Apply(state => state.TryGetMember(node, out _) ? ClusterTransitions.MarkDown(state, node) : state);
+                }
+                catch (IOException exception)
+                {
+                    _logger.LogError(exception, "Could not save the cluster state after {Node} went down", node);
+                }
+            }
+        };
         _state = LoadSavedState() ?? ClusterState.Empty;
         HadSavedState = _state.Ring is not null;
         // The memory engine lost its data with the process: a member that restarts must warm up like a wiped one.
-        NeedsWarmUp = volatileData && _state.TryGetMember(Self, out MemberRecord? saved) && saved!.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Down;
-        IsWarming = NeedsWarmUp;
+        NeedsWarmUp = volatileData && _state.TryGetMember(Self, out MemberRecord? saved) && saved!.Status != MemberStatus.Removed;
+        if (NeedsWarmUp)
+        {
+            OweWarmUp();
+        }
+
+        // A node that stopped during warm-up still owes it: it serves no reads from its first request on.
+        IsWarming = File.Exists(_warmUpMarker);
         TrackPeers(_state);
     }
 
@@ -128,11 +152,18 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     public string NotReadyReason => _state.Ring is null ? _notReady : "ready";
 
-    /// <summary>False while this node warms up: its own copy must not answer reads.</summary>
-    public bool ServesLocalReads => !IsWarming;
+    /// <summary>False while this node warms up (or has no cluster yet, so cannot know whether it must): its own copy must not answer reads.</summary>
+    public bool ServesLocalReads => !IsWarming && _state.Ring is not null;
 
-    /// <summary>Set by the handoff service while a replacement node pulls its partitions.</summary>
-    public bool IsWarming { get; set; }
+    /// <summary>True from the moment this node learns its data is gone until <see cref="CompleteWarmUp"/>; survives restarts.</summary>
+    public bool IsWarming { get; private set; }
+
+    /// <summary>The handoff service copied every partition this node replicates: it serves reads again.</summary>
+    public void CompleteWarmUp()
+    {
+        File.Delete(_warmUpMarker);
+        IsWarming = false;
+    }
 
     public long ReachabilityVersion => Interlocked.Read(ref _reachabilityVersion);
 
@@ -175,8 +206,8 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         return ClusterTransitions.Remove(state, node);
     });
 
-    /// <summary>This node holds every partition the plan at <paramref name="ringVersion"/> gives it.</summary>
-    public ClusterState ReportReady(long ringVersion) => Apply(state => ClusterTransitions.ReportReady(state, Self, ringVersion));
+    /// <summary>This node holds every partition the plan <paramref name="copiedFor"/> gives it.</summary>
+    public ClusterState ReportReady(RingState copiedFor) => Apply(state => ClusterTransitions.ReportReady(state, Self, copiedFor));
 
     /// <summary>
     /// Joins the cluster <paramref name="seed"/> belongs to (the admin verb). Allowed while this node is alone: no
@@ -275,6 +306,12 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         {
             before = _state;
             after = change(before);
+            if (after.TryGetMember(Self, out MemberRecord? mine) && mine!.Status == MemberStatus.Down)
+            {
+                // Some node's failure detector declared this node down, yet here it is: refute (SWIM).
+                after = ClusterTransitions.MarkUp(after, Self);
+            }
+
             if (after.Ring is not null && after.Claimant == Self)
             {
                 ClaimResult claim = Claimant.Step(after, Self, _replicas);
@@ -330,12 +367,19 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     private void NoticeReplacement(ClusterState before, ClusterState after)
     {
         if (before.Ring is null && after.Ring is not null && !HadSavedState && !_foundedOrJoined
-            && after.TryGetMember(Self, out MemberRecord? adopted) && adopted!.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Down)
+            && after.TryGetMember(Self, out MemberRecord? adopted) && adopted!.Status != MemberStatus.Removed)
         {
+            // The marker is written before the state is saved: a node stopped in between still warms up next time.
             NeedsWarmUp = true;
-            IsWarming = true;
+            OweWarmUp();
             _logger.LogWarning("The cluster already counts {Node} as a member but this data directory is new: warming up from the replicas", Self);
         }
+    }
+
+    private void OweWarmUp()
+    {
+        File.WriteAllText(_warmUpMarker, "this node's data is gone; it copies its partitions before serving reads\n");
+        IsWarming = true;
     }
 
     private void Announce(ClusterState before, ClusterState after)
@@ -497,13 +541,21 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
             }
 
             Interlocked.Increment(ref _gossipRounds);
-            IReadOnlyList<GossipSend> sends;
-            lock (_random)
+            try
             {
-                sends = GossipRound.Start(state, Self, _random, _options.FanOut);
-            }
+                IReadOnlyList<GossipSend> sends;
+                lock (_random)
+                {
+                    sends = GossipRound.Start(state, Self, _random, _options.FanOut);
+                }
 
-            await Task.WhenAll(sends.Select(send => ExchangeAsync(send, stopping)));
+                await Task.WhenAll(sends.Select(send => ExchangeAsync(send, stopping)));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // A failed round (say the state file could not be written) must not end gossip: the next one retries.
+                _logger.LogError(exception, "Gossip round failed; the next one retries");
+            }
         }
     }
 

@@ -26,6 +26,9 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private const string ProgressFileName = "handoff-progress";
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Several gossip rounds: by then every live node routes its writes to the gainers too.</summary>
+    private static readonly TimeSpan CatchUpDelay = TimeSpan.FromSeconds(3);
+
     private readonly GossipMembership _membership;
     private readonly AntiEntropyService _exchanger;
     private readonly NodeDescriptor _self;
@@ -66,8 +69,6 @@ public sealed class PartitionHandoff : IAsyncDisposable
             File.Delete(_progressFile);
         }
 
-        // A node that crashed during warm-up still owes it: it does not serve reads from its first request on.
-        _membership.IsWarming |= File.Exists(WarmUpMarker);
         _running = RunAsync(_stopping.Token);
     }
 
@@ -114,8 +115,6 @@ public sealed class PartitionHandoff : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private string WarmUpMarker => _progressFile + ".warmup";
-
     private async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -145,26 +144,25 @@ public sealed class PartitionHandoff : IAsyncDisposable
         int replicas = _membership.Replicas;
         if (_membership.IsWarming)
         {
-            if (!File.Exists(WarmUpMarker))
+            // Every partition this node replicates now or under the pending plan (it may have reported ready
+            // for that plan before its data was lost).
+            var owned = new SortedSet<int>();
+            PartitionMap[] maps = ring.Pending is null ? [ring.Current] : [ring.Current, ring.Pending];
+            foreach (PartitionMap map in maps)
             {
-                // Remember that warm-up is owed, so a crash during it does not start the node serving an empty copy.
-                await File.WriteAllTextAsync(WarmUpMarker, "warm-up owed\n", stopping);
-            }
-
-            var owned = new List<PartitionId>();
-            for (int p = 0; p < ring.Current.PartitionCount; p++)
-            {
-                if (PreferenceListBuilder.PrimariesOf(ring.Current, new PartitionId(p), _self.Datacenter, replicas).Contains(_self.Id))
+                for (int p = 0; p < map.PartitionCount; p++)
                 {
-                    owned.Add(new PartitionId(p));
+                    if (map.IsMember(_self.Id) && PreferenceListBuilder.PrimariesOf(map, new PartitionId(p), _self.Datacenter, replicas).Contains(_self.Id))
+                    {
+                        owned.Add(p);
+                    }
                 }
             }
 
-            if (await CopyAsync(HandoffPhase.WarmingUp, 0, owned, ring, replicas, stopping))
+            if (await CopyAsync(HandoffPhase.WarmingUp, 0, 0, [.. owned.Select(p => new PartitionId(p))], ring, replicas, save: true, stopping))
             {
-                File.Delete(WarmUpMarker);
                 File.Delete(_progressFile);
-                _membership.IsWarming = false;
+                _membership.CompleteWarmUp();
                 _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
                 _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
             }
@@ -186,20 +184,30 @@ public sealed class PartitionHandoff : IAsyncDisposable
         if (gained.Count == 0)
         {
             // Not a gainer: the plan does not wait for this node.
+            _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
             return;
         }
 
-        if (await CopyAsync(HandoffPhase.Copying, ring.Version, gained, ring, replicas, stopping))
+        if (!await CopyAsync(HandoffPhase.Copying, ring.Version, ring.PlanDigest, gained, ring, replicas, save: true, stopping))
         {
-            _membership.ReportReady(ring.Version);
+            return;
+        }
+
+        // A coordinator that had not learned of the plan yet wrote only to the current replicas: once gossip has
+        // had time to reach every node, one more pass (Merkle exchanges, so only what changed moves) catches up.
+        await Task.Delay(CatchUpDelay, _clock, stopping);
+        if (_membership.State.Ring is { } now && now.IsSamePlan(ring)
+            && await CopyAsync(HandoffPhase.Copying, ring.Version, ring.PlanDigest, gained, ring, replicas, save: false, stopping))
+        {
+            _membership.ReportReady(ring);
             _logger.LogInformation("Handoff for ring v{Version} complete: {Partitions} partitions copied; reported ready", ring.Version, gained.Count);
         }
     }
 
-    /// <summary>Copies every partition not yet copied for this plan; true when all are.</summary>
-    private async Task<bool> CopyAsync(HandoffPhase phase, long planVersion, IReadOnlyList<PartitionId> partitions, RingState ring, int replicas, CancellationToken stopping)
+    /// <summary>Copies every partition not yet copied for this plan (all of them when <paramref name="save"/> is false: a catch-up pass); true when all are.</summary>
+    private async Task<bool> CopyAsync(HandoffPhase phase, long planVersion, ulong planDigest, IReadOnlyList<PartitionId> partitions, RingState ring, int replicas, bool save, CancellationToken stopping)
     {
-        HashSet<int> done = LoadProgress(phase, planVersion);
+        HashSet<int> done = save ? LoadProgress(phase, planVersion, planDigest) : [];
         _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, null);
         string? blocked = null;
         foreach (PartitionId partition in partitions)
@@ -209,7 +217,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
                 continue;
             }
 
-            if (phase == HandoffPhase.Copying && _membership.State.RingVersion != planVersion)
+            if (phase == HandoffPhase.Copying && _membership.State.Ring is { } now && !now.IsSamePlan(ring))
             {
                 // The plan changed under us; the next step works on the new one.
                 return false;
@@ -223,7 +231,11 @@ public sealed class PartitionHandoff : IAsyncDisposable
             }
 
             done.Add(partition.Value);
-            SaveProgress(phase, planVersion, done);
+            if (save)
+            {
+                SaveProgress(phase, planVersion, planDigest, done);
+            }
+
             _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
         }
 
@@ -267,7 +279,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
         return sources > 0 && exchanged == 0 ? "no replica holding it is reachable" : null;
     }
 
-    private HashSet<int> LoadProgress(HandoffPhase phase, long planVersion)
+    private HashSet<int> LoadProgress(HandoffPhase phase, long planVersion, ulong planDigest)
     {
         var done = new HashSet<int>();
         try
@@ -278,7 +290,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
             }
 
             string[] lines = File.ReadAllLines(_progressFile);
-            if (lines.Length == 0 || lines[0] != Header(phase, planVersion))
+            if (lines.Length == 0 || lines[0] != Header(phase, planVersion, planDigest))
             {
                 return done;
             }
@@ -299,12 +311,13 @@ public sealed class PartitionHandoff : IAsyncDisposable
         return done;
     }
 
-    private void SaveProgress(HandoffPhase phase, long planVersion, HashSet<int> done)
+    private void SaveProgress(HandoffPhase phase, long planVersion, ulong planDigest, HashSet<int> done)
     {
         string temporary = _progressFile + ".tmp";
-        File.WriteAllLines(temporary, [Header(phase, planVersion), .. done.Order().Select(p => p.ToString(CultureInfo.InvariantCulture))]);
+        File.WriteAllLines(temporary, [Header(phase, planVersion, planDigest), .. done.Order().Select(p => p.ToString(CultureInfo.InvariantCulture))]);
         File.Move(temporary, _progressFile, overwrite: true);
     }
 
-    private static string Header(HandoffPhase phase, long planVersion) => string.Create(CultureInfo.InvariantCulture, $"{phase} {planVersion}");
+    private static string Header(HandoffPhase phase, long planVersion, ulong planDigest) =>
+        string.Create(CultureInfo.InvariantCulture, $"{phase} {planVersion} {planDigest:x16}");
 }

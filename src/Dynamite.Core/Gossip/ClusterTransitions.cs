@@ -72,15 +72,16 @@ public static class ClusterTransitions
     }
 
     /// <summary>
-    /// <paramref name="node"/> reports that it holds every partition the plan at ring version
-    /// <paramref name="ringVersion"/> gives it. A report for another version (the plan changed meanwhile)
-    /// or from a node the plan does not name returns the state unchanged: the current plan will ask again.
+    /// <paramref name="node"/> reports that it holds every partition the plan <paramref name="copiedFor"/> gives
+    /// it. A report for another plan (it changed meanwhile, or a rival claimant published another at the same
+    /// version) or from a node the plan does not name returns the state unchanged: the current plan will ask again.
     /// </summary>
-    public static ClusterState ReportReady(ClusterState state, NodeId node, long ringVersion)
+    public static ClusterState ReportReady(ClusterState state, NodeId node, RingState copiedFor)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(copiedFor);
         RingState? ring = state.Ring;
-        return ring?.Pending is null || ring.Version != ringVersion ? state : state.WithRing(ring.MarkReady(node));
+        return ring?.Pending is null || !ring.IsSamePlan(copiedFor) ? state : state.WithRing(ring.MarkReady(node));
     }
 
     /// <summary>

@@ -46,6 +46,19 @@ public sealed class RingState
     /// <summary>Target ownership while handoffs run; null when no plan is in progress.</summary>
     public PartitionMap? Pending { get; }
 
+    /// <summary>
+    /// XXH64 of the plan (current and pending maps). Two claimants cut off from each other can publish different
+    /// plans at one version, so a copy made for a plan is identified by version and digest together.
+    /// </summary>
+    public ulong PlanDigest => Hashing.XxHash64.Hash(_plan);
+
+    /// <summary>True when <paramref name="other"/> is the same plan (version and maps); readiness may differ.</summary>
+    public bool IsSamePlan(RingState other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Version == other.Version && _plan.AsSpan().SequenceEqual(other._plan);
+    }
+
     /// <summary>Nodes that reported holding every partition the pending plan gives them.</summary>
     public ImmutableSortedSet<NodeId> Ready { get; }
 

@@ -63,22 +63,25 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         Assert.True(ClusterTransitions.IsWarmingUp(state, joiner, N));
         Assert.Same(before, state.Owners);
 
-        ClusterState afterJoiner = ClusterTransitions.ReportReady(state, joiner, ring.Version);
+        ClusterState afterJoiner = ClusterTransitions.ReportReady(state, joiner, ring);
         Assert.Same(before, afterJoiner.Owners);
-        if (gainers.Count > 1)
-        {
-            // Others still copying: the claimant waits.
-            Assert.False(Claimant.Step(afterJoiner, afterJoiner.Claimant!.Value, N).Changed);
-        }
 
-        // A report for an older plan, or a repeated one, changes nothing.
-        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring.Version - 1));
-        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring.Version));
+        // Others still copying: the claimant waits.
+        Assert.True(gainers.Count > 1, "a 5 -> 6 join also makes old members gain replicas");
+        Assert.False(Claimant.Step(afterJoiner, afterJoiner.Claimant!.Value, N).Changed);
+
+        // A report for another plan (an older one, or a rival at the same version), or a repeated one, changes nothing.
+        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring.Plan(ring.Current, ring.Pending)));
+        RingState other = ClusterState.Bootstrap(GossipTopology.Members(6), Q).Ring!;
+        RingState rival = other.Plan(other.Current, null);
+        Assert.Equal(ring.Version, rival.Version);
+        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, rival));
+        Assert.Same(afterJoiner, ClusterTransitions.ReportReady(afterJoiner, joiner, ring));
 
         ClusterState allReady = afterJoiner;
         foreach (NodeId gainer in gainers)
         {
-            allReady = ClusterTransitions.ReportReady(allReady, gainer, ring.Version);
+            allReady = ClusterTransitions.ReportReady(allReady, gainer, ring);
         }
 
         ClaimResult finish = Claimant.Step(allReady, allReady.Claimant!.Value, N);
@@ -186,7 +189,7 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         ClusterState state = ClusterTransitions.Join(ClusterState.Bootstrap(GossipTopology.Members(3), Q), GossipTopology.Member(3, status: MemberStatus.Joining));
         PartitionMap before = state.Owners!;
         state = Claimant.Step(state, state.Claimant!.Value, N).State;
-        state = ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.RingVersion);
+        state = ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.Ring!);
         long version = state.RingVersion;
 
         state = ClusterTransitions.Join(state, GossipTopology.Member(4, status: MemberStatus.Joining));
@@ -242,7 +245,7 @@ public sealed class ClaimantTests(ITestOutputHelper output)
             {
                 foreach (NodeId gainer in HandoffPlan.Gainers(state.Ring.Current, pending, N))
                 {
-                    state = ClusterTransitions.ReportReady(state, gainer, state.RingVersion);
+                    state = ClusterTransitions.ReportReady(state, gainer, state.Ring!);
                 }
             }
 

@@ -112,6 +112,6 @@ public sealed class ClusterStateEncodingTests
         state = ClusterTransitions.Join(state, GossipTopology.Member(3, status: MemberStatus.Joining));
         state = ClusterTransitions.MarkDown(state, GossipTopology.Member(2).Id);
         state = Claimant.Step(state, state.Claimant!.Value, 3).State;
-        return ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.RingVersion);
+        return ClusterTransitions.ReportReady(state, GossipTopology.Member(3).Id, state.Ring!);
     }
 }

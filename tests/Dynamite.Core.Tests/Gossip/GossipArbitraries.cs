@@ -58,6 +58,6 @@ public static class GossipArbitraries
         }
 
         ImmutableSortedSet<NodeId> gainers = HandoffPlan.Gainers(view.Ring.Current, pending, 3);
-        return gainers.IsEmpty ? view : ClusterTransitions.ReportReady(view, gainers[pick % gainers.Count], view.RingVersion);
+        return gainers.IsEmpty ? view : ClusterTransitions.ReportReady(view, gainers[pick % gainers.Count], view.Ring);
     }
 }

@@ -62,7 +62,7 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
             NodeId id = i == joinerIndex ? joiner.Id : GossipTopology.Member(i).Id;
             if (gainers.Contains(id))
             {
-                network.Set(i, ClusterTransitions.ReportReady(network.StateOf(i), id, ring.Version));
+                network.Set(i, ClusterTransitions.ReportReady(network.StateOf(i), id, ring));
             }
         }
 
