@@ -163,41 +163,38 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await using LocalCluster cluster = await LocalCluster.StartAsync(count: 4, spares: 1);
         var times = new List<double>();
 
-        // A join spreads from the seed that admitted it; the plan from the claimant; the ready report from the joiner.
+        // A join spreads from the seed that admitted it, the plan from the claimant, each ready report from its
+        // gainer. For every state that ends up on all five nodes, the time from its first sighting on any node to
+        // its sighting on all of them is one change's convergence time.
         await cluster.StartSpareAsync(4);
-        bool spreading = false;
-        var sinceChange = new Stopwatch();
-        DateTime deadline = DateTime.UtcNow + ChangeTimeout;
-        while (DateTime.UtcNow < deadline)
+        var firstSeen = new Dictionary<string, TimeSpan>();
+        string? lastUniform = null;
+        bool settled = false;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < ChangeTimeout && !settled)
         {
-            string[] digests = [.. Enumerable.Range(0, 5).Select(i => Field(cluster.Info(i), "cluster_state_digest") ?? "?")];
-            bool uniform = digests.Distinct().Count() == 1 && digests[0] != "?";
-            if (!uniform && !spreading)
+            string[] infos = [.. Enumerable.Range(0, 5).Select(i => cluster.Info(i))];
+            string[] digests = [.. infos.Select(info => Field(info, "cluster_state_digest") ?? "?")];
+            foreach (string digest in digests.Where(d => d != "?"))
             {
-                // Some node has a state the others do not have yet: a change is spreading.
-                spreading = true;
-                sinceChange.Restart();
-            }
-            else if (uniform && spreading)
-            {
-                spreading = false;
-                times.Add(sinceChange.Elapsed.TotalSeconds);
-                if (Field(cluster.Info(4), "plan_pending") == "0" && Field(cluster.Info(4), "cluster_members") == "5")
-                {
-                    break;
-                }
+                firstSeen.TryAdd(digest, clock.Elapsed);
             }
 
+            bool uniform = digests.Distinct().Count() == 1 && digests[0] != "?";
+            if (uniform && digests[0] != lastUniform)
+            {
+                times.Add((clock.Elapsed - firstSeen[digests[0]]).TotalSeconds);
+                lastUniform = digests[0];
+            }
+
+            settled = uniform && infos.All(info => Field(info, "plan_pending") == "0" && Field(info, "cluster_members") == "5" && Field(info, "cluster_state") == "ok");
             await Task.Delay(50);
         }
 
-        bool settled = Field(cluster.Info(4), "plan_pending") == "0" && Field(cluster.Info(4), "cluster_members") == "5"
-            && Field(cluster.Info(0), "plan_pending") == "0" && cluster.Info(4).Contains("cluster_state:ok", StringComparison.Ordinal);
-        output.WriteLine($"5 nodes: seconds for each change to reach every node: {string.Join(", ", times.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
+        output.WriteLine($"5 nodes: seconds for each change to reach every node: {string.Join(", ", times.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}; settled after {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.True(settled, "the join's plan did not complete on every node within the deadline");
-        Assert.True(times.Count >= 2, "expected the join and its plan to spread as separate changes");
+        Assert.NotEmpty(times);
         Assert.All(times, t => Assert.True(t < 5, $"{t:0.00} s to converge"));
-        Assert.Equal("5", Field(cluster.Info(0), "cluster_members"));
     }
 
     private static Dictionary<string, string> Preload(LocalCluster cluster, int node, string prefix, int count)
