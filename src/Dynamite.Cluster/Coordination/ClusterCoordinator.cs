@@ -80,6 +80,13 @@ public sealed class ClusterCoordinator : IDisposable
         PreferenceList list = PreferenceListOf(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
+        if (r == 1 && !level.RequireAgreement && _topology.ServesLocalReads && list.Contains(_options.Self.Id))
+        {
+            // R = 1 and this node holds a replica: its own copy is the answer. Asking the others would only feed
+            // read repair, which at R = 1 the client has traded for speed; anti-entropy still converges them.
+            return _local.Read(key.Span) ?? VersionedObject.Empty;
+        }
+
         var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair);
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (request.Phase != GetPhase.AwaitingQuorum)

@@ -99,6 +99,30 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task ReadAtR1_OnAReplica_AnswersFromItsOwnCopyWithoutAskingTheOthers()
+    {
+        // R=1 trades freshness for speed: a replica coordinating the read answers from its own copy. sqlite keeps
+        // node 2's (stale) data across its restart, and hints are off, so only its own copy can differ.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--r", "1", "--w", "1", "--aae", "off"]);
+        await cluster.KillAsync(1);
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", node1.Call("SET", "r1-key", "fresh").ToString());
+        }
+
+        await cluster.RestartAsync(1);
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        using RawRespClient node2 = cluster.Connect(1);
+        Assert.Equal("$(nil)", node2.Call("GET", "r1-key").ToString());
+        Assert.Equal(0, cluster.InfoNumber(1, "read_repairs"));
+
+        // A quorum read on the same connection asks the others, finds the value and repairs node 2.
+        Assert.Equal("+OK", node2.Call("DYN.CONSISTENCY", "DC_QUORUM").ToString());
+        Assert.Equal("$\"fresh\"", node2.Call("GET", "r1-key").ToString());
+        await WaitForLocalValueAsync(cluster, 1, "r1-key", "fresh");
+    }
+
+    [Fact]
     public async Task DgetDset_TwoClientsInterleaved_AtMostTwoSiblingsAndContextResolves()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
