@@ -135,6 +135,28 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Remove_DeadNode_ItsPartitionsAreRebuiltFromTheSurvivors()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(count: 4);
+        Dictionary<string, string> keys = Preload(cluster, 0, "pre", 4_000);
+        await cluster.KillAsync(3);
+        await WaitForAsync(() => cluster.Info(0).Contains("peer_n4:health=down", StringComparison.Ordinal), "n1 sees n4 down", cluster);
+
+        ExternalTool.Result remove = await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "remove", "--http", $"127.0.0.1:{cluster[1].HttpPort}", "n4", "--wait", "120"], ChangeTimeout);
+        output.WriteLine(remove.ToString());
+        Assert.Equal(0, remove.ExitCode);
+        await WaitForAsync(() => Status(cluster, 0) is { PlanPending: false } s && s.Members.Single(m => m.Id == "n4").PartitionsOwned == 0, "n1 sees the plan complete", cluster);
+
+        ClusterStatus status = Status(cluster, 0)!;
+        output.WriteLine($"members after remove: {string.Join(", ", status.Members.Select(m => $"{m.Id}={m.State}/{m.PartitionsOwned}"))}");
+        Assert.Equal("removed", status.Members.Single(m => m.Id == "n4").State);
+        Assert.Equal(256, status.Members.Where(m => m.Id != "n4").Sum(m => m.PartitionsOwned));
+        AssertNothingLost(cluster, keys, [0, 2]);
+        AssertEveryPrimaryHoldsItsKeys(cluster, keys, 0);
+    }
+
+    [Fact]
     public async Task WrongSecret_NodeCannotJoin()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(count: 3, spares: 1);
