@@ -384,7 +384,9 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     private void Announce(ClusterState before, ClusterState after)
     {
-        TrackPeers(after);
+        // The latest state, not this change's: announcements run outside the lock, and an older one arriving last
+        // must not re-add a member that has since been removed.
+        TrackPeers(_state);
         Interlocked.Increment(ref _reachabilityVersion);
         StateChanged?.Invoke(after);
         if (after.TryGetMember(Self, out MemberRecord? self) && self!.Status == MemberStatus.Removed
