@@ -114,6 +114,27 @@ public sealed class PipelinedCommandTests
         Assert.True(store.MaxInFlight > 1);
     }
 
+    [Fact]
+    public async Task Inline_commands_with_nothing_pending_allocate_nothing_per_request()
+    {
+        await using var connection = Connection.Start(new InlineStore());
+        byte[] batch = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Command("GET", "missing"), 1000)));
+        string replies = string.Concat(Enumerable.Repeat("$-1\r\n", 1000));
+
+        // Warm up, then count what 20 batches of 1000 pipelined GETs allocate on every thread.
+        await connection.SendAsync(batch);
+        Assert.Equal(replies, await connection.ReceiveAsync(replies));
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < 20; i++)
+        {
+            await connection.SendAsync(batch);
+            await connection.SkipAsync(replies.Length);
+        }
+
+        long perRequest = (GC.GetTotalAllocatedBytes(precise: true) - before) / 20_000;
+        Assert.True(perRequest < 4, $"{perRequest} bytes allocated per request");
+    }
+
     private static string Command(params string[] arguments)
     {
         var text = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
@@ -160,6 +181,20 @@ public sealed class PipelinedCommandTests
 
         public async Task SendAsync(string text) => await _toServer.Writer.WriteAsync(Encoding.UTF8.GetBytes(text));
 
+        public async Task SendAsync(byte[] bytes) => await _toServer.Writer.WriteAsync(bytes);
+
+        /// <summary>Reads and drops <paramref name="bytes"/> bytes without decoding them.</summary>
+        public async Task SkipAsync(int bytes)
+        {
+            while (bytes > 0)
+            {
+                System.IO.Pipelines.ReadResult result = await _toClient.Reader.ReadAsync();
+                long take = Math.Min(bytes, result.Buffer.Length);
+                _toClient.Reader.AdvanceTo(result.Buffer.GetPosition(take));
+                bytes -= (int)take;
+            }
+        }
+
         /// <summary>Reads until as many bytes as <paramref name="expected"/> has arrived (or a timeout), and returns them.</summary>
         public async Task<string> ReceiveAsync(string expected)
         {
@@ -205,6 +240,26 @@ public sealed class PipelinedCommandTests
     }
 
     private sealed record Duplex(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+
+    /// <summary>A store where every key is missing and every call completes at once, like a single node.</summary>
+    private sealed class InlineStore : IKeyValueStore
+    {
+        public long NowUnixMs => 0;
+
+        public long KeyCount => 0;
+
+        public long KeysWithExpiryCount => 0;
+
+        public ValueTask<Dynamite.Core.KeyValue.ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Dynamite.Core.KeyValue.ReadResult.NotFound);
+
+        public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
+            ValueTask.CompletedTask;
+
+        public ScanPage Scan(ulong fromHash, int limit) => new([], null);
+
+        public ValueTask ClearAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// A dictionary store whose every operation first waits for a gate chosen by its start order, then runs.
