@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Protocols.Resp;
 
 /// <summary>
-/// Serves one RESP connection: parse every complete request in the input buffer, run each (in order), write
-/// the replies, advance the input once and flush once per batch (PERFORMANCE.md: "one flush per read batch").
-/// The input is not advanced while a request runs, so argument slices stay valid across an await.
+/// Serves one RESP connection: parse every complete request in the input buffer, run each, write the replies
+/// in request order, advance the input once and flush once per batch (PERFORMANCE.md: "one flush per read batch").
+/// A command that waits for storage (a cluster quorum) does not hold up later keyed commands on other keys:
+/// <see cref="PipelineWindow"/> runs them alongside it. Every command of a batch completes before the input
+/// is advanced, so argument slices stay valid across an await.
 /// On shutdown the pending read is cancelled: the batch in flight completes and is flushed, then the
 /// connection closes.
 /// </summary>
