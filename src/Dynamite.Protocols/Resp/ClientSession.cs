@@ -7,6 +7,8 @@ namespace Dynamite.Protocols.Resp;
 public sealed class ClientSession(long id, string remoteAddress, string localAddress, long connectedAtUnixMs)
 {
     private long _lastInteractionUnixMs = connectedAtUnixMs;
+    private long _keyspaceHits;
+    private long _keyspaceMisses;
 
     public long Id { get; } = id;
 
@@ -33,9 +35,10 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     public long CommandsProcessed { get; set; }
 
-    public long KeyspaceHits { get; set; }
+    /// <summary>Counted by <see cref="CountHit"/>; pipelined commands of one connection may complete on different threads at once.</summary>
+    public long KeyspaceHits => Interlocked.Read(ref _keyspaceHits);
 
-    public long KeyspaceMisses { get; set; }
+    public long KeyspaceMisses => Interlocked.Read(ref _keyspaceMisses);
 
     public long LastInteractionUnixMs
     {
@@ -45,4 +48,8 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     /// <summary>Closes the connection from another thread (idle timeout, CLIENT KILL).</summary>
     public Action Abort { get; set; } = static () => { };
+
+    public void CountHit() => Interlocked.Increment(ref _keyspaceHits);
+
+    public void CountMiss() => Interlocked.Increment(ref _keyspaceMisses);
 }

@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Protocols.Resp;
 
 /// <summary>
-/// Serves one RESP connection: parse every complete request in the input buffer, run each (in order), write
-/// the replies, advance the input once and flush once per batch (PERFORMANCE.md: "one flush per read batch").
-/// The input is not advanced while a request runs, so argument slices stay valid across an await.
+/// Serves one RESP connection: parse every complete request in the input buffer, run each, write the replies
+/// in request order, advance the input once and flush once per batch (PERFORMANCE.md: "one flush per read batch").
+/// A command that waits for storage (a cluster quorum) does not hold up later keyed commands on other keys:
+/// <see cref="PipelineWindow"/> runs them alongside it. Every command of a batch completes before the input
+/// is advanced, so argument slices stay valid across an await.
 /// On shutdown the pending read is cancelled: the batch in flight completes and is flushed, then the
 /// connection closes.
 /// </summary>
@@ -66,8 +68,21 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
 
     private async Task ServeAsync(CommandContext context, PipeReader input, PipeWriter output)
     {
+        using var window = new PipelineWindow(server, context, output);
+        try
+        {
+            await ServeAsync(window, context.Client, input, output);
+        }
+        finally
+        {
+            // Only after a failure: no command may still read the input once the connection lets it go.
+            await window.AbandonAsync();
+        }
+    }
+
+    private async Task ServeAsync(PipelineWindow window, ClientSession client, PipeReader input, PipeWriter output)
+    {
         RespLimits limits = server.Options.Limits;
-        ClientSession client = context.Client;
         while (true)
         {
             ReadResult result = await input.ReadAsync();
@@ -78,6 +93,8 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             bool close = false;
+            CommandContext context = window.Next;
+            RespProtocolException? protocolError = null;
             try
             {
                 while (RespRequestParser.TryParse(ref buffer, context.Request, limits, unauthenticated: !client.Authenticated))
@@ -87,44 +104,55 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
                         continue;
                     }
 
-                    ValueTask pending = CommandDispatcher.ExecuteAsync(context);
-                    if (pending.IsCompletedSuccessfully)
+                    if (!window.CanStartAlongside(context.Request))
                     {
-                        pending.GetAwaiter().GetResult();
-                    }
-                    else
-                    {
-                        await pending;
-                    }
-
-                    context.Request.Release();
-                    if (context.CloseAfterReply)
-                    {
-                        close = true;
-                        break;
+                        close = await CompleteAllAsync(window, output);
+                        if (close)
+                        {
+                            context.Request.Release();
+                            break;
+                        }
                     }
 
-                    if (context.Writer.UnflushedBytes > FlushThresholdBytes)
+                    if (window.Start())
                     {
-                        FlushResult flushed = await output.FlushAsync();
-                        if (flushed.IsCompleted || flushed.IsCanceled)
+                        // Completed at once with nothing pending: today's allocation-free path.
+                        context.Request.Release();
+                        if (context.CloseAfterReply || !await FlushIfLargeAsync(output))
                         {
                             close = true;
                             break;
                         }
                     }
+                    else if (window.IsFull)
+                    {
+                        close = await CompleteOldestAsync(window, output);
+                        if (close)
+                        {
+                            break;
+                        }
+                    }
+
+                    context = window.Next;
                 }
             }
             catch (RespProtocolException exception)
             {
                 context.Request.Release();
-                logger.LogInformation("Closing client {ClientId} ({Address}): {Reason}", client.Id, client.RemoteAddress, exception.Message);
-                if (exception.ReplyBeforeClose)
-                {
-                    context.Writer.WriteError(exception.Message);
-                }
-
+                protocolError = exception;
                 close = true;
+            }
+
+            // The input is advanced below: every command of the batch completes first, in order.
+            close |= await CompleteAllAsync(window, output);
+            if (protocolError is not null)
+            {
+                logger.LogInformation("Closing client {ClientId} ({Address}): {Reason}", client.Id, client.RemoteAddress, protocolError.Message);
+                if (protocolError.ReplyBeforeClose)
+                {
+                    window.Next.Writer.Attach(output);
+                    window.Next.Writer.WriteError(protocolError.Message);
+                }
             }
 
             if (!close && buffer.Length > limits.MaxQueryBufferBytes)
@@ -140,6 +168,42 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Completes the oldest pending command into the output; true when the connection should close.</summary>
+    private static async ValueTask<bool> CompleteOldestAsync(PipelineWindow window, PipeWriter output)
+    {
+        CommandContext done = await window.CompleteOldestAsync();
+        // Every command still pending writes to its own buffer now, so the output may be flushed.
+        return done.CloseAfterReply || !await FlushIfLargeAsync(output);
+    }
+
+    private static async ValueTask<bool> CompleteAllAsync(PipelineWindow window, PipeWriter output)
+    {
+        bool close = false;
+        while (window.Count > 0)
+        {
+            close |= await CompleteOldestAsync(window, output);
+        }
+
+        return close;
+    }
+
+    /// <summary>Flushes mid-batch once enough output is buffered; false when the client has gone.</summary>
+    private static ValueTask<bool> FlushIfLargeAsync(PipeWriter output)
+    {
+        if (!output.CanGetUnflushedBytes || output.UnflushedBytes <= FlushThresholdBytes)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        return FlushAsync(output);
+
+        static async ValueTask<bool> FlushAsync(PipeWriter output)
+        {
+            FlushResult flushed = await output.FlushAsync();
+            return !flushed.IsCompleted && !flushed.IsCanceled;
         }
     }
 }

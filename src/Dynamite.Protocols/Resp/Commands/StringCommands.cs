@@ -44,12 +44,12 @@ internal static class StringCommands
     {
         if (result.Found)
         {
-            context.Client.KeyspaceHits++;
+            context.Client.CountHit();
             context.Writer.WriteBulk(result.Record.Value);
         }
         else
         {
-            context.Client.KeyspaceMisses++;
+            context.Client.CountMiss();
             context.Writer.WriteNull();
         }
     }
