@@ -24,8 +24,11 @@ internal sealed class PeerServerConnection : IPeerReplySink
     /// <summary>Limit on a frame before authentication: a Hello is ~1.5 KiB; a stranger gets no large buffer from us.</summary>
     internal const int HandshakeMaxFrameBytes = 16 * 1024;
 
-    /// <summary>How long a Refused frame may take to reach a peer before the socket closes anyway.</summary>
-    private static readonly TimeSpan RefusalDrainTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a Refused frame may take to reach a peer before the socket closes anyway. Generous: on a loaded
+    /// machine a second was not always enough, and the refused peer then saw the connection close without a reason.
+    /// </summary>
+    private static readonly TimeSpan RefusalDrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly PeerStream _stream;
     private readonly PeerTransportOptions _options;

@@ -9,7 +9,7 @@ namespace Dynamite.Protocols.Tests.Fuzzing;
 /// optionally DYNAMITE_FUZZ_SEED) for the long run. A finding prints its seed and input hex: add the hex to
 /// <see cref="RespFuzzRegressionTests"/>.
 /// </summary>
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
 public sealed class RespParserFuzzTests(ITestOutputHelper output)
 {
     private const int CiSeed = 6_5_2024;

@@ -13,6 +13,7 @@ namespace Dynamite.Protocols.Tests.Pipelining;
 /// Pipelined commands of one connection over a store whose operations wait (as a cluster's quorum does):
 /// distinct keys run at once, replies keep request order, a shared key or a barrier serialises.
 /// </summary>
+[Collection(ProcessMeasurementCollection.Name)]
 public sealed class PipelinedCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
