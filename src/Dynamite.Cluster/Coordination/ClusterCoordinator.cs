@@ -384,24 +384,10 @@ public sealed class ClusterCoordinator : IDisposable
     private async Task WriteReplicaAsync(PutRequest request, PreferenceListEntry entry, byte[] key, VersionedObject written, byte[] encoded, TaskCompletionSource answered)
     {
         // The caller took this write's slot; it is released when the write is answered.
-        bool acknowledged = false;
-        try
-        {
-            IPeerClient client = _topology.ClientFor(entry.Node) ?? throw new PeerUnavailableException($"no connection to {entry.Node}");
-            Core.Peer.IPeerPayload message = entry.IsPrimary || entry.HintFor is null
-                ? new ReplicaPut(key, encoded)
-                : new HintedPut(entry.HintFor.Value.Value, key, encoded);
-            PeerResponse response = await client.SendAsync(message, _options.RequestTimeout);
-            acknowledged = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            _logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(key), entry.Node, exception.Message);
-        }
-        finally
-        {
-            _replicaWriteSlots.Release();
-        }
+        Core.Peer.IPeerPayload message = entry.IsPrimary || entry.HintFor is null
+            ? new ReplicaPut(key, encoded)
+            : new HintedPut(entry.HintFor.Value.Value, key, encoded);
+        bool acknowledged = await SendReplicaWriteAsync(entry.Node, key, message);
 
         PutStep step;
         NodeId hintOwner = default;
@@ -427,25 +413,29 @@ public sealed class ClusterCoordinator : IDisposable
     /// </summary>
     private async Task WriteToGainerAsync(NodeId gainer, byte[] key, VersionedObject written, byte[] encoded)
     {
-        bool acknowledged = false;
+        if (!await SendReplicaWriteAsync(gainer, key, new ReplicaPut(key, encoded)))
+        {
+            await StoreHintAsync(gainer, key, written, $"the write to {gainer}, which gains this partition, failed");
+        }
+    }
+
+    /// <summary>Sends one replica write and releases the in-flight slot its put took for it; true if the replica stored it.</summary>
+    private async Task<bool> SendReplicaWriteAsync(NodeId node, byte[] key, Core.Peer.IPeerPayload message)
+    {
         try
         {
-            IPeerClient client = _topology.ClientFor(gainer) ?? throw new PeerUnavailableException($"no connection to {gainer}");
-            PeerResponse response = await client.SendAsync(new ReplicaPut(key, encoded), _options.RequestTimeout);
-            acknowledged = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            IPeerClient client = _topology.ClientFor(node) ?? throw new PeerUnavailableException($"no connection to {node}");
+            PeerResponse response = await client.SendAsync(message, _options.RequestTimeout);
+            return response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            _logger.LogDebug("Write of {Key} to gaining replica {Node} failed: {Reason}", KeyText.Format(key), gainer, exception.Message);
+            _logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(key), node, exception.Message);
+            return false;
         }
         finally
         {
             _replicaWriteSlots.Release();
-        }
-
-        if (!acknowledged)
-        {
-            await StoreHintAsync(gainer, key, written, $"the write to {gainer}, which gains this partition, failed");
         }
     }
 

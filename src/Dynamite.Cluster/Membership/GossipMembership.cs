@@ -48,6 +48,9 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly GossipOptions _options;
     private readonly ConcurrentDictionary<string, PeerClient> _clientsByAddress = new(StringComparer.Ordinal);
+
+    /// <summary>The connection to each live member but this node, rebuilt with every state: one lookup per replica request.</summary>
+    private volatile Dictionary<NodeId, PeerClient> _clientsByNode = [];
     private readonly Lock _changing = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly FailureDetectorLoop _detector;
@@ -107,6 +110,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         };
         _state = LoadSavedState() ?? ClusterState.Empty;
         HadSavedState = _state.Ring is not null;
+        _clientsByNode = ClientsFor(_state);
         // The memory engine lost its data with the process: a member that restarts must warm up like a wiped one.
         NeedsWarmUp = volatileData && _state.TryGetMember(Self, out MemberRecord? saved) && saved!.Status != MemberStatus.Removed;
         if (NeedsWarmUp)
@@ -170,8 +174,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     public bool IsReachable(NodeId node) => node == Self || _detector.IsReachable(node);
 
     /// <summary>A connection to a member; null for this node, strangers and removed members (nothing is sent to those).</summary>
-    public IPeerClient? ClientFor(NodeId node) =>
-        _state.TryGetMember(node, out MemberRecord? member) && node != Self && member!.Status != MemberStatus.Removed ? ClientForAddress(member.Address) : null;
+    public IPeerClient? ClientFor(NodeId node) => _clientsByNode.TryGetValue(node, out PeerClient? client) ? client : null;
 
     public string? AddressOf(NodeId node) => _state.TryGetMember(node, out MemberRecord? member) ? member!.Address : null;
 
@@ -334,6 +337,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
             NoticeReplacement(before, after);
             Save(after);
+            _clientsByNode = ClientsFor(after);
             _state = after;
         }
 
@@ -350,6 +354,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         {
             before = _state;
             Save(cluster);
+            _clientsByNode = ClientsFor(cluster);
             _state = cluster;
         }
 
@@ -418,8 +423,24 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         }
     }
 
+    private Dictionary<NodeId, PeerClient> ClientsFor(ClusterState state)
+    {
+        var clients = new Dictionary<NodeId, PeerClient>(state.Members.Count);
+        foreach (MemberRecord member in state.Members.Values)
+        {
+            if (member.Id != Self && member.Status != MemberStatus.Removed)
+            {
+                clients[member.Id] = ClientForAddress(member.Address);
+            }
+        }
+
+        return clients;
+    }
+
     private PeerClient ClientForAddress(string address) =>
-        _clientsByAddress.GetOrAdd(address, a => new PeerClient(ParseEndPoint(a), _transport, _clock, _loggers.CreateLogger<PeerClient>()));
+        _clientsByAddress.TryGetValue(address, out PeerClient? client)
+            ? client
+            : _clientsByAddress.GetOrAdd(address, static (a, self) => new PeerClient(ParseEndPoint(a), self._transport, self._clock, self._loggers.CreateLogger<PeerClient>()), this);
 
     private static EndPoint ParseEndPoint(string address)
     {

@@ -3,7 +3,6 @@ using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
-using Dynamite.Core.Ring;
 using Microsoft.Extensions.Logging;
 
 namespace Dynamite.Cluster.Membership;
@@ -146,20 +145,13 @@ public sealed class PartitionHandoff : IAsyncDisposable
         {
             // Every partition this node replicates now or under the pending plan (it may have reported ready
             // for that plan before its data was lost).
-            var owned = new SortedSet<int>();
-            PartitionMap[] maps = ring.Pending is null ? [ring.Current] : [ring.Current, ring.Pending];
-            foreach (PartitionMap map in maps)
+            var owned = new SortedSet<PartitionId>(HandoffPlan.ReplicatedBy(ring.Current, _self.Id, replicas), Comparer<PartitionId>.Create(static (x, y) => x.Value.CompareTo(y.Value)));
+            if (ring.Pending is not null)
             {
-                for (int p = 0; p < map.PartitionCount; p++)
-                {
-                    if (map.IsMember(_self.Id) && PreferenceListBuilder.PrimariesOf(map, new PartitionId(p), _self.Datacenter, replicas).Contains(_self.Id))
-                    {
-                        owned.Add(p);
-                    }
-                }
+                owned.UnionWith(HandoffPlan.ReplicatedBy(ring.Pending, _self.Id, replicas));
             }
 
-            if (await CopyAsync(HandoffPhase.WarmingUp, 0, 0, [.. owned.Select(p => new PartitionId(p))], ring, replicas, save: true, stopping))
+            if (await CopyAsync(HandoffPhase.WarmingUp, 0, 0, [.. owned], ring, replicas, save: true, stopping))
             {
                 File.Delete(_progressFile);
                 _membership.CompleteWarmUp();

@@ -40,6 +40,27 @@ public static class HandoffPlan
         return gained;
     }
 
+    /// <summary>The partitions <paramref name="node"/> is a replica of under <paramref name="map"/> (in its own datacenter), in order.</summary>
+    public static IReadOnlyList<PartitionId> ReplicatedBy(PartitionMap map, NodeId node, int replicas)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var partitions = new List<PartitionId>();
+        if (!map.TryGetMember(node, out NodeDescriptor? self))
+        {
+            return partitions;
+        }
+
+        for (int p = 0; p < map.PartitionCount; p++)
+        {
+            if (IsReplica(map, new PartitionId(p), self!, replicas))
+            {
+                partitions.Add(new PartitionId(p));
+            }
+        }
+
+        return partitions;
+    }
+
     /// <summary>Every node that gains at least one partition: the nodes the plan waits for.</summary>
     public static ImmutableSortedSet<NodeId> Gainers(PartitionMap current, PartitionMap pending, int replicas)
     {
