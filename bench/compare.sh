@@ -21,6 +21,9 @@
 #   CLUSTER_ENGINE memory (default) or sqlite for the two 3-node setups
 #   BASE_PORT      first port used (default 16300; the script uses BASE_PORT..BASE_PORT+299)
 #   OUT            result file (default bench/results/compare-<date>.md)
+#   SETUPS         only these setups, comma-separated (e.g. "redis-server,3 nodes R=W=2"); redis-server is
+#                  always kept, since every ratio is taken to it
+#   TESTS          only tests whose name matches this extended regex (e.g. "^(SET|GET) c50$")
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repeat="${1:-${REPEAT:-3}}"
@@ -64,6 +67,11 @@ cpu() { local total=0; for p in "$@"; do total=$((total + $(awk '{print $14+$15}
 
 # Every setup: its server PIDs, the port redis-benchmark uses, the targets dynamite bench uses.
 setups=(redis-server "dynamite memory" "dynamite sqlite" "3 nodes R=W=2" "3 nodes R=W=1")
+if [ -n "${SETUPS:-}" ]; then
+  chosen=(redis-server)
+  for s in "${setups[@]:1}"; do [[ ",$SETUPS," == *",$s,"* ]] && chosen+=("$s"); done
+  setups=("${chosen[@]}")
+fi
 declare -A setup_pids setup_port setup_targets
 
 redis-server --port "$base" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
@@ -75,8 +83,9 @@ single() {
     --data-dir "$work/$port" >"$work/$port.log" 2>&1 &
   pids+=($!); setup_pids[$name]=$!; setup_port[$name]=$port; setup_targets[$name]="127.0.0.1:$port"
 }
-single "dynamite memory" $((base + 10)) memory
-single "dynamite sqlite" $((base + 20)) sqlite
+chosen() { local s; for s in "${setups[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+if chosen "dynamite memory"; then single "dynamite memory" $((base + 10)) memory; fi
+if chosen "dynamite sqlite"; then single "dynamite sqlite" $((base + 20)) sqlite; fi
 
 # cluster NAME BASE R W: three nodes on BASE+10i+1 (peers), +2 (RESP), +3 (admin), each seeded with the others.
 cluster() {
@@ -92,14 +101,15 @@ cluster() {
   done
   setup_pids[$name]="${list# }"; setup_port[$name]=$((cbase + 12)); setup_targets[$name]="${targets#,}"
 }
-cluster "3 nodes R=W=2" $((base + 100)) 2 2
-cluster "3 nodes R=W=1" $((base + 200)) 1 1
+if chosen "3 nodes R=W=2"; then cluster "3 nodes R=W=2" $((base + 100)) 2 2; fi
+if chosen "3 nodes R=W=1"; then cluster "3 nodes R=W=1" $((base + 200)) 1 1; fi
 
 for s in "${setups[@]}"; do
   IFS=, read -ra ts <<<"${setup_targets[$s]}"
   for t in "${ts[@]}"; do wait_port "${t##*:}"; done
 done
 for s in "3 nodes R=W=2" "3 nodes R=W=1"; do
+  chosen "$s" || continue
   ok=""
   for _ in $(seq 1 300); do
     if redis-cli -p "${setup_port[$s]}" info cluster 2>/dev/null | grep -q "cluster_state:ok"; then ok=1; break; fi
@@ -185,6 +195,7 @@ started=$(date +%s)
 for round in $(seq 1 "$repeat"); do
   for spec in "${tests[@]}"; do
     IFS='|' read -r tool test name n args <<<"$spec"
+    if [ -n "${TESTS:-}" ] && ! [[ "$name" =~ $TESTS ]]; then continue; fi
     for setup in "${setups[@]}"; do
       if [ "$name" = "GET c1" ] && [ "$setup" != redis-server ] && [ "$setup" != "3 nodes R=W=2" ]; then continue; fi
       echo "round $round/$repeat: $tool $name on $setup ($(($(date +%s) - started)) s)" >&2

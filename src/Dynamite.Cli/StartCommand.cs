@@ -39,6 +39,7 @@ internal sealed class StartCommand
     private readonly Option<int?> _writeQuorum = new("--w") { Description = $"W: replica acknowledgements a write waits for, 1 to N; R + W > N reads your writes (default: {Defaults.WriteQuorum})." };
     private readonly Option<string?> _hintedHandoff = new("--hinted-handoff") { Description = "on: a write for an unreachable replica goes to the next healthy node with a hint, replayed when the replica returns (default: on)." };
     private readonly Option<string?> _readRepair = new("--read-repair") { Description = "on: a read that finds stale replicas sends them the merged value (default: on)." };
+    private readonly Option<string?> _readFanout = new("--read-fanout") { Description = "quorum: a read asks R replicas, this node's own copy first, and another only when one fails; all: every replica, for read repair of all N (default: quorum)." };
     private readonly Option<string?> _antiEntropy = new("--aae") { Description = "on: replicas exchange Merkle trees in the background and repair what differs, so keys nobody reads converge too (default: on)." };
     private readonly Option<int?> _tombstoneGrace = new("--tombstone-grace") { Description = $"Seconds a delete's tombstone is kept at least; after that it is collected once every replica holds it. Must exceed how long a write can stay in flight or as a hint (default: {Defaults.TombstoneGraceSeconds})." };
     private readonly Option<int?> _handoffRate = new("--handoff-rate") { Description = $"Most keys per second this node copies in when partitions move to it or it warms up after a wipe (default: {Defaults.HandoffKeysPerSecond})." };
@@ -51,12 +52,13 @@ internal sealed class StartCommand
         _fsync.AcceptOnlyFromAmong("always", "batch", "never");
         _hintedHandoff.AcceptOnlyFromAmong("on", "off", "true", "false");
         _readRepair.AcceptOnlyFromAmong("on", "off", "true", "false");
+        _readFanout.AcceptOnlyFromAmong("quorum", "all");
         _antiEntropy.AcceptOnlyFromAmong("on", "off", "true", "false");
         Command = new Command("start", "Run a Dynamite node in the foreground until Ctrl-C (SIGINT) or SIGTERM.")
         {
             _nodeId, _listen, _http, _dataDir, _engine, _fsync, _config, _requirePass, _maxClients, _timeout, _maxValueSize, _partitionBits,
             _peerListen, _seeds, _datacenter, _rack, _clusterName, _clusterSecret, _replicationFactor, _readQuorum, _writeQuorum,
-            _hintedHandoff, _readRepair, _requestTimeoutMs, _antiEntropy, _antiEntropyInterval, _tombstoneGrace, _handoffRate,
+            _hintedHandoff, _readRepair, _readFanout, _requestTimeoutMs, _antiEntropy, _antiEntropyInterval, _tombstoneGrace, _handoffRate,
         };
         Command.SetAction(RunAsync);
     }
@@ -104,6 +106,7 @@ internal sealed class StartCommand
             WriteQuorum = parseResult.GetValue(_writeQuorum) ?? configuration.WriteQuorum,
             HintedHandoff = hintedHandoffText is null ? configuration.HintedHandoff : NodeConfiguration.ParseSwitch(hintedHandoffText, "--hinted-handoff"),
             ReadRepair = readRepairText is null ? configuration.ReadRepair : NodeConfiguration.ParseSwitch(readRepairText, "--read-repair"),
+            ReadFanout = parseResult.GetValue(_readFanout) is { } fanoutText ? NodeConfiguration.ParseReadFanout(fanoutText, "--read-fanout") : configuration.ReadFanout,
             RequestTimeoutMs = parseResult.GetValue(_requestTimeoutMs) ?? configuration.RequestTimeoutMs,
             AntiEntropy = parseResult.GetValue(_antiEntropy) is { } aaeText ? NodeConfiguration.ParseSwitch(aaeText, "--aae") : configuration.AntiEntropy,
             AntiEntropyIntervalSeconds = parseResult.GetValue(_antiEntropyInterval) ?? configuration.AntiEntropyIntervalSeconds,

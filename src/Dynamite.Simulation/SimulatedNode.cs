@@ -140,15 +140,36 @@ public sealed class SimulatedNode
     public IReadOnlyList<NodeId> PrimariesOf(string key) =>
         PreferenceListBuilder.PrimariesOf(_map, _partitioner.PartitionOf(Encoding.UTF8.GetBytes(key)), Datacenter, _options.ReplicationFactor);
 
-    /// <summary>A quorum read coordinated here (ClusterCoordinator.GetAsync): every target asked, R replies answer, stale primaries repaired.</summary>
+    /// <summary>
+    /// A quorum read coordinated here (ClusterCoordinator.GetAsync): the request's targets asked (all, or R with this
+    /// node's copy first), a stand-by asked for each failure, R replies answer, stale primaries asked are repaired.
+    /// </summary>
     public void Get(string key, int r, Action<ReadOutcome> done)
     {
         PreferenceList list = PreferenceListOf(key, out int n);
-        var request = new GetRequest(list, n, r, requireAgreement: false, readRepair: true);
+        var request = new GetRequest(list, n, r, requireAgreement: false, readRepair: true, _options.ReadFanout, Id);
         bool answered = false;
+
+        void Ask(NodeId target) => Request(
+            target,
+            replica => replica._store.GetValueOrDefault(key),
+            reply => Handle(request.OnReply(target, reply)),
+            () => Handle(request.OnFailure(target)));
 
         void Handle(GetStep step)
         {
+            if ((step & GetStep.Ask) != 0 && request.NextTarget is { } next)
+            {
+                if (next.Node == Id)
+                {
+                    Handle(request.OnReply(Id, _store.GetValueOrDefault(key)));
+                }
+                else
+                {
+                    Ask(next.Node);
+                }
+            }
+
             if ((step & GetStep.Answer) != 0 && !answered)
             {
                 answered = true;
@@ -177,12 +198,7 @@ public sealed class SimulatedNode
                 continue;
             }
 
-            NodeId target = entry.Node;
-            Request(
-                target,
-                replica => replica._store.GetValueOrDefault(key),
-                reply => Handle(request.OnReply(target, reply)),
-                () => Handle(request.OnFailure(target)));
+            Ask(entry.Node);
         }
 
         if (selfIsTarget)

@@ -1,3 +1,5 @@
+using Dynamite.Core.Coordination;
+
 namespace Dynamite.Simulation;
 
 /// <summary>
@@ -14,6 +16,9 @@ public sealed record SimulationOptions
     public int ReadQuorum { get; init; } = 2;
 
     public int WriteQuorum { get; init; } = 2;
+
+    /// <summary>Which replicas a read asks (the node's default: R of them, its own copy first).</summary>
+    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 
     /// <summary>Q: 2^Q partitions.</summary>
     public int PartitionBits { get; init; } = 4;

@@ -18,6 +18,13 @@ public sealed class SimulationSeedTests
     }
 
     [Fact]
+    public void Execute_FixedSeedsReadingEveryReplica_KeepsEveryPromise()
+    {
+        // The default reads ask R replicas; Dynamo's ask-all fan-out (--read-fanout all) must keep the same promises.
+        AssertSeedsPass(5_000, CiSeeds / 2, new SimulationOptions { ReadFanout = Core.Coordination.ReadFanout.All });
+    }
+
+    [Fact]
     public void Execute_ManySeedsFromEnvironment_KeepsEveryPromise()
     {
         string? configured = Environment.GetEnvironmentVariable("DYNAMITE_SIM_SEEDS");

@@ -87,34 +87,45 @@ public sealed class ClusterCoordinator : IDisposable
             return _local.Read(key.Span) ?? VersionedObject.Empty;
         }
 
-        var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair);
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (request.Phase != GetPhase.AwaitingQuorum)
-        {
-            answered.TrySetResult();
-        }
+        var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair, _options.ReadFanout, _options.Self.Id);
 
         // Keys outlive the client's request buffer here (late replies and repairs run after the answer).
         byte[] ownedKey = key.ToArray();
+
+        // This node's copy is read first: its digest lets every replica that holds the same version answer
+        // "unchanged" instead of sending the value back. A warming node's copy is incomplete: it counts as a
+        // replica that could not answer.
+        bool selfIsReplica = list.Contains(_options.Self.Id);
+        VersionedObject? local = null;
+        ulong localDigest = 0;
+        if (selfIsReplica && _topology.ServesLocalReads)
+        {
+            local = _local.Read(ownedKey, out localDigest);
+        }
+
+        var read = new PendingRead(request, ownedKey, list.Partition, local, localDigest);
+        if (request.Phase != GetPhase.AwaitingQuorum)
+        {
+            read.TrySetResult();
+        }
+
         foreach (PreferenceListEntry entry in request.Targets)
         {
             if (entry.Node != _options.Self.Id)
             {
-                _ = ReadFromReplicaAsync(request, entry.Node, ownedKey, list.Partition, answered, cancellationToken);
+                _ = ReadFromReplicaAsync(read, entry.Node);
             }
         }
 
-        if (list.Contains(_options.Self.Id))
+        if (selfIsReplica)
         {
-            // A warming node's own copy is incomplete: it counts as a replica that could not answer.
-            VersionedObject? local = _topology.ServesLocalReads ? _local.Read(ownedKey) : null;
             lock (request)
             {
-                Handle(request, _topology.ServesLocalReads ? request.OnReply(_options.Self.Id, local) : request.OnFailure(_options.Self.Id), ownedKey, answered);
+                Handle(read, _topology.ServesLocalReads ? request.OnReply(_options.Self.Id, local) : request.OnFailure(_options.Self.Id));
             }
         }
 
-        await answered.Task.WaitAsync(cancellationToken);
+        await read.Task.WaitAsync(cancellationToken);
         lock (request)
         {
             return request.Outcome switch
@@ -312,19 +323,19 @@ public sealed class ClusterCoordinator : IDisposable
         throw new StoreUnavailableException($"NOQUORUM could not forward the write to a replica of partition {list.Partition} ({lastFailure})");
     }
 
-    private async Task ReadFromReplicaAsync(GetRequest request, NodeId node, byte[] key, PartitionId partition, TaskCompletionSource answered, CancellationToken cancellationToken)
+    private async Task ReadFromReplicaAsync(PendingRead read, NodeId node)
     {
         VersionedObject? reply = null;
         bool replied;
         try
         {
-            reply = await ReadReplicaAsync(node, key, partition, cancellationToken);
+            reply = await ReadReplicaAsync(node, read);
             replied = true;
         }
         catch (FormatException exception)
         {
             // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
-            _logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(key), exception.Message);
+            _logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
             replied = false;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -333,23 +344,36 @@ public sealed class ClusterCoordinator : IDisposable
             replied = false;
         }
 
-        lock (request)
+        lock (read.Request)
         {
-            Handle(request, replied ? request.OnReply(node, reply) : request.OnFailure(node), key, answered);
+            Handle(read, replied ? read.Request.OnReply(node, reply) : read.Request.OnFailure(node));
         }
     }
 
     /// <summary>Does what the read's state machine asked for. Called under the request's lock.</summary>
-    private void Handle(GetRequest request, GetStep step, byte[] key, TaskCompletionSource answered)
+    private void Handle(PendingRead read, GetStep step)
     {
+        if ((step & GetStep.Ask) != 0 && read.Request.NextTarget is { } next)
+        {
+            // In place of a replica that failed. This node (a fallback held in reserve) answers from the copy read first.
+            if (next.Node == _options.Self.Id)
+            {
+                Handle(read, _topology.ServesLocalReads ? read.Request.OnReply(next.Node, read.Local) : read.Request.OnFailure(next.Node));
+            }
+            else
+            {
+                _ = ReadFromReplicaAsync(read, next.Node);
+            }
+        }
+
         if ((step & GetStep.Answer) != 0)
         {
-            answered.TrySetResult();
+            read.TrySetResult();
         }
 
         if ((step & GetStep.Repair) != 0)
         {
-            _ = RepairAsync(key, request.Merged, [.. request.RepairTargets]);
+            _ = RepairAsync(read.Key, read.Request.Merged, [.. read.Request.RepairTargets]);
         }
     }
 
@@ -460,15 +484,17 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
-    private async Task<VersionedObject?> ReadReplicaAsync(NodeId node, byte[] key, PartitionId partition, CancellationToken cancellationToken)
+    private async Task<VersionedObject?> ReadReplicaAsync(NodeId node, PendingRead read)
     {
         IPeerClient client = _topology.ClientFor(node) ?? throw new PeerUnavailableException($"no connection to {node}");
-        PeerResponse response = await client.SendAsync(new ReplicaGet(key, partition), _options.RequestTimeout, cancellationToken);
+        PeerResponse response = await client.SendAsync(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout);
         ReplicaGetReply reply = response.Read<ReplicaGetReply>();
         return reply.Status switch
         {
             ReplicaGetStatus.Found => VersionedObject.Decode(reply.EncodedObject.Span),
             ReplicaGetStatus.NotFound => null,
+            ReplicaGetStatus.Unchanged when read.Local is not null => read.Local,
+            ReplicaGetStatus.Unchanged => throw new Core.Peer.PeerProtocolException($"{node} answered 'unchanged' to a read that named no digest"),
             _ => throw new PeerUnavailableException($"{node} could not read the key"),
         };
     }
@@ -521,6 +547,26 @@ public sealed class ClusterCoordinator : IDisposable
     /// reachability version: they change only when membership or some node's health does, so building one
     /// per request (a ring walk) is waste. Entries are immutable; a race fills a slot twice with equal values.
     /// </summary>
+    /// <summary>
+    /// One quorum read in flight: its state machine, and the task the client waits on (completed when the state
+    /// machine says answer). Replies arriving after the answer still feed the state machine for read repair.
+    /// </summary>
+    private sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest)
+        : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public GetRequest Request { get; } = request;
+
+        public byte[] Key { get; } = key;
+
+        public PartitionId Partition { get; } = partition;
+
+        /// <summary>This node's copy when it was read and found; replicas answering "unchanged" hold the same.</summary>
+        public VersionedObject? Local { get; } = local;
+
+        /// <summary>The version digest of <see cref="Local"/>; 0 (ask for the value) when there is none.</summary>
+        public ulong LocalDigest { get; } = localDigest;
+    }
+
     private sealed class PreferenceListCache(PartitionMap map, PartitionMap? pending, long version)
     {
         public PartitionMap Map { get; } = map;

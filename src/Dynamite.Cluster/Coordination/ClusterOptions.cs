@@ -1,3 +1,4 @@
+using Dynamite.Core.Coordination;
 using Dynamite.Core.Membership;
 
 namespace Dynamite.Cluster.Coordination;
@@ -32,6 +33,9 @@ public sealed record ClusterOptions
 
     /// <summary>Whether a read sends the merged object to replicas that answered with an older one.</summary>
     public bool ReadRepair { get; init; } = true;
+
+    /// <summary>Which replicas a quorum read asks: R of them, this node's own copy first (the default), or all N.</summary>
+    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 
     /// <summary>How long a replica request may take before it counts as a failure.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -133,8 +134,13 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
 
         // The stored bytes are the canonical encoding: send them as they are (no decode and re-encode per read).
         byte[]? stored = _store.ReadEncoded(get.Key.Span);
-        return stored is null
-            ? new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty)
+        if (stored is null)
+        {
+            return new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty);
+        }
+
+        return get.UnlessDigest != 0 && PartitionMerkleTree.VersionDigest(stored) == get.UnlessDigest
+            ? new ReplicaGetReply(ReplicaGetStatus.Unchanged, ReadOnlyMemory<byte>.Empty)
             : new ReplicaGetReply(ReplicaGetStatus.Found, stored);
     }
 

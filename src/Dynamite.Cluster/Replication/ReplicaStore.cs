@@ -79,6 +79,22 @@ public sealed class ReplicaStore
         _engine.TryRead(key, NowUnixMs, out StoredRecord record) ? Decode(key, record.Value) : null;
 
     /// <summary>
+    /// The stored object and its version digest (XXH64 of the stored encoding, what a conditional replica read
+    /// compares); null and 0 when the key is absent.
+    /// </summary>
+    public VersionedObject? Read(ReadOnlySpan<byte> key, out ulong versionDigest)
+    {
+        if (!_engine.TryRead(key, NowUnixMs, out StoredRecord record))
+        {
+            versionDigest = 0;
+            return null;
+        }
+
+        versionDigest = PartitionMerkleTree.VersionDigest(record.Value);
+        return Decode(key, record.Value);
+    }
+
+    /// <summary>
     /// Merges <paramref name="incoming"/> into the stored object (a ReplicaPut, a read repair, a hint replay)
     /// and writes the result only when it differs from what was stored. Returns the object now stored
     /// (<see cref="VersionedObject.Empty"/> when both were empty). The engine keeps <paramref name="key"/>:

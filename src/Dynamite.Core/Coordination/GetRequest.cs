@@ -8,10 +8,12 @@ namespace Dynamite.Core.Coordination;
 
 /// <summary>
 /// The state machine of one quorum read (Dynamo §4.5; Riak's riak_kv_get_fsm), pure so that the
-/// simulation can run it over a simulated network. The coordinator asks every target of the preference
-/// list, feeds each reply or failure in, and does what each call returns: answer the client once the
-/// <see cref="GetQuorum"/> decided, and once every target answered (or failed), repair the primaries
-/// whose copy is older than the merge of all replies (read repair).
+/// simulation can run it over a simulated network. The coordinator asks every one of <see cref="Targets"/>,
+/// feeds each reply or failure in, and does what each call returns: ask <see cref="NextTarget"/> in place of
+/// a failed one, answer the client once the <see cref="GetQuorum"/> decided, and once every asked target
+/// answered (or failed), repair the primaries whose copy is older than the merge of all replies (read repair).
+/// With <see cref="ReadFanout.All"/> the targets are the whole preference list; with
+/// <see cref="ReadFanout.Quorum"/> only R of them, and the others stand by for failures.
 /// <code>
 ///   AwaitingQuorum --R replies / impossible--> Answered --all targets in--> Complete (repair targets known)
 /// </code>
@@ -24,21 +26,79 @@ public sealed class GetRequest
     private readonly Dictionary<NodeId, bool> _pending = [];
     private readonly List<(NodeId Node, VersionedObject? Reply)> _primaryReplies = [];
     private readonly bool _readRepair;
+    private readonly Queue<PreferenceListEntry>? _standby;
 
+    /// <summary>Asks every target (<see cref="ReadFanout.All"/>).</summary>
     /// <param name="list">The key's preference list (reachable primaries, then fallbacks).</param>
     /// <param name="n">N for this datacenter (at least 1).</param>
     /// <param name="r">Replies needed, 1..n.</param>
     /// <param name="requireAgreement">The R replies must be equal (DC_SAFE_QUORUM).</param>
     /// <param name="readRepair">Whether stale primaries are repaired once every target answered.</param>
     public GetRequest(PreferenceList list, int n, int r, bool requireAgreement, bool readRepair)
+        : this(list, n, r, requireAgreement, readRepair, ReadFanout.All, preferred: null)
+    {
+    }
+
+    /// <param name="list">The key's preference list (reachable primaries, then fallbacks).</param>
+    /// <param name="n">N for this datacenter (at least 1).</param>
+    /// <param name="r">Replies needed, 1..n.</param>
+    /// <param name="requireAgreement">The R replies must be equal (DC_SAFE_QUORUM).</param>
+    /// <param name="readRepair">Whether stale primaries are repaired once every target answered.</param>
+    /// <param name="fanout">
+    /// Which targets to ask up front. A read that needs agreement asks every target whatever this says: when the
+    /// R first replies disagree, the others may still agree.
+    /// </param>
+    /// <param name="preferred">With <see cref="ReadFanout.Quorum"/>, a node asked first when it is a primary in the list (the coordinator).</param>
+    public GetRequest(PreferenceList list, int n, int r, bool requireAgreement, bool readRepair, ReadFanout fanout, NodeId? preferred)
     {
         ArgumentNullException.ThrowIfNull(list);
-        Targets = list.Entries;
+        int quorum = Math.Min(r, n);
         int primaries = 0;
         foreach (PreferenceListEntry entry in list.Entries)
         {
-            _pending[entry.Node] = entry.IsPrimary;
             primaries += entry.IsPrimary ? 1 : 0;
+        }
+
+        if (fanout == ReadFanout.All || requireAgreement || list.Entries.Length <= quorum)
+        {
+            Targets = list.Entries;
+        }
+        else
+        {
+            // The preferred node first (its copy costs no round trip), then the list in order: primaries before fallbacks.
+            var asked = ImmutableArray.CreateBuilder<PreferenceListEntry>(quorum);
+            _standby = new Queue<PreferenceListEntry>(list.Entries.Length - quorum);
+            foreach (PreferenceListEntry entry in list.Entries)
+            {
+                if (IsPreferred(entry, preferred))
+                {
+                    asked.Add(entry);
+                }
+            }
+
+            foreach (PreferenceListEntry entry in list.Entries)
+            {
+                if (IsPreferred(entry, preferred))
+                {
+                    continue;
+                }
+
+                if (asked.Count < quorum)
+                {
+                    asked.Add(entry);
+                }
+                else
+                {
+                    _standby.Enqueue(entry);
+                }
+            }
+
+            Targets = asked.MoveToImmutable();
+        }
+
+        foreach (PreferenceListEntry entry in Targets)
+        {
+            _pending[entry.Node] = entry.IsPrimary;
         }
 
         _quorum = new GetQuorum(n, Math.Min(r, n), 0, list.Entries.Length, requireAgreement, primaries);
@@ -48,8 +108,14 @@ public sealed class GetRequest
         Phase = _quorum.IsDone ? (Targets.IsEmpty ? GetPhase.Complete : GetPhase.Answered) : GetPhase.AwaitingQuorum;
     }
 
-    /// <summary>Every replica to ask, in preference order.</summary>
+    /// <summary>A fallback's copy is a hint, which a read cannot see; only a primary is worth asking first.</summary>
+    private static bool IsPreferred(PreferenceListEntry entry, NodeId? preferred) => entry.IsPrimary && entry.Node == preferred;
+
+    /// <summary>The replicas to ask at once, in preference order.</summary>
     public ImmutableArray<PreferenceListEntry> Targets { get; }
+
+    /// <summary>The replica to ask in place of a failed one, when a call returned <see cref="GetStep.Ask"/>.</summary>
+    public PreferenceListEntry? NextTarget { get; private set; }
 
     public int N { get; }
 
@@ -95,7 +161,18 @@ public sealed class GetRequest
         }
 
         _quorum.AddFailure(node, isPrimary);
-        return Advance();
+        GetStep step = GetStep.None;
+        NextTarget = null;
+        if (Phase == GetPhase.AwaitingQuorum && _standby is { Count: > 0 })
+        {
+            // The quorum counted every target of the list as a possible reply, so each failure must bring in a stand-by.
+            PreferenceListEntry next = _standby.Dequeue();
+            _pending[next.Node] = next.IsPrimary;
+            NextTarget = next;
+            step = GetStep.Ask;
+        }
+
+        return step | Advance();
     }
 
     private GetStep Advance()

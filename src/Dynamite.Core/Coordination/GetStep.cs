@@ -11,4 +11,7 @@ public enum GetStep
 
     /// <summary>Send <see cref="GetRequest.Merged"/> to each of <see cref="GetRequest.RepairTargets"/>.</summary>
     Repair = 2,
+
+    /// <summary>Ask <see cref="GetRequest.NextTarget"/>, in place of a target that failed.</summary>
+    Ask = 4,
 }

@@ -1,3 +1,4 @@
+using Dynamite.Core.Coordination;
 using System.Net;
 using Dynamite.Storage;
 
@@ -71,6 +72,9 @@ public sealed record NodeConfiguration
 
     /// <summary>A read that sees stale replicas sends them the merged object.</summary>
     public bool ReadRepair { get; init; } = true;
+
+    /// <summary>quorum: a read asks R replicas, its own first, and another only when one fails; all: every replica (Dynamo, Riak).</summary>
+    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 
     /// <summary>How long the coordinator waits for one replica's reply.</summary>
     public int RequestTimeoutMs { get; init; } = 2000;
@@ -166,6 +170,14 @@ public sealed record NodeConfiguration
     /// <summary>Splits a comma-separated seed list (<c>HOST:PORT,HOST:PORT</c>), ignoring blanks around commas.</summary>
     public static IReadOnlyList<string> ParseSeeds(string text) =>
         text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Parses a read fan-out: quorum or all (any case).</summary>
+    public static ReadFanout ParseReadFanout(string text, string setting) => text.Trim().ToLowerInvariant() switch
+    {
+        "quorum" => ReadFanout.Quorum,
+        "all" => ReadFanout.All,
+        _ => throw new ConfigurationException($"{setting} must be quorum or all, not '{text}'."),
+    };
 
     /// <summary>Parses an on/off setting: on, off, true, false, yes, no (any case).</summary>
     public static bool ParseSwitch(string text, string setting) => text.Trim().ToLowerInvariant() switch

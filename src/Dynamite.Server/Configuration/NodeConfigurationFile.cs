@@ -66,6 +66,9 @@ public sealed class NodeConfigurationFile
 
     public string? ReadRepair { get; set; }
 
+    /// <summary>quorum or all.</summary>
+    public string? ReadFanout { get; set; }
+
     public int? RequestTimeoutMs { get; set; }
 
     public string? Aae { get; set; }
@@ -123,6 +126,7 @@ public sealed class NodeConfigurationFile
         WriteQuorum = WriteQuorum ?? configuration.WriteQuorum,
         HintedHandoff = HintedHandoff is null ? configuration.HintedHandoff : NodeConfiguration.ParseSwitch(HintedHandoff, "hinted-handoff"),
         ReadRepair = ReadRepair is null ? configuration.ReadRepair : NodeConfiguration.ParseSwitch(ReadRepair, "read-repair"),
+        ReadFanout = ReadFanout is null ? configuration.ReadFanout : NodeConfiguration.ParseReadFanout(ReadFanout, "read-fanout"),
         RequestTimeoutMs = RequestTimeoutMs ?? configuration.RequestTimeoutMs,
         AntiEntropy = Aae is null ? configuration.AntiEntropy : NodeConfiguration.ParseSwitch(Aae, "aae"),
         AntiEntropyIntervalSeconds = AaeInterval ?? configuration.AntiEntropyIntervalSeconds,

@@ -80,6 +80,7 @@ public sealed class ClusterServices : IAsyncDisposable
             WriteQuorum = configuration.WriteQuorum,
             HintedHandoff = configuration.HintedHandoff,
             ReadRepair = configuration.ReadRepair,
+            ReadFanout = configuration.ReadFanout,
             RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
         };
         Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
@@ -186,6 +187,7 @@ public sealed class ClusterServices : IAsyncDisposable
             new("write_quorum", Configuration.WriteQuorum.ToString(CultureInfo.InvariantCulture)),
             new("hinted_handoff", Configuration.HintedHandoff ? "on" : "off"),
             new("read_repair", Configuration.ReadRepair ? "on" : "off"),
+            new("read_fanout", Configuration.ReadFanout.ToString().ToLowerInvariant()),
             new("hints_pending", Hints.Count.ToString(CultureInfo.InvariantCulture)),
             new("hints_stored", Coordinator.HintsStored.ToString(CultureInfo.InvariantCulture)),
             new("hints_replayed", Handoff.Replayed.ToString(CultureInfo.InvariantCulture)),

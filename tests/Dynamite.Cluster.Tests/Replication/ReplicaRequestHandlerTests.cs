@@ -77,6 +77,23 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReplicaGet_UnlessDigestOfTheStoredCopy_IsUnchangedWithoutTheValue()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+        VersionedObject stored = await store.UpdateAsync(Key("k"), null, Coordinator, Bytes("v"), 0);
+        store.Read(Key("k"), out ulong digest);
+
+        ReplicaGetReply same = (await client.SendAsync(new ReplicaGet(Key("k"), PartitionOf("k"), digest))).Read<ReplicaGetReply>();
+        ReplicaGetReply other = (await client.SendAsync(new ReplicaGet(Key("k"), PartitionOf("k"), digest ^ 1))).Read<ReplicaGetReply>();
+
+        Assert.NotEqual(0UL, digest);
+        Assert.Equal(ReplicaGetStatus.Unchanged, same.Status);
+        Assert.True(same.EncodedObject.IsEmpty);
+        Assert.Equal(ReplicaGetStatus.Found, other.Status);
+        Assert.Equal(stored, VersionedObject.Decode(other.EncodedObject.Span));
+    }
+
+    [Fact]
     public async Task ReplicaGet_MissingKey_IsNotFound()
     {
         (PeerClient client, _, _) = StartReplica("memory", hintsOn: false);

@@ -75,8 +75,9 @@ public sealed class ClusterTests
     public async Task StaleReplica_HintsOff_RepairedByOneReadAtR2()
     {
         // sqlite keeps node 2's data and cluster state across the restart, so it comes back stale rather than warming
-        // up (a memory node would pull everything from its peers before serving reads).
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off"]);
+        // up (a memory node would pull everything from its peers before serving reads). Reads ask all N here, as in
+        // Dynamo: the default (quorum) fan-out would ask node 1 and only one of the others.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--read-fanout", "all"]);
         await cluster.KillAsync(1);
         using (RawRespClient node1 = cluster.Connect(0))
         {

@@ -4,7 +4,8 @@ namespace Dynamite.Core.Peer.Messages;
 
 /// <summary>
 /// Replica → coordinator: the stored object, as the opaque encoding the versioning module defines (siblings
-/// and causal context); empty unless <paramref name="Status"/> is <see cref="ReplicaGetStatus.Found"/>.
+/// and causal context); empty unless <paramref name="Status"/> is <see cref="ReplicaGetStatus.Found"/>
+/// (<see cref="ReplicaGetStatus.Unchanged"/> means "the object whose digest you sent").
 /// </summary>
 public sealed record ReplicaGetReply(ReplicaGetStatus Status, ReadOnlyMemory<byte> EncodedObject) : IPeerMessage<ReplicaGetReply>
 {

@@ -6,4 +6,7 @@ public enum ReplicaGetStatus : byte
     Found = 1,
     NotFound = 2,
     Error = 3,
+
+    /// <summary>The replica's copy has the digest the request named: the coordinator's own copy is the reply.</summary>
+    Unchanged = 4,
 }
