@@ -4,6 +4,7 @@ using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
@@ -113,19 +114,17 @@ public sealed class ClusterCoordinator : IDisposable
         {
             if (entry.Node != _options.Self.Id)
             {
-                _ = ReadFromReplicaAsync(read, entry.Node);
+                ReadFromReplica(read, entry.Node);
             }
         }
 
         if (selfIsReplica)
         {
-            lock (request)
-            {
-                Handle(read, _topology.ServesLocalReads ? request.OnReply(_options.Self.Id, local) : request.OnFailure(_options.Self.Id));
-            }
+            OnReplicaRead(read, _options.Self.Id, _topology.ServesLocalReads, local);
         }
 
-        await read.Task.WaitAsync(cancellationToken);
+        // No cancellation here: every replica read ends within the request timeout.
+        await read.Task;
         lock (request)
         {
             return request.Outcome switch
@@ -206,25 +205,30 @@ public sealed class ClusterCoordinator : IDisposable
             throw;
         }
 
-        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var write = new PendingWrite(request, key, written);
         lock (request)
         {
             request.OnLocalWrite();
-            if (request.Outcome != PutOutcome.Pending)
-            {
-                answered.TrySetResult();
-            }
+        }
+
+        if (request.Outcome != PutOutcome.Pending)
+        {
+            write.TrySetResult();
         }
 
         byte[] encoded = written.Encode();
         foreach (PreferenceListEntry entry in request.ReplicaWrites)
         {
-            _ = WriteReplicaAsync(request, entry, key, written, encoded, answered);
+            // A fallback's write carries the primary it stands in for, so the fallback keeps it as a hint.
+            IPeerPayload message = entry.IsPrimary || entry.HintFor is null
+                ? new ReplicaPut(key, encoded)
+                : new HintedPut(entry.HintFor.Value.Value, key, encoded);
+            SendReplicaWrite(entry.Node, message, new ReplicaWriteCallback(this, write, entry.Node, countsTowardsW: true));
         }
 
         foreach (NodeId gainer in gainers)
         {
-            _ = WriteToGainerAsync(gainer, key, written, encoded);
+            SendReplicaWrite(gainer, new ReplicaPut(key, encoded), new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
         }
 
         // Hints are kept while the replica writes travel, not before them; the client is answered only after
@@ -239,7 +243,8 @@ public sealed class ClusterCoordinator : IDisposable
             await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
         }
 
-        await answered.Task.WaitAsync(cancellationToken);
+        // No cancellation here: every replica write ends within the request timeout, and the slots it holds with it.
+        await write.Task;
         lock (request)
         {
             return request.Outcome == PutOutcome.Ok
@@ -323,58 +328,71 @@ public sealed class ClusterCoordinator : IDisposable
         throw new StoreUnavailableException($"NOQUORUM could not forward the write to a replica of partition {list.Partition} ({lastFailure})");
     }
 
-    private async Task ReadFromReplicaAsync(PendingRead read, NodeId node)
+    private void ReadFromReplica(PendingRead read, NodeId node)
     {
-        VersionedObject? reply = null;
-        bool replied;
-        try
+        var callback = new ReplicaReadCallback(this, read, node);
+        if (_topology.ClientFor(node) is { } client)
         {
-            reply = await ReadReplicaAsync(node, read);
-            replied = true;
+            client.Send(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout, callback);
         }
-        catch (FormatException exception)
+        else
         {
-            // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
-            _logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
-            replied = false;
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            _logger.LogDebug("Replica read from {Node} failed: {Reason}", node, exception.Message);
-            replied = false;
-        }
-
-        lock (read.Request)
-        {
-            Handle(read, replied ? read.Request.OnReply(node, reply) : read.Request.OnFailure(node));
+            callback.OnFailure(new PeerUnavailableException($"no connection to {node}"));
         }
     }
 
-    /// <summary>Does what the read's state machine asked for. Called under the request's lock.</summary>
-    private void Handle(PendingRead read, GetStep step)
+    /// <summary>
+    /// A replica's reply (null: it has no copy) or failure, fed to the read's state machine. The client's
+    /// continuation runs inline when the answer is set, so that happens outside the lock, as does asking a stand-by
+    /// (whose failure may be reported on this very stack).
+    /// </summary>
+    private void OnReplicaRead(PendingRead read, NodeId node, bool replied, VersionedObject? reply)
     {
+        (bool answer, NodeId? ask) result;
+        lock (read.Request)
+        {
+            result = Handle(read, replied ? read.Request.OnReply(node, reply) : read.Request.OnFailure(node));
+        }
+
+        if (result.ask is { } next)
+        {
+            ReadFromReplica(read, next);
+        }
+
+        if (result.answer)
+        {
+            read.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Does what the read's state machine asked for that can be done under the request's lock (repairs, this node's
+    /// own reply); returns whether to answer the client and which replica to ask next.
+    /// </summary>
+    private (bool Answer, NodeId? Ask) Handle(PendingRead read, GetStep step)
+    {
+        bool answer = (step & GetStep.Answer) != 0;
+        NodeId? ask = null;
         if ((step & GetStep.Ask) != 0 && read.Request.NextTarget is { } next)
         {
             // In place of a replica that failed. This node (a fallback held in reserve) answers from the copy read first.
             if (next.Node == _options.Self.Id)
             {
-                Handle(read, _topology.ServesLocalReads ? read.Request.OnReply(next.Node, read.Local) : read.Request.OnFailure(next.Node));
+                (bool answerNow, ask) = Handle(read, _topology.ServesLocalReads ? read.Request.OnReply(next.Node, read.Local) : read.Request.OnFailure(next.Node));
+                answer |= answerNow;
             }
             else
             {
-                _ = ReadFromReplicaAsync(read, next.Node);
+                ask = next.Node;
             }
-        }
-
-        if ((step & GetStep.Answer) != 0)
-        {
-            read.TrySetResult();
         }
 
         if ((step & GetStep.Repair) != 0)
         {
             _ = RepairAsync(read.Key, read.Request.Merged, [.. read.Request.RepairTargets]);
         }
+
+        return (answer, ask);
     }
 
     private async Task RepairAsync(byte[] key, VersionedObject merged, NodeId[] stale)
@@ -405,61 +423,60 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
-    private async Task WriteReplicaAsync(PutRequest request, PreferenceListEntry entry, byte[] key, VersionedObject written, byte[] encoded, TaskCompletionSource answered)
+    private void SendReplicaWrite(NodeId node, IPeerPayload message, ReplicaWriteCallback callback)
     {
-        // The caller took this write's slot; it is released when the write is answered.
-        Core.Peer.IPeerPayload message = entry.IsPrimary || entry.HintFor is null
-            ? new ReplicaPut(key, encoded)
-            : new HintedPut(entry.HintFor.Value.Value, key, encoded);
-        bool acknowledged = await SendReplicaWriteAsync(entry.Node, key, message);
-
-        PutStep step;
-        NodeId hintOwner = default;
-        lock (request)
+        if (_topology.ClientFor(node) is { } client)
         {
-            step = acknowledged ? request.OnAck(entry.Node) : request.OnFailure(entry.Node, out hintOwner);
+            client.Send(message, _options.RequestTimeout, callback);
         }
-
-        if ((step & PutStep.StoreHint) != 0)
+        else
         {
-            await StoreHintAsync(hintOwner, key, written, $"the write to {entry.Node} failed");
-        }
-
-        if ((step & PutStep.Answer) != 0)
-        {
-            answered.TrySetResult();
+            callback.OnFailure(new PeerUnavailableException($"no connection to {node}"));
         }
     }
 
     /// <summary>
-    /// A write to a node that gains this key's partition under the pending plan. It does not count towards W (the
-    /// current replicas answer for the write), but it is not dropped either: an undelivered one becomes a hint.
+    /// A replica write ended: its in-flight slot is released and, for a replica that counts towards W, the put's
+    /// state machine is fed. An undelivered write becomes a hint; the client is answered only once that hint is
+    /// durable. A write to a node that gains the partition under a pending plan does not count towards W (the
+    /// current replicas answer for the write), but it is not dropped either: undelivered, it becomes a hint too.
     /// </summary>
-    private async Task WriteToGainerAsync(NodeId gainer, byte[] key, VersionedObject written, byte[] encoded)
+    private void OnReplicaWritten(PendingWrite write, NodeId node, bool countsTowardsW, bool stored)
     {
-        if (!await SendReplicaWriteAsync(gainer, key, new ReplicaPut(key, encoded)))
+        _replicaWriteSlots.Release();
+        if (!countsTowardsW)
         {
-            await StoreHintAsync(gainer, key, written, $"the write to {gainer}, which gains this partition, failed");
+            if (!stored)
+            {
+                _ = StoreHintAsync(node, write.Key, write.Written, $"the write to {node}, which gains this partition, failed");
+            }
+
+            return;
+        }
+
+        PutStep step;
+        NodeId hintOwner = default;
+        lock (write.Request)
+        {
+            step = stored ? write.Request.OnAck(node) : write.Request.OnFailure(node, out hintOwner);
+        }
+
+        if ((step & PutStep.StoreHint) != 0)
+        {
+            _ = StoreHintThenAnswerAsync(write, hintOwner, node, answer: (step & PutStep.Answer) != 0);
+        }
+        else if ((step & PutStep.Answer) != 0)
+        {
+            write.TrySetResult();
         }
     }
 
-    /// <summary>Sends one replica write and releases the in-flight slot its put took for it; true if the replica stored it.</summary>
-    private async Task<bool> SendReplicaWriteAsync(NodeId node, byte[] key, Core.Peer.IPeerPayload message)
+    private async Task StoreHintThenAnswerAsync(PendingWrite write, NodeId hintOwner, NodeId failed, bool answer)
     {
-        try
+        await StoreHintAsync(hintOwner, write.Key, write.Written, $"the write to {failed} failed");
+        if (answer)
         {
-            IPeerClient client = _topology.ClientFor(node) ?? throw new PeerUnavailableException($"no connection to {node}");
-            PeerResponse response = await client.SendAsync(message, _options.RequestTimeout);
-            return response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            _logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(key), node, exception.Message);
-            return false;
-        }
-        finally
-        {
-            _replicaWriteSlots.Release();
+            write.TrySetResult();
         }
     }
 
@@ -482,21 +499,6 @@ public sealed class ClusterCoordinator : IDisposable
             Interlocked.Increment(ref _replicaWriteFailures);
             _logger.LogError(exception, "Could not store a hint of {Key} for {Node}", KeyText.Format(key), owner);
         }
-    }
-
-    private async Task<VersionedObject?> ReadReplicaAsync(NodeId node, PendingRead read)
-    {
-        IPeerClient client = _topology.ClientFor(node) ?? throw new PeerUnavailableException($"no connection to {node}");
-        PeerResponse response = await client.SendAsync(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout);
-        ReplicaGetReply reply = response.Read<ReplicaGetReply>();
-        return reply.Status switch
-        {
-            ReplicaGetStatus.Found => VersionedObject.Decode(reply.EncodedObject.Span),
-            ReplicaGetStatus.NotFound => null,
-            ReplicaGetStatus.Unchanged when read.Local is not null => read.Local,
-            ReplicaGetStatus.Unchanged => throw new Core.Peer.PeerProtocolException($"{node} answered 'unchanged' to a read that named no digest"),
-            _ => throw new PeerUnavailableException($"{node} could not read the key"),
-        };
     }
 
     private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n) => PreferenceListOf(key, out n, out _);
@@ -550,9 +552,12 @@ public sealed class ClusterCoordinator : IDisposable
     /// <summary>
     /// One quorum read in flight: its state machine, and the task the client waits on (completed when the state
     /// machine says answer). Replies arriving after the answer still feed the state machine for read repair.
+    /// The client's continuation runs inline, on the thread that completes the task (usually the peer connection's
+    /// read loop, as a single node's commands run on the socket's I/O thread): a hop to the thread pool per request
+    /// cost more CPU than it saved. So the task is completed outside every lock.
     /// </summary>
     private sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest)
-        : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+        : TaskCompletionSource(TaskCreationOptions.None)
     {
         public GetRequest Request { get; } = request;
 
@@ -565,6 +570,85 @@ public sealed class ClusterCoordinator : IDisposable
 
         /// <summary>The version digest of <see cref="Local"/>; 0 (ask for the value) when there is none.</summary>
         public ulong LocalDigest { get; } = localDigest;
+    }
+
+    /// <summary>One quorum write in flight: its state machine, and the task the client waits on (continued inline, as <see cref="PendingRead"/>).</summary>
+    private sealed class PendingWrite(PutRequest request, byte[] key, VersionedObject written)
+        : TaskCompletionSource(TaskCreationOptions.None)
+    {
+        public PutRequest Request { get; } = request;
+
+        public byte[] Key { get; } = key;
+
+        /// <summary>The object written here and sent to the replicas (what a hint keeps).</summary>
+        public VersionedObject Written { get; } = written;
+    }
+
+    /// <summary>One replica read's outcome; runs on the peer connection's read loop, so it only decodes and feeds the state machine.</summary>
+    private sealed class ReplicaReadCallback(ClusterCoordinator coordinator, PendingRead read, NodeId node) : IPeerResponseCallback
+    {
+        public void OnResponse(PeerResponse response)
+        {
+            VersionedObject? reply;
+            try
+            {
+                ReplicaGetReply answer = response.Read<ReplicaGetReply>();
+                reply = answer.Status switch
+                {
+                    ReplicaGetStatus.Found => VersionedObject.Decode(answer.EncodedObject.Span),
+                    ReplicaGetStatus.NotFound => null,
+                    ReplicaGetStatus.Unchanged when read.Local is not null => read.Local,
+                    ReplicaGetStatus.Unchanged => throw new PeerProtocolException($"{node} answered 'unchanged' to a read that named no digest"),
+                    _ => throw new PeerUnavailableException($"{node} could not read the key"),
+                };
+            }
+            catch (FormatException exception)
+            {
+                // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
+                coordinator._logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
+                coordinator.OnReplicaRead(read, node, replied: false, null);
+                return;
+            }
+            catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException or PeerUnavailableException)
+            {
+                OnFailure(exception);
+                return;
+            }
+
+            coordinator.OnReplicaRead(read, node, replied: true, reply);
+        }
+
+        public void OnFailure(Exception error)
+        {
+            coordinator._logger.LogDebug("Replica read from {Node} failed: {Reason}", node, error.Message);
+            coordinator.OnReplicaRead(read, node, replied: false, null);
+        }
+    }
+
+    /// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
+    private sealed class ReplicaWriteCallback(ClusterCoordinator coordinator, PendingWrite write, NodeId node, bool countsTowardsW) : IPeerResponseCallback
+    {
+        public void OnResponse(PeerResponse response)
+        {
+            bool stored;
+            try
+            {
+                stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            }
+            catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
+            {
+                OnFailure(exception);
+                return;
+            }
+
+            coordinator.OnReplicaWritten(write, node, countsTowardsW, stored);
+        }
+
+        public void OnFailure(Exception error)
+        {
+            coordinator._logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(write.Key), node, error.Message);
+            coordinator.OnReplicaWritten(write, node, countsTowardsW, stored: false);
+        }
     }
 
     private sealed class PreferenceListCache(PartitionMap map, PartitionMap? pending, long version)

@@ -19,4 +19,10 @@ public interface IPeerClient
     /// <paramref name="cancellationToken"/> fired.
     /// </summary>
     Task<PeerResponse> SendAsync(IPeerPayload request, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends one request and reports its reply or failure to <paramref name="callback"/> (the same failures as
+    /// <see cref="SendAsync"/>). Never throws; the callback may run before this returns.
+    /// </summary>
+    void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback);
 }

@@ -84,8 +84,8 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
             holdsSlot = true;
             connection = await GetConnectionAsync(deadline, token);
             requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
-            var pending = new TaskCompletionSource<PeerResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-            connection.Send(requestId, request, pending);
+            var pending = new ResponseTask();
+            connection.Send(requestId, request, pending, deadline: long.MaxValue, holdsSlot: false);
             return await pending.Task.WaitAsync(token);
         }
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -101,6 +101,51 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
                 _inFlight.Release();
             }
         }
+    }
+
+    public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(callback);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            _ = request.PayloadLength; // Over-limit payloads fail here, not on the writer loop.
+        }
+        catch (Exception exception) when (exception is ObjectDisposedException or ArgumentException)
+        {
+            callback.OnFailure(exception);
+            return;
+        }
+
+        // The fast path: connected and a slot free. No task, no timer: the connection's sweep enforces the deadline.
+        PeerClientConnection? connection = _connection;
+        if (connection is { IsAlive: true } && _inFlight.Wait(0))
+        {
+            ulong requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
+            long deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+            connection.Send(requestId, request, callback, deadline, holdsSlot: true);
+            return;
+        }
+
+        // Connecting, backing off or saturated: the task path waits for all that within the same timeout.
+        _ = SendThroughTaskAsync(request, timeout, callback);
+    }
+
+    private async Task SendThroughTaskAsync(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback)
+    {
+        PeerResponse response;
+        try
+        {
+            response = await SendAsync(request, timeout);
+        }
+        catch (Exception exception)
+        {
+            callback.OnFailure(exception);
+            return;
+        }
+
+        callback.OnResponse(response);
     }
 
     /// <summary>Connects now if not connected (a request would do the same); for start-up and tests.</summary>
@@ -163,7 +208,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
 
             try
             {
-                current = await PeerClientConnection.ConnectAsync(RemoteEndPoint, _options, _secret, _time, cancellationToken);
+                current = await PeerClientConnection.ConnectAsync(RemoteEndPoint, _options, _secret, _time, _inFlight, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -202,5 +247,13 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         {
             _connectLock.Release();
         }
+    }
+
+    /// <summary>A <see cref="SendAsync(IPeerPayload, TimeSpan, CancellationToken)"/> request's reply, as a task whose continuations run on the thread pool, never on the read loop.</summary>
+    private sealed class ResponseTask() : TaskCompletionSource<PeerResponse>(TaskCreationOptions.RunContinuationsAsynchronously), IPeerResponseCallback
+    {
+        public void OnResponse(PeerResponse response) => TrySetResult(response);
+
+        public void OnFailure(Exception error) => TrySetException(error);
     }
 }

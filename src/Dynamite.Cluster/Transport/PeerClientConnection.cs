@@ -12,15 +12,24 @@ namespace Dynamite.Cluster.Transport;
 /// <summary>
 /// One established, authenticated connection of a <see cref="PeerClient"/>: requests are registered by id, a read
 /// loop completes them as replies arrive (in any order). When the connection ends, every pending request fails
-/// with the same <see cref="PeerUnavailableException"/> and the connection is never used again.
+/// with the same <see cref="PeerUnavailableException"/> and the connection is never used again. Requests with a
+/// deadline are failed with a <see cref="TimeoutException"/> by a sweep every <see cref="SweepInterval"/>, so a
+/// request needs no timer of its own. Whoever removes a request from the pending table reports its outcome, so
+/// each is reported once.
 /// </summary>
 internal sealed class PeerClientConnection
 {
+    /// <summary>How often expired requests are failed: a request's timeout is late by at most this much.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly PeerStream _stream;
     private readonly int _maxFrameBytes;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _inFlightSlots;
+    private readonly ITimer _sweep;
 
-    /// <summary>Requests awaiting a reply, by request id. Written by senders, drained by the read loop and by <see cref="Fail"/>.</summary>
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<PeerResponse>> _pending = new();
+    /// <summary>Requests awaiting a reply, by request id. Written by senders, drained by the read loop, the sweep and <see cref="Fail"/>.</summary>
+    private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
 
     /// <summary>
     /// Null while usable; set once, to the error every pending and later request fails with. A sender registers
@@ -28,12 +37,15 @@ internal sealed class PeerClientConnection
     /// </summary>
     private volatile PeerUnavailableException? _failure;
 
-    private PeerClientConnection(PeerStream stream, PeerIdentity remote, EndPoint endpoint, int maxFrameBytes)
+    private PeerClientConnection(PeerStream stream, PeerIdentity remote, EndPoint endpoint, int maxFrameBytes, TimeProvider time, SemaphoreSlim inFlightSlots)
     {
         _stream = stream;
         Remote = remote;
         EndPoint = endpoint;
         _maxFrameBytes = maxFrameBytes;
+        _time = time;
+        _inFlightSlots = inFlightSlots;
+        _sweep = time.CreateTimer(static state => ((PeerClientConnection)state!).FailExpired(), this, SweepInterval, SweepInterval);
     }
 
     public PeerIdentity Remote { get; }
@@ -42,12 +54,17 @@ internal sealed class PeerClientConnection
 
     public bool IsAlive => _failure is null;
 
-    /// <summary>Connects and runs the client half of <see cref="PeerHandshake"/>; the result is reading replies.</summary>
+    /// <summary>
+    /// Connects and runs the client half of <see cref="PeerHandshake"/>; the result is reading replies.
+    /// <paramref name="inFlightSlots"/> are the client's in-flight slots: a request sent with <c>holdsSlot</c> gives
+    /// its slot back there when it ends.
+    /// </summary>
     public static async Task<PeerClientConnection> ConnectAsync(
         EndPoint endpoint,
         PeerTransportOptions options,
         byte[] secret,
         TimeProvider time,
+        SemaphoreSlim inFlightSlots,
         CancellationToken cancellationToken)
     {
         if (endpoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped)
@@ -98,7 +115,7 @@ internal sealed class PeerClientConnection
                 }
             }
 
-            var connection = new PeerClientConnection(stream, remote, endpoint, options.MaxFrameBytes);
+            var connection = new PeerClientConnection(stream, remote, endpoint, options.MaxFrameBytes, time, inFlightSlots);
             _ = connection.ReadLoopAsync();
             return connection;
         }
@@ -118,19 +135,24 @@ internal sealed class PeerClientConnection
         }
     }
 
-    /// <summary>Registers a request, then queues it; a connection that already failed fails <paramref name="pending"/> instead.</summary>
-    public void Send(ulong requestId, IPeerPayload request, TaskCompletionSource<PeerResponse> pending)
+    /// <summary>
+    /// Registers a request, then queues it; a connection that already failed fails <paramref name="callback"/> instead.
+    /// The sweep fails the request after <paramref name="deadline"/>, a <see cref="TimeProvider.GetTimestamp"/>
+    /// (<see cref="long.MaxValue"/>: never; the sender times it out itself and calls <see cref="Forget"/>). With
+    /// <paramref name="holdsSlot"/>, the request holds one of the client's in-flight slots, released when it ends.
+    /// </summary>
+    public void Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot)
     {
-        _pending[requestId] = pending;
+        _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot);
         PeerUnavailableException? failure = _failure;
         if (failure is null && _stream.TrySend(requestId, request))
         {
             return;
         }
 
-        if (_pending.TryRemove(requestId, out _))
+        if (_pending.TryRemove(requestId, out PendingRequest pending))
         {
-            pending.TrySetException(failure ?? new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} is closed"));
+            ReportFailure(End(pending), failure ?? new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} is closed"));
         }
     }
 
@@ -207,9 +229,17 @@ internal sealed class PeerClientConnection
                 while (PeerFrameCodec.TryReadFrame(ref buffer, _maxFrameBytes, out PeerFrameHeader header, out ReadOnlySequence<byte> payload))
                 {
                     // No entry: a late reply to a request that timed out. Ignored.
-                    if (_pending.TryRemove(header.RequestId, out TaskCompletionSource<PeerResponse>? pending))
+                    if (_pending.TryRemove(header.RequestId, out PendingRequest pending))
                     {
-                        pending.TrySetResult(new PeerResponse(header.Type, header.RequestId, payload.ToArray(), Remote));
+                        var response = new PeerResponse(header.Type, header.RequestId, payload.ToArray(), Remote);
+                        try
+                        {
+                            End(pending).OnResponse(response);
+                        }
+                        catch (Exception)
+                        {
+                            // Callbacks must not throw; one that does must not end the connection every other request shares.
+                        }
                     }
                 }
 
@@ -231,8 +261,50 @@ internal sealed class PeerClientConnection
         await input.CompleteAsync();
     }
 
+    /// <summary>Gives back the request's in-flight slot, if it holds one; returns its callback, to report the outcome to.</summary>
+    private IPeerResponseCallback End(PendingRequest pending)
+    {
+        if (pending.HoldsSlot)
+        {
+            _inFlightSlots.Release();
+        }
+
+        return pending.Callback;
+    }
+
+    private static void ReportFailure(IPeerResponseCallback callback, Exception error)
+    {
+        try
+        {
+            callback.OnFailure(error);
+        }
+        catch (Exception)
+        {
+            // Callbacks must not throw; one that does must not take the sweep's timer or the read loop down with it.
+        }
+    }
+
+    /// <summary>The sweep: fails every request past its deadline.</summary>
+    private void FailExpired()
+    {
+        if (_pending.IsEmpty)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        foreach (KeyValuePair<ulong, PendingRequest> entry in _pending)
+        {
+            if (entry.Value.Deadline <= now && _pending.TryRemove(entry.Key, out PendingRequest pending))
+            {
+                ReportFailure(End(pending), new TimeoutException($"request {entry.Key} to peer {Remote} at {EndPoint} got no reply in time"));
+            }
+        }
+    }
+
     private void Fail(PeerUnavailableException failure)
     {
+        _sweep.Dispose();
 #pragma warning disable CS0420 // A volatile field passed by reference: Interlocked supplies the barrier.
         if (Interlocked.CompareExchange(ref _failure, failure, null) is null)
 #pragma warning restore CS0420
@@ -243,10 +315,13 @@ internal sealed class PeerClientConnection
         PeerUnavailableException reason = _failure!;
         foreach (ulong requestId in _pending.Keys)
         {
-            if (_pending.TryRemove(requestId, out TaskCompletionSource<PeerResponse>? pending))
+            if (_pending.TryRemove(requestId, out PendingRequest pending))
             {
-                pending.TrySetException(reason);
+                ReportFailure(End(pending), reason);
             }
         }
     }
+
+    /// <summary>A request awaiting its reply.</summary>
+    private readonly record struct PendingRequest(IPeerResponseCallback Callback, long Deadline, bool HoldsSlot);
 }
