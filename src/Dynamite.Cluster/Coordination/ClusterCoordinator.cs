@@ -191,9 +191,10 @@ public sealed class ClusterCoordinator : IDisposable
         int remote = request.ReplicaWrites.Count + gainers.Length;
         await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
         VersionedObject written;
+        byte[] encoded;
         try
         {
-            written = await _local.UpdateAsync(key, context, _options.Actor, value, expiresAtUnixMs, cancellationToken);
+            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _options.Actor, value, expiresAtUnixMs, cancellationToken);
         }
         catch
         {
@@ -216,7 +217,6 @@ public sealed class ClusterCoordinator : IDisposable
             write.TrySetResult();
         }
 
-        byte[] encoded = written.Encode();
         foreach (PreferenceListEntry entry in request.ReplicaWrites)
         {
             // A fallback's write carries the primary it stands in for, so the fallback keeps it as a hint.

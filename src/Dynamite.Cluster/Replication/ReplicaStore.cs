@@ -137,6 +137,19 @@ public sealed class ReplicaStore
         NodeId actor,
         byte[]? value,
         long expiresAtUnixMs,
+        CancellationToken ct = default) =>
+        (await UpdateEncodedAsync(key, clientContext, actor, value, expiresAtUnixMs, ct)).Written;
+
+    /// <summary>
+    /// As <see cref="UpdateAsync"/>, also returning the bytes stored: the canonical encoding, which the coordinator
+    /// sends to the other replicas as it is (a large value is not encoded a second time).
+    /// </summary>
+    public async ValueTask<(VersionedObject Written, byte[] Encoded)> UpdateEncodedAsync(
+        byte[] key,
+        VersionVector? clientContext,
+        NodeId actor,
+        byte[]? value,
+        long expiresAtUnixMs,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -148,7 +161,7 @@ public sealed class ReplicaStore
         var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
         _listener?.OnWritten(key, operation.PreviousEncoded, operation.WrittenEncoded!);
-        return operation.Result!;
+        return (operation.Result!, operation.WrittenEncoded!);
     }
 
     /// <summary>
