@@ -100,6 +100,34 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task QuorumRead_ThroughAReplicaHoldingAnOlderValue_ReturnsTheNewerAndRepairsItself()
+    {
+        // The default fan-out asks this node's own copy and one other replica, sending its copy's digest: the other
+        // holds a different version, so it sends its value back, and the merge (the newer value) answers and repairs.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--aae", "off"]);
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", node1.Call("SET", "versioned", "old").ToString());
+        }
+
+        await WaitForLocalValueAsync(cluster, 1, "versioned", "old");
+        await cluster.KillAsync(1);
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", node1.Call("SET", "versioned", "new").ToString());
+        }
+
+        await cluster.RestartAsync(1);
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        using RawRespClient node2 = cluster.Connect(1);
+        Assert.Equal("$\"old\"", node2.Call("DYN.LOCALGET", "versioned").ToString());
+
+        Assert.Equal("$\"new\"", node2.Call("GET", "versioned").ToString());
+        await WaitForLocalValueAsync(cluster, 1, "versioned", "new");
+        Assert.True(cluster.InfoNumber(1, "read_repairs") >= 1);
+    }
+
+    [Fact]
     public async Task ReadAtR1_OnAReplica_AnswersFromItsOwnCopyWithoutAskingTheOthers()
     {
         // R=1 trades freshness for speed: a replica coordinating the read answers from its own copy. sqlite keeps
