@@ -107,7 +107,7 @@ public class ClusterCommandPathBenchmarks
 
         public PeerIdentity? RemoteIdentity => _identity;
 
-        public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback) =>
+        public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback, TimeSpan? slowAfter = null) =>
             callback.OnResponse(request.Type == PeerMessageType.ReplicaGet
                 ? new PeerResponse(PeerMessageType.ReplicaGetReply, 1, Unchanged, _identity)
                 : new PeerResponse(PeerMessageType.ReplicaPutAck, 1, Stored, _identity));

@@ -142,7 +142,8 @@ public sealed class SimulatedNode
 
     /// <summary>
     /// A quorum read coordinated here (ClusterCoordinator.GetAsync): the request's targets asked (all, or R with this
-    /// node's copy first), a stand-by asked for each failure, R replies answer, stale primaries asked are repaired.
+    /// node's copy first), a stand-by asked for each failure and for each target slow to answer, R replies answer,
+    /// stale primaries asked are repaired.
     /// </summary>
     public void Get(string key, int r, Action<ReadOutcome> done)
     {
@@ -150,11 +151,15 @@ public sealed class SimulatedNode
         var request = new GetRequest(list, n, r, requireAgreement: false, readRepair: true, _options.ReadFanout, Id);
         bool answered = false;
 
-        void Ask(NodeId target) => Request(
-            target,
-            replica => replica._store.GetValueOrDefault(key),
-            reply => Handle(request.OnReply(target, reply)),
-            () => Handle(request.OnFailure(target)));
+        void Ask(NodeId target)
+        {
+            Request(
+                target,
+                replica => replica._store.GetValueOrDefault(key),
+                reply => Handle(request.OnReply(target, reply)),
+                () => Handle(request.OnFailure(target)));
+            After(_options.SpeculativeReadDelayMs, () => Handle(request.OnSlow(target)));
+        }
 
         void Handle(GetStep step)
         {

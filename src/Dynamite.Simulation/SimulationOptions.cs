@@ -20,6 +20,9 @@ public sealed record SimulationOptions
     /// <summary>Which replicas a read asks (the node's default: R of them, its own copy first).</summary>
     public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 
+    /// <summary>After this long without a reply from a replica a read asked, a stand-by is asked too (speculative retry).</summary>
+    public long SpeculativeReadDelayMs { get; init; } = 100;
+
     /// <summary>Q: 2^Q partitions.</summary>
     public int PartitionBits { get; init; } = 4;
 

@@ -40,6 +40,7 @@ public sealed class ClusterCoordinator : IDisposable
     private long _readRepairs;
     private long _hintsStored;
     private long _replicaWriteFailures;
+    private long _speculativeReads;
 
     public ClusterCoordinator(ClusterOptions options, IClusterTopology topology, ReplicaStore local, HintStore? hints, ILogger<ClusterCoordinator> logger)
     {
@@ -69,15 +70,20 @@ public sealed class ClusterCoordinator : IDisposable
     public long ReplicaWriteFailures => Interlocked.Read(ref _replicaWriteFailures);
 
     /// <summary>Replica writes sent and not yet answered.</summary>
+    /// <summary>Stand-by replicas asked because a replica a read asked was slow to answer.</summary>
+    public long SpeculativeReads => Interlocked.Read(ref _speculativeReads);
+
     public int ReplicaWritesInFlight => _options.MaxReplicaWritesInFlight - _replicaWriteSlots.CurrentCount;
 
     /// <summary>
     /// A quorum read: the merge of the R (or more) replies. <see cref="VersionedObject.Empty"/> when no
     /// replica has the key. Throws <see cref="StoreUnavailableException"/> when R replicas did not answer,
-    /// or, with a level that requires agreement, their replies differed.
+    /// or, with a level that requires agreement, their replies differed. <paramref name="cancellationToken"/> is
+    /// checked before anything is sent; once sent, the read ends within the request timeout either way.
     /// </summary>
     public async ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         PreferenceList list = PreferenceListOf(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
@@ -333,7 +339,7 @@ public sealed class ClusterCoordinator : IDisposable
         var callback = new ReplicaReadCallback(this, read, node);
         if (_topology.ClientFor(node) is { } client)
         {
-            client.Send(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout, callback);
+            client.Send(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout, callback, _options.SpeculativeReadDelay);
         }
         else
         {
@@ -356,6 +362,28 @@ public sealed class ClusterCoordinator : IDisposable
 
         if (result.ask is { } next)
         {
+            ReadFromReplica(read, next);
+        }
+
+        if (result.answer)
+        {
+            read.TrySetResult();
+        }
+    }
+
+    /// <summary>A replica asked has not answered within <see cref="ClusterOptions.SpeculativeReadDelay"/>: ask a stand-by too, if there is one.</summary>
+    private void OnReplicaSlow(PendingRead read, NodeId node)
+    {
+        (bool answer, NodeId? ask) result;
+        lock (read.Request)
+        {
+            result = Handle(read, read.Request.OnSlow(node));
+        }
+
+        if (result.ask is { } next)
+        {
+            Interlocked.Increment(ref _speculativeReads);
+            _logger.LogDebug("Replica {Node} is slow to answer a read; asking {Next} too", node, next);
             ReadFromReplica(read, next);
         }
 
@@ -545,11 +573,6 @@ public sealed class ClusterCoordinator : IDisposable
     }
 
     /// <summary>
-    /// Preference lists (and pending-plan gainers) per partition for one map, one pending map and one
-    /// reachability version: they change only when membership or some node's health does, so building one
-    /// per request (a ring walk) is waste. Entries are immutable; a race fills a slot twice with equal values.
-    /// </summary>
-    /// <summary>
     /// One quorum read in flight: its state machine, and the task the client waits on (completed when the state
     /// machine says answer). Replies arriving after the answer still feed the state machine for read repair.
     /// The client's continuation runs inline, on the thread that completes the task (usually the peer connection's
@@ -623,6 +646,8 @@ public sealed class ClusterCoordinator : IDisposable
             coordinator._logger.LogDebug("Replica read from {Node} failed: {Reason}", node, error.Message);
             coordinator.OnReplicaRead(read, node, replied: false, null);
         }
+
+        public void OnSlow() => coordinator.OnReplicaSlow(read, node);
     }
 
     /// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
@@ -651,6 +676,11 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
+    /// <summary>
+    /// Preference lists (and pending-plan gainers) per partition for one map, one pending map and one
+    /// reachability version: they change only when membership or some node's health does, so building one
+    /// per request (a ring walk) is waste. Entries are immutable; a race fills a slot twice with equal values.
+    /// </summary>
     private sealed class PreferenceListCache(PartitionMap map, PartitionMap? pending, long version)
     {
         public PartitionMap Map { get; } = map;

@@ -37,6 +37,13 @@ public sealed record ClusterOptions
     /// <summary>Which replicas a quorum read asks: R of them, this node's own copy first (the default), or all N.</summary>
     public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 
+    /// <summary>
+    /// How long a quorum read waits for a replica it asked before also asking a stand-by (speculative retry, as in
+    /// Cassandra), so a paused or lossy replica costs a read this much rather than the whole request timeout until
+    /// the failure detector notices. Checked by the peer connection's sweep, so up to 50 ms later.
+    /// </summary>
+    public TimeSpan SpeculativeReadDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long a replica request may take before it counts as a failure.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -22,7 +22,10 @@ public interface IPeerClient
 
     /// <summary>
     /// Sends one request and reports its reply or failure to <paramref name="callback"/> (the same failures as
-    /// <see cref="SendAsync"/>). Never throws; the callback may run before this returns.
+    /// <see cref="SendAsync"/>). Never throws; the callback may run before this returns. With
+    /// <paramref name="slowAfter"/>, a request still unanswered by then is reported to
+    /// <see cref="IPeerResponseCallback.OnSlow"/> first (best effort: a request that had to wait for a connection
+    /// or an in-flight slot is not).
     /// </summary>
-    void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback);
+    void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback, TimeSpan? slowAfter = null);
 }

@@ -19,4 +19,12 @@ public interface IPeerResponseCallback
     /// a timer, or the read loop. Must not throw.
     /// </summary>
     void OnFailure(Exception error);
+
+    /// <summary>
+    /// The request was sent with a "slow after" time and has had no reply by then; the request stays pending and
+    /// one of the other two calls still follows. At most once; runs on the connection's sweep timer. Must not throw.
+    /// </summary>
+    void OnSlow()
+    {
+    }
 }

@@ -103,7 +103,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         }
     }
 
-    public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback)
+    public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback, TimeSpan? slowAfter = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(callback);
@@ -123,8 +123,10 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         if (connection is { IsAlive: true } && _inFlight.Wait(0))
         {
             ulong requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
-            long deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-            connection.Send(requestId, request, callback, deadline, holdsSlot: true);
+            long now = _time.GetTimestamp();
+            long deadline = now + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+            long slowAt = slowAfter is { } slow ? now + (long)(slow.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
+            connection.Send(requestId, request, callback, deadline, holdsSlot: true, slowAt);
             return;
         }
 

@@ -140,10 +140,11 @@ internal sealed class PeerClientConnection
     /// The sweep fails the request after <paramref name="deadline"/>, a <see cref="TimeProvider.GetTimestamp"/>
     /// (<see cref="long.MaxValue"/>: never; the sender times it out itself and calls <see cref="Forget"/>). With
     /// <paramref name="holdsSlot"/>, the request holds one of the client's in-flight slots, released when it ends.
+    /// The sweep reports the request to <see cref="IPeerResponseCallback.OnSlow"/> once after <paramref name="slowAt"/>.
     /// </summary>
-    public void Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot)
+    public void Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot, long slowAt = long.MaxValue)
     {
-        _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot);
+        _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot, slowAt);
         PeerUnavailableException? failure = _failure;
         if (failure is null && _stream.TrySend(requestId, request))
         {
@@ -284,7 +285,7 @@ internal sealed class PeerClientConnection
         }
     }
 
-    /// <summary>The sweep: fails every request past its deadline.</summary>
+    /// <summary>The sweep: fails every request past its deadline, and reports the ones past their "slow" time once.</summary>
     private void FailExpired()
     {
         if (_pending.IsEmpty)
@@ -295,9 +296,23 @@ internal sealed class PeerClientConnection
         long now = _time.GetTimestamp();
         foreach (KeyValuePair<ulong, PendingRequest> entry in _pending)
         {
-            if (entry.Value.Deadline <= now && _pending.TryRemove(entry.Key, out PendingRequest pending))
+            if (entry.Value.Deadline <= now)
             {
-                ReportFailure(End(pending), new TimeoutException($"request {entry.Key} to peer {Remote} at {EndPoint} got no reply in time"));
+                if (_pending.TryRemove(entry.Key, out PendingRequest pending))
+                {
+                    ReportFailure(End(pending), new TimeoutException($"request {entry.Key} to peer {Remote} at {EndPoint} got no reply in time"));
+                }
+            }
+            else if (entry.Value.SlowAt <= now && _pending.TryUpdate(entry.Key, entry.Value with { SlowAt = long.MaxValue }, entry.Value))
+            {
+                try
+                {
+                    entry.Value.Callback.OnSlow();
+                }
+                catch (Exception)
+                {
+                    // Callbacks must not throw; one that does must not take the sweep's timer down with it.
+                }
             }
         }
     }
@@ -323,5 +338,5 @@ internal sealed class PeerClientConnection
     }
 
     /// <summary>A request awaiting its reply.</summary>
-    private readonly record struct PendingRequest(IPeerResponseCallback Callback, long Deadline, bool HoldsSlot);
+    private readonly record struct PendingRequest(IPeerResponseCallback Callback, long Deadline, bool HoldsSlot, long SlowAt);
 }

@@ -175,6 +175,25 @@ public sealed class GetRequest
         return step | Advance();
     }
 
+    /// <summary>
+    /// A target has not answered for longer than replicas usually take (it may be paused, or its link lossy):
+    /// returns <see cref="GetStep.Ask"/> with a stand-by in <see cref="NextTarget"/> while the quorum is still
+    /// pending (Cassandra's speculative retry). The slow target stays pending; whichever answers counts.
+    /// </summary>
+    public GetStep OnSlow(NodeId node)
+    {
+        NextTarget = null;
+        if (Phase != GetPhase.AwaitingQuorum || !_pending.ContainsKey(node) || _standby is not { Count: > 0 })
+        {
+            return GetStep.None;
+        }
+
+        PreferenceListEntry next = _standby.Dequeue();
+        _pending[next.Node] = next.IsPrimary;
+        NextTarget = next;
+        return GetStep.Ask;
+    }
+
     private GetStep Advance()
     {
         GetStep step = GetStep.None;

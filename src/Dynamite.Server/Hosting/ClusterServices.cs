@@ -190,6 +190,7 @@ public sealed class ClusterServices : IAsyncDisposable
             new("read_fanout", Configuration.ReadFanout.ToString().ToLowerInvariant()),
             new("hints_pending", Hints.Count.ToString(CultureInfo.InvariantCulture)),
             new("hints_stored", Coordinator.HintsStored.ToString(CultureInfo.InvariantCulture)),
+            new("speculative_reads", Coordinator.SpeculativeReads.ToString(CultureInfo.InvariantCulture)),
             new("hints_replayed", Handoff.Replayed.ToString(CultureInfo.InvariantCulture)),
             new("hints_unreadable", Hints.Unreadable.ToString(CultureInfo.InvariantCulture)),
             new("read_repairs", Coordinator.ReadRepairs.ToString(CultureInfo.InvariantCulture)),

@@ -63,6 +63,30 @@ public sealed class PeerCallbackSendTests
     }
 
     [Fact]
+    public async Task Send_SlowAfterPassesWithoutAReply_OnSlowOnceThenTheReplyStillArrives()
+    {
+        await using var cluster = new PeerTestCluster();
+        var held = new TaskCompletionSource<(ulong, IPeerReplySink)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        PeerListener listener = cluster.StartListener(new DelegateHandler((request, reply) =>
+        {
+            held.TrySetResult((request.RequestId, reply));
+            return ValueTask.CompletedTask;
+        }));
+        PeerClient client = cluster.Client(listener);
+        await client.ConnectAsync().WaitAsync(Patience);
+        var callback = new RecordingCallback();
+
+        client.Send(ReplicaCount.Instance, TimeSpan.FromSeconds(30), callback, slowAfter: TimeSpan.FromMilliseconds(10));
+
+        await callback.Slow.WaitAsync(Patience);
+        (ulong requestId, IPeerReplySink sink) = await held.Task.WaitAsync(Patience);
+        sink.Reply(requestId, new ReplicaCountReply(7));
+        Assert.Equal(7, (await callback.Response.WaitAsync(Patience)).Read<ReplicaCountReply>().Count);
+        Assert.Equal(1, callback.SlowCalls);
+        Assert.Equal(1, callback.Calls);
+    }
+
+    [Fact]
     public async Task Send_ConnectionDropsWithRequestsPending_EachCallbackGetsOneFailure()
     {
         await using var cluster = new PeerTestCluster();
@@ -101,13 +125,25 @@ public sealed class PeerCallbackSendTests
     {
         private readonly TaskCompletionSource<PeerResponse> _response = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource<Exception> _failure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _slow = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _calls;
+        private int _slowCalls;
 
         public Task<PeerResponse> Response => _response.Task;
 
         public Task<Exception> Failure => _failure.Task;
 
+        public Task Slow => _slow.Task;
+
         public int Calls => Volatile.Read(ref _calls);
+
+        public int SlowCalls => Volatile.Read(ref _slowCalls);
+
+        public void OnSlow()
+        {
+            Interlocked.Increment(ref _slowCalls);
+            _slow.TrySetResult();
+        }
 
         public void OnResponse(PeerResponse response)
         {

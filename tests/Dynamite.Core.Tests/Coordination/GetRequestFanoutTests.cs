@@ -92,6 +92,39 @@ public sealed class GetRequestFanoutTests
     }
 
     [Fact]
+    public void OnSlow_APendingTargetIsSlow_TheStandByIsAskedAndTheFirstRRepliesAnswer()
+    {
+        PreferenceList list = RequestTestRing.List(3);
+        var request = new GetRequest(list, 3, 2, false, true, ReadFanout.Quorum, list.Entries[0].Node);
+        VersionedObject value = Value("v");
+        NodeId slow = request.Targets[1].Node;
+        request.OnReply(request.Targets[0].Node, value);
+
+        Assert.Equal(GetStep.Ask, request.OnSlow(slow));
+        Assert.Equal(list.Entries[2], request.NextTarget);
+        Assert.Equal(GetStep.None, request.OnSlow(slow)); // no stand-by left
+        Assert.Equal(GetStep.Answer, request.OnReply(list.Entries[2].Node, value));
+        Assert.Equal(GetPhase.Answered, request.Phase);
+
+        // The slow one still counts when it finally answers (or fails): then the read is complete.
+        Assert.Equal(GetStep.None, request.OnFailure(slow));
+        Assert.Equal(GetPhase.Complete, request.Phase);
+    }
+
+    [Fact]
+    public void OnSlow_AfterTheAnswerOrForATargetThatAnswered_AsksNobody()
+    {
+        PreferenceList list = RequestTestRing.List(3);
+        var request = new GetRequest(list, 3, 2, false, true, ReadFanout.Quorum, list.Entries[0].Node);
+        request.OnReply(request.Targets[0].Node, Value("v"));
+
+        Assert.Equal(GetStep.None, request.OnSlow(request.Targets[0].Node));
+        request.OnReply(request.Targets[1].Node, Value("v"));
+        Assert.Equal(GetStep.None, request.OnSlow(request.Targets[1].Node));
+        Assert.Null(request.NextTarget);
+    }
+
+    [Fact]
     public void Constructor_AgreementRequired_AsksEveryTargetWhateverTheFanout()
     {
         PreferenceList list = RequestTestRing.List(3);

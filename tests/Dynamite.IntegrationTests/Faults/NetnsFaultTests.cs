@@ -70,6 +70,17 @@ public sealed partial class NetnsFaultTests(ITestOutputHelper output)
     public async Task SigstopN3For15s_UnderLoad_MarkedDownWithin5sUpWithin5sOfSigcontNoWriteLost()
     {
         await using NetnsCluster cluster = await NetnsCluster.StartAsync(extraArguments: ["--aae-interval", "1"]);
+        // Keys read back through n1 the moment n3 freezes: a read that asked n3 (its first choice for some
+        // partitions) must turn to n2 after the speculative delay instead of waiting out its timeout.
+        const int ProbeKeys = 100;
+        using (RawRespClient probe = cluster.Connect(0))
+        {
+            for (int i = 0; i < ProbeKeys; i++)
+            {
+                Assert.Equal("+OK", probe.Call("SET", $"probe:{i}", $"value-{i}").ToString());
+            }
+        }
+
         using var stopLoad = new CancellationTokenSource();
         DateTime started = DateTime.UtcNow;
         // A bounded load (at most 3,000 keys per client, no request after 60 s) that the test stops after the pause.
@@ -79,8 +90,20 @@ public sealed partial class NetnsFaultTests(ITestOutputHelper output)
             cluster, "pause", clients: 5, keysPerClient: 3000, coordinators: [0, 1, 2], TimeSpan.FromMilliseconds(20), timeoutMs: 2000, deadline: started + TimeSpan.FromSeconds(60), avoidAfterTimeout: TimeSpan.FromSeconds(5), stop: stopLoad.Token);
         await Task.Delay(TimeSpan.FromSeconds(5));
 
+        long speculativeBefore = InfoNumber(cluster, 0, "speculative_reads");
         cluster.Pause(2);
         DateTime paused = DateTime.UtcNow;
+        Task<int> probing = Task.Run(() =>
+        {
+            int found = 0;
+            using RawRespClient probe = cluster.Connect(0);
+            for (int i = 0; i < ProbeKeys; i++)
+            {
+                found += probe.Call("GET", $"probe:{i}").ToString() == $"$\"value-{i}\"" ? 1 : 0;
+            }
+
+            return found;
+        });
         TimeSpan down;
         TimeSpan up;
         try
@@ -119,6 +142,11 @@ public sealed partial class NetnsFaultTests(ITestOutputHelper output)
             $"{KeyWriteLoad.Percentile(duringLive, 0.99):0.0} ms p99 / {KeyWriteLoad.Percentile(duringLive, 0.5):0.0} ms p50 / {duringLive.Select(o => o.LatencyMs).DefaultIfEmpty().Max():0.0} ms max " +
             $"over the {duringLive.Length} sent to n1 and n2 ({duringLive.Count(o => !o.Acknowledged)} not acknowledged)");
 
+        int probesFound = await probing.WaitAsync(TimeSpan.FromSeconds(60));
+        long speculative = InfoNumber(cluster, 0, "speculative_reads") - speculativeBefore;
+        Report($"{probesFound} of {ProbeKeys} probe keys read through n1 right after SIGSTOP; {speculative} reads turned to a stand-by replica");
+        Assert.Equal(ProbeKeys, probesFound);
+        Assert.True(speculative >= 1, "no read turned to a stand-by although n3 froze under it");
         Assert.True(down <= DetectionLimit, $"n3 was marked down {down} after SIGSTOP");
         Assert.True(up <= DetectionLimit, $"n3 was marked up {up} after SIGCONT");
         Assert.Equal(0, lost);
@@ -151,6 +179,15 @@ public sealed partial class NetnsFaultTests(ITestOutputHelper output)
         Assert.Equal(2000, outcomes.Length);
         Assert.Equal(0, lost);
         Assert.True(equal <= ConvergeTimeout, $"replicas took {equal} to become equal");
+    }
+
+    /// <summary>One number of a node's INFO cluster section (it fails the test when the line is missing).</summary>
+    private static long InfoNumber(NetnsCluster cluster, int node, string field)
+    {
+        string prefix = field + ":";
+        string? line = cluster.Info(node).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(line is not null, $"n{node + 1}'s INFO cluster has no {field}");
+        return long.Parse(line![prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>How long after the call every other node saw node <paramref name="node"/> as <paramref name="health"/> (polled every 100 ms).</summary>
