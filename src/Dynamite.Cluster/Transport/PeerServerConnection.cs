@@ -43,6 +43,16 @@ internal sealed class PeerServerConnection : IPeerReplySink
     /// <summary>Cancelled when the connection ends, for handlers still running (their replies have nowhere to go).</summary>
     private readonly CancellationTokenSource _closed = new();
 
+    /// <summary>
+    /// Replies given on the read loop's thread while it dispatches one read batch (handlers that complete at once):
+    /// queued together when the batch ends, so the writer loop wakes once for them and sends them in one system call.
+    /// Touched by the read loop's thread only.
+    /// </summary>
+    private readonly List<(ulong RequestId, IPeerPayload Payload)> _batchReplies = [];
+
+    /// <summary>The managed thread id of the read loop while it dispatches a batch; 0 otherwise.</summary>
+    private volatile int _dispatchingThread;
+
     public PeerServerConnection(
         PeerStream stream,
         PeerTransportOptions options,
@@ -64,7 +74,17 @@ internal sealed class PeerServerConnection : IPeerReplySink
     public PeerIdentity? Remote { get; private set; }
 
     public bool Reply<TPayload>(ulong requestId, TPayload payload)
-        where TPayload : IPeerPayload => _stream.TrySend(requestId, payload);
+        where TPayload : IPeerPayload
+    {
+        if (_dispatchingThread != Environment.CurrentManagedThreadId)
+        {
+            return _stream.TrySend(requestId, payload);
+        }
+
+        _ = payload.PayloadLength; // Over-limit payloads throw here, in the handler, as TrySend would.
+        _batchReplies.Add((requestId, payload));
+        return !_stream.IsAborted;
+    }
 
     /// <summary>Closes the connection from outside (the listener stopping).</summary>
     public void Abort() => _stream.Abort();
@@ -188,16 +208,27 @@ internal sealed class PeerServerConnection : IPeerReplySink
         {
             ReadResult result = await input.ReadAsync(stopping);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            while (PeerFrameCodec.TryReadFrame(ref buffer, maxFrameBytes, out PeerFrameHeader header, out ReadOnlySequence<byte> payload))
+            try
             {
-                if (!_inFlight.Wait(0, stopping))
+                _dispatchingThread = Environment.CurrentManagedThreadId;
+                while (PeerFrameCodec.TryReadFrame(ref buffer, maxFrameBytes, out PeerFrameHeader header, out ReadOnlySequence<byte> payload))
                 {
-                    // Back-pressure: stop reading until a handler finishes. The unread frames stay in the pipe and,
-                    // once it is full, in the socket buffers, which throttles the sender.
-                    await _inFlight.WaitAsync(stopping);
-                }
+                    if (!_inFlight.Wait(0, stopping))
+                    {
+                        // Back-pressure: stop reading until a handler finishes. The unread frames stay in the pipe and,
+                        // once it is full, in the socket buffers, which throttles the sender. The wait may resume on
+                        // another thread, so the replies so far go now.
+                        SendBatchReplies();
+                        await _inFlight.WaitAsync(stopping);
+                        _dispatchingThread = Environment.CurrentManagedThreadId;
+                    }
 
-                Dispatch(header, payload, remote);
+                    Dispatch(header, payload, remote);
+                }
+            }
+            finally
+            {
+                SendBatchReplies();
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
@@ -206,6 +237,18 @@ internal sealed class PeerServerConnection : IPeerReplySink
                 return;
             }
         }
+    }
+
+    /// <summary>Queues the replies collected during a dispatch and ends the batch.</summary>
+    private void SendBatchReplies()
+    {
+        _dispatchingThread = 0;
+        foreach ((ulong requestId, IPeerPayload payload) in _batchReplies)
+        {
+            _stream.TrySend(requestId, payload);
+        }
+
+        _batchReplies.Clear();
     }
 
     /// <summary>Called holding one in-flight slot, which this method or the handler's continuation returns.</summary>
