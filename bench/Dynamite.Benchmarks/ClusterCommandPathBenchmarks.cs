@@ -6,8 +6,6 @@ using Dynamite.Core.Membership;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Ring;
-using Dynamite.Protocols.Resp;
-using Dynamite.Protocols.Resp.Commands;
 using Dynamite.Storage.Memory;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,13 +23,8 @@ namespace Dynamite.Benchmarks;
 // Not sealed: BenchmarkDotNet emits a type deriving from each benchmark class.
 public class ClusterCommandPathBenchmarks
 {
-    private readonly RespLimits _limits = new();
-    private readonly BufferPipeWriter _output = new(64 * 1024);
-    private RespServer _server = null!;
-    private CommandContext _context = null!;
+    private CommandPathRunner _runner = null!;
     private ClusterCoordinator _coordinator = null!;
-    private ReadOnlySequence<byte> _get;
-    private ReadOnlySequence<byte> _set;
 
     [GlobalSetup]
     public void Setup()
@@ -41,42 +34,22 @@ public class ClusterCommandPathBenchmarks
         var options = new ClusterOptions { Self = nodes[0], Actor = nodes[0].Id, PartitionBits = 8 };
         var replica = new ReplicaStore(new MemoryStorageEngine(new Core.Partitioning.KeyPartitioner(8)), TimeProvider.System);
         _coordinator = new ClusterCoordinator(options, topology, replica, hints: null, NullLogger<ClusterCoordinator>.Instance);
-        _server = new RespServer(new ClusterKeyValueStore(_coordinator, TimeProvider.System), new RespServerOptions(), TimeProvider.System);
-        var writer = new RespWriter();
-        writer.Attach(_output);
-        _context = new CommandContext(_server, new ClientSession(1, "127.0.0.1:1", "127.0.0.1:2", 0) { Authenticated = true }, writer);
-        byte[] key = BenchmarkData.Key(1);
-        _get = new ReadOnlySequence<byte>(BenchmarkData.Request(BenchmarkData.Ascii("GET"), key));
-        _set = new ReadOnlySequence<byte>(BenchmarkData.Request(BenchmarkData.Ascii("SET"), key, BenchmarkData.Value()));
-        Run(_set);
+        _runner = new CommandPathRunner(new ClusterKeyValueStore(_coordinator, TimeProvider.System));
+        _runner.Run(_runner.Set);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _server.Dispose();
+        _runner.Dispose();
         _coordinator.Dispose();
     }
 
     [Benchmark]
-    public int Get() => Run(_get);
+    public int Get() => _runner.Run(_runner.Get);
 
     [Benchmark]
-    public int Set() => Run(_set);
-
-    /// <summary>What RespConnectionHandler does per request, minus the pipe and the flush.</summary>
-    private int Run(ReadOnlySequence<byte> buffer)
-    {
-        _output.Reset();
-        if (!RespRequestParser.TryParse(ref buffer, _context.Request, _limits, unauthenticated: false))
-        {
-            throw new InvalidOperationException("the benchmark request did not parse");
-        }
-
-        Synchronous.Complete(CommandDispatcher.ExecuteAsync(_context));
-        _context.Request.Release();
-        return _output.WrittenCount;
-    }
+    public int Set() => _runner.Run(_runner.Set);
 
     /// <summary>Every node up, no plan pending, and a peer client per node that answers within Send.</summary>
     private sealed class AnsweringTopology(PartitionMap map, NodeDescriptor[] nodes) : IClusterTopology

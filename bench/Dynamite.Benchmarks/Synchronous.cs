@@ -1,8 +1,9 @@
 namespace Dynamite.Benchmarks;
 
 /// <summary>
-/// Ends a ValueTask that the memory engine completes synchronously. Throws instead of blocking when it did
-/// not: an asynchronous completion on this path would itself be a regression worth failing on.
+/// Ends a ValueTask that the memory engine (and, in the cluster benchmark, peers answering in place) completes
+/// synchronously. Throws instead of blocking when it did not: an asynchronous completion on this path would
+/// itself be a regression worth failing on.
 /// </summary>
 public static class Synchronous
 {
@@ -10,7 +11,7 @@ public static class Synchronous
     {
         if (!pending.IsCompletedSuccessfully)
         {
-            throw new InvalidOperationException("expected a synchronous completion on the single-node path");
+            throw new InvalidOperationException("expected a synchronous completion on the benchmarked request path");
         }
 
         pending.GetAwaiter().GetResult();

@@ -354,40 +354,42 @@ public sealed class ClusterCoordinator : IDisposable
     /// </summary>
     private void OnReplicaRead(PendingRead read, NodeId node, bool replied, VersionedObject? reply)
     {
-        (bool answer, NodeId? ask) result;
+        (bool Answer, NodeId? Ask) outcome;
         lock (read.Request)
         {
-            result = Handle(read, replied ? read.Request.OnReply(node, reply) : read.Request.OnFailure(node));
+            outcome = Handle(read, replied ? read.Request.OnReply(node, reply) : read.Request.OnFailure(node));
         }
 
-        if (result.ask is { } next)
-        {
-            ReadFromReplica(read, next);
-        }
-
-        if (result.answer)
-        {
-            read.TrySetResult();
-        }
+        Act(read, outcome);
     }
 
     /// <summary>A replica asked has not answered within <see cref="ClusterOptions.SpeculativeReadDelay"/>: ask a stand-by too, if there is one.</summary>
     private void OnReplicaSlow(PendingRead read, NodeId node)
     {
-        (bool answer, NodeId? ask) result;
+        (bool Answer, NodeId? Ask) outcome;
         lock (read.Request)
         {
-            result = Handle(read, read.Request.OnSlow(node));
+            outcome = Handle(read, read.Request.OnSlow(node));
         }
 
-        if (result.ask is { } next)
+        if (outcome.Ask is { } next)
         {
             Interlocked.Increment(ref _speculativeReads);
             _logger.LogDebug("Replica {Node} is slow to answer a read; asking {Next} too", node, next);
+        }
+
+        Act(read, outcome);
+    }
+
+    /// <summary>The part of <see cref="Handle"/>'s outcome done outside the request's lock: ask the next replica, answer the client.</summary>
+    private void Act(PendingRead read, (bool Answer, NodeId? Ask) outcome)
+    {
+        if (outcome.Ask is { } next)
+        {
             ReadFromReplica(read, next);
         }
 
-        if (result.answer)
+        if (outcome.Answer)
         {
             read.TrySetResult();
         }

@@ -101,9 +101,9 @@ public sealed class GetRequest
             _pending[entry.Node] = entry.IsPrimary;
         }
 
-        _quorum = new GetQuorum(n, Math.Min(r, n), 0, list.Entries.Length, requireAgreement, primaries);
+        _quorum = new GetQuorum(n, quorum, 0, list.Entries.Length, requireAgreement, primaries);
         _readRepair = readRepair;
-        R = Math.Min(r, n);
+        R = quorum;
         N = n;
         Phase = _quorum.IsDone ? (Targets.IsEmpty ? GetPhase.Complete : GetPhase.Answered) : GetPhase.AwaitingQuorum;
     }
