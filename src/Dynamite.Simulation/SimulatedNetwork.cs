@@ -18,6 +18,9 @@ public sealed class SimulatedNetwork
     private readonly HashSet<(NodeId From, NodeId To)> _blocked = [];
     private readonly SimulationOptions _options;
     private readonly Queue<string> _trace = new();
+    private readonly int _schedulerThread = Environment.CurrentManagedThreadId;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _foreignWork = new();
+    private readonly Queue<string> _unexpected = new();
     private long _sequence;
 
     public SimulatedNetwork(int seed, SimulationOptions options)
@@ -28,6 +31,9 @@ public sealed class SimulatedNetwork
     }
 
     public SimulatedClock Clock { get; } = new();
+
+    /// <summary>The shortest link delay: how long a refused connection takes to be noticed.</summary>
+    public long MinimumDelayMs => Math.Max(1, _options.MinDelayMs);
 
     /// <summary>The run's only source of randomness.</summary>
     public Random Random { get; }
@@ -46,6 +52,29 @@ public sealed class SimulatedNetwork
     public IReadOnlyCollection<string> Trace => _trace;
 
     public int BlockedLinks => _blocked.Count;
+
+    /// <summary>
+    /// Work that reached a simulated process from another thread (a real timer, the thread pool): it would make the
+    /// run depend on the machine, so it is dropped and reported as a violation. Must stay empty.
+    /// </summary>
+    public IReadOnlyCollection<string> ForeignWork => _foreignWork;
+
+    /// <summary>Exceptions the runtime threw at a client where it should have answered or refused (reported as violations).</summary>
+    public IReadOnlyCollection<string> Unexpected => _unexpected;
+
+    public void ReportUnexpected(string what) => _unexpected.Enqueue(what);
+
+    /// <summary>True on the thread that runs the scheduler; otherwise records the intrusion and returns false.</summary>
+    public bool IsSchedulerThread(string process)
+    {
+        if (Environment.CurrentManagedThreadId == _schedulerThread)
+        {
+            return true;
+        }
+
+        _foreignWork.Enqueue($"{process}: work posted from thread {Environment.CurrentManagedThreadId}\n{Environment.StackTrace}");
+        return false;
+    }
 
     /// <summary>Runs <paramref name="action"/> <paramref name="delayMs"/> from now.</summary>
     public void Schedule(long delayMs, Action action)

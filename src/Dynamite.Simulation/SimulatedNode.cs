@@ -1,128 +1,193 @@
 using System.Text;
-using Dynamite.Core.Coordination;
+using Dynamite.Cluster.Node;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.State;
+using Dynamite.Cluster.Transport;
+using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
+using Dynamite.Storage.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dynamite.Simulation;
 
 /// <summary>
-/// One simulated Dynamite node: an in-memory replica store and hint store, a <see cref="PeerHealthTracker"/>
-/// fed by simulated pings, and coordinators that drive the core's <see cref="GetRequest"/> and
-/// <see cref="PutRequest"/> exactly as the runtime's ClusterCoordinator does (local write first, replica or
-/// hinted writes, a hint for every write that is not acknowledged, read repair of stale primaries, forwarding
-/// a write to a replica), with HintedHandoff's periodic replay. Only the transport differs: messages are
-/// closures the <see cref="SimulatedNetwork"/> delivers.
+/// One simulated Dynamite node: wiring only. The node is the production runtime (<see cref="ClusterNode"/>: the
+/// coordinator, replica and hint stores, hinted handoff, gossip membership with its seed joiner, the failure
+/// detector, anti-entropy, tombstone collection, partition handoff, the peer request router) composed over the
+/// memory engine, in-memory state files, the simulated network (<see cref="SimulatedPeerClient"/>) and the
+/// process's simulated clock, with its randomness drawn from the run's seed. Nothing here decides anything a
+/// node decides.
 /// <para>
-/// Crash: the node stops; its timers and every message to it that has not arrived yet are dropped (each carries
-/// the node's epoch, bumped on crash and restart), and its in-flight requests are forgotten, as a process exit
-/// forgets them. Store and hints are its storage: kept or wiped on restart; a wipe starts a new incarnation,
-/// hence a new actor id, as ClusterServices does for a memory engine. Pause: events for the node wait until the
-/// pause ends.
+/// Crash: the process dies and the runtime with it (every timer, continuation and message of the old process is
+/// dropped); the engines and state files are the node's disk: kept on restart, or wiped, in which case the node
+/// starts with a new incarnation (a new actor id) and, finding itself in the ring, warms up as a replaced node.
 /// </para>
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A simulated node is never shut down: its runtime dies with a crash or the run, and memory engines hold nothing to release.")]
 public sealed class SimulatedNode
 {
-    private const string Datacenter = "dc1";
-
-    private readonly SimulatedNetwork _network;
+    private readonly SimulatedCluster _cluster;
     private readonly SimulationOptions _options;
-    private readonly PartitionMap _map;
-    private readonly KeyPartitioner _partitioner;
     private readonly WriteLedger _ledger;
-    private readonly Dictionary<string, VersionedObject> _store = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<string> _seeds;
+    private readonly MemoryNodeStateStore _files = new();
+    private MemoryStorageEngine _engine;
+    private MemoryStorageEngine _hintEngine;
+    private KeyPartitioner _partitioner;
+    private ClusterNode? _runtime;
 
-    // Hints by (node the copy is for, key); a second hint for the same pair merges into the first (HintStore.AddAsync).
-    private readonly SortedDictionary<(NodeId Owner, string Key), VersionedObject> _hints = new(HintOrder.Instance);
-    private IReadOnlyDictionary<NodeId, SimulatedNode> _cluster = new Dictionary<NodeId, SimulatedNode>();
-    private PeerHealthTracker _health = new();
+    // Counters of the runtimes that died in crashes (a restart starts the runtime's own counters at zero).
+    private long _readRepairs;
+    private long _hintsStored;
+    private long _hintsReplayed;
 
-    // Bumped on crash and on restart: a timer or message stamped with an older epoch is dropped.
-    private int _epoch;
-
-    public SimulatedNode(NodeId id, SimulatedNetwork network, SimulationOptions options, PartitionMap map, WriteLedger ledger)
+    public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds)
     {
-        Id = id;
-        _network = network;
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(cluster);
+        Descriptor = descriptor;
+        _cluster = cluster;
         _options = options;
-        _map = map;
-        _partitioner = new KeyPartitioner(map.PartitionBits);
         _ledger = ledger;
+        _seeds = seeds;
+        Address = AddressOf(descriptor.Id);
+        Identity = new PeerIdentity(descriptor.Id.Value, descriptor.Datacenter, descriptor.Rack);
+        Process = new SimulatedProcess(descriptor.Id.Value, cluster.Network);
+        _partitioner = new KeyPartitioner(options.PartitionBits);
+        _engine = new MemoryStorageEngine(_partitioner);
+        _hintEngine = new MemoryStorageEngine(_partitioner);
     }
 
-    public NodeId Id { get; }
+    public NodeDescriptor Descriptor { get; }
 
-    /// <summary>Bumped by every wipe; part of the actor id so a wiped node never reissues a dot.</summary>
+    public NodeId Id => Descriptor.Id;
+
+    public string Address { get; }
+
+    public PeerIdentity Identity { get; }
+
+    public SimulatedProcess Process { get; }
+
+    /// <summary>The runtime of the live process; null while the node is down.</summary>
+    public ClusterNode? Runtime => _runtime;
+
+    /// <summary>Bumped by every wipe (the runtime then picks a new actor id on its own).</summary>
     public int Incarnation { get; private set; } = 1;
 
-    public NodeId Actor => new($"{Id}.{Incarnation}");
+    public bool IsUp => Process.IsUp;
 
-    public bool IsUp { get; private set; }
+    public long ClockSkewMs
+    {
+        get => Process.ClockSkewMs;
+        set => Process.ClockSkewMs = value;
+    }
 
-    public long PausedUntilMs { get; private set; }
+    public int HintCount => (int)(_runtime?.Hints.Count ?? 0);
 
-    /// <summary>Offset of this node's wall clock (write timestamps); timers and the failure detector use monotonic time.</summary>
-    public long ClockSkewMs { get; set; }
+    public long ReadRepairs => _readRepairs + (_runtime?.Coordinator.ReadRepairs ?? 0);
 
-    public long WallClockMs => _network.Clock.NowMs + ClockSkewMs;
+    public long HintsStored => _hintsStored + (_runtime?.Coordinator.HintsStored ?? 0);
 
-    public int HintCount => _hints.Count;
+    public long HintsReplayed => _hintsReplayed + (_runtime?.Handoff.Replayed ?? 0);
 
-    public long ReadRepairs { get; private set; }
+    /// <summary>Every object this node's engine holds, by key: its disk, readable even while it is down.</summary>
+    public IReadOnlyDictionary<string, VersionedObject> Store
+    {
+        get
+        {
+            var objects = new Dictionary<string, VersionedObject>(StringComparer.Ordinal);
+            var replicas = new ReplicaStore(_engine, Process.Clock);
+            for (int p = 0; p < _partitioner.PartitionCount; p++)
+            {
+                foreach ((byte[] key, VersionedObject obj) in replicas.ReadPartition(new PartitionId(p)))
+                {
+                    objects[Encoding.UTF8.GetString(key)] = obj;
+                }
+            }
 
-    public long HintsStored { get; private set; }
+            return objects;
+        }
+    }
 
-    public long HintsReplayed { get; private set; }
+    public static string AddressOf(NodeId node) => $"{node}.sim:7000";
 
-    public IReadOnlyDictionary<string, VersionedObject> Store => _store;
-
-    public void Connect(IReadOnlyDictionary<NodeId, SimulatedNode> cluster) => _cluster = cluster;
-
-    public bool SeesAsReachable(NodeId peer) => peer == Id || _health.IsReachable(peer);
-
+    /// <summary>Starts the node's process and runtime (a first start, or a restart after a crash).</summary>
     public void Start()
     {
-        IsUp = true;
-        _epoch++;
-        _health = new PeerHealthTracker(new PeerHealthOptions { FirstHeartbeatEstimateMs = _options.PingIntervalMs });
-        foreach (NodeId peer in _cluster.Keys)
+        Process.Start();
+        Process.Run(Process.Epoch, () =>
         {
-            if (peer != Id)
+            var options = new ClusterNodeOptions
             {
-                _health.AddPeer(peer);
-            }
-        }
-
-        After(_network.Random.NextInt64(0, _options.PingIntervalMs), PingRound);
-        After(_network.Random.NextInt64(0, _options.HintReplayIntervalMs), HintRound);
+                Self = Descriptor,
+                AdvertisedAddress = Address,
+                Seeds = _seeds,
+                PartitionBits = _options.PartitionBits,
+                ReplicationFactor = _options.ReplicationFactor,
+                ReadQuorum = _options.ReadQuorum,
+                WriteQuorum = _options.WriteQuorum,
+                ReadFanout = _options.ReadFanout,
+                RequestTimeout = TimeSpan.FromMilliseconds(_options.RequestTimeoutMs),
+                SpeculativeReadDelay = TimeSpan.FromMilliseconds(_options.SpeculativeReadDelayMs),
+                AntiEntropy = _options.AntiEntropyIntervalMs > 0,
+                AntiEntropyInterval = TimeSpan.FromMilliseconds(Math.Max(1, _options.AntiEntropyIntervalMs)),
+                PingInterval = TimeSpan.FromMilliseconds(_options.PingIntervalMs),
+                PingTimeout = TimeSpan.FromMilliseconds(_options.PingTimeoutMs),
+                Gossip = new GossipOptions { Interval = TimeSpan.FromMilliseconds(_options.GossipIntervalMs) },
+            };
+            _runtime = new ClusterNode(
+                options,
+                _engine,
+                _hintEngine,
+                _cluster.ConnectorFor(this),
+                _files,
+                Process.Clock,
+                new Random(_cluster.Network.Random.Next()),
+                NullLoggerFactory.Instance,
+                new LedgerObserver(_ledger));
+            _runtime.Start();
+        });
     }
 
     public void Crash()
     {
-        IsUp = false;
-        _epoch++;
-        PausedUntilMs = 0;
+        if (_runtime is { } dying)
+        {
+            _readRepairs += dying.Coordinator.ReadRepairs;
+            _hintsStored += dying.Coordinator.HintsStored;
+            _hintsReplayed += dying.Handoff.Replayed;
+        }
+
+        // Abandoned, not disposed: a killed process runs no shutdown. Its events die with the process's epoch.
+        _runtime = null;
+        Process.Crash();
     }
 
-    /// <summary>Restarts a crashed node; with <paramref name="wipe"/> its store and hints are gone and it is a new incarnation.</summary>
+    /// <summary>Restarts a crashed node; with <paramref name="wipe"/> its disk is gone (data, hints, state files).</summary>
     public void Restart(bool wipe)
     {
         if (wipe)
         {
-            _store.Clear();
-            _hints.Clear();
+            _engine = new MemoryStorageEngine(_partitioner);
+            _hintEngine = new MemoryStorageEngine(_partitioner);
+            _files.Clear();
             Incarnation++;
         }
 
         Start();
     }
 
-    public void Pause(long untilMs) => PausedUntilMs = Math.Max(PausedUntilMs, untilMs);
+    public void Pause(long untilMs) => Process.Pause(untilMs);
 
-    /// <summary>Ends a pause now; events held for the pause still run at its original end, in order.</summary>
-    public void Resume() => PausedUntilMs = 0;
+    public void Resume() => Process.Resume();
 
     /// <summary>A client request arriving at this node: runs now, after the pause, or never if the node is down.</summary>
     public bool Submit(Action request)
@@ -132,188 +197,45 @@ public sealed class SimulatedNode
             return false;
         }
 
-        Deliver(_epoch, request);
+        Process.Run(Process.Epoch, request);
         return true;
     }
 
-    /// <summary>The partition's primaries (reachability ignored): the nodes whose stores must converge.</summary>
-    public IReadOnlyList<NodeId> PrimariesOf(string key) =>
-        PreferenceListBuilder.PrimariesOf(_map, _partitioner.PartitionOf(Encoding.UTF8.GetBytes(key)), Datacenter, _options.ReplicationFactor);
-
-    /// <summary>
-    /// A quorum read coordinated here (ClusterCoordinator.GetAsync): the request's targets asked (all, or R with this
-    /// node's copy first), a stand-by asked for each failure and for each target slow to answer, R replies answer,
-    /// stale primaries asked are repaired.
-    /// </summary>
+    /// <summary>A quorum read at R = <paramref name="r"/> through this node's coordinator.</summary>
     public void Get(string key, int r, Action<ReadOutcome> done)
     {
-        PreferenceList list = PreferenceListOf(key, out int n);
-        var request = new GetRequest(list, n, r, requireAgreement: false, readRepair: true, _options.ReadFanout, Id);
-        bool answered = false;
-
-        void Ask(NodeId target)
-        {
-            Request(
-                target,
-                replica => replica._store.GetValueOrDefault(key),
-                reply => Handle(request.OnReply(target, reply)),
-                () => Handle(request.OnFailure(target)));
-            After(_options.SpeculativeReadDelayMs, () => Handle(request.OnSlow(target)));
-        }
-
-        void Handle(GetStep step)
-        {
-            if ((step & GetStep.Ask) != 0 && request.NextTarget is { } next)
-            {
-                if (next.Node == Id)
-                {
-                    Handle(request.OnReply(Id, _store.GetValueOrDefault(key)));
-                }
-                else
-                {
-                    Ask(next.Node);
-                }
-            }
-
-            if ((step & GetStep.Answer) != 0 && !answered)
-            {
-                answered = true;
-                done(request.Outcome is GetOutcome.Ok or GetOutcome.NotFound
-                    ? new ReadOutcome(true, request.Merged, null)
-                    : ReadOutcome.Failed($"read quorum not reached at {Id}: {request.Replies} of {request.R} ({list})"));
-            }
-
-            if ((step & GetStep.Repair) != 0)
-            {
-                Repair(key, request.Merged, [.. request.RepairTargets]);
-            }
-        }
-
-        if (request.Phase != GetPhase.AwaitingQuorum)
-        {
-            Handle(GetStep.Answer);
-        }
-
-        bool selfIsTarget = false;
-        foreach (PreferenceListEntry entry in request.Targets)
-        {
-            if (entry.Node == Id)
-            {
-                selfIsTarget = true;
-                continue;
-            }
-
-            Ask(entry.Node);
-        }
-
-        if (selfIsTarget)
-        {
-            Handle(request.OnReply(Id, _store.GetValueOrDefault(key)));
-        }
+        ArgumentNullException.ThrowIfNull(done);
+        InProcess(() => _ = GetAsync(key, r, done));
     }
 
     /// <summary>
-    /// A quorum write (ClusterCoordinator.PutAsync): coordinated here when this node is in the preference list,
-    /// otherwise forwarded to the list's replicas in order (unless <paramref name="mayForward"/> is false).
-    /// A null <paramref name="context"/> supersedes whatever this replica holds (a plain SET).
+    /// A quorum write at W = <paramref name="w"/> through this node's coordinator (which forwards it when this node
+    /// holds no replica). A null <paramref name="context"/> supersedes whatever the coordinating replica holds (a plain SET).
     /// </summary>
-    public void Put(string key, VersionVector? context, string value, int w, bool mayForward, Action<WriteOutcome> done)
+    public void Put(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done)
     {
-        PreferenceList list = PreferenceListOf(key, out _);
-        if (!PutRequest.CanCoordinate(list, Id))
-        {
-            if (!mayForward)
-            {
-                done(WriteOutcome.Failed($"{Id} is not a replica of {list.Partition} either"));
-                return;
-            }
-
-            Forward(list, 0, key, context, value, w, done);
-            return;
-        }
-
-        var request = new PutRequest(list, Id, w);
-        VersionedObject local = _store.GetValueOrDefault(key) ?? VersionedObject.Empty;
-        VersionedObject written = local.Update(context ?? local.Context, Actor, Encoding.UTF8.GetBytes(value), WallClockMs, 0);
-        _store[key] = written;
-        var dot = new Dot(Actor, written.Context.Get(Actor));
-        _ledger.Record(new AppliedWrite(key, value, dot, context, _network.Clock.ElapsedMs));
-        _network.Log($"{Id} coordinates {key}={value} dot {dot} list {list}{(request.HintsAtCoordinator.Count > 0 ? $" hints here for {string.Join(",", request.HintsAtCoordinator)}" : "")}");
-        foreach (NodeId owner in request.HintsAtCoordinator)
-        {
-            AddHint(owner, key, written);
-        }
-
-        if (request.LocalHintFor is { } standingInFor)
-        {
-            AddHint(standingInFor, key, written);
-        }
-
-        bool answered = false;
-        void Answer()
-        {
-            if (!answered)
-            {
-                answered = true;
-                done(request.Outcome == PutOutcome.Ok
-                    ? new WriteOutcome(true, dot, null)
-                    : WriteOutcome.Failed($"write quorum not reached at {Id}: {request.Acknowledgements} of {request.W} ({list})"));
-            }
-        }
-
-        request.OnLocalWrite();
-        if (request.Outcome != PutOutcome.Pending)
-        {
-            Answer();
-        }
-
-        foreach (PreferenceListEntry entry in request.ReplicaWrites)
-        {
-            PreferenceListEntry target = entry;
-            void Handle(PutStep step, NodeId hintOwner)
-            {
-                if ((step & PutStep.StoreHint) != 0)
-                {
-                    _network.Log($"{Id} hint {key} dot {dot} for {hintOwner} (write to {target.Node} failed)");
-                    AddHint(hintOwner, key, written);
-                }
-
-                if ((step & PutStep.Answer) != 0)
-                {
-                    Answer();
-                }
-            }
-
-            Request(
-                target.Node,
-                replica =>
-                {
-                    if (target.IsPrimary || target.HintFor is null)
-                    {
-                        replica.MergeIntoStore(key, written);
-                    }
-                    else
-                    {
-                        replica.AddHint(target.HintFor.Value, key, written);
-                    }
-
-                    return true;
-                },
-                _ => Handle(request.OnAck(target.Node), default),
-                () =>
-                {
-                    PutStep step = request.OnFailure(target.Node, out NodeId hintOwner);
-                    Handle(step, hintOwner);
-                });
-        }
+        ArgumentNullException.ThrowIfNull(done);
+        InProcess(() => _ = PutAsync(key, context, value, w, done));
     }
 
-    /// <summary>True when this node has no hints and sees every node as reachable.</summary>
+    /// <summary>The key's primaries under the ring this node holds now (reachability ignored).</summary>
+    public IReadOnlyList<NodeId> PrimariesOf(string key)
+    {
+        PartitionMap map = _runtime?.Membership.Map ?? throw new InvalidOperationException($"{Id} has no ring");
+        return PreferenceListBuilder.PrimariesOf(map, _partitioner.PartitionOf(Encoding.UTF8.GetBytes(key)), Descriptor.Datacenter, _options.ReplicationFactor);
+    }
+
+    /// <summary>True when this node is up, has a ring, and its failure detector sees every other live member up.</summary>
     public bool SeesEveryoneUp()
     {
-        foreach (NodeId peer in _cluster.Keys)
+        if (_runtime is not { } runtime || runtime.Membership.State.Ring is null)
         {
-            if (!SeesAsReachable(peer))
+            return false;
+        }
+
+        foreach (MemberRecord member in runtime.Membership.State.Members.Values)
+        {
+            if (member.Status != MemberStatus.Removed && !runtime.Membership.IsReachable(member.Id))
             {
                 return false;
             }
@@ -322,205 +244,136 @@ public sealed class SimulatedNode
         return true;
     }
 
-    public string Describe() =>
-        $"{Id} {(IsUp ? "up" : "down")} inc={Incarnation} keys={_store.Count} hints={_hints.Count} skew={ClockSkewMs} "
-        + $"view=[{string.Join(",", _cluster.Keys.Where(p => p != Id).Select(p => $"{p}:{_health.GetHealth(p)}"))}]";
-
-    /// <summary>ClusterCoordinator.ForwardPutAsync: the first replica that answers coordinates; a failure tries the next one.</summary>
-    private void Forward(PreferenceList list, int index, string key, VersionVector? context, string value, int w, Action<WriteOutcome> done)
+    public string Describe()
     {
-        if (index >= list.Entries.Length)
+        if (_runtime is not { } runtime)
         {
-            done(WriteOutcome.Failed($"could not forward the write to a replica of {list.Partition} ({list})"));
-            return;
+            return $"{Id} down inc={Incarnation} keys={_engine.KeyCount}";
         }
 
-        NodeId target = list.Entries[index].Node;
-        bool settled = false;
-        int epoch = _epoch;
-        SimulatedNode replica = _cluster[target];
-        int replicaEpoch = replica._epoch;
-        _network.Send(Id, target, () => replica.Deliver(replicaEpoch, () => replica.Put(key, context, value, w, mayForward: false, outcome =>
-            _network.Send(target, Id, () => Deliver(epoch, () =>
-            {
-                if (settled)
-                {
-                    return;
-                }
-
-                // The replica coordinated: its answer, acknowledged or not, is the client's (CoordinatePutReply).
-                settled = true;
-                done(outcome);
-            })))));
-        After(2 * _options.RequestTimeoutMs, () =>
-        {
-            if (!settled)
-            {
-                settled = true;
-                Forward(list, index + 1, key, context, value, w, done);
-            }
-        });
-    }
-
-    /// <summary>Sends merged to each stale primary (ClusterCoordinator.RepairAsync): best effort, no retry.</summary>
-    private void Repair(string key, VersionedObject merged, NodeId[] stale)
-    {
-        foreach (NodeId node in stale)
-        {
-            ReadRepairs++;
-            if (node == Id)
-            {
-                MergeIntoStore(key, merged);
-                continue;
-            }
-
-            SimulatedNode replica = _cluster[node];
-            int replicaEpoch = replica._epoch;
-            _network.Send(Id, node, () => replica.Deliver(replicaEpoch, () => replica.MergeIntoStore(key, merged)));
-        }
+        ClusterState state = runtime.Membership.State;
+        return $"{Id} up inc={Incarnation} keys={_engine.KeyCount} hints={HintCount} skew={ClockSkewMs} ring=v{state.RingVersion}{(state.Ring?.Pending is null ? "" : " plan pending")}"
+            + $"{(runtime.Membership.IsWarming ? " warming" : "")} view=[{string.Join(",", runtime.Detector.Snapshot().Select(p => $"{p.Peer}:{p.Health}"))}]";
     }
 
     /// <summary>
-    /// One request-response exchange with a peer: <paramref name="serve"/> runs at the peer, its result comes back
-    /// to <paramref name="onReply"/>; <paramref name="onFailure"/> runs after the request timeout. Both may run
-    /// (a late reply): the core's state machines ignore a second answer from one node.
+    /// Runs <paramref name="request"/> as an event of this node's process, so every await in it continues there (called
+    /// from outside, its continuations would go to whatever context the caller has, and race the scheduler).
     /// </summary>
-    private void Request<T>(NodeId target, Func<SimulatedNode, T> serve, Action<T> onReply, Action onFailure)
+    private void InProcess(Action request)
     {
-        SimulatedNode replica = _cluster[target];
-        int replicaEpoch = replica._epoch;
-        int epoch = _epoch;
-        _network.Send(Id, target, () => replica.Deliver(replicaEpoch, () =>
+        if (SynchronizationContext.Current == Process)
         {
-            T reply = serve(replica);
-            _network.Send(target, Id, () => Deliver(epoch, () => onReply(reply)));
-        }));
-        After(_options.RequestTimeoutMs, onFailure);
-    }
-
-    private void MergeIntoStore(string key, VersionedObject incoming)
-    {
-        VersionedObject local = _store.GetValueOrDefault(key) ?? VersionedObject.Empty;
-        VersionedObject merged = local.Merge(incoming);
-        if (!merged.IsEmpty)
+            request();
+        }
+        else
         {
-            _store[key] = merged;
+            Process.Run(Process.Epoch, request);
         }
     }
 
-    private void AddHint(NodeId owner, string key, VersionedObject obj)
+    /// <summary>Serves one peer request arriving from the network, as the peer listener does: pings here, the rest through the router.</summary>
+    internal void Serve(PeerMessageType type, ulong requestId, byte[] payload, PeerIdentity from, Action<PeerMessageType, byte[]> reply)
     {
-        if (obj.IsEmpty)
+        if (_runtime is not { } runtime)
         {
             return;
         }
 
-        HintsStored++;
-        _hints[(owner, key)] = _hints.TryGetValue((owner, key), out VersionedObject? held) ? held.Merge(obj) : obj;
-    }
-
-    /// <summary>FailureDetectorLoop: ping every peer; a reply is a heartbeat, no reply within the timeout a failure.</summary>
-    private void PingRound()
-    {
-        foreach (NodeId peer in _cluster.Keys)
+        var sink = new ReplySink(reply);
+        if (type == PeerMessageType.Ping)
         {
-            if (peer == Id)
-            {
-                continue;
-            }
-
-            bool replied = false;
-            NodeId target = peer;
-            Request(
-                target,
-                static _ => true,
-                _ =>
-                {
-                    if (!replied)
-                    {
-                        replied = true;
-                        _health.RecordSuccess(target, _network.Clock.NowMs);
-                    }
-                },
-                () =>
-                {
-                    if (!replied)
-                    {
-                        replied = true;
-                        _health.RecordFailure(target, _network.Clock.NowMs);
-                    }
-                });
-        }
-
-        _health.Evaluate(_network.Clock.NowMs);
-        After(_options.PingIntervalMs, PingRound);
-    }
-
-    /// <summary>HintedHandoff: each hint for a reachable node is sent as a replica put and removed once acknowledged and unchanged.</summary>
-    private void HintRound()
-    {
-        foreach (((NodeId owner, string key), VersionedObject obj) in _hints.ToArray())
-        {
-            if (!_health.IsReachable(owner))
-            {
-                continue;
-            }
-
-            bool settled = false;
-            Request(
-                owner,
-                replica =>
-                {
-                    replica.MergeIntoStore(key, obj);
-                    return true;
-                },
-                _ =>
-                {
-                    if (!settled)
-                    {
-                        settled = true;
-                        if (_hints.TryGetValue((owner, key), out VersionedObject? held) && held.Equals(obj))
-                        {
-                            _hints.Remove((owner, key));
-                            HintsReplayed++;
-                        }
-                    }
-                },
-                () => settled = true);
-        }
-
-        After(_options.HintReplayIntervalMs, HintRound);
-    }
-
-    private PreferenceList PreferenceListOf(string key, out int n)
-    {
-        PartitionId partition = _partitioner.PartitionOf(Encoding.UTF8.GetBytes(key));
-        PreferenceList list = PreferenceListBuilder.Build(_map, partition, Datacenter, _options.ReplicationFactor, SeesAsReachable);
-        n = Math.Max(1, list.Primaries.Length);
-        return list;
-    }
-
-    /// <summary>A timer of this node: dropped if the node crashes before it fires, delayed by a pause.</summary>
-    private void After(long delayMs, Action action)
-    {
-        int epoch = _epoch;
-        _network.Schedule(delayMs, () => Deliver(epoch, action));
-    }
-
-    private void Deliver(int epoch, Action action)
-    {
-        if (!IsUp || epoch != _epoch)
-        {
+            sink.Reply(requestId, new Pong(Ping.Read(payload).Sequence));
             return;
         }
 
-        long now = _network.Clock.NowMs;
-        if (PausedUntilMs > now)
+        _ = ServeAsync(runtime.Router, new PeerIncomingRequest(type, requestId, payload, from), sink);
+    }
+
+    private static async Task ServeAsync(IPeerRequestHandler router, PeerIncomingRequest request, ReplySink sink)
+    {
+        try
         {
-            _network.Schedule(PausedUntilMs - now, () => Deliver(epoch, action));
-            return;
+            await router.HandleAsync(request, sink, CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // The listener's rule: a handler that throws is answered with an Error reply.
+            sink.Reply(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
+        }
+    }
+
+    private async Task GetAsync(string key, int r, Action<ReadOutcome> done)
+    {
+        ReadOutcome outcome;
+        try
+        {
+            ClusterNode runtime = _runtime ?? throw new StoreUnavailableException($"{Id} is down");
+            VersionedObject merged = await runtime.Coordinator.GetAsync(Encoding.UTF8.GetBytes(key), ConsistencyLevel.Explicit(r, _options.WriteQuorum));
+            outcome = new ReadOutcome(true, merged, null);
+        }
+        catch (StoreUnavailableException exception)
+        {
+            outcome = ReadOutcome.Failed($"{Id}: {exception.Message}");
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Not an answer a client of a healthy runtime may get: the run reports it as a violation.
+            _cluster.Network.ReportUnexpected($"{Id} {key}: {exception}");
+            outcome = ReadOutcome.Failed($"{Id}: {exception.Message}");
         }
 
-        action();
+        done(outcome);
+    }
+
+    private async Task PutAsync(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done)
+    {
+        WriteOutcome outcome;
+        try
+        {
+            ClusterNode runtime = _runtime ?? throw new StoreUnavailableException($"{Id} is down");
+            byte[] bytes = Encoding.UTF8.GetBytes(value);
+            VersionedObject written = await runtime.Coordinator.PutAsync(Encoding.UTF8.GetBytes(key), context, bytes, 0, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
+
+            // A forwarded write comes back without the object; its dot is found from the ledger then.
+            Dot? dot = written.Siblings.FirstOrDefault(s => s.Value is not null && s.Value.AsSpan().SequenceEqual(bytes))?.Dot;
+            outcome = new WriteOutcome(true, dot, null);
+        }
+        catch (StoreUnavailableException exception)
+        {
+            outcome = WriteOutcome.Failed($"{Id}: {exception.Message}");
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Not an answer a client of a healthy runtime may get: the run reports it as a violation.
+            _cluster.Network.ReportUnexpected($"{Id} {key}: {exception}");
+            outcome = WriteOutcome.Failed($"{Id}: {exception.Message}");
+        }
+
+        done(outcome);
+    }
+
+    /// <summary>Hands a handler's reply back to the network, encoded as on the wire.</summary>
+    private sealed class ReplySink(Action<PeerMessageType, byte[]> send) : IPeerReplySink
+    {
+        public bool Reply<TPayload>(ulong requestId, TPayload payload)
+            where TPayload : IPeerPayload
+        {
+            var writer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(1, payload.PayloadLength));
+            payload.Write(writer);
+            send(payload.Type, writer.WrittenSpan.ToArray());
+            return true;
+        }
+    }
+
+    /// <summary>Tells the ledger of every object a replica store writes: the first store of a value reveals the dot its coordinator gave it.</summary>
+    private sealed class LedgerObserver(WriteLedger ledger) : IReplicaWriteListener
+    {
+        public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded) =>
+            ledger.ObserveStored(Encoding.UTF8.GetString(key), VersionedObject.Decode(writtenEncoded));
+
+        public void OnRemoved(byte[] key, byte[] previousEncoded)
+        {
+        }
     }
 }

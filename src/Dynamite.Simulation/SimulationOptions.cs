@@ -88,8 +88,17 @@ public sealed record SimulationOptions
 
     public long PingTimeoutMs { get; init; } = 1_000;
 
-    /// <summary>Hinted handoff round interval (HintedHandoff's default).</summary>
-    public long HintReplayIntervalMs { get; init; } = 1_000;
+    /// <summary>Gossip round interval (the runtime's default).</summary>
+    public long GossipIntervalMs { get; init; } = 1_000;
+
+    /// <summary>
+    /// Anti-entropy round interval; 0 turns anti-entropy off. Shorter than a server's minute so that exchanges,
+    /// repairs and tombstone passes run many times in a run.
+    /// </summary>
+    public long AntiEntropyIntervalMs { get; init; } = 5_000;
+
+    /// <summary>How long the nodes may take to find each other and found the cluster before the run is declared stuck.</summary>
+    public long FormationLimitMs { get; init; } = 30_000;
 
     /// <summary>After healing, how long the run may take to drain hints and repair before it is declared stuck.</summary>
     public long SettleLimitMs { get; init; } = 60_000;

@@ -1,11 +1,10 @@
 using Dynamite.Core.Membership;
-using Dynamite.Core.Ring;
 
 namespace Dynamite.Simulation;
 
 /// <summary>
-/// One deterministic run (FoundationDB-style simulation testing): a cluster of <see cref="SimulatedNode"/>s over a
-/// <see cref="SimulatedNetwork"/>, a <see cref="Workload"/> and a <see cref="FaultInjector"/> for the workload
+/// One deterministic run (FoundationDB-style simulation testing): a cluster of <see cref="SimulatedNode"/>s (the
+/// production runtime) over a <see cref="SimulatedNetwork"/>; the nodes found the cluster from their seeds; a <see cref="Workload"/> and a <see cref="FaultInjector"/> for the workload
 /// phase; then every fault heals, in-flight operations finish, the failure detectors see everyone up, hints drain,
 /// every key is read at R=N through every node (a full read repair), hints drain again, and the
 /// <see cref="SimulationChecker"/> judges the end state and the history. Everything random comes from
@@ -18,15 +17,15 @@ public static class SimulationRun
         options ??= new SimulationOptions();
         options.Validate();
         var network = new SimulatedNetwork(seed, options);
-        var ledger = new WriteLedger();
+        var ledger = new WriteLedger(() => network.Clock.ElapsedMs);
         var history = new History();
+        var cluster = new SimulatedCluster(network);
         var descriptors = Enumerable.Range(1, options.NodeCount).Select(i => new NodeDescriptor(new NodeId($"n{i}"), "dc1", $"r{i}")).ToArray();
-        PartitionMap map = PartitionClaim.Initial(descriptors, options.PartitionBits);
-        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d.Id, network, options, map, ledger))];
-        var cluster = nodes.ToDictionary(n => n.Id);
+        string[] seeds = [.. descriptors.Select(d => SimulatedNode.AddressOf(d.Id))];
+        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds))];
         foreach (SimulatedNode node in nodes)
         {
-            node.Connect(cluster);
+            cluster.Add(node);
         }
 
         foreach (SimulatedNode node in nodes)
@@ -34,9 +33,18 @@ public static class SimulationRun
             node.Start();
         }
 
-        var workload = new Workload(network, options, nodes, history);
-        var faults = new FaultInjector(network, options, nodes);
         var problems = new List<string>();
+
+        // The nodes find each other through their seeds and found the cluster, as real nodes do. A founder that learns
+        // the ring by gossip before founding it cannot tell itself from a wiped member and warms up (from empty peers,
+        // which is quick); the workload starts once every node serves.
+        if (!network.RunWhile(() => nodes.Any(n => n.Runtime is not { Membership: { Map: not null, IsWarming: false } }), SimulatedClock.StartUnixMs + options.FormationLimitMs))
+        {
+            problems.Add("stuck: the nodes never founded the cluster: " + string.Join("; ", nodes.Select(n => n.Describe())));
+        }
+
+        var workload = new Workload(network, options, nodes, history, ledger);
+        var faults = new FaultInjector(network, options, nodes);
         workload.Start();
         faults.Start();
         network.RunUntil(SimulatedClock.StartUnixMs + options.WorkloadMs);
@@ -81,6 +89,8 @@ public static class SimulationRun
         }
 
         DrainHints(network, nodes, deadline, problems);
+        problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
+        problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
         var violations = new List<string>(problems);
         violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
         string summary =

@@ -15,11 +15,13 @@ public sealed class Workload
     private readonly SimulationOptions _options;
     private readonly IReadOnlyList<SimulatedNode> _nodes;
     private readonly History _history;
+    private readonly WriteLedger _ledger;
     private readonly int[] _sequence;
     private int _inFlight;
 
-    public Workload(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, History history)
+    public Workload(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, History history, WriteLedger ledger)
     {
+        _ledger = ledger;
         _network = network;
         _options = options;
         _nodes = nodes;
@@ -171,7 +173,8 @@ public sealed class Workload
                             }
 
                             entry.Context = read.Merged.Context;
-                            node.Put(key, read.Merged.Context, value!, _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                            _ledger.Submit(key, value!, read.Merged.Context);
+                            node.Put(key, read.Merged.Context, value!, _options.WriteQuorum, written => Reply(() => Written(written)));
                         });
                         break;
                     case OperationKind.SetAdd:
@@ -186,11 +189,14 @@ public sealed class Workload
                             SortedSet<string> elements = ElementsOf(read.Merged, _options.SetPolicy);
                             elements.Add(value!);
                             entry.Context = read.Merged.Context;
-                            node.Put(key, read.Merged.Context, string.Join(SetSeparator, elements), _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                            string joined = string.Join(SetSeparator, elements);
+                            _ledger.Submit(key, joined, read.Merged.Context);
+                            node.Put(key, read.Merged.Context, joined, _options.WriteQuorum, written => Reply(() => Written(written)));
                         });
                         break;
                     default:
-                        node.Put(key, null, value!, _options.WriteQuorum, mayForward: true, written => Reply(() => Written(written)));
+                        _ledger.Submit(key, value!, null);
+                        node.Put(key, null, value!, _options.WriteQuorum, written => Reply(() => Written(written)));
                         break;
                 }
             });

@@ -7,7 +7,7 @@ namespace Dynamite.Cluster.AntiEntropy;
 
 /// <summary>
 /// The replica side of an exchange: answers tree level requests from this node's trees and segment key
-/// listings from its engine; every other request goes to <paramref name="next"/>. A request for a tree of
+/// listings from its engine. A request for a tree of
 /// another shape (segment count, fan-out) is refused: its hashes could never match. Also serves tombstone
 /// collection: key digests for the collector, and its conditional deletes (<see cref="TombstoneCollector"/>).
 /// </summary>
@@ -15,19 +15,14 @@ public sealed class AntiEntropyRequestHandler(
     AntiEntropyTrees trees,
     IStorageEngine engine,
     TimeProvider clock,
-    TombstoneCollector collector,
-    IPeerRequestHandler next) : IPeerRequestHandler
+    TombstoneCollector collector) : IPeerService
 {
+    public IReadOnlyList<PeerMessageType> Serves { get; } =
+        [PeerMessageType.MerkleLevelRequest, PeerMessageType.SegmentKeysRequest, PeerMessageType.TombstoneDigestRequest, PeerMessageType.CollectTombstones];
+
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        if (request.Type is not (PeerMessageType.MerkleLevelRequest or PeerMessageType.SegmentKeysRequest
-            or PeerMessageType.TombstoneDigestRequest or PeerMessageType.CollectTombstones))
-        {
-            await next.HandleAsync(request, reply, connectionClosed);
-            return;
-        }
-
         IPeerPayload answer;
         try
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.Membership;
@@ -38,9 +39,8 @@ public sealed class AntiEntropyService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TombstoneCollector? _collector;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundWorker _worker;
     private readonly ConcurrentDictionary<int, PartitionExchangeStatus> _partitions = new();
-    private Task? _running;
     private long _rounds;
     private long _keysRepaired;
     private long _bytesSent;
@@ -67,6 +67,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
         _clock = clock;
         _logger = logger;
         _collector = collector;
+        _worker = new BackgroundWorker("anti-entropy", interval, RoundAsync, clock, logger);
     }
 
     public AntiEntropyTrees Trees => _trees;
@@ -86,7 +87,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
     /// <summary>Per partition: the last exchange and the keys it repaired.</summary>
     public IReadOnlyDictionary<int, PartitionExchangeStatus> Partitions => _partitions;
 
-    public void Start() => _running = RunAsync(_stopping.Token);
+    public void Start() => _worker.Start();
 
     /// <summary>Runs exchanges now for one partition or all, reporting each finished partition; the admin API's repair.</summary>
     public Task<IReadOnlyList<ExchangeResult>> RepairNowAsync(PartitionId? only, Action<int, int>? progress, CancellationToken cancellationToken) =>
@@ -94,41 +95,18 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        if (_running is not null)
-        {
-            try
-            {
-                await _running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        _stopping.Dispose();
+        await _worker.DisposeAsync();
         _gate.Dispose();
     }
 
-    private async Task RunAsync(CancellationToken stopping)
+    private async Task RoundAsync(CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, collect: true, stopping);
+        Interlocked.Increment(ref _rounds);
+        long repaired = results.Sum(r => r.KeysRepaired);
+        if (repaired > 0)
         {
-            await Task.Delay(_interval, _clock, stopping);
-            try
-            {
-                IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, collect: true, stopping);
-                Interlocked.Increment(ref _rounds);
-                long repaired = results.Sum(r => r.KeysRepaired);
-                if (repaired > 0)
-                {
-                    _logger.LogInformation("Anti-entropy round {Round}: {Exchanges} exchanges repaired {Keys} keys", Rounds, results.Count, repaired);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
-            {
-                _logger.LogError(exception, "Anti-entropy round failed; the next one retries");
-            }
+            _logger.LogInformation("Anti-entropy round {Round}: {Exchanges} exchanges repaired {Keys} keys", Rounds, results.Count, repaired);
         }
     }
 

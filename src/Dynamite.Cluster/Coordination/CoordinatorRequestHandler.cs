@@ -8,20 +8,15 @@ using Dynamite.Core.Versioning;
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// The peer requests a cluster node serves: writes forwarded by nodes that hold no replica of their key
-/// (coordinated here, as if a client had sent them), and everything else to the replica handler.
+/// Writes forwarded by nodes that hold no replica of their key: coordinated here, as if a client had sent them.
 /// </summary>
-public sealed class CoordinatorRequestHandler(ClusterCoordinator coordinator, IPeerRequestHandler replicaHandler) : IPeerRequestHandler
+public sealed class CoordinatorRequestHandler(ClusterCoordinator coordinator) : IPeerService
 {
+    public IReadOnlyList<PeerMessageType> Serves { get; } = [PeerMessageType.CoordinatePut];
+
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        if (request.Type != PeerMessageType.CoordinatePut)
-        {
-            await replicaHandler.HandleAsync(request, reply, connectionClosed);
-            return;
-        }
-
         IPeerPayload answer;
         try
         {

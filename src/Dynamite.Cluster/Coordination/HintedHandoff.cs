@@ -1,4 +1,5 @@
 using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer.Messages;
@@ -22,17 +23,16 @@ public sealed class HintedHandoff : IAsyncDisposable
     private readonly IClusterTopology _topology;
     private readonly TimeSpan _requestTimeout;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _wakeUp = new(0, 1);
-    private Task? _running;
+    private readonly BackgroundWorker _worker;
     private long _replayed;
 
-    public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, ILogger<HintedHandoff> logger)
+    public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
     {
         _hints = hints;
         _topology = topology;
         _requestTimeout = requestTimeout;
         _logger = logger;
+        _worker = new BackgroundWorker("hinted handoff", RoundInterval, RoundAsync, clock, logger);
     }
 
     /// <summary>Hints delivered to their node and removed.</summary>
@@ -40,68 +40,28 @@ public sealed class HintedHandoff : IAsyncDisposable
 
     public HintStore Hints => _hints;
 
-    public void Start() => _running = RunAsync(_stopping.Token);
+    public void Start() => _worker.Start();
 
     /// <summary>Starts a round now (a peer came back).</summary>
-    public void Wake()
+    public void Wake() => _worker.Wake();
+
+    public ValueTask DisposeAsync() => _worker.DisposeAsync();
+
+    private async Task RoundAsync(CancellationToken stopping)
     {
-        if (_wakeUp.CurrentCount == 0)
+        // In node order: the same rounds replay the same way (the counts are a hash map).
+        foreach (NodeId node in _hints.CountsByNode().Keys.Order())
         {
-            try
+            if (_topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
             {
-                _wakeUp.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Another caller woke the loop first; one round is enough.
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync();
-        if (_running is not null)
-        {
-            try
-            {
-                await _running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        _stopping.Dispose();
-        _wakeUp.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await _wakeUp.WaitAsync(RoundInterval, stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            foreach (NodeId node in _hints.CountsByNode().Keys)
-            {
-                if (_topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
+                try
                 {
-                    try
-                    {
-                        await ReplayAsync(node, client, stopping);
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
-                    {
-                        // One node's failure (a storage error, a bug) must not end replay for every node: log, go on.
-                        _logger.LogError(exception, "Hint replay to {Node} failed; it is retried next round", node);
-                    }
+                    await ReplayAsync(node, client, stopping);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // One node's failure (a storage error, a bug) must not end replay for every node: log, go on.
+                    _logger.LogError(exception, "Hint replay to {Node} failed; it is retried next round", node);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Runtime;
 using Dynamite.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,54 +8,47 @@ namespace Dynamite.Cluster.Expiry;
 /// <summary>
 /// The active half of expiry (the lazy half is every read treating expired records as absent): like Redis's
 /// active expire cycle, it wakes <see cref="SweepsPerSecond"/> times a second and removes up to
-/// <see cref="KeysPerSweep"/> expired keys, sweeping again at once while a sweep finds a full batch.
+/// <see cref="KeysPerSweep"/> expired keys, sweeping again at once while a sweep finds a full batch. A hosted
+/// service of the node, run by a <see cref="BackgroundWorker"/>.
 /// </summary>
-public sealed class ExpirySweeper(IStorageEngine engine, TimeProvider clock, ILogger<ExpirySweeper> logger) : BackgroundService
+public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
 {
     public const int SweepsPerSecond = 10;
     public const int KeysPerSweep = 1000;
 
+    private readonly IStorageEngine _engine;
+    private readonly TimeProvider _clock;
+    private readonly BackgroundWorker _worker;
+    private long _expiredKeys;
+
+    public ExpirySweeper(IStorageEngine engine, TimeProvider clock, ILogger<ExpirySweeper> logger)
+    {
+        _engine = engine;
+        _clock = clock;
+        _worker = new BackgroundWorker("expiry sweeper", TimeSpan.FromMilliseconds(1000 / SweepsPerSecond), SweepAsync, clock, logger);
+    }
+
     /// <summary>Keys removed by sweeps since start (INFO stats: expired_keys).</summary>
     public long ExpiredKeys => Interlocked.Read(ref _expiredKeys);
 
-    private long _expiredKeys;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1000 / SweepsPerSecond), clock);
-        while (await WaitForTickAsync(timer, stoppingToken))
-        {
-            try
-            {
-                int removed;
-                do
-                {
-                    removed = await engine.RemoveExpiredAsync(clock.GetUtcNow().ToUnixTimeMilliseconds(), KeysPerSweep, stoppingToken);
-                    Interlocked.Add(ref _expiredKeys, removed);
-                }
-                while (removed == KeysPerSweep && !stoppingToken.IsCancellationRequested);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                // A failed sweep leaves expired keys to the next one (reads already hide them); keep sweeping.
-                logger.LogError(exception, "An expiry sweep failed");
-            }
-        }
+        _worker.Start();
+        return Task.CompletedTask;
     }
 
-    private static async ValueTask<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    public Task StopAsync(CancellationToken cancellationToken) => _worker.StopAsync();
+
+    public ValueTask DisposeAsync() => _worker.DisposeAsync();
+
+    private async Task SweepAsync(CancellationToken stopping)
     {
-        try
+        int removed;
+        do
         {
-            return await timer.WaitForNextTickAsync(stoppingToken);
+            removed = await _engine.RemoveExpiredAsync(_clock.GetUtcNow().ToUnixTimeMilliseconds(), KeysPerSweep, stopping);
+            Interlocked.Add(ref _expiredKeys, removed);
         }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (removed == KeysPerSweep && !stopping.IsCancellationRequested);
     }
 }

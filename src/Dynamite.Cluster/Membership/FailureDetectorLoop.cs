@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Runtime;
 using Dynamite.Core.Membership;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,8 +39,7 @@ public sealed class FailureDetectorLoop : IAsyncDisposable
     private readonly HashSet<NodeId> _inFlight = [];
     private readonly List<Task> _pendingPings = [];
 
-    private CancellationTokenSource? _stopping;
-    private Task? _running;
+    private readonly BackgroundWorker _worker;
 
     /// <param name="tracker">Owned by this loop from now on: call it only through the loop.</param>
     /// <param name="ping">Sends a ping to the peer; true if it answered. It should honour the token; the
@@ -66,6 +66,7 @@ public sealed class FailureDetectorLoop : IAsyncDisposable
         _ping = ping;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _worker = new BackgroundWorker("failure detector", Interval, RoundAsync, _timeProvider, _logger, stepAtStart: true);
     }
 
     /// <summary>Raised with (peer, old health, new health) after every transition.</summary>
@@ -145,53 +146,21 @@ public sealed class FailureDetectorLoop : IAsyncDisposable
     }
 
     /// <summary>Starts the loop in the background; <see cref="StopAsync"/> ends it.</summary>
-    public void Start()
-    {
-        if (_running is not null)
-        {
-            throw new InvalidOperationException("The failure detector loop is already running.");
-        }
-
-        _stopping = new CancellationTokenSource();
-        _running = RunAsync(_stopping.Token);
-    }
+    public void Start() => _worker.Start();
 
     /// <summary>Stops the loop and waits for the pings in flight (each ends at its timeout at the latest).</summary>
     public async Task StopAsync()
     {
-        if (_stopping is null || _running is null)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync();
-        await _running;
-        _stopping.Dispose();
-        _stopping = null;
-        _running = null;
+        await _worker.StopAsync();
+        await WaitForPingsAsync();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    /// <summary>Runs rounds every <see cref="Interval"/> until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    private Task RoundAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(Interval, _timeProvider);
-        try
-        {
-            do
-            {
-                ProbeRound(cancellationToken);
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            await WaitForPingsAsync();
-        }
+        ProbeRound(stopping);
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
-using System.Net;
 using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
@@ -12,86 +11,74 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Membership;
 
 /// <summary>
-/// Membership by gossip (riak_core's ring gossip over the core's <see cref="ClusterState"/> CRDT). This class
-/// only moves the pure core's states and messages: <see cref="GossipRound"/> picks peers and answers
-/// messages, <see cref="ClusterTransitions"/> makes membership changes, <see cref="Claimant"/> plans ownership.
-/// <para>
-/// Start-up: a node with a saved state resumes it. A new node asks its seeds for their state: when one has a
-/// ring that already names this node, the node was wiped and replaced, so it adopts the ring and warms up
-/// before serving reads; when a seed has a ring without it, it asks that seed to admit it (Joining); when no
-/// seed has a ring yet and every seed has identified itself, the seeds and this node found the cluster with
-/// the deterministic initial claim (every founder computes the same state). A seed list naming only this
-/// node founds a cluster of one.
-/// </para>
+/// This node's view of the cluster (riak_core's ring over the core's <see cref="ClusterState"/> CRDT) and the
+/// <see cref="IClusterTopology"/> the coordinator routes by. Every change goes through <see cref="Apply"/>: the
+/// change, the SWIM refutation of a "down" verdict about this node, the claimant's step (<see cref="Claimant"/>
+/// plans ownership), a save of the state, then the announcement. The loops that feed it are their own classes:
+/// <see cref="SeedJoiner"/> (found, join, adopt), <see cref="GossipLoop"/> (push-pull rounds); the failure
+/// detector's verdicts arrive through <see cref="FailureDetectorLoop.PeerHealthChanged"/>, and connections come
+/// from the <see cref="PeerConnectionPool"/>.
 /// <para>
 /// Requests are routed by the ring's current map; while a plan is pending, writes also go to the nodes that
 /// gain replicas (<see cref="PendingMap"/>), and the map switches only when every gainer reported its copies.
-/// Every state change is saved (write, then rename) before it is gossiped. Thread-safety: state changes are
-/// serialized by one lock; readers see an immutable state through a volatile field.
+/// Every state change is saved before it is gossiped. A node whose data is gone (a volatile engine, or a wiped
+/// data directory adopting a ring that already names it) owes a warm-up, marked in a state file so a restart
+/// mid-copy still owes it. Thread-safety: state changes are serialized by one lock; readers see an immutable
+/// state through a volatile field.
 /// </para>
 /// </summary>
-public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
+public sealed class GossipMembership : IClusterTopology
 {
     private const string StateFileName = "cluster-state.bin";
     private const string WarmUpMarkerName = "warmup-owed";
-    private static readonly TimeSpan SeedInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly MemberRecord _selfRecord;
-    private readonly IReadOnlyList<IPEndPoint> _seeds;
-    private readonly PeerTransportOptions _transport;
-    private readonly int _partitionBits;
     private readonly int _replicas;
-    private readonly string _stateFile;
-    private readonly string _warmUpMarker;
-    private readonly TimeProvider _clock;
-    private readonly ILoggerFactory _loggers;
+    private readonly INodeStateStore _files;
+    private readonly PeerConnectionPool _peers;
+    private readonly IReadOnlyCollection<string> _seedAddresses;
     private readonly ILogger _logger;
-    private readonly GossipOptions _options;
-    private readonly ConcurrentDictionary<string, PeerClient> _clientsByAddress = new(StringComparer.Ordinal);
-
-    /// <summary>The connection to each live member but this node, rebuilt with every state: one lookup per replica request.</summary>
-    private volatile Dictionary<NodeId, PeerClient> _clientsByNode = [];
     private readonly Lock _changing = new();
-    private readonly CancellationTokenSource _stopping = new();
     private readonly FailureDetectorLoop _detector;
-    private readonly Random _random;
     private volatile ClusterState _state;
     private volatile string _notReady = "looking for seeds";
-    private Task? _seeding;
-    private Task? _gossiping;
-    private long _pingSequence;
     private long _reachabilityVersion;
-    private long _gossipRounds;
     private volatile bool _foundedOrJoined;
-    private int _disposed;
 
+    /// <param name="self">This node.</param>
+    /// <param name="advertisedAddress">The peer address other nodes reach this one at.</param>
+    /// <param name="seedAddresses">Seed addresses; their connections are kept even when the member behind one is removed.</param>
+    /// <param name="replicas">N: replicas per partition, for the claimant.</param>
+    /// <param name="peers">The connections to peers, tracked from every state.</param>
+    /// <param name="detector">The failure detector; the membership tells it which peers to probe and gossips its Down verdicts.</param>
+    /// <param name="files">Where the state and the warm-up marker are kept.</param>
+    /// <param name="logger">Membership changes.</param>
+    /// <param name="volatileData">The engine keeps nothing across restarts: a member that restarts must warm up.</param>
     public GossipMembership(
         NodeDescriptor self,
-        IReadOnlyList<IPEndPoint> seeds,
-        PeerTransportOptions transport,
-        int partitionBits,
+        string advertisedAddress,
+        IReadOnlyCollection<string> seedAddresses,
         int replicas,
-        string dataDirectory,
-        TimeProvider clock,
-        ILoggerFactory loggers,
-        bool volatileData = false,
-        GossipOptions? options = null)
+        PeerConnectionPool peers,
+        FailureDetectorLoop detector,
+        INodeStateStore files,
+        ILogger logger,
+        bool volatileData = false)
     {
         ArgumentNullException.ThrowIfNull(self);
-        ArgumentNullException.ThrowIfNull(transport);
-        _selfRecord = new MemberRecord(self, transport.AdvertisedAddress ?? throw new ArgumentException("The transport needs an advertised address.", nameof(transport)), MemberStatus.Up, 0);
-        _seeds = seeds;
-        _transport = transport;
-        _partitionBits = partitionBits;
+        ArgumentException.ThrowIfNullOrEmpty(advertisedAddress);
+        ArgumentNullException.ThrowIfNull(seedAddresses);
+        ArgumentNullException.ThrowIfNull(peers);
+        ArgumentNullException.ThrowIfNull(detector);
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(logger);
+        _selfRecord = new MemberRecord(self, advertisedAddress, MemberStatus.Up, 0);
+        _seedAddresses = seedAddresses;
         _replicas = replicas;
-        _stateFile = Path.Combine(dataDirectory, StateFileName);
-        _warmUpMarker = Path.Combine(dataDirectory, WarmUpMarkerName);
-        _clock = clock;
-        _loggers = loggers;
-        _logger = loggers.CreateLogger<GossipMembership>();
-        _options = options ?? new GossipOptions();
-        _random = new Random(HashCode.Combine(self.Id.Value, Environment.ProcessId));
-        _detector = new FailureDetectorLoop(new PeerHealthTracker(), PingAsync, clock, logger: loggers.CreateLogger<FailureDetectorLoop>());
+        _peers = peers;
+        _files = files;
+        _logger = logger;
+        _detector = detector;
         _detector.PeerHealthChanged += (node, previous, health) =>
         {
             Interlocked.Increment(ref _reachabilityVersion);
@@ -110,7 +97,8 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         };
         _state = LoadSavedState() ?? ClusterState.Empty;
         HadSavedState = _state.Ring is not null;
-        _clientsByNode = ClientsFor(_state);
+        _peers.Track(_state, _seedAddresses);
+
         // The memory engine lost its data with the process: a member that restarts must warm up like a wiped one.
         NeedsWarmUp = volatileData && _state.TryGetMember(Self, out MemberRecord? saved) && saved!.Status != MemberStatus.Removed;
         if (NeedsWarmUp)
@@ -119,7 +107,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         }
 
         // A node that stopped during warm-up still owes it: it serves no reads from its first request on.
-        IsWarming = File.Exists(_warmUpMarker);
+        IsWarming = _files.Exists(WarmUpMarkerName);
         TrackPeers(_state);
     }
 
@@ -130,6 +118,9 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     public event Action? Departed;
 
     public NodeId Self => _selfRecord.Id;
+
+    /// <summary>This node's record as it announces itself to seeds (Up, incarnation 0).</summary>
+    public MemberRecord SelfRecord => _selfRecord;
 
     public int Replicas => _replicas;
 
@@ -147,8 +138,6 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     public FailureDetectorLoop Detector => _detector;
 
-    public long GossipRounds => Interlocked.Read(ref _gossipRounds);
-
     public PartitionMap? Map => _state.Ring?.Current;
 
     /// <summary>The map the pending plan moves towards; null when no plan is in progress.</summary>
@@ -162,33 +151,21 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     /// <summary>True from the moment this node learns its data is gone until <see cref="CompleteWarmUp"/>; survives restarts.</summary>
     public bool IsWarming { get; private set; }
 
+    public long ReachabilityVersion => Interlocked.Read(ref _reachabilityVersion);
+
     /// <summary>The handoff service copied every partition this node replicates: it serves reads again.</summary>
     public void CompleteWarmUp()
     {
-        File.Delete(_warmUpMarker);
+        _files.Delete(WarmUpMarkerName);
         IsWarming = false;
     }
-
-    public long ReachabilityVersion => Interlocked.Read(ref _reachabilityVersion);
 
     public bool IsReachable(NodeId node) => node == Self || _detector.IsReachable(node);
 
     /// <summary>A connection to a member; null for this node, strangers and removed members (nothing is sent to those).</summary>
-    public IPeerClient? ClientFor(NodeId node) => _clientsByNode.TryGetValue(node, out PeerClient? client) ? client : null;
+    public IPeerClient? ClientFor(NodeId node) => _peers.ClientFor(node);
 
     public string? AddressOf(NodeId node) => _state.TryGetMember(node, out MemberRecord? member) ? member!.Address : null;
-
-    /// <summary>Starts looking for seeds (unless the state was saved), gossiping and probing peers.</summary>
-    public void Start()
-    {
-        if (_state.Ring is null)
-        {
-            _seeding = SeedLoopAsync(_stopping.Token);
-        }
-
-        _gossiping = GossipLoopAsync(_stopping.Token);
-        _detector.Start();
-    }
 
     /// <summary>This node asks to leave: its partitions are handed off, then it is Removed and <see cref="Departed"/> fires.</summary>
     public ClusterState Leave() => Apply(state => ClusterTransitions.Leave(RequireRing(state), Self));
@@ -212,32 +189,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     /// <summary>This node holds every partition the plan <paramref name="copiedFor"/> gives it.</summary>
     public ClusterState ReportReady(RingState copiedFor) => Apply(state => ClusterTransitions.ReportReady(state, Self, copiedFor));
 
-    /// <summary>
-    /// Joins the cluster <paramref name="seed"/> belongs to (the admin verb). Allowed while this node is alone: no
-    /// ring yet, or a ring of one node; its own single-node ring is dropped for the cluster's.
-    /// </summary>
-    public async Task<ClusterState> JoinAsync(IPEndPoint seed, CancellationToken cancellationToken)
-    {
-        ClusterState current = _state;
-        int others = current.Members.Values.Count(m => m.Id != Self && m.Status != MemberStatus.Removed);
-        if (others > 0)
-        {
-            throw new InvalidOperationException($"{Self} is already a member of a cluster of {others + 1} nodes; leave it first.");
-        }
-
-        PeerClient client = ClientForAddress(seed.ToString());
-        var record = new MemberRecord(_selfRecord.Node, _selfRecord.Address, MemberStatus.Joining, current.TryGetMember(Self, out MemberRecord? mine) ? mine!.Incarnation + 1 : 0);
-        PeerResponse response = await client.SendAsync(new JoinRequest(record), _transport.DefaultRequestTimeout, cancellationToken);
-        ClusterState cluster = ClusterState.Read(response.Read<JoinReply>().EncodedState.Span);
-        if (cluster.Ring is null)
-        {
-            throw new InvalidOperationException($"The seed {seed} is not part of a cluster yet.");
-        }
-
-        return Replace(cluster, "joined through " + seed);
-    }
-
-    /// <summary>Serves the gossip messages (50–53); the listener's handler chain calls it.</summary>
+    /// <summary>Serves the gossip messages (50–52); <see cref="GossipRequestHandler"/> calls it.</summary>
     public IPeerPayload Handle(IPeerPayload message)
     {
         if (message is JoinRequest join && join.Member.Id == Self)
@@ -265,43 +217,17 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         return step.Reply ?? new GossipDigest(after.Digest, after.RingVersion);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // The host disposes the cluster services after stopping them: a second call has nothing left to do.
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
+    /// <summary>Why the node has no cluster yet, as the seed joiner last saw it.</summary>
+    internal void SetNotReady(string reason) => _notReady = reason;
 
-        await _stopping.CancelAsync();
-        foreach (Task? task in new[] { _seeding, _gossiping })
-        {
-            if (task is not null)
-            {
-                try
-                {
-                    await task;
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        }
-
-        await _detector.DisposeAsync();
-        foreach (PeerClient client in _clientsByAddress.Values)
-        {
-            await client.DisposeAsync();
-        }
-
-        _stopping.Dispose();
-    }
+    /// <summary>This node founded or joined a cluster itself: a ring arriving now is not a sign of a wiped node.</summary>
+    internal void MarkFoundedOrJoined() => _foundedOrJoined = true;
 
     private static ClusterState RequireRing(ClusterState state) =>
         state.Ring is null ? throw new InvalidOperationException("This node is not part of a cluster yet.") : state;
 
     /// <summary>Applies a change under the lock, lets the claimant react, saves, and announces. Returns the new state.</summary>
-    private ClusterState Apply(Func<ClusterState, ClusterState> change)
+    internal ClusterState Apply(Func<ClusterState, ClusterState> change)
     {
         ClusterState before;
         ClusterState after;
@@ -337,7 +263,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
             NoticeReplacement(before, after);
             Save(after);
-            _clientsByNode = ClientsFor(after);
+            _peers.Track(after, _seedAddresses);
             _state = after;
         }
 
@@ -346,7 +272,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
     }
 
     /// <summary>Replaces the whole state (joining another cluster): the only change that is not a merge.</summary>
-    private ClusterState Replace(ClusterState cluster, string why)
+    internal ClusterState Replace(ClusterState cluster, string why)
     {
         ClusterState before;
         _foundedOrJoined = true;
@@ -354,7 +280,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         {
             before = _state;
             Save(cluster);
-            _clientsByNode = ClientsFor(cluster);
+            _peers.Track(cluster, _seedAddresses);
             _state = cluster;
         }
 
@@ -383,7 +309,7 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
 
     private void OweWarmUp()
     {
-        File.WriteAllText(_warmUpMarker, "this node's data is gone; it copies its partitions before serving reads\n");
+        _files.Write(WarmUpMarkerName, "this node's data is gone; it copies its partitions before serving reads\n"u8);
         IsWarming = true;
     }
 
@@ -423,232 +349,36 @@ public sealed class GossipMembership : IClusterTopology, IAsyncDisposable
         }
     }
 
-    private Dictionary<NodeId, PeerClient> ClientsFor(ClusterState state)
-    {
-        var clients = new Dictionary<NodeId, PeerClient>(state.Members.Count);
-        foreach (MemberRecord member in state.Members.Values)
-        {
-            if (member.Id != Self && member.Status != MemberStatus.Removed)
-            {
-                clients[member.Id] = ClientForAddress(member.Address);
-            }
-        }
-
-        return clients;
-    }
-
-    private PeerClient ClientForAddress(string address) =>
-        _clientsByAddress.TryGetValue(address, out PeerClient? client)
-            ? client
-            : _clientsByAddress.GetOrAdd(address, static (a, self) => new PeerClient(ParseEndPoint(a), self._transport, self._clock, self._loggers.CreateLogger<PeerClient>()), this);
-
-    private static EndPoint ParseEndPoint(string address)
-    {
-        if (IPEndPoint.TryParse(address, out IPEndPoint? ip) && ip.Port != 0)
-        {
-            return ip;
-        }
-
-        int colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), out int port)
-            ? new DnsEndPoint(address[..colon], port)
-            : throw new FormatException($"'{address}' is not HOST:PORT.");
-    }
-
-    private async Task SeedLoopAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested && _state.Ring is null)
-        {
-            try
-            {
-                await SeedAttemptAsync(stopping);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !stopping.IsCancellationRequested)
-            {
-                _notReady = exception.Message;
-                _logger.LogDebug("Seed attempt failed: {Reason}", exception.Message);
-            }
-
-            if (_state.Ring is null)
-            {
-                await Task.Delay(SeedInterval, _clock, stopping);
-            }
-        }
-    }
-
-    /// <summary>One pass over the seeds: adopt or join a seed's cluster, or found one with the seeds when none has a ring.</summary>
-    private async Task SeedAttemptAsync(CancellationToken stopping)
-    {
-        var founders = new List<MemberRecord> { _selfRecord };
-        var waiting = new List<string>();
-        foreach (IPEndPoint seed in _seeds)
-        {
-            string address = seed.ToString();
-            if (address == _selfRecord.Address)
-            {
-                continue;
-            }
-
-            PeerClient client = ClientForAddress(address);
-            ClusterState theirs;
-            try
-            {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                attempt.CancelAfter(TimeSpan.FromSeconds(3));
-                PeerResponse response = await client.SendAsync(new GossipDigest(0, 0), _transport.DefaultRequestTimeout, attempt.Token);
-                theirs = response.Type == PeerMessageType.GossipState
-                    ? ClusterState.Read(response.Read<GossipState>().EncodedState.Span)
-                    : ClusterState.Empty;
-            }
-            catch (PeerRefusedException exception)
-            {
-                waiting.Add($"{address} refused this node ({exception.Message})");
-                continue;
-            }
-            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or FormatException
-                                              or OperationCanceledException && !stopping.IsCancellationRequested)
-            {
-                waiting.Add($"{address} not reachable ({exception.Message})");
-                continue;
-            }
-
-            if (theirs.Ring is not null)
-            {
-                if (theirs.TryGetMember(Self, out MemberRecord? known) && known!.Status != MemberStatus.Removed)
-                {
-                    // This node's id is in the ring but it has no saved state: a wiped node coming back (Announce notices).
-                    Apply(state => state.Merge(theirs));
-                    _logger.LogWarning("Seed {Seed} knows {Node} as a member but this data directory is new", address, Self);
-                    return;
-                }
-
-                PeerResponse reply = await client.SendAsync(new JoinRequest(new MemberRecord(_selfRecord.Node, _selfRecord.Address, MemberStatus.Joining, known?.Incarnation + 1 ?? 0)), _transport.DefaultRequestTimeout, stopping);
-                ClusterState admitted = ClusterState.Read(reply.Read<JoinReply>().EncodedState.Span);
-                _foundedOrJoined = true;
-                Apply(state => state.Merge(admitted));
-                _logger.LogInformation("Joined the cluster through seed {Seed}: {State}", address, _state);
-                return;
-            }
-
-            PeerIdentity identity = client.RemoteIdentity ?? throw new PeerUnavailableException($"{address} did not identify itself");
-            founders.Add(new MemberRecord(new NodeDescriptor(new NodeId(identity.NodeId), identity.Datacenter, identity.Rack), address, MemberStatus.Up, 0));
-        }
-
-        if (waiting.Count > 0)
-        {
-            _notReady = "waiting for seed(s): " + string.Join("; ", waiting);
-            return;
-        }
-
-        if (founders.Select(f => f.Id).Distinct().Count() != founders.Count)
-        {
-            _notReady = "two seeds (or a seed and this node) have the same node id: " + string.Join(", ", founders.Select(f => $"{f.Id}@{f.Address}"));
-            return;
-        }
-
-        ClusterState founded = ClusterState.Bootstrap(founders, _partitionBits);
-        _foundedOrJoined = true;
-        Apply(state => state.Merge(founded));
-        _logger.LogInformation("Founded the cluster with {Members}", string.Join(", ", founders.Select(f => f.Id)));
-    }
-
-    private async Task GossipLoopAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            await Task.Delay(_options.Interval, _clock, stopping);
-            ClusterState state = _state;
-            if (state.Ring is null)
-            {
-                continue;
-            }
-
-            Interlocked.Increment(ref _gossipRounds);
-            try
-            {
-                IReadOnlyList<GossipSend> sends;
-                lock (_random)
-                {
-                    sends = GossipRound.Start(state, Self, _random, _options.FanOut);
-                }
-
-                await Task.WhenAll(sends.Select(send => ExchangeAsync(send, stopping)));
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
-            {
-                // A failed round (say the state file could not be written) must not end gossip: the next one retries.
-                _logger.LogError(exception, "Gossip round failed; the next one retries");
-            }
-        }
-    }
-
-    /// <summary>One push-pull exchange: digest out; if the peer answers with its state, merge it and push back what it lacked.</summary>
-    private async Task ExchangeAsync(GossipSend send, CancellationToken stopping)
-    {
-        if (ClientFor(send.To) is not { } client)
-        {
-            return;
-        }
-
-        try
-        {
-            PeerResponse response = await client.SendAsync(send.Message, _transport.DefaultRequestTimeout, stopping);
-            if (response.Type != PeerMessageType.GossipState)
-            {
-                return;
-            }
-
-            GossipStep step = default!;
-            Apply(state =>
-            {
-                step = GossipRound.Receive(state, response.Read<GossipState>());
-                return step.State;
-            });
-            if (step.Reply is { } push)
-            {
-                await client.SendAsync(push, _transport.DefaultRequestTimeout, stopping);
-            }
-        }
-        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerRefusedException or FormatException
-                                          or OperationCanceledException && !stopping.IsCancellationRequested)
-        {
-            _logger.LogDebug("Gossip with {Peer} failed: {Reason}", send.To, exception.Message);
-        }
-    }
-
-    private async Task<bool> PingAsync(NodeId node, CancellationToken cancellationToken)
-    {
-        IPeerClient client = ClientFor(node) ?? throw new InvalidOperationException($"unknown peer {node}");
-        ulong sequence = (ulong)Interlocked.Increment(ref _pingSequence);
-        PeerResponse response = await client.SendAsync(new Ping(sequence), _detector.PingTimeout, cancellationToken);
-        return response.Read<Pong>().Sequence == sequence;
-    }
-
     private ClusterState? LoadSavedState()
     {
-        if (!File.Exists(_stateFile))
+        byte[]? saved;
+        try
+        {
+            saved = _files.Read(StateFileName);
+        }
+        catch (IOException exception)
+        {
+            _logger.LogWarning("Ignoring unreadable {File}: {Reason}; the state is learned from the seeds again", StateFileName, exception.Message);
+            return null;
+        }
+
+        if (saved is null)
         {
             return null;
         }
 
         try
         {
-            ClusterState saved = ClusterState.Read(File.ReadAllBytes(_stateFile));
-            _logger.LogInformation("Resuming the saved cluster state: {State}", saved);
-            return saved;
+            ClusterState state = ClusterState.Read(saved);
+            _logger.LogInformation("Resuming the saved cluster state: {State}", state);
+            return state;
         }
-        catch (Exception exception) when (exception is FormatException or IOException)
+        catch (FormatException exception)
         {
-            _logger.LogWarning("Ignoring unreadable {File}: {Reason}; the state is learned from the seeds again", _stateFile, exception.Message);
+            _logger.LogWarning("Ignoring unreadable {File}: {Reason}; the state is learned from the seeds again", StateFileName, exception.Message);
             return null;
         }
     }
 
-    private void Save(ClusterState state)
-    {
-        // Write then rename, so a crash never leaves a half-written file.
-        string temporary = _stateFile + ".tmp";
-        File.WriteAllBytes(temporary, state.ToBytes());
-        File.Move(temporary, _stateFile, overwrite: true);
-    }
+    private void Save(ClusterState state) => _files.Write(StateFileName, state.ToBytes());
 }

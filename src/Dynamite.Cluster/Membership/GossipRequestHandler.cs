@@ -4,9 +4,11 @@ using Dynamite.Core.Peer.Messages;
 
 namespace Dynamite.Cluster.Membership;
 
-/// <summary>The gossip and join messages (50–53) go to the membership; everything else to the next handler.</summary>
-public sealed class GossipRequestHandler(GossipMembership membership, IPeerRequestHandler next) : IPeerRequestHandler
+/// <summary>The gossip and join requests (50–52): answered by the membership.</summary>
+public sealed class GossipRequestHandler(GossipMembership membership) : IPeerService
 {
+    public IReadOnlyList<PeerMessageType> Serves { get; } = [PeerMessageType.GossipDigest, PeerMessageType.GossipState, PeerMessageType.JoinRequest];
+
     public ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
         ArgumentNullException.ThrowIfNull(reply);
@@ -23,7 +25,7 @@ public sealed class GossipRequestHandler(GossipMembership membership, IPeerReque
                 message = request.Read<JoinRequest>();
                 break;
             default:
-                return next.HandleAsync(request, reply, connectionClosed);
+                throw new ArgumentException($"{request.Type} is not a gossip request", nameof(request));
         }
 
         IPeerPayload answer;

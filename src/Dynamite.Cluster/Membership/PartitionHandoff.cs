@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text;
+using Dynamite.Cluster.Runtime;
+using Dynamite.Cluster.State;
 using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
@@ -31,26 +34,24 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private readonly GossipMembership _membership;
     private readonly AntiEntropyService _exchanger;
     private readonly NodeDescriptor _self;
-    private readonly string _progressFile;
+    private readonly INodeStateStore _files;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _running;
+    private readonly BackgroundWorker _worker;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
     private long _keysCopied;
-    private int _disposed;
 
-    public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, string dataDirectory, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
+    public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, INodeStateStore files, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keysPerSecond);
         _membership = membership;
         _exchanger = exchanger;
         _self = self;
-        _progressFile = Path.Combine(dataDirectory, ProgressFileName);
+        _files = files;
         KeysPerSecond = keysPerSecond;
         _clock = clock;
         _logger = logger;
+        _worker = new BackgroundWorker("partition handoff", RetryInterval, StepAsync, clock, logger);
         _membership.StateChanged += _ => Wake();
     }
 
@@ -65,73 +66,30 @@ public sealed class PartitionHandoff : IAsyncDisposable
         if (_membership.NeedsWarmUp)
         {
             // The data is new (a volatile engine restarted): partitions saved as copied are not here any more.
-            File.Delete(_progressFile);
+            _files.Delete(ProgressFileName);
         }
 
-        _running = RunAsync(_stopping.Token);
+        _worker.Start();
     }
 
-    public void Wake()
+    public void Wake() => _worker.Wake();
+
+    public ValueTask DisposeAsync() => _worker.DisposeAsync();
+
+    private async Task StepAsync(CancellationToken stopping)
     {
         try
         {
-            if (_wake.CurrentCount == 0)
-            {
-                _wake.Release();
-            }
+            await CopyOwedAsync(stopping);
         }
-        catch (SemaphoreFullException)
+        catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
         {
-            // Already signalled.
-        }
-        catch (ObjectDisposedException)
-        {
-            // Stopping.
+            _status = _status with { LastError = exception.Message };
+            throw;
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // The host disposes the cluster services after stopping them: a second call has nothing left to do.
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _stopping.CancelAsync();
-        if (_running is not null)
-        {
-            try
-            {
-                await _running;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        _stopping.Dispose();
-        _wake.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            await _wake.WaitAsync(RetryInterval, stopping);
-            try
-            {
-                await StepAsync(stopping);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
-            {
-                _logger.LogError(exception, "Partition handoff step failed; retrying");
-                _status = _status with { LastError = exception.Message };
-            }
-        }
-    }
-
-    private async Task StepAsync(CancellationToken stopping)
+    private async Task CopyOwedAsync(CancellationToken stopping)
     {
         ClusterState state = _membership.State;
         RingState? ring = state.Ring;
@@ -153,7 +111,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
             if (await CopyAsync(HandoffPhase.WarmingUp, 0, 0, [.. owned], ring, replicas, save: true, stopping))
             {
-                File.Delete(_progressFile);
+                _files.Delete(ProgressFileName);
                 _membership.CompleteWarmUp();
                 _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
                 _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
@@ -274,30 +232,29 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private HashSet<int> LoadProgress(HandoffPhase phase, long planVersion, ulong planDigest)
     {
         var done = new HashSet<int>();
+        byte[]? saved;
         try
         {
-            if (!File.Exists(_progressFile))
-            {
-                return done;
-            }
-
-            string[] lines = File.ReadAllLines(_progressFile);
-            if (lines.Length == 0 || lines[0] != Header(phase, planVersion, planDigest))
-            {
-                return done;
-            }
-
-            foreach (string line in lines.AsSpan(1))
-            {
-                if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))
-                {
-                    done.Add(partition);
-                }
-            }
+            saved = _files.Read(ProgressFileName);
         }
         catch (IOException exception)
         {
             _logger.LogWarning("Handoff progress unreadable ({Reason}); copying again from the start", exception.Message);
+            return done;
+        }
+
+        string[] lines = saved is null ? [] : Encoding.UTF8.GetString(saved).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || lines[0] != Header(phase, planVersion, planDigest))
+        {
+            return done;
+        }
+
+        foreach (string line in lines.AsSpan(1))
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))
+            {
+                done.Add(partition);
+            }
         }
 
         return done;
@@ -305,9 +262,8 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     private void SaveProgress(HandoffPhase phase, long planVersion, ulong planDigest, HashSet<int> done)
     {
-        string temporary = _progressFile + ".tmp";
-        File.WriteAllLines(temporary, [Header(phase, planVersion, planDigest), .. done.Order().Select(p => p.ToString(CultureInfo.InvariantCulture))]);
-        File.Move(temporary, _progressFile, overwrite: true);
+        string text = string.Join('\n', [Header(phase, planVersion, planDigest), .. done.Order().Select(p => p.ToString(CultureInfo.InvariantCulture))]) + "\n";
+        _files.Write(ProgressFileName, Encoding.UTF8.GetBytes(text));
     }
 
     private static string Header(HandoffPhase phase, long planVersion, ulong planDigest) =>

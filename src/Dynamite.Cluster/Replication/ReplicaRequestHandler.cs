@@ -24,7 +24,7 @@ namespace Dynamite.Cluster.Replication;
 /// arrays of their own, which is what lets the engine keep the key.
 /// </para>
 /// </summary>
-public sealed class ReplicaRequestHandler : IPeerRequestHandler
+public sealed class ReplicaRequestHandler : IPeerService
 {
     private readonly ReplicaStore _store;
     private readonly HintStore? _hints;
@@ -49,6 +49,9 @@ public sealed class ReplicaRequestHandler : IPeerRequestHandler
         _partitioner = partitioner;
         _logger = logger;
     }
+
+    public IReadOnlyList<PeerMessageType> Serves { get; } =
+        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {

@@ -5,6 +5,27 @@ namespace Dynamite.Core.Peer;
 /// <summary>Decodes any known message by its type, for code that handles messages generically (logging, tests, tools).</summary>
 public static class PeerMessages
 {
+    /// <summary>
+    /// The requests a node's services answer, each through exactly one owner (the runtime's peer request router
+    /// checks that at start). The handshake and <see cref="PeerMessageType.Ping"/> are the transport's own; every
+    /// other type is a reply.
+    /// </summary>
+    public static readonly IReadOnlyList<PeerMessageType> ServiceRequests =
+    [
+        PeerMessageType.ReplicaGet,
+        PeerMessageType.ReplicaPut,
+        PeerMessageType.HintedPut,
+        PeerMessageType.ReplicaCount,
+        PeerMessageType.CoordinatePut,
+        PeerMessageType.MerkleLevelRequest,
+        PeerMessageType.SegmentKeysRequest,
+        PeerMessageType.TombstoneDigestRequest,
+        PeerMessageType.CollectTombstones,
+        PeerMessageType.GossipDigest,
+        PeerMessageType.GossipState,
+        PeerMessageType.JoinRequest,
+    ];
+
     /// <summary>Throws <see cref="PeerProtocolException"/> for an unknown type or a malformed payload.</summary>
     public static IPeerPayload Read(PeerMessageType type, ReadOnlySpan<byte> payload) => type switch
     {

@@ -72,7 +72,7 @@ public static class AdminApi
 
             try
             {
-                var state = await cluster.Membership.JoinAsync(endpoint, cancellationToken);
+                var state = await cluster.JoinAsync(endpoint, cancellationToken);
                 return Results.Json(new { joined = true, members = state.Members.Count, ringVersion = state.RingVersion });
             }
             catch (Exception exception) when (exception is InvalidOperationException or Dynamite.Cluster.Transport.PeerUnavailableException

@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Membership;
+using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
@@ -20,10 +22,9 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Server.Hosting;
 
 /// <summary>
-/// A cluster node's parts, composed from the configuration: the replica store over the node's engine, a
-/// second engine for hints, gossip membership with the failure detector, partition handoff and warm-up, the
-/// peer listener serving gossip and replica requests, the coordinator behind the RESP store, and hint replay. Started after the engines are open and
-/// stopped before they are flushed, in the reverse order of their dependencies.
+/// A cluster node in the server: the runtime (<see cref="ClusterNode"/>) over the node's engine, a second engine for
+/// hints, state files in the data directory and TCP peer connections, behind the peer listener; plus the views the
+/// admin API and INFO read. Started after the engines are open and stopped before they are flushed.
 /// </summary>
 public sealed class ClusterServices : IAsyncDisposable
 {
@@ -36,17 +37,18 @@ public sealed class ClusterServices : IAsyncDisposable
         _logger = loggers.CreateLogger("Dynamite.Cluster");
         Configuration = configuration;
         _peerEndpoint = EndpointParser.Parse(configuration.PeerListen, "--peer-listen");
-        var seeds = new List<IPEndPoint>();
+        var seeds = new List<string>();
         foreach (string seed in configuration.Seeds)
         {
-            seeds.Add(EndpointParser.Parse(seed, "--seeds"));
+            seeds.Add(EndpointParser.Parse(seed, "--seeds").ToString());
         }
 
         var self = new NodeDescriptor(new NodeId(configuration.NodeId), configuration.Datacenter, configuration.Rack);
         string dataDirectory = Path.GetFullPath(configuration.ResolvedDataDir);
         Directory.CreateDirectory(dataDirectory);
         var partitioner = new KeyPartitioner(configuration.PartitionBits);
-        _hintEngine = configuration.Engine == "memory"
+        bool volatileData = configuration.Engine == "memory";
+        _hintEngine = volatileData
             ? new MemoryStorageEngine(partitioner)
             : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync);
 
@@ -64,16 +66,11 @@ public sealed class ClusterServices : IAsyncDisposable
             AdvertisedAddress = configuration.PeerListen,
             DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
         };
-        Membership = new GossipMembership(
-            self, seeds, transport, configuration.PartitionBits, configuration.ReplicationFactor, dataDirectory, clock, loggers, volatileData: configuration.Engine == "memory");
-        Trees = new AntiEntropyTrees(partitioner);
-        Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        Replica = new ReplicaStore(engine, clock, Trees);
-        Hints = new HintStore(_hintEngine, clock);
-        var options = new ClusterOptions
+        var options = new ClusterNodeOptions
         {
             Self = self,
-            Actor = new NodeId($"{configuration.NodeId}.{Incarnation(dataDirectory, configuration.Engine == "memory")}"),
+            AdvertisedAddress = configuration.PeerListen,
+            Seeds = seeds,
             PartitionBits = configuration.PartitionBits,
             ReplicationFactor = configuration.ReplicationFactor,
             ReadQuorum = configuration.ReadQuorum,
@@ -82,62 +79,49 @@ public sealed class ClusterServices : IAsyncDisposable
             ReadRepair = configuration.ReadRepair,
             ReadFanout = configuration.ReadFanout,
             RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
+            AntiEntropy = configuration.AntiEntropy,
+            AntiEntropyInterval = TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
+            TombstoneGrace = TimeSpan.FromSeconds(configuration.TombstoneGraceSeconds),
+            HandoffKeysPerSecond = configuration.HandoffKeysPerSecond,
+            VolatileData = volatileData,
         };
-        Coordinator = new ClusterCoordinator(options, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
-        Store = new ClusterKeyValueStore(Coordinator, clock);
-        Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, loggers.CreateLogger<HintedHandoff>());
-        var collector = new TombstoneCollector(
-            Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.TombstoneGraceSeconds),
-            options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>());
-        AntiEntropy = new AntiEntropyService(
-            Trees, Replica, Membership, self, configuration.ReplicationFactor, TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
-            options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector);
-        PartitionHandoff = new PartitionHandoff(
-            Membership, AntiEntropy, self, dataDirectory, configuration.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>());
-        Listener = new PeerListener(
-            transport,
-            new GossipRequestHandler(Membership, new AntiEntropyRequestHandler(
-                Trees,
-                engine,
-                clock,
-                collector,
-                new CoordinatorRequestHandler(
-                    Coordinator,
-                    new ReplicaRequestHandler(
-                        Replica, configuration.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads)))),
+        Node = new ClusterNode(
+            options,
+            engine,
+            _hintEngine,
+            new TcpPeerConnector(transport, clock, loggers),
+            new FileNodeStateStore(dataDirectory),
             clock,
-            loggers.CreateLogger<PeerListener>());
-        Membership.Detector.PeerHealthChanged += (node, _, health) =>
-        {
-            if (health == PeerHealth.Up)
-            {
-                Handoff.Wake();
-            }
-        };
+            new Random(RandomNumberGenerator.GetInt32(int.MaxValue)),
+            loggers);
+        Listener = new PeerListener(transport, Node.Router, clock, loggers.CreateLogger<PeerListener>());
     }
 
     public NodeConfiguration Configuration { get; }
 
-    public GossipMembership Membership { get; }
+    /// <summary>The node's runtime.</summary>
+    public ClusterNode Node { get; }
+
+    public GossipMembership Membership => Node.Membership;
 
     /// <summary>Copies partitions in when ownership moves here, and warms a wiped node up.</summary>
-    public PartitionHandoff PartitionHandoff { get; }
+    public PartitionHandoff PartitionHandoff => Node.PartitionHandoff;
 
-    public ReplicaStore Replica { get; }
+    public ReplicaStore Replica => Node.Replica;
 
-    public HintStore Hints { get; }
+    public HintStore Hints => Node.Hints;
 
-    public ClusterCoordinator Coordinator { get; }
+    public ClusterCoordinator Coordinator => Node.Coordinator;
 
-    public ClusterKeyValueStore Store { get; }
+    public ClusterKeyValueStore Store => Node.Store;
 
-    public HintedHandoff Handoff { get; }
+    public HintedHandoff Handoff => Node.Handoff;
 
     public PeerListener Listener { get; }
 
-    public AntiEntropyTrees Trees { get; }
+    public AntiEntropyTrees Trees => Node.Trees;
 
-    public AntiEntropyService AntiEntropy { get; }
+    public AntiEntropyService AntiEntropy => Node.AntiEntropy;
 
     /// <summary>Composes the parts; nothing listens or connects until <see cref="Start"/>.</summary>
     public static ClusterServices Create(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers) =>
@@ -146,23 +130,15 @@ public sealed class ClusterServices : IAsyncDisposable
     public void Start()
     {
         Listener.Start(_peerEndpoint);
-        Membership.Start();
-        PartitionHandoff.Start();
-        if (Configuration.HintedHandoff)
-        {
-            Handoff.Start();
-        }
-
-        if (Configuration.AntiEntropy)
-        {
-            AntiEntropy.Start();
-        }
-
+        Node.Start();
         _logger.LogInformation(
             "Cluster {Cluster}: peer protocol on {Peer}, seeds {Seeds}, N={N} R={R} W={W}, hinted handoff {Handoff}, read repair {Repair}",
             Configuration.ClusterName, _peerEndpoint, string.Join(",", Configuration.Seeds), Configuration.ReplicationFactor,
             Configuration.ReadQuorum, Configuration.WriteQuorum, Configuration.HintedHandoff ? "on" : "off", Configuration.ReadRepair ? "on" : "off");
     }
+
+    /// <summary>Joins the cluster of the node at <paramref name="seed"/> (the admin verb).</summary>
+    public Task<ClusterState> JoinAsync(IPEndPoint seed, CancellationToken cancellationToken) => Node.Seeding.JoinAsync(seed.ToString(), cancellationToken);
 
     /// <summary>The INFO "cluster" section.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> InfoLines()
@@ -349,38 +325,9 @@ public sealed class ClusterServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await PartitionHandoff.DisposeAsync();
-        await AntiEntropy.DisposeAsync();
-        await Handoff.DisposeAsync();
-        await Membership.DisposeAsync();
+        await Node.DisposeAsync();
         await Listener.DisposeAsync();
-        Coordinator.Dispose();
         await _hintEngine.FlushAsync();
         await _hintEngine.DisposeAsync();
-    }
-
-    /// <summary>
-    /// The incarnation of this node's data: made once when the data directory is new (and on every start of
-    /// the memory engine, whose data does not survive), so dots issued after a wipe never repeat old ones.
-    /// </summary>
-    private static string Incarnation(string dataDirectory, bool volatileData)
-    {
-        string path = Path.Combine(dataDirectory, "incarnation");
-        if (!volatileData && File.Exists(path))
-        {
-            string existing = File.ReadAllText(path).Trim();
-            if (existing.Length is > 0 and <= 16)
-            {
-                return existing;
-            }
-        }
-
-        string fresh = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        if (!volatileData)
-        {
-            File.WriteAllText(path, fresh);
-        }
-
-        return fresh;
     }
 }

@@ -1,0 +1,55 @@
+using Dynamite.Core.Coordination;
+using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
+
+namespace Dynamite.Cluster.Node;
+
+/// <summary>Everything a cluster node's runtime is configured with; the server maps its configuration onto this, the simulation its options.</summary>
+public sealed record ClusterNodeOptions
+{
+    /// <summary>This node: its id, datacenter and rack.</summary>
+    public required NodeDescriptor Self { get; init; }
+
+    /// <summary>The peer address other nodes reach this one at (HOST:PORT).</summary>
+    public required string AdvertisedAddress { get; init; }
+
+    /// <summary>Peer addresses of the seeds; none (or only this node) founds a cluster of one.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>Q: the key space has 2^Q partitions.</summary>
+    public int PartitionBits { get; init; } = 8;
+
+    public int ReplicationFactor { get; init; } = 3;
+
+    public int ReadQuorum { get; init; } = 2;
+
+    public int WriteQuorum { get; init; } = 2;
+
+    public bool HintedHandoff { get; init; } = true;
+
+    public bool ReadRepair { get; init; } = true;
+
+    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan SpeculativeReadDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public bool AntiEntropy { get; init; } = true;
+
+    public TimeSpan AntiEntropyInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan TombstoneGrace { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Most keys per second copied in by partition handoff and warm-up.</summary>
+    public int HandoffKeysPerSecond { get; init; } = 20_000;
+
+    /// <summary>The engine keeps nothing across restarts (the memory engine): the node warms up after every start.</summary>
+    public bool VolatileData { get; init; }
+
+    public GossipOptions Gossip { get; init; } = new();
+
+    public TimeSpan PingInterval { get; init; } = Membership.FailureDetectorLoop.DefaultInterval;
+
+    public TimeSpan PingTimeout { get; init; } = Membership.FailureDetectorLoop.DefaultPingTimeout;
+}
