@@ -69,6 +69,8 @@ public class ClusterCommandPathBenchmarks
         public IPeerClient? ClientFor(NodeId node) => _peers.GetValueOrDefault(node);
 
         public bool IsReachable(NodeId node) => true;
+
+        public bool IsMember(NodeId node) => true;
     }
 
     /// <summary>A replica that holds what the coordinator holds: reads are "unchanged", writes are stored.</summary>

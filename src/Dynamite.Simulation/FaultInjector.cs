@@ -28,6 +28,18 @@ public sealed class FaultInjector
 
     public int Injected { get; private set; }
 
+    /// <summary>Takes one of the run's wipes (<see cref="SimulationOptions.MaxWipes"/>); a removed node's data is gone as a wiped node's is.</summary>
+    public bool TryTakeWipe()
+    {
+        if (_wipes >= _options.MaxWipes)
+        {
+            return false;
+        }
+
+        _wipes++;
+        return true;
+    }
+
     public void Start()
     {
         _network.MessageFaultsActive = (_options.Faults & (FaultKinds.Loss | FaultKinds.Duplication | FaultKinds.Reordering)) != 0;
@@ -44,7 +56,7 @@ public sealed class FaultInjector
         _network.HealAllLinks();
         foreach (SimulatedNode node in _nodes)
         {
-            if (!node.IsUp)
+            if (!node.IsUp && node.IsStarted && !node.IsRetired)
             {
                 node.Restart(wipe: false);
                 _network.Log($"heal: restart {node.Id} (storage kept)");
@@ -99,8 +111,7 @@ public sealed class FaultInjector
                         break;
                     }
 
-                    bool wipe = kind == FaultKinds.CrashWipe && _wipes < _options.MaxWipes;
-                    _wipes += wipe ? 1 : 0;
+                    bool wipe = kind == FaultKinds.CrashWipe && TryTakeWipe();
                     victim.Crash();
                     _network.Log($"crash {victim.Id} for {duration} ms, then restart {(wipe ? "WIPED" : "with storage")}");
                     _network.Schedule(duration, () =>

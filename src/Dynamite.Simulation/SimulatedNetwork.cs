@@ -152,6 +152,26 @@ public sealed class SimulatedNetwork
         return true;
     }
 
+    /// <summary>
+    /// Runs events in steps of <paramref name="stepMs"/> until <paramref name="done"/> holds, up to <paramref name="deadlineMs"/>:
+    /// for a condition too costly to test after every event. True when it held in time.
+    /// </summary>
+    public bool Poll(Func<bool> done, long stepMs, long deadlineMs)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        while (!done())
+        {
+            if (Clock.NowMs >= deadlineMs)
+            {
+                return false;
+            }
+
+            RunUntil(Math.Min(deadlineMs, Clock.NowMs + stepMs));
+        }
+
+        return true;
+    }
+
     /// <summary>Adds a line to the trace, stamped with the simulated time; only the last lines are kept.</summary>
     public void Log(string line)
     {

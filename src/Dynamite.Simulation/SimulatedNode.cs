@@ -1,4 +1,5 @@
 using System.Text;
+using Dynamite.Cluster.Membership;
 using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
@@ -14,7 +15,6 @@ using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
 using Dynamite.Storage.Memory;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dynamite.Simulation;
 
@@ -84,6 +84,17 @@ public sealed class SimulatedNode
 
     public bool IsUp => Process.IsUp;
 
+    /// <summary>Started at least once (a spare waits for the membership schedule to join it).</summary>
+    public bool IsStarted { get; private set; }
+
+    /// <summary>Left the cluster or was removed from it: its process is gone for good and its data no longer counts.</summary>
+    public bool IsRetired { get; private set; }
+
+    /// <summary>Up, not retired, and a member of the ring it holds.</summary>
+    public bool IsLiveMember =>
+        IsUp && !IsRetired && _runtime is { } runtime && runtime.Membership.Map is not null
+        && runtime.Membership.State.TryGetMember(Id, out MemberRecord? self) && self!.Status != MemberStatus.Removed;
+
     public long ClockSkewMs
     {
         get => Process.ClockSkewMs;
@@ -122,6 +133,12 @@ public sealed class SimulatedNode
     /// <summary>Starts the node's process and runtime (a first start, or a restart after a crash).</summary>
     public void Start()
     {
+        if (IsRetired)
+        {
+            return;
+        }
+
+        IsStarted = true;
         Process.Start();
         Process.Run(Process.Epoch, () =>
         {
@@ -151,10 +168,46 @@ public sealed class SimulatedNode
                 _files,
                 Process.Clock,
                 new Random(_cluster.Network.Random.Next()),
-                NullLoggerFactory.Instance,
+                new TraceLoggerFactory(_cluster.Network, Id.Value),
                 new LedgerObserver(_ledger));
+            // The server stops once the node left the cluster; so does the simulated process.
+            _runtime.Membership.Departed += () => Retire("left the cluster");
             _runtime.Start();
         });
+    }
+
+    /// <summary>The node's process stops for good (it left, or an operator removes it after this crash).</summary>
+    public void Retire(string why)
+    {
+        _cluster.Network.Log($"{Id} retired: {why}");
+        Crash();
+        IsRetired = true;
+    }
+
+    /// <summary>Runs <paramref name="change"/> against this node's membership, in its process (an operator's admin call).</summary>
+    public bool Administer(string what, Func<GossipMembership, ClusterState> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (_runtime is not { } runtime || !IsUp)
+        {
+            return false;
+        }
+
+        bool done = false;
+        InProcess(() =>
+        {
+            try
+            {
+                change(runtime.Membership);
+                done = true;
+                _cluster.Network.Log($"{Id}: {what}");
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or KeyNotFoundException)
+            {
+                _cluster.Network.Log($"{Id}: {what} refused: {exception.Message}");
+            }
+        });
+        return done;
     }
 
     public void Crash()
@@ -174,6 +227,11 @@ public sealed class SimulatedNode
     /// <summary>Restarts a crashed node; with <paramref name="wipe"/> its disk is gone (data, hints, state files).</summary>
     public void Restart(bool wipe)
     {
+        if (IsRetired || !IsStarted)
+        {
+            return;
+        }
+
         if (wipe)
         {
             _engine = new MemoryStorageEngine(_partitioner);

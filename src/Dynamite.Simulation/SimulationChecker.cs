@@ -33,8 +33,10 @@ public static class SimulationChecker
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(ledger);
         var violations = new List<string>();
+        // Retired nodes (left, removed) hold nothing that counts; their data was handed off or is gone.
+        nodes = [.. nodes.Where(n => !n.IsRetired)];
         var stores = nodes.ToDictionary(n => n.Id, n => n.Store);
-        SimulatedNode ringHolder = nodes.FirstOrDefault(n => n.Runtime?.Membership.Map is not null)
+        SimulatedNode ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember)
             ?? throw new InvalidOperationException("no node holds a ring at the end of the run");
         var finals = new Dictionary<string, VersionedObject>(StringComparer.Ordinal);
         foreach (string key in workload.AllKeys)
@@ -161,6 +163,37 @@ public static class SimulationChecker
         }
 
         return violations;
+    }
+
+    /// <summary>
+    /// Keys that do not rest on exactly their N primaries: held by a live node that is not a primary, or missing on a
+    /// primary (the final repair wrote every key to all of them). Retired nodes' copies do not count.
+    /// </summary>
+    public static IReadOnlyList<string> Misplaced(IReadOnlyList<SimulatedNode> nodes, Workload workload)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(workload);
+        var misplaced = new List<string>();
+        SimulatedNode? ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember);
+        if (ringHolder is null)
+        {
+            return ["misplaced: no live member holds a ring"];
+        }
+
+        SimulatedNode[] live = [.. nodes.Where(n => n.IsStarted && !n.IsRetired)];
+        var stores = live.ToDictionary(n => n.Id, n => n.Store);
+        foreach (string key in workload.AllKeys)
+        {
+            IReadOnlyList<NodeId> primaries = ringHolder.PrimariesOf(key);
+            var holders = live.Where(n => stores[n.Id].ContainsKey(key)).Select(n => n.Id).ToHashSet();
+            bool anyWrite = holders.Count > 0;
+            if (anyWrite && (!holders.SetEquals(primaries)))
+            {
+                misplaced.Add($"misplaced: key {key} is held by [{string.Join(",", holders.Order())}], its primaries are [{string.Join(",", primaries)}]");
+            }
+        }
+
+        return misplaced;
     }
 
     public static string Describe(VersionedObject obj)

@@ -55,6 +55,12 @@ public sealed record SimulationOptions
 
     public FaultKinds Faults { get; init; } = FaultKinds.All;
 
+    /// <summary>
+    /// The membership schedule (<see cref="MembershipSchedule"/>): a spare node joins, a member leaves, a member
+    /// crashes for good and is removed, among the other faults. Off by default, so the other schedules keep their seeds.
+    /// </summary>
+    public bool MembershipChanges { get; init; }
+
     /// <summary>Mean time between two injected faults (node and partition faults).</summary>
     public long MeanFaultIntervalMs { get; init; } = 2_000;
 

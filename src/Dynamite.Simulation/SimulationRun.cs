@@ -20,15 +20,18 @@ public static class SimulationRun
         var ledger = new WriteLedger(() => network.Clock.ElapsedMs);
         var history = new History();
         var cluster = new SimulatedCluster(network);
-        var descriptors = Enumerable.Range(1, options.NodeCount).Select(i => new NodeDescriptor(new NodeId($"n{i}"), "dc1", $"r{i}")).ToArray();
-        string[] seeds = [.. descriptors.Select(d => SimulatedNode.AddressOf(d.Id))];
+        int spares = options.MembershipChanges ? 1 : 0;
+        var descriptors = Enumerable.Range(1, options.NodeCount + spares).Select(i => new NodeDescriptor(new NodeId($"n{i}"), "dc1", $"r{i}")).ToArray();
+
+        // The founders are each other's seeds; a spare joins through them later.
+        string[] seeds = [.. descriptors.Take(options.NodeCount).Select(d => SimulatedNode.AddressOf(d.Id))];
         SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds))];
         foreach (SimulatedNode node in nodes)
         {
             cluster.Add(node);
         }
 
-        foreach (SimulatedNode node in nodes)
+        foreach (SimulatedNode node in nodes.Take(options.NodeCount))
         {
             node.Start();
         }
@@ -38,32 +41,81 @@ public static class SimulationRun
         // The nodes find each other through their seeds and found the cluster, as real nodes do. A founder that learns
         // the ring by gossip before founding it cannot tell itself from a wiped member and warms up (from empty peers,
         // which is quick); the workload starts once every node serves.
-        if (!network.RunWhile(() => nodes.Any(n => n.Runtime is not { Membership: { Map: not null, IsWarming: false } }), SimulatedClock.StartUnixMs + options.FormationLimitMs))
+        if (!network.RunWhile(() => nodes.Any(n => n.IsStarted && n.Runtime is not { Membership: { Map: not null, IsWarming: false } }), SimulatedClock.StartUnixMs + options.FormationLimitMs))
         {
-            problems.Add("stuck: the nodes never founded the cluster: " + string.Join("; ", nodes.Select(n => n.Describe())));
+            problems.Add("stuck: the nodes never founded the cluster: " + Describe(nodes));
         }
 
         var workload = new Workload(network, options, nodes, history, ledger);
         var faults = new FaultInjector(network, options, nodes);
+        var membership = new MembershipSchedule(network, options, nodes, faults);
         workload.Start();
         faults.Start();
-        network.RunUntil(SimulatedClock.StartUnixMs + options.WorkloadMs);
-        faults.HealAll();
-
-        // Operations still in flight finish (or their clients time out); a forwarded write may take two request
-        // timeouts per replica it tries, so wait that long before the final repair reads anything.
-        long settleStart = network.Clock.NowMs;
-        long deadline = settleStart + options.SettleLimitMs;
-        network.RunUntil(settleStart + options.ClientTimeoutMs + (2 * options.RequestTimeoutMs * options.ReplicationFactor));
-        if (!network.RunWhile(() => !nodes.All(n => n.IsUp && n.SeesEveryoneUp()), deadline))
+        if (options.MembershipChanges)
         {
-            problems.Add("stuck: failure detectors never saw every node up after healing: " + string.Join("; ", nodes.Select(n => n.Describe())));
+            membership.Start();
         }
 
-        DrainHints(network, nodes, deadline, problems);
+        network.RunUntil(SimulatedClock.StartUnixMs + options.WorkloadMs);
+        faults.HealAll();
+        Settle(network, options, nodes, workload, problems);
+        problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
+        problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
+        var violations = new List<string>(problems);
+        violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
+        string summary =
+            $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
+            + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "
+            + $"reads ok {history.Count(OperationKind.Read, OperationStatus.Ok)}), {ledger.Count} applied writes, {faults.Injected} faults, "
+            + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated), "
+            + $"hints stored {nodes.Sum(n => n.HintsStored)} replayed {nodes.Sum(n => n.HintsReplayed)}, read repairs {nodes.Sum(n => n.ReadRepairs)}, "
+            + $"{membership.Changes} membership changes, {network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
+        foreach (SimulatedNode node in nodes)
+        {
+            network.Log("end: " + node.Describe());
+        }
+
+        return new SimulationResult
+        {
+            Seed = seed,
+            Options = options,
+            History = history,
+            Violations = violations,
+            Trace = [.. network.Trace],
+            Summary = summary,
+            FaultsInjected = faults.Injected,
+            MessagesDropped = network.MessagesDropped,
+            MessagesDuplicated = network.MessagesDuplicated,
+            HintsReplayed = nodes.Sum(n => n.HintsReplayed),
+        };
+    }
+
+    /// <summary>
+    /// After healing: operations in flight finish, every live node's failure detector sees every member up, any
+    /// membership plan completes, hints drain, every key is read at R=N through every live node (a full read
+    /// repair), hints drain again, and every key comes to rest on exactly its N primaries.
+    /// </summary>
+    private static void Settle(SimulatedNetwork network, SimulationOptions options, SimulatedNode[] nodes, Workload workload, List<string> problems)
+    {
+        // A forwarded write may take two request timeouts per replica it tries: wait that long before the final repair.
+        long settleStart = network.Clock.NowMs;
+        long deadline = settleStart + options.SettleLimitMs;
+        SimulatedNode[] live() => [.. nodes.Where(n => n.IsStarted && !n.IsRetired)];
+        network.RunUntil(settleStart + options.ClientTimeoutMs + (2 * options.RequestTimeoutMs * options.ReplicationFactor));
+        if (!network.RunWhile(() => !live().All(n => n.IsUp && n.SeesEveryoneUp()), deadline))
+        {
+            problems.Add("stuck: failure detectors never saw every node up after healing: " + Describe(nodes));
+        }
+
+        if (!network.RunWhile(() => !MembershipSchedule.Settled(nodes), deadline))
+        {
+            problems.Add("stuck: the members never agreed on a ring without a pending plan after healing: " + Describe(nodes));
+        }
+
+        DrainHints(network, live(), deadline, problems);
         int outstanding = 0;
         int failedReads = 0;
-        foreach (SimulatedNode node in nodes)
+        foreach (SimulatedNode node in live())
         {
             foreach (string key in workload.AllKeys)
             {
@@ -88,37 +140,16 @@ public static class SimulationRun
             problems.Add($"final repair: {failedReads} reads at R=N failed with every node up and no faults");
         }
 
-        DrainHints(network, nodes, deadline, problems);
-        problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
-        problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
-        var violations = new List<string>(problems);
-        violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
-        string summary =
-            $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
-            + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "
-            + $"reads ok {history.Count(OperationKind.Read, OperationStatus.Ok)}), {ledger.Count} applied writes, {faults.Injected} faults, "
-            + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated), "
-            + $"hints stored {nodes.Sum(n => n.HintsStored)} replayed {nodes.Sum(n => n.HintsReplayed)}, read repairs {nodes.Sum(n => n.ReadRepairs)}, "
-            + $"{network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
-        foreach (SimulatedNode node in nodes)
-        {
-            network.Log("end: " + node.Describe());
-        }
+        DrainHints(network, live(), deadline, problems);
 
-        return new SimulationResult
+        // Copies left where they no longer belong (a lost partition, a fallback's copy) are handed off and deleted.
+        if (!network.Poll(() => SimulationChecker.Misplaced(nodes, workload).Count == 0, 1_000, deadline + options.SettleLimitMs))
         {
-            Seed = seed,
-            Options = options,
-            History = history,
-            Violations = violations,
-            Trace = [.. network.Trace],
-            Summary = summary,
-            FaultsInjected = faults.Injected,
-            MessagesDropped = network.MessagesDropped,
-            MessagesDuplicated = network.MessagesDuplicated,
-            HintsReplayed = nodes.Sum(n => n.HintsReplayed),
-        };
+            problems.AddRange(SimulationChecker.Misplaced(nodes, workload).Take(5));
+        }
     }
+
+    private static string Describe(IEnumerable<SimulatedNode> nodes) => string.Join("; ", nodes.Select(n => n.Describe()));
 
     private static void DrainHints(SimulatedNetwork network, SimulatedNode[] nodes, long deadline, List<string> problems)
     {

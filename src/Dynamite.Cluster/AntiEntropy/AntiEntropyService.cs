@@ -171,8 +171,12 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
     }
 
-    /// <summary>One exchange of one partition with one peer, and the repair of every key it finds differing.</summary>
-    public async Task<ExchangeResult> ExchangeAsync(PartitionId partition, NodeId peer, CancellationToken cancellationToken)
+    /// <summary>
+    /// One exchange of one partition with one peer, and the repair of every key it finds differing: both copies
+    /// merged and written on both sides, or with <paramref name="pushOnly"/> on the peer's side only (a node handing a
+    /// partition it no longer replicates to the partition's primaries takes nothing back).
+    /// </summary>
+    public async Task<ExchangeResult> ExchangeAsync(PartitionId partition, NodeId peer, CancellationToken cancellationToken, bool pushOnly = false)
     {
         IPeerClient? client = _topology.ClientFor(peer);
         if (client is null)
@@ -216,7 +220,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
                 drifted |= diff.IsEmpty;
                 foreach (byte[] key in diff.KeysToRepair)
                 {
-                    repaired += await RepairKeyAsync(client, partition, key, cancellationToken) ? 1 : 0;
+                    repaired += await RepairKeyAsync(client, partition, key, pushOnly, cancellationToken) ? 1 : 0;
                 }
             }
 
@@ -242,7 +246,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
     }
 
     /// <summary>Merges both copies of <paramref name="key"/> and writes the merge wherever it adds something. True if either side changed.</summary>
-    private async Task<bool> RepairKeyAsync(IPeerClient client, PartitionId partition, byte[] key, CancellationToken cancellationToken)
+    private async Task<bool> RepairKeyAsync(IPeerClient client, PartitionId partition, byte[] key, bool pushOnly, CancellationToken cancellationToken)
     {
         PeerResponse response = await client.SendAsync(new ReplicaGet(key, partition), _requestTimeout, cancellationToken);
         ReplicaGetReply reply = response.Read<ReplicaGetReply>();
@@ -256,7 +260,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
         VersionedObject local = _store.Read(key) ?? VersionedObject.Empty;
         VersionedObject merged = local.Merge(remote);
         bool changed = false;
-        if (!merged.Equals(local))
+        if (!pushOnly && !merged.Equals(local))
         {
             await _store.MergeAsync(key, merged, cancellationToken);
             changed = true;

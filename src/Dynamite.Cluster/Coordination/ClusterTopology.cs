@@ -28,6 +28,9 @@ public interface IClusterTopology
     /// <summary>The connection to a peer, or null if the node is not a known peer.</summary>
     IPeerClient? ClientFor(NodeId node);
 
+    /// <summary>Whether the node is a member of the cluster (known and not removed); this node is while it has not left.</summary>
+    bool IsMember(NodeId node);
+
     /// <summary>Whether the failure detector currently sees the node as up (this node always is).</summary>
     bool IsReachable(NodeId node);
 

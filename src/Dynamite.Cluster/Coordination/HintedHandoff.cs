@@ -2,6 +2,8 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Ring;
 using Dynamite.Core.Peer.Messages;
 using Microsoft.Extensions.Logging;
 
@@ -20,16 +22,22 @@ public sealed class HintedHandoff : IAsyncDisposable
     private static readonly TimeSpan RoundInterval = TimeSpan.FromSeconds(1);
 
     private readonly HintStore _hints;
+    private readonly ReplicaStore _local;
     private readonly IClusterTopology _topology;
+    private readonly NodeDescriptor _self;
+    private readonly int _replicas;
     private readonly TimeSpan _requestTimeout;
     private readonly ILogger _logger;
     private readonly BackgroundWorker _worker;
     private long _replayed;
 
-    public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
+    public HintedHandoff(HintStore hints, ReplicaStore local, IClusterTopology topology, NodeDescriptor self, int replicas, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
     {
         _hints = hints;
+        _local = local;
         _topology = topology;
+        _self = self;
+        _replicas = replicas;
         _requestTimeout = requestTimeout;
         _logger = logger;
         _worker = new BackgroundWorker("hinted handoff", RoundInterval, RoundAsync, clock, logger);
@@ -52,7 +60,19 @@ public sealed class HintedHandoff : IAsyncDisposable
         // In node order: the same rounds replay the same way (the counts are a hash map).
         foreach (NodeId node in _hints.CountsByNode().Keys.Order())
         {
-            if (_topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
+            if (!_topology.IsMember(node))
+            {
+                // Removed (or left) since the hint was kept: the key's current primaries take it instead.
+                try
+                {
+                    await RedirectAsync(node, stopping);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    _logger.LogError(exception, "Redirecting the hints of {Node} failed; it is retried next round", node);
+                }
+            }
+            else if (_topology.IsReachable(node) && _topology.ClientFor(node) is { } client)
             {
                 try
                 {
@@ -104,12 +124,78 @@ public sealed class HintedHandoff : IAsyncDisposable
         }
     }
 
-    private async Task<bool> DeliverAsync(IPeerClient client, Hint hint, CancellationToken stopping)
+    /// <summary>
+    /// Hints kept for a node that is no longer a member go to each current primary of their key (this node's own copy
+    /// merged in place), and are removed once every primary has them; a primary out of reach keeps them for a later round.
+    /// </summary>
+    private async Task RedirectAsync(NodeId departed, CancellationToken stopping)
+    {
+        if (_topology.Map is not { } map)
+        {
+            return;
+        }
+
+        var partitioner = new KeyPartitioner(map.PartitionBits);
+        long before = Replayed;
+        while (!stopping.IsCancellationRequested)
+        {
+            IReadOnlyList<Hint> batch = _hints.Take(departed, BatchSize);
+            bool allDelivered = batch.Count > 0;
+            foreach (Hint hint in batch)
+            {
+                bool delivered = true;
+                foreach (NodeId primary in PreferenceListBuilder.PrimariesOf(map, partitioner.PartitionOf(hint.Key), _self.Datacenter, _replicas))
+                {
+                    if (primary == _self.Id)
+                    {
+                        await _local.MergeAsync(hint.Key, hint.Object, stopping);
+                    }
+                    else
+                    {
+                        delivered &= _topology.IsReachable(primary) && _topology.ClientFor(primary) is { } client && await SendAsync(client, hint, stopping);
+                    }
+                }
+
+                if (delivered && await _hints.RemoveIfUnchangedAsync(hint, stopping))
+                {
+                    Interlocked.Increment(ref _replayed);
+                }
+
+                allDelivered &= delivered;
+            }
+
+            if (!allDelivered)
+            {
+                break;
+            }
+        }
+
+        if (Replayed > before)
+        {
+            _logger.LogInformation("Hinted handoff gave {Count} writes meant for {Node}, no longer a member, to their primaries", Replayed - before, departed);
+        }
+    }
+
+    /// <summary>One hint sent as a replica put; true when the replica stored it.</summary>
+    private async Task<bool> SendAsync(IPeerClient client, Hint hint, CancellationToken stopping)
     {
         try
         {
             PeerResponse response = await client.SendAsync(new ReplicaPut(hint.Key, hint.Object.Encode()), _requestTimeout, stopping);
-            if (response.Read<ReplicaPutAck>().Status != ReplicaPutStatus.Stored)
+            return response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException and not OperationCanceledException)
+        {
+            _logger.LogDebug("Hint of {Key} to a replica failed: {Reason}", KeyText.Format(hint.Key), exception.Message);
+            return false;
+        }
+    }
+
+    private async Task<bool> DeliverAsync(IPeerClient client, Hint hint, CancellationToken stopping)
+    {
+        try
+        {
+            if (!await SendAsync(client, hint, stopping))
             {
                 return false;
             }

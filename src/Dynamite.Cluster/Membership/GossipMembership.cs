@@ -162,6 +162,8 @@ public sealed class GossipMembership : IClusterTopology
 
     public bool IsReachable(NodeId node) => node == Self || _detector.IsReachable(node);
 
+    public bool IsMember(NodeId node) => _state.TryGetMember(node, out MemberRecord? member) && member!.Status != MemberStatus.Removed;
+
     /// <summary>A connection to a member; null for this node, strangers and removed members (nothing is sent to those).</summary>
     public IPeerClient? ClientFor(NodeId node) => _peers.ClientFor(node);
 

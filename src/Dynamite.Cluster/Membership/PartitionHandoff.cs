@@ -28,6 +28,9 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private const string ProgressFileName = "handoff-progress";
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Steps (about seconds) between two release passes once a ring's partitions were released cleanly.</summary>
+    private const int ReleaseRecheckSteps = 60;
+
     /// <summary>Several gossip rounds: by then every live node routes its writes to the gainers too.</summary>
     private static readonly TimeSpan CatchUpDelay = TimeSpan.FromSeconds(3);
 
@@ -38,11 +41,17 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly BackgroundWorker _worker;
+    private readonly PartitionRelease _release;
+
+    // The ring (version, plan digest) whose partitions were last released cleanly, and steps since then.
+    private (long Version, ulong Digest) _releasedFor = (-1, 0);
+    private int _stepsSinceRelease;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
     private long _keysCopied;
 
-    public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, INodeStateStore files, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
+    public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, PartitionRelease release, NodeDescriptor self, INodeStateStore files, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
     {
+        _release = release;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keysPerSecond);
         _membership = membership;
         _exchanger = exchanger;
@@ -120,6 +129,11 @@ public sealed class PartitionHandoff : IAsyncDisposable
             return;
         }
 
+        if (ring.Pending is null)
+        {
+            await ReleaseIfDueAsync(ring, stopping);
+        }
+
         if (ring.Pending is null || ring.Ready.Contains(_self.Id))
         {
             if (_status.Phase != HandoffPhase.Idle)
@@ -152,6 +166,21 @@ public sealed class PartitionHandoff : IAsyncDisposable
             _membership.ReportReady(ring);
             _logger.LogInformation("Handoff for ring v{Version} complete: {Partitions} partitions copied; reported ready", ring.Version, gained.Count);
         }
+    }
+
+    /// <summary>
+    /// With no plan pending, hands off and deletes data of partitions this node does not replicate: after every ring
+    /// change, until a pass finds nothing left, and then once a minute (a stale coordinator's write may land later).
+    /// </summary>
+    private async Task ReleaseIfDueAsync(RingState ring, CancellationToken stopping)
+    {
+        if (_releasedFor == (ring.Version, ring.PlanDigest) && ++_stepsSinceRelease < ReleaseRecheckSteps)
+        {
+            return;
+        }
+
+        _stepsSinceRelease = 0;
+        _releasedFor = await _release.ReleaseAsync(ring.Current, stopping) ? (ring.Version, ring.PlanDigest) : (-1, 0);
     }
 
     /// <summary>Copies every partition not yet copied for this plan (all of them when <paramref name="save"/> is false: a catch-up pass); true when all are.</summary>

@@ -87,12 +87,13 @@ public sealed class ClusterNode : IAsyncDisposable
         };
         Coordinator = new ClusterCoordinator(coordinatorOptions, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
         Store = new ClusterKeyValueStore(Coordinator, clock);
-        Handoff = new HintedHandoff(Hints, Membership, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.ReplicationFactor, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
         var collector = new TombstoneCollector(
             Replica, Membership, self, options.ReplicationFactor, options.TombstoneGrace, options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>());
         AntiEntropy = new AntiEntropyService(
             Trees, Replica, Membership, self, options.ReplicationFactor, options.AntiEntropyInterval, options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector);
-        PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>());
+        Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>());
+        PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, Release, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>());
         Router = new PeerRequestRouter(
         [
             new GossipRequestHandler(Membership),
@@ -140,6 +141,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>Copies partitions in when ownership moves here, and warms a wiped node up.</summary>
     public PartitionHandoff PartitionHandoff { get; }
+
+    /// <summary>Hands off and deletes data of partitions this node does not replicate.</summary>
+    public PartitionRelease Release { get; }
 
     /// <summary>Every peer request this node serves, by message type: what a listener (or the simulated network) calls.</summary>
     public PeerRequestRouter Router { get; }

@@ -173,7 +173,26 @@ public sealed class ReplicaStore
     public async ValueTask<bool> DeleteTombstoneIfDigestAsync(byte[] key, ulong expectedKeyDigest, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var operation = new DeleteTombstoneOperation(key, expectedKeyDigest);
+        var operation = new DeleteIfDigestOperation(key, expectedKeyDigest, onlyTombstones: true);
+        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        if (operation.RemovedEncoded is { } removed)
+        {
+            _listener?.OnRemoved(key, removed);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A released partition's delete: removes <paramref name="key"/> only if the stored object is still exactly the
+    /// one named by <paramref name="expectedKeyDigest"/> (what was handed to the partition's replicas), checked and
+    /// deleted in one atomic operation; a write that arrived since keeps the key. True if the key was removed.
+    /// </summary>
+    public async ValueTask<bool> DeleteIfDigestAsync(byte[] key, ulong expectedKeyDigest, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var operation = new DeleteIfDigestOperation(key, expectedKeyDigest, onlyTombstones: false);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
         if (operation.RemovedEncoded is { } removed)
         {
@@ -257,7 +276,7 @@ public sealed class ReplicaStore
     }
 
     /// <summary>Runs once on the engine's write path; <see cref="RemovedEncoded"/> is read after the engine's task completes.</summary>
-    private sealed class DeleteTombstoneOperation(byte[] key, ulong expectedKeyDigest) : IStorageOperation
+    private sealed class DeleteIfDigestOperation(byte[] key, ulong expectedKeyDigest, bool onlyTombstones) : IStorageOperation
     {
         /// <summary>The bytes removed; null when the key was absent or had changed (nothing was removed).</summary>
         public byte[]? RemovedEncoded { get; private set; }
@@ -274,7 +293,7 @@ public sealed class ReplicaStore
             }
 
             // The digest already names a tombstone-only object; the check guards against a caller's mistake deleting data.
-            if (Decode(key, record.Value).HasLiveValue)
+            if (onlyTombstones && Decode(key, record.Value).HasLiveValue)
             {
                 return;
             }
