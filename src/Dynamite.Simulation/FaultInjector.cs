@@ -16,6 +16,7 @@ public sealed class FaultInjector
     private readonly SimulationOptions _options;
     private readonly IReadOnlyList<SimulatedNode> _nodes;
     private readonly FaultKinds[] _kinds;
+    private readonly List<(NodeId Node, long AtMs)> _crashes = [];
     private int _wipes;
 
     public FaultInjector(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes)
@@ -27,6 +28,12 @@ public sealed class FaultInjector
     }
 
     public int Injected { get; private set; }
+
+    /// <summary>Wipes spent so far (crash-wipes and removals).</summary>
+    public int Wipes => _wipes;
+
+    /// <summary>Every crash the injector caused: which node, at what elapsed time.</summary>
+    public IReadOnlyList<(NodeId Node, long AtMs)> Crashes => _crashes;
 
     /// <summary>Takes one of the run's wipes (<see cref="SimulationOptions.MaxWipes"/>); a removed node's data is gone as a wiped node's is.</summary>
     public bool TryTakeWipe()
@@ -113,6 +120,7 @@ public sealed class FaultInjector
 
                     bool wipe = kind == FaultKinds.CrashWipe && TryTakeWipe();
                     victim.Crash();
+                    _crashes.Add((victim.Id, _network.Clock.ElapsedMs));
                     _network.Log($"crash {victim.Id} for {duration} ms, then restart {(wipe ? "WIPED" : "with storage")}");
                     _network.Schedule(duration, () =>
                     {

@@ -152,6 +152,7 @@ public sealed class SimulatedNode
                 ReadQuorum = _options.ReadQuorum,
                 WriteQuorum = _options.WriteQuorum,
                 ReadFanout = _options.ReadFanout,
+                HintedHandoff = _options.HintedHandoff,
                 RequestTimeout = TimeSpan.FromMilliseconds(_options.RequestTimeoutMs),
                 SpeculativeReadDelay = TimeSpan.FromMilliseconds(_options.SpeculativeReadDelayMs),
                 AntiEntropy = _options.AntiEntropyIntervalMs > 0,

@@ -58,7 +58,10 @@ public static class SimulationRun
 
         network.RunUntil(SimulatedClock.StartUnixMs + options.WorkloadMs);
         faults.HealAll();
-        Settle(network, options, nodes, workload, problems);
+        Settle(network, options, nodes, workload, problems, () =>
+            faults.Wipes == 0 && membership.Changes == 0 && options.AntiEntropyIntervalMs == 0 && options.HintedHandoff
+                ? SimulationChecker.HintGaps(nodes, workload, ledger, faults.Crashes, (2 * options.RequestTimeoutMs) + options.MaxFaultDurationMs)
+                : []);
         problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
         problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
         var violations = new List<string>(problems);
@@ -95,7 +98,7 @@ public static class SimulationRun
     /// membership plan completes, hints drain, every key is read at R=N through every live node (a full read
     /// repair), hints drain again, and every key comes to rest on exactly its N primaries.
     /// </summary>
-    private static void Settle(SimulatedNetwork network, SimulationOptions options, SimulatedNode[] nodes, Workload workload, List<string> problems)
+    private static void Settle(SimulatedNetwork network, SimulationOptions options, SimulatedNode[] nodes, Workload workload, List<string> problems, Func<IReadOnlyList<string>> hintGaps)
     {
         // A forwarded write may take two request timeouts per replica it tries: wait that long before the final repair.
         long settleStart = network.Clock.NowMs;
@@ -113,6 +116,7 @@ public static class SimulationRun
         }
 
         DrainHints(network, live(), deadline, problems);
+        problems.AddRange(hintGaps().Take(3));
         int outstanding = 0;
         int failedReads = 0;
         foreach (SimulatedNode node in live())
