@@ -38,6 +38,7 @@ public sealed class SimulatedNode
     private readonly SimulationOptions _options;
     private readonly WriteLedger _ledger;
     private readonly IReadOnlyList<string> _seeds;
+    private readonly PlanChecker _plans;
     private readonly MemoryNodeStateStore _files = new();
     private MemoryStorageEngine _engine;
     private MemoryStorageEngine _hintEngine;
@@ -49,8 +50,9 @@ public sealed class SimulatedNode
     private long _hintsStored;
     private long _hintsReplayed;
 
-    public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds)
+    public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds, PlanChecker plans)
     {
+        _plans = plans;
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(cluster);
         Descriptor = descriptor;
@@ -173,6 +175,7 @@ public sealed class SimulatedNode
                 new LedgerObserver(_ledger));
             // The server stops once the node left the cluster; so does the simulated process.
             _runtime.Membership.Departed += () => Retire("left the cluster");
+            _runtime.Membership.StateChanged += state => _plans.Observe(Id, state, _cluster.Network.Clock.ElapsedMs);
             _runtime.Start();
         });
     }

@@ -25,7 +25,8 @@ public static class SimulationRun
 
         // The founders are each other's seeds; a spare joins through them later.
         string[] seeds = [.. descriptors.Take(options.NodeCount).Select(d => SimulatedNode.AddressOf(d.Id))];
-        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds))];
+        var plans = new PlanChecker(options.ReplicationFactor);
+        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds, plans))];
         foreach (SimulatedNode node in nodes)
         {
             cluster.Add(node);
@@ -64,6 +65,7 @@ public static class SimulationRun
                 : []);
         problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
         problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
+        problems.AddRange(plans.Violations.Take(3));
         var violations = new List<string>(problems);
         violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
         string summary =
@@ -117,11 +119,17 @@ public static class SimulationRun
 
         DrainHints(network, live(), deadline, problems);
         problems.AddRange(hintGaps().Take(3));
+        // The full read repair reads each key through every live node that is not one of its primaries (all of
+        // them when every live node is one), so each repair travels to a remote replica: a primary coordinating the
+        // read would repair its own copy in place and hide a repair sent to the wrong node.
         int outstanding = 0;
         int failedReads = 0;
-        foreach (SimulatedNode node in live())
+        SimulatedNode ringHolder = live().FirstOrDefault(n => n.IsLiveMember) ?? live()[0];
+        foreach (string key in workload.AllKeys)
         {
-            foreach (string key in workload.AllKeys)
+            IReadOnlyList<NodeId> primaries = ringHolder.IsLiveMember ? ringHolder.PrimariesOf(key) : [];
+            SimulatedNode[] readers = [.. live().Where(n => !primaries.Contains(n.Id))];
+            foreach (SimulatedNode node in readers.Length > 0 ? readers : live())
             {
                 outstanding++;
                 node.Get(key, options.ReplicationFactor, read =>
