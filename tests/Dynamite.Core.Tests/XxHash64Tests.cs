@@ -1,5 +1,5 @@
+using System.IO.Hashing;
 using System.Text;
-using Dynamite.Core.Hashing;
 using Xunit;
 
 namespace Dynamite.Core.Tests;
@@ -14,7 +14,7 @@ public sealed class XxHash64Tests
     [InlineData("Nobody inspects the spammish repetition", 0xFBCEA83C8A378BF1UL)]
     public void Hash_ReferenceVectors_MatchReferenceImplementation(string input, ulong expected)
     {
-        Assert.Equal(expected, XxHash64.Hash(Encoding.ASCII.GetBytes(input)));
+        Assert.Equal(expected, XxHash64.HashToUInt64(Encoding.ASCII.GetBytes(input)));
     }
 
     [Fact]
@@ -24,8 +24,8 @@ public sealed class XxHash64Tests
         var seen = new HashSet<ulong>();
         for (int length = 0; length <= data.Length; length++)
         {
-            ulong hash = XxHash64.Hash(data.AsSpan(0, length));
-            Assert.Equal(hash, XxHash64.Hash(data.AsSpan(0, length).ToArray()));
+            ulong hash = XxHash64.HashToUInt64(data.AsSpan(0, length));
+            Assert.Equal(hash, XxHash64.HashToUInt64(data.AsSpan(0, length).ToArray()));
             Assert.True(seen.Add(hash), $"length {length} collided");
         }
     }

@@ -37,7 +37,7 @@ internal sealed class BenchConnection : IDisposable
     public BenchTarget Target => _target;
 
     /// <summary>Latencies in nanoseconds of every reply received in the measured phase.</summary>
-    public LatencyHistogram Histogram { get; private set; } = new();
+    public LatencyHistogram Histogram { get; } = new();
 
     public long Requests { get; private set; }
 
@@ -87,7 +87,7 @@ internal sealed class BenchConnection : IDisposable
     /// <summary>Forgets the counters and latencies of an earlier phase (populating).</summary>
     public void ResetCounters()
     {
-        Histogram = new LatencyHistogram();
+        Histogram.Reset();
         Requests = 0;
         Errors = 0;
         Reads = 0;

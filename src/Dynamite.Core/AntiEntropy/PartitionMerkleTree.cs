@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using System.IO.Hashing;
 using System.Numerics;
-using Dynamite.Core.Hashing;
 using Dynamite.Core.Partitioning;
 
 namespace Dynamite.Core.AntiEntropy;
@@ -164,7 +164,7 @@ public sealed class PartitionMerkleTree
     public int SerializedLength => HeaderBytes + (SegmentCount * sizeof(ulong)) + ChecksumBytes;
 
     /// <summary>XXH64 of an object's canonical encoding (<see cref="Versioning.VersionedObject.Encode"/>): equal objects, equal digests.</summary>
-    public static ulong VersionDigest(ReadOnlySpan<byte> encodedObject) => XxHash64.Hash(encodedObject);
+    public static ulong VersionDigest(ReadOnlySpan<byte> encodedObject) => XxHash64.HashToUInt64(encodedObject);
 
     /// <summary>
     /// A key's contribution to its segment: XXH64(key ‖ version digest as 8 little-endian bytes). Never 0, so
@@ -185,7 +185,7 @@ public sealed class PartitionMerkleTree
         {
             key.CopyTo(buffer);
             BinaryPrimitives.WriteUInt64LittleEndian(buffer[key.Length..], versionDigest);
-            ulong digest = XxHash64.Hash(buffer[..length]);
+            ulong digest = XxHash64.HashToUInt64(buffer[..length]);
             return digest == 0 ? 1 : digest;
         }
         finally
@@ -319,7 +319,7 @@ public sealed class PartitionMerkleTree
         }
 
         int body = SerializedLength - ChecksumBytes;
-        BinaryPrimitives.WriteUInt64LittleEndian(span[body..], XxHash64.Hash(span[..body]));
+        BinaryPrimitives.WriteUInt64LittleEndian(span[body..], XxHash64.HashToUInt64(span[..body]));
         writer.Advance(SerializedLength);
     }
 
@@ -347,7 +347,7 @@ public sealed class PartitionMerkleTree
         }
 
         int body = data.Length - ChecksumBytes;
-        if (XxHash64.Hash(data[..body]) != BinaryPrimitives.ReadUInt64LittleEndian(data[body..]))
+        if (XxHash64.HashToUInt64(data[..body]) != BinaryPrimitives.ReadUInt64LittleEndian(data[body..]))
         {
             error = "Merkle tree checksum mismatch (corrupt or torn file)";
             return false;
@@ -413,6 +413,6 @@ public sealed class PartitionMerkleTree
             BinaryPrimitives.WriteUInt64LittleEndian(bytes[(i * sizeof(ulong))..], children[i]);
         }
 
-        return empty ? 0 : XxHash64.Hash(bytes);
+        return empty ? 0 : XxHash64.HashToUInt64(bytes);
     }
 }

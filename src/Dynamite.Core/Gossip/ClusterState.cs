@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
-using Dynamite.Core.Hashing;
+using System.IO.Hashing;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Ring;
@@ -57,7 +57,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
     public PartitionMap? Owners => Ring?.Current;
 
     /// <summary>XXH64 of the canonical encoding.</summary>
-    public ulong Digest => _digest ??= XxHash64.Hash(Encoded);
+    public ulong Digest => _digest ??= XxHash64.HashToUInt64(Encoded);
 
     /// <summary>The claimant (riak_core): the lowest id among Up members; null when none is Up.</summary>
     public NodeId? Claimant

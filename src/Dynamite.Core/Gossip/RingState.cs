@@ -50,7 +50,7 @@ public sealed class RingState
     /// XXH64 of the plan (current and pending maps). Two claimants cut off from each other can publish different
     /// plans at one version, so a copy made for a plan is identified by version and digest together.
     /// </summary>
-    public ulong PlanDigest => Hashing.XxHash64.Hash(_plan);
+    public ulong PlanDigest => System.IO.Hashing.XxHash64.HashToUInt64(_plan);
 
     /// <summary>True when <paramref name="other"/> is the same plan (version and maps); readiness may differ.</summary>
     public bool IsSamePlan(RingState other)

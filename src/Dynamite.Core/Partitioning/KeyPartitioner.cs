@@ -1,4 +1,4 @@
-using Dynamite.Core.Hashing;
+using System.IO.Hashing;
 
 namespace Dynamite.Core.Partitioning;
 
@@ -29,7 +29,12 @@ public sealed class KeyPartitioner
     /// <summary>2^Q.</summary>
     public int PartitionCount { get; }
 
-    public static ulong HashKey(ReadOnlySpan<byte> key) => XxHash64.Hash(key);
+    /// <summary>
+    /// XXH64 (https://github.com/Cyan4973/xxHash/blob/dev/doc/xxhash_spec.md), seed 0: stable across
+    /// processes, machines and versions, which <c>string.GetHashCode</c> is not. Persisted data and partition
+    /// placement depend on it, so its output is pinned by the reference implementation's test vectors.
+    /// </summary>
+    public static ulong HashKey(ReadOnlySpan<byte> key) => XxHash64.HashToUInt64(key);
 
     public PartitionId PartitionOf(ReadOnlySpan<byte> key) => PartitionOfHash(HashKey(key));
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dynamite.Cluster.Membership;
 using Dynamite.Core.Membership;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Membership;
@@ -14,7 +15,7 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task ProbeRound_AnsweringAndRefusingPeers_UpAndDown()
     {
-        var clock = new ManualClock(1_000_000);
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_000_000));
         var changes = new List<(NodeId, PeerHealth, PeerHealth)>();
         await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (peer, _) => Task.FromResult(peer == A), clock);
         loop.PeerHealthChanged += (peer, old, health) => changes.Add((peer, old, health));
@@ -24,7 +25,7 @@ public sealed class FailureDetectorLoopTests
         for (int i = 0; i < 3; i++)
         {
             loop.ProbeRound(CancellationToken.None);
-            clock.Advance(500);
+            clock.Advance(TimeSpan.FromMilliseconds(500));
         }
 
         Assert.True(loop.IsReachable(A));
@@ -39,7 +40,7 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task ProbeRound_PeerComesBack_RaisesDownToUp()
     {
-        var clock = new ManualClock(0);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         bool bAnswers = false;
         var changes = new List<(NodeId, PeerHealth, PeerHealth)>();
         await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (_, _) => Task.FromResult(bAnswers), clock);
@@ -49,7 +50,7 @@ public sealed class FailureDetectorLoopTests
         loop.ProbeRound(CancellationToken.None);
         loop.ProbeRound(CancellationToken.None);
         bAnswers = true;
-        clock.Advance(500);
+        clock.Advance(TimeSpan.FromMilliseconds(500));
         loop.ProbeRound(CancellationToken.None);
 
         Assert.Equal([(B, PeerHealth.Up, PeerHealth.Down), (B, PeerHealth.Down, PeerHealth.Up)], changes);
@@ -59,11 +60,11 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task ProbeRound_PeerGoesSilentWithPingInFlight_PhiMakesItSuspectThenDown()
     {
-        var clock = new ManualClock(0);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         bool hang = false;
         var changes = new List<PeerHealth>();
-        // Once "hang" is set the ping never returns and its (real) timeout is far away, so no failure is
-        // recorded: only phi, evaluated every round on the fake clock, can notice the silence.
+        // Once "hang" is set the ping never returns and its timeout (5 minutes on the fake clock) is never reached,
+        // so no failure is recorded: only phi, evaluated every round on the fake clock, can notice the silence.
         var loop = new FailureDetectorLoop(
             new PeerHealthTracker(),
             (_, ct) => hang ? Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => false, TaskScheduler.Default) : Task.FromResult(true),
@@ -75,7 +76,7 @@ public sealed class FailureDetectorLoopTests
         for (int i = 0; i < 20; i++)
         {
             loop.ProbeRound(stopping.Token);
-            clock.Advance(500);
+            clock.Advance(TimeSpan.FromMilliseconds(500));
         }
 
         hang = true;
@@ -83,7 +84,7 @@ public sealed class FailureDetectorLoopTests
         for (int i = 0; i < 60; i++)
         {
             loop.ProbeRound(stopping.Token);
-            clock.Advance(50);
+            clock.Advance(TimeSpan.FromMilliseconds(50));
         }
 
         Assert.Equal([PeerHealth.Suspect, PeerHealth.Down], changes);
@@ -96,7 +97,7 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task ProbeRound_HungPing_TimesOutAsFailureAndIsNotDuplicated()
     {
-        var clock = new ManualClock(0);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var calls = new ConcurrentDictionary<NodeId, int>();
         await using var loop = new FailureDetectorLoop(
             new PeerHealthTracker(),
@@ -112,10 +113,16 @@ public sealed class FailureDetectorLoopTests
         loop.ProbeRound(CancellationToken.None);
         loop.ProbeRound(CancellationToken.None);
         Assert.Equal(1, calls[A]);
+        Assert.Equal(0, loop.Snapshot()[0].ConsecutiveFailures);
+        // The ping timeout is a timer on the fake clock: it fires when the clock passes it, not before.
+        clock.Advance(TimeSpan.FromMilliseconds(49));
+        Assert.Equal(0, loop.Snapshot()[0].ConsecutiveFailures);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         await loop.WaitForPingsAsync().WaitAsync(Bound);
         Assert.Equal(1, loop.Snapshot()[0].ConsecutiveFailures);
 
         loop.ProbeRound(CancellationToken.None);
+        clock.Advance(TimeSpan.FromMilliseconds(50));
         await loop.WaitForPingsAsync().WaitAsync(Bound);
 
         Assert.Equal(2, calls[A]);
@@ -125,7 +132,7 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task ProbeRound_PingThrows_CountsAsFailure()
     {
-        await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (_, _) => throw new IOException("connection refused"), new ManualClock(0));
+        await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (_, _) => throw new IOException("connection refused"), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
         loop.AddPeer(A);
 
         loop.ProbeRound(CancellationToken.None);
@@ -137,7 +144,7 @@ public sealed class FailureDetectorLoopTests
     [Fact]
     public async Task PeerHealthChanged_HandlerThrows_LoopKeepsWorking()
     {
-        await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (_, _) => Task.FromResult(false), new ManualClock(0));
+        await using var loop = new FailureDetectorLoop(new PeerHealthTracker(), (_, _) => Task.FromResult(false), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
         loop.PeerHealthChanged += (_, _, _) => throw new InvalidOperationException("subscriber bug");
         loop.AddPeer(A);
         loop.AddPeer(B);

@@ -3,6 +3,7 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 using Dynamite.Storage;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Replication;
@@ -17,7 +18,7 @@ public sealed class HintStoreTests : IAsyncLifetime
     private static readonly NodeId N10 = new("n10");
 
     private readonly TestEngines _engines = new();
-    private readonly ManualClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(Start));
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -168,7 +169,7 @@ public sealed class HintStoreTests : IAsyncLifetime
         VersionedObject expiring = VersionedObject.Empty.Update(VersionVector.Empty, Coordinator, Bytes("v"), Start, Start + 10);
         await hints.AddAsync(N1, Key("k"), expiring);
 
-        _clock.Advance(1000);
+        _clock.Advance(TimeSpan.FromMilliseconds(1000));
 
         // The hint record itself never expires: the intended node drops the expired sibling after the replay.
         Assert.Equal(expiring, Assert.Single(hints.Take(N1, 10)).Object);

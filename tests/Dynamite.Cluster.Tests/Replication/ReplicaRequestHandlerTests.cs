@@ -8,6 +8,7 @@ using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Replication;
@@ -22,7 +23,7 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
 
     private readonly TestEngines _engines = new();
     private readonly PeerTestCluster _cluster = new();
-    private readonly ManualClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(Start));
 
     public Task InitializeAsync() => Task.CompletedTask;
 

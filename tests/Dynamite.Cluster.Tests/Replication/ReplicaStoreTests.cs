@@ -6,6 +6,7 @@ using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Versioning;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Replication;
@@ -18,7 +19,7 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
     private static readonly NodeId NodeB = new("node-b");
 
     private readonly TestEngines _engines = new();
-    private readonly ManualClock _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(Start));
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -180,13 +181,13 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         Assert.Equal(Start + 5000, EngineRecord(store, "k").ExpiresAtUnixMs);
 
         // After the first sibling expired the object is still there (the coordinator hides that sibling)...
-        _clock.Advance(2000);
+        _clock.Advance(TimeSpan.FromMilliseconds(2000));
         Assert.Equal(2, store.Read(Key("k"))!.Siblings.Length);
 
         // ...and once the last one expired, the engine drops it and its sweep removes it.
-        _clock.Advance(3000);
+        _clock.Advance(TimeSpan.FromMilliseconds(3000));
         Assert.Null(store.Read(Key("k")));
-        Assert.Equal(1, await store.Engine.RemoveExpiredAsync(_clock.NowUnixMs, 100));
+        Assert.Equal(1, await store.Engine.RemoveExpiredAsync(_clock.GetUtcNow().ToUnixTimeMilliseconds(), 100));
         Assert.Equal(0, store.KeyCount);
     }
 
@@ -200,7 +201,7 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         await store.MergeAsync(Key("k"), forever);
 
         Assert.Equal(0, EngineRecord(store, "k").ExpiresAtUnixMs);
-        _clock.Advance(10_000);
+        _clock.Advance(TimeSpan.FromMilliseconds(10_000));
         Assert.Equal(2, store.Read(Key("k"))!.Siblings.Length);
     }
 
@@ -212,7 +213,7 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         await store.UpdateAsync(Key("k"), null, NodeA, null, Start + 1000);
 
         Assert.Equal(0, EngineRecord(store, "k").ExpiresAtUnixMs);
-        _clock.Advance(10_000);
+        _clock.Advance(TimeSpan.FromMilliseconds(10_000));
         Assert.True(Assert.Single(store.Read(Key("k"))!.Siblings).IsTombstone);
     }
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using Dynamite.Core.AntiEntropy;
-using Dynamite.Core.Hashing;
 using FsCheck.Xunit;
 using Xunit;
 using Xunit.Abstractions;
@@ -174,7 +174,7 @@ public sealed class PartitionMerkleTreeTests
         // A shape that the checksum vouches for but the constructor refuses (65 segments).
         byte[] badShape = (byte[])bytes.Clone();
         BinaryPrimitives.WriteInt32BigEndian(badShape.AsSpan(2), 65);
-        BinaryPrimitives.WriteUInt64LittleEndian(badShape.AsSpan(badShape.Length - 8), XxHash64.Hash(badShape.AsSpan(0, badShape.Length - 8)));
+        BinaryPrimitives.WriteUInt64LittleEndian(badShape.AsSpan(badShape.Length - 8), XxHash64.HashToUInt64(badShape.AsSpan(0, badShape.Length - 8)));
         var exception = Assert.Throws<FormatException>(() => PartitionMerkleTree.Read(badShape));
         Assert.Contains("shape", exception.Message, StringComparison.Ordinal);
     }
@@ -243,7 +243,7 @@ public sealed class PartitionMerkleTreeTests
     {
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        return XxHash64.Hash(bytes);
+        return XxHash64.HashToUInt64(bytes);
     }
 
     private static PartitionMerkleTree Filled(PartitionMerkleTree tree, int keys)

@@ -45,14 +45,16 @@ public sealed class LatencyHistogramTests
             histogram.Record(v);
         }
 
-        // Rank 5000 is 5000: bucket [4992, 5055] (2^12 split in 64 sub-buckets of width 64).
-        Assert.Equal(5055, histogram.ValueAtPercentile(50));
-        // Rank 9000 is 9000: [8960, 9087] (width 128).
-        Assert.Equal(9087, histogram.ValueAtPercentile(90));
-        // Rank 9900 is 9900: [9856, 9983].
-        Assert.Equal(9983, histogram.ValueAtPercentile(99));
-        // Rank 9990: its bucket [9984, 10111] is capped at the exact maximum.
-        Assert.Equal(10_000, histogram.ValueAtPercentile(99.9));
+        // HdrHistogram at 3 significant digits: exact below 2,048; [4,096, 8,191] in buckets 4 wide, [8,192, 16,383] 8 wide.
+        // Rank 5000 is 5000: bucket [5000, 5003].
+        Assert.Equal(5003, histogram.ValueAtPercentile(50));
+        // Rank 9000 is 9000: [9000, 9007].
+        Assert.Equal(9007, histogram.ValueAtPercentile(90));
+        // Rank 9900 is 9900: [9896, 9903].
+        Assert.Equal(9903, histogram.ValueAtPercentile(99));
+        // Rank 9990 is 9990: [9984, 9991].
+        Assert.Equal(9991, histogram.ValueAtPercentile(99.9));
+        // Rank 10000: its bucket [10000, 10007] is capped at the exact maximum.
         Assert.Equal(10_000, histogram.ValueAtPercentile(100));
         Assert.Equal(10_000, histogram.Max);
         Assert.Equal(1, histogram.Min);
@@ -68,44 +70,47 @@ public sealed class LatencyHistogramTests
             histogram.Record(v);
         }
 
-        // Rank 999 exactly (99.9% of 1000), in bucket [992, 999]; rank 1000 would give the max, 1000.
+        // Rank 999 exactly (99.9% of 1000); rank 1000 would give the max, 1000. Values below 2,048 are exact.
         Assert.Equal(999, histogram.ValueAtPercentile(99.9));
-        Assert.Equal(992 + 7, histogram.ValueAtPercentile(99.85));
+        Assert.Equal(999, histogram.ValueAtPercentile(99.85));
         Assert.Equal(1000, histogram.ValueAtPercentile(99.95));
+    }
+
+    [Fact]
+    public void Rank_IsTheNearestRank_NotHdrHistogramsRoundedRank()
+    {
+        var histogram = new LatencyHistogram();
+        histogram.Record(1);
+        histogram.Record(2);
+        histogram.Record(3);
+
+        // 40% of 3 is 1.2: the nearest rank is 2. HdrHistogram's GetValueAtPercentile rounds 1.2 to rank 1 and answers 1.
+        Assert.Equal(2, histogram.ValueAtPercentile(40));
+        Assert.Equal(1, histogram.ValueAtPercentile(33.3));
     }
 
     [Theory]
     [InlineData(127)]
     [InlineData(128)]
     [InlineData(1_000)]
+    [InlineData(2_047)]
     [InlineData(23_456)]
     [InlineData(1_000_000)]
     [InlineData(139_000_000)]
     [InlineData(987_654_321_012)]
-    public void Bucket_HoldsTheValue_AndIsAtMostOneSixtyFourthWide(long value)
-    {
-        int index = LatencyHistogram.BucketIndex(value);
-        long low = LatencyHistogram.LowestValueOfBucket(index);
-        long high = LatencyHistogram.HighestValueOfBucket(index);
-        Assert.InRange(value, low, high);
-        Assert.True(high - low + 1 <= Math.Max(1, low / LatencyHistogram.SubBuckets), $"bucket [{low}, {high}] too wide");
-        Assert.Equal(index, LatencyHistogram.BucketIndex(low));
-        Assert.Equal(index, LatencyHistogram.BucketIndex(high));
-        Assert.Equal(index + 1, LatencyHistogram.BucketIndex(high + 1));
-    }
-
-    [Fact]
-    public void Buckets_AreContiguousOverTheWholeRange()
+    public void Percentile_OfOneValue_IsExactBelow2048_AndAtMostOneThousandthAboveIt(long value)
     {
         var histogram = new LatencyHistogram();
-        for (int i = 0; i < histogram.BucketCount - 1; i++)
-        {
-            Assert.Equal(LatencyHistogram.HighestValueOfBucket(i) + 1, LatencyHistogram.LowestValueOfBucket(i + 1));
-        }
+        histogram.Record(value);
+        histogram.Record(2 * value);
+
+        // Rank 1 is the value; its bucket's top is not capped by the maximum (2 × value).
+        long measured = histogram.ValueAtPercentile(50);
+        Assert.InRange(measured, value, value < 2_048 ? value : value + (value / 1_000));
     }
 
     [Fact]
-    public void Percentile_IsNeverBelowTheTrueValue_NorMoreThanOnePointSixPercentAbove()
+    public void Percentile_IsNeverBelowTheTrueValue_NorMoreThanATenthOfAPercentAbove()
     {
         var random = new Random(7);
         var values = new long[20_000];
@@ -122,7 +127,7 @@ public sealed class LatencyHistogramTests
         {
             long exact = values[(int)Math.Ceiling((percentile * values.Length / 100.0) - 1e-7) - 1];
             long measured = histogram.ValueAtPercentile(percentile);
-            Assert.InRange(measured, exact, exact + (exact / 64));
+            Assert.InRange(measured, exact, exact + (exact / 1_000));
         }
 
         Assert.Equal(values[^1], histogram.Max);
@@ -173,6 +178,22 @@ public sealed class LatencyHistogramTests
     {
         var histogram = new LatencyHistogram(1_000_000);
         Assert.Throws<ArgumentException>(() => histogram.Add(new LatencyHistogram(1_000_000_000)));
+    }
+
+    [Fact]
+    public void Reset_ForgetsEveryValue()
+    {
+        var histogram = new LatencyHistogram();
+        histogram.Record(5);
+        histogram.Record(5_000_000);
+        histogram.Reset();
+        Assert.Equal(0, histogram.Count);
+        Assert.Equal(0, histogram.Max);
+        Assert.Equal(long.MaxValue, histogram.Min);
+        Assert.Equal(0, histogram.Sum);
+        Assert.Equal(0, histogram.ValueAtPercentile(99));
+        histogram.Record(7);
+        Assert.Equal(7, histogram.ValueAtPercentile(100));
     }
 
     [Fact]
