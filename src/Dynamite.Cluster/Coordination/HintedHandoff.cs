@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Membership;
@@ -25,7 +27,6 @@ public sealed class HintedHandoff : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wakeUp = new(0, 1);
     private Task? _running;
-    private long _replayed;
 
     public HintedHandoff(HintStore hints, IClusterTopology topology, TimeSpan requestTimeout, ILogger<HintedHandoff> logger)
     {
@@ -35,8 +36,8 @@ public sealed class HintedHandoff : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Hints delivered to their node and removed.</summary>
-    public long Replayed => Interlocked.Read(ref _replayed);
+    /// <summary>Where hints delivered and removed are counted (<see cref="ClusterMetrics.HintsReplayed"/>); null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     public HintStore Hints => _hints;
 
@@ -109,7 +110,7 @@ public sealed class HintedHandoff : IAsyncDisposable
 
     private async Task ReplayAsync(NodeId node, IPeerClient client, CancellationToken stopping)
     {
-        long before = Replayed;
+        var delivered = new StrongBox<long>();
         while (!stopping.IsCancellationRequested)
         {
             IReadOnlyList<Hint> batch = _hints.Take(node, BatchSize);
@@ -122,7 +123,7 @@ public sealed class HintedHandoff : IAsyncDisposable
             bool allDelivered = true;
             foreach (Hint hint in batch)
             {
-                sends.Add(DeliverAsync(client, hint, stopping));
+                sends.Add(DeliverAsync(client, hint, delivered, stopping));
                 if (sends.Count == ParallelSends)
                 {
                     allDelivered &= await AllSucceededAsync(sends);
@@ -137,14 +138,13 @@ public sealed class HintedHandoff : IAsyncDisposable
             }
         }
 
-        long delivered = Replayed - before;
-        if (delivered > 0)
+        if (delivered.Value > 0)
         {
-            _logger.LogInformation("Hinted handoff delivered {Count} writes to {Node}", delivered, node);
+            _logger.LogInformation("Hinted handoff delivered {Count} writes to {Node}", delivered.Value, node);
         }
     }
 
-    private async Task<bool> DeliverAsync(IPeerClient client, Hint hint, CancellationToken stopping)
+    private async Task<bool> DeliverAsync(IPeerClient client, Hint hint, StrongBox<long> delivered, CancellationToken stopping)
     {
         try
         {
@@ -156,7 +156,8 @@ public sealed class HintedHandoff : IAsyncDisposable
 
             if (await _hints.RemoveIfUnchangedAsync(hint, stopping))
             {
-                Interlocked.Increment(ref _replayed);
+                Interlocked.Increment(ref delivered.Value);
+                Metrics?.HintsReplayedCounter.Add(1);
             }
 
             return true;

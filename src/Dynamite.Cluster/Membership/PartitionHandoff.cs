@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dynamite.Cluster.AntiEntropy;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -38,7 +39,6 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task? _running;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
-    private long _keysCopied;
     private int _disposed;
 
     public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, NodeDescriptor self, string dataDirectory, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
@@ -58,7 +58,8 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     public HandoffStatus Status => _status;
 
-    public long KeysCopied => Interlocked.Read(ref _keysCopied);
+    /// <summary>Where keys copied in are counted (<see cref="ClusterMetrics.HandoffKeysCopied"/>); null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     public void Start()
     {
@@ -156,7 +157,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
                 File.Delete(_progressFile);
                 _membership.CompleteWarmUp();
                 _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
-                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+                _status = HandoffStatus.Idle;
             }
 
             return;
@@ -166,7 +167,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
         {
             if (_status.Phase != HandoffPhase.Idle)
             {
-                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+                _status = HandoffStatus.Idle;
             }
 
             return;
@@ -176,7 +177,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
         if (gained.Count == 0)
         {
             // Not a gainer: the plan does not wait for this node.
-            _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+            _status = HandoffStatus.Idle;
             return;
         }
 
@@ -200,7 +201,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private async Task<bool> CopyAsync(HandoffPhase phase, long planVersion, ulong planDigest, IReadOnlyList<PartitionId> partitions, RingState ring, int replicas, bool save, CancellationToken stopping)
     {
         HashSet<int> done = save ? LoadProgress(phase, planVersion, planDigest) : [];
-        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, null);
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, null);
         string? blocked = null;
         foreach (PartitionId partition in partitions)
         {
@@ -228,10 +229,10 @@ public sealed class PartitionHandoff : IAsyncDisposable
                 SaveProgress(phase, planVersion, planDigest, done);
             }
 
-            _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+            _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, blocked);
         }
 
-        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, blocked);
         return blocked is null;
     }
 
@@ -261,7 +262,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
             }
 
             exchanged++;
-            Interlocked.Add(ref _keysCopied, result.KeysRepaired);
+            Metrics?.HandoffKeysCopiedCounter.Add(result.KeysRepaired);
             if (result.KeysRepaired > 0)
             {
                 await Task.Delay(TimeSpan.FromSeconds((double)result.KeysRepaired / KeysPerSecond), _clock, stopping);
