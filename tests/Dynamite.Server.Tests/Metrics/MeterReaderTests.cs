@@ -6,23 +6,32 @@ using Xunit;
 
 namespace Dynamite.Server.Tests.Metrics;
 
-public sealed class MeterReaderTests
+public sealed class MeterReaderTests : IDisposable
 {
     private static readonly KeyValuePair<string, object?> Read = new("family", "read");
     private static readonly KeyValuePair<string, object?> Write = new("family", "write");
 
+    private readonly Meter _meter = new(NodeMetrics.MeterName);
+    private readonly MeterReader _reader;
+
+    public MeterReaderTests() => _reader = new MeterReader(_meter);
+
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _meter.Dispose();
+    }
+
     [Fact]
     public void Snapshot_CounterWithTags_SumsPerTagAndInTotal()
     {
-        using var meter = new Meter(NodeMetrics.MeterName);
-        using var reader = new MeterReader(meter);
-        Counter<long> counter = meter.CreateCounter<long>("c");
+        Counter<long> counter = _meter.CreateCounter<long>("c");
 
         counter.Add(3, Read);
         counter.Add(4, Read);
         counter.Add(5, Write);
 
-        MetricsSnapshot snapshot = reader.Snapshot();
+        MetricsSnapshot snapshot = _reader.Snapshot();
         Assert.Equal(12, snapshot.Whole("c"));
         Assert.Equal(7, snapshot.Total("c", "family", "read"));
         Assert.Equal([new("read", 7), new("write", 5)], snapshot.WholeBy("c", "family"));
@@ -32,15 +41,13 @@ public sealed class MeterReaderTests
     [Fact]
     public void Snapshot_Histogram_KeepsCountAndSum()
     {
-        using var meter = new Meter(NodeMetrics.MeterName);
-        using var reader = new MeterReader(meter);
-        Histogram<double> histogram = meter.CreateHistogram<double>("h");
+        Histogram<double> histogram = _meter.CreateHistogram<double>("h");
 
         histogram.Record(0.25, Read);
         histogram.Record(0.5, Read);
         histogram.Record(2, Write);
 
-        MetricsSnapshot snapshot = reader.Snapshot();
+        MetricsSnapshot snapshot = _reader.Snapshot();
         Assert.Equal(2, snapshot.Count("h", "family", "read"));
         Assert.Equal(0.75, snapshot.Total("h", "family", "read"), 9);
         Assert.Equal(1, snapshot.Count("h", "family", "write"));
@@ -49,30 +56,26 @@ public sealed class MeterReaderTests
     [Fact]
     public void Snapshot_ObservableGauge_ReadsNowAndDropsSeriesNoLongerReported()
     {
-        using var meter = new Meter(NodeMetrics.MeterName);
-        using var reader = new MeterReader(meter);
         var pending = new Dictionary<string, long> { ["n2"] = 3, ["n3"] = 4 };
-        meter.CreateObservableUpDownCounter("g", () => pending.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("node", p.Key))));
+        _meter.CreateObservableUpDownCounter("g", () => pending.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("node", p.Key))));
 
-        Assert.Equal(7, reader.Snapshot().Whole("g"));
+        Assert.Equal(7, _reader.Snapshot().Whole("g"));
         pending.Remove("n2");
         pending["n3"] = 1;
 
-        MetricsSnapshot later = reader.Snapshot();
+        MetricsSnapshot later = _reader.Snapshot();
         Assert.Equal([new("n3", 1)], later.WholeBy("g", "node"));
     }
 
     [Fact]
     public void Snapshot_TwoMetersOfOneName_EachReaderSeesOnlyItsOwn()
     {
-        using var mine = new Meter(NodeMetrics.MeterName);
         using var other = new Meter(NodeMetrics.MeterName);
-        using var reader = new MeterReader(mine);
 
-        mine.CreateCounter<long>("c").Add(1);
+        _meter.CreateCounter<long>("c").Add(1);
         other.CreateCounter<long>("c").Add(100);
 
-        Assert.Equal(1, reader.Snapshot().Whole("c"));
+        Assert.Equal(1, _reader.Snapshot().Whole("c"));
     }
 
     [Fact]
