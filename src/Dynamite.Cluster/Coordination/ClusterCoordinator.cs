@@ -649,6 +649,8 @@ public sealed class ClusterCoordinator : IDisposable
             coordinator.OnReplicaRead(read, node, replied: false, null);
         }
 
+        public void OnSlow() => coordinator.OnReplicaSlow(read, node);
+
         private void Timed(bool ok)
         {
             if (_started != 0)
@@ -656,8 +658,6 @@ public sealed class ClusterCoordinator : IDisposable
                 coordinator._metrics!.ReplicaRequestDone(node, read: true, ok, _started);
             }
         }
-
-        public void OnSlow() => coordinator.OnReplicaSlow(read, node);
     }
 
     /// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
