@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (redis-server, redis-tools with
-# redis-cli and redis-benchmark, python3-redis, iptables), builds everything in Release and runs every test.
+# redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool), builds everything in
+# Release and runs every test.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The network-namespace fault tests add iptables rules inside namespaces of their own.
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+# The metrics tests check /metrics with promtool and scrape a node with a real Prometheus server.
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -17,9 +17,9 @@ public sealed class CommandPathRunner : IDisposable
     private readonly RespServer _server;
     private readonly CommandContext _context;
 
-    public CommandPathRunner(IKeyValueStore store)
+    public CommandPathRunner(IKeyValueStore store, RespMetrics? metrics = null)
     {
-        _server = new RespServer(store, new RespServerOptions(), TimeProvider.System);
+        _server = new RespServer(store, new RespServerOptions(), TimeProvider.System, metrics);
         var writer = new RespWriter();
         writer.Attach(_output);
         _context = new CommandContext(_server, new ClientSession(1, "127.0.0.1:1", "127.0.0.1:2", 0) { Authenticated = true }, writer);

@@ -1,5 +1,6 @@
 using System.Text;
 using Dynamite.Cluster.Membership;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
@@ -45,13 +46,12 @@ public sealed class SimulatedNode
     private KeyPartitioner _partitioner;
     private ClusterNode? _runtime;
 
-    // Counters of the runtimes that died in crashes (a restart starts the runtime's own counters at zero).
-    private long _readRepairs;
-    private long _hintsStored;
-    private long _hintsReplayed;
+    private readonly ClusterMetrics _metrics;
 
-    public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds, PlanChecker plans)
+    public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds, PlanChecker plans, SimulationMetrics metrics)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _metrics = metrics.ForNode(descriptor.Id.Value);
         _plans = plans;
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -105,11 +105,6 @@ public sealed class SimulatedNode
 
     public int HintCount => (int)(_runtime?.Hints.Count ?? 0);
 
-    public long ReadRepairs => _readRepairs + (_runtime?.Coordinator.ReadRepairs ?? 0);
-
-    public long HintsStored => _hintsStored + (_runtime?.Coordinator.HintsStored ?? 0);
-
-    public long HintsReplayed => _hintsReplayed + (_runtime?.Handoff.Replayed ?? 0);
 
     /// <summary>Every object this node's engine holds, by key: its disk, readable even while it is down.</summary>
     public IReadOnlyDictionary<string, VersionedObject> Store
@@ -172,6 +167,7 @@ public sealed class SimulatedNode
                 Process.Clock,
                 new Random(_cluster.Network.Random.Next()),
                 new TraceLoggerFactory(_cluster.Network, Id.Value),
+                _metrics,
                 new LedgerObserver(_ledger));
             // The server stops once the node left the cluster; so does the simulated process.
             _runtime.Membership.Departed += () => Retire("left the cluster");
@@ -216,13 +212,6 @@ public sealed class SimulatedNode
 
     public void Crash()
     {
-        if (_runtime is { } dying)
-        {
-            _readRepairs += dying.Coordinator.ReadRepairs;
-            _hintsStored += dying.Coordinator.HintsStored;
-            _hintsReplayed += dying.Handoff.Replayed;
-        }
-
         // Abandoned, not disposed: a killed process runs no shutdown. Its events die with the process's epoch.
         _runtime = null;
         Process.Crash();

@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Metrics;
 using Dynamite.Core.Membership;
 
 namespace Dynamite.Simulation;
@@ -26,7 +27,8 @@ public static class SimulationRun
         // The founders are each other's seeds; a spare joins through them later.
         string[] seeds = [.. descriptors.Take(options.NodeCount).Select(d => SimulatedNode.AddressOf(d.Id))];
         var plans = new PlanChecker(options.ReplicationFactor);
-        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds, plans))];
+        using var metrics = new SimulationMetrics();
+        SimulatedNode[] nodes = [.. descriptors.Select(d => new SimulatedNode(d, cluster, options, ledger, seeds, plans, metrics))];
         foreach (SimulatedNode node in nodes)
         {
             cluster.Add(node);
@@ -73,7 +75,7 @@ public static class SimulationRun
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "
             + $"reads ok {history.Count(OperationKind.Read, OperationStatus.Ok)}), {ledger.Count} applied writes, {faults.Injected} faults, "
             + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated), "
-            + $"hints stored {nodes.Sum(n => n.HintsStored)} replayed {nodes.Sum(n => n.HintsReplayed)}, read repairs {nodes.Sum(n => n.ReadRepairs)}, "
+            + $"hints stored {metrics.Total(ClusterMetrics.HintsStored)} replayed {metrics.Total(ClusterMetrics.HintsReplayed)}, read repairs {metrics.Total(ClusterMetrics.ReadRepairs)}, "
             + $"{membership.Changes} membership changes, {network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
         foreach (SimulatedNode node in nodes)
         {
@@ -91,7 +93,7 @@ public static class SimulationRun
             FaultsInjected = faults.Injected,
             MessagesDropped = network.MessagesDropped,
             MessagesDuplicated = network.MessagesDuplicated,
-            HintsReplayed = nodes.Sum(n => n.HintsReplayed),
+            HintsReplayed = metrics.Total(ClusterMetrics.HintsReplayed),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
@@ -41,9 +42,6 @@ public sealed class AntiEntropyService : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly BackgroundWorker _worker;
     private readonly ConcurrentDictionary<int, PartitionExchangeStatus> _partitions = new();
-    private long _rounds;
-    private long _keysRepaired;
-    private long _bytesSent;
 
     public AntiEntropyService(
         AntiEntropyTrees trees,
@@ -72,17 +70,8 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
     public AntiEntropyTrees Trees => _trees;
 
-    /// <summary>Completed rounds.</summary>
-    public long Rounds => Interlocked.Read(ref _rounds);
-
-    /// <summary>Keys repaired by exchanges since start.</summary>
-    public long KeysRepaired => Interlocked.Read(ref _keysRepaired);
-
-    /// <summary>Bytes of tree hashes and key listings this node sent and received in exchanges since start.</summary>
-    public long BytesExchanged => Interlocked.Read(ref _bytesSent);
-
-    /// <summary>Tombstones this node removed (collected) since start; 0 without a collector.</summary>
-    public long TombstonesCollected => _collector?.Collected ?? 0;
+    /// <summary>Where rounds, keys repaired and bytes exchanged are counted; null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     /// <summary>Per partition: the last exchange and the keys it repaired.</summary>
     public IReadOnlyDictionary<int, PartitionExchangeStatus> Partitions => _partitions;
@@ -102,11 +91,11 @@ public sealed class AntiEntropyService : IAsyncDisposable
     private async Task RoundAsync(CancellationToken stopping)
     {
         IReadOnlyList<ExchangeResult> results = await RunRoundAsync(null, null, collect: true, stopping);
-        Interlocked.Increment(ref _rounds);
+        Metrics?.AntiEntropyRoundsCounter.Add(1);
         long repaired = results.Sum(r => r.KeysRepaired);
         if (repaired > 0)
         {
-            _logger.LogInformation("Anti-entropy round {Round}: {Exchanges} exchanges repaired {Keys} keys", Rounds, results.Count, repaired);
+            _logger.LogInformation("Anti-entropy round: {Exchanges} exchanges repaired {Keys} keys", results.Count, repaired);
         }
     }
 
@@ -230,8 +219,8 @@ public sealed class AntiEntropyService : IAsyncDisposable
                 _trees.Rebuild(_store.Engine, partition, now);
             }
 
-            Interlocked.Add(ref _keysRepaired, repaired);
-            Interlocked.Add(ref _bytesSent, exchange.TotalBytes);
+            Metrics?.AntiEntropyKeysRepairedCounter.Add(repaired);
+            Metrics?.AntiEntropyExchangedCounter.Add(exchange.TotalBytes);
             _partitions.AddOrUpdate(
                 partition.Value,
                 _ => new PartitionExchangeStatus(now, peer.Value, repaired, repaired),

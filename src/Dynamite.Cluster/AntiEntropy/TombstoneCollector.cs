@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.AntiEntropy;
@@ -46,7 +47,6 @@ public sealed class TombstoneCollector
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private long _collected;
 
     public TombstoneCollector(
         ReplicaStore store,
@@ -69,8 +69,8 @@ public sealed class TombstoneCollector
         _logger = logger;
     }
 
-    /// <summary>Tombstones this node removed from its own store since start (as collector or on a collector's instruction).</summary>
-    public long Collected => Interlocked.Read(ref _collected);
+    /// <summary>Where tombstones this node removes from its own store (as collector or on a collector's instruction) are counted; null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     /// <summary>One collection pass over <paramref name="partition"/> if this node is its collector; returns the tombstones removed here.</summary>
     /// <exception cref="PeerUnavailableException">A primary could not be reached (also timeouts and remote errors): the next pass retries.</exception>
@@ -131,7 +131,7 @@ public sealed class TombstoneCollector
             removed += await _store.DeleteTombstoneIfDigestAsync(entry.Key, entry.Digest, cancellationToken) ? 1 : 0;
         }
 
-        Interlocked.Add(ref _collected, removed);
+        Metrics?.TombstonesCollectedCounter.Add(removed);
         return removed;
     }
 

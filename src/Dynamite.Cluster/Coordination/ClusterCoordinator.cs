@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Coordination;
@@ -25,7 +27,7 @@ namespace Dynamite.Cluster.Coordination;
 /// request failed or timed out, even after the client got its answer - becomes a durable hint replayed
 /// later (<see cref="HintedHandoff"/>): a replica write is never dropped silently.
 /// </para>
-/// Thread-safety: every method may be called concurrently; the counters are updated atomically.
+/// Thread-safety: every method may be called concurrently; its metrics are instruments (<see cref="ClusterMetrics"/>).
 /// </summary>
 public sealed class ClusterCoordinator : IDisposable
 {
@@ -36,14 +38,18 @@ public sealed class ClusterCoordinator : IDisposable
     private readonly KeyPartitioner _partitioner;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _replicaWriteSlots;
+    private readonly ClusterMetrics? _metrics;
     private volatile PreferenceListCache? _listCache;
-    private long _readRepairs;
-    private long _hintsStored;
-    private long _replicaWriteFailures;
-    private long _speculativeReads;
 
-    public ClusterCoordinator(ClusterOptions options, IClusterTopology topology, ReplicaStore local, HintStore? hints, ILogger<ClusterCoordinator> logger)
+    /// <param name="options">The node's replication settings.</param>
+    /// <param name="topology">The partition maps, reachability and peer connections.</param>
+    /// <param name="local">This node's replicas.</param>
+    /// <param name="hints">Where undelivered replica writes are kept (used when hinted handoff is on).</param>
+    /// <param name="logger">The coordinator's log.</param>
+    /// <param name="metrics">Where read repairs, hints, speculative reads, failures and replica request times are recorded; null: not measured.</param>
+    public ClusterCoordinator(ClusterOptions options, IClusterTopology topology, ReplicaStore local, HintStore? hints, ILogger<ClusterCoordinator> logger, ClusterMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options;
         _topology = topology;
         _local = local;
@@ -60,19 +66,7 @@ public sealed class ClusterCoordinator : IDisposable
 
     public ReplicaStore LocalReplica => _local;
 
-    /// <summary>Replicas sent a newer object after a read found them stale.</summary>
-    public long ReadRepairs => Interlocked.Read(ref _readRepairs);
-
-    /// <summary>Hints this node stored for replicas it could not reach (its own and those fallbacks took are counted by the hint store).</summary>
-    public long HintsStored => Interlocked.Read(ref _hintsStored);
-
-    /// <summary>Replica writes that failed and could not even be kept as a hint (hinted handoff off).</summary>
-    public long ReplicaWriteFailures => Interlocked.Read(ref _replicaWriteFailures);
-
-    /// <summary>Replica writes sent and not yet answered.</summary>
-    /// <summary>Stand-by replicas asked because a replica a read asked was slow to answer.</summary>
-    public long SpeculativeReads => Interlocked.Read(ref _speculativeReads);
-
+    /// <summary>Replica writes sent and not yet answered (<see cref="ClusterMetrics.ReplicaWritesInFlight"/> observes it).</summary>
     public int ReplicaWritesInFlight => _options.MaxReplicaWritesInFlight - _replicaWriteSlots.CurrentCount;
 
     /// <summary>
@@ -374,7 +368,7 @@ public sealed class ClusterCoordinator : IDisposable
 
         if (outcome.Ask is { } next)
         {
-            Interlocked.Increment(ref _speculativeReads);
+            _metrics?.SpeculativeReadsCounter.Add(1);
             _logger.LogDebug("Replica {Node} is slow to answer a read; asking {Next} too", node, next);
         }
 
@@ -430,7 +424,7 @@ public sealed class ClusterCoordinator : IDisposable
         byte[]? encoded = null;
         foreach (NodeId node in stale)
         {
-            Interlocked.Increment(ref _readRepairs);
+            _metrics?.ReadRepairsCounter.Add(1);
             try
             {
                 if (node == _options.Self.Id)
@@ -514,7 +508,7 @@ public sealed class ClusterCoordinator : IDisposable
     {
         if (_hints is null)
         {
-            Interlocked.Increment(ref _replicaWriteFailures);
+            _metrics?.ReplicaWriteFailuresCounter.Add(1);
             _logger.LogWarning("Replica write of {Key} for {Node} not delivered ({Reason}) and hinted handoff is off; read repair or anti-entropy must fix it", KeyText.Format(key), owner, reason);
             return;
         }
@@ -522,11 +516,11 @@ public sealed class ClusterCoordinator : IDisposable
         try
         {
             await _hints.AddAsync(owner, key, obj);
-            Interlocked.Increment(ref _hintsStored);
+            _metrics?.HintsStoredCounter.Add(1);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            Interlocked.Increment(ref _replicaWriteFailures);
+            _metrics?.ReplicaWriteFailuresCounter.Add(1);
             _logger.LogError(exception, "Could not store a hint of {Key} for {Node}", KeyText.Format(key), owner);
         }
     }
@@ -612,6 +606,9 @@ public sealed class ClusterCoordinator : IDisposable
     /// <summary>One replica read's outcome; runs on the peer connection's read loop, so it only decodes and feeds the state machine.</summary>
     private sealed class ReplicaReadCallback(ClusterCoordinator coordinator, PendingRead read, NodeId node) : IPeerResponseCallback
     {
+        /// <summary>When the read was sent, if replica requests are timed (else 0).</summary>
+        private readonly long _started = coordinator._metrics is { TimesReplicaRequests: true } ? Stopwatch.GetTimestamp() : 0;
+
         public void OnResponse(PeerResponse response)
         {
             VersionedObject? reply;
@@ -631,6 +628,7 @@ public sealed class ClusterCoordinator : IDisposable
             {
                 // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
                 coordinator._logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
+                Timed(ok: false);
                 coordinator.OnReplicaRead(read, node, replied: false, null);
                 return;
             }
@@ -640,21 +638,34 @@ public sealed class ClusterCoordinator : IDisposable
                 return;
             }
 
+            Timed(ok: true);
             coordinator.OnReplicaRead(read, node, replied: true, reply);
         }
 
         public void OnFailure(Exception error)
         {
             coordinator._logger.LogDebug("Replica read from {Node} failed: {Reason}", node, error.Message);
+            Timed(ok: false);
             coordinator.OnReplicaRead(read, node, replied: false, null);
         }
 
         public void OnSlow() => coordinator.OnReplicaSlow(read, node);
+
+        private void Timed(bool ok)
+        {
+            if (_started != 0)
+            {
+                coordinator._metrics!.ReplicaRequestDone(node, read: true, ok, _started);
+            }
+        }
     }
 
     /// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
     private sealed class ReplicaWriteCallback(ClusterCoordinator coordinator, PendingWrite write, NodeId node, bool countsTowardsW) : IPeerResponseCallback
     {
+        /// <summary>When the write was sent, if replica requests are timed (else 0).</summary>
+        private readonly long _started = coordinator._metrics is { TimesReplicaRequests: true } ? Stopwatch.GetTimestamp() : 0;
+
         public void OnResponse(PeerResponse response)
         {
             bool stored;
@@ -668,13 +679,23 @@ public sealed class ClusterCoordinator : IDisposable
                 return;
             }
 
+            Timed(ok: stored);
             coordinator.OnReplicaWritten(write, node, countsTowardsW, stored);
         }
 
         public void OnFailure(Exception error)
         {
             coordinator._logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(write.Key), node, error.Message);
+            Timed(ok: false);
             coordinator.OnReplicaWritten(write, node, countsTowardsW, stored: false);
+        }
+
+        private void Timed(bool ok)
+        {
+            if (_started != 0)
+            {
+                coordinator._metrics!.ReplicaRequestDone(node, read: false, ok, _started);
+            }
         }
     }
 

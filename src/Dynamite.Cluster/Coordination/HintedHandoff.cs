@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
@@ -29,6 +30,7 @@ public sealed class HintedHandoff : IAsyncDisposable
     private readonly TimeSpan _requestTimeout;
     private readonly ILogger _logger;
     private readonly BackgroundWorker _worker;
+    // Hints delivered and removed since start: for the log lines that sum up a replay (the metric is Metrics').
     private long _replayed;
 
     public HintedHandoff(HintStore hints, ReplicaStore local, IClusterTopology topology, NodeDescriptor self, int replicas, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
@@ -43,8 +45,8 @@ public sealed class HintedHandoff : IAsyncDisposable
         _worker = new BackgroundWorker("hinted handoff", RoundInterval, RoundAsync, clock, logger);
     }
 
-    /// <summary>Hints delivered to their node and removed.</summary>
-    public long Replayed => Interlocked.Read(ref _replayed);
+    /// <summary>Where hints delivered and removed are counted (<see cref="ClusterMetrics.HintsReplayed"/>); null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     public HintStore Hints => _hints;
 
@@ -89,7 +91,7 @@ public sealed class HintedHandoff : IAsyncDisposable
 
     private async Task ReplayAsync(NodeId node, IPeerClient client, CancellationToken stopping)
     {
-        long before = Replayed;
+        long before = Interlocked.Read(ref _replayed);
         while (!stopping.IsCancellationRequested)
         {
             IReadOnlyList<Hint> batch = _hints.Take(node, BatchSize);
@@ -117,7 +119,7 @@ public sealed class HintedHandoff : IAsyncDisposable
             }
         }
 
-        long delivered = Replayed - before;
+        long delivered = Interlocked.Read(ref _replayed) - before;
         if (delivered > 0)
         {
             _logger.LogInformation("Hinted handoff delivered {Count} writes to {Node}", delivered, node);
@@ -136,7 +138,7 @@ public sealed class HintedHandoff : IAsyncDisposable
         }
 
         var partitioner = new KeyPartitioner(map.PartitionBits);
-        long before = Replayed;
+        long before = Interlocked.Read(ref _replayed);
         while (!stopping.IsCancellationRequested)
         {
             IReadOnlyList<Hint> batch = _hints.Take(departed, BatchSize);
@@ -159,6 +161,7 @@ public sealed class HintedHandoff : IAsyncDisposable
                 if (delivered && await _hints.RemoveIfUnchangedAsync(hint, stopping))
                 {
                     Interlocked.Increment(ref _replayed);
+                    Metrics?.HintsReplayedCounter.Add(1);
                 }
 
                 allDelivered &= delivered;
@@ -170,9 +173,9 @@ public sealed class HintedHandoff : IAsyncDisposable
             }
         }
 
-        if (Replayed > before)
+        if (Interlocked.Read(ref _replayed) > before)
         {
-            _logger.LogInformation("Hinted handoff gave {Count} writes meant for {Node}, no longer a member, to their primaries", Replayed - before, departed);
+            _logger.LogInformation("Hinted handoff gave {Count} writes meant for {Node}, no longer a member, to their primaries", Interlocked.Read(ref _replayed) - before, departed);
         }
     }
 
@@ -203,6 +206,7 @@ public sealed class HintedHandoff : IAsyncDisposable
             if (await _hints.RemoveIfUnchangedAsync(hint, stopping))
             {
                 Interlocked.Increment(ref _replayed);
+                    Metrics?.HintsReplayedCounter.Add(1);
             }
 
             return true;

@@ -3,6 +3,7 @@ using System.Text;
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.AntiEntropy;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -47,7 +48,6 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private (long Version, ulong Digest) _releasedFor = (-1, 0);
     private int _stepsSinceRelease;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
-    private long _keysCopied;
 
     public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, PartitionRelease release, NodeDescriptor self, INodeStateStore files, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
     {
@@ -68,7 +68,8 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     public HandoffStatus Status => _status;
 
-    public long KeysCopied => Interlocked.Read(ref _keysCopied);
+    /// <summary>Where keys copied in are counted (<see cref="ClusterMetrics.HandoffKeysCopied"/>); null: not counted.</summary>
+    public ClusterMetrics? Metrics { get; init; }
 
     public void Start()
     {
@@ -123,7 +124,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
                 _files.Delete(ProgressFileName);
                 _membership.CompleteWarmUp();
                 _logger.LogInformation("Warm-up complete: {Partitions} partitions copied from the replicas; serving reads", owned.Count);
-                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+                _status = HandoffStatus.Idle;
             }
 
             return;
@@ -138,7 +139,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
         {
             if (_status.Phase != HandoffPhase.Idle)
             {
-                _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+                _status = HandoffStatus.Idle;
             }
 
             return;
@@ -148,7 +149,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
         if (gained.Count == 0)
         {
             // Not a gainer: the plan does not wait for this node.
-            _status = HandoffStatus.Idle with { KeysCopied = KeysCopied };
+            _status = HandoffStatus.Idle;
             return;
         }
 
@@ -187,7 +188,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private async Task<bool> CopyAsync(HandoffPhase phase, long planVersion, ulong planDigest, IReadOnlyList<PartitionId> partitions, RingState ring, int replicas, bool save, CancellationToken stopping)
     {
         HashSet<int> done = save ? LoadProgress(phase, planVersion, planDigest) : [];
-        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, null);
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, null);
         string? blocked = null;
         foreach (PartitionId partition in partitions)
         {
@@ -215,10 +216,10 @@ public sealed class PartitionHandoff : IAsyncDisposable
                 SaveProgress(phase, planVersion, planDigest, done);
             }
 
-            _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+            _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, blocked);
         }
 
-        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, KeysCopied, blocked);
+        _status = new HandoffStatus(phase, planVersion, partitions.Count, done.Count, blocked);
         return blocked is null;
     }
 
@@ -248,7 +249,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
             }
 
             exchanged++;
-            Interlocked.Add(ref _keysCopied, result.KeysRepaired);
+            Metrics?.HandoffKeysCopiedCounter.Add(result.KeysRepaired);
             if (result.KeysRepaired > 0)
             {
                 await Task.Delay(TimeSpan.FromSeconds((double)result.KeysRepaired / KeysPerSecond), _clock, stopping);

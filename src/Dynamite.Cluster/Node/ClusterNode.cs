@@ -1,6 +1,7 @@
 using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Membership;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
@@ -37,6 +38,7 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <param name="clock">Every timer and timestamp of the node.</param>
     /// <param name="random">Every random choice of the node (gossip peers, the data's incarnation).</param>
     /// <param name="loggers">Logs.</param>
+    /// <param name="metrics">Where the node's cluster metrics are recorded; null: not recorded.</param>
     /// <param name="writeObserver">Also told of every replica write (besides the Merkle trees); the simulation's observer.</param>
     public ClusterNode(
         ClusterNodeOptions options,
@@ -47,6 +49,7 @@ public sealed class ClusterNode : IAsyncDisposable
         TimeProvider clock,
         Random random,
         ILoggerFactory loggers,
+        ClusterMetrics? metrics = null,
         IReplicaWriteListener? writeObserver = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -63,7 +66,7 @@ public sealed class ClusterNode : IAsyncDisposable
         Trees = new AntiEntropyTrees(partitioner);
         Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
         Replica = new ReplicaStore(engine, clock, writeObserver is null ? Trees : new ReplicaWriteListeners(Trees, writeObserver));
-        Hints = new HintStore(hintEngine, clock);
+        Hints = new HintStore(hintEngine, clock, metrics);
         _peers = new PeerConnectionPool(connector, self.Id);
         Detector = new FailureDetectorLoop(
             new PeerHealthTracker(), (node, ct) => _peers.PingAsync(node, options.PingTimeout, ct), clock, options.PingInterval, options.PingTimeout, loggers.CreateLogger<FailureDetectorLoop>());
@@ -85,15 +88,15 @@ public sealed class ClusterNode : IAsyncDisposable
             RequestTimeout = options.RequestTimeout,
             SpeculativeReadDelay = options.SpeculativeReadDelay,
         };
-        Coordinator = new ClusterCoordinator(coordinatorOptions, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>());
+        Coordinator = new ClusterCoordinator(coordinatorOptions, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
         Store = new ClusterKeyValueStore(Coordinator, clock);
-        Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.ReplicationFactor, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>());
+        Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.ReplicationFactor, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
         var collector = new TombstoneCollector(
-            Replica, Membership, self, options.ReplicationFactor, options.TombstoneGrace, options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>());
+            Replica, Membership, self, options.ReplicationFactor, options.TombstoneGrace, options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>()) { Metrics = metrics };
         AntiEntropy = new AntiEntropyService(
-            Trees, Replica, Membership, self, options.ReplicationFactor, options.AntiEntropyInterval, options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector);
+            Trees, Replica, Membership, self, options.ReplicationFactor, options.AntiEntropyInterval, options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector) { Metrics = metrics };
         Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>());
-        PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, Release, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>());
+        PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, Release, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>()) { Metrics = metrics };
         Router = new PeerRequestRouter(
         [
             new GossipRequestHandler(Membership),

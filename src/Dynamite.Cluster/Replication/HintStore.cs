@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
@@ -36,16 +37,20 @@ public sealed class HintStore
     // Invariant (between calls): _counts[n] = number of stored hints for n, entries > 0 only where present;
     // _count = their sum.
     private readonly ConcurrentDictionary<NodeId, long> _counts = new();
+    private readonly ClusterMetrics? _metrics;
     private long _count;
-    private long _unreadable;
 
-    /// <summary>Opens the store over <paramref name="engine"/> and counts the hints already in it (one full scan).</summary>
-    public HintStore(IStorageEngine engine, TimeProvider clock)
+    /// <summary>
+    /// Opens the store over <paramref name="engine"/> and counts the hints already in it (one full scan). Damaged
+    /// records are counted in <paramref name="metrics"/>' <see cref="ClusterMetrics.HintsUnreadable"/>, if given.
+    /// </summary>
+    public HintStore(IStorageEngine engine, TimeProvider clock, ClusterMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(clock);
         _engine = engine;
         _clock = clock;
+        _metrics = metrics;
         foreach (byte[] hintKey in ScanAll())
         {
             // A damaged record must not stop the node from starting, nor replay to anyone else: it is left
@@ -56,13 +61,10 @@ public sealed class HintStore
             }
             else
             {
-                _unreadable++;
+                metrics?.HintsUnreadableCounter.Add(1);
             }
         }
     }
-
-    /// <summary>Hint records that could not be read (damaged key or object) and are skipped, never replayed.</summary>
-    public long Unreadable => Interlocked.Read(ref _unreadable);
 
     /// <summary>Hints stored for all nodes.</summary>
     public long Count => Interlocked.Read(ref _count);
@@ -126,7 +128,7 @@ public sealed class HintStore
             catch (InvalidDataException)
             {
                 // One damaged hint must not block the others; it stays (for inspection) and is counted once per scan.
-                Interlocked.Increment(ref _unreadable);
+                _metrics?.HintsUnreadableCounter.Add(1);
                 continue;
             }
 

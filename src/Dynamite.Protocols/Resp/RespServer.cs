@@ -14,12 +14,18 @@ public sealed class RespServer : IDisposable
 
     private readonly ITimer? _idleSweep;
 
-    public RespServer(IKeyValueStore store, RespServerOptions options, TimeProvider clock)
+    /// <param name="store">The key-value seam the commands run against.</param>
+    /// <param name="options">The front end's settings.</param>
+    /// <param name="clock">The node's clock.</param>
+    /// <param name="metrics">The node's RESP instruments; null: commands are not measured.</param>
+    public RespServer(IKeyValueStore store, RespServerOptions options, TimeProvider clock, RespMetrics? metrics = null)
     {
         options.Limits.Validate();
         Store = store;
         Options = options;
         Clock = clock;
+        Metrics = metrics;
+        metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (options.IdleTimeout > TimeSpan.Zero)
         {
@@ -37,6 +43,9 @@ public sealed class RespServer : IDisposable
     public RespServerOptions Options { get; }
 
     public TimeProvider Clock { get; }
+
+    /// <summary>Where commands are timed and counted; null when the node does not measure them.</summary>
+    public RespMetrics? Metrics { get; }
 
     public CommandTable Commands { get; } = CommandTable.CreateDefault();
 

@@ -25,6 +25,9 @@ public sealed record RespServerOptions
     /// <summary>The storage engine's name, for INFO.</summary>
     public string EngineName { get; init; } = "";
 
-    /// <summary>Extra INFO lines by section name (lower case), e.g. persistence facts from the engine.</summary>
-    public Func<IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>>>? ExtraInfo { get; init; }
+    /// <summary>
+    /// Extra INFO lines for a section (its name in lower case), appended after the front end's own; null for none.
+    /// The node adds its cluster section and the command statistics its metrics hold.
+    /// </summary>
+    public Func<string, IReadOnlyList<KeyValuePair<string, string>>?>? ExtraInfo { get; init; }
 }

@@ -3,19 +3,21 @@ using Dynamite.Server.Configuration;
 using Dynamite.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 using Dynamite.Server.Hosting;
 
 namespace Dynamite.Server.Admin;
 
 /// <summary>
-/// The node's admin HTTP API (JSON). The CLI's admin verbs and the web console talk to it; later work adds
-/// cluster status, ring and membership operations.
+/// The node's admin HTTP API (JSON), and its metrics in the Prometheus text format (<see cref="PrometheusEndpoint"/>).
+/// The CLI's admin verbs talk to it.
 /// </summary>
 public static class AdminApi
 {
     public static void Map(WebApplication app)
     {
+        PrometheusEndpoint.Map(app, app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>());
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapGet("/v1/node", (NodeConfiguration configuration, RespServer resp, IStorageEngine engine) => Results.Json(new
         {
@@ -32,7 +34,7 @@ public static class AdminApi
             totalCommands = resp.Clients.TotalCommands,
             uptimeSeconds = (resp.NowUnixMs - resp.StartedAtUnixMs) / 1000,
         }));
-        app.MapGet("/v1/cluster", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
+        app.MapGet("/v1/cluster", (IServiceProvider services) => services.GetService(typeof(ClusterStatusView)) is ClusterStatusView cluster
             ? Results.Json(cluster.Status())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
         app.MapPost("/v1/repair", async (IServiceProvider services, int? partition, CancellationToken cancellationToken) =>
@@ -120,7 +122,7 @@ public static class AdminApi
                 return Results.Json(new { error = exception.Message }, statusCode: 409);
             }
         });
-        app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterServices)) is ClusterServices cluster
+        app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterStatusView)) is ClusterStatusView cluster
             ? Results.Json(cluster.Ring())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));
     }

@@ -4,6 +4,7 @@ using Dynamite.Cluster.Local;
 using Dynamite.Protocols.Resp;
 using Dynamite.Server.Admin;
 using Dynamite.Server.Configuration;
+using Dynamite.Server.Metrics;
 using Dynamite.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -43,10 +44,12 @@ public static class NodeHost
             throw new ConfigurationException(exception.Message);
         }
 
-        IStorageEngine engine = StorageEngineFactory.Open(configuration);
+        using var metrics = new NodeMetrics();
+        IStorageEngine engine = StorageEngineFactory.Open(configuration, metrics);
+        metrics.ObserveDataEngine(engine);
         try
         {
-            WebApplication app = Build(configuration, engine, limits, respEndpoint, httpEndpoint);
+            WebApplication app = Build(configuration, engine, metrics, limits, respEndpoint, httpEndpoint);
             await using (app.ConfigureAwait(false))
             {
                 ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite");
@@ -84,7 +87,7 @@ public static class NodeHost
         return 0;
     }
 
-    private static WebApplication Build(NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
+    private static WebApplication Build(NodeConfiguration configuration, IStorageEngine engine, NodeMetrics metrics, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -102,13 +105,23 @@ public static class NodeHost
         bool clustered = configuration.Seeds.Count > 0;
         if (clustered)
         {
-            builder.Services.AddSingleton(provider => ClusterServices.Create(configuration, engine, clock, provider.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(provider =>
+            {
+                var cluster = ClusterServices.Create(configuration, engine, clock, provider.GetRequiredService<ILoggerFactory>(), metrics);
+                metrics.ObserveCluster(cluster);
+                return cluster;
+            });
+            builder.Services.AddSingleton(provider => new ClusterStatusView(provider.GetRequiredService<ClusterServices>(), metrics.Reader));
         }
 
         builder.Services.AddSingleton(provider => new RespServer(
             clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
-            RespOptions(configuration, engine, limits, respEndpoint, provider.GetService<ClusterServices>()),
-            clock));
+            RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>()),
+            clock,
+            metrics.Resp));
+        // Owned by the host, which disposes it when it stops; the meter it reads is disposed after the host.
+        builder.Services.AddSingleton(_ => PrometheusEndpoint.CreateProvider(metrics));
+        builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(configuration);
@@ -143,7 +156,8 @@ public static class NodeHost
         app.Lifetime.StopApplication();
     }
 
-    private static RespServerOptions RespOptions(NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, ClusterServices? cluster) =>
+    private static RespServerOptions RespOptions(
+        NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, NodeMetrics metrics, ClusterStatusView? cluster) =>
         new()
         {
             Limits = limits,
@@ -154,7 +168,12 @@ public static class NodeHost
             Port = respEndpoint.Port,
             ConfigFile = configuration.ConfigFile is null ? "" : Path.GetFullPath(configuration.ConfigFile),
             EngineName = engine.Name,
-            ExtraInfo = cluster is null ? null : () => new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>> { ["cluster"] = cluster.InfoLines() },
+            ExtraInfo = section => section switch
+            {
+                "stats" => CommandStats.InfoLines(metrics.Reader.Snapshot()),
+                "cluster" => cluster?.InfoLines(),
+                _ => null,
+            },
         };
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)

@@ -1,21 +1,22 @@
 using Dynamite.Core.Partitioning;
 using Dynamite.Server.Configuration;
+using Dynamite.Server.Metrics;
 using Dynamite.Storage;
 using Dynamite.Storage.Memory;
 using Dynamite.Storage.Sqlite;
 
 namespace Dynamite.Server.Hosting;
 
-/// <summary>Opens the engine the configuration names.</summary>
+/// <summary>Opens the engine the configuration names, its writes timed in the node's metrics.</summary>
 public static class StorageEngineFactory
 {
-    public static IStorageEngine Open(NodeConfiguration configuration)
+    public static IStorageEngine Open(NodeConfiguration configuration, NodeMetrics metrics)
     {
         var partitioner = new KeyPartitioner(configuration.PartitionBits);
         return configuration.Engine.ToLowerInvariant() switch
         {
-            "memory" => new MemoryStorageEngine(partitioner),
-            "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync),
+            "memory" => new MemoryStorageEngine(partitioner, metrics.ForDataEngine("memory")),
+            "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite")),
             _ => throw new ConfigurationException($"engine must be sqlite or memory, not '{configuration.Engine}'."),
         };
     }

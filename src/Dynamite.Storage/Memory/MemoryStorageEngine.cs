@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
+using Dynamite.Storage.Metrics;
 
 namespace Dynamite.Storage.Memory;
 
@@ -13,6 +15,7 @@ public sealed class MemoryStorageEngine : IStorageEngine
 {
     private readonly ConcurrentDictionary<byte[], Entry>[] _partitions;
     private readonly Lock _writeLock = new();
+    private readonly EngineMetrics? _metrics;
 
     // Guarded by _writeLock.
     private readonly Transaction _transaction;
@@ -20,9 +23,12 @@ public sealed class MemoryStorageEngine : IStorageEngine
     private long _keyCount;
     private long _keysWithExpiryCount;
 
-    public MemoryStorageEngine(KeyPartitioner partitioner)
+    /// <param name="partitioner">The node's partitioning of the key space.</param>
+    /// <param name="metrics">Where writes are timed; null: not measured.</param>
+    public MemoryStorageEngine(KeyPartitioner partitioner, EngineMetrics? metrics = null)
     {
         Partitioner = partitioner;
+        _metrics = metrics;
         _partitions = new ConcurrentDictionary<byte[], Entry>[partitioner.PartitionCount];
         for (int i = 0; i < _partitions.Length; i++)
         {
@@ -54,6 +60,7 @@ public sealed class MemoryStorageEngine : IStorageEngine
 
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
     {
+        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
         lock (_writeLock)
         {
             _transaction.Begin(nowUnixMs);
@@ -73,6 +80,11 @@ public sealed class MemoryStorageEngine : IStorageEngine
             }
 
             _transaction.Changes.Clear();
+        }
+
+        if (started != 0)
+        {
+            _metrics!.WriteDone(started);
         }
 
         return ValueTask.CompletedTask;

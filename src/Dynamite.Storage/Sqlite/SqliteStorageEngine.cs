@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
+using Dynamite.Storage.Metrics;
 
 namespace Dynamite.Storage.Sqlite;
 
@@ -38,13 +40,15 @@ public sealed class SqliteStorageEngine : IStorageEngine
 
     private readonly SqliteReadPool _readers;
     private readonly SqliteWriter _writer;
+    private readonly EngineMetrics? _metrics;
     private int _disposed;
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. Throws
-    /// <see cref="NotSupportedException"/> if the database was written by a newer schema version.
+    /// <see cref="NotSupportedException"/> if the database was written by a newer schema version. Writes and group
+    /// commits are timed through <paramref name="metrics"/> when given.
     /// </summary>
-    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy)
+    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(partitioner);
@@ -55,6 +59,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
 
         Partitioner = partitioner;
         FsyncPolicy = fsyncPolicy;
+        _metrics = metrics;
         Directory.CreateDirectory(dataDirectory);
         DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), SqliteSchema.FileName);
 
@@ -68,7 +73,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
             readers = new SqliteReadPool(DatabasePath, Math.Clamp(Environment.ProcessorCount * 2, 4, 32));
             readers.Return(readers.Rent());
             _readers = readers;
-            _writer = new SqliteWriter(connection, fsyncPolicy, keys, keysWithExpiry);
+            _writer = new SqliteWriter(connection, fsyncPolicy, keys, keysWithExpiry, metrics);
         }
         catch
         {
@@ -111,7 +116,8 @@ public sealed class SqliteStorageEngine : IStorageEngine
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        return new ValueTask(_writer.EnqueueAsync(SqliteWriteRequest.ForOperation(operation, nowUnixMs), cancellationToken));
+        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
+        return new ValueTask(_writer.EnqueueAsync(SqliteWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
     }
 
     public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)

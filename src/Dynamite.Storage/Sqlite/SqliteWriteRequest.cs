@@ -17,13 +17,14 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
     private int _state;
     private CancellationTokenRegistration _cancellation;
 
-    private SqliteWriteRequest(SqliteWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys)
+    private SqliteWriteRequest(SqliteWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Kind = kind;
         Operation = operation;
         NowUnixMs = nowUnixMs;
         MaxKeys = maxKeys;
+        StartTimestamp = startTimestamp;
     }
 
     public SqliteWriteKind Kind { get; }
@@ -34,8 +35,11 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
 
     public int MaxKeys { get; }
 
-    public static SqliteWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs) =>
-        new(SqliteWriteKind.Operation, operation, nowUnixMs, 0);
+    /// <summary>When the caller queued it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when writes are not timed.</summary>
+    public long StartTimestamp { get; }
+
+    public static SqliteWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs, long startTimestamp = 0) =>
+        new(SqliteWriteKind.Operation, operation, nowUnixMs, 0, startTimestamp);
 
     public static SqliteWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys) =>
         new(SqliteWriteKind.RemoveExpired, null, nowUnixMs, maxKeys);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Dynamite.Core.KeyValue;
+using Dynamite.Storage.Metrics;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -31,6 +33,7 @@ internal sealed class SqliteWriter : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly FsyncPolicy _fsyncPolicy;
+    private readonly EngineMetrics? _metrics;
     private readonly Channel<SqliteWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,10 +64,11 @@ internal sealed class SqliteWriter : IDisposable
     private volatile Exception? _failure;
     private volatile bool _stopping;
 
-    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount)
+    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null)
     {
         _connection = connection;
         _fsyncPolicy = fsyncPolicy;
+        _metrics = metrics;
         _keyCount = keyCount;
         _keysWithExpiryCount = keysWithExpiryCount;
         try
@@ -316,6 +320,7 @@ internal sealed class SqliteWriter : IDisposable
 
             long keyDelta;
             long expiryDelta;
+            long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
             try
             {
                 (keyDelta, expiryDelta) = ApplyStagedChanges();
@@ -334,8 +339,18 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             Publish(KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
+            if (started != 0)
+            {
+                _metrics!.CommitDone(started);
+            }
+
             foreach (SqliteWriteRequest request in _group)
             {
+                if (request.StartTimestamp != 0)
+                {
+                    _metrics!.WriteDone(request.StartTimestamp);
+                }
+
                 request.Succeed(0);
             }
         }

@@ -1,9 +1,12 @@
+using System.Diagnostics.Metrics;
 using System.Text;
+using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 using Dynamite.Storage;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Replication;
@@ -202,12 +205,14 @@ public sealed class HintStoreTests : IAsyncLifetime
     {
         IStorageEngine engine = _engines.Open("memory");
         await engine.ExecuteAsync(new RawWriteOperation([.. "n1"u8, 0x00, .. "k"u8], [0x07]), Start);
-        var hints = new HintStore(engine, _clock);
+        using var meter = new Meter("test");
+        using var unreadable = new MetricCollector<long>(meter, ClusterMetrics.HintsUnreadable);
+        var hints = new HintStore(engine, _clock, new ClusterMetrics(meter));
         await hints.AddAsync(N1, Key("good"), Write(Coordinator, "v"));
 
         IReadOnlyList<Hint> taken = hints.Take(N1, 10);
         Assert.Equal(["good"], taken.Select(h => Encoding.UTF8.GetString(h.Key)));
-        Assert.True(hints.Unreadable >= 1);
+        Assert.True(unreadable.GetMeasurementSnapshot().EvaluateAsCounter() >= 1);
     }
 
     [Fact]
@@ -216,9 +221,11 @@ public sealed class HintStoreTests : IAsyncLifetime
         IStorageEngine engine = _engines.Open("memory");
         await engine.ExecuteAsync(new RawWriteOperation(Key("no separator"), Write(Coordinator, "v").Encode()), Start);
 
-        var hints = new HintStore(engine, _clock);
+        using var meter = new Meter("test");
+        using var unreadable = new MetricCollector<long>(meter, ClusterMetrics.HintsUnreadable);
+        var hints = new HintStore(engine, _clock, new ClusterMetrics(meter));
         Assert.Equal(0, hints.Count);
-        Assert.Equal(1, hints.Unreadable);
+        Assert.Equal(1, unreadable.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
     private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);

@@ -21,5 +21,19 @@ public sealed record CommandDefinition(
 
     public byte[] NameBytes { get; } = System.Text.Encoding.ASCII.GetBytes(Name.ToLowerInvariant());
 
+    /// <summary>
+    /// What its metrics count it as: the connection and server groups as themselves, the generic key commands as
+    /// keyspace, then by flags: write, read, and a command that neither reads nor writes keys as connection.
+    /// </summary>
+    public CommandFamily Family { get; } = Group switch
+    {
+        "connection" => CommandFamily.Connection,
+        "server" => CommandFamily.Server,
+        "generic" => CommandFamily.Keyspace,
+        _ when (Flags & CommandFlags.Write) != 0 => CommandFamily.Write,
+        _ when (Flags & CommandFlags.ReadOnly) != 0 => CommandFamily.Read,
+        _ => CommandFamily.Connection,
+    };
+
     public bool AcceptsArgumentCount(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 }

@@ -306,7 +306,7 @@ internal static class ServerCommands
             _ => null,
         };
 
-        if (server.Options.ExtraInfo?.Invoke() is { } extra && extra.TryGetValue(section, out IReadOnlyList<KeyValuePair<string, string>>? more))
+        if (server.Options.ExtraInfo?.Invoke(section) is { } more)
         {
             lines ??= [];
             lines.AddRange(more);

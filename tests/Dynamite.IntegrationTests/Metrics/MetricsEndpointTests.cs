@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using Dynamite.IntegrationTests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Dynamite.IntegrationTests.Metrics;
+
+/// <summary>
+/// <c>GET /metrics</c> on the admin port of real nodes: the exposition passes Debian's <c>promtool check metrics</c>,
+/// agrees with INFO and the admin status (one source), and a real Prometheus server scraping a node counts exactly
+/// the GETs a client sent.
+/// </summary>
+public sealed class MetricsEndpointTests(ITestOutputHelper output)
+{
+    private const string ReadCount = "dynamite_resp_command_duration_seconds_count";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Metrics_ClusterNodeAfterTraffic_PassesPromtoolAndAgreesWithInfoAndStatus()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using (RawRespClient node1 = cluster.Connect(0))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.Equal("+OK", node1.Call("SET", $"metrics:{i}", "v").ToString());
+            }
+
+            for (int i = 0; i < 50; i++)
+            {
+                Assert.Equal("$\"v\"", node1.Call("GET", $"metrics:{i}").ToString());
+            }
+        }
+
+        string exposition = await GetAsync(cluster[0].HttpPort, "/metrics");
+        ExternalTool.Result promtool = await ExternalTool.RunAsync("promtool", ["check", "metrics"], Timeout, exposition);
+        output.WriteLine($"promtool check metrics: {promtool}");
+        Assert.True(promtool.ExitCode == 0, $"promtool rejected /metrics: {promtool}\n{exposition}");
+
+        List<Sample> samples = Parse(exposition);
+        Assert.Equal(50, Value(samples, ReadCount, ("family", "write")));
+        Assert.Equal(50, Value(samples, ReadCount, ("family", "read")));
+        Assert.True(Value(samples, "dynamite_replica_request_duration_seconds_count", ("op", "write"), ("outcome", "ok"), ("peer", "n2")) >= 1);
+        Assert.True(Value(samples, "dynamite_storage_operation_duration_seconds_count", ("store", "data"), ("engine", "memory"), ("op", "write")) >= 50);
+        Assert.Equal(50, Value(samples, "dynamite_storage_keys", ("store", "data")));
+        Assert.Contains(samples, s => s.Name == "dynamite_resp_clients_connected");
+        Assert.Contains(samples, s => s.Name == "dynamite_aae_tree_size_bytes");
+
+        // INFO and /v1/cluster read the same instruments.
+        using RawRespClient client = cluster.Connect(0);
+        string stats = client.Call("INFO", "stats").Text!;
+        Assert.Contains("command_family_write:calls=50,", stats, StringComparison.Ordinal);
+        Assert.Contains("command_family_read:calls=50,", stats, StringComparison.Ordinal);
+        Assert.Equal(Value(samples, "dynamite_aae_tree_size_bytes"), cluster.InfoNumber(0, "aae_tree_bytes"));
+        using JsonDocument status = JsonDocument.Parse(await GetAsync(cluster[0].HttpPort, "/v1/cluster"));
+        Assert.Equal(50, status.RootElement.GetProperty("localKeys").GetInt64());
+    }
+
+    [Fact]
+    public async Task Prometheus_ScrapingANode_CountsExactlyTheGetsSent()
+    {
+        const int Gets = 300;
+        string series = $"{ReadCount}{{job=\"dynamite\",family=\"read\"}}";
+        await using DynamiteNode node = await DynamiteNode.StartAsync();
+        await using PrometheusServer prometheus = await PrometheusServer.StartAsync([node.HttpPort]);
+        await prometheus.WaitForAsync("up{job=\"dynamite\"}", up => up == 1, Timeout);
+
+        // One GET first, so the series exists (at 1) before the ones counted: increase() needs a sample before them.
+        using RawRespClient client = node.Connect();
+        Assert.Equal("$(nil)", client.Call("GET", "missing").ToString());
+        await prometheus.WaitForAsync(series, value => value == 1, Timeout);
+
+        for (int i = 0; i < Gets; i++)
+        {
+            Assert.Equal("$(nil)", client.Call("GET", $"missing:{i}").ToString());
+        }
+
+        // The last scraped value is exact.
+        double last = await prometheus.WaitForAsync(series, value => value >= Gets + 1, Timeout);
+        Assert.Equal(Gets + 1, last);
+
+        // increase() and rate() extrapolate to the window's edges (by at most half a scrape interval past the last
+        // sample, and not below zero at the first), so they read at least the true increase and not much more.
+        double increase = (await prometheus.QueryAsync($"increase({series}[30s])"))!.Value;
+        double rate = (await prometheus.QueryAsync($"rate({series}[30s])"))!.Value;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {Gets} GETs after 1; Prometheus: last scraped {last}, increase[30s] {increase:0.00}, rate[30s] {rate:0.000}/s"));
+        Assert.InRange(increase, Gets - 0.001, Gets * 1.5);
+        Assert.InRange(rate * 30, Gets - 0.5, Gets * 1.5);
+    }
+
+    private static async Task<string> GetAsync(int port, string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync($"http://127.0.0.1:{port}{path}");
+    }
+
+    /// <summary>The one sample of <paramref name="name"/> with (at least) the given labels.</summary>
+    private static double Value(List<Sample> samples, string name, params (string Key, string Value)[] labels)
+    {
+        Sample[] found = [.. samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value))];
+        Assert.True(found.Length == 1, $"{found.Length} samples of {name} with {string.Join(",", labels)}");
+        return found[0].Value;
+    }
+
+    /// <summary>The samples of a text exposition (names, labels, values; comments skipped).</summary>
+    private static List<Sample> Parse(string exposition)
+    {
+        var samples = new List<Sample>();
+        foreach (string line in exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            int brace = line.IndexOf('{', StringComparison.Ordinal);
+            int space = line.LastIndexOf(' ');
+            string name = brace >= 0 ? line[..brace] : line[..space];
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (brace >= 0)
+            {
+                string inner = line[(brace + 1)..line.LastIndexOf('}')];
+                foreach (string pair in inner.Split("\",", StringSplitOptions.RemoveEmptyEntries))
+                {
+                    int equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    labels[pair[..equals]] = pair[(equals + 1)..].Trim('"');
+                }
+            }
+
+            samples.Add(new Sample(name, labels, double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture)));
+        }
+
+        return samples;
+    }
+
+    private sealed record Sample(string Name, Dictionary<string, string> Labels, double Value);
+}
