@@ -39,6 +39,7 @@ public sealed class BackgroundWorker : IAsyncDisposable
     private Task? _running;
     private long _rounds;
     private int _stopped;
+    private int _waiting;
 
     /// <param name="name">What the loop does, for its log lines.</param>
     /// <param name="interval">Time between the end of one step and the start of the next when nobody wakes it.</param>
@@ -71,6 +72,9 @@ public sealed class BackgroundWorker : IAsyncDisposable
     public long Rounds => Interlocked.Read(ref _rounds);
 
     public bool IsRunning => _running is { IsCompleted: false };
+
+    /// <summary>True while the loop waits for its interval (its timer armed) or a wake-up, between two steps.</summary>
+    public bool IsWaiting => Volatile.Read(ref _waiting) != 0;
 
     /// <summary>Starts the loop. Throws when it was started or stopped before.</summary>
     public void Start()
@@ -187,7 +191,9 @@ public sealed class BackgroundWorker : IAsyncDisposable
         if (!signalled.IsCompleted)
         {
             _timer!.Change(Interval, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref _waiting, 1);
             await signalled;
+            Volatile.Write(ref _waiting, 0);
 
             // Woken early: the armed interval must not fire during the next step and cut the wait after it short.
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
