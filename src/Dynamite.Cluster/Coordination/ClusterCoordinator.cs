@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
-using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Quorum;
@@ -35,11 +33,12 @@ public sealed class ClusterCoordinator : IDisposable
     private readonly IClusterTopology _topology;
     private readonly ReplicaStore _local;
     private readonly HintStore? _hints;
-    private readonly KeyPartitioner _partitioner;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _replicaWriteSlots;
     private readonly ClusterMetrics? _metrics;
-    private volatile PreferenceListCache? _listCache;
+    private readonly PreferenceLists _lists;
+    private readonly WriteForwarder _forwarder;
+    private readonly ReadRepairer _repairer;
 
     /// <param name="options">The node's replication settings.</param>
     /// <param name="topology">The partition maps, reachability and peer connections.</param>
@@ -54,15 +53,22 @@ public sealed class ClusterCoordinator : IDisposable
         _topology = topology;
         _local = local;
         _hints = options.HintedHandoff ? hints : null;
-        _partitioner = new KeyPartitioner(options.PartitionBits);
+        _lists = new PreferenceLists(options, topology);
+        _forwarder = new WriteForwarder(topology, options.RequestTimeout);
+        _repairer = new ReadRepairer(options, topology, local, logger, metrics);
         _logger = logger;
         _replicaWriteSlots = new SemaphoreSlim(options.MaxReplicaWritesInFlight, options.MaxReplicaWritesInFlight);
     }
 
     /// <summary>How a node refuses a forwarded write for a key it holds no replica of; the forwarder then tries the next replica.</summary>
-    private const string NotAReplicaPrefix = "NOQUORUM node";
+    internal const string NotAReplicaPrefix = "NOQUORUM node";
 
     public ClusterOptions Options => _options;
+
+    /// <summary>Where replica requests are timed and failures counted; null: not recorded.</summary>
+    internal ClusterMetrics? Metrics => _metrics;
+
+    internal ILogger Logger => _logger;
 
     public ReplicaStore LocalReplica => _local;
 
@@ -78,7 +84,7 @@ public sealed class ClusterCoordinator : IDisposable
     public async ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        PreferenceList list = PreferenceListOf(key.Span, out int n);
+        PreferenceList list = _lists.Of(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
         if (r == 1 && !level.RequireAgreement && _topology.ServesLocalReads && list.Contains(_options.Self.Id))
@@ -155,7 +161,7 @@ public sealed class ClusterCoordinator : IDisposable
     /// </summary>
     public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, bool mayForward, CancellationToken cancellationToken = default)
     {
-        PreferenceList list = PreferenceListOf(key, out int n, out NodeId[] gainers);
+        PreferenceList list = _lists.Of(key, out int n, out NodeId[] gainers);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (_, int w) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
         if (!PutRequest.CanCoordinate(list, _options.Self.Id) && !mayForward && _topology.PendingMap is { } pendingMap)
@@ -179,7 +185,7 @@ public sealed class ClusterCoordinator : IDisposable
                 throw new StoreUnavailableException($"{NotAReplicaPrefix} {_options.Self.Id} is not a replica of partition {list.Partition} either; the nodes disagree about the partition map");
             }
 
-            await ForwardPutAsync(list, key, context, value, expiresAtUnixMs, w, cancellationToken);
+            await _forwarder.ForwardAsync(list, key, context, value, expiresAtUnixMs, w, cancellationToken);
             return VersionedObject.Empty;
         }
 
@@ -277,57 +283,6 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
-    /// <summary>
-    /// A node that holds no replica of the key (the cluster is larger than N) hands the write to the first
-    /// reachable replica, which coordinates it; the next one is tried if a replica cannot be reached.
-    /// </summary>
-    private async Task ForwardPutAsync(PreferenceList list, byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, int w, CancellationToken cancellationToken)
-    {
-        byte[] encodedContext = [];
-        if (context is not null)
-        {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            context.Write(buffer);
-            encodedContext = buffer.WrittenSpan.ToArray();
-        }
-
-        var request = new CoordinatePut(key, encodedContext, value ?? [], value is null, expiresAtUnixMs, w);
-        string lastFailure = "no replica is reachable";
-        foreach (PreferenceListEntry entry in list.Entries)
-        {
-            IPeerClient? client = _topology.ClientFor(entry.Node);
-            if (client is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                // The replica waits for its own quorum, so allow it two request timeouts.
-                PeerResponse response = await client.SendAsync(request, _options.RequestTimeout * 2, cancellationToken);
-                CoordinatePutReply reply = response.Read<CoordinatePutReply>();
-                if (reply.Stored)
-                {
-                    return;
-                }
-
-                if (!reply.Reason.StartsWith(NotAReplicaPrefix, StringComparison.Ordinal))
-                {
-                    throw new StoreUnavailableException(reply.Reason);
-                }
-
-                // That node's map differs from ours while a membership change spreads: the next replica may agree.
-                lastFailure = $"{entry.Node}: {reply.Reason}";
-            }
-            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException)
-            {
-                lastFailure = $"{entry.Node}: {exception.Message}";
-            }
-        }
-
-        throw new StoreUnavailableException($"NOQUORUM could not forward the write to a replica of partition {list.Partition} ({lastFailure})");
-    }
-
     private void ReadFromReplica(PendingRead read, NodeId node)
     {
         var callback = new ReplicaReadCallback(this, read, node);
@@ -346,7 +301,7 @@ public sealed class ClusterCoordinator : IDisposable
     /// continuation runs inline when the answer is set, so that happens outside the lock, as does asking a stand-by
     /// (whose failure may be reported on this very stack).
     /// </summary>
-    private void OnReplicaRead(PendingRead read, NodeId node, bool replied, VersionedObject? reply)
+    internal void OnReplicaRead(PendingRead read, NodeId node, bool replied, VersionedObject? reply)
     {
         (bool Answer, NodeId? Ask) outcome;
         lock (read.Request)
@@ -358,7 +313,7 @@ public sealed class ClusterCoordinator : IDisposable
     }
 
     /// <summary>A replica asked has not answered within <see cref="ClusterOptions.SpeculativeReadDelay"/>: ask a stand-by too, if there is one.</summary>
-    private void OnReplicaSlow(PendingRead read, NodeId node)
+    internal void OnReplicaSlow(PendingRead read, NodeId node)
     {
         (bool Answer, NodeId? Ask) outcome;
         lock (read.Request)
@@ -413,38 +368,10 @@ public sealed class ClusterCoordinator : IDisposable
 
         if ((step & GetStep.Repair) != 0)
         {
-            _ = RepairAsync(read.Key, read.Request.Merged, [.. read.Request.RepairTargets]);
+            _ = _repairer.RepairAsync(read.Key, read.Request.Merged, [.. read.Request.RepairTargets]);
         }
 
         return (answer, ask);
-    }
-
-    private async Task RepairAsync(byte[] key, VersionedObject merged, NodeId[] stale)
-    {
-        byte[]? encoded = null;
-        foreach (NodeId node in stale)
-        {
-            _metrics?.ReadRepairsCounter.Add(1);
-            try
-            {
-                if (node == _options.Self.Id)
-                {
-                    await _local.MergeAsync(key, merged);
-                    continue;
-                }
-
-                encoded ??= merged.Encode();
-                if (_topology.ClientFor(node) is { } client)
-                {
-                    await client.SendAsync(new ReplicaPut(key, encoded), _options.RequestTimeout);
-                }
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                // Repair is best effort: the next read or anti-entropy tries again.
-                _logger.LogDebug("Read repair of {Key} on {Node} failed: {Reason}", KeyText.Format(key), node, exception.Message);
-            }
-        }
     }
 
     private void SendReplicaWrite(NodeId node, IPeerPayload message, ReplicaWriteCallback callback)
@@ -465,7 +392,7 @@ public sealed class ClusterCoordinator : IDisposable
     /// durable. A write to a node that gains the partition under a pending plan does not count towards W (the
     /// current replicas answer for the write), but it is not dropped either: undelivered, it becomes a hint too.
     /// </summary>
-    private void OnReplicaWritten(PendingWrite write, NodeId node, bool countsTowardsW, bool stored)
+    internal void OnReplicaWritten(PendingWrite write, NodeId node, bool countsTowardsW, bool stored)
     {
         _replicaWriteSlots.Release();
         if (!countsTowardsW)
@@ -523,198 +450,6 @@ public sealed class ClusterCoordinator : IDisposable
             _metrics?.ReplicaWriteFailuresCounter.Add(1);
             _logger.LogError(exception, "Could not store a hint of {Key} for {Node}", KeyText.Format(key), owner);
         }
-    }
-
-    private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n) => PreferenceListOf(key, out n, out _);
-
-    /// <summary>The key's preference list, and the nodes that gain its partition under the pending plan (not in the list).</summary>
-    private PreferenceList PreferenceListOf(ReadOnlySpan<byte> key, out int n, out NodeId[] gainers)
-    {
-        // The pending map is read first: at the switch from (current, pending) to (pending, none) either order of
-        // reads then sees a consistent pair or (pending, pending), never (current, none), which would skip the gainers.
-        PartitionMap? pending = _topology.PendingMap;
-        PartitionMap map = _topology.Map ?? throw new StoreUnavailableException("NOQUORUM cluster not ready: " + _topology.NotReadyReason);
-        long version = _topology.ReachabilityVersion;
-        PreferenceListCache? cache = _listCache;
-        if (cache is null || !ReferenceEquals(cache.Map, map) || !ReferenceEquals(cache.Pending, pending) || cache.Version != version)
-        {
-            cache = new PreferenceListCache(map, pending, version);
-            _listCache = cache;
-        }
-
-        PartitionId partition = _partitioner.PartitionOf(key);
-        PreferenceList list = cache.Lists[partition.Value] ??= PreferenceListBuilder.Build(map, partition, _options.Self.Datacenter, _options.ReplicationFactor, _topology.IsReachable);
-        gainers = cache.Gainers[partition.Value] ??= GainersOf(list, pending);
-        n = Math.Max(1, list.Primaries.Length);
-        return list;
-    }
-
-    private NodeId[] GainersOf(PreferenceList list, PartitionMap? pending)
-    {
-        if (pending is null)
-        {
-            return [];
-        }
-
-        var gainers = new List<NodeId>();
-        foreach (NodeId replica in PreferenceListBuilder.PrimariesOf(pending, list.Partition, _options.Self.Datacenter, _options.ReplicationFactor))
-        {
-            if (replica != _options.Self.Id && !list.Contains(replica))
-            {
-                gainers.Add(replica);
-            }
-        }
-
-        return [.. gainers];
-    }
-
-    /// <summary>
-    /// One quorum read in flight: its state machine, and the task the client waits on (completed when the state
-    /// machine says answer). Replies arriving after the answer still feed the state machine for read repair.
-    /// The client's continuation runs inline, on the thread that completes the task (usually the peer connection's
-    /// read loop, as a single node's commands run on the socket's I/O thread): a hop to the thread pool per request
-    /// cost more CPU than it saved. So the task is completed outside every lock.
-    /// </summary>
-    private sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest)
-        : TaskCompletionSource(TaskCreationOptions.None)
-    {
-        public GetRequest Request { get; } = request;
-
-        public byte[] Key { get; } = key;
-
-        public PartitionId Partition { get; } = partition;
-
-        /// <summary>This node's copy when it was read and found; replicas answering "unchanged" hold the same.</summary>
-        public VersionedObject? Local { get; } = local;
-
-        /// <summary>The version digest of <see cref="Local"/>; 0 (ask for the value) when there is none.</summary>
-        public ulong LocalDigest { get; } = localDigest;
-    }
-
-    /// <summary>One quorum write in flight: its state machine, and the task the client waits on (continued inline, as <see cref="PendingRead"/>).</summary>
-    private sealed class PendingWrite(PutRequest request, byte[] key, VersionedObject written)
-        : TaskCompletionSource(TaskCreationOptions.None)
-    {
-        public PutRequest Request { get; } = request;
-
-        public byte[] Key { get; } = key;
-
-        /// <summary>The object written here and sent to the replicas (what a hint keeps).</summary>
-        public VersionedObject Written { get; } = written;
-    }
-
-    /// <summary>One replica read's outcome; runs on the peer connection's read loop, so it only decodes and feeds the state machine.</summary>
-    private sealed class ReplicaReadCallback(ClusterCoordinator coordinator, PendingRead read, NodeId node) : IPeerResponseCallback
-    {
-        /// <summary>When the read was sent, if replica requests are timed (else 0).</summary>
-        private readonly long _started = coordinator._metrics is { TimesReplicaRequests: true } ? Stopwatch.GetTimestamp() : 0;
-
-        public void OnResponse(PeerResponse response)
-        {
-            VersionedObject? reply;
-            try
-            {
-                ReplicaGetReply answer = response.Read<ReplicaGetReply>();
-                reply = answer.Status switch
-                {
-                    ReplicaGetStatus.Found => VersionedObject.Decode(answer.EncodedObject.Span),
-                    ReplicaGetStatus.NotFound => null,
-                    ReplicaGetStatus.Unchanged when read.Local is not null => read.Local,
-                    ReplicaGetStatus.Unchanged => throw new PeerProtocolException($"{node} answered 'unchanged' to a read that named no digest"),
-                    _ => throw new PeerUnavailableException($"{node} could not read the key"),
-                };
-            }
-            catch (FormatException exception)
-            {
-                // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
-                coordinator._logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
-                Timed(ok: false);
-                coordinator.OnReplicaRead(read, node, replied: false, null);
-                return;
-            }
-            catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException or PeerUnavailableException)
-            {
-                OnFailure(exception);
-                return;
-            }
-
-            Timed(ok: true);
-            coordinator.OnReplicaRead(read, node, replied: true, reply);
-        }
-
-        public void OnFailure(Exception error)
-        {
-            coordinator._logger.LogDebug("Replica read from {Node} failed: {Reason}", node, error.Message);
-            Timed(ok: false);
-            coordinator.OnReplicaRead(read, node, replied: false, null);
-        }
-
-        public void OnSlow() => coordinator.OnReplicaSlow(read, node);
-
-        private void Timed(bool ok)
-        {
-            if (_started != 0)
-            {
-                coordinator._metrics!.ReplicaRequestDone(node, read: true, ok, _started);
-            }
-        }
-    }
-
-    /// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
-    private sealed class ReplicaWriteCallback(ClusterCoordinator coordinator, PendingWrite write, NodeId node, bool countsTowardsW) : IPeerResponseCallback
-    {
-        /// <summary>When the write was sent, if replica requests are timed (else 0).</summary>
-        private readonly long _started = coordinator._metrics is { TimesReplicaRequests: true } ? Stopwatch.GetTimestamp() : 0;
-
-        public void OnResponse(PeerResponse response)
-        {
-            bool stored;
-            try
-            {
-                stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
-            }
-            catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
-            {
-                OnFailure(exception);
-                return;
-            }
-
-            Timed(ok: stored);
-            coordinator.OnReplicaWritten(write, node, countsTowardsW, stored);
-        }
-
-        public void OnFailure(Exception error)
-        {
-            coordinator._logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(write.Key), node, error.Message);
-            Timed(ok: false);
-            coordinator.OnReplicaWritten(write, node, countsTowardsW, stored: false);
-        }
-
-        private void Timed(bool ok)
-        {
-            if (_started != 0)
-            {
-                coordinator._metrics!.ReplicaRequestDone(node, read: false, ok, _started);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Preference lists (and pending-plan gainers) per partition for one map, one pending map and one
-    /// reachability version: they change only when membership or some node's health does, so building one
-    /// per request (a ring walk) is waste. Entries are immutable; a race fills a slot twice with equal values.
-    /// </summary>
-    private sealed class PreferenceListCache(PartitionMap map, PartitionMap? pending, long version)
-    {
-        public PartitionMap Map { get; } = map;
-
-        public PartitionMap? Pending { get; } = pending;
-
-        public long Version { get; } = version;
-
-        public PreferenceList?[] Lists { get; } = new PreferenceList?[map.PartitionCount];
-
-        public NodeId[]?[] Gainers { get; } = new NodeId[]?[map.PartitionCount];
     }
 
     private static string Unreachable(PreferenceList list) =>

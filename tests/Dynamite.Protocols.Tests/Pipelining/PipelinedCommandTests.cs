@@ -145,14 +145,21 @@ public sealed class PipelinedCommandTests
             Assert.Equal(replies, await connection.ReceiveAsync(replies));
         }
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < 20; i++)
+        // The counter is the whole process's: other work (the runtime's, a previous test's leftovers) can land in one
+        // window, never the same amount in every one. The request path's own cost is the least of three windows.
+        long perRequest = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            await connection.SendAsync(batch);
-            await connection.SkipAsync(replies.Length);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 20; i++)
+            {
+                await connection.SendAsync(batch);
+                await connection.SkipAsync(replies.Length);
+            }
+
+            perRequest = Math.Min(perRequest, (GC.GetTotalAllocatedBytes(precise: true) - before) / 20_000);
         }
 
-        long perRequest = (GC.GetTotalAllocatedBytes(precise: true) - before) / 20_000;
         Assert.True(perRequest < 4, $"{perRequest} bytes allocated per request");
     }
 

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Cluster.Coordination;
+
+/// <summary>One replica write's outcome; runs on the peer connection's read loop.</summary>
+internal sealed class ReplicaWriteCallback(ClusterCoordinator coordinator, PendingWrite write, NodeId node, bool countsTowardsW) : IPeerResponseCallback
+{
+    /// <summary>When the write was sent, if replica requests are timed (else 0).</summary>
+    private readonly long _started = coordinator.Metrics is { TimesReplicaRequests: true } ? Stopwatch.GetTimestamp() : 0;
+
+    public void OnResponse(PeerResponse response)
+    {
+        bool stored;
+        try
+        {
+            stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+        catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
+        {
+            OnFailure(exception);
+            return;
+        }
+
+        Timed(ok: stored);
+        coordinator.OnReplicaWritten(write, node, countsTowardsW, stored);
+    }
+
+    public void OnFailure(Exception error)
+    {
+        coordinator.Logger.LogDebug("Replica write of {Key} to {Node} failed: {Reason}", KeyText.Format(write.Key), node, error.Message);
+        Timed(ok: false);
+        coordinator.OnReplicaWritten(write, node, countsTowardsW, stored: false);
+    }
+
+    private void Timed(bool ok)
+    {
+        if (_started != 0)
+        {
+            coordinator.Metrics!.ReplicaRequestDone(node, read: false, ok, _started);
+        }
+    }
+}
