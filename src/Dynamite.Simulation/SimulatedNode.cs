@@ -1,4 +1,5 @@
 using System.Text;
+using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Membership;
 using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Node;
@@ -141,17 +142,20 @@ public sealed class SimulatedNode
         {
             var options = new ClusterNodeOptions
             {
-                Self = Descriptor,
+                Cluster = new ClusterOptions
+                {
+                    Self = Descriptor,
+                    PartitionBits = _options.PartitionBits,
+                    ReplicationFactor = _options.ReplicationFactor,
+                    ReadQuorum = _options.ReadQuorum,
+                    WriteQuorum = _options.WriteQuorum,
+                    ReadFanout = _options.ReadFanout,
+                    HintedHandoff = _options.HintedHandoff,
+                    RequestTimeout = TimeSpan.FromMilliseconds(_options.RequestTimeoutMs),
+                    SpeculativeReadDelay = TimeSpan.FromMilliseconds(_options.SpeculativeReadDelayMs),
+                },
                 AdvertisedAddress = Address,
                 Seeds = _seeds,
-                PartitionBits = _options.PartitionBits,
-                ReplicationFactor = _options.ReplicationFactor,
-                ReadQuorum = _options.ReadQuorum,
-                WriteQuorum = _options.WriteQuorum,
-                ReadFanout = _options.ReadFanout,
-                HintedHandoff = _options.HintedHandoff,
-                RequestTimeout = TimeSpan.FromMilliseconds(_options.RequestTimeoutMs),
-                SpeculativeReadDelay = TimeSpan.FromMilliseconds(_options.SpeculativeReadDelayMs),
                 AntiEntropy = _options.AntiEntropyIntervalMs > 0,
                 AntiEntropyInterval = TimeSpan.FromMilliseconds(Math.Max(1, _options.AntiEntropyIntervalMs)),
                 PingInterval = TimeSpan.FromMilliseconds(_options.PingIntervalMs),
@@ -354,51 +358,46 @@ public sealed class SimulatedNode
         }
     }
 
-    private async Task GetAsync(string key, int r, Action<ReadOutcome> done)
+    private Task GetAsync(string key, int r, Action<ReadOutcome> done) =>
+        AnswerAsync(
+            key,
+            async runtime => new ReadOutcome(true, await runtime.Coordinator.GetAsync(Encoding.UTF8.GetBytes(key), ConsistencyLevel.Explicit(r, _options.WriteQuorum)), null),
+            ReadOutcome.Failed,
+            done);
+
+    private Task PutAsync(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done) =>
+        AnswerAsync(
+            key,
+            async runtime =>
+            {
+                byte[] bytes = Encoding.UTF8.GetBytes(value);
+                VersionedObject written = await runtime.Coordinator.PutAsync(Encoding.UTF8.GetBytes(key), context, bytes, 0, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
+
+                // A forwarded write comes back without the object; its dot is found from the ledger then.
+                return new WriteOutcome(true, written.Siblings.FirstOrDefault(s => s.Value is not null && s.Value.AsSpan().SequenceEqual(bytes))?.Dot, null);
+            },
+            WriteOutcome.Failed,
+            done);
+
+    /// <summary>
+    /// Runs one client operation against the live runtime and hands its outcome to the client: a quorum not reached
+    /// is an answer; any other exception is not one a client of a healthy runtime may get, and the run reports it.
+    /// </summary>
+    private async Task AnswerAsync<TOutcome>(string key, Func<ClusterNode, Task<TOutcome>> operation, Func<string, TOutcome> failed, Action<TOutcome> done)
     {
-        ReadOutcome outcome;
+        TOutcome outcome;
         try
         {
-            ClusterNode runtime = _runtime ?? throw new StoreUnavailableException($"{Id} is down");
-            VersionedObject merged = await runtime.Coordinator.GetAsync(Encoding.UTF8.GetBytes(key), ConsistencyLevel.Explicit(r, _options.WriteQuorum));
-            outcome = new ReadOutcome(true, merged, null);
+            outcome = await operation(_runtime ?? throw new StoreUnavailableException($"{Id} is down"));
         }
         catch (StoreUnavailableException exception)
         {
-            outcome = ReadOutcome.Failed($"{Id}: {exception.Message}");
+            outcome = failed($"{Id}: {exception.Message}");
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // Not an answer a client of a healthy runtime may get: the run reports it as a violation.
             _cluster.Network.ReportUnexpected($"{Id} {key}: {exception}");
-            outcome = ReadOutcome.Failed($"{Id}: {exception.Message}");
-        }
-
-        done(outcome);
-    }
-
-    private async Task PutAsync(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done)
-    {
-        WriteOutcome outcome;
-        try
-        {
-            ClusterNode runtime = _runtime ?? throw new StoreUnavailableException($"{Id} is down");
-            byte[] bytes = Encoding.UTF8.GetBytes(value);
-            VersionedObject written = await runtime.Coordinator.PutAsync(Encoding.UTF8.GetBytes(key), context, bytes, 0, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
-
-            // A forwarded write comes back without the object; its dot is found from the ledger then.
-            Dot? dot = written.Siblings.FirstOrDefault(s => s.Value is not null && s.Value.AsSpan().SequenceEqual(bytes))?.Dot;
-            outcome = new WriteOutcome(true, dot, null);
-        }
-        catch (StoreUnavailableException exception)
-        {
-            outcome = WriteOutcome.Failed($"{Id}: {exception.Message}");
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // Not an answer a client of a healthy runtime may get: the run reports it as a violation.
-            _cluster.Network.ReportUnexpected($"{Id} {key}: {exception}");
-            outcome = WriteOutcome.Failed($"{Id}: {exception.Message}");
+            outcome = failed($"{Id}: {exception.Message}");
         }
 
         done(outcome);

@@ -45,7 +45,13 @@ public static class SimulationChecker
             VersionedObject? first = null;
             foreach (NodeId primary in ringHolder.PrimariesOf(key))
             {
-                VersionedObject copy = stores[primary].GetValueOrDefault(key) ?? VersionedObject.Empty;
+                if (!stores.TryGetValue(primary, out IReadOnlyDictionary<string, VersionedObject>? store))
+                {
+                    violations.Add($"retired primary: key {key} is still owned by {primary}, which left or was removed");
+                    continue;
+                }
+
+                VersionedObject copy = store.GetValueOrDefault(key) ?? VersionedObject.Empty;
                 merged = merged.Merge(copy);
                 if (first is null)
                 {
@@ -247,5 +253,5 @@ public static class SimulationChecker
     }
 
     private static string Copies(string key, IReadOnlyList<NodeId> primaries, Dictionary<NodeId, IReadOnlyDictionary<string, VersionedObject>> stores) =>
-        string.Join(" | ", primaries.Select(p => $"{p}: {Describe(stores[p].GetValueOrDefault(key) ?? VersionedObject.Empty)}"));
+        string.Join(" | ", primaries.Select(p => $"{p}: {(stores.TryGetValue(p, out var store) ? Describe(store.GetValueOrDefault(key) ?? VersionedObject.Empty) : "retired")}"));
 }

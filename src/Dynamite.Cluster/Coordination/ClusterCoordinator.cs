@@ -36,6 +36,7 @@ public sealed class ClusterCoordinator : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _replicaWriteSlots;
     private readonly ClusterMetrics? _metrics;
+    private readonly NodeId _actor;
     private readonly PreferenceLists _lists;
     private readonly WriteForwarder _forwarder;
     private readonly ReadRepairer _repairer;
@@ -53,6 +54,7 @@ public sealed class ClusterCoordinator : IDisposable
         _topology = topology;
         _local = local;
         _hints = options.HintedHandoff ? hints : null;
+        _actor = options.Actor.Value is null ? options.Self.Id : options.Actor;
         _lists = new PreferenceLists(options, topology);
         _forwarder = new WriteForwarder(topology, options.RequestTimeout);
         _repairer = new ReadRepairer(options, topology, local, logger, metrics);
@@ -200,7 +202,7 @@ public sealed class ClusterCoordinator : IDisposable
         byte[] encoded;
         try
         {
-            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _options.Actor, value, expiresAtUnixMs, cancellationToken);
+            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _actor, value, expiresAtUnixMs, cancellationToken);
         }
         catch
         {

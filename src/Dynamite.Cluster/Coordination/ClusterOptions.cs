@@ -12,9 +12,10 @@ public sealed record ClusterOptions
     /// <summary>
     /// The id this node's writes are stamped with in version vectors: the node id plus an incarnation that
     /// changes when the node's data is wiped, so a node that lost its data never reuses a dot it issued
-    /// before (Riak's vnode epochs solve the same problem).
+    /// before (Riak's vnode epochs solve the same problem). <see cref="Node.ClusterNode"/> sets it from the data's
+    /// incarnation; unset, the coordinator uses the node id (one incarnation: tests and benchmarks).
     /// </summary>
-    public required NodeId Actor { get; init; }
+    public NodeId Actor { get; init; }
 
     /// <summary>Q: the key space has 2^Q partitions (the same on every node).</summary>
     public int PartitionBits { get; init; } = 8;

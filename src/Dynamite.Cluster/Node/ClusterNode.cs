@@ -61,7 +61,7 @@ public sealed class ClusterNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         _options = options;
         NodeDescriptor self = options.Self;
-        var partitioner = new KeyPartitioner(options.PartitionBits);
+        var partitioner = new KeyPartitioner(options.Cluster.PartitionBits);
         Engine = engine;
         Trees = new AntiEntropyTrees(partitioner);
         Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -71,30 +71,17 @@ public sealed class ClusterNode : IAsyncDisposable
         Detector = new FailureDetectorLoop(
             new PeerHealthTracker(), (node, ct) => _peers.PingAsync(node, options.PingTimeout, ct), clock, options.PingInterval, options.PingTimeout, loggers.CreateLogger<FailureDetectorLoop>());
         Membership = new GossipMembership(
-            self, options.AdvertisedAddress, options.Seeds, options.ReplicationFactor, _peers, Detector, files, loggers.CreateLogger<GossipMembership>(), options.VolatileData);
-        Seeding = new SeedJoiner(Membership, options.Seeds, _peers, options.RequestTimeout, options.PartitionBits, clock, loggers.CreateLogger<SeedJoiner>());
-        Gossip = new GossipLoop(Membership, _peers, options.Gossip, options.RequestTimeout, random, clock, loggers.CreateLogger<GossipLoop>());
-        var coordinatorOptions = new ClusterOptions
-        {
-            Self = self,
-            Actor = new NodeId($"{self.Id}.{Incarnation(files, random, options.VolatileData)}"),
-            PartitionBits = options.PartitionBits,
-            ReplicationFactor = options.ReplicationFactor,
-            ReadQuorum = options.ReadQuorum,
-            WriteQuorum = options.WriteQuorum,
-            HintedHandoff = options.HintedHandoff,
-            ReadRepair = options.ReadRepair,
-            ReadFanout = options.ReadFanout,
-            RequestTimeout = options.RequestTimeout,
-            SpeculativeReadDelay = options.SpeculativeReadDelay,
-        };
-        Coordinator = new ClusterCoordinator(coordinatorOptions, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
+            self, options.AdvertisedAddress, options.Seeds, options.Cluster.ReplicationFactor, _peers, Detector, files, loggers.CreateLogger<GossipMembership>(), options.VolatileData);
+        Seeding = new SeedJoiner(Membership, options.Seeds, _peers, options.Cluster.RequestTimeout, options.Cluster.PartitionBits, clock, loggers.CreateLogger<SeedJoiner>());
+        Gossip = new GossipLoop(Membership, _peers, options.Gossip, options.Cluster.RequestTimeout, random, clock, loggers.CreateLogger<GossipLoop>());
+        ClusterOptions cluster = options.Cluster with { Actor = new NodeId($"{self.Id}.{Incarnation(files, random, options.VolatileData)}") };
+        Coordinator = new ClusterCoordinator(cluster, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
         Store = new ClusterKeyValueStore(Coordinator, clock);
-        Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.ReplicationFactor, options.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
+        Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.Cluster.ReplicationFactor, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
         var collector = new TombstoneCollector(
-            Replica, Membership, self, options.ReplicationFactor, options.TombstoneGrace, options.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>()) { Metrics = metrics };
+            Replica, Membership, self, options.Cluster.ReplicationFactor, options.TombstoneGrace, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>()) { Metrics = metrics };
         AntiEntropy = new AntiEntropyService(
-            Trees, Replica, Membership, self, options.ReplicationFactor, options.AntiEntropyInterval, options.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector) { Metrics = metrics };
+            Trees, Replica, Membership, self, options.Cluster.ReplicationFactor, options.AntiEntropyInterval, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector) { Metrics = metrics };
         Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>());
         PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, Release, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>()) { Metrics = metrics };
         Router = new PeerRequestRouter(
@@ -103,7 +90,7 @@ public sealed class ClusterNode : IAsyncDisposable
             new AntiEntropyRequestHandler(Trees, engine, clock, collector),
             new CoordinatorRequestHandler(Coordinator),
             new ReplicaRequestHandler(
-                Replica, options.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads),
+                Replica, options.Cluster.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads),
         ]);
         Detector.PeerHealthChanged += (_, _, health) =>
         {
@@ -158,7 +145,7 @@ public sealed class ClusterNode : IAsyncDisposable
         Gossip.Start();
         Detector.Start();
         PartitionHandoff.Start();
-        if (_options.HintedHandoff)
+        if (_options.Cluster.HintedHandoff)
         {
             Handoff.Start();
         }

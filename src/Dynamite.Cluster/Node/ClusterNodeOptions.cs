@@ -1,4 +1,4 @@
-using Dynamite.Core.Coordination;
+using Dynamite.Cluster.Coordination;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 
@@ -7,33 +7,17 @@ namespace Dynamite.Cluster.Node;
 /// <summary>Everything a cluster node's runtime is configured with; the server maps its configuration onto this, the simulation its options.</summary>
 public sealed record ClusterNodeOptions
 {
+    /// <summary>The coordinator's settings: this node, Q, N, R, W, hinted handoff, read repair and fan-out, timeouts. Its actor is set by the node.</summary>
+    public required ClusterOptions Cluster { get; init; }
+
     /// <summary>This node: its id, datacenter and rack.</summary>
-    public required NodeDescriptor Self { get; init; }
+    public NodeDescriptor Self => Cluster.Self;
 
     /// <summary>The peer address other nodes reach this one at (HOST:PORT).</summary>
     public required string AdvertisedAddress { get; init; }
 
     /// <summary>Peer addresses of the seeds; none (or only this node) founds a cluster of one.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
-
-    /// <summary>Q: the key space has 2^Q partitions.</summary>
-    public int PartitionBits { get; init; } = 8;
-
-    public int ReplicationFactor { get; init; } = 3;
-
-    public int ReadQuorum { get; init; } = 2;
-
-    public int WriteQuorum { get; init; } = 2;
-
-    public bool HintedHandoff { get; init; } = true;
-
-    public bool ReadRepair { get; init; } = true;
-
-    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
-
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
-
-    public TimeSpan SpeculativeReadDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public bool AntiEntropy { get; init; } = true;
 

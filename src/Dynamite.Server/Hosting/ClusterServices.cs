@@ -68,17 +68,20 @@ public sealed class ClusterServices : IAsyncDisposable
         };
         var options = new ClusterNodeOptions
         {
-            Self = self,
+            Cluster = new ClusterOptions
+            {
+                Self = self,
+                PartitionBits = configuration.PartitionBits,
+                ReplicationFactor = configuration.ReplicationFactor,
+                ReadQuorum = configuration.ReadQuorum,
+                WriteQuorum = configuration.WriteQuorum,
+                HintedHandoff = configuration.HintedHandoff,
+                ReadRepair = configuration.ReadRepair,
+                ReadFanout = configuration.ReadFanout,
+                RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
+            },
             AdvertisedAddress = configuration.PeerListen,
             Seeds = seeds,
-            PartitionBits = configuration.PartitionBits,
-            ReplicationFactor = configuration.ReplicationFactor,
-            ReadQuorum = configuration.ReadQuorum,
-            WriteQuorum = configuration.WriteQuorum,
-            HintedHandoff = configuration.HintedHandoff,
-            ReadRepair = configuration.ReadRepair,
-            ReadFanout = configuration.ReadFanout,
-            RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
             AntiEntropy = configuration.AntiEntropy,
             AntiEntropyInterval = TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
             TombstoneGrace = TimeSpan.FromSeconds(configuration.TombstoneGraceSeconds),
