@@ -50,7 +50,7 @@ public sealed class ClusterServices : IAsyncDisposable
         bool volatileData = configuration.Engine == "memory";
         _hintEngine = volatileData
             ? new MemoryStorageEngine(partitioner, metrics.ForHintEngine("memory"))
-            : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync, metrics.ForHintEngine("sqlite"));
+            : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync, metrics.ForHintEngine("sqlite"), clock);
 
         if (configuration.ClusterSecret is null)
         {

@@ -48,7 +48,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
     /// <see cref="NotSupportedException"/> if the database was written by a newer schema version. Writes and group
     /// commits are timed through <paramref name="metrics"/> when given.
     /// </summary>
-    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null)
+    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(partitioner);
@@ -73,7 +73,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
             readers = new SqliteReadPool(DatabasePath, Math.Clamp(Environment.ProcessorCount * 2, 4, 32));
             readers.Return(readers.Rent());
             _readers = readers;
-            _writer = new SqliteWriter(connection, fsyncPolicy, keys, keysWithExpiry, metrics);
+            _writer = new SqliteWriter(connection, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
         }
         catch
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Dynamite.Core.KeyValue;
 using Dynamite.Storage.Metrics;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -37,24 +36,22 @@ internal sealed class SqliteWriter : IDisposable
     private readonly Channel<SqliteWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Timer? _checkpointTimer;
+    private readonly ITimer? _checkpointTimer;
+    private readonly TimeProvider _clock;
 
     // Writer thread only.
     private readonly List<SqliteStatement> _statements = [];
     private readonly SqliteStatement _begin;
     private readonly SqliteStatement _commit;
     private readonly SqliteStatement _rollback;
-    private readonly SqliteStatement _selectExpiry;
-    private readonly SqliteStatement _upsert;
-    private readonly SqliteStatement _deleteReturningExpiry;
+    private readonly SqliteChangeWriter _changes;
     private readonly SqliteStatement _deleteExpired;
     private readonly SqliteStatement _deleteAll;
     private readonly SqliteBatchTransaction _transaction;
     private readonly List<SqliteWriteRequest> _batch = new(MaxGroupSize);
     private readonly List<SqliteWriteRequest> _group = new(MaxGroupSize);
-    private readonly HashSet<byte[]> _appliedKeys = new(ByteArrayComparer.Instance);
     private bool _inTransaction;
-    private long _lastCheckpointMs = Environment.TickCount64;
+    private long _lastCheckpoint;
 
     // Written by the writer thread only; read by any thread.
     private long _keyCount;
@@ -64,8 +61,10 @@ internal sealed class SqliteWriter : IDisposable
     private volatile Exception? _failure;
     private volatile bool _stopping;
 
-    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null)
+    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
+        _lastCheckpoint = _clock.GetTimestamp();
         _connection = connection;
         _fsyncPolicy = fsyncPolicy;
         _metrics = metrics;
@@ -76,9 +75,7 @@ internal sealed class SqliteWriter : IDisposable
             _begin = Prepare(SqliteSchema.Begin);
             _commit = Prepare(SqliteSchema.Commit);
             _rollback = Prepare(SqliteSchema.Rollback);
-            _selectExpiry = Prepare(SqliteSchema.SelectExpiry);
-            _upsert = Prepare(SqliteSchema.Upsert);
-            _deleteReturningExpiry = Prepare(SqliteSchema.DeleteReturningExpiry);
+            _changes = new SqliteChangeWriter(Prepare(SqliteSchema.SelectExpiry), Prepare(SqliteSchema.Upsert), Prepare(SqliteSchema.DeleteReturningExpiry));
             _deleteExpired = Prepare(SqliteSchema.DeleteExpired);
             _deleteAll = Prepare(SqliteSchema.DeleteAll);
             _transaction = new SqliteBatchTransaction(Prepare(SqliteSchema.SelectRecord));
@@ -100,7 +97,7 @@ internal sealed class SqliteWriter : IDisposable
         _thread.Start();
         if (fsyncPolicy == FsyncPolicy.Batch)
         {
-            _checkpointTimer = new Timer(static state => ((SqliteWriter)state!).OnCheckpointTimer(), this, CheckpointIntervalMs, CheckpointIntervalMs);
+            _checkpointTimer = _clock.CreateTimer(static state => ((SqliteWriter)state!).OnCheckpointTimer(), this, TimeSpan.FromMilliseconds(CheckpointIntervalMs), TimeSpan.FromMilliseconds(CheckpointIntervalMs));
         }
     }
 
@@ -197,7 +194,7 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             // Stopped and drained: make everything durable while the connection is still ours.
-            FlushToDisk();
+            SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
             _stopped.TrySetResult();
         }
         catch (Exception exception)
@@ -260,7 +257,7 @@ internal sealed class SqliteWriter : IDisposable
         }
 
         CommitGroup();
-        if (_fsyncPolicy == FsyncPolicy.Batch && Environment.TickCount64 - _lastCheckpointMs >= CheckpointIntervalMs)
+        if (_fsyncPolicy == FsyncPolicy.Batch && _clock.GetElapsedTime(_lastCheckpoint).TotalMilliseconds >= CheckpointIntervalMs)
         {
             CheckpointIfWritten();
         }
@@ -323,7 +320,7 @@ internal sealed class SqliteWriter : IDisposable
             long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
             try
             {
-                (keyDelta, expiryDelta) = ApplyStagedChanges();
+                (keyDelta, expiryDelta) = _changes.Apply(_transaction.Changes.Changes);
                 _commit.Execute();
                 _inTransaction = false;
             }
@@ -366,89 +363,6 @@ internal sealed class SqliteWriter : IDisposable
     /// returns how the key counters change. Each write first learns the key's current state inside the same
     /// transaction, so the counters stay exact whatever the operations did.
     /// </summary>
-    private (long KeyDelta, long ExpiryDelta) ApplyStagedChanges()
-    {
-        IReadOnlyList<StagedChange> changes = _transaction.Changes.Changes;
-        bool deduplicate = changes.Count > 1;
-        long keyDelta = 0;
-        long expiryDelta = 0;
-        try
-        {
-            for (int i = changes.Count - 1; i >= 0; i--)
-            {
-                StagedChange change = changes[i];
-                if (deduplicate && !_appliedKeys.Add(change.Key))
-                {
-                    continue;
-                }
-
-                long hash = SqliteSchema.EncodeHash(change.KeyHash);
-                if (change.Record is { } record)
-                {
-                    long? previousExpiry = ReadExpiry(hash, change.Key);
-                    Upsert(hash, change.Key, record);
-                    keyDelta += previousExpiry is null ? 1 : 0;
-                    expiryDelta += (record.HasExpiry ? 1 : 0) - (previousExpiry is { } previous && previous != 0 ? 1 : 0);
-                }
-                else if (DeleteKey(hash, change.Key) is { } deletedExpiry)
-                {
-                    keyDelta--;
-                    expiryDelta -= deletedExpiry != 0 ? 1 : 0;
-                }
-            }
-        }
-        finally
-        {
-            _appliedKeys.Clear();
-        }
-
-        return (keyDelta, expiryDelta);
-    }
-
-    private long? ReadExpiry(long hash, byte[] key)
-    {
-        try
-        {
-            _selectExpiry.BindInt64(1, hash);
-            _selectExpiry.BindBlob(2, key);
-            return _selectExpiry.Step() ? _selectExpiry.GetInt64(0) : null;
-        }
-        finally
-        {
-            _selectExpiry.Reset();
-        }
-    }
-
-    private void Upsert(long hash, byte[] key, StoredRecord record)
-    {
-        _upsert.BindInt64(1, hash);
-        _upsert.BindBlob(2, key);
-        _upsert.BindInt64(3, record.ExpiresAtUnixMs);
-        _upsert.BindBlob(4, record.Value);
-        _upsert.Execute();
-    }
-
-    /// <summary>Deletes a key; returns its expiry if it existed, null if it did not.</summary>
-    private long? DeleteKey(long hash, byte[] key)
-    {
-        try
-        {
-            _deleteReturningExpiry.BindInt64(1, hash);
-            _deleteReturningExpiry.BindBlob(2, key);
-            long? deletedExpiry = null;
-            while (_deleteReturningExpiry.Step())
-            {
-                deletedExpiry = _deleteReturningExpiry.GetInt64(0);
-            }
-
-            return deletedExpiry;
-        }
-        finally
-        {
-            _deleteReturningExpiry.Reset();
-        }
-    }
-
     private int RunMaintenance(SqliteWriteRequest request)
     {
         switch (request.Kind)
@@ -471,7 +385,7 @@ internal sealed class SqliteWriter : IDisposable
                 Publish(0, 0);
                 return 0;
             case SqliteWriteKind.Flush:
-                FlushToDisk();
+                SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
                 return 0;
             case SqliteWriteKind.Checkpoint:
                 CheckpointIfWritten();
@@ -509,32 +423,6 @@ internal sealed class SqliteWriter : IDisposable
         }
     }
 
-    /// <summary>
-    /// Copies the WAL into the database file with syncs and truncates it, so every commit so far is on disk.
-    /// Under <see cref="FsyncPolicy.Never"/> (synchronous=OFF) checkpoints never sync, and a checkpoint syncs the
-    /// database file only when it copies a page; so this one runs at NORMAL after a one-page commit, which also
-    /// syncs the pages earlier unsynced checkpoints left in the file.
-    /// </summary>
-    private void FlushToDisk()
-    {
-        if (_fsyncPolicy != FsyncPolicy.Never)
-        {
-            Checkpoint("TRUNCATE", requireComplete: true);
-            return;
-        }
-
-        SqliteSchema.Execute(_connection, "PRAGMA synchronous = NORMAL;");
-        try
-        {
-            SqliteSchema.Execute(_connection, $"PRAGMA user_version = {SqliteSchema.CurrentVersion};");
-            Checkpoint("TRUNCATE", requireComplete: true);
-        }
-        finally
-        {
-            SqliteSchema.Execute(_connection, "PRAGMA synchronous = OFF;");
-        }
-    }
-
     /// <summary>The batch policy's periodic sync: a passive checkpoint syncs the WAL, copies it into the database
     /// file and syncs that, without waiting for anyone.</summary>
     private void CheckpointIfWritten()
@@ -544,11 +432,11 @@ internal sealed class SqliteWriter : IDisposable
             return;
         }
 
-        _lastCheckpointMs = Environment.TickCount64;
+        _lastCheckpoint = _clock.GetTimestamp();
         Volatile.Write(ref _uncheckpointedWrites, 0);
         try
         {
-            if (!Checkpoint("PASSIVE", requireComplete: false))
+            if (!SqliteCheckpoints.Run(_connection, "PASSIVE", requireComplete: false))
             {
                 // A reader held part of the log back: try again on the next tick.
                 Volatile.Write(ref _uncheckpointedWrites, 1);
@@ -559,29 +447,6 @@ internal sealed class SqliteWriter : IDisposable
             // Best effort between flushes: the next commit or flush meets the same error and reports it.
             Volatile.Write(ref _uncheckpointedWrites, 1);
         }
-    }
-
-    /// <summary>Runs a WAL checkpoint; returns whether it copied the whole log (or throws if it had to).</summary>
-    private bool Checkpoint(string mode, bool requireComplete)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
-        using SqliteDataReader reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            return true;
-        }
-
-        bool busy = reader.GetInt64(0) != 0;
-        bool complete = !busy && reader.GetInt64(2) >= reader.GetInt64(1);
-        if (!complete && requireComplete)
-        {
-            throw new TimeoutException(
-                $"The WAL checkpoint ({mode}) could not finish within {SqliteSchema.BusyTimeoutMs} ms because readers kept " +
-                "using the log; committed writes are in the WAL file but may not be synced to disk yet.");
-        }
-
-        return complete;
     }
 
     private void OnCheckpointTimer()
