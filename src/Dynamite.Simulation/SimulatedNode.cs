@@ -308,7 +308,8 @@ public sealed class SimulatedNode
 
         ClusterState state = runtime.Membership.State;
         return $"{Id} up inc={Incarnation} keys={_engine.KeyCount} hints={HintCount} skew={ClockSkewMs} ring=v{state.RingVersion}{(state.Ring?.Pending is null ? "" : " plan pending")}"
-            + $"{(runtime.Membership.IsWarming ? " warming" : "")} view=[{string.Join(",", runtime.Detector.Snapshot().Select(p => $"{p.Peer}:{p.Health}"))}]";
+            + $"{(runtime.Membership.IsWarming ? " warming" : "")} view=[{string.Join(",", runtime.Detector.Snapshot().Select(p => $"{p.Peer}:{p.Health}"))}]"
+            + $" members=[{string.Join(",", state.Members.Values.Select(m => $"{m.Id}:{m.Status}#{m.Incarnation}"))}] owners=[{string.Join(",", state.Ring?.Current.Members.Select(m => m.Id.Value) ?? [])}]";
     }
 
     /// <summary>

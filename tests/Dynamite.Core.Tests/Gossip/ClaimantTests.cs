@@ -233,7 +233,25 @@ public sealed class ClaimantTests(ITestOutputHelper output)
         ClusterState back = ClusterTransitions.Join(removed, GossipTopology.Member(2, status: MemberStatus.Joining));
 
         Assert.Equal(MemberStatus.Joining, removed.Merge(back).GetMember(node).Status);
-        Assert.Equal(2, back.GetMember(node).Incarnation);
+        Assert.Equal(ClusterTransitions.RemovalIncarnationStep + 1, back.GetMember(node).Incarnation);
+    }
+
+    [Fact]
+    public void Remove_FromAViewBehindTheDeadNodesLastRefutation_StillWins()
+    {
+        // Simulation seed 2002359 (membership schedule): the node was marked down and refuted twice (incarnation 2)
+        // just before it died; the operator's node still saw incarnation 0 and removed it; a third node marked the
+        // refuted record down. The tombstone must win the merge, or the dead node is claimed again.
+        ClusterState state = ClusterState.Bootstrap(GossipTopology.Members(4), Q);
+        NodeId node = GossipTopology.Member(3).Id;
+        ClusterState refuted = ClusterTransitions.MarkUp(ClusterTransitions.MarkDown(state, node), node);
+        refuted = ClusterTransitions.MarkUp(ClusterTransitions.MarkDown(refuted, node), node);
+        ClusterState downAgain = ClusterTransitions.MarkDown(refuted, node);
+        Assert.Equal(2, downAgain.GetMember(node).Incarnation);
+        ClusterState removed = ClusterTransitions.Remove(state, node);
+
+        Assert.Equal(MemberStatus.Removed, removed.Merge(downAgain).GetMember(node).Status);
+        Assert.Equal(MemberStatus.Removed, downAgain.Merge(removed).GetMember(node).Status);
     }
 
     /// <summary>Drives the claimant and reports every gainer ready until nothing changes.</summary>
