@@ -1,5 +1,3 @@
-using Dynamite.Core.Gossip;
-
 namespace Dynamite.Simulation;
 
 /// <summary>
@@ -127,5 +125,4 @@ public sealed class MembershipSchedule
         return digest is not null;
     }
 
-    public static string DescribeRing(ClusterState state) => state.ToString();
 }

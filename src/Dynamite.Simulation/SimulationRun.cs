@@ -76,7 +76,7 @@ public static class SimulationRun
             + $"reads ok {history.Count(OperationKind.Read, OperationStatus.Ok)}), {ledger.Count} applied writes, {faults.Injected} faults, "
             + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated), "
             + $"hints stored {metrics.Total(ClusterMetrics.HintsStored)} replayed {metrics.Total(ClusterMetrics.HintsReplayed)}, read repairs {metrics.Total(ClusterMetrics.ReadRepairs)}, "
-            + $"{membership.Changes} membership changes, {network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
+            + $"{membership.Changes} membership changes, {plans.Switches} ring switches judged, {network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
         foreach (SimulatedNode node in nodes)
         {
             network.Log("end: " + node.Describe());

@@ -28,11 +28,6 @@ public sealed class PartitionRelease(
     TimeProvider clock,
     ILogger logger)
 {
-    private long _keysReleased;
-
-    /// <summary>Keys handed to their primaries and deleted here since start.</summary>
-    public long KeysReleased => Interlocked.Read(ref _keysReleased);
-
     /// <summary>One pass over every partition this node does not replicate under <paramref name="map"/>; true when none holds a key any more.</summary>
     public async Task<bool> ReleaseAsync(PartitionMap map, CancellationToken cancellationToken)
     {
@@ -86,7 +81,6 @@ public sealed class PartitionRelease(
             deleted += await store.DeleteIfDigestAsync(key, digest, cancellationToken) ? 1 : 0;
         }
 
-        Interlocked.Add(ref _keysReleased, deleted);
         logger.LogInformation("Released partition {Partition}: {Keys} keys handed to its primaries and deleted here", partition, deleted);
         return deleted == held.Count;
     }

@@ -101,8 +101,6 @@ public sealed class ClusterNode : IAsyncDisposable
         };
     }
 
-    public ClusterNodeOptions Options => _options;
-
     public IStorageEngine Engine { get; }
 
     public AntiEntropyTrees Trees { get; }

@@ -20,8 +20,6 @@ public sealed partial class FileNodeStateStore : INodeStateStore
         System.IO.Directory.CreateDirectory(_directory);
     }
 
-    public string DirectoryPath => _directory;
-
     public byte[]? Read(string name)
     {
         string path = PathOf(name);
