@@ -27,17 +27,13 @@ internal sealed class SqliteWriter : IDisposable
     /// <summary>Most requests taken per round: bounds a group's transaction, and so its commit latency and memory.</summary>
     public const int MaxGroupSize = 512;
 
-    /// <summary>The batch policy's sync interval: how much a power loss can take.</summary>
-    private const long CheckpointIntervalMs = 1000;
-
     private readonly SqliteConnection _connection;
     private readonly FsyncPolicy _fsyncPolicy;
     private readonly EngineMetrics? _metrics;
     private readonly Channel<SqliteWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ITimer? _checkpointTimer;
-    private readonly TimeProvider _clock;
+    private readonly BatchCheckpointSchedule? _checkpoints;
 
     // Writer thread only.
     private readonly List<SqliteStatement> _statements = [];
@@ -51,20 +47,16 @@ internal sealed class SqliteWriter : IDisposable
     private readonly List<SqliteWriteRequest> _batch = new(MaxGroupSize);
     private readonly List<SqliteWriteRequest> _group = new(MaxGroupSize);
     private bool _inTransaction;
-    private long _lastCheckpoint;
 
     // Written by the writer thread only; read by any thread.
     private long _keyCount;
     private long _keysWithExpiryCount;
     private long _commitCount;
-    private int _uncheckpointedWrites;
     private volatile Exception? _failure;
     private volatile bool _stopping;
 
     public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
     {
-        _clock = clock ?? TimeProvider.System;
-        _lastCheckpoint = _clock.GetTimestamp();
         _connection = connection;
         _fsyncPolicy = fsyncPolicy;
         _metrics = metrics;
@@ -97,7 +89,7 @@ internal sealed class SqliteWriter : IDisposable
         _thread.Start();
         if (fsyncPolicy == FsyncPolicy.Batch)
         {
-            _checkpointTimer = _clock.CreateTimer(static state => ((SqliteWriter)state!).OnCheckpointTimer(), this, TimeSpan.FromMilliseconds(CheckpointIntervalMs), TimeSpan.FromMilliseconds(CheckpointIntervalMs));
+            _checkpoints = new BatchCheckpointSchedule(clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint)));
         }
     }
 
@@ -137,9 +129,9 @@ internal sealed class SqliteWriter : IDisposable
     public async Task StopAsync(TimeSpan timeout)
     {
         _stopping = true;
-        if (_checkpointTimer is not null)
+        if (_checkpoints is not null)
         {
-            await _checkpointTimer.DisposeAsync().ConfigureAwait(false);
+            await _checkpoints.DisposeAsync().ConfigureAwait(false);
         }
 
         _queue.Writer.TryComplete();
@@ -257,9 +249,9 @@ internal sealed class SqliteWriter : IDisposable
         }
 
         CommitGroup();
-        if (_fsyncPolicy == FsyncPolicy.Batch && _clock.GetElapsedTime(_lastCheckpoint).TotalMilliseconds >= CheckpointIntervalMs)
+        if (_checkpoints is { IsDue: true })
         {
-            CheckpointIfWritten();
+            _checkpoints.CheckpointIfWritten(_connection);
         }
     }
 
@@ -388,7 +380,7 @@ internal sealed class SqliteWriter : IDisposable
                 SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
                 return 0;
             case SqliteWriteKind.Checkpoint:
-                CheckpointIfWritten();
+                _checkpoints?.CheckpointIfWritten(_connection);
                 return 0;
             default:
                 throw new InvalidOperationException($"Unknown write request kind {request.Kind}.");
@@ -400,7 +392,7 @@ internal sealed class SqliteWriter : IDisposable
         Volatile.Write(ref _keyCount, keyCount);
         Volatile.Write(ref _keysWithExpiryCount, keysWithExpiryCount);
         Volatile.Write(ref _commitCount, _commitCount + 1);
-        Volatile.Write(ref _uncheckpointedWrites, 1);
+        _checkpoints?.MarkWritten();
     }
 
     private void RollbackQuietly()
@@ -420,41 +412,6 @@ internal sealed class SqliteWriter : IDisposable
         catch (SqliteException)
         {
             // The connection is unusable; the next BEGIN reports it to the operations that need it.
-        }
-    }
-
-    /// <summary>The batch policy's periodic sync: a passive checkpoint syncs the WAL, copies it into the database
-    /// file and syncs that, without waiting for anyone.</summary>
-    private void CheckpointIfWritten()
-    {
-        if (Volatile.Read(ref _uncheckpointedWrites) == 0)
-        {
-            return;
-        }
-
-        _lastCheckpoint = _clock.GetTimestamp();
-        Volatile.Write(ref _uncheckpointedWrites, 0);
-        try
-        {
-            if (!SqliteCheckpoints.Run(_connection, "PASSIVE", requireComplete: false))
-            {
-                // A reader held part of the log back: try again on the next tick.
-                Volatile.Write(ref _uncheckpointedWrites, 1);
-            }
-        }
-        catch (SqliteException)
-        {
-            // Best effort between flushes: the next commit or flush meets the same error and reports it.
-            Volatile.Write(ref _uncheckpointedWrites, 1);
-        }
-    }
-
-    private void OnCheckpointTimer()
-    {
-        if (!_stopping && Volatile.Read(ref _uncheckpointedWrites) != 0)
-        {
-            // If the queue is full the writer is busy; it checks the interval itself after each round.
-            _ = _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint));
         }
     }
 
