@@ -14,6 +14,9 @@ internal static class MembershipCommands
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Status polls that may fail in a row (a busy or briefly unreachable node) before following gives up.</summary>
+    private const int MaxFailedPolls = 5;
+
     public static Command Join()
     {
         var http = AdminOptions.Http();
@@ -100,6 +103,7 @@ internal static class MembershipCommands
         {
             ProgressTask task = progress.AddTask("Partitions to copy", maxValue: 1);
             int most = 0;
+            int failedPolls = 0;
             while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
                 SelfView view;
@@ -114,6 +118,15 @@ internal static class MembershipCommands
                     task.Value = task.MaxValue;
                     return;
                 }
+                catch (AdminException exception) when (++failedPolls < MaxFailedPolls)
+                {
+                    // The change goes on without us: one failed look at it is reported, not fatal.
+                    await Console.Error.WriteLineAsync($"dynamite: status poll failed ({failedPolls} of {MaxFailedPolls} in a row): {exception.Message}");
+                    await Task.Delay(PollInterval, cancellationToken);
+                    continue;
+                }
+
+                failedPolls = 0;
 
                 most = Math.Max(most, view.ClusterHandoffsPending);
                 task.MaxValue = Math.Max(1, most);

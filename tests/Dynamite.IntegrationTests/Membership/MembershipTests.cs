@@ -125,7 +125,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
         ExternalTool.Result join = await ExternalTool.RunAsync(
             "dotnet", [RepositoryPaths.DynamiteDll, "join", "--http", $"127.0.0.1:{cluster[3].HttpPort}", "--seed", cluster.PeerAddress(0), "--wait", "120"], ChangeTimeout);
         output.WriteLine(join.ToString());
-        Assert.Equal(0, join.ExitCode);
+        // A failed status poll is survived by the verb, but its cause (an error n4 logged) is worth seeing.
+        output.WriteLine("n4's errors:\n" + string.Join("\n", cluster[3].Output.Split('\n').Where(line => line.Contains(" fail: ", StringComparison.Ordinal))));
+        Assert.True(join.ExitCode == 0, $"join exited {join.ExitCode}; n4's log:\n{cluster[3].Output}");
         for (int i = 0; i < 4; i++)
         {
             Assert.Equal(4, cluster.InfoNumber(i, "cluster_members"));

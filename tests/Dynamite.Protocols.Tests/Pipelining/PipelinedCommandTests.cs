@@ -50,7 +50,8 @@ public sealed class PipelinedCommandTests
                 gates[i].SetResult();
             }
 
-            await Task.Delay(20);
+            int released = i;
+            await WaitUntilAsync(() => store.EndOrder(released) >= 0);
         }
 
         const string expected = "$1\r\n1\r\n$1\r\n2\r\n+OK\r\n$-1\r\n";
