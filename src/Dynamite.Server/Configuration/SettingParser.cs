@@ -55,7 +55,7 @@ public static class SettingParser
     }
 
     /// <summary>on, off, true, false, yes, no (any case): YAML 1.1 and operators use all of them.</summary>
-    public static bool ParseSwitch(string text, string spelledAs) => text.Trim().ToLowerInvariant() switch
+    private static bool ParseSwitch(string text, string spelledAs) => text.Trim().ToLowerInvariant() switch
     {
         "on" or "true" or "yes" => true,
         "off" or "false" or "no" => false,
