@@ -28,7 +28,8 @@ public static class NodeConfigurationLoader
         return configuration;
     }
 
-    /// <summary>Each setting a layer holds, parsed from the winning layer's text; the rest keep their defaults.</summary>
+    /// <summary>Each setting a layer holds, parsed and checked from the winning layer's text (errors name it as that
+    /// layer spells it); the rest keep their defaults.</summary>
     private static NodeConfiguration Bind(IConfigurationRoot layers)
     {
         var configuration = new NodeConfiguration();
@@ -37,7 +38,9 @@ public static class NodeConfigurationLoader
             if (layers[setting.Key] is { } text)
             {
                 SettingsLayer source = layers.Providers.Reverse().OfType<SettingsLayer>().First(layer => layer.TryGet(setting.Key, out _));
-                setting.SetIn(configuration, text, source.Spell(setting));
+                string spelledAs = source.Spell(setting);
+                setting.SetIn(configuration, text, spelledAs);
+                setting.Check(configuration, spelledAs);
             }
         }
 

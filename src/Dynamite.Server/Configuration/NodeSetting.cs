@@ -66,23 +66,25 @@ public sealed class NodeSetting
     internal void SetIn(NodeConfiguration configuration, string text, string spelledAs) =>
         _property.SetValue(configuration, SettingParser.Parse(_property.PropertyType, text, spelledAs, _declaration.OneOf));
 
-    /// <summary>Applies <see cref="SettingAttribute.Check"/> to this setting's value, naming the flag.</summary>
+    /// <summary>Applies <see cref="SettingAttribute.Check"/> to this setting's value, naming the setting as
+    /// <paramref name="spelledAs"/> (the layer it came from), or as the flag.</summary>
     /// <exception cref="ConfigurationException">The value fails the check.</exception>
-    public void Check(NodeConfiguration configuration)
+    public void Check(NodeConfiguration configuration, string? spelledAs = null)
     {
         object? value = ValueIn(configuration);
+        string setting = spelledAs ?? Flag;
         switch (_declaration.Check)
         {
             case SettingCheck.Positive when Convert.ToInt64(value, CultureInfo.InvariantCulture) < 1:
-                throw new ConfigurationException($"{Flag} must be a positive number of {_declaration.Unit}, not {value}.");
+                throw new ConfigurationException($"{setting} must be a positive number of {_declaration.Unit}, not {value}.");
             case SettingCheck.ZeroOrPositive when Convert.ToInt64(value, CultureInfo.InvariantCulture) < 0:
-                throw new ConfigurationException($"{Flag} must be zero or a positive number of {_declaration.Unit}, not {value}.");
-            case SettingCheck.Name when value is not string name || name.Length == 0 || name.Any(char.IsWhiteSpace):
-                throw new ConfigurationException($"{Flag} must be a non-empty name without whitespace, not '{value}'.");
+                throw new ConfigurationException($"{setting} must be zero or a positive number of {_declaration.Unit}, not {value}.");
+            case SettingCheck.Name when value is not string text || text.Length == 0 || text.Any(char.IsWhiteSpace):
+                throw new ConfigurationException($"{setting} must be a non-empty name without whitespace, not '{value}'.");
             case SettingCheck.Endpoint:
                 foreach (string endpoint in value as IReadOnlyList<string> ?? [(string)value!])
                 {
-                    EndpointParser.Parse(endpoint, Flag);
+                    EndpointParser.Parse(endpoint, setting);
                 }
 
                 break;

@@ -78,13 +78,22 @@ public sealed partial class ConfigurationLayeringTests
         Assert.Equal(expected, error.Message);
     }
 
+    [Fact]
+    public void Resolve_BadListenFromEnvironment_NamesTheVariable()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Resolve([], new Dictionary<string, string> { ["DYNAMITE_LISTEN"] = "8102" }));
+
+        Assert.Equal("DYNAMITE_LISTEN must be HOST:PORT, not '8102'.", error.Message);
+    }
+
     [Theory]
     [InlineData("fsync: sometimes\n", "fsync must be always, batch or never, not 'sometimes'.")]
     [InlineData("read-fanout: most\n", "read-fanout must be all or quorum, not 'most'.")]
     [InlineData("engine: rocksdb\n", "engine must be sqlite or memory, not 'rocksdb'.")]
     [InlineData("n: 99999999999\n", "n must be at most 2147483647, not 99999999999.")]
-    [InlineData("handoff-rate: 0\n", "--handoff-rate must be a positive number of keys per second, not 0.")]
-    [InlineData("dc: \"eu west\"\n", "--dc must be a non-empty name without whitespace, not 'eu west'.")]
+    [InlineData("handoff-rate: 0\n", "handoff-rate must be a positive number of keys per second, not 0.")]
+    [InlineData("dc: \"eu west\"\n", "dc must be a non-empty name without whitespace, not 'eu west'.")]
+    [InlineData("seeds: [127.0.0.1:1, db:2]\n", "seeds: 'db' is not an IP address (use an address such as 127.0.0.1, or localhost).")]
     public void LoadFile_BadValue_ErrorNamesTheSetting(string text, string message)
     {
         using var yaml = new TempYaml(text);
