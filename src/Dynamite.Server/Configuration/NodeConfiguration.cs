@@ -1,110 +1,136 @@
-using Dynamite.Core.Coordination;
 using System.Net;
+using Dynamite.Core.Coordination;
 using Dynamite.Storage;
 
 namespace Dynamite.Server.Configuration;
 
 /// <summary>
-/// Everything a node starts with. Built from defaults, then the YAML file, then command-line flags
-/// (flags win). Key names in YAML are the flag names without the dashes' prefix (e.g. <c>max-value-size</c>).
+/// Everything a node starts with. Each <see cref="SettingAttribute"/> property is a setting declared here once: its
+/// key is the YAML key, the <c>dynamite start</c> flag (<c>--key</c>) and the environment variable (<c>DYNAMITE_KEY</c>),
+/// and its initial value is the default. <see cref="NodeConfigurationLoader"/> layers defaults &lt; YAML file &lt;
+/// environment &lt; flags; <see cref="NodeSetting"/> derives the rest. Properties are in the order help lists them.
 /// </summary>
 public sealed record NodeConfiguration
 {
-    public string NodeId { get; init; } = "n1";
-
-    /// <summary>RESP listener; loopback by default (safe default: nothing is exposed unless asked).</summary>
-    public string Listen { get; init; } = "127.0.0.1:8102";
-
-    /// <summary>Admin HTTP listener.</summary>
-    public string Http { get; init; } = "127.0.0.1:22222";
-
-    /// <summary>Where persistent engines keep their files; null means ./data/&lt;node-id&gt;.</summary>
-    public string? DataDir { get; init; }
-
-    public string Engine { get; init; } = "sqlite";
-
-    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Always;
-
-    /// <summary>Q: the key space has 2^Q fixed partitions.</summary>
-    public int PartitionBits { get; init; } = 8;
-
-    public string? RequirePass { get; init; }
-
-    public int MaxClients { get; init; } = 10000;
-
-    /// <summary>Idle client timeout in seconds; 0 disables it (redis-server's default).</summary>
-    public int Timeout { get; init; }
-
-    public long MaxValueSize { get; init; } = 32L * 1024 * 1024;
-
-    public long ProtoMaxBulkLen { get; init; } = 64L * 1024 * 1024;
-
-    public long ClientQueryBufferLimit { get; init; } = 128L * 1024 * 1024;
-
-    /// <summary>Peer protocol listener (other nodes connect here); loopback by default.</summary>
-    public string PeerListen { get; init; } = "127.0.0.1:8101";
-
-    /// <summary>Peer addresses (HOST:PORT) of other nodes to contact at start; empty means a standalone node.
-    /// A node may find its own address in the list (one list shared by every node); it skips it.</summary>
-    public IReadOnlyList<string> Seeds { get; init; } = [];
-
-    public string Datacenter { get; init; } = "dc1";
-
-    public string Rack { get; init; } = "rack1";
-
-    /// <summary>Nodes of another cluster are refused at the handshake, so two clusters never merge by mistake.</summary>
-    public string ClusterName { get; init; } = "dynamite";
-
-    /// <summary>Shared secret every node of the cluster proves at the handshake; null means none (warned about at start).</summary>
-    public string? ClusterSecret { get; init; }
-
-    /// <summary>N: replicas of every key. At most <see cref="MaxReplicationFactor"/>.</summary>
-    public int ReplicationFactor { get; init; } = 3;
-
-    /// <summary>R: replies a read waits for; 1 ≤ R ≤ N.</summary>
-    public int ReadQuorum { get; init; } = 2;
-
-    /// <summary>W: acknowledgements a write waits for; 1 ≤ W ≤ N. R + W > N gives read-your-writes while no fallback is used.</summary>
-    public int WriteQuorum { get; init; } = 2;
-
-    /// <summary>Writes for an unreachable replica go to a fallback with a hint, replayed when it comes back.</summary>
-    public bool HintedHandoff { get; init; } = true;
-
-    /// <summary>A read that sees stale replicas sends them the merged object.</summary>
-    public bool ReadRepair { get; init; } = true;
-
-    /// <summary>quorum: a read asks R replicas, its own first, and another only when one fails; all: every replica (Dynamo, Riak).</summary>
-    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
-
-    /// <summary>How long the coordinator waits for one replica's reply.</summary>
-    public int RequestTimeoutMs { get; init; } = 2000;
-
-    /// <summary>Background Merkle-tree exchanges between replicas (active anti-entropy).</summary>
-    public bool AntiEntropy { get; init; } = true;
-
-    /// <summary>Seconds between anti-entropy rounds; one round visits every partition this node is a primary of.</summary>
-    public int AntiEntropyIntervalSeconds { get; init; } = 60;
-
-    /// <summary>
-    /// Seconds a tombstone is kept after its delete at least, even once every replica holds it: longer than a
-    /// write to the key can stay in flight or parked as a hint, so nothing older than the delete arrives after it is collected.
-    /// </summary>
-    public int TombstoneGraceSeconds { get; init; } = 86400;
-
-    /// <summary>Most keys per second a node copies in when partitions move to it or it warms up (handoff's rate limit).</summary>
-    public int HandoffKeysPerSecond { get; init; } = 20000;
-
-    /// <summary>The file the configuration came from, if any.</summary>
-    public string? ConfigFile { get; init; }
-
     /// <summary>Upper bound on N: preference lists, quorum bookkeeping and fan-out stay small.</summary>
     public const int MaxReplicationFactor = 16;
+
+    [Setting("node-id", "This node's unique name in the cluster")]
+    public string NodeId { get; init; } = "n1";
+
+    // Listeners are on loopback by default: nothing is exposed unless asked.
+    [Setting("listen", "HOST:PORT for Redis clients (RESP)", Check = SettingCheck.Endpoint)]
+    public string Listen { get; init; } = "127.0.0.1:8102";
+
+    [Setting("http", "HOST:PORT for the admin HTTP API", Check = SettingCheck.Endpoint)]
+    public string Http { get; init; } = "127.0.0.1:22222";
+
+    /// <summary>Null means <see cref="ResolvedDataDir"/>, which depends on the node id.</summary>
+    [Setting("data-dir", "Directory for the node's data files", DefaultText = "./data/<node-id>")]
+    public string? DataDir { get; init; }
+
+    [Setting("engine", "Storage engine: sqlite (persistent) or memory (volatile)", OneOf = "sqlite|memory")]
+    public string Engine { get; init; } = "sqlite";
+
+    [Setting("fsync", "sqlite durability: always (fsync every group commit before acknowledging; survives power loss), " +
+        "batch (sync about once a second; a power loss may lose the last second), never (the OS decides). " +
+        "Every setting survives a crash of the process")]
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Always;
+
+    [Setting("requirepass", "Password clients must AUTH with")]
+    public string? RequirePass { get; init; }
+
+    [Setting("maxclients", "Most clients connected at once")]
+    public int MaxClients { get; init; } = 10000;
+
+    // 0 disables the idle timeout, as in redis-server.
+    [Setting("timeout", "Close clients idle for this many seconds; 0 never")]
+    public int Timeout { get; init; }
+
+    [Setting("max-value-size", "Largest value in bytes a command may store")]
+    public long MaxValueSize { get; init; } = 32L * 1024 * 1024;
+
+    [Setting("proto-max-bulk-len", "Largest bulk argument in bytes; a larger one is a protocol error and closes the connection. " +
+        "Raised to max-value-size when that is larger")]
+    public long ProtoMaxBulkLen { get; init; } = 64L * 1024 * 1024;
+
+    [Setting("client-query-buffer-limit", "A client buffering more unparsed input than this many bytes is disconnected. " +
+        "Raised to twice max-value-size when max-value-size exceeds proto-max-bulk-len")]
+    public long ClientQueryBufferLimit { get; init; } = 128L * 1024 * 1024;
+
+    [Setting("partition-bits", "Q: the key space has 2^Q partitions; fixed for the life of the data")]
+    public int PartitionBits { get; init; } = 8;
+
+    [Setting("peer-listen", "HOST:PORT where other nodes connect (peer protocol); must differ from --listen and --http", Check = SettingCheck.Endpoint)]
+    public string PeerListen { get; init; } = "127.0.0.1:8101";
+
+    /// <summary>A node may find its own address in the list (one list shared by every node); it skips it.</summary>
+    [Setting("seeds", "Peer addresses of other nodes, HOST:PORT,HOST:PORT, contacted to join the cluster; none means a standalone node",
+        Check = SettingCheck.Endpoint)]
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    [Setting("dc", "This node's datacenter; each datacenter keeps its own replicas", Check = SettingCheck.Name)]
+    public string Datacenter { get; init; } = "dc1";
+
+    [Setting("rack", "This node's rack; replicas of a key go to distinct racks when racks allow", Check = SettingCheck.Name)]
+    public string Rack { get; init; } = "rack1";
+
+    /// <summary>Refused at the handshake, so two clusters never merge by mistake.</summary>
+    [Setting("cluster-name", "Nodes with another cluster name are refused", Check = SettingCheck.Name)]
+    public string ClusterName { get; init; } = "dynamite";
+
+    [Setting("cluster-secret", "Shared secret every node must prove when connecting; without it any node that knows the name may join " +
+        "(warned about at start). Prefer the YAML key or DYNAMITE_CLUSTER_SECRET: flags are visible to other local users in ps")]
+    public string? ClusterSecret { get; init; }
+
+    [Setting("n", "N: replicas of every key, 1 to 16")]
+    public int ReplicationFactor { get; init; } = 3;
+
+    [Setting("r", "R: replica replies a read waits for, 1 to N")]
+    public int ReadQuorum { get; init; } = 2;
+
+    [Setting("w", "W: replica acknowledgements a write waits for, 1 to N; R + W > N reads your writes")]
+    public int WriteQuorum { get; init; } = 2;
+
+    [Setting("hinted-handoff", "on: a write for an unreachable replica goes to the next healthy node with a hint, replayed when the replica returns")]
+    public bool HintedHandoff { get; init; } = true;
+
+    [Setting("read-repair", "on: a read that finds stale replicas sends them the merged value")]
+    public bool ReadRepair { get; init; } = true;
+
+    [Setting("read-fanout", "quorum: a read asks R replicas, this node's own copy first, and another only when one fails; " +
+        "all: every replica, for read repair of all N")]
+    public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
+
+    [Setting("request-timeout-ms", "How long a coordinator waits for one replica, in milliseconds", Check = SettingCheck.Positive, Unit = "milliseconds")]
+    public int RequestTimeoutMs { get; init; } = 2000;
+
+    [Setting("aae", "on: replicas exchange Merkle trees in the background and repair what differs, so keys nobody reads converge too")]
+    public bool AntiEntropy { get; init; } = true;
+
+    [Setting("aae-interval", "Seconds between the starts of anti-entropy rounds; a round exchanges every partition this node is a primary of " +
+        "with each other primary", Check = SettingCheck.Positive, Unit = "seconds")]
+    public int AntiEntropyIntervalSeconds { get; init; } = 60;
+
+    // Longer than a write to the key can stay in flight or parked as a hint, so nothing older than the delete
+    // arrives after its tombstone is collected.
+    [Setting("tombstone-grace", "Seconds a delete's tombstone is kept at least; after that it is collected once every replica holds it. " +
+        "Must exceed how long a write can stay in flight or as a hint", Check = SettingCheck.ZeroOrPositive, Unit = "seconds")]
+    public int TombstoneGraceSeconds { get; init; } = 86400;
+
+    [Setting("handoff-rate", "Most keys per second this node copies in when partitions move to it or it warms up after a wipe",
+        Check = SettingCheck.Positive, Unit = "keys per second")]
+    public int HandoffKeysPerSecond { get; init; } = 20000;
+
+    /// <summary>The file the configuration came from, if any (not a setting: it is where settings come from).</summary>
+    public string? ConfigFile { get; init; }
 
     public string ResolvedDataDir => DataDir ?? Path.Combine("data", NodeId);
 
     /// <summary>
-    /// Checks the cluster settings, with messages that name the flag (the YAML key is the same without
-    /// dashes). Listener addresses are parsed again when the node binds them; this catches clashes first.
+    /// Checks every setting's own <see cref="SettingCheck"/>, then the rules relating settings, with messages that
+    /// name the flag (the YAML key is the same without dashes). Listener addresses are parsed again when the node
+    /// binds them; this catches clashes first.
     /// </summary>
     /// <exception cref="ConfigurationException">The first problem found.</exception>
     public void Validate()
@@ -124,74 +150,20 @@ public sealed record NodeConfiguration
             throw new ConfigurationException($"--w (write quorum) must be between 1 and n ({ReplicationFactor}), not {WriteQuorum}.");
         }
 
-        if (AntiEntropyIntervalSeconds < 1)
+        foreach (NodeSetting setting in NodeSetting.All)
         {
-            throw new ConfigurationException($"--aae-interval must be a positive number of seconds, not {AntiEntropyIntervalSeconds}.");
+            setting.Check(this);
         }
-
-        if (HandoffKeysPerSecond < 1)
-        {
-            throw new ConfigurationException($"--handoff-rate must be a positive number of keys per second, not {HandoffKeysPerSecond}.");
-        }
-
-        if (TombstoneGraceSeconds < 0)
-        {
-            throw new ConfigurationException($"--tombstone-grace must be zero or a positive number of seconds, not {TombstoneGraceSeconds}.");
-        }
-
-        if (RequestTimeoutMs < 1)
-        {
-            throw new ConfigurationException($"--request-timeout-ms must be a positive number of milliseconds, not {RequestTimeoutMs}.");
-        }
-
-        RequireName(Datacenter, "--dc");
-        RequireName(Rack, "--rack");
-        RequireName(ClusterName, "--cluster-name");
 
         IPEndPoint peer = EndpointParser.Parse(PeerListen, "--peer-listen");
-        IPEndPoint resp = EndpointParser.Parse(Listen, "--listen");
-        IPEndPoint http = EndpointParser.Parse(Http, "--http");
-        if (Overlaps(peer, resp))
+        if (Overlaps(peer, EndpointParser.Parse(Listen, "--listen")))
         {
             throw new ConfigurationException($"--peer-listen ({PeerListen}) and --listen ({Listen}) must be different ports.");
         }
 
-        if (Overlaps(peer, http))
+        if (Overlaps(peer, EndpointParser.Parse(Http, "--http")))
         {
             throw new ConfigurationException($"--peer-listen ({PeerListen}) and --http ({Http}) must be different ports.");
-        }
-
-        foreach (string seed in Seeds)
-        {
-            EndpointParser.Parse(seed, "--seeds");
-        }
-    }
-
-    /// <summary>Splits a comma-separated seed list (<c>HOST:PORT,HOST:PORT</c>), ignoring blanks around commas.</summary>
-    public static IReadOnlyList<string> ParseSeeds(string text) =>
-        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>Parses a read fan-out: quorum or all (any case).</summary>
-    public static ReadFanout ParseReadFanout(string text, string setting) => text.Trim().ToLowerInvariant() switch
-    {
-        "quorum" => ReadFanout.Quorum,
-        "all" => ReadFanout.All,
-        _ => throw new ConfigurationException($"{setting} must be quorum or all, not '{text}'."),
-    };
-
-    /// <summary>Parses an on/off setting: on, off, true, false, yes, no (any case).</summary>
-    public static bool ParseSwitch(string text, string setting) => text.Trim().ToLowerInvariant() switch
-    {
-        "on" or "true" or "yes" => true,
-        "off" or "false" or "no" => false,
-        _ => throw new ConfigurationException($"{setting} must be on or off, not '{text}'."),
-    };
-
-    private static void RequireName(string value, string setting)
-    {
-        if (string.IsNullOrEmpty(value) || value.Any(char.IsWhiteSpace))
-        {
-            throw new ConfigurationException($"{setting} must be a non-empty name without whitespace, not '{value}'.");
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class NodeConfigurationTests
     {
         using var yaml = new TempYaml(ClusterYaml);
 
-        NodeConfiguration configuration = NodeConfigurationFile.Load(yaml.Path).ApplyTo(new NodeConfiguration());
+        NodeConfiguration configuration = LoadFile(yaml.Path);
 
         Assert.Equal("n2", configuration.NodeId);
         Assert.Equal("127.0.0.1:9101", configuration.PeerListen);
@@ -72,7 +72,7 @@ public sealed class NodeConfigurationTests
     {
         using var yaml = new TempYaml("seeds: \"127.0.0.1:9111, 127.0.0.1:9121,\"\n");
 
-        NodeConfiguration configuration = NodeConfigurationFile.Load(yaml.Path).ApplyTo(new NodeConfiguration());
+        NodeConfiguration configuration = LoadFile(yaml.Path);
 
         Assert.Equal(["127.0.0.1:9111", "127.0.0.1:9121"], configuration.Seeds);
     }
@@ -86,7 +86,7 @@ public sealed class NodeConfigurationTests
     {
         using var yaml = new TempYaml($"hinted-handoff: {text}\nread-repair: {text}\n");
 
-        NodeConfiguration configuration = NodeConfigurationFile.Load(yaml.Path).ApplyTo(new NodeConfiguration());
+        NodeConfiguration configuration = LoadFile(yaml.Path);
 
         Assert.Equal(expected, configuration.HintedHandoff);
         Assert.Equal(expected, configuration.ReadRepair);
@@ -97,7 +97,7 @@ public sealed class NodeConfigurationTests
     {
         using var yaml = new TempYaml("read-repair: maybe\n");
 
-        var error = Assert.Throws<ConfigurationException>(() => NodeConfigurationFile.Load(yaml.Path).ApplyTo(new NodeConfiguration()));
+        var error = Assert.Throws<ConfigurationException>(() => LoadFile(yaml.Path));
         Assert.Equal("read-repair must be on or off, not 'maybe'.", error.Message);
     }
 
@@ -106,7 +106,7 @@ public sealed class NodeConfigurationTests
     {
         using var yaml = new TempYaml("replication-factor: 3\n");
 
-        var error = Assert.Throws<ConfigurationException>(() => NodeConfigurationFile.Load(yaml.Path));
+        var error = Assert.Throws<ConfigurationException>(() => LoadFile(yaml.Path));
         Assert.Contains("replication-factor", error.Message, StringComparison.Ordinal);
     }
 
@@ -116,7 +116,7 @@ public sealed class NodeConfigurationTests
         using var yaml = new TempYaml(ClusterYaml);
         var start = new StartCommand();
 
-        NodeConfiguration configuration = start.Resolve(start.Command.Parse([
+        NodeConfiguration configuration = Resolve(start, start.Command.Parse([
             "--config", yaml.Path,
             "--peer-listen", "127.0.0.1:9201",
             "--seeds", "127.0.0.1:9301,127.0.0.1:9302",
@@ -147,7 +147,7 @@ public sealed class NodeConfigurationTests
         using var yaml = new TempYaml(ClusterYaml);
         var start = new StartCommand();
 
-        NodeConfiguration configuration = start.Resolve(start.Command.Parse(["--config", yaml.Path]));
+        NodeConfiguration configuration = Resolve(start, start.Command.Parse(["--config", yaml.Path]));
 
         Assert.Equal(5, configuration.ReplicationFactor);
         Assert.False(configuration.HintedHandoff);
@@ -159,7 +159,7 @@ public sealed class NodeConfigurationTests
     {
         var start = new StartCommand();
 
-        var error = Assert.Throws<ConfigurationException>(() => start.Resolve(start.Command.Parse(["--n", "2", "--r", "3"])));
+        var error = Assert.Throws<ConfigurationException>(() => Resolve(start, start.Command.Parse(["--n", "2", "--r", "3"])));
         Assert.Equal("--r (read quorum) must be between 1 and n (2), not 3.", error.Message);
     }
 
@@ -169,8 +169,8 @@ public sealed class NodeConfigurationTests
         using var yaml = new TempYaml("tombstone-grace: 3600\n");
         var start = new StartCommand();
 
-        NodeConfiguration fromYaml = start.Resolve(start.Command.Parse(["--config", yaml.Path]));
-        NodeConfiguration fromFlag = start.Resolve(start.Command.Parse(["--config", yaml.Path, "--tombstone-grace", "0"]));
+        NodeConfiguration fromYaml = Resolve(start, start.Command.Parse(["--config", yaml.Path]));
+        NodeConfiguration fromFlag = Resolve(start, start.Command.Parse(["--config", yaml.Path, "--tombstone-grace", "0"]));
 
         Assert.Equal(86400, new NodeConfiguration().TombstoneGraceSeconds);
         Assert.Equal(3600, fromYaml.TombstoneGraceSeconds);
@@ -272,9 +272,14 @@ public sealed class NodeConfigurationTests
     }
 
     [Fact]
-    public void ParseSeeds_Blanks_Ignored()
+    public void SplitList_Blanks_Ignored()
     {
-        Assert.Equal(["a:1", "b:2"], NodeConfiguration.ParseSeeds(" a:1 ,, b:2 "));
-        Assert.Empty(NodeConfiguration.ParseSeeds(""));
+        Assert.Equal(["a:1", "b:2"], SettingParser.SplitList(" a:1 ,, b:2 "));
+        Assert.Empty(SettingParser.SplitList(""));
     }
+
+    /// <summary>The file alone: no flags, and an empty environment so the machine's own variables cannot leak in.</summary>
+    internal static NodeConfiguration LoadFile(string path) => NodeConfigurationLoader.Load(path, new Dictionary<string, string>(), _ => null);
+
+    internal static NodeConfiguration Resolve(StartCommand start, System.CommandLine.ParseResult parseResult) => start.Resolve(parseResult, _ => null);
 }
