@@ -2,6 +2,7 @@ using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Dynamite.Storage.Tests;
 
@@ -271,6 +272,29 @@ public sealed class SqliteStorageEngineTests : StorageEngineContractTests
         AssertCounts(engine, keys: 51, withExpiry: 0);
     }
 
+    [Theory]
+    [InlineData(FsyncPolicy.Always)]
+    [InlineData(FsyncPolicy.Batch)]
+    [InlineData(FsyncPolicy.Never)]
+    public async Task Checkpointer_AnIntervalAfterACommit_CopiesTheWalIntoTheDatabaseFile(FsyncPolicy policy)
+    {
+        var clock = new FakeTimeProvider();
+        SqliteStorageEngine engine = Track(new SqliteStorageEngine(_directory, new KeyPartitioner(8), policy, clock: clock));
+        await PutMany(engine, 200, "k");
+        long before = new FileInfo(engine.DatabasePath).Length;
+
+        // SQLite's own automatic checkpoint is off, and the checkpointer waits an interval of the clock.
+        await Task.Delay(200);
+        Assert.Equal(before, new FileInfo(engine.DatabasePath).Length);
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(
+            await WaitUntilAsync(() => new FileInfo(engine.DatabasePath).Length > before, TimeSpan.FromSeconds(10)),
+            $"the database file stayed at {before} bytes");
+        Assert.Equal("value-k-7", Get(engine, "k-7"));
+        AssertCounts(engine, keys: 200, withExpiry: 0);
+    }
+
     [Fact]
     public async Task Constructor_DatabaseFromNewerSchemaVersion_ThrowsNotSupportedAndLeavesItUnchanged()
     {
@@ -304,6 +328,22 @@ public sealed class SqliteStorageEngineTests : StorageEngineContractTests
 
     private SqliteStorageEngine Open(FsyncPolicy policy, string? directory = null) =>
         Track(new SqliteStorageEngine(directory ?? _directory, new KeyPartitioner(8), policy));
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return true;
+    }
 
     private static void SetUserVersion(string databasePath, int version)
     {

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Dynamite.Storage.Sqlite;
 
-/// <summary>WAL checkpoints on the writer's connection: the full flush a shutdown or FLUSH needs, and the passive one the batch policy runs each interval.</summary>
+/// <summary>WAL checkpoints: the full flush a shutdown or FLUSH needs, and the passive ones <see cref="SqliteCheckpointer"/> and the writer run.</summary>
 internal static class SqliteCheckpoints
 {
     /// <summary>
@@ -34,16 +34,7 @@ internal static class SqliteCheckpoints
     /// <summary>Runs a WAL checkpoint; returns whether it copied the whole log (or throws if it had to).</summary>
     public static bool Run(SqliteConnection connection, string mode, bool requireComplete)
     {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
-        using SqliteDataReader reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            return true;
-        }
-
-        bool busy = reader.GetInt64(0) != 0;
-        bool complete = !busy && reader.GetInt64(2) >= reader.GetInt64(1);
+        (bool complete, _) = Checkpoint(connection, mode);
         if (!complete && requireComplete)
         {
             throw new TimeoutException(
@@ -52,5 +43,24 @@ internal static class SqliteCheckpoints
         }
 
         return complete;
+    }
+
+    /// <summary>A passive checkpoint (copies what it can without waiting for anyone): whether it copied the whole
+    /// log, and how many frames the log holds.</summary>
+    public static (bool Complete, long LogFrames) RunPassive(SqliteConnection connection) => Checkpoint(connection, "PASSIVE");
+
+    private static (bool Complete, long LogFrames) Checkpoint(SqliteConnection connection, string mode)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
+        using SqliteDataReader reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return (true, 0);
+        }
+
+        bool busy = reader.GetInt64(0) != 0;
+        long logFrames = reader.GetInt64(1);
+        return (!busy && reader.GetInt64(2) >= logFrames, logFrames);
     }
 }

@@ -121,10 +121,11 @@ internal static class SqliteSchema
 
             // The writer's own page cache (32 MiB) holds the upper B-tree levels it touches on every write;
             // journal_size_limit shrinks a WAL that a burst of writes made large once it is checkpointed.
+            // No automatic checkpoints: they would run inside commits, on the writer thread (SqliteCheckpointer).
             Execute(
                 connection,
                 $"PRAGMA synchronous = {SynchronousLevel(fsyncPolicy)}; {ConnectionSettings} " +
-                "PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864;");
+                "PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864; PRAGMA wal_autocheckpoint = 0;");
 
             if (version < CurrentVersion)
             {
@@ -143,6 +144,26 @@ internal static class SqliteSchema
     }
 
     /// <summary>Opens a read-only connection for the read pool; WAL lets it read while the writer commits.</summary>
+    /// <summary>
+    /// The connection <see cref="SqliteCheckpointer"/> checkpoints through: read-write (a checkpoint writes the
+    /// database file), at the writer's synchronous level so its checkpoints sync as the policy promises.
+    /// Opened after the writer's connection, which creates the schema.
+    /// </summary>
+    public static SqliteConnection OpenCheckpointConnection(string databasePath, FsyncPolicy fsyncPolicy)
+    {
+        SqliteConnection connection = OpenConnection(databasePath, SqliteOpenMode.ReadWrite);
+        try
+        {
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = {SynchronousLevel(fsyncPolicy)}; PRAGMA wal_autocheckpoint = 0;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     public static SqliteConnection OpenReadConnection(string databasePath)
     {
         SqliteConnection connection = OpenConnection(databasePath, SqliteOpenMode.ReadOnly);

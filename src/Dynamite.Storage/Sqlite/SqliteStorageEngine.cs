@@ -21,8 +21,9 @@ namespace Dynamite.Storage.Sqlite;
 /// <item><description><see cref="FsyncPolicy.Always"/>: <c>PRAGMA synchronous=FULL</c>. Each group commit is fsynced
 /// before it is acknowledged: acknowledged writes survive power loss.</description></item>
 /// <item><description><see cref="FsyncPolicy.Batch"/>: <c>PRAGMA synchronous=NORMAL</c>. Commits are not fsynced;
-/// the WAL is synced at checkpoints, and the writer runs a passive checkpoint about once a second when something
-/// was written, so a power loss loses at most about the last second of acknowledged writes.</description></item>
+/// the WAL is synced at checkpoints, which a thread of their own runs about once a second when something was
+/// written (<see cref="SqliteCheckpointer"/>), so a power loss loses at most about the last second of acknowledged
+/// writes.</description></item>
 /// <item><description><see cref="FsyncPolicy.Never"/>: <c>PRAGMA synchronous=OFF</c>. The engine never syncs between
 /// flushes; the operating system decides when data reaches the disk.</description></item>
 /// </list>
@@ -73,7 +74,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
             readers = new SqliteReadPool(DatabasePath, Math.Clamp(Environment.ProcessorCount * 2, 4, 32));
             readers.Return(readers.Rent());
             _readers = readers;
-            _writer = new SqliteWriter(connection, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
+            _writer = new SqliteWriter(connection, DatabasePath, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
         }
         catch
         {

@@ -16,6 +16,6 @@ internal enum SqliteWriteKind
     /// <summary>Make everything queued before it durable: commit, then checkpoint the WAL with syncs.</summary>
     Flush = 3,
 
-    /// <summary>The batch policy's periodic passive checkpoint (from a timer; nobody awaits it).</summary>
+    /// <summary>A passive checkpoint between two groups, which lets the WAL rewind (asked for by <see cref="SqliteCheckpointer"/>; nobody awaits it).</summary>
     Checkpoint = 4,
 }

@@ -33,7 +33,7 @@ internal sealed class SqliteWriter : IDisposable
     private readonly Channel<SqliteWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly BatchCheckpointSchedule? _checkpoints;
+    private readonly SqliteCheckpointer _checkpointer;
 
     // Writer thread only.
     private readonly List<SqliteStatement> _statements = [];
@@ -55,7 +55,7 @@ internal sealed class SqliteWriter : IDisposable
     private volatile Exception? _failure;
     private volatile bool _stopping;
 
-    public SqliteWriter(SqliteConnection connection, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
+    public SqliteWriter(SqliteConnection connection, string databasePath, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
     {
         _connection = connection;
         _fsyncPolicy = fsyncPolicy;
@@ -83,14 +83,16 @@ internal sealed class SqliteWriter : IDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
             SingleWriter = false,
-            AllowSynchronousContinuations = false,
+            // The writer thread blocks on the channel's wait. With asynchronous continuations its wake-up was a work
+            // item queued to the thread pool behind the network's, and under load a write waited milliseconds for an
+            // idle writer. Inline, the enqueuing thread only sets the writer's event. (A caller waiting for room
+            // resumes inline on the writer thread, but only to await its own request.)
+            AllowSynchronousContinuations = true,
         });
         _thread = new Thread(Run) { IsBackground = true, Name = "dynamite-sqlite-writer" };
         _thread.Start();
-        if (fsyncPolicy == FsyncPolicy.Batch)
-        {
-            _checkpoints = new BatchCheckpointSchedule(clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint)));
-        }
+        _checkpointer = new SqliteCheckpointer(
+            databasePath, fsyncPolicy, clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint)));
     }
 
     public long KeyCount => Volatile.Read(ref _keyCount);
@@ -129,10 +131,8 @@ internal sealed class SqliteWriter : IDisposable
     public async Task StopAsync(TimeSpan timeout)
     {
         _stopping = true;
-        if (_checkpoints is not null)
-        {
-            await _checkpoints.DisposeAsync().ConfigureAwait(false);
-        }
+        // First, so the writer's final checkpoint has the log to itself.
+        _checkpointer.Dispose();
 
         _queue.Writer.TryComplete();
         await _stopped.Task.WaitAsync(timeout).ConfigureAwait(false);
@@ -249,10 +249,6 @@ internal sealed class SqliteWriter : IDisposable
         }
 
         CommitGroup();
-        if (_checkpoints is { IsDue: true })
-        {
-            _checkpoints.CheckpointIfWritten(_connection);
-        }
     }
 
     /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
@@ -380,7 +376,8 @@ internal sealed class SqliteWriter : IDisposable
                 SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
                 return 0;
             case SqliteWriteKind.Checkpoint:
-                _checkpoints?.CheckpointIfWritten(_connection);
+                // Copies what arrived since the checkpointer's last pass, so the next write can rewind the log.
+                SqliteCheckpoints.RunPassive(_connection);
                 return 0;
             default:
                 throw new InvalidOperationException($"Unknown write request kind {request.Kind}.");
@@ -392,7 +389,7 @@ internal sealed class SqliteWriter : IDisposable
         Volatile.Write(ref _keyCount, keyCount);
         Volatile.Write(ref _keysWithExpiryCount, keysWithExpiryCount);
         Volatile.Write(ref _commitCount, _commitCount + 1);
-        _checkpoints?.MarkWritten();
+        _checkpointer.MarkWritten();
     }
 
     private void RollbackQuietly()
