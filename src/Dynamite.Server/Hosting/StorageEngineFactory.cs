@@ -3,6 +3,7 @@ using Dynamite.Server.Configuration;
 using Dynamite.Server.Metrics;
 using Dynamite.Storage;
 using Dynamite.Storage.Memory;
+using Dynamite.Storage.RocksDb;
 using Dynamite.Storage.Sqlite;
 
 namespace Dynamite.Server.Hosting;
@@ -17,7 +18,8 @@ public static class StorageEngineFactory
         {
             "memory" => new MemoryStorageEngine(partitioner, metrics.ForDataEngine("memory")),
             "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite")),
-            _ => throw new ConfigurationException($"engine must be sqlite or memory, not '{configuration.Engine}'."),
+            "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb")),
+            _ => throw new ConfigurationException($"engine must be sqlite, memory or rocksdb, not '{configuration.Engine}'."),
         };
     }
 }

@@ -1,0 +1,241 @@
+using System.Buffers;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+using RocksDbSharp;
+using RocksDatabase = RocksDbSharp.RocksDb;
+
+namespace Dynamite.Storage.RocksDb;
+
+/// <summary>
+/// The opened RocksDB database with its column families, and the few primitive operations the engine builds on:
+/// zero-copy point reads, iterators, atomic batch writes, WAL sync and memtable flush.
+/// <para>
+/// Thread-safety: RocksDB reads, iterators and writes are safe from any thread. What is not safe is using a handle
+/// after <see cref="Dispose"/> closed it, which would crash the process rather than throw; so every read from outside
+/// the writer thread runs between <see cref="EnterRead"/> and <see cref="ExitRead"/>, and <see cref="Dispose"/> waits
+/// for reads in flight before closing. That guard is one interlocked increment and decrement, never a lock.
+/// </para>
+/// </summary>
+internal sealed class RocksDbStore : IDisposable
+{
+    /// <summary>Sign bit of <see cref="_readState"/>: set once closing has begun.</summary>
+    private const int Closing = int.MinValue;
+
+    private readonly RocksDatabase _db;
+    private readonly ReadOptions _readOptions = new();
+    private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
+    private readonly IntPtr[] _familyHandles;
+
+    // Low 31 bits: reads in flight; sign bit: Closing.
+    private int _readState;
+
+    private RocksDbStore(RocksDatabase db, string path)
+    {
+        _db = db;
+        Path = path;
+        Data = db.GetDefaultColumnFamily();
+        Expiry = db.GetColumnFamily(RocksDbKeys.ExpiryFamily);
+        Meta = db.GetColumnFamily(RocksDbKeys.MetaFamily);
+        _familyHandles = [Data.Handle, Expiry.Handle, Meta.Handle];
+    }
+
+    /// <summary>The database directory.</summary>
+    public string Path { get; }
+
+    public ColumnFamilyHandle Data { get; }
+
+    public ColumnFamilyHandle Expiry { get; }
+
+    public ColumnFamilyHandle Meta { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the database in <paramref name="path"/> and returns it with its persisted key
+    /// counters. Throws <see cref="NotSupportedException"/> for a database of a newer format (leaving it unchanged),
+    /// and RocksDB's exception if another process (or engine) has it open: RocksDB locks the directory.
+    /// </summary>
+    public static (RocksDbStore Store, long KeyCount, long KeysWithExpiryCount) Open(string path)
+    {
+        Directory.CreateDirectory(path);
+        RocksDatabase db = RocksDatabase.Open(RocksDbOptions.Database(), path, RocksDbOptions.ColumnFamilies());
+        var store = new RocksDbStore(db, path);
+        try
+        {
+            (long keys, long withExpiry) = store.ReadMetadata();
+            return (store, keys, withExpiry);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts a read from outside the writer thread; throws <see cref="ObjectDisposedException"/> once closing began.</summary>
+    public void EnterRead()
+    {
+        if (Interlocked.Increment(ref _readState) < 0)
+        {
+            Interlocked.Decrement(ref _readState);
+            throw new ObjectDisposedException(nameof(RocksDbStorageEngine));
+        }
+    }
+
+    public void ExitRead() => Interlocked.Decrement(ref _readState);
+
+    /// <summary>Reads the live record of the user key <paramref name="key"/>; expired or absent reads as false.</summary>
+    public bool TryReadKey(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    {
+        int length = RocksDbKeys.DataKeyLength(key.Length);
+        byte[]? rented = null;
+        Span<byte> dataKey = length <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[length]
+            : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            RocksDbKeys.WriteDataKey(dataKey, KeyPartitioner.HashKey(key), key);
+            return TryRead(dataKey, nowUnixMs, out record);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Reads the live record stored under <paramref name="dataKey"/>. The value is read pinned in RocksDB's
+    /// memory (block cache or memtable) and copied once, into the returned record's array.</summary>
+    public bool TryRead(ReadOnlySpan<byte> dataKey, long nowUnixMs, out StoredRecord record)
+    {
+        IntPtr pinned = GetPinned(dataKey, out ReadOnlySpan<byte> encoded);
+        if (pinned == IntPtr.Zero)
+        {
+            record = default;
+            return false;
+        }
+
+        try
+        {
+            if (RocksDbRecordCodec.IsLiveAt(encoded, nowUnixMs))
+            {
+                record = RocksDbRecordCodec.Decode(encoded);
+                return true;
+            }
+
+            record = default;
+            return false;
+        }
+        finally
+        {
+            Native.Instance.rocksdb_pinnable_handle_destroy(pinned);
+        }
+    }
+
+    /// <summary>Whether <paramref name="dataKey"/> is stored (expired or not), and its expiry; copies nothing.</summary>
+    public bool TryReadExpiry(ReadOnlySpan<byte> dataKey, out long expiresAtUnixMs)
+    {
+        IntPtr pinned = GetPinned(dataKey, out ReadOnlySpan<byte> encoded);
+        if (pinned == IntPtr.Zero)
+        {
+            expiresAtUnixMs = 0;
+            return false;
+        }
+
+        try
+        {
+            expiresAtUnixMs = RocksDbRecordCodec.ReadExpiry(encoded);
+            return true;
+        }
+        finally
+        {
+            Native.Instance.rocksdb_pinnable_handle_destroy(pinned);
+        }
+    }
+
+    /// <summary>A new iterator over <paramref name="family"/> at the current state; the caller disposes it.</summary>
+    public Iterator NewIterator(ColumnFamilyHandle family) => _db.NewIterator(family, _readOptions);
+
+    /// <summary>Throws if <paramref name="iterator"/> stopped on an error rather than at the end of its data.</summary>
+    public static void ThrowIfFailed(Iterator iterator) => Native.Instance.rocksdb_iter_get_error(iterator.Handle);
+
+    /// <summary>Applies <paramref name="batch"/> atomically: all of it or, if this throws, none of it.</summary>
+    public void Write(WriteBatch batch, WriteOptions options) => _db.Write(batch, options);
+
+    /// <summary>Writes the WAL's buffered tail to the file and syncs it (fsync/fdatasync).</summary>
+    public void SyncWal() => Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
+
+    /// <summary>Everything durable and the WAL no longer needed: syncs the WAL, then flushes every column family's
+    /// memtable into table files and waits for that, so the next open has nothing to replay.</summary>
+    public void FlushToDisk()
+    {
+        SyncWal();
+        Native.Instance.rocksdb_flush_cfs(_db.Handle, _flushOptions.Handle, _familyHandles, _familyHandles.Length);
+    }
+
+    /// <summary>Refuses new reads, waits for the reads in flight, and closes the database. Call once, after the writer stopped.</summary>
+    public void Dispose()
+    {
+        if ((Interlocked.Or(ref _readState, Closing) & Closing) != 0)
+        {
+            return;
+        }
+
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _readState) != Closing)
+        {
+            spin.SpinOnce();
+        }
+
+        _db.Dispose();
+    }
+
+    private unsafe IntPtr GetPinned(ReadOnlySpan<byte> dataKey, out ReadOnlySpan<byte> value)
+    {
+        IntPtr pinned;
+        fixed (byte* key = dataKey)
+        {
+            pinned = Native.Instance.rocksdb_get_pinned_v2(_db.Handle, _readOptions.Handle, key, (UIntPtr)dataKey.Length);
+        }
+
+        if (pinned == IntPtr.Zero)
+        {
+            value = default;
+            return IntPtr.Zero;
+        }
+
+        IntPtr data = Native.Instance.rocksdb_pinnable_handle_get_value(pinned, out UIntPtr length);
+        value = new ReadOnlySpan<byte>((void*)data, checked((int)length));
+        return pinned;
+    }
+
+    /// <summary>Checks the format version (stamping a new database) and returns the persisted counters.</summary>
+    private (long KeyCount, long KeysWithExpiryCount) ReadMetadata()
+    {
+        byte[]? version = _db.Get(RocksDbMetadata.FormatVersionKey, Meta);
+        if (version is null)
+        {
+            using var batch = new WriteBatch();
+            batch.Put(RocksDbMetadata.FormatVersionKey, RocksDbMetadata.EncodeFormatVersion(RocksDbMetadata.CurrentFormatVersion), Meta);
+            RocksDbMetadata.StageCounters(batch, Meta, 0, 0);
+            WriteOptions sync = new WriteOptions().SetSync(true);
+            Write(batch, sync);
+
+            // WriteOptions frees its native handle in a finalizer: keep it reachable until the write returned.
+            GC.KeepAlive(sync);
+            return (0, 0);
+        }
+
+        int stored = RocksDbMetadata.DecodeFormatVersion(version);
+        if (stored > RocksDbMetadata.CurrentFormatVersion)
+        {
+            throw new NotSupportedException(
+                $"The RocksDB database '{Path}' has format version {stored}, but this version of Dynamite reads format " +
+                $"versions up to {RocksDbMetadata.CurrentFormatVersion}. It was written by a newer Dynamite: run that " +
+                "version, or point the data directory elsewhere.");
+        }
+
+        byte[]? counters = _db.Get(RocksDbMetadata.CountersKey, Meta);
+        return counters is null ? (0, 0) : RocksDbMetadata.DecodeCounters(counters);
+    }
+}
