@@ -6,8 +6,8 @@ namespace Dynamite.Storage.RocksDb;
 /// When the batch fsync policy syncs: the WAL is synced at most every <see cref="IntervalMs"/>, and only if something
 /// was written since the last sync. A timer asks the writer for a sync when it is idle (through the request
 /// callback); a busy writer checks <see cref="IsDue"/> after each round itself. The interval is how much a power
-/// loss can take. Time comes from the injected clock, so tests advance it. (The SQLite engine's
-/// <c>BatchCheckpointSchedule</c> is the same schedule around a WAL checkpoint instead of a WAL sync.)
+/// loss can take. Time comes from the injected clock, so tests advance it. (The SQLite engine syncs on the same
+/// interval, through <c>SqliteCheckpointer</c>'s WAL checkpoints.)
 /// </summary>
 internal sealed class RocksDbWalSyncSchedule : IAsyncDisposable
 {
