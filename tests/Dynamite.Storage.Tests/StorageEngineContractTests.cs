@@ -242,6 +242,33 @@ public abstract class StorageEngineContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteAsync_ReadThenWriteOverExpiredUnsweptKey_CountsKeyOnceAndDropsItsExpiry()
+    {
+        IStorageEngine engine = CreateEngine();
+        await Put(engine, "a", "old", expiresAt: Now + 1);
+        await Put(engine, "b", "kept", expiresAt: Now + 1000);
+
+        // A merge-style write: the operation reads first (the key reads as absent: expired), then writes.
+        bool sawA = true;
+        await engine.ExecuteAsync(
+            new DelegateOperation(t =>
+            {
+                sawA = t.TryRead(Key("a"), out _);
+                t.Write(Key("a"), new StoredRecord(Key("new"), 0));
+                t.TryRead(Key("b"), out _);
+                t.Delete(Key("b"));
+            }),
+            Now + 5);
+
+        Assert.False(sawA);
+        Assert.Equal("new", Get(engine, "a", now: Now + 5));
+        Assert.Null(Get(engine, "b", now: Now + 5));
+        AssertCounts(engine, keys: 1, withExpiry: 0);
+        Assert.Equal(0, await engine.RemoveExpiredAsync(Now + 5_000, 100));
+        AssertCounts(engine, keys: 1, withExpiry: 0);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_SameKeyWrittenTwiceInOneOperation_KeepsLastAndCountsOnce()
     {
         IStorageEngine engine = CreateEngine();

@@ -11,6 +11,11 @@ namespace Dynamite.Storage.RocksDb;
 /// </summary>
 internal sealed class RocksDbBatchTransaction(RocksDbStore store) : IStorageTransaction
 {
+    // What the group's reads found stored for each key they read from the database (present or not, and the expiry):
+    // the change writer needs exactly that for the counters and the expiry index, and would otherwise read each key a
+    // second time. Valid for one group only: the writer clears it with the changes (ClearGroup).
+    private readonly Dictionary<byte[], (bool Stored, long Expiry)> _storedStates = new(ByteArrayComparer.Instance);
+
     public StagedChanges Changes { get; } = new();
 
     public long NowUnixMs { get; set; }
@@ -29,7 +34,31 @@ internal sealed class RocksDbBatchTransaction(RocksDbStore store) : IStorageTran
             return false;
         }
 
-        return store.TryReadKey(key, NowUnixMs, out record);
+        bool stored = store.TryReadStoredKey(key, NowUnixMs, out long storedExpiry, out StoredRecord? live);
+        _storedStates.GetAlternateLookup<ReadOnlySpan<byte>>().TryAdd(key, (stored, storedExpiry));
+        record = live.GetValueOrDefault();
+        return live.HasValue;
+    }
+
+    /// <summary>What the database held under <paramref name="key"/> when this group first read it; false if the group never read it.</summary>
+    public bool TryGetStoredState(byte[] key, out bool stored, out long storedExpiry)
+    {
+        if (_storedStates.TryGetValue(key, out (bool Stored, long Expiry) state))
+        {
+            (stored, storedExpiry) = state;
+            return true;
+        }
+
+        stored = false;
+        storedExpiry = 0;
+        return false;
+    }
+
+    /// <summary>Forgets the group: its staged changes and what its reads found.</summary>
+    public void ClearGroup()
+    {
+        Changes.Clear();
+        _storedStates.Clear();
     }
 
     public void Write(byte[] key, StoredRecord record)

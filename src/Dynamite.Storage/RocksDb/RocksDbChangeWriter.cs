@@ -6,7 +6,8 @@ namespace Dynamite.Storage.RocksDb;
 /// Turns a group's staged changes into one <see cref="WriteBatch"/>, on the writer thread: newest first, so a key
 /// changed twice in one group is written once. Each change first reads the key's stored expiry (a pinned read of the
 /// record's header), which is what keeps the key counters exact and the expiry index in step with the data: both are
-/// changed in the same batch as the record, so they can never disagree, even after a crash.
+/// changed in the same batch as the record, so they can never disagree, even after a crash. A key the group's
+/// operations already read (a replica's merge reads before it writes) is not read twice.
 /// </summary>
 internal sealed class RocksDbChangeWriter(RocksDbStore store)
 {
@@ -20,8 +21,9 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store)
 
     /// <summary>Adds the surviving changes (the last change of each key wins) to <paramref name="batch"/> and returns
     /// how the key and expiry counters move when it is written.</summary>
-    public (long KeyDelta, long ExpiryDelta) Stage(IReadOnlyList<StagedChange> changes, WriteBatch batch)
+    public (long KeyDelta, long ExpiryDelta) Stage(RocksDbBatchTransaction group, WriteBatch batch)
     {
+        IReadOnlyList<StagedChange> changes = group.Changes.Changes;
         bool deduplicate = changes.Count > 1;
         long keyDelta = 0;
         long expiryDelta = 0;
@@ -35,7 +37,7 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store)
                     continue;
                 }
 
-                (int keys, int expiries) = Stage(change, batch);
+                (int keys, int expiries) = Stage(change, group, batch);
                 keyDelta += keys;
                 expiryDelta += expiries;
             }
@@ -52,7 +54,7 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store)
         return (keyDelta, expiryDelta);
     }
 
-    private (int KeyDelta, int ExpiryDelta) Stage(StagedChange change, WriteBatch batch)
+    private (int KeyDelta, int ExpiryDelta) Stage(StagedChange change, RocksDbBatchTransaction group, WriteBatch batch)
     {
         int dataKeyLength = RocksDbKeys.DataKeyLength(change.Key.Length);
         int expiryKeyLength = RocksDbKeys.ExpiryKeyLength(dataKeyLength);
@@ -62,7 +64,12 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store)
         Span<byte> expiryKey = buffer.Slice(dataKeyLength, expiryKeyLength);
         RocksDbKeys.WriteDataKey(dataKey, change.KeyHash, change.Key);
 
-        bool existed = store.TryReadExpiry(dataKey, out long previousExpiry);
+        // A key the group read is not read again: nothing but this thread writes, so the state it found still holds.
+        if (!group.TryGetStoredState(change.Key, out bool existed, out long previousExpiry))
+        {
+            existed = store.TryReadExpiry(dataKey, out previousExpiry);
+        }
+
         long newExpiry = change.Record?.ExpiresAtUnixMs ?? 0;
         if (previousExpiry != 0 && previousExpiry != newExpiry)
         {

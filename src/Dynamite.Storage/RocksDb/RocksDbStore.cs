@@ -132,6 +132,48 @@ internal sealed class RocksDbStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// One read of the user key <paramref name="key"/> that answers both what an operation sees and what the
+    /// counters need: whether anything is stored (expired or not) with its expiry, and the record when it is live.
+    /// </summary>
+    public bool TryReadStoredKey(ReadOnlySpan<byte> key, long nowUnixMs, out long storedExpiry, out StoredRecord? liveRecord)
+    {
+        int length = RocksDbKeys.DataKeyLength(key.Length);
+        byte[]? rented = null;
+        Span<byte> dataKey = length <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[length]
+            : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            RocksDbKeys.WriteDataKey(dataKey, KeyPartitioner.HashKey(key), key);
+            IntPtr pinned = GetPinned(dataKey, out ReadOnlySpan<byte> encoded);
+            if (pinned == IntPtr.Zero)
+            {
+                storedExpiry = 0;
+                liveRecord = null;
+                return false;
+            }
+
+            try
+            {
+                storedExpiry = RocksDbRecordCodec.ReadExpiry(encoded);
+                liveRecord = RocksDbRecordCodec.IsLiveAt(encoded, nowUnixMs) ? RocksDbRecordCodec.Decode(encoded) : null;
+                return true;
+            }
+            finally
+            {
+                Native.Instance.rocksdb_pinnable_handle_destroy(pinned);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
     /// <summary>Whether <paramref name="dataKey"/> is stored (expired or not), and its expiry; copies nothing.</summary>
     public bool TryReadExpiry(ReadOnlySpan<byte> dataKey, out long expiresAtUnixMs)
     {

@@ -268,7 +268,7 @@ internal sealed class RocksDbWriter : IDisposable
     {
         if (_group.Count == 0)
         {
-            _transaction.Changes.Clear();
+            _transaction.ClearGroup();
             return;
         }
 
@@ -281,7 +281,7 @@ internal sealed class RocksDbWriter : IDisposable
                 long expiryDelta;
                 try
                 {
-                    (keyDelta, expiryDelta) = _changes.Stage(_transaction.Changes.Changes, _writeBatch);
+                    (keyDelta, expiryDelta) = _changes.Stage(_transaction, _writeBatch);
                     RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
                     _store.Write(_writeBatch, _writeOptions);
                 }
@@ -316,7 +316,7 @@ internal sealed class RocksDbWriter : IDisposable
         {
             _writeBatch.Clear();
             _group.Clear();
-            _transaction.Changes.Clear();
+            _transaction.ClearGroup();
         }
     }
 
