@@ -1,35 +1,57 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark, one command from a fresh clone (not part of CI). Starts five setups and measures each
+# Side-by-side benchmark, one command from a fresh clone (not part of CI). Starts the setups below and measures each
 # with redis-benchmark and with `dynamite bench`, interleaved (test by test: A B C D E, A B C D E, ...), REPEAT
 # times, and prints one markdown table of medians (also written to bench/results/compare-<date>.md):
 #   redis-server               plain redis-server 7 (no persistence): the reference every ratio is taken to
-#   dynamite memory            one standalone node, memory engine
-#   dynamite sqlite            one standalone node, sqlite engine, --fsync batch
-#   3 nodes R=W=2              three nodes on loopback, N=3, R=W=2 (CLUSTER_ENGINE, default memory)
-#   3 nodes R=W=1              the same at R=W=1
+#   dynamite ENGINE            one standalone node per engine of SINGLE_ENGINES (default memory,sqlite), --fsync batch
+#   Garnet 1 node              Microsoft Garnet, no persistence (anchor)
+#   3 nodes R=W=2 ENGINE       three nodes on loopback, N=3, R=W=2, one cluster per engine of CLUSTER_ENGINE
+#   3 nodes R=W=1 ENGINE       the same at R=W=1, first engine of CLUSTER_ENGINE only
+#   Netflix DC_QUORUM          Netflix Dynomite, 3 racks of one node, each in front of its own redis-server (anchor)
+#   Netflix DC_ONE             the same at DC_ONE (only when SETUPS names it)
+#   Garnet 1+2 replicas        a Garnet cluster: one primary with every slot, two replicas (AOF in memory) (anchor)
+# The anchors are started through anchors.sh (ANCHORS_SH) from the binaries `anchors.sh build` installed under
+# ANCHORS_ROOT; when they are missing, the script runs `anchors.sh build` once (ANCHORS=0: skips the anchors instead).
+# While one setup is warmed up, populated or measured, every other setup's server processes are stopped with
+# SIGSTOP and resumed with SIGCONT afterwards (FREEZE=0: not), so idle setups (failure detectors, gossip, Garnet's
+# and Dynomite's background threads) take no CPU from it; a resumed cluster is measured only once it answers and,
+# for a dynamite cluster, every node sees its peers up again.
 # Tests: SET and GET of 100-byte values over 100,000 random keys with 50 connections, unpipelined and with
 # pipeline 16; GET of 139,000-byte values over 1,000 keys (populated just before); and with one connection, GET
-# p50 (redis-server and 3 nodes R=W=2 only). redis-benchmark talks to one node; `dynamite bench` spreads its
-# connections over every node of a cluster. Every row: requests/s (median, min–max), p50/p99 ms, server
-# CPU-seconds per 100k requests (utime+stime from /proc/PID/stat of every server process of the setup, before
-# and after the run), and ratios to redis-server's same test. The load generator shares the machine's cores
-# with the servers (PERFORMANCE.md): the CPU figure is the fairer one.
+# p50 (redis-server, the R=W=2 clusters and Netflix DC_QUORUM only). redis-benchmark talks to one node (rack 1 of
+# Dynomite, the primary of Garnet's cluster); `dynamite bench` spreads its connections over every node of a
+# dynamite or Dynomite cluster (Garnet's: the primary only). Every row: requests/s (median, min–max), p50/p99 ms,
+# server CPU-seconds per 100k requests (utime+stime from /proc/PID/stat of every server process of the setup,
+# Dynomite's redis-servers included, before and after the run), and ratios to redis-server's same test. The load
+# generator shares the machine's cores with the servers (PERFORMANCE.md): the CPU figure is the fairer one.
 #
 # Usage: bench/compare.sh [REPEAT] [REQUESTS]      (or REPEAT=3 REQUESTS=200000 bench/compare.sh)
 #   REQUESTS       requests of a 100-byte unpipelined run (default 200000); pipelined runs do 5x, 139 KB and
 #                  one-connection runs 1/10
-#   CLUSTER_ENGINE memory (default) or sqlite for the two 3-node setups
-#   BASE_PORT      first port used (default 16300; the script uses BASE_PORT..BASE_PORT+299)
+#   SINGLE_ENGINES engines of the one-node setups, comma-separated (default memory,sqlite; also rocksdb, or any
+#                  engine `dynamite start --help` lists; others are skipped with a note)
+#   CLUSTER_ENGINE engines of the 3-node R=W=2 setups, comma-separated (default memory; e.g. sqlite,rocksdb)
+#   ANCHORS        0: no Netflix Dynomite or Garnet setups (default 1: build them when missing, then run them)
+#   ANCHORS_SH     anchors.sh (default ../shared/anchors/anchors.sh beside the repository)
+#   ANCHORS_ROOT   where `anchors.sh build` installs Dynomite and Garnet (default /tmp/anchors); the servers run
+#                  under a private root in the script's temporary directory
+#   FREEZE         0: do not SIGSTOP the setups not under test (default 1)
+#   BASE_PORT      first port used (default 16300; the script uses BASE_PORT..BASE_PORT+599)
 #   OUT            result file (default bench/results/compare-<date>.md)
-#   SETUPS         only these setups, comma-separated (e.g. "redis-server,3 nodes R=W=2"); redis-server is
-#                  always kept, since every ratio is taken to it
+#   SETUPS         only these setups, comma-separated (e.g. "redis-server,3 nodes R=W=2 memory"; "3 nodes R=W=2"
+#                  keeps every R=W=2 cluster); redis-server is always kept, since every ratio is taken to it
 #   TESTS          only tests whose name matches this extended regex (e.g. "^(SET|GET) c50$")
 #   WARMUP_REQUESTS SET and GET requests sent to every node before measuring, unrecorded (default 30000)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repeat="${1:-${REPEAT:-3}}"
 requests="${2:-${REQUESTS:-200000}}"
-cluster_engine="${CLUSTER_ENGINE:-memory}"
+single_engines="${SINGLE_ENGINES:-memory,sqlite}"
+cluster_engines="${CLUSTER_ENGINE:-memory}"
+anchors_wanted="${ANCHORS:-1}"
+anchors_sh="${ANCHORS_SH:-$root/../shared/anchors/anchors.sh}"
+anchors_home="${ANCHORS_ROOT:-/tmp/anchors}"
+freeze="${FREEZE:-1}"
 base="${BASE_PORT:-16300}"
 pipelined_requests=$((requests * 5))
 small_requests=$((requests / 10 > 1000 ? requests / 10 : 1000))
@@ -42,13 +64,22 @@ run_timeout=900
 for tool in redis-server redis-benchmark redis-cli python3 dotnet; do
   command -v "$tool" >/dev/null 2>&1 || { echo "compare.sh needs $tool (apt-get install redis-server redis-tools python3; the .NET 10 SDK)" >&2; exit 1; }
 done
-for port in $(seq "$base" $((base + 299))); do
+for port in $(seq "$base" $((base + 599))); do
   if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use; set BASE_PORT" >&2; exit 1; fi
 done 2>/dev/null
 
 work="$(mktemp -d)"
-pids=()
+anchors_run="$work/anchors"   # the anchors' private ANCHORS_ROOT: `anchors.sh stop` there stops only this run's
+pids=()         # server processes this script started itself
+anchor_pids=()  # server processes anchors.sh started for this script (also listed in $anchors_run/pids)
 cleanup() {
+  local p
+  # Frozen processes are resumed first: a stopped process acts on TERM only once it runs again.
+  for p in "${pids[@]}" "${anchor_pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
+  if [ -s "$anchors_run/pids" ]; then
+    ANCHORS_ROOT="$anchors_run" timeout 60 bash "$anchors_sh" stop >/dev/null 2>&1 ||
+      for p in "${anchor_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -64,37 +95,98 @@ dotnet build "$root/src/Dynamite.Cli" -c Release -nologo -v quiet >/dev/null
 dll="$root/src/Dynamite.Cli/bin/Release/net10.0/dynamite.dll"
 
 wait_port() { for _ in $(seq 1 300); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
-cpu() { local total=0; for p in "$@"; do total=$((total + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$total"; }
+cpu() {
+  local total=0 p
+  for p in "$@"; do [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
+  echo "$total"
+}
+notes=()   # setups skipped and why: printed on stderr and under the table
+note() { echo "$*" >&2; notes+=("$*"); }
 
-# Every setup: its server PIDs, the port redis-benchmark uses, the targets dynamite bench uses.
-setups=(redis-server "dynamite memory" "dynamite sqlite" "3 nodes R=W=2" "3 nodes R=W=1")
-if [ -n "${SETUPS:-}" ]; then
-  chosen=(redis-server)
-  for s in "${setups[@]:1}"; do [[ ",$SETUPS," == *",$s,"* ]] && chosen+=("$s"); done
-  setups=("${chosen[@]}")
+# Every setup: its name, then (once started) its server PIDs, the port redis-benchmark uses, the targets dynamite
+# bench uses. Engines are checked against the list `dynamite start --help` prints (--engine <a|b|c>).
+known_engines=" $(dotnet "$dll" start --help 2>/dev/null | grep -o -- '--engine <[^>]*>' | sed 's/.*<\(.*\)>/\1/' | tr '|' ' ') "
+IFS=, read -ra single_list <<<"${single_engines// /}"
+IFS=, read -ra cluster_list <<<"${cluster_engines// /}"
+all=(redis-server)
+for e in "${single_list[@]}"; do
+  if [[ "$known_engines" == *" $e "* ]]; then all+=("dynamite $e"); else note "SINGLE_ENGINES: dynamite start does not accept engine '$e' (it knows:$known_engines): skipped"; fi
+done
+all+=("Garnet 1 node")
+cluster_engines_ok=()
+for e in "${cluster_list[@]}"; do
+  if [[ "$known_engines" == *" $e "* ]]; then cluster_engines_ok+=("$e"); all+=("3 nodes R=W=2 $e"); else note "CLUSTER_ENGINE: dynamite start does not accept engine '$e' (it knows:$known_engines): skipped"; fi
+done
+[ "${#cluster_engines_ok[@]}" -gt 0 ] && all+=("3 nodes R=W=1 ${cluster_engines_ok[0]}")
+all+=("Netflix DC_QUORUM" "Netflix DC_ONE" "Garnet 1+2 replicas")
+[ "${#single_list[@]}" -le 9 ] || { echo "at most 9 SINGLE_ENGINES" >&2; exit 1; }
+[ "${#cluster_engines_ok[@]}" -le 9 ] || { echo "at most 9 CLUSTER_ENGINE engines" >&2; exit 1; }
+
+# SETUPS names setups exactly, or a cluster setup without its engine ("3 nodes R=W=2": every engine's).
+wanted() {
+  [[ ",$SETUPS," == *",$1,"* ]] && return 0
+  case "$1" in "3 nodes "*) [[ ",$SETUPS," == *",${1% *},"* ]] ;; *) return 1 ;; esac
+}
+setups=(redis-server)
+for s in "${all[@]:1}"; do
+  if [ -n "${SETUPS:-}" ]; then wanted "$s" || continue; elif [ "$s" = "Netflix DC_ONE" ]; then continue; fi
+  setups+=("$s")
+done
+chosen() { local s; for s in "${setups[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+drop() { local s kept=(); for s in "${setups[@]}"; do [ "$s" = "$1" ] || kept+=("$s"); done; setups=("${kept[@]}"); }
+is_anchor() { case "$1" in Netflix*|Garnet*) return 0 ;; *) return 1 ;; esac; }
+declare -A setup_pids setup_port setup_targets frozen
+
+# The anchors: built once when missing (unless ANCHORS=0), run from a private ANCHORS_ROOT that links the binaries.
+anchor_setups=()
+for s in "${setups[@]}"; do is_anchor "$s" && anchor_setups+=("$s"); done
+if [ "${#anchor_setups[@]}" -gt 0 ]; then
+  dyn_bin="$anchors_home/dynomite/bin/dynomite" garnet_bin="$anchors_home/garnet/garnet-server" why=""
+  if [ "$anchors_wanted" = 0 ]; then
+    why="ANCHORS=0"
+  elif [ ! -f "$anchors_sh" ]; then
+    why="no anchors.sh at $anchors_sh (set ANCHORS_SH)"
+  elif [ ! -x "$dyn_bin" ] || [ ! -x "$garnet_bin" ]; then
+    echo "Building the anchors once (anchors.sh build into $anchors_home; several minutes)..." >&2
+    if ! ANCHORS_ROOT="$anchors_home" timeout 3600 bash "$anchors_sh" build >"$work/anchors-build.log" 2>&1; then
+      tail -n 20 "$work/anchors-build.log" >&2
+      why="anchors.sh build failed"
+    fi
+  fi
+  if [ -z "$why" ] && [ ! -x "$dyn_bin" ]; then for s in "${anchor_setups[@]}"; do [[ "$s" == Netflix* ]] && { note "$s skipped: no $dyn_bin"; drop "$s"; }; done; fi
+  if [ -z "$why" ] && [ ! -x "$garnet_bin" ]; then for s in "${anchor_setups[@]}"; do [[ "$s" == Garnet* ]] && { note "$s skipped: no $garnet_bin"; drop "$s"; }; done; fi
+  if [ -n "$why" ]; then
+    for s in "${anchor_setups[@]}"; do note "$s skipped: $why"; drop "$s"; done
+  else
+    mkdir -p "$anchors_run/dynomite"
+    ln -s "$anchors_home/dynomite/bin" "$anchors_run/dynomite/bin"
+    ln -s "$anchors_home/garnet" "$anchors_run/garnet"
+  fi
 fi
-declare -A setup_pids setup_port setup_targets
 
 redis-server --port "$base" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
 pids+=($!); setup_pids[redis-server]=$!; setup_port[redis-server]=$base; setup_targets[redis-server]="127.0.0.1:$base"
 
+# single NAME PORT ENGINE: one standalone node on PORT (RESP) and PORT+1 (admin).
 single() {
   local name=$1 port=$2 engine=$3
   dotnet "$dll" start --node-id n1 --engine "$engine" --fsync batch --listen "127.0.0.1:$port" --http "127.0.0.1:$((port + 1))" \
     --data-dir "$work/$port" >"$work/$port.log" 2>&1 &
   pids+=($!); setup_pids[$name]=$!; setup_port[$name]=$port; setup_targets[$name]="127.0.0.1:$port"
 }
-chosen() { local s; for s in "${setups[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-if chosen "dynamite memory"; then single "dynamite memory" $((base + 10)) memory; fi
-if chosen "dynamite sqlite"; then single "dynamite sqlite" $((base + 20)) sqlite; fi
+i=0
+for e in "${single_list[@]}"; do
+  i=$((i + 1))
+  if chosen "dynamite $e"; then single "dynamite $e" $((base + 10 * i)) "$e"; fi
+done
 
-# cluster NAME BASE R W: three nodes on BASE+10i+1 (peers), +2 (RESP), +3 (admin), each seeded with the others.
+# cluster NAME BASE R W ENGINE: three nodes on BASE+10i+1 (peers), +2 (RESP), +3 (admin), each seeded with the others.
 cluster() {
-  local name=$1 cbase=$2 r=$3 w=$4 list="" targets=""
+  local name=$1 cbase=$2 r=$3 w=$4 engine=$5 list="" targets=""
   for i in 1 2 3; do
     local seeds=""
     for j in 1 2 3; do [ "$j" != "$i" ] && seeds="$seeds,127.0.0.1:$((cbase + 10 * j + 1))"; done
-    dotnet "$dll" start --node-id "n$i" --engine "$cluster_engine" --fsync batch --rack "rack$i" --n 3 --r "$r" --w "$w" \
+    dotnet "$dll" start --node-id "n$i" --engine "$engine" --fsync batch --rack "rack$i" --n 3 --r "$r" --w "$w" \
       --listen "127.0.0.1:$((cbase + 10 * i + 2))" --peer-listen "127.0.0.1:$((cbase + 10 * i + 1))" \
       --http "127.0.0.1:$((cbase + 10 * i + 3))" --seeds "${seeds#,}" --cluster-name "bench$cbase" \
       --data-dir "$work/$cbase/n$i" >"$work/$cbase-n$i.log" 2>&1 &
@@ -102,32 +194,127 @@ cluster() {
   done
   setup_pids[$name]="${list# }"; setup_port[$name]=$((cbase + 12)); setup_targets[$name]="${targets#,}"
 }
-if chosen "3 nodes R=W=2"; then cluster "3 nodes R=W=2" $((base + 100)) 2 2; fi
-if chosen "3 nodes R=W=1"; then cluster "3 nodes R=W=1" $((base + 200)) 1 1; fi
+# Clusters at BASE+100, +140, ... (each uses its base +11..+33).
+cbase=$((base + 100))
+for e in "${cluster_engines_ok[@]}"; do
+  if chosen "3 nodes R=W=2 $e"; then cluster "3 nodes R=W=2 $e" "$cbase" 2 2 "$e"; fi
+  cbase=$((cbase + 40))
+done
+if [ "${#cluster_engines_ok[@]}" -gt 0 ] && chosen "3 nodes R=W=1 ${cluster_engines_ok[0]}"; then
+  cluster "3 nodes R=W=1 ${cluster_engines_ok[0]}" "$cbase" 1 1 "${cluster_engines_ok[0]}"
+fi
 
-for s in "${setups[@]}"; do
+# anchor NAME PORT TARGETS VERB ARGS...: anchors.sh VERB ARGS (it waits until the setup answers); the setup's PIDs
+# are the lines it added to $anchors_run/pids (Dynomite's redis-servers included). A setup that does not start is
+# stopped again and skipped with a note.
+anchor() {
+  local name=$1 port=$2 targets=$3; shift 3
+  local before=0 list="" p
+  [ -f "$anchors_run/pids" ] && before=$(wc -l <"$anchors_run/pids")
+  echo "starting $name (anchors.sh $*)" >&2
+  local ok=1
+  ANCHORS_ROOT="$anchors_run" timeout 300 bash "$anchors_sh" "$@" >"$work/anchor-$port.log" 2>&1 || ok=""
+  if [ -f "$anchors_run/pids" ]; then
+    for p in $(tail -n +$((before + 1)) "$anchors_run/pids" | awk '{print $1}'); do list="$list $p"; anchor_pids+=("$p"); done
+  fi
+  if [ -z "$ok" ]; then
+    note "$name skipped: anchors.sh $* failed: $(grep -m1 ERROR "$work/anchor-$port.log" || tail -n 1 "$work/anchor-$port.log")"
+    # shellcheck disable=SC2086
+    for p in $list; do kill -9 "$p" 2>/dev/null || true; done
+    drop "$name"
+    return 0
+  fi
+  setup_pids[$name]="${list# }"; setup_port[$name]=$port; setup_targets[$name]=$targets
+}
+# Anchors at BASE+500.. (Dynomite uses its base +0..+32, Garnet's cluster +0..+2).
+if chosen "Garnet 1 node"; then anchor "Garnet 1 node" $((base + 580)) "127.0.0.1:$((base + 580))" start-garnet $((base + 580)); fi
+for mode in quorum:500 one:540; do
+  b=$((base + ${mode#*:})) name="Netflix DC_$(echo "${mode%:*}" | tr '[:lower:]' '[:upper:]')"
+  if chosen "$name"; then
+    anchor "$name" "$b" "127.0.0.1:$b,127.0.0.1:$((b + 1)),127.0.0.1:$((b + 2))" start-netflix-3 "${mode%:*}" "$b"
+  fi
+done
+if chosen "Garnet 1+2 replicas"; then
+  GARNET_CLUSTER_LAYOUT=replicas anchor "Garnet 1+2 replicas" $((base + 590)) "127.0.0.1:$((base + 590))" start-garnet-cluster $((base + 590))
+fi
+
+# ready SETUP: every target answers PING and, for a cluster, the cluster is whole again: each dynamite node says
+# cluster_state:ok and sees both peers up (its failure detector runs every 500 ms), Garnet's primary has both replicas
+# online, a Dynomite write through rack 1 reads back through racks 2 and 3. Bounded (about 30 s); 1 if not ready.
+ready() {
+  local s=$1 t port ok=""
   IFS=, read -ra ts <<<"${setup_targets[$s]}"
   for t in "${ts[@]}"; do wait_port "${t##*:}"; done
-done
-for s in "3 nodes R=W=2" "3 nodes R=W=1"; do
-  chosen "$s" || continue
-  ok=""
-  for _ in $(seq 1 300); do
-    if redis-cli -p "${setup_port[$s]}" info cluster 2>/dev/null | grep -q "cluster_state:ok"; then ok=1; break; fi
-    sleep 0.1
-  done
-  [ -n "$ok" ] || { echo "$s did not become ready" >&2; exit 1; }
-done
-# Warm-up, not recorded: the first requests of a .NET node run while the JIT compiles and re-compiles the request
-# path (a profile of a 10 s run showed 15% of a cluster node's CPU in the JIT), which measures the JIT instead of
-# the node. Every node of every setup coordinates some SETs and GETs first (each is a replica of the others' writes).
+  case "$s" in
+    "3 nodes "*)
+      for _ in $(seq 1 300); do
+        ok=1
+        for t in "${ts[@]}"; do
+          info=$(redis-cli -p "${t##*:}" info cluster 2>/dev/null) || { ok=""; break; }
+          grep -q "cluster_state:ok" <<<"$info" && [ "$(grep -c 'health=up' <<<"$info")" = 2 ] || { ok=""; break; }
+        done
+        [ -n "$ok" ] && break
+        sleep 0.1
+      done ;;
+    "Garnet 1+2 replicas")
+      port=${setup_port[$s]}
+      for _ in $(seq 1 300); do
+        redis-cli -p "$port" cluster info 2>/dev/null | grep -q "cluster_state:ok" &&
+          [ "$(redis-cli -p "$port" info replication 2>/dev/null | grep -c 'state=online')" = 2 ] && { ok=1; break; }
+        sleep 0.1
+      done ;;
+    Netflix*)
+      port=${setup_port[$s]}
+      for _ in $(seq 1 150); do
+        [ "$(redis-cli -p "$port" set compare:ready "$s" 2>/dev/null)" = OK ] &&
+          [ "$(redis-cli -p $((port + 1)) get compare:ready 2>/dev/null)" = "$s" ] &&
+          [ "$(redis-cli -p $((port + 2)) get compare:ready 2>/dev/null)" = "$s" ] && { ok=1; break; }
+        sleep 0.2
+      done ;;
+    *) ok=1 ;;
+  esac
+  [ -n "$ok" ]
+}
+
+# activate SETUP: SIGSTOP every other setup's server processes (only PIDs this script started), SIGCONT this one's,
+# and after a resume wait until it is ready again. Never freezes part of the setup under test.
+active=""
+activate() {
+  local s=$1 o p
+  [ "$active" = "$s" ] && return 0
+  if [ "$freeze" = 1 ]; then
+    for o in "${setups[@]}"; do
+      [ "$o" = "$s" ] || [ "${frozen[$o]:-0}" = 1 ] && continue
+      # shellcheck disable=SC2086
+      for p in ${setup_pids[$o]}; do kill -STOP "$p" 2>/dev/null || true; done
+      frozen[$o]=1
+    done
+  fi
+  active=$s
+  if [ "${frozen[$s]:-0}" = 1 ]; then
+    # shellcheck disable=SC2086
+    for p in ${setup_pids[$s]}; do kill -CONT "$p" 2>/dev/null || true; done
+    frozen[$s]=0
+    case "$s" in "3 nodes "*) sleep 1 ;; esac   # let the failure detectors run on fresh pings before asking them
+    ready "$s" || echo "warning: $s not whole again 30 s after SIGCONT; measuring anyway" >&2
+  fi
+}
+
 for s in "${setups[@]}"; do
+  ready "$s" || { echo "$s did not become ready" >&2; exit 1; }
+done
+# Warm-up, not recorded, each setup alone (the others frozen): the first requests of a .NET node run while the JIT
+# compiles and re-compiles the request path (a profile of a 10 s run showed 15% of a cluster node's CPU in the
+# JIT), which measures the JIT instead of the node. Every node of every setup coordinates some SETs and GETs first
+# (each is a replica of the others' writes); then 2 s for the background recompilation before it is frozen.
+for s in "${setups[@]}"; do
+  activate "$s"
   IFS=, read -ra ts <<<"${setup_targets[$s]}"
   for t in "${ts[@]}"; do
     timeout 120 redis-benchmark -p "${t##*:}" -t set,get -n "${WARMUP_REQUESTS:-30000}" -r 100000 -d 100 -c 50 -q >/dev/null 2>&1 || true
   done
+  sleep 2
 done
-sleep 2
 
 results="$work/results.tsv"
 : >"$results"
@@ -201,14 +388,28 @@ tests=(
   "db|get|GET 139KB c50|$small_requests|--keyspace 1000 --value-size 139000 --connections 50"
 )
 
+anchor_versions=""
+for s in "${setups[@]}"; do
+  case "$s" in
+    Netflix*) [[ "$anchor_versions" == *Dynomite* ]] ||
+      anchor_versions="$anchor_versions; Netflix Dynomite $(head -c 7 "$anchors_home/dynomite/COMMIT" 2>/dev/null || echo "?") (3 racks of one node, each with its own redis-server, which CPU includes; redis-benchmark to rack 1, dynamite bench to all three)" ;;
+    Garnet*) [[ "$anchor_versions" == *Garnet* ]] ||
+      anchor_versions="$anchor_versions; Garnet $("$anchors_home/garnet/garnet-server" --version 2>/dev/null | head -n 1 | awk '{print $2}' | cut -d+ -f1 || echo "?") (no persistence; the cluster: one primary with every slot and two replicas fed by an in-memory AOF, measured on the primary)" ;;
+  esac
+done
+anchor_versions="${anchor_versions#; }"
+
 started=$(date +%s)
 for round in $(seq 1 "$repeat"); do
   for spec in "${tests[@]}"; do
     IFS='|' read -r tool test name n args <<<"$spec"
     if [ -n "${TESTS:-}" ] && ! [[ "$name" =~ $TESTS ]]; then continue; fi
     for setup in "${setups[@]}"; do
-      if [ "$name" = "GET c1" ] && [ "$setup" != redis-server ] && [ "$setup" != "3 nodes R=W=2" ]; then continue; fi
+      if [ "$name" = "GET c1" ]; then
+        case "$setup" in redis-server | "3 nodes R=W=2 "* | "Netflix DC_QUORUM") ;; *) continue ;; esac
+      fi
       echo "round $round/$repeat: $tool $name on $setup ($(($(date +%s) - started)) s)" >&2
+      activate "$setup"
       case "$name" in *139KB*) populate_big "$setup" ;; esac
       # shellcheck disable=SC2086
       if [ "$tool" = rb ]; then rb "$setup" "$test" "$name" "$n" $args; else db "$setup" "$name" "$n" --test "$test" $args; fi
@@ -223,9 +424,18 @@ done
   echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load average at start: $load_before;" \
     "$(redis-server --version | cut -d' ' -f3); medians of $repeat interleaved runs (min–max of req/s in brackets)."
   echo "100 B runs: $requests requests (pipelined: $pipelined_requests), keyspace 100000; 139 KB and c1 runs: $small_requests requests," \
-    "139 KB keyspace 1000 populated before each run. Clusters: 3 nodes, N=3, $cluster_engine engine; redis-benchmark" \
-    "talks to node 1, dynamite bench spreads its connections over all three. CPU = server CPU-seconds per 100k requests." \
-    "Ratios: req/s, p50 and CPU divided by redis-server's (same tool, same test, same run)."
+    "139 KB keyspace 1000 populated before each run. Dynamite clusters: 3 nodes, N=3, engine as named; redis-benchmark" \
+    "talks to node 1, dynamite bench spreads its connections over all three. CPU = server CPU-seconds per 100k requests" \
+    "(every server process of the setup). Ratios: req/s, p50 and CPU divided by redis-server's (same tool, same test, same run)."
+  if [ -n "$anchor_versions" ]; then
+    echo "Anchors: $anchor_versions."
+  fi
+  if [ "$freeze" = 1 ]; then
+    echo "While a setup was warmed up, populated or measured, every other setup's servers were stopped (SIGSTOP)."
+  else
+    echo "FREEZE=0: setups not under test kept running."
+  fi
+  for n in "${notes[@]}"; do echo "Note: $n"; done
   echo
   python3 - "$results" "${setups[@]}" <<'PY'
 import sys, statistics
