@@ -72,6 +72,9 @@ public sealed class TombstoneCollector
     /// <summary>Where tombstones this node removes from its own store (as collector or on a collector's instruction) are counted; null: not counted.</summary>
     public ClusterMetrics? Metrics { get; init; }
 
+    /// <summary>Lets a pass skip a partition not written since it was found free of tombstones; null: every pass scans.</summary>
+    public PartitionWriteGenerations? WriteGenerations { get; init; }
+
     /// <summary>One collection pass over <paramref name="partition"/> if this node is its collector; returns the tombstones removed here.</summary>
     /// <exception cref="PeerUnavailableException">A primary could not be reached (also timeouts and remote errors): the next pass retries.</exception>
     public async Task<int> CollectAsync(PartitionMap map, PartitionId partition, TimeSpan spacing, CancellationToken cancellationToken)
@@ -152,18 +155,33 @@ public sealed class TombstoneCollector
     /// <summary>Local tombstone-only objects past the grace period (judged as if this node were the only replica; the peers are asked next).</summary>
     private List<SegmentKey> Candidates(PartitionId partition)
     {
-        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var candidates = new List<SegmentKey>();
+        if (WriteGenerations is { } generations && !generations.MayHoldTombstones(partition))
+        {
+            return candidates;
+        }
+
+        // Read before the scan: a write during it counts as after it, so the partition is not marked clean past it.
+        long generation = WriteGenerations?.Current(partition) ?? 0;
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         NodeId[] selfOnly = [_self.Id];
+        bool sawTombstone = false;
         foreach (StoredEntry entry in _store.Engine.ReadPartition(partition, now))
         {
             VersionedObject stored = ReplicaStore.Decode(entry.Key, entry.Record.Value);
             ulong digest = PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value);
             var confirmed = new Dictionary<NodeId, ulong> { [_self.Id] = digest };
-            if (TombstoneCollection.Decide(stored, digest, selfOnly, confirmed, now, _graceMs) == TombstoneCollectionDecision.Collect)
+            TombstoneCollectionDecision decision = TombstoneCollection.Decide(stored, digest, selfOnly, confirmed, now, _graceMs);
+            sawTombstone |= decision != TombstoneCollectionDecision.NotATombstone;
+            if (decision == TombstoneCollectionDecision.Collect)
             {
                 candidates.Add(new SegmentKey(entry.Key, digest));
             }
+        }
+
+        if (!sawTombstone)
+        {
+            WriteGenerations?.MarkClean(partition, generation);
         }
 
         return candidates;

@@ -65,7 +65,9 @@ public sealed class ClusterNode : IAsyncDisposable
         Engine = engine;
         Trees = new AntiEntropyTrees(partitioner);
         Trees.RebuildAll(engine, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        Replica = new ReplicaStore(engine, clock, writeObserver is null ? Trees : new ReplicaWriteListeners(Trees, writeObserver));
+        var writeGenerations = new PartitionWriteGenerations(partitioner);
+        Replica = new ReplicaStore(
+            engine, clock, writeObserver is null ? new ReplicaWriteListeners(Trees, writeGenerations) : new ReplicaWriteListeners(Trees, writeGenerations, writeObserver));
         Hints = new HintStore(hintEngine, clock, metrics);
         _peers = new PeerConnectionPool(connector, self.Id);
         Detector = new FailureDetectorLoop(
@@ -79,7 +81,11 @@ public sealed class ClusterNode : IAsyncDisposable
         Store = new ClusterKeyValueStore(Coordinator, clock);
         Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.Cluster.ReplicationFactor, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
         var collector = new TombstoneCollector(
-            Replica, Membership, self, options.Cluster.ReplicationFactor, options.TombstoneGrace, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>()) { Metrics = metrics };
+            Replica, Membership, self, options.Cluster.ReplicationFactor, options.TombstoneGrace, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>())
+        {
+            Metrics = metrics,
+            WriteGenerations = writeGenerations,
+        };
         AntiEntropy = new AntiEntropyService(
             Trees, Replica, Membership, self, options.Cluster.ReplicationFactor, options.AntiEntropyInterval, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector) { Metrics = metrics };
         Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>());

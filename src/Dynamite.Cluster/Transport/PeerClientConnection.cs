@@ -14,7 +14,8 @@ namespace Dynamite.Cluster.Transport;
 /// loop completes them as replies arrive (in any order). When the connection ends, every pending request fails
 /// with the same <see cref="PeerUnavailableException"/> and the connection is never used again. Requests with a
 /// deadline are failed with a <see cref="TimeoutException"/> by a sweep every <see cref="SweepInterval"/>, so a
-/// request needs no timer of its own. Whoever removes a request from the pending table reports its outcome, so
+/// request needs no timer of its own. The sweep's timer runs only while requests are pending: an idle connection
+/// wakes nobody. Whoever removes a request from the pending table reports its outcome, so
 /// each is reported once.
 /// </summary>
 internal sealed class PeerClientConnection
@@ -27,6 +28,15 @@ internal sealed class PeerClientConnection
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _inFlightSlots;
     private readonly ITimer _sweep;
+
+    /// <summary>Taken only to start or stop the sweep's timer, never per request while it runs.</summary>
+    private readonly Lock _sweepSwitch = new();
+
+    /// <summary>1 while the sweep's timer runs. Senders start it when it is 0; the sweep stops it when nothing is pending.</summary>
+    private int _sweepRunning;
+
+    /// <summary>Set once the connection failed and the sweep's timer was disposed (under <see cref="_sweepSwitch"/>).</summary>
+    private bool _sweepDisposed;
 
     /// <summary>Requests awaiting a reply, by request id. Written by senders, drained by the read loop, the sweep and <see cref="Fail"/>.</summary>
     private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
@@ -45,7 +55,7 @@ internal sealed class PeerClientConnection
         _maxFrameBytes = maxFrameBytes;
         _time = time;
         _inFlightSlots = inFlightSlots;
-        _sweep = time.CreateTimer(static state => ((PeerClientConnection)state!).FailExpired(), this, SweepInterval, SweepInterval);
+        _sweep = time.CreateTimer(static state => ((PeerClientConnection)state!).FailExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public PeerIdentity Remote { get; }
@@ -145,6 +155,16 @@ internal sealed class PeerClientConnection
     public void Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot, long slowAt = long.MaxValue)
     {
         _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot, slowAt);
+
+        // The registration must be visible before the flag is read, as the sweep's stop writes the flag and then
+        // looks for registrations: either this sender sees the sweep stopped and starts it, or the sweep sees this
+        // request and keeps running.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sweepRunning) == 0)
+        {
+            StartSweep();
+        }
+
         PeerUnavailableException? failure = _failure;
         if (failure is null && _stream.TrySend(requestId, request))
         {
@@ -285,10 +305,44 @@ internal sealed class PeerClientConnection
         }
     }
 
+    private void StartSweep()
+    {
+        lock (_sweepSwitch)
+        {
+            if (_sweepRunning == 0 && !_sweepDisposed)
+            {
+                Volatile.Write(ref _sweepRunning, 1);
+                _sweep.Change(SweepInterval, SweepInterval);
+            }
+        }
+    }
+
+    /// <summary>Stops the sweep's timer if nothing is pending; false if a request arrived meanwhile (it keeps running).</summary>
+    private bool TryStopSweep()
+    {
+        lock (_sweepSwitch)
+        {
+            Volatile.Write(ref _sweepRunning, 0);
+            Interlocked.MemoryBarrier();
+            if (!_pending.IsEmpty)
+            {
+                Volatile.Write(ref _sweepRunning, 1);
+                return false;
+            }
+
+            if (!_sweepDisposed)
+            {
+                _sweep.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>The sweep: fails every request past its deadline, and reports the ones past their "slow" time once.</summary>
     private void FailExpired()
     {
-        if (_pending.IsEmpty)
+        if (_pending.IsEmpty && TryStopSweep())
         {
             return;
         }
@@ -319,7 +373,12 @@ internal sealed class PeerClientConnection
 
     private void Fail(PeerUnavailableException failure)
     {
-        _sweep.Dispose();
+        lock (_sweepSwitch)
+        {
+            _sweepDisposed = true;
+            _sweep.Dispose();
+        }
+
 #pragma warning disable CS0420 // A volatile field passed by reference: Interlocked supplies the barrier.
         if (Interlocked.CompareExchange(ref _failure, failure, null) is null)
 #pragma warning restore CS0420
