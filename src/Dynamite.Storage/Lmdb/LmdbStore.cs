@@ -275,7 +275,7 @@ internal sealed class LmdbStore : IDisposable
         }
     }
 
-    /// <summary>Opens (creating) the named databases, checks the format version (stamping a new database) and reads the counters.</summary>
+    /// <summary>Opens (creating) the named databases, checks the format version and reads the counters.</summary>
     private static (LmdbStore Store, long KeyCount, long KeysWithExpiryCount) OpenDatabases(LightningEnvironment environment, FileStream lockFile, string path, long mapSizeBytes)
     {
         var create = new DatabaseConfiguration { Flags = DatabaseOpenFlags.Create };
@@ -284,11 +284,32 @@ internal sealed class LmdbStore : IDisposable
         LightningDatabase expiry = transaction.OpenDatabase(LmdbKeys.ExpiryDatabase, create);
         LightningDatabase meta = transaction.OpenDatabase(LmdbKeys.MetaDatabase, create);
         var store = new LmdbStore(environment, lockFile, path, mapSizeBytes, data, expiry, meta);
-        (long, long) counters;
-        if (!store.TryGet(transaction, meta, LmdbMetadata.FormatVersionKey, out ReadOnlySpan<byte> version))
+        try
         {
-            store.Put(transaction, meta, LmdbMetadata.FormatVersionKey, LmdbMetadata.EncodeFormatVersion(LmdbMetadata.CurrentFormatVersion));
-            store.PutCounters(transaction, 0, 0);
+            (long keys, long withExpiry) = store.ReadMetadata(transaction);
+
+            // Committed even when nothing was written: the database handles opened in it stay valid only then.
+            store.Commit(transaction);
+            return (store, keys, withExpiry);
+        }
+        catch
+        {
+            // The caller closes the environment; the wrappers must be disposed first, or their finalizers would run later.
+            data.Dispose();
+            expiry.Dispose();
+            meta.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks the format version (stamping a new database) and returns the persisted counters.</summary>
+    private (long KeyCount, long KeysWithExpiryCount) ReadMetadata(LightningTransaction transaction)
+    {
+        (long, long) counters;
+        if (!TryGet(transaction, Meta, LmdbMetadata.FormatVersionKey, out ReadOnlySpan<byte> version))
+        {
+            Put(transaction, Meta, LmdbMetadata.FormatVersionKey, LmdbMetadata.EncodeFormatVersion(LmdbMetadata.CurrentFormatVersion));
+            PutCounters(transaction, 0, 0);
             counters = (0, 0);
         }
         else
@@ -297,18 +318,16 @@ internal sealed class LmdbStore : IDisposable
             if (stored > LmdbMetadata.CurrentFormatVersion)
             {
                 throw new NotSupportedException(
-                    $"The LMDB database '{path}' has format version {stored}, but this version of Dynamite reads format " +
+                    $"The LMDB database '{Path}' has format version {stored}, but this version of Dynamite reads format " +
                     $"versions up to {LmdbMetadata.CurrentFormatVersion}. It was written by a newer Dynamite: run that " +
                     "version, or point the data directory elsewhere.");
             }
 
-            counters = store.TryGet(transaction, meta, LmdbMetadata.CountersKey, out ReadOnlySpan<byte> encoded)
+            counters = TryGet(transaction, Meta, LmdbMetadata.CountersKey, out ReadOnlySpan<byte> encoded)
                 ? LmdbMetadata.DecodeCounters(encoded)
                 : (0, 0);
         }
 
-        // Committed even when nothing was written: the database handles opened in it stay valid only then.
-        store.Commit(transaction);
-        return (store, counters.Item1, counters.Item2);
+        return counters;
     }
 }
