@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (redis-server, redis-tools with
-# redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool), builds everything in
-# Release and runs every test.
+# redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool, liblmdb0), builds everything
+# in Release and runs every test.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,6 +14,9 @@ command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 # The metrics tests check /metrics with promtool and scrape a node with a real Prometheus server.
 { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing+=(prometheus)
+# The lmdb engine calls the system's LMDB 0.9 (liblmdb.so.0); the library the LightningDB package ships needs a
+# newer glibc than Debian 12's.
+grep -q 'liblmdb\.so\.0 ' <<<"$(/sbin/ldconfig -p 2>/dev/null || true)" || missing+=(liblmdb0)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

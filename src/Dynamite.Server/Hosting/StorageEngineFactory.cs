@@ -2,6 +2,7 @@ using Dynamite.Core.Partitioning;
 using Dynamite.Server.Configuration;
 using Dynamite.Server.Metrics;
 using Dynamite.Storage;
+using Dynamite.Storage.Lmdb;
 using Dynamite.Storage.Memory;
 using Dynamite.Storage.RocksDb;
 using Dynamite.Storage.Sqlite;
@@ -19,7 +20,8 @@ public static class StorageEngineFactory
             "memory" => new MemoryStorageEngine(partitioner, metrics.ForDataEngine("memory")),
             "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite")),
             "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb")),
-            _ => throw new ConfigurationException($"engine must be sqlite, memory or rocksdb, not '{configuration.Engine}'."),
+            "lmdb" => new LmdbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("lmdb")),
+            _ => throw new ConfigurationException($"engine must be sqlite, memory, rocksdb or lmdb, not '{configuration.Engine}'."),
         };
     }
 }

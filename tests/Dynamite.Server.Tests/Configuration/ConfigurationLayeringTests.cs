@@ -89,7 +89,7 @@ public sealed partial class ConfigurationLayeringTests
     [Theory]
     [InlineData("fsync: sometimes\n", "fsync must be always, batch or never, not 'sometimes'.")]
     [InlineData("read-fanout: most\n", "read-fanout must be all or quorum, not 'most'.")]
-    [InlineData("engine: leveldb\n", "engine must be sqlite, memory or rocksdb, not 'leveldb'.")]
+    [InlineData("engine: leveldb\n", "engine must be sqlite, memory, rocksdb or lmdb, not 'leveldb'.")]
     [InlineData("n: 99999999999\n", "n must be at most 2147483647, not 99999999999.")]
     [InlineData("handoff-rate: 0\n", "handoff-rate must be a positive number of keys per second, not 0.")]
     [InlineData("dc: \"eu west\"\n", "dc must be a non-empty name without whitespace, not 'eu west'.")]
@@ -193,7 +193,7 @@ public sealed partial class ConfigurationLayeringTests
             Assert.Contains(Whitespace().Replace(setting.HelpText, " "), help, StringComparison.Ordinal);
         }
 
-        Assert.Contains("--engine <memory|rocksdb|sqlite>", help, StringComparison.Ordinal);
+        Assert.Contains("--engine <lmdb|memory|rocksdb|sqlite>", help, StringComparison.Ordinal);
         Assert.Contains("--hinted-handoff <false|off|on|true>", help, StringComparison.Ordinal);
         Assert.Contains("(default: ./data/<node-id>).", help, StringComparison.Ordinal);
         Assert.Contains("DYNAMITE_NODE_ID", help, StringComparison.Ordinal);

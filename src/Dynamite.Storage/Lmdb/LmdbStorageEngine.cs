@@ -1,0 +1,348 @@
+using System.Diagnostics;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+using Dynamite.Storage.Metrics;
+using LightningDB;
+
+namespace Dynamite.Storage.Lmdb;
+
+/// <summary>
+/// A durable engine on LMDB (a copy-on-write B+tree in one memory-mapped file: readers read the map directly and
+/// never block, one writer at a time), in the <c>lmdb</c> directory of the data directory. One environment holds three
+/// named databases: <c>data</c>, with keys stored under their big-endian XXH64 hash (<see cref="LmdbKeys"/>), so a
+/// partition or a scan page is one cursor seek and a forward walk; <c>expiry</c>, indexing the records that expire by
+/// time, so the expiry sweep reads only what has expired; and <c>meta</c>, the format version and the key counters,
+/// written in the same transaction as the changes that move them. Records carry their expiry (<see cref="LmdbRecordCodec"/>).
+/// <para>
+/// Reads are synchronous and lock-free: a read-only transaction (reused, <see cref="LmdbReaderPool"/>) and one B-tree
+/// lookup in the map, the value copied once into the returned record before the transaction ends. Writes go through
+/// one bounded queue to one writer thread that group-commits (<see cref="LmdbWriter"/>): the operations available (up
+/// to 512) run in queue order against an overlay of the group's staged changes, then all of their changes are applied
+/// in one write transaction, committed once; each caller's task completes only after that commit. A commit writes its
+/// pages to the operating system, so an acknowledged write survives a crash of the process (kill -9) under every
+/// <see cref="FsyncPolicy"/>; the policies differ in what a power loss or an operating-system crash can take:
+/// </para>
+/// <list type="bullet">
+/// <item><description><see cref="FsyncPolicy.Always"/>: LMDB syncs each commit before it returns: acknowledged writes
+/// survive power loss.</description></item>
+/// <item><description><see cref="FsyncPolicy.Batch"/>: the environment is opened with <c>MDB_NOSYNC</c>, and a thread
+/// of its own syncs the data file about once a second when something was committed (<see cref="LmdbSyncSchedule"/>),
+/// so the writer never waits for the disk. LMDB's own caveat for NOSYNC applies: a power loss may lose about the last
+/// second, and since an unsynced commit's pages are not ordered before its meta page, may damage the database.</description></item>
+/// <item><description><see cref="FsyncPolicy.Never"/>: <c>MDB_NOSYNC</c>, and the engine never syncs between flushes;
+/// the operating system decides when data reaches the disk (the same caveat).</description></item>
+/// </list>
+/// <para>
+/// Under every policy <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> sync the data file. The map size
+/// (<see cref="DefaultMapSizeBytes"/> unless given) is only reserved address space: the file grows with the data. A
+/// write that does not fit fails with <see cref="LmdbMapFullException"/> and nothing of its group is applied. The
+/// engine takes an exclusive lock on its directory: a second engine (or process) on the same data directory fails to
+/// open rather than write beside it. On Linux it uses the system's LMDB 0.9 (<c>liblmdb0</c>, see
+/// <see cref="LmdbNativeLibrary"/>).
+/// </para>
+/// </summary>
+public sealed class LmdbStorageEngine : IStorageEngine
+{
+    /// <summary>The environment's directory inside the data directory.</summary>
+    public const string DirectoryName = "lmdb";
+
+    /// <summary>The default map size: the most the database can hold. Address space only (64-bit processes have
+    /// plenty); the file holds only what is written.</summary>
+    public const long DefaultMapSizeBytes = 64L << 30;
+
+    /// <summary>Live records per iteration of <see cref="ReadPartition"/>; each chunk is its own short read transaction.</summary>
+    private const int PartitionChunkRecords = 256;
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly LmdbStore _store;
+    private readonly LmdbWriter _writer;
+    private readonly EngineMetrics? _metrics;
+    private int _disposed;
+
+    /// <summary>
+    /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. Throws
+    /// <see cref="NotSupportedException"/> if it was written in a newer format, and <see cref="IOException"/> if it is
+    /// already open. Writes and group commits are timed through <paramref name="metrics"/> when given; the batch
+    /// policy's syncs are scheduled on <paramref name="clock"/> (default: the system clock). The database can hold up to
+    /// <paramref name="mapSizeBytes"/>.
+    /// </summary>
+    public LmdbStorageEngine(
+        string dataDirectory,
+        KeyPartitioner partitioner,
+        FsyncPolicy fsyncPolicy,
+        EngineMetrics? metrics = null,
+        TimeProvider? clock = null,
+        long mapSizeBytes = DefaultMapSizeBytes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(partitioner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(mapSizeBytes, 1L << 20);
+        if (!Enum.IsDefined(fsyncPolicy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fsyncPolicy), fsyncPolicy, "Unknown fsync policy.");
+        }
+
+        Partitioner = partitioner;
+        FsyncPolicy = fsyncPolicy;
+        _metrics = metrics;
+        DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), DirectoryName);
+        (LmdbStore store, long keys, long keysWithExpiry) = LmdbStore.Open(DatabasePath, noSync: fsyncPolicy != FsyncPolicy.Always, mapSizeBytes);
+        _store = store;
+        try
+        {
+            _writer = new LmdbWriter(store, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public string Name => "lmdb";
+
+    public KeyPartitioner Partitioner { get; }
+
+    public FsyncPolicy FsyncPolicy { get; }
+
+    /// <summary>The environment directory's full path.</summary>
+    public string DatabasePath { get; }
+
+    public long KeyCount => _writer.KeyCount;
+
+    public long KeysWithExpiryCount => _writer.KeysWithExpiryCount;
+
+    /// <summary>Write transactions the writer has committed. Fewer than writes is group commit at work; exposed for
+    /// metrics and so tests can prove it.</summary>
+    public long CommitCount => _writer.CommitCount;
+
+    /// <summary>The batch policy's periodic syncs so far (0 under the other policies).</summary>
+    public long SyncCount => _writer.SyncCount;
+
+    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    {
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                return _store.TryReadKey(transaction, key, nowUnixMs, out record);
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
+    public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
+        return new ValueTask(_writer.EnqueueAsync(LmdbWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
+    }
+
+    /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
+    /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
+    public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var keys = new List<byte[]>(Math.Min(limit, 1024));
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                using LightningCursor cursor = transaction.CreateCursor(_store.Data);
+                ulong lastHash = 0;
+                (MDBResultCode result, MDBValue key, MDBValue value) = Seek(cursor, LmdbKeys.HashPrefix(fromHash));
+                for (; result == MDBResultCode.Success; (result, key, value) = cursor.Next())
+                {
+                    ReadOnlySpan<byte> encoded = value.AsSpan();
+                    if (!LmdbRecordCodec.IsLiveAt(encoded, nowUnixMs))
+                    {
+                        continue;
+                    }
+
+                    ReadOnlySpan<byte> dataKey = key.AsSpan();
+                    ulong hash = LmdbKeys.HashOf(dataKey);
+                    if (keys.Count >= limit && hash != lastHash)
+                    {
+                        return new ScanPage(keys, hash);
+                    }
+
+                    keys.Add(UserKeyOf(dataKey, encoded).ToArray());
+                    lastHash = hash;
+                }
+
+                ThrowUnlessEnd(result);
+                return new ScanPage(keys, null);
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
+    /// <summary>
+    /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred
+    /// records, each in its own short read transaction: a long handoff never holds a snapshot (which would keep LMDB
+    /// from reusing the pages freed meanwhile, and grow the file) or delays <see cref="DisposeAsync"/> for its whole
+    /// duration. A key written or deleted during the iteration may or may not be seen; every key present throughout
+    /// is returned exactly once.
+    /// </summary>
+    public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition.Value, nameof(partition));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Value, Partitioner.PartitionCount, nameof(partition));
+        return ReadPartitionChunks(Partitioner.FirstHashOf(partition), Partitioner.LastHashOf(partition), nowUnixMs);
+    }
+
+    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
+    {
+        if (maxKeys <= 0)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        return new ValueTask<int>(_writer.EnqueueAsync(LmdbWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
+    }
+
+    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
+        new(_writer.EnqueueAsync(LmdbWriteRequest.For(LmdbWriteKind.Clear), cancellationToken));
+
+    /// <summary>Waits until every write queued before it is committed, then syncs the data file.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
+        new(_writer.EnqueueAsync(LmdbWriteRequest.For(LmdbWriteKind.Flush), cancellationToken));
+
+    /// <summary>
+    /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer commit everything already
+    /// queued and sync it, then closes the environment once reads in flight have finished. Throws
+    /// <see cref="TimeoutException"/> if the writer needs more than 30 seconds, leaving the environment open rather
+    /// than closing it under a running write. Idempotent.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _writer.StopAsync(StopTimeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_writer.HasStopped)
+            {
+                _writer.Dispose();
+                _store.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Positions <paramref name="cursor"/> at the first key &gt;= <paramref name="from"/> and returns that entry.</summary>
+    private static (MDBResultCode Result, MDBValue Key, MDBValue Value) Seek(LightningCursor cursor, ReadOnlySpan<byte> from)
+    {
+        MDBResultCode result = cursor.SetRange(from);
+        return result == MDBResultCode.Success ? cursor.GetCurrent() : (result, default, default);
+    }
+
+    /// <summary>Throws unless a cursor walk stopped because it reached the end of the database.</summary>
+    private void ThrowUnlessEnd(MDBResultCode result)
+    {
+        if (result != MDBResultCode.NotFound)
+        {
+            _store.Check(result);
+        }
+    }
+
+    /// <summary>The user key of a stored entry: inline in its data key, or carried by the record of a long key.</summary>
+    private static ReadOnlySpan<byte> UserKeyOf(ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> encoded) =>
+        LmdbKeys.IsLongDataKey(dataKey) ? LmdbRecordCodec.KeyOf(encoded) : LmdbKeys.InlineUserKeyOf(dataKey);
+
+    private IEnumerable<StoredEntry> ReadPartitionChunks(ulong firstHash, ulong lastHash, long nowUnixMs)
+    {
+        var chunk = new List<StoredEntry>(PartitionChunkRecords);
+        byte[] from = LmdbKeys.HashPrefix(firstHash);
+        while (true)
+        {
+            chunk.Clear();
+            byte[]? next = ReadPartitionChunk(from, lastHash, nowUnixMs, chunk);
+            foreach (StoredEntry entry in chunk)
+            {
+                yield return entry;
+            }
+
+            if (next is null)
+            {
+                yield break;
+            }
+
+            from = next;
+        }
+    }
+
+    /// <summary>
+    /// Appends up to <see cref="PartitionChunkRecords"/> live records with data key &gt;= <paramref name="from"/> and
+    /// hash &lt;= <paramref name="lastHash"/> to <paramref name="into"/>; returns where the next chunk starts (just after
+    /// the last key read), or null when the partition is exhausted.
+    /// </summary>
+    private byte[]? ReadPartitionChunk(byte[] from, ulong lastHash, long nowUnixMs, List<StoredEntry> into)
+    {
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                using LightningCursor cursor = transaction.CreateCursor(_store.Data);
+                (MDBResultCode result, MDBValue key, MDBValue value) = Seek(cursor, from);
+                for (; result == MDBResultCode.Success; (result, key, value) = cursor.Next())
+                {
+                    ReadOnlySpan<byte> dataKey = key.AsSpan();
+                    if (LmdbKeys.HashOf(dataKey) > lastHash)
+                    {
+                        return null;
+                    }
+
+                    ReadOnlySpan<byte> encoded = value.AsSpan();
+                    if (!LmdbRecordCodec.IsLiveAt(encoded, nowUnixMs))
+                    {
+                        continue;
+                    }
+
+                    into.Add(new StoredEntry(UserKeyOf(dataKey, encoded).ToArray(), LmdbRecordCodec.Decode(encoded)));
+                    if (into.Count == PartitionChunkRecords)
+                    {
+                        return LmdbKeys.Successor(dataKey);
+                    }
+                }
+
+                ThrowUnlessEnd(result);
+                return null;
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+}

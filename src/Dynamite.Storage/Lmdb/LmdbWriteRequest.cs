@@ -1,0 +1,83 @@
+using Dynamite.Core.KeyValue;
+
+namespace Dynamite.Storage.Lmdb;
+
+/// <summary>
+/// One item of the writer queue, and also the completion its caller awaits (one allocation per write).
+/// Continuations run asynchronously, so a client's continuation never runs on, and never delays, the writer thread.
+/// A request cancelled while still queued is skipped by the writer; once the writer has started it, the outcome
+/// is the commit's, because a write that may already be durable must not be reported as cancelled.
+/// (The SQLite and RocksDB engines' requests have the same shape; each engine keeps its own so its kinds stay its own.)
+/// </summary>
+internal sealed class LmdbWriteRequest : TaskCompletionSource<int>
+{
+    private const int Queued = 0;
+    private const int Started = 1;
+    private const int Cancelled = 2;
+
+    private int _state;
+    private CancellationTokenRegistration _cancellation;
+
+    private LmdbWriteRequest(LmdbWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0)
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        Kind = kind;
+        Operation = operation;
+        NowUnixMs = nowUnixMs;
+        MaxKeys = maxKeys;
+        StartTimestamp = startTimestamp;
+    }
+
+    public LmdbWriteKind Kind { get; }
+
+    public IStorageOperation? Operation { get; }
+
+    public long NowUnixMs { get; }
+
+    public int MaxKeys { get; }
+
+    /// <summary>When the caller queued it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when writes are not timed.</summary>
+    public long StartTimestamp { get; }
+
+    public static LmdbWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs, long startTimestamp = 0) =>
+        new(LmdbWriteKind.Operation, operation, nowUnixMs, 0, startTimestamp);
+
+    public static LmdbWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys) =>
+        new(LmdbWriteKind.RemoveExpired, null, nowUnixMs, maxKeys);
+
+    public static LmdbWriteRequest For(LmdbWriteKind kind) => new(kind, null, 0, 0);
+
+    /// <summary>Lets <paramref name="cancellationToken"/> cancel the request while it is queued. Call before enqueueing.</summary>
+    public void RegisterCancellation(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(
+                static (state, token) => ((LmdbWriteRequest)state!).CancelIfQueued(token),
+                this);
+        }
+    }
+
+    /// <summary>Called by the writer: true if the request is still wanted and now can no longer be cancelled.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
+
+    public void Succeed(int result)
+    {
+        _cancellation.Dispose();
+        TrySetResult(result);
+    }
+
+    public void Fail(Exception exception)
+    {
+        _cancellation.Dispose();
+        TrySetException(exception);
+    }
+
+    private void CancelIfQueued(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued)
+        {
+            TrySetCanceled(cancellationToken);
+        }
+    }
+}
