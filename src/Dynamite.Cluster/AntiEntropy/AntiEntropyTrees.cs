@@ -122,6 +122,12 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
     public Dictionary<int, List<SegmentKey>> SegmentKeys(IStorageEngine engine, PartitionId partition, IReadOnlyCollection<int> segments, long nowUnixMs)
     {
         var bySegment = new Dictionary<int, List<SegmentKey>>(segments.Count);
+        if (segments.Count == 0)
+        {
+            // Trees that agree (every exchange of an idle cluster) need no keys: do not read the partition.
+            return bySegment;
+        }
+
         foreach (int segment in segments)
         {
             bySegment[segment] = [];

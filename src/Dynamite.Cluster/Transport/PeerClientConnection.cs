@@ -326,7 +326,14 @@ internal sealed class PeerClientConnection
             Interlocked.MemoryBarrier();
             if (!_pending.IsEmpty)
             {
+                // Start it again rather than trust it runs: timer callbacks can overlap, and an earlier one may
+                // have stopped the timer after this one began.
                 Volatile.Write(ref _sweepRunning, 1);
+                if (!_sweepDisposed)
+                {
+                    _sweep.Change(SweepInterval, SweepInterval);
+                }
+
                 return false;
             }
 

@@ -18,13 +18,19 @@ public sealed class MeterReader : IDisposable
     private readonly Meter _meter;
     private readonly MeterListener _listener = new();
     private readonly List<InstrumentTotals> _instruments = [];
+    private readonly Func<Instrument, bool> _include;
     private readonly Lock _snapshotLock = new();
     private long _generation;
 
-    public MeterReader(Meter meter)
+    /// <param name="meter">The meter whose instruments are totalled.</param>
+    /// <param name="include">Which of them to total (default: all). A measurement of an instrument left out costs the
+    /// request path nothing here; the node leaves out the histograms no view prints (Prometheus scrapes them
+    /// through its own listener).</param>
+    public MeterReader(Meter meter, Func<Instrument, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(meter);
         _meter = meter;
+        _include = include ?? (static _ => true);
         _listener.InstrumentPublished = OnInstrumentPublished;
         _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => ((InstrumentTotals)state!).Add(value, tags));
         _listener.SetMeasurementEventCallback<int>(static (_, value, tags, state) => ((InstrumentTotals)state!).Add(value, tags));
@@ -70,7 +76,7 @@ public sealed class MeterReader : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!ReferenceEquals(instrument.Meter, _meter))
+        if (!ReferenceEquals(instrument.Meter, _meter) || !_include(instrument))
         {
             return;
         }

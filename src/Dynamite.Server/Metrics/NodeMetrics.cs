@@ -29,7 +29,9 @@ public sealed class NodeMetrics : IDisposable
         Resp = new RespMetrics(Meter);
         Cluster = new ClusterMetrics(Meter);
         Storage = new StorageMetrics(Meter);
-        Reader = new MeterReader(Meter);
+        // INFO and the admin status read counters, gauges and one histogram (commandstats); every other histogram
+        // (per replica request, per engine write) is for Prometheus only and would cost each request a lookup here.
+        Reader = new MeterReader(Meter, static instrument => instrument is not Histogram<double> || instrument.Name == RespMetrics.CommandDuration);
     }
 
     public Meter Meter { get; }

@@ -15,7 +15,4 @@ internal enum SqliteWriteKind
 
     /// <summary>Make everything queued before it durable: commit, then checkpoint the WAL with syncs.</summary>
     Flush = 3,
-
-    /// <summary>A passive checkpoint between two groups, which lets the WAL rewind (asked for by <see cref="SqliteCheckpointer"/>; nobody awaits it).</summary>
-    Checkpoint = 4,
 }

@@ -85,14 +85,22 @@ internal sealed class SqliteWriter : IDisposable
             SingleWriter = false,
             // The writer thread blocks on the channel's wait. With asynchronous continuations its wake-up was a work
             // item queued to the thread pool behind the network's, and under load a write waited milliseconds for an
-            // idle writer. Inline, the enqueuing thread only sets the writer's event. (A caller waiting for room
-            // resumes inline on the writer thread, but only to await its own request.)
+            // idle writer. Inline, the enqueuing thread only sets the writer's event. (Callers waiting for room are
+            // still resumed through the thread pool: a bounded channel never runs those inline.)
             AllowSynchronousContinuations = true,
         });
+        try
+        {
+            _checkpointer = new SqliteCheckpointer(databasePath, fsyncPolicy, clock ?? TimeProvider.System);
+        }
+        catch
+        {
+            DisposeStatements();
+            throw;
+        }
+
         _thread = new Thread(Run) { IsBackground = true, Name = "dynamite-sqlite-writer" };
         _thread.Start();
-        _checkpointer = new SqliteCheckpointer(
-            databasePath, fsyncPolicy, clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(SqliteWriteRequest.For(SqliteWriteKind.Checkpoint)));
     }
 
     public long KeyCount => Volatile.Read(ref _keyCount);
@@ -186,7 +194,7 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             // Stopped and drained: make everything durable while the connection is still ours.
-            SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
+            _checkpointer.RunExclusive(() => SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy));
             _stopped.TrySetResult();
         }
         catch (Exception exception)
@@ -249,6 +257,7 @@ internal sealed class SqliteWriter : IDisposable
         }
 
         CommitGroup();
+        _checkpointer.FinishForRewindIfWanted(_connection);
     }
 
     /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
@@ -373,11 +382,7 @@ internal sealed class SqliteWriter : IDisposable
                 Publish(0, 0);
                 return 0;
             case SqliteWriteKind.Flush:
-                SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy);
-                return 0;
-            case SqliteWriteKind.Checkpoint:
-                // Copies what arrived since the checkpointer's last pass, so the next write can rewind the log.
-                SqliteCheckpoints.RunPassive(_connection);
+                _checkpointer.RunExclusive(() => SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy));
                 return 0;
             default:
                 throw new InvalidOperationException($"Unknown write request kind {request.Kind}.");

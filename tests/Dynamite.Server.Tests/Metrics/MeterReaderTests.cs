@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Dynamite.Protocols.Resp;
+using Dynamite.Protocols.Resp.Commands;
 using Dynamite.Server.Admin;
 using Dynamite.Server.Metrics;
 using OpenTelemetry.Metrics;
@@ -54,6 +57,33 @@ public sealed class MeterReaderTests : IDisposable
     }
 
     [Fact]
+    public void Snapshot_InstrumentLeftOutByTheFilter_HasNoSeries()
+    {
+        using var meter = new Meter(NodeMetrics.MeterName);
+        using var reader = new MeterReader(meter, static instrument => instrument.Name != "left-out");
+        Histogram<double> leftOut = meter.CreateHistogram<double>("left-out");
+        Histogram<double> kept = meter.CreateHistogram<double>("kept");
+
+        leftOut.Record(1, Read);
+        kept.Record(2, Read);
+
+        MetricsSnapshot snapshot = reader.Snapshot();
+        Assert.Empty(snapshot.Series("left-out"));
+        Assert.Equal(1, snapshot.Count("kept", "family", "read"));
+    }
+
+    [Fact]
+    public void NodeMetrics_Reader_TotalsCommandDurationButNotThePrometheusOnlyHistograms()
+    {
+        using var metrics = new NodeMetrics();
+        Histogram<double> replicaDuration = metrics.Meter.CreateHistogram<double>("dynamite.test.only.duration");
+
+        replicaDuration.Record(1, Read);
+
+        Assert.Empty(metrics.Reader.Snapshot().Series("dynamite.test.only.duration"));
+    }
+
+    [Fact]
     public void Snapshot_ObservableGauge_ReadsNowAndDropsSeriesNoLongerReported()
     {
         var pending = new Dictionary<string, long> { ["n2"] = 3, ["n3"] = 4 };
@@ -83,23 +113,24 @@ public sealed class MeterReaderTests : IDisposable
     {
         using var metrics = new NodeMetrics();
         using MeterProvider exporter = PrometheusEndpoint.CreateProvider(metrics);
-        Histogram<double> histogram = metrics.Meter.CreateHistogram<double>("h");
+        // The command-duration histogram: the one histogram the reader totals (INFO commandstats).
         Counter<long> counter = metrics.Meter.CreateCounter<long>("c");
         var peer = new KeyValuePair<string, object?>("peer", "n2");
+        long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < 100; i++)
         {
-            histogram.Record(0.001, Read);
+            metrics.Resp.CommandDone(CommandFamily.Read, started);
             counter.Add(1, peer, Write);
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++)
         {
-            histogram.Record(0.001, Read);
+            metrics.Resp.CommandDone(CommandFamily.Read, started);
             counter.Add(1, peer, Write);
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(10_100, metrics.Reader.Snapshot().Count("h", "family", "read"));
+        Assert.Equal(10_100, metrics.Reader.Snapshot().Count(RespMetrics.CommandDuration, "family", "read"));
     }
 }
