@@ -1,4 +1,5 @@
 using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
 
 namespace Dynamite.Storage.Sqlite;
 
@@ -11,6 +12,11 @@ namespace Dynamite.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteBatchTransaction(SqliteStatement selectRecord) : IStorageTransaction
 {
+    // What the group's reads found stored for each key they read from the database (present or not, and the expiry):
+    // the change writer needs exactly that for the key counters, and would otherwise look each key up a second
+    // time. Valid for one group only: the writer clears it with the changes (ClearGroup).
+    private readonly Dictionary<byte[], (bool Stored, long Expiry)> _storedStates = new(ByteArrayComparer.Instance);
+
     public StagedChanges Changes { get; } = new();
 
     public long NowUnixMs { get; set; }
@@ -29,7 +35,47 @@ internal sealed class SqliteBatchTransaction(SqliteStatement selectRecord) : ISt
             return false;
         }
 
-        return SqliteSchema.TryReadLive(selectRecord, key, NowUnixMs, out record);
+        try
+        {
+            selectRecord.BindInt64(1, SqliteSchema.EncodeHash(KeyPartitioner.HashKey(key)));
+            selectRecord.BindBlob(2, key);
+            bool stored = selectRecord.Step();
+            long expiresAt = stored ? selectRecord.GetInt64(0) : 0;
+            _storedStates.GetAlternateLookup<ReadOnlySpan<byte>>().TryAdd(key, (stored, expiresAt));
+            if (stored && (expiresAt == 0 || expiresAt > NowUnixMs))
+            {
+                record = new StoredRecord(selectRecord.GetBlob(1).ToArray(), expiresAt);
+                return true;
+            }
+        }
+        finally
+        {
+            selectRecord.Reset();
+        }
+
+        record = default;
+        return false;
+    }
+
+    /// <summary>What the database held under <paramref name="key"/> when this group first read it; false if the group never read it.</summary>
+    public bool TryGetStoredState(byte[] key, out bool stored, out long storedExpiry)
+    {
+        if (_storedStates.TryGetValue(key, out (bool Stored, long Expiry) state))
+        {
+            (stored, storedExpiry) = state;
+            return true;
+        }
+
+        stored = false;
+        storedExpiry = 0;
+        return false;
+    }
+
+    /// <summary>Forgets the group: its staged changes and what its reads found.</summary>
+    public void ClearGroup()
+    {
+        Changes.Clear();
+        _storedStates.Clear();
     }
 
     public void Write(byte[] key, StoredRecord record)

@@ -11,8 +11,9 @@ internal sealed class SqliteChangeWriter(SqliteStatement selectExpiry, SqliteSta
     private readonly HashSet<byte[]> _appliedKeys = new(ByteArrayComparer.Instance);
 
     /// <summary>Applies a group's surviving changes (the last change of each key wins) and returns the key and expiry count deltas.</summary>
-    public (long KeyDelta, long ExpiryDelta) Apply(IReadOnlyList<StagedChange> changes)
+    public (long KeyDelta, long ExpiryDelta) Apply(SqliteBatchTransaction group)
     {
+        IReadOnlyList<StagedChange> changes = group.Changes.Changes;
         bool deduplicate = changes.Count > 1;
         long keyDelta = 0;
         long expiryDelta = 0;
@@ -29,7 +30,10 @@ internal sealed class SqliteChangeWriter(SqliteStatement selectExpiry, SqliteSta
                 long hash = SqliteSchema.EncodeHash(change.KeyHash);
                 if (change.Record is { } record)
                 {
-                    long? previousExpiry = ReadExpiry(hash, change.Key);
+                    // A key the group read is not looked up again: only this thread writes, so what it found still holds.
+                    long? previousExpiry = group.TryGetStoredState(change.Key, out bool stored, out long storedExpiry)
+                        ? (stored ? storedExpiry : null)
+                        : ReadExpiry(hash, change.Key);
                     Upsert(hash, change.Key, record);
                     keyDelta += previousExpiry is null ? 1 : 0;
                     expiryDelta += (record.HasExpiry ? 1 : 0) - (previousExpiry is { } previous && previous != 0 ? 1 : 0);

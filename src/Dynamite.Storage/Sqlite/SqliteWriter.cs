@@ -317,7 +317,7 @@ internal sealed class SqliteWriter : IDisposable
             long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
             try
             {
-                (keyDelta, expiryDelta) = _changes.Apply(_transaction.Changes.Changes);
+                (keyDelta, expiryDelta) = _changes.Apply(_transaction);
                 _commit.Execute();
                 _inTransaction = false;
             }
@@ -351,7 +351,7 @@ internal sealed class SqliteWriter : IDisposable
         finally
         {
             _group.Clear();
-            _transaction.Changes.Clear();
+            _transaction.ClearGroup();
         }
     }
 
