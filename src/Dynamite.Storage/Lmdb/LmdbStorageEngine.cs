@@ -145,7 +145,7 @@ public sealed class LmdbStorageEngine : IStorageEngine
     {
         ArgumentNullException.ThrowIfNull(operation);
         long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(LmdbWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
+        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
     }
 
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
@@ -217,15 +217,15 @@ public sealed class LmdbStorageEngine : IStorageEngine
             return ValueTask.FromResult(0);
         }
 
-        return new ValueTask<int>(_writer.EnqueueAsync(LmdbWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
+        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
     }
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(LmdbWriteRequest.For(LmdbWriteKind.Clear), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
 
     /// <summary>Waits until every write queued before it is committed, then syncs the data file.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(LmdbWriteRequest.For(LmdbWriteKind.Flush), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
 
     /// <summary>
     /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer commit everything already

@@ -31,7 +31,7 @@ internal sealed class LmdbWriter : IDisposable
 
     private readonly LmdbStore _store;
     private readonly EngineMetrics? _metrics;
-    private readonly Channel<LmdbWriteRequest> _queue;
+    private readonly Channel<StorageWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LmdbSyncSchedule? _syncs;
@@ -39,8 +39,8 @@ internal sealed class LmdbWriter : IDisposable
     // Writer thread only.
     private readonly LmdbChangeWriter _changes;
     private readonly LmdbBatchTransaction _transaction;
-    private readonly List<LmdbWriteRequest> _batch = new(MaxGroupSize);
-    private readonly List<LmdbWriteRequest> _group = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _batch = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _group = new(MaxGroupSize);
 
     // Written by the writer thread only; read by any thread.
     private long _keyCount;
@@ -57,7 +57,7 @@ internal sealed class LmdbWriter : IDisposable
         _keysWithExpiryCount = keysWithExpiryCount;
         _changes = new LmdbChangeWriter(store);
         _transaction = new LmdbBatchTransaction(store);
-        _queue = Channel.CreateBounded<LmdbWriteRequest>(new BoundedChannelOptions(QueueCapacity)
+        _queue = Channel.CreateBounded<StorageWriteRequest>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -92,7 +92,7 @@ internal sealed class LmdbWriter : IDisposable
     /// Queues <paramref name="request"/> and returns its completion. Waits for room when the queue is full;
     /// <paramref name="cancellationToken"/> cancels that wait, or the request while it is still queued.
     /// </summary>
-    public Task<int> EnqueueAsync(LmdbWriteRequest request, CancellationToken cancellationToken)
+    public Task<int> EnqueueAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -131,7 +131,7 @@ internal sealed class LmdbWriter : IDisposable
         _syncs?.Dispose();
     }
 
-    private async Task<int> EnqueueWhenRoomAsync(LmdbWriteRequest request, CancellationToken cancellationToken)
+    private async Task<int> EnqueueWhenRoomAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         try
         {
@@ -157,7 +157,7 @@ internal sealed class LmdbWriter : IDisposable
         {
             while (WaitForRequests())
             {
-                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out LmdbWriteRequest? request))
+                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out StorageWriteRequest? request))
                 {
                     _batch.Add(request);
                 }
@@ -181,12 +181,12 @@ internal sealed class LmdbWriter : IDisposable
             _transaction.Transaction?.Dispose();
             _transaction.Transaction = null;
             _syncs?.Dispose();
-            foreach (LmdbWriteRequest request in _batch)
+            foreach (StorageWriteRequest request in _batch)
             {
                 request.Fail(exception);
             }
 
-            while (_queue.Reader.TryRead(out LmdbWriteRequest? request))
+            while (_queue.Reader.TryRead(out StorageWriteRequest? request))
             {
                 request.Fail(exception);
             }
@@ -204,9 +204,9 @@ internal sealed class LmdbWriter : IDisposable
 
     private void ProcessBatch()
     {
-        foreach (LmdbWriteRequest request in _batch)
+        foreach (StorageWriteRequest request in _batch)
         {
-            if (request.Kind == LmdbWriteKind.Operation)
+            if (request.Kind == StorageWriteKind.Operation)
             {
                 if (request.TryStart())
                 {
@@ -237,7 +237,7 @@ internal sealed class LmdbWriter : IDisposable
     }
 
     /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
-    private void RunOperation(LmdbWriteRequest request)
+    private void RunOperation(StorageWriteRequest request)
     {
         if (_transaction.Transaction is null)
         {
@@ -299,7 +299,7 @@ internal sealed class LmdbWriter : IDisposable
                 }
                 catch (Exception exception)
                 {
-                    foreach (LmdbWriteRequest request in _group)
+                    foreach (StorageWriteRequest request in _group)
                     {
                         request.Fail(exception);
                     }
@@ -314,7 +314,7 @@ internal sealed class LmdbWriter : IDisposable
                 }
             }
 
-            foreach (LmdbWriteRequest request in _group)
+            foreach (StorageWriteRequest request in _group)
             {
                 if (request.StartTimestamp != 0)
                 {
@@ -333,16 +333,16 @@ internal sealed class LmdbWriter : IDisposable
         }
     }
 
-    private int RunMaintenance(LmdbWriteRequest request)
+    private int RunMaintenance(StorageWriteRequest request)
     {
         switch (request.Kind)
         {
-            case LmdbWriteKind.RemoveExpired:
+            case StorageWriteKind.RemoveExpired:
                 return RemoveExpired(request.NowUnixMs, request.MaxKeys);
-            case LmdbWriteKind.Clear:
+            case StorageWriteKind.Clear:
                 Clear();
                 return 0;
-            case LmdbWriteKind.Flush:
+            case StorageWriteKind.Flush:
                 _store.Sync();
                 return 0;
             default:

@@ -120,7 +120,7 @@ public sealed class RocksDbStorageEngine : IStorageEngine
     {
         ArgumentNullException.ThrowIfNull(operation);
         long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(RocksDbWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
+        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
     }
 
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
@@ -181,15 +181,15 @@ public sealed class RocksDbStorageEngine : IStorageEngine
             return ValueTask.FromResult(0);
         }
 
-        return new ValueTask<int>(_writer.EnqueueAsync(RocksDbWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
+        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
     }
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(RocksDbWriteRequest.For(RocksDbWriteKind.Clear), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
 
     /// <summary>Waits until every write queued before it is written, then syncs the WAL and flushes the memtables.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(RocksDbWriteRequest.For(RocksDbWriteKind.Flush), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
 
     /// <summary>
     /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer write everything already

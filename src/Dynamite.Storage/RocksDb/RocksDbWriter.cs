@@ -28,7 +28,7 @@ internal sealed class RocksDbWriter : IDisposable
 
     private readonly RocksDbStore _store;
     private readonly EngineMetrics? _metrics;
-    private readonly Channel<RocksDbWriteRequest> _queue;
+    private readonly Channel<StorageWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RocksDbWalSyncSchedule? _walSyncs;
@@ -39,8 +39,8 @@ internal sealed class RocksDbWriter : IDisposable
     private readonly WriteBatch _writeBatch = new();
     private readonly RocksDbChangeWriter _changes;
     private readonly RocksDbBatchTransaction _transaction;
-    private readonly List<RocksDbWriteRequest> _batch = new(MaxGroupSize);
-    private readonly List<RocksDbWriteRequest> _group = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _batch = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _group = new(MaxGroupSize);
 
     // Written by the writer thread only; read by any thread.
     private long _keyCount;
@@ -62,7 +62,7 @@ internal sealed class RocksDbWriter : IDisposable
         _writeOptions = new WriteOptions().SetSync(fsyncPolicy == FsyncPolicy.Always);
         _changes = new RocksDbChangeWriter(store);
         _transaction = new RocksDbBatchTransaction(store);
-        _queue = Channel.CreateBounded<RocksDbWriteRequest>(new BoundedChannelOptions(QueueCapacity)
+        _queue = Channel.CreateBounded<StorageWriteRequest>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -73,7 +73,7 @@ internal sealed class RocksDbWriter : IDisposable
         _thread.Start();
         if (fsyncPolicy == FsyncPolicy.Batch)
         {
-            _walSyncs = new RocksDbWalSyncSchedule(clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(RocksDbWriteRequest.For(RocksDbWriteKind.SyncWal)));
+            _walSyncs = new RocksDbWalSyncSchedule(clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(StorageWriteRequest.For(StorageWriteKind.SyncWal)));
         }
     }
 
@@ -93,7 +93,7 @@ internal sealed class RocksDbWriter : IDisposable
     /// Queues <paramref name="request"/> and returns its completion. Waits for room when the queue is full;
     /// <paramref name="cancellationToken"/> cancels that wait, or the request while it is still queued.
     /// </summary>
-    public Task<int> EnqueueAsync(RocksDbWriteRequest request, CancellationToken cancellationToken)
+    public Task<int> EnqueueAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -136,7 +136,7 @@ internal sealed class RocksDbWriter : IDisposable
         _writeBatch.Dispose();
     }
 
-    private async Task<int> EnqueueWhenRoomAsync(RocksDbWriteRequest request, CancellationToken cancellationToken)
+    private async Task<int> EnqueueWhenRoomAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         try
         {
@@ -162,7 +162,7 @@ internal sealed class RocksDbWriter : IDisposable
         {
             while (WaitForRequests())
             {
-                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out RocksDbWriteRequest? request))
+                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out StorageWriteRequest? request))
                 {
                     _batch.Add(request);
                 }
@@ -182,12 +182,12 @@ internal sealed class RocksDbWriter : IDisposable
             _failure = exception;
             _stopping = true;
             _queue.Writer.TryComplete();
-            foreach (RocksDbWriteRequest request in _batch)
+            foreach (StorageWriteRequest request in _batch)
             {
                 request.Fail(exception);
             }
 
-            while (_queue.Reader.TryRead(out RocksDbWriteRequest? request))
+            while (_queue.Reader.TryRead(out StorageWriteRequest? request))
             {
                 request.Fail(exception);
             }
@@ -205,9 +205,9 @@ internal sealed class RocksDbWriter : IDisposable
 
     private void ProcessBatch()
     {
-        foreach (RocksDbWriteRequest request in _batch)
+        foreach (StorageWriteRequest request in _batch)
         {
-            if (request.Kind == RocksDbWriteKind.Operation)
+            if (request.Kind == StorageWriteKind.Operation)
             {
                 if (request.TryStart())
                 {
@@ -242,7 +242,7 @@ internal sealed class RocksDbWriter : IDisposable
     }
 
     /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
-    private void RunOperation(RocksDbWriteRequest request)
+    private void RunOperation(StorageWriteRequest request)
     {
         StagedChanges changes = _transaction.Changes;
         int mark = changes.Count;
@@ -287,7 +287,7 @@ internal sealed class RocksDbWriter : IDisposable
                 }
                 catch (Exception exception)
                 {
-                    foreach (RocksDbWriteRequest request in _group)
+                    foreach (StorageWriteRequest request in _group)
                     {
                         request.Fail(exception);
                     }
@@ -302,7 +302,7 @@ internal sealed class RocksDbWriter : IDisposable
                 }
             }
 
-            foreach (RocksDbWriteRequest request in _group)
+            foreach (StorageWriteRequest request in _group)
             {
                 if (request.StartTimestamp != 0)
                 {
@@ -320,19 +320,19 @@ internal sealed class RocksDbWriter : IDisposable
         }
     }
 
-    private int RunMaintenance(RocksDbWriteRequest request)
+    private int RunMaintenance(StorageWriteRequest request)
     {
         switch (request.Kind)
         {
-            case RocksDbWriteKind.RemoveExpired:
+            case StorageWriteKind.RemoveExpired:
                 return RemoveExpired(request.NowUnixMs, request.MaxKeys);
-            case RocksDbWriteKind.Clear:
+            case StorageWriteKind.Clear:
                 Clear();
                 return 0;
-            case RocksDbWriteKind.Flush:
+            case StorageWriteKind.Flush:
                 _store.FlushToDisk();
                 return 0;
-            case RocksDbWriteKind.SyncWal:
+            case StorageWriteKind.SyncWal:
                 _walSyncs?.SyncIfWritten(_store);
                 return 0;
             default:

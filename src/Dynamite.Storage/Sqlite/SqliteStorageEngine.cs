@@ -118,7 +118,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
     {
         ArgumentNullException.ThrowIfNull(operation);
         long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(SqliteWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
+        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
     }
 
     public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
@@ -158,15 +158,15 @@ public sealed class SqliteStorageEngine : IStorageEngine
             return ValueTask.FromResult(0);
         }
 
-        return new ValueTask<int>(_writer.EnqueueAsync(SqliteWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
+        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
     }
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(SqliteWriteRequest.For(SqliteWriteKind.Clear), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
 
     /// <summary>Waits until every write queued before it is committed, then checkpoints the WAL with syncs.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(SqliteWriteRequest.For(SqliteWriteKind.Flush), cancellationToken));
+        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
 
     /// <summary>
     /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer commit everything

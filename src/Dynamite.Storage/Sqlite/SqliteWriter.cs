@@ -30,7 +30,7 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly FsyncPolicy _fsyncPolicy;
     private readonly EngineMetrics? _metrics;
-    private readonly Channel<SqliteWriteRequest> _queue;
+    private readonly Channel<StorageWriteRequest> _queue;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SqliteCheckpointer _checkpointer;
@@ -44,8 +44,8 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteStatement _deleteExpired;
     private readonly SqliteStatement _deleteAll;
     private readonly SqliteBatchTransaction _transaction;
-    private readonly List<SqliteWriteRequest> _batch = new(MaxGroupSize);
-    private readonly List<SqliteWriteRequest> _group = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _batch = new(MaxGroupSize);
+    private readonly List<StorageWriteRequest> _group = new(MaxGroupSize);
     private bool _inTransaction;
 
     // Written by the writer thread only; read by any thread.
@@ -78,7 +78,7 @@ internal sealed class SqliteWriter : IDisposable
             throw;
         }
 
-        _queue = Channel.CreateBounded<SqliteWriteRequest>(new BoundedChannelOptions(QueueCapacity)
+        _queue = Channel.CreateBounded<StorageWriteRequest>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -116,7 +116,7 @@ internal sealed class SqliteWriter : IDisposable
     /// Queues <paramref name="request"/> and returns its completion. Waits for room when the queue is full;
     /// <paramref name="cancellationToken"/> cancels that wait, or the request while it is still queued.
     /// </summary>
-    public Task<int> EnqueueAsync(SqliteWriteRequest request, CancellationToken cancellationToken)
+    public Task<int> EnqueueAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -158,7 +158,7 @@ internal sealed class SqliteWriter : IDisposable
         _connection.Dispose();
     }
 
-    private async Task<int> EnqueueWhenRoomAsync(SqliteWriteRequest request, CancellationToken cancellationToken)
+    private async Task<int> EnqueueWhenRoomAsync(StorageWriteRequest request, CancellationToken cancellationToken)
     {
         try
         {
@@ -184,7 +184,7 @@ internal sealed class SqliteWriter : IDisposable
         {
             while (WaitForRequests())
             {
-                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out SqliteWriteRequest? request))
+                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out StorageWriteRequest? request))
                 {
                     _batch.Add(request);
                 }
@@ -204,12 +204,12 @@ internal sealed class SqliteWriter : IDisposable
             _failure = exception;
             _stopping = true;
             _queue.Writer.TryComplete();
-            foreach (SqliteWriteRequest request in _batch)
+            foreach (StorageWriteRequest request in _batch)
             {
                 request.Fail(exception);
             }
 
-            while (_queue.Reader.TryRead(out SqliteWriteRequest? request))
+            while (_queue.Reader.TryRead(out StorageWriteRequest? request))
             {
                 request.Fail(exception);
             }
@@ -227,9 +227,9 @@ internal sealed class SqliteWriter : IDisposable
 
     private void ProcessBatch()
     {
-        foreach (SqliteWriteRequest request in _batch)
+        foreach (StorageWriteRequest request in _batch)
         {
-            if (request.Kind == SqliteWriteKind.Operation)
+            if (request.Kind == StorageWriteKind.Operation)
             {
                 if (request.TryStart())
                 {
@@ -261,7 +261,7 @@ internal sealed class SqliteWriter : IDisposable
     }
 
     /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
-    private void RunOperation(SqliteWriteRequest request)
+    private void RunOperation(StorageWriteRequest request)
     {
         if (!_inTransaction)
         {
@@ -324,7 +324,7 @@ internal sealed class SqliteWriter : IDisposable
             catch (Exception exception)
             {
                 RollbackQuietly();
-                foreach (SqliteWriteRequest request in _group)
+                foreach (StorageWriteRequest request in _group)
                 {
                     request.Fail(exception);
                 }
@@ -338,7 +338,7 @@ internal sealed class SqliteWriter : IDisposable
                 _metrics!.CommitDone(started);
             }
 
-            foreach (SqliteWriteRequest request in _group)
+            foreach (StorageWriteRequest request in _group)
             {
                 if (request.StartTimestamp != 0)
                 {
@@ -360,11 +360,11 @@ internal sealed class SqliteWriter : IDisposable
     /// returns how the key counters change. Each write first learns the key's current state inside the same
     /// transaction, so the counters stay exact whatever the operations did.
     /// </summary>
-    private int RunMaintenance(SqliteWriteRequest request)
+    private int RunMaintenance(StorageWriteRequest request)
     {
         switch (request.Kind)
         {
-            case SqliteWriteKind.RemoveExpired:
+            case StorageWriteKind.RemoveExpired:
                 // One autocommit statement: a failure leaves nothing half-deleted.
                 _deleteExpired.BindInt64(1, request.NowUnixMs);
                 _deleteExpired.BindInt64(2, request.MaxKeys);
@@ -377,11 +377,11 @@ internal sealed class SqliteWriter : IDisposable
                 }
 
                 return removed;
-            case SqliteWriteKind.Clear:
+            case StorageWriteKind.Clear:
                 _deleteAll.Execute();
                 Publish(0, 0);
                 return 0;
-            case SqliteWriteKind.Flush:
+            case StorageWriteKind.Flush:
                 _checkpointer.RunExclusive(() => SqliteCheckpoints.FlushToDisk(_connection, _fsyncPolicy));
                 return 0;
             default:

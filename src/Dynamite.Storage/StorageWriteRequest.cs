@@ -1,6 +1,6 @@
 using Dynamite.Core.KeyValue;
 
-namespace Dynamite.Storage.Sqlite;
+namespace Dynamite.Storage;
 
 /// <summary>
 /// One item of the writer queue, and also the completion its caller awaits (one allocation per write).
@@ -8,7 +8,7 @@ namespace Dynamite.Storage.Sqlite;
 /// A request cancelled while still queued is skipped by the writer; once the writer has started it, the outcome
 /// is the commit's, because a write that may already be durable must not be reported as cancelled.
 /// </summary>
-internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
+internal sealed class StorageWriteRequest : TaskCompletionSource<int>
 {
     private const int Queued = 0;
     private const int Started = 1;
@@ -17,7 +17,7 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
     private int _state;
     private CancellationTokenRegistration _cancellation;
 
-    private SqliteWriteRequest(SqliteWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0)
+    private StorageWriteRequest(StorageWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Kind = kind;
@@ -27,7 +27,7 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
         StartTimestamp = startTimestamp;
     }
 
-    public SqliteWriteKind Kind { get; }
+    public StorageWriteKind Kind { get; }
 
     public IStorageOperation? Operation { get; }
 
@@ -38,13 +38,13 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
     /// <summary>When the caller queued it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when writes are not timed.</summary>
     public long StartTimestamp { get; }
 
-    public static SqliteWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs, long startTimestamp = 0) =>
-        new(SqliteWriteKind.Operation, operation, nowUnixMs, 0, startTimestamp);
+    public static StorageWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs, long startTimestamp = 0) =>
+        new(StorageWriteKind.Operation, operation, nowUnixMs, 0, startTimestamp);
 
-    public static SqliteWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys) =>
-        new(SqliteWriteKind.RemoveExpired, null, nowUnixMs, maxKeys);
+    public static StorageWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys) =>
+        new(StorageWriteKind.RemoveExpired, null, nowUnixMs, maxKeys);
 
-    public static SqliteWriteRequest For(SqliteWriteKind kind) => new(kind, null, 0, 0);
+    public static StorageWriteRequest For(StorageWriteKind kind) => new(kind, null, 0, 0);
 
     /// <summary>Lets <paramref name="cancellationToken"/> cancel the request while it is queued. Call before enqueueing.</summary>
     public void RegisterCancellation(CancellationToken cancellationToken)
@@ -52,7 +52,7 @@ internal sealed class SqliteWriteRequest : TaskCompletionSource<int>
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(
-                static (state, token) => ((SqliteWriteRequest)state!).CancelIfQueued(token),
+                static (state, token) => ((StorageWriteRequest)state!).CancelIfQueued(token),
                 this);
         }
     }
