@@ -3,7 +3,7 @@
 # with redis-benchmark and with `dynamite bench`, interleaved (test by test: A B C D E, A B C D E, ...), REPEAT
 # times, and prints one markdown table of medians (also written to bench/results/compare-<date>.md):
 #   redis-server               plain redis-server 7 (no persistence): the reference every ratio is taken to
-#   dynamite ENGINE            one standalone node per engine of SINGLE_ENGINES (default memory,sqlite), --fsync batch
+#   dynamite ENGINE            one standalone node per engine of SINGLE_ENGINES (default memory,rocksdb), --fsync batch (the default)
 #   Garnet 1 node              Microsoft Garnet, no persistence (anchor)
 #   3 nodes R=W=2 ENGINE       three nodes on loopback, N=3, R=W=2, one cluster per engine of CLUSTER_ENGINE
 #   3 nodes R=W=1 ENGINE       the same at R=W=1, first engine of CLUSTER_ENGINE only
@@ -28,9 +28,9 @@
 # Usage: bench/compare.sh [REPEAT] [REQUESTS]      (or REPEAT=3 REQUESTS=200000 bench/compare.sh)
 #   REQUESTS       requests of a 100-byte unpipelined run (default 200000); pipelined runs do 5x, 139 KB and
 #                  one-connection runs 1/10
-#   SINGLE_ENGINES engines of the one-node setups, comma-separated (default memory,sqlite; also rocksdb, or any
+#   SINGLE_ENGINES engines of the one-node setups, comma-separated (default memory,rocksdb; also sqlite, lmdb, or any
 #                  engine `dynamite start --help` lists; others are skipped with a note)
-#   CLUSTER_ENGINE engines of the 3-node R=W=2 setups, comma-separated (default memory; e.g. sqlite,rocksdb)
+#   CLUSTER_ENGINE engines of the 3-node R=W=2 setups, comma-separated (default memory,rocksdb; e.g. sqlite,lmdb)
 #   ANCHORS        0: no Netflix Dynomite or Garnet setups (default 1: build them when missing, then run them)
 #   ANCHORS_SH     anchors.sh (default ../shared/anchors/anchors.sh beside the repository)
 #   ANCHORS_ROOT   where `anchors.sh build` installs Dynomite and Garnet (default /tmp/anchors); the servers run
@@ -46,8 +46,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repeat="${1:-${REPEAT:-3}}"
 requests="${2:-${REQUESTS:-200000}}"
-single_engines="${SINGLE_ENGINES:-memory,sqlite}"
-cluster_engines="${CLUSTER_ENGINE:-memory}"
+single_engines="${SINGLE_ENGINES:-memory,rocksdb}"
+cluster_engines="${CLUSTER_ENGINE:-memory,rocksdb}"
 anchors_wanted="${ANCHORS:-1}"
 anchors_sh="${ANCHORS_SH:-$root/../shared/anchors/anchors.sh}"
 anchors_home="${ANCHORS_ROOT:-/tmp/anchors}"

@@ -23,8 +23,8 @@ internal static class DemoCommand
         var nodes = new Option<int>("--nodes") { Description = $"How many nodes, 1 to {MaxNodes} (default: 3).", DefaultValueFactory = _ => 3 };
         var basePort = new Option<int>("--base-port") { Description = "Node i listens on base+10i+1 (peer), +2 (RESP), +3 (HTTP) (default: 8100, so n1 is 8111/8112/8113).", DefaultValueFactory = _ => 8100 };
         var dataDir = new Option<string>("--data-dir") { Description = "Each node keeps its data, node.log and node.pid in DIR/n<i> (default: ./demo-data).", DefaultValueFactory = _ => "demo-data" };
-        var engine = new Option<string>("--engine") { Description = "Storage engine of every node: sqlite, memory, rocksdb or lmdb (default: sqlite).", DefaultValueFactory = _ => "sqlite" };
-        engine.AcceptOnlyFromAmong("sqlite", "memory", "rocksdb", "lmdb");
+        var engine = new Option<string>("--engine") { Description = "Storage engine of every node: rocksdb, sqlite, lmdb or memory (default: rocksdb).", DefaultValueFactory = _ => "rocksdb" };
+        engine.AcceptOnlyFromAmong("rocksdb", "sqlite", "lmdb", "memory");
         var command = new Command("demo", "Start a local cluster of nodes on loopback (child processes) until Ctrl-C; prints their addresses.")
         {
             nodes, basePort, dataDir, engine,

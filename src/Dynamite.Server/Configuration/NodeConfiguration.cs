@@ -29,13 +29,13 @@ public sealed record NodeConfiguration
     [Setting("data-dir", "Directory for the node's data files", DefaultText = "./data/<node-id>")]
     public string? DataDir { get; init; }
 
-    [Setting("engine", "Storage engine: sqlite (persistent), rocksdb (persistent), lmdb (persistent) or memory (volatile)", OneOf = "sqlite|memory|rocksdb|lmdb")]
-    public string Engine { get; init; } = "sqlite";
+    [Setting("engine", "Storage engine: rocksdb (persistent), sqlite (persistent), lmdb (persistent) or memory (volatile)", OneOf = "rocksdb|sqlite|memory|lmdb")]
+    public string Engine { get; init; } = "rocksdb";
 
     [Setting("fsync", "sqlite, rocksdb and lmdb durability: always (fsync every group commit before acknowledging; survives power loss), " +
         "batch (sync about once a second; a power loss may lose the last second), never (the OS decides). " +
         "Every setting survives a crash of the process")]
-    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Always;
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
 
     [Setting("requirepass", "Password clients must AUTH with")]
     public string? RequirePass { get; init; }

@@ -21,7 +21,7 @@ public static class StorageEngineFactory
             "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite")),
             "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb")),
             "lmdb" => new LmdbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("lmdb")),
-            _ => throw new ConfigurationException($"engine must be sqlite, memory, rocksdb or lmdb, not '{configuration.Engine}'."),
+            _ => throw new ConfigurationException($"engine must be rocksdb, sqlite, memory or lmdb, not '{configuration.Engine}'."),
         };
     }
 }

@@ -17,7 +17,7 @@ public sealed class AntiEntropyTests
     [Fact]
     public async Task WipedReplica_NoHintsNoReadRepairNoReads_EveryKeyBackThenNothingLeftToRepair()
     {
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch", "--aae-interval", "1"]);
         using (RawRespClient writer = cluster.Connect(0))
         {
             for (int i = 0; i < 500; i++)
@@ -53,7 +53,7 @@ public sealed class AntiEntropyTests
     [Fact]
     public async Task DeletesWhileReplicaDown_NoHints_NoneReappearAfterExchanges()
     {
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--hinted-handoff", "off"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--hinted-handoff", "off"]);
         using (RawRespClient writer = cluster.Connect(0))
         {
             for (int i = 0; i < 200; i++)
@@ -125,7 +125,7 @@ public sealed class AntiEntropyTests
     {
         const int Keys = 300;
         await using LocalCluster cluster = await LocalCluster.StartAsync(
-            engine: "sqlite", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--tombstone-grace", "0", "--hinted-handoff", "off"]);
+            engine: "rocksdb", extraArguments: ["--fsync", "batch", "--aae-interval", "1", "--tombstone-grace", "0", "--hinted-handoff", "off"]);
         using (RawRespClient writer = cluster.Connect(0))
         {
             for (int i = 0; i < Keys; i++)

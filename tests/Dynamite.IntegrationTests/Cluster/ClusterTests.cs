@@ -32,7 +32,7 @@ public sealed class ClusterTests
     [Fact]
     public async Task KillNode2_WritesContinue_RestartedNodeReceivesEveryMissedWrite()
     {
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--fsync", "batch"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch"]);
         await cluster.KillAsync(1);
         using (RawRespClient node1 = cluster.Connect(0))
         using (RawRespClient node3 = cluster.Connect(2))
@@ -74,10 +74,10 @@ public sealed class ClusterTests
     [Fact]
     public async Task StaleReplica_HintsOff_RepairedByOneReadAtR2()
     {
-        // sqlite keeps node 2's data and cluster state across the restart, so it comes back stale rather than warming
+        // rocksdb keeps node 2's data and cluster state across the restart, so it comes back stale rather than warming
         // up (a memory node would pull everything from its peers before serving reads). Reads ask all N here, as in
         // Dynamo: the default (quorum) fan-out would ask node 1 and only one of the others.
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--read-fanout", "all"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--hinted-handoff", "off", "--read-fanout", "all"]);
         await cluster.KillAsync(1);
         using (RawRespClient node1 = cluster.Connect(0))
         {
@@ -104,7 +104,7 @@ public sealed class ClusterTests
     {
         // The default fan-out asks this node's own copy and one other replica, sending its copy's digest: the other
         // holds a different version, so it sends its value back, and the merge (the newer value) answers and repairs.
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--aae", "off"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--hinted-handoff", "off", "--aae", "off"]);
         using (RawRespClient node1 = cluster.Connect(0))
         {
             Assert.Equal("+OK", node1.Call("SET", "versioned", "old").ToString());
@@ -130,9 +130,9 @@ public sealed class ClusterTests
     [Fact]
     public async Task ReadAtR1_OnAReplica_AnswersFromItsOwnCopyWithoutAskingTheOthers()
     {
-        // R=1 trades freshness for speed: a replica coordinating the read answers from its own copy. sqlite keeps
+        // R=1 trades freshness for speed: a replica coordinating the read answers from its own copy. rocksdb keeps
         // node 2's (stale) data across its restart, and hints are off, so only its own copy can differ.
-        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "sqlite", extraArguments: ["--hinted-handoff", "off", "--r", "1", "--w", "1", "--aae", "off"]);
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--hinted-handoff", "off", "--r", "1", "--w", "1", "--aae", "off"]);
         await cluster.KillAsync(1);
         using (RawRespClient node1 = cluster.Connect(0))
         {

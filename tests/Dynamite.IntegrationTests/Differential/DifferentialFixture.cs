@@ -14,6 +14,7 @@ public sealed class DifferentialFixture : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Nodes["memory"] = await DynamiteNode.StartAsync("memory");
+        Nodes["rocksdb"] = await DynamiteNode.StartAsync("rocksdb", ["--fsync", "never"]);
         Nodes["sqlite"] = await DynamiteNode.StartAsync("sqlite", ["--fsync", "never"]);
     }
 

@@ -15,7 +15,7 @@ public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixtu
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (string engine in new[] { "memory", "sqlite" })
+        foreach (string engine in new[] { "memory", "rocksdb", "sqlite" })
         {
             foreach (DifferentialCase differentialCase in DifferentialCase.Load(CasesPath))
             {

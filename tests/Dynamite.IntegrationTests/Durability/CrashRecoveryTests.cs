@@ -14,17 +14,21 @@ public sealed class CrashRecoveryTests
     private const int Writers = 4;
 
     [Theory]
-    [InlineData("always")]
-    [InlineData("batch")]
-    [InlineData("never")]
-    public async Task KillDashNine_DuringWrites_EveryAcknowledgedSetSurvivesRestart(string fsync)
+    [InlineData("rocksdb", "always")]
+    [InlineData("rocksdb", "batch")]
+    [InlineData("rocksdb", "never")]
+    [InlineData("sqlite", "always")]
+    [InlineData("sqlite", "batch")]
+    [InlineData("sqlite", "never")]
+    [InlineData("lmdb", "batch")]
+    public async Task KillDashNine_DuringWrites_EveryAcknowledgedSetSurvivesRestart(string engine, string fsync)
     {
         string dataDirectory = Directory.CreateTempSubdirectory("dynamite-crash-").FullName;
         try
         {
             var acknowledged = new ConcurrentDictionary<string, string>();
             int port;
-            await using (DynamiteNode node = await DynamiteNode.StartAsync("sqlite", ["--fsync", fsync], dataDirectory))
+            await using (DynamiteNode node = await DynamiteNode.StartAsync(engine, ["--fsync", fsync], dataDirectory))
             {
                 port = node.Port;
                 using var stop = new CancellationTokenSource();
@@ -44,7 +48,7 @@ public sealed class CrashRecoveryTests
 
             Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} writes were acknowledged before the crash");
 
-            await using DynamiteNode restarted = await DynamiteNode.StartAsync("sqlite", ["--fsync", fsync], dataDirectory, port);
+            await using DynamiteNode restarted = await DynamiteNode.StartAsync(engine, ["--fsync", fsync], dataDirectory, port);
             using RawRespClient client = restarted.Connect();
             var missing = new List<string>();
             foreach ((string key, string value) in acknowledged)
@@ -63,14 +67,16 @@ public sealed class CrashRecoveryTests
         }
     }
 
-    [Fact]
-    public async Task KillDashNine_AfterOverwritesAndDeletes_LastAcknowledgedStateSurvives()
+    [Theory]
+    [InlineData("rocksdb")]
+    [InlineData("sqlite")]
+    public async Task KillDashNine_AfterOverwritesAndDeletes_LastAcknowledgedStateSurvives(string engine)
     {
         string dataDirectory = Directory.CreateTempSubdirectory("dynamite-crash-").FullName;
         try
         {
             int port;
-            await using (DynamiteNode node = await DynamiteNode.StartAsync("sqlite", ["--fsync", "always"], dataDirectory))
+            await using (DynamiteNode node = await DynamiteNode.StartAsync(engine, ["--fsync", "always"], dataDirectory))
             {
                 port = node.Port;
                 using RawRespClient client = node.Connect();
@@ -94,7 +100,7 @@ public sealed class CrashRecoveryTests
                 await node.KillAsync();
             }
 
-            await using DynamiteNode restarted = await DynamiteNode.StartAsync("sqlite", ["--fsync", "always"], dataDirectory, port);
+            await using DynamiteNode restarted = await DynamiteNode.StartAsync(engine, ["--fsync", "always"], dataDirectory, port);
             using RawRespClient reader = restarted.Connect();
             for (int i = 0; i < 200; i++)
             {

@@ -21,7 +21,7 @@ public sealed class ShutdownTests
             const int Pipelined = 2000;
             int port;
             int answered = 0;
-            await using (DynamiteNode node = await DynamiteNode.StartAsync("sqlite", ["--fsync", "batch"], dataDirectory))
+            await using (DynamiteNode node = await DynamiteNode.StartAsync("rocksdb", [], dataDirectory))
             {
                 port = node.Port;
                 using RawRespClient client = node.Connect();
@@ -55,7 +55,7 @@ public sealed class ShutdownTests
             }
 
             Assert.True(answered > 0);
-            await using DynamiteNode restarted = await DynamiteNode.StartAsync("sqlite", ["--fsync", "batch"], dataDirectory, port);
+            await using DynamiteNode restarted = await DynamiteNode.StartAsync("rocksdb", [], dataDirectory, port);
             using RawRespClient reader = restarted.Connect();
             for (int i = 0; i < answered; i++)
             {

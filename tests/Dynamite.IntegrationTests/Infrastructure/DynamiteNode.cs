@@ -26,7 +26,7 @@ internal sealed class DynamiteNode : ManagedProcess
     public string DataDirectory { get; }
 
     /// <summary>Starts a node and waits until it answers PING (or requires AUTH).</summary>
-    /// <param name="engine">memory or sqlite.</param>
+    /// <param name="engine">memory, rocksdb, sqlite or lmdb.</param>
     /// <param name="extraArguments">More `dynamite start` flags.</param>
     /// <param name="dataDirectory">Reuse a directory (restart after a crash); null makes a fresh one owned by this node.</param>
     /// <param name="port">Reuse a port (restart); 0 picks a free one.</param>

@@ -12,7 +12,7 @@ public sealed class PythonRedisTests
 
     [Theory]
     [InlineData("memory")]
-    [InlineData("sqlite")]
+    [InlineData("rocksdb")]
     public async Task RedisPy_ApplicationCalls_AllBehaveAsOnRedis(string engine)
     {
         await using DynamiteNode node = await DynamiteNode.StartAsync(engine);

@@ -13,11 +13,11 @@ public sealed class RedisBenchmarkTests
     [Theory]
     [InlineData("memory", "1")]
     [InlineData("memory", "16")]
-    [InlineData("sqlite", "1")]
-    [InlineData("sqlite", "16")]
+    [InlineData("rocksdb", "1")]
+    [InlineData("rocksdb", "16")]
     public async Task Benchmark_PingSetGetIncrMset_CompletesWithoutErrors(string engine, string pipeline)
     {
-        await using DynamiteNode node = await DynamiteNode.StartAsync(engine, engine == "sqlite" ? ["--fsync", "batch"] : null);
+        await using DynamiteNode node = await DynamiteNode.StartAsync(engine, null);
         ExternalTool.Result result = await ExternalTool.RunAsync(
             "redis-benchmark",
             ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "-t", "ping,set,get,incr,mset", "-n", "20000", "-r", "10000", "-c", "20", "-P", pipeline, "-q", "--csv"],

@@ -45,7 +45,7 @@ public sealed partial class ConfigurationLayeringTests
             ["DYNAMITE_N"] = "5",
             ["DYNAMITE_R"] = "3",
             ["DYNAMITE_HINTED_HANDOFF"] = "off",
-            ["DYNAMITE_FSYNC"] = "batch",
+            ["DYNAMITE_FSYNC"] = "always",
             ["DYNAMITE_READ_FANOUT"] = "all",
             ["DYNAMITE_REQUIREPASS"] = "",
             ["DYNAMITE_SIM_SEED"] = "7",
@@ -57,7 +57,7 @@ public sealed partial class ConfigurationLayeringTests
         Assert.Equal(5, configuration.ReplicationFactor);
         Assert.Equal(3, configuration.ReadQuorum);
         Assert.False(configuration.HintedHandoff);
-        Assert.Equal(Dynamite.Storage.FsyncPolicy.Batch, configuration.Fsync);
+        Assert.Equal(Dynamite.Storage.FsyncPolicy.Always, configuration.Fsync);
         Assert.Equal(Dynamite.Core.Coordination.ReadFanout.All, configuration.ReadFanout);
         Assert.Null(configuration.RequirePass);
     }
@@ -89,7 +89,7 @@ public sealed partial class ConfigurationLayeringTests
     [Theory]
     [InlineData("fsync: sometimes\n", "fsync must be always, batch or never, not 'sometimes'.")]
     [InlineData("read-fanout: most\n", "read-fanout must be all or quorum, not 'most'.")]
-    [InlineData("engine: leveldb\n", "engine must be sqlite, memory, rocksdb or lmdb, not 'leveldb'.")]
+    [InlineData("engine: leveldb\n", "engine must be rocksdb, sqlite, memory or lmdb, not 'leveldb'.")]
     [InlineData("n: 99999999999\n", "n must be at most 2147483647, not 99999999999.")]
     [InlineData("handoff-rate: 0\n", "handoff-rate must be a positive number of keys per second, not 0.")]
     [InlineData("dc: \"eu west\"\n", "dc must be a non-empty name without whitespace, not 'eu west'.")]
