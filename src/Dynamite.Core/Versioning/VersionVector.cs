@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Wire;
 
@@ -24,8 +23,6 @@ public sealed class VersionVector : IEquatable<VersionVector>
 {
     /// <summary>Smallest possible entry on the wire: id length, 1-byte id, counter, timestamp.</summary>
     private const int MinEntryBytes = 4;
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     // Invariant: sorted by node (ordinal), nodes distinct, counters > 0. Never mutated.
     private readonly VersionVectorEntry[] _entries;
@@ -287,7 +284,7 @@ public sealed class VersionVector : IEquatable<VersionVector>
         int size = WireWriter.SizeOfVarUInt64((ulong)_entries.Length);
         foreach (VersionVectorEntry entry in _entries)
         {
-            size += 1 + Encoding.UTF8.GetByteCount(entry.Node.Value)
+            size += NodeIdWire.SizeOf(entry.Node)
                 + WireWriter.SizeOfVarUInt64((ulong)entry.Counter)
                 + WireWriter.SizeOfVarInt64(entry.TimestampUnixMs);
         }
@@ -336,12 +333,9 @@ public sealed class VersionVector : IEquatable<VersionVector>
     internal void WriteTo(ref WireWriter writer)
     {
         writer.WriteVarUInt64((ulong)_entries.Length);
-        Span<byte> id = stackalloc byte[NodeId.MaxByteLength];
         foreach (VersionVectorEntry entry in _entries)
         {
-            int idLength = Encoding.UTF8.GetBytes(entry.Node.Value, id);
-            writer.WriteByte((byte)idLength);
-            writer.WriteBytes(id[..idLength]);
+            NodeIdWire.Write(ref writer, entry.Node);
             writer.WriteVarUInt64((ulong)entry.Counter);
             writer.WriteVarInt64(entry.TimestampUnixMs);
         }
@@ -359,27 +353,7 @@ public sealed class VersionVector : IEquatable<VersionVector>
         for (int i = 0; i < count; i++)
         {
             int offset = reader.Position;
-            int idLength = reader.ReadByte();
-            if (idLength is 0 or > NodeId.MaxByteLength)
-            {
-                throw new FormatException($"Node id length {idLength} at offset {offset} is out of range.");
-            }
-
-            string text;
-            try
-            {
-                text = StrictUtf8.GetString(reader.ReadBytes(idLength));
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new FormatException($"Node id at offset {offset} is not valid UTF-8.");
-            }
-
-            if (!NodeId.TryCreate(text, out NodeId node))
-            {
-                throw new FormatException($"Node id at offset {offset} is not a valid node id.");
-            }
-
+            NodeId node = NodeIdWire.Read(ref reader);
             if (i > 0 && entries[i - 1].Node.CompareTo(node) >= 0)
             {
                 throw new FormatException($"Version vector entries are not sorted by node at offset {offset}.");
