@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using Dynamite.Core.Versioning;
+using Dynamite.Core.Wire;
 
 namespace Dynamite.Core.DataTypes;
 
@@ -45,4 +47,63 @@ public readonly record struct CounterTotals(Dot Chain, long Increments, long Dec
     public override int GetHashCode() => HashCode.Combine(Chain, Increments, Decrements, BitConverter.DoubleToInt64Bits(FloatIncrements), BitConverter.DoubleToInt64Bits(FloatDecrements));
 
     public override string ToString() => $"chain {Chain}: +{Increments} -{Decrements}{(FloatIncrements != 0 || FloatDecrements != 0 ? $" +{FloatIncrements}f -{FloatDecrements}f" : string.Empty)}";
+
+    private bool HasFloatParts => FloatIncrements != 0 || FloatDecrements != 0;
+
+    /// <summary>Bytes <see cref="WriteTo"/> takes.</summary>
+    internal int GetEncodedLength() =>
+        DotWire.SizeOf(Chain) + WireWriter.SizeOfVarUInt64((ulong)Increments) + WireWriter.SizeOfVarUInt64((ulong)Decrements)
+        + 1 + (HasFloatParts ? 2 * sizeof(double) : 0);
+
+    /// <summary>The chain's dot, varint increments and decrements, a byte (1 when float parts follow), two little-endian doubles.</summary>
+    internal void WriteTo(ref WireWriter writer)
+    {
+        DotWire.Write(ref writer, Chain);
+        writer.WriteVarUInt64((ulong)Increments);
+        writer.WriteVarUInt64((ulong)Decrements);
+        if (!HasFloatParts)
+        {
+            writer.WriteByte(0);
+            return;
+        }
+
+        writer.WriteByte(1);
+        Span<byte> bytes = stackalloc byte[sizeof(double)];
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes, FloatIncrements);
+        writer.WriteBytes(bytes);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes, FloatDecrements);
+        writer.WriteBytes(bytes);
+    }
+
+    internal static CounterTotals ReadFrom(ref WireReader reader)
+    {
+        int offset = reader.Position;
+        Dot chain = DotWire.Read(ref reader);
+        ulong increments = reader.ReadVarUInt64();
+        ulong decrements = reader.ReadVarUInt64();
+        if (increments > long.MaxValue || decrements > long.MaxValue)
+        {
+            throw new FormatException($"Counter totals of chain {chain} at offset {offset} are out of range.");
+        }
+
+        byte floats = reader.ReadByte();
+        if (floats == 0)
+        {
+            return new CounterTotals(chain, (long)increments, (long)decrements, 0, 0);
+        }
+
+        if (floats != 1)
+        {
+            throw new FormatException($"Counter totals of chain {chain} at offset {offset} have float marker {floats}.");
+        }
+
+        double up = BinaryPrimitives.ReadDoubleLittleEndian(reader.ReadBytes(sizeof(double)));
+        double down = BinaryPrimitives.ReadDoubleLittleEndian(reader.ReadBytes(sizeof(double)));
+        if (!double.IsFinite(up) || !double.IsFinite(down) || up < 0 || down < 0 || (up == 0 && down == 0))
+        {
+            throw new FormatException($"Counter totals of chain {chain} at offset {offset} have float parts {up} and {down} (negative, not finite, or both zero: not canonical).");
+        }
+
+        return new CounterTotals(chain, (long)increments, (long)decrements, up, down);
+    }
 }

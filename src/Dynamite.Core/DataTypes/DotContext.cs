@@ -138,7 +138,7 @@ public sealed class DotContext : IEquatable<DotContext>
 
         foreach (Dot dot in _cloud)
         {
-            size += NodeIdWire.SizeOf(dot.Node) + WireWriter.SizeOfVarUInt64((ulong)dot.Counter);
+            size += DotWire.SizeOf(dot);
         }
 
         return size;
@@ -199,8 +199,7 @@ public sealed class DotContext : IEquatable<DotContext>
         writer.WriteVarUInt64((ulong)_cloud.Length);
         foreach (Dot dot in _cloud)
         {
-            NodeIdWire.Write(ref writer, dot.Node);
-            writer.WriteVarUInt64((ulong)dot.Counter);
+            DotWire.Write(ref writer, dot);
         }
     }
 
@@ -225,8 +224,7 @@ public sealed class DotContext : IEquatable<DotContext>
         for (int i = 0; i < dots; i++)
         {
             int offset = reader.Position;
-            NodeId actor = NodeIdWire.Read(ref reader);
-            cloud[i] = new Dot(actor, ReadCounter(ref reader, actor));
+            cloud[i] = DotWire.Read(ref reader);
             if (i > 0 && cloud[i - 1].CompareTo(cloud[i]) >= 0)
             {
                 throw new FormatException($"Dot context cloud is not sorted at offset {offset}.");

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using Dynamite.Core.Membership;
@@ -30,19 +28,9 @@ namespace Dynamite.Core.DataTypes;
 /// a byte (1 when float parts follow), then two little-endian doubles.
 /// </para>
 /// </summary>
-public sealed class ElementState : IEquatable<ElementState>
+public sealed partial class ElementState : IEquatable<ElementState>
 {
     public const byte FormatVersion = 1;
-
-    private const byte PresenceKind = 0;
-    private const byte RegisterKind = 1;
-    private const byte CounterKind = 2;
-
-    /// <summary>Smallest write on the wire: id length, one-byte id, counter, timestamp, kind.</summary>
-    private const int MinWriteBytes = 5;
-
-    /// <summary>Smallest totals on the wire: a dot (3), two varints, the float byte.</summary>
-    private const int MinTotalsBytes = 6;
 
     private readonly ElementWrite[] _writes;
     private readonly CounterTotals[] _resets;
@@ -300,123 +288,6 @@ public sealed class ElementState : IEquatable<ElementState>
     /// <summary>The dots of every write here (what an observed-remove or a superseding write names).</summary>
     public IEnumerable<Dot> Dots() => _writes.Select(static write => write.Dot);
 
-    /// <summary>The exact number of bytes <see cref="Write"/> produces.</summary>
-    public int GetEncodedLength()
-    {
-        int size = 1 + WireWriter.SizeOfVarUInt64((ulong)_writes.Length) + WireWriter.SizeOfVarUInt64((ulong)_resets.Length);
-        foreach (ElementWrite write in _writes)
-        {
-            size += SizeOfDot(write.Dot) + WireWriter.SizeOfVarInt64(write.TimestampUnixMs) + 1;
-            if (write.Value is not null)
-            {
-                size += WireWriter.SizeOfVarUInt64((ulong)write.Value.Length) + write.Value.Length;
-            }
-            else if (write.Counter is { } totals)
-            {
-                size += SizeOfTotals(totals);
-            }
-        }
-
-        foreach (CounterTotals reset in _resets)
-        {
-            size += SizeOfTotals(reset);
-        }
-
-        return size;
-    }
-
-    public void Write(IBufferWriter<byte> output)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        int length = GetEncodedLength();
-        var writer = new WireWriter(output.GetSpan(length));
-        writer.WriteByte(FormatVersion);
-        writer.WriteVarUInt64((ulong)_writes.Length);
-        foreach (ElementWrite write in _writes)
-        {
-            WriteDot(ref writer, write.Dot);
-            writer.WriteVarInt64(write.TimestampUnixMs);
-            if (write.Value is not null)
-            {
-                writer.WriteByte(RegisterKind);
-                writer.WriteVarUInt64((ulong)write.Value.Length);
-                writer.WriteBytes(write.Value);
-            }
-            else if (write.Counter is { } totals)
-            {
-                writer.WriteByte(CounterKind);
-                WriteTotals(ref writer, totals);
-            }
-            else
-            {
-                writer.WriteByte(PresenceKind);
-            }
-        }
-
-        writer.WriteVarUInt64((ulong)_resets.Length);
-        foreach (CounterTotals reset in _resets)
-        {
-            WriteTotals(ref writer, reset);
-        }
-
-        output.Advance(length);
-    }
-
-    public byte[] Encode()
-    {
-        var buffer = new ArrayBufferWriter<byte>(GetEncodedLength());
-        Write(buffer);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Reads a whole encoded state; malformed, non-canonical or trailing input is a <see cref="FormatException"/>.</summary>
-    public static ElementState Decode(ReadOnlySpan<byte> source)
-    {
-        var reader = new WireReader(source);
-        byte version = reader.ReadByte();
-        if (version != FormatVersion)
-        {
-            throw new FormatException($"Element state format {version} is not supported (expected {FormatVersion}).");
-        }
-
-        int count = reader.ReadCount(reader.Remaining / MinWriteBytes, "Element write count");
-        var writes = new ElementWrite[count];
-        for (int i = 0; i < count; i++)
-        {
-            int offset = reader.Position;
-            Dot dot = ReadDot(ref reader);
-            if (i > 0 && writes[i - 1].Dot.CompareTo(dot) >= 0)
-            {
-                throw new FormatException($"Element writes are not sorted by dot at offset {offset}.");
-            }
-
-            long timestamp = reader.ReadVarInt64();
-            byte kind = reader.ReadByte();
-            writes[i] = kind switch
-            {
-                PresenceKind => new ElementWrite(dot, timestamp, null),
-                RegisterKind => new ElementWrite(dot, timestamp, reader.ReadBytes(reader.ReadCount(reader.Remaining, "Element value length")).ToArray()),
-                CounterKind => new ElementWrite(dot, timestamp, null, ReadTotals(ref reader)),
-                _ => throw new FormatException($"Unknown element write kind {kind} at offset {offset}."),
-            };
-        }
-
-        int resetCount = reader.ReadCount(reader.Remaining / MinTotalsBytes, "Element reset count");
-        var resets = new CounterTotals[resetCount];
-        for (int i = 0; i < resetCount; i++)
-        {
-            int offset = reader.Position;
-            resets[i] = ReadTotals(ref reader);
-            if (i > 0 && resets[i - 1].Chain.CompareTo(resets[i].Chain) >= 0)
-            {
-                throw new FormatException($"Element resets are not sorted by chain at offset {offset}.");
-            }
-        }
-
-        reader.ExpectEnd();
-        return count == 0 && resetCount == 0 ? Empty : new ElementState(writes, resets);
-    }
-
     public bool Equals(ElementState? other) =>
         other is not null && (ReferenceEquals(this, other) || (_writes.AsSpan().SequenceEqual(other._writes) && _resets.AsSpan().SequenceEqual(other._resets)));
 
@@ -514,83 +385,5 @@ public sealed class ElementState : IEquatable<ElementState>
         }
 
         return [.. joined];
-    }
-
-    private static int SizeOfDot(Dot dot) => NodeIdWire.SizeOf(dot.Node) + WireWriter.SizeOfVarUInt64((ulong)dot.Counter);
-
-    private static void WriteDot(ref WireWriter writer, Dot dot)
-    {
-        NodeIdWire.Write(ref writer, dot.Node);
-        writer.WriteVarUInt64((ulong)dot.Counter);
-    }
-
-    private static Dot ReadDot(ref WireReader reader)
-    {
-        int offset = reader.Position;
-        NodeId actor = NodeIdWire.Read(ref reader);
-        ulong counter = reader.ReadVarUInt64();
-        if (counter is 0 or > long.MaxValue)
-        {
-            throw new FormatException($"Counter {counter} of actor {actor} at offset {offset} is out of range.");
-        }
-
-        return new Dot(actor, (long)counter);
-    }
-
-    private static bool HasFloatParts(CounterTotals totals) => totals.FloatIncrements != 0 || totals.FloatDecrements != 0;
-
-    private static int SizeOfTotals(CounterTotals totals) =>
-        SizeOfDot(totals.Chain) + WireWriter.SizeOfVarUInt64((ulong)totals.Increments) + WireWriter.SizeOfVarUInt64((ulong)totals.Decrements)
-        + 1 + (HasFloatParts(totals) ? 2 * sizeof(double) : 0);
-
-    private static void WriteTotals(ref WireWriter writer, CounterTotals totals)
-    {
-        WriteDot(ref writer, totals.Chain);
-        writer.WriteVarUInt64((ulong)totals.Increments);
-        writer.WriteVarUInt64((ulong)totals.Decrements);
-        if (!HasFloatParts(totals))
-        {
-            writer.WriteByte(0);
-            return;
-        }
-
-        writer.WriteByte(1);
-        Span<byte> bytes = stackalloc byte[sizeof(double)];
-        BinaryPrimitives.WriteDoubleLittleEndian(bytes, totals.FloatIncrements);
-        writer.WriteBytes(bytes);
-        BinaryPrimitives.WriteDoubleLittleEndian(bytes, totals.FloatDecrements);
-        writer.WriteBytes(bytes);
-    }
-
-    private static CounterTotals ReadTotals(ref WireReader reader)
-    {
-        int offset = reader.Position;
-        Dot chain = ReadDot(ref reader);
-        ulong increments = reader.ReadVarUInt64();
-        ulong decrements = reader.ReadVarUInt64();
-        if (increments > long.MaxValue || decrements > long.MaxValue)
-        {
-            throw new FormatException($"Counter totals of chain {chain} at offset {offset} are out of range.");
-        }
-
-        byte floats = reader.ReadByte();
-        if (floats == 0)
-        {
-            return new CounterTotals(chain, (long)increments, (long)decrements, 0, 0);
-        }
-
-        if (floats != 1)
-        {
-            throw new FormatException($"Counter totals of chain {chain} at offset {offset} have float marker {floats}.");
-        }
-
-        double up = BinaryPrimitives.ReadDoubleLittleEndian(reader.ReadBytes(sizeof(double)));
-        double down = BinaryPrimitives.ReadDoubleLittleEndian(reader.ReadBytes(sizeof(double)));
-        if (!double.IsFinite(up) || !double.IsFinite(down) || up < 0 || down < 0 || (up == 0 && down == 0))
-        {
-            throw new FormatException($"Counter totals of chain {chain} at offset {offset} have float parts {up} and {down} (negative, not finite, or both zero: not canonical).");
-        }
-
-        return new CounterTotals(chain, (long)increments, (long)decrements, up, down);
     }
 }

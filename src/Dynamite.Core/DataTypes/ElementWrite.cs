@@ -1,4 +1,5 @@
 using Dynamite.Core.Versioning;
+using Dynamite.Core.Wire;
 
 namespace Dynamite.Core.DataTypes;
 
@@ -33,7 +34,7 @@ public sealed record ElementWrite(Dot Dot, long TimestampUnixMs, byte[]? Value, 
             || (Dot == other.Dot
                 && TimestampUnixMs == other.TimestampUnixMs
                 && Nullable.Equals(Counter, other.Counter)
-                && (Value is null ? other.Value is null : other.Value is not null && Value.AsSpan().SequenceEqual(other.Value))));
+                && NullableBytes.Equal(Value, other.Value)));
 
     public override int GetHashCode()
     {
@@ -41,15 +42,7 @@ public sealed record ElementWrite(Dot Dot, long TimestampUnixMs, byte[]? Value, 
         hash.Add(Dot);
         hash.Add(TimestampUnixMs);
         hash.Add(Counter);
-        if (Value is null)
-        {
-            hash.Add(-1);
-        }
-        else
-        {
-            hash.AddBytes(Value);
-        }
-
+        NullableBytes.AddTo(ref hash, Value);
         return hash.ToHashCode();
     }
 

@@ -27,7 +27,7 @@ public readonly record struct Stamp(long TimestampUnixMs, Dot? Dot)
     public override string ToString() => Dot is null ? "never" : $"{Dot}@{TimestampUnixMs}";
 
     internal int GetEncodedLength() =>
-        Dot is { } dot ? 1 + WireWriter.SizeOfVarInt64(TimestampUnixMs) + NodeIdWire.SizeOf(dot.Node) + WireWriter.SizeOfVarUInt64((ulong)dot.Counter) : 1;
+        Dot is { } dot ? 1 + WireWriter.SizeOfVarInt64(TimestampUnixMs) + DotWire.SizeOf(dot) : 1;
 
     /// <summary>A byte (0: <see cref="None"/>, 1: a write follows), then the zigzag timestamp, the actor id and the varint counter.</summary>
     internal void WriteTo(ref WireWriter writer)
@@ -40,8 +40,7 @@ public readonly record struct Stamp(long TimestampUnixMs, Dot? Dot)
 
         writer.WriteByte(1);
         writer.WriteVarInt64(TimestampUnixMs);
-        NodeIdWire.Write(ref writer, dot.Node);
-        writer.WriteVarUInt64((ulong)dot.Counter);
+        DotWire.Write(ref writer, dot);
     }
 
     internal static Stamp ReadFrom(ref WireReader reader)
@@ -59,13 +58,6 @@ public readonly record struct Stamp(long TimestampUnixMs, Dot? Dot)
         }
 
         long timestamp = reader.ReadVarInt64();
-        var actor = NodeIdWire.Read(ref reader);
-        ulong counter = reader.ReadVarUInt64();
-        if (counter is 0 or > long.MaxValue)
-        {
-            throw new FormatException($"Counter {counter} of actor {actor} at offset {offset} is out of range.");
-        }
-
-        return new Stamp(timestamp, new Dot(actor, (long)counter));
+        return new Stamp(timestamp, DotWire.Read(ref reader));
     }
 }

@@ -1,3 +1,5 @@
+using Dynamite.Core.Wire;
+
 namespace Dynamite.Core.Versioning;
 
 /// <summary>
@@ -25,7 +27,7 @@ public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long 
             || (Dot == other.Dot
                 && TimestampUnixMs == other.TimestampUnixMs
                 && ExpiresAtUnixMs == other.ExpiresAtUnixMs
-                && (Value is null ? other.Value is null : other.Value is not null && Value.AsSpan().SequenceEqual(other.Value))));
+                && NullableBytes.Equal(Value, other.Value)));
 
     public override int GetHashCode()
     {
@@ -33,15 +35,7 @@ public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long 
         hash.Add(Dot);
         hash.Add(TimestampUnixMs);
         hash.Add(ExpiresAtUnixMs);
-        if (Value is null)
-        {
-            hash.Add(-1);
-        }
-        else
-        {
-            hash.AddBytes(Value);
-        }
-
+        NullableBytes.AddTo(ref hash, Value);
         return hash.ToHashCode();
     }
 
