@@ -31,6 +31,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>This connection's consistency (DYN.CONSISTENCY); null uses the cluster's defaults.</summary>
     public Dynamite.Core.Quorum.ConsistencyLevel? Consistency { get; set; }
 
+    /// <summary>The commands queued since MULTI; null outside a transaction.</summary>
+    public QueuedTransaction? Transaction { get; set; }
+
     public string LastCommand { get; set; } = "NULL";
 
     public long CommandsProcessed { get; set; }

@@ -6,7 +6,8 @@ namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// Looks a request's command up and runs it, with redis-server's order of checks: unknown command,
-/// then arity, then authentication.
+/// then arity, then authentication; inside MULTI, a command that passes them is queued instead of run, and one
+/// that fails them aborts the transaction (<see cref="TransactionCommands"/>).
 /// </summary>
 internal static class CommandDispatcher
 {
@@ -23,18 +24,32 @@ internal static class CommandDispatcher
                 throw new RespProtocolException("Possible SECURITY ATTACK detected: POST or Host: command on the RESP port", replyBeforeClose: false);
             }
 
+            client.Transaction?.Abort();
             return context.Error(UnknownCommandMessage(context));
         }
 
         context.Command = command;
         if (!command.AcceptsArgumentCount(context.ArgumentCount))
         {
+            client.Transaction?.Abort();
             return context.WrongArgumentCount(command.LowerName);
         }
 
         if (server.RequiresAuth && !client.Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
         {
+            client.Transaction?.Abort();
             return context.Error(RespErrors.NoAuth);
+        }
+
+        if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
+        {
+            if (!transaction.TryQueue(context.Request))
+            {
+                return context.Error($"ERR MULTI queue is full (at most {QueuedTransaction.MaxCommands} commands and {transaction.MaxBytes} bytes); transaction discarded at EXEC");
+            }
+
+            context.Writer.WriteRaw("+QUEUED\r\n"u8);
+            return ValueTask.CompletedTask;
         }
 
         client.CommandsProcessed++;

@@ -33,5 +33,6 @@ public sealed class CommandTable
         .. StringCommands.Definitions,
         .. KeyCommands.Definitions,
         .. DynamoCommands.Definitions,
+        .. TransactionCommands.Definitions,
     ]);
 }

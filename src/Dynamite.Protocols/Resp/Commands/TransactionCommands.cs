@@ -1,0 +1,103 @@
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>
+/// MULTI, EXEC, DISCARD, WATCH and UNWATCH, as redis-server answers them. Between MULTI and EXEC every other command
+/// is checked (known, arity, authentication) and queued, answering <c>+QUEUED</c> (<see cref="CommandDispatcher"/>);
+/// EXEC runs the queue in order and answers an array of the replies, or <c>EXECABORT</c> and runs nothing when a
+/// command was refused while queueing. A command that fails while running (say INCR on a non-integer) puts its error
+/// in the array and the others still run, as in Redis. What EXEC does not give (README, "Transactions"): isolation
+/// from other clients' commands, which may interleave with the queued ones. WATCH is refused, so no client relies on
+/// a check-and-set that is not there.
+/// </summary>
+internal static class TransactionCommands
+{
+    private const CommandFlags TransactionFlags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale;
+
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("MULTI", 1, TransactionFlags, 0, 0, 0, "transactions", "1.2.0", "Starts a transaction.", Multi),
+        new("EXEC", 1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "transactions", "1.2.0", "Executes all commands in a transaction.", Exec),
+        new("DISCARD", 1, TransactionFlags, 0, 0, 0, "transactions", "2.0.0", "Discards a transaction.", Discard),
+        new("WATCH", -2, TransactionFlags, 1, -1, 1, "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction (not supported).", Watch),
+        new("UNWATCH", 1, TransactionFlags, 0, 0, 0, "transactions", "2.2.0", "Forgets about watched keys of a transaction.", Unwatch),
+    ];
+
+    /// <summary>The commands that act at once inside MULTI instead of being queued, as in redis-server.</summary>
+    public static bool RunsImmediatelyInMulti(CommandDefinition command) =>
+        command.LowerName is "exec" or "discard" or "multi" or "watch" or "quit";
+
+    private static ValueTask Multi(CommandContext context)
+    {
+        if (context.Client.Transaction is not null)
+        {
+            return context.Error("ERR MULTI calls can not be nested");
+        }
+
+        context.Client.Transaction = new QueuedTransaction(context.Server.Options.Limits.MaxQueryBufferBytes);
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Discard(CommandContext context)
+    {
+        if (context.Client.Transaction is null)
+        {
+            return context.Error("ERR DISCARD without MULTI");
+        }
+
+        context.Client.Transaction = null;
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Watch(CommandContext context) =>
+        context.Client.Transaction is not null
+            ? context.Error("ERR WATCH inside MULTI is not allowed")
+            : context.Error("ERR WATCH is not supported: a leaderless cluster cannot check that a key is unchanged at EXEC (README, \"Transactions\")");
+
+    private static ValueTask Unwatch(CommandContext context)
+    {
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Exec(CommandContext context)
+    {
+        QueuedTransaction? transaction = context.Client.Transaction;
+        if (transaction is null)
+        {
+            return context.Error("ERR EXEC without MULTI");
+        }
+
+        context.Client.Transaction = null;
+        if (transaction.Aborted)
+        {
+            return context.Error("EXECABORT Transaction discarded because of previous errors.");
+        }
+
+        context.Writer.WriteArrayHeader(transaction.Commands.Count);
+        return transaction.Commands.Count == 0 ? ValueTask.CompletedTask : RunQueuedAsync(context, transaction);
+    }
+
+    /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
+    private static async ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
+    {
+        var queued = new CommandContext(context.Server, context.Client, context.Writer);
+        foreach (byte[][] arguments in transaction.Commands)
+        {
+            queued.Request.Clear();
+            foreach (byte[] argument in arguments)
+            {
+                queued.Request.Add(argument, owned: true);
+            }
+
+            await CommandDispatcher.ExecuteAsync(queued);
+            if (queued.CloseAfterReply)
+            {
+                context.CloseAfterReply = true;
+            }
+        }
+
+        queued.Request.Release();
+    }
+}
