@@ -8,93 +8,24 @@ using Microsoft.Extensions.Time.Testing;
 namespace Dynamite.Storage.Tests;
 
 /// <summary>
-/// Runs the storage contract against the LMDB engine, plus what only a durable, group-committing engine has: data,
-/// counters and the expiry index surviving a restart or a crash, group commit, draining on dispose, the batch policy's
-/// sync thread, keys longer than LMDB's key limit, a full map, and format versioning. Each test gets a fresh temporary
-/// data directory, deleted afterwards.
+/// Runs the durable engine contract against the LMDB engine, plus what only LMDB does: keys longer than LMDB's key
+/// limit, a full map, the directory lock, lock-free readers hopping threads, the batch policy's sync thread, and format
+/// versioning.
 /// </summary>
-public sealed class LmdbStorageEngineTests : StorageEngineContractTests
+public sealed class LmdbStorageEngineTests : DurableEngineContractTests
 {
     /// <summary>The batch policy's sync interval.</summary>
     private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "dynamite-storage-tests", Guid.NewGuid().ToString("N"));
+    protected override string EngineName => "lmdb";
 
-    public override async Task DisposeAsync()
-    {
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            if (Directory.Exists(_directory))
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-        }
-    }
-
-    [Theory]
-    [InlineData(FsyncPolicy.Always)]
-    [InlineData(FsyncPolicy.Batch)]
-    [InlineData(FsyncPolicy.Never)]
-    public async Task Reopen_AfterDispose_KeepsDataCountersAndExpiryIndex(FsyncPolicy policy)
-    {
-        LmdbStorageEngine first = Open(policy);
-        await Put(first, "plain", "1");
-        await Put(first, "expiring", "2", expiresAt: Now + 1000);
-        await Put(first, "deleted", "3");
-        await Remove(first, "deleted");
-        await first.DisposeAsync();
-
-        LmdbStorageEngine second = Open(policy);
-        Assert.Equal("1", Get(second, "plain"));
-        Assert.True(second.TryRead(Key("expiring"), Now, out StoredRecord expiring));
-        Assert.Equal(Now + 1000, expiring.ExpiresAtUnixMs);
-        Assert.Null(Get(second, "deleted"));
-        AssertCounts(second, keys: 2, withExpiry: 1);
-
-        // The expiry index came back too: the sweep finds the expiring key without a scan.
-        Assert.Equal(1, await second.RemoveExpiredAsync(Now + 1000, 100));
-        AssertCounts(second, keys: 1, withExpiry: 0);
-    }
-
-    [Theory]
-    [InlineData(FsyncPolicy.Always)]
-    [InlineData(FsyncPolicy.Batch)]
-    [InlineData(FsyncPolicy.Never)]
-    public async Task Open_CrashImageTakenAfterAcknowledgement_RecoversAcknowledgedWrites(FsyncPolicy policy)
-    {
-        LmdbStorageEngine engine = Open(policy);
-        for (int i = 0; i < 20; i++)
-        {
-            await Put(engine, $"k{i}", $"v{i}", expiresAt: i % 2 == 0 ? 0 : Now + 1000);
-        }
-
-        // What kill -9 leaves behind: the data file as the operating system has it (no flush, no close, no sync under
-        // batch and never), copied while the engine still runs.
-        string image = Path.Combine(_directory, "crash-image");
-        string imageDatabase = Path.Combine(image, LmdbStorageEngine.DirectoryName);
-        Directory.CreateDirectory(imageDatabase);
-        File.Copy(Path.Combine(engine.DatabasePath, "data.mdb"), Path.Combine(imageDatabase, "data.mdb"));
-
-        LmdbStorageEngine recovered = Open(policy, image);
-
-        for (int i = 0; i < 20; i++)
-        {
-            Assert.Equal($"v{i}", Get(recovered, $"k{i}"));
-        }
-
-        AssertCounts(recovered, keys: 20, withExpiry: 10);
-        Assert.Equal(10, await recovered.RemoveExpiredAsync(Now + 1000, 100));
-    }
+    protected override string DatabaseName => LmdbStorageEngine.DirectoryName;
 
     [Fact]
     public async Task LongKeys_BeyondLmdbKeyLimit_RoundTripScanSweepAndSurviveReopen()
     {
         var partitioner = new KeyPartitioner(4);
-        LmdbStorageEngine first = Track(new LmdbStorageEngine(_directory, partitioner, FsyncPolicy.Always));
+        LmdbStorageEngine first = Track(new LmdbStorageEngine(DataDirectory, partitioner, FsyncPolicy.Always));
 
         // 480 bytes is the longest key stored inline; 481 and longer take the long form (LMDB keys stop at 511).
         byte[][] keys = [LongKey(480, 'a'), LongKey(481, 'b'), LongKey(600, 'c'), LongKey(100_000, 'd'), LongKey(600, 'e')];
@@ -121,7 +52,7 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
         AssertCounts(first, keys: 5, withExpiry: 1);
         await first.DisposeAsync();
 
-        LmdbStorageEngine second = Track(new LmdbStorageEngine(_directory, partitioner, FsyncPolicy.Always));
+        LmdbStorageEngine second = Track(new LmdbStorageEngine(DataDirectory, partitioner, FsyncPolicy.Always));
         Assert.Equal(
             keys.Select(Convert.ToBase64String).Order(StringComparer.Ordinal),
             second.Scan(0, 100, Now).Keys.Select(Convert.ToBase64String).Order(StringComparer.Ordinal));
@@ -141,7 +72,7 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     [Fact]
     public async Task MapFull_WriteThatDoesNotFit_FailsWholeAndLeavesEngineUsable()
     {
-        LmdbStorageEngine engine = Track(new LmdbStorageEngine(_directory, new KeyPartitioner(8), FsyncPolicy.Never, mapSizeBytes: 1L << 20));
+        LmdbStorageEngine engine = Track(new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Never, mapSizeBytes: 1L << 20));
         await Put(engine, "small", "1");
         await engine.ExecuteAsync(new DelegateOperation(t => t.Write(Key("filler"), new StoredRecord(new byte[600_000], 0))), Now);
 
@@ -174,57 +105,19 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     }
 
     [Fact]
-    public async Task ClearAsync_ThenReopen_StaysEmpty()
-    {
-        LmdbStorageEngine first = Open(FsyncPolicy.Always);
-        await PutMany(first, 100, "k");
-        await PutMany(first, 10, "e", expiresAt: Now + 1000);
-        await first.FlushAsync();
-        await first.ClearAsync();
-        await first.DisposeAsync();
-
-        LmdbStorageEngine second = Open(FsyncPolicy.Always);
-
-        AssertCounts(second, keys: 0, withExpiry: 0);
-        Assert.Empty(second.Scan(0, 1000, Now).Keys);
-        Assert.Equal(0, await second.RemoveExpiredAsync(Now + 2000, 100));
-    }
-
-    [Fact]
     public void Open_DirectoryAlreadyOpen_Throws()
     {
-        LmdbStorageEngine first = Open(FsyncPolicy.Always);
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
 
-        var thrown = Assert.Throws<IOException>(() => new LmdbStorageEngine(_directory, new KeyPartitioner(8), FsyncPolicy.Always));
+        var thrown = Assert.Throws<IOException>(() => new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
         Assert.Contains(first.DatabasePath, thrown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task ExecuteAsync_TwoHundredConcurrentCalls_AllCompleteAndPersist()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-
-        Task[] writes = Enumerable.Range(0, 200)
-            .Select(i => Task.Run(async () => await Put(engine, $"k{i}", $"v{i}")))
-            .ToArray();
-        await Task.WhenAll(writes);
-
-        AssertCounts(engine, keys: 200, withExpiry: 0);
-        Assert.InRange(engine.CommitCount, 1, 200);
-        await engine.DisposeAsync();
-        LmdbStorageEngine reopened = Open(FsyncPolicy.Always);
-        AssertCounts(reopened, keys: 200, withExpiry: 0);
-        for (int i = 0; i < 200; i++)
-        {
-            Assert.Equal($"v{i}", Get(reopened, $"k{i}"));
-        }
-    }
-
-    [Fact]
     public async Task TryRead_ManyThreadsWhileWriting_SeeOnlyCommittedValues()
     {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Never);
+        DurableStorageEngine engine = Open(FsyncPolicy.Never);
         await PutMany(engine, 100, "k");
         using var stop = new CancellationTokenSource();
 
@@ -251,168 +144,10 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     }
 
     [Fact]
-    public async Task ExecuteAsync_OperationsQueuedWhileWriterBusy_CommitAsOneGroupInOrder()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-        using var gate = new WriterGate();
-        Task gated = engine.ExecuteAsync(gate.Operation, Now).AsTask();
-        gate.WaitUntilEntered();
-        long commitsBefore = engine.CommitCount;
-
-        var increments = new List<Task>();
-        Task? failing = null;
-        for (int i = 0; i < 199; i++)
-        {
-            increments.Add(engine.ExecuteAsync(Increment("counter"), Now).AsTask());
-            if (i == 100)
-            {
-                failing = engine.ExecuteAsync(
-                    new DelegateOperation(t =>
-                    {
-                        t.Write(Key("counter"), new StoredRecord(Key("-1000"), 0));
-                        throw new InvalidOperationException("fails alone");
-                    }),
-                    Now).AsTask();
-            }
-        }
-
-        // Nothing is acknowledged before its transaction is committed.
-        Assert.All(increments, t => Assert.False(t.IsCompleted));
-        gate.Release();
-        await gated;
-        await Task.WhenAll(increments);
-        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => failing!);
-
-        // Each increment saw the staged result of the one before it in the group; the failed write vanished.
-        Assert.Equal("fails alone", thrown.Message);
-        Assert.Equal("199", Get(engine, "counter"));
-        AssertCounts(engine, keys: 1, withExpiry: 0);
-
-        // The gate's round changed nothing, so it committed nothing; the 200 operations behind it were one transaction.
-        Assert.Equal(commitsBefore + 1, engine.CommitCount);
-    }
-
-    [Fact]
-    public async Task TryRead_WhileWriterRunsAnOperation_ReturnsCommittedValueWithoutWaiting()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-        await Put(engine, "a", "committed");
-        using var gate = new WriterGate();
-
-        Task gated = engine.ExecuteAsync(
-            new DelegateOperation(t =>
-            {
-                t.Write(Key("a"), new StoredRecord(Key("pending"), 0));
-                gate.Block();
-            }),
-            Now).AsTask();
-        gate.WaitUntilEntered();
-
-        Assert.Equal("committed", Get(engine, "a"));
-        Assert.Equal(["a"], engine.Scan(0, 10, Now).Keys.Select(Text));
-        Assert.Single(Enumerable.Range(0, engine.Partitioner.PartitionCount).SelectMany(p => engine.ReadPartition(new PartitionId(p), Now)));
-        gate.Release();
-        await gated;
-        Assert.Equal("pending", Get(engine, "a"));
-    }
-
-    [Fact]
-    public async Task ExecuteAsync_CancelledWhileQueued_IsNeverRun()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-        using var gate = new WriterGate();
-        Task gated = engine.ExecuteAsync(gate.Operation, Now).AsTask();
-        gate.WaitUntilEntered();
-        using var cancellation = new CancellationTokenSource();
-        bool ran = false;
-
-        Task cancelled = engine.ExecuteAsync(
-            new DelegateOperation(t =>
-            {
-                ran = true;
-                t.Write(Key("cancelled"), new StoredRecord(Key("x"), 0));
-            }),
-            Now,
-            cancellation.Token).AsTask();
-        Task after = Put(engine, "after", "1");
-        await cancellation.CancelAsync();
-        gate.Release();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
-        await after;
-        await gated;
-        Assert.False(ran);
-        Assert.Null(Get(engine, "cancelled"));
-        Assert.Equal("1", Get(engine, "after"));
-    }
-
-    [Fact]
-    public async Task ExecuteAsync_AfterDispose_ThrowsObjectDisposedException()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-        await Put(engine, "a", "1");
-
-        await engine.DisposeAsync();
-        await engine.DisposeAsync();
-
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => Put(engine, "b", "2"));
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await engine.FlushAsync());
-        Assert.Throws<ObjectDisposedException>(() => engine.TryRead(Key("a"), Now, out _));
-        Assert.Throws<ObjectDisposedException>(() => engine.Scan(0, 10, Now));
-    }
-
-    [Fact]
-    public async Task DisposeAsync_WithQueuedWrites_WritesThemBeforeClosing()
-    {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
-        using var gate = new WriterGate();
-        Task gated = engine.ExecuteAsync(gate.Operation, Now).AsTask();
-        gate.WaitUntilEntered();
-        List<Task> writes = Enumerable.Range(0, 100).Select(i => Put(engine, $"k{i}", $"v{i}")).ToList();
-
-        ValueTask disposing = engine.DisposeAsync();
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => Put(engine, "late", "x"));
-        gate.Release();
-        await disposing;
-
-        Assert.All(writes, w => Assert.True(w.IsCompletedSuccessfully));
-        await gated;
-        LmdbStorageEngine reopened = Open(FsyncPolicy.Always);
-        AssertCounts(reopened, keys: 100, withExpiry: 0);
-        Assert.Equal("v99", Get(reopened, "k99"));
-        Assert.Null(Get(reopened, "late"));
-    }
-
-    [Theory]
-    [InlineData(FsyncPolicy.Always)]
-    [InlineData(FsyncPolicy.Batch)]
-    [InlineData(FsyncPolicy.Never)]
-    public async Task FlushAsync_WithQueuedWrites_CompletesAfterThem(FsyncPolicy policy)
-    {
-        LmdbStorageEngine engine = Open(policy);
-        using var gate = new WriterGate();
-        Task gated = engine.ExecuteAsync(gate.Operation, Now).AsTask();
-        gate.WaitUntilEntered();
-        List<Task> writes = Enumerable.Range(0, 50).Select(i => Put(engine, $"k{i}", $"v{i}")).ToList();
-
-        Task flushed = engine.FlushAsync().AsTask();
-        Assert.False(flushed.IsCompleted);
-        gate.Release();
-        await flushed;
-
-        Assert.All(writes, w => Assert.True(w.IsCompletedSuccessfully));
-        Assert.Equal("v7", Get(engine, "k7"));
-        await Put(engine, "after-flush", "1");
-        Assert.Equal("1", Get(engine, "after-flush"));
-        AssertCounts(engine, keys: 51, withExpiry: 0);
-        await gated;
-    }
-
-    [Fact]
     public async Task BatchPolicy_OneIntervalAfterAWrite_SyncsOnceAndNotWhenIdle()
     {
         var clock = new FakeTimeProvider();
-        LmdbStorageEngine engine = Track(new LmdbStorageEngine(_directory, new KeyPartitioner(8), FsyncPolicy.Batch, clock: clock));
+        LmdbStorageEngine engine = Track(new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Batch, clock: clock));
         await Put(engine, "a", "1");
 
         // The sync thread waits an interval of the clock after a commit, never on its own.
@@ -439,7 +174,7 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     public async Task OtherPolicies_IntervalsPass_NoPeriodicSync(FsyncPolicy policy)
     {
         var clock = new FakeTimeProvider();
-        LmdbStorageEngine engine = Track(new LmdbStorageEngine(_directory, new KeyPartitioner(8), policy, clock: clock));
+        LmdbStorageEngine engine = Track(new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), policy, clock: clock));
         await Put(engine, "a", "1");
 
         clock.Advance(SyncInterval * 3);
@@ -451,12 +186,12 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     [Fact]
     public async Task Constructor_DatabaseFromNewerFormatVersion_ThrowsNotSupported()
     {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
+        DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
         WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
 
-        var thrown = Assert.Throws<NotSupportedException>(() => new LmdbStorageEngine(_directory, new KeyPartitioner(8), FsyncPolicy.Always));
+        var thrown = Assert.Throws<NotSupportedException>(() => new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
         Assert.Contains("format version 2", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
@@ -469,7 +204,7 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
     [Fact]
     public async Task TryRead_RecordWithUnknownHeader_ThrowsRatherThanMisreading()
     {
-        LmdbStorageEngine engine = Open(FsyncPolicy.Always);
+        DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await engine.DisposeAsync();
         byte[] key = Key("future");
         byte[] dataKey = new byte[8 + key.Length];
@@ -477,26 +212,23 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
         key.CopyTo(dataKey, 8);
         WriteRaw(engine.DatabasePath, "data", dataKey, [7, 1, 2, 3]);
 
-        LmdbStorageEngine reopened = Open(FsyncPolicy.Always);
+        DurableStorageEngine reopened = Open(FsyncPolicy.Always);
 
         Assert.Throws<InvalidDataException>(() => reopened.TryRead(key, Now, out _));
     }
 
-    [Fact]
-    public async Task Constructor_NewDirectory_CreatesDatabaseDirectory()
+    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy) =>
+        new LmdbStorageEngine(directory, partitioner, policy);
+
+    /// <summary>The data file as the operating system has it (no sync under batch and never).</summary>
+    protected override void CopyCrashImage(DurableStorageEngine engine, string imageDatabase)
     {
-        string nested = Path.Combine(_directory, "does", "not", "exist");
-
-        LmdbStorageEngine engine = Open(FsyncPolicy.Never, nested);
-        await engine.DisposeAsync();
-
-        Assert.Equal(Path.Combine(Path.GetFullPath(nested), LmdbStorageEngine.DirectoryName), engine.DatabasePath);
-        Assert.True(File.Exists(Path.Combine(engine.DatabasePath, "data.mdb")));
-        Assert.Equal("lmdb", engine.Name);
+        Directory.CreateDirectory(imageDatabase);
+        File.Copy(Path.Combine(engine.DatabasePath, "data.mdb"), Path.Combine(imageDatabase, "data.mdb"));
     }
 
-    protected override IStorageEngine CreateEngineCore(KeyPartitioner partitioner) =>
-        new LmdbStorageEngine(_directory, partitioner, FsyncPolicy.Always);
+    protected override void AssertCreated(DurableStorageEngine engine) =>
+        Assert.True(File.Exists(Path.Combine(engine.DatabasePath, "data.mdb")));
 
     private static byte[] LongKey(int length, char fill)
     {
@@ -504,22 +236,6 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
         Array.Fill(key, (byte)fill);
         key[^1] = (byte)'!';
         return key;
-    }
-
-    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        DateTime deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return true;
     }
 
     /// <summary>Writes one key straight into a closed engine's environment, as damage or a newer version would leave it.
@@ -535,7 +251,4 @@ public sealed class LmdbStorageEngineTests : StorageEngineContractTests
             Assert.Equal(MDBResultCode.Success, transaction.Commit());
         }
     }
-
-    private LmdbStorageEngine Open(FsyncPolicy policy, string? directory = null) =>
-        Track(new LmdbStorageEngine(directory ?? _directory, new KeyPartitioner(8), policy));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -33,7 +32,7 @@ namespace Dynamite.Storage.Lmdb;
 /// the operating system decides when data reaches the disk (the same caveat).</description></item>
 /// </list>
 /// <para>
-/// Under every policy <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> sync the data file. The map size
+/// Under every policy <see cref="DurableStorageEngine.FlushAsync"/> and <see cref="DurableStorageEngine.DisposeAsync"/> sync the data file. The map size
 /// (<see cref="DefaultMapSizeBytes"/> unless given) is only reserved address space: the file grows with the data. A
 /// write that does not fit fails with <see cref="LmdbMapFullException"/> and nothing of its group is applied. The
 /// engine takes an exclusive lock on its directory: a second engine (or process) on the same data directory fails to
@@ -41,7 +40,7 @@ namespace Dynamite.Storage.Lmdb;
 /// <see cref="LmdbNativeLibrary"/>).
 /// </para>
 /// </summary>
-public sealed class LmdbStorageEngine : IStorageEngine
+public sealed class LmdbStorageEngine : DurableStorageEngine
 {
     /// <summary>The environment's directory inside the data directory.</summary>
     public const string DirectoryName = "lmdb";
@@ -50,15 +49,11 @@ public sealed class LmdbStorageEngine : IStorageEngine
     /// plenty); the file holds only what is written.</summary>
     public const long DefaultMapSizeBytes = 64L << 30;
 
-    /// <summary>Live records per iteration of <see cref="ReadPartition"/>; each chunk is its own short read transaction.</summary>
+    /// <summary>Live records per iteration of <see cref="DurableStorageEngine.ReadPartition"/>; each chunk is its own short read transaction.</summary>
     private const int PartitionChunkRecords = 256;
-
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly LmdbStore _store;
     private readonly LmdbWriter _writer;
-    private readonly EngineMetrics? _metrics;
-    private int _disposed;
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. Throws
@@ -74,19 +69,9 @@ public sealed class LmdbStorageEngine : IStorageEngine
         EngineMetrics? metrics = null,
         TimeProvider? clock = null,
         long mapSizeBytes = DefaultMapSizeBytes)
+        : base(dataDirectory, DirectoryName, partitioner, fsyncPolicy, metrics)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        ArgumentNullException.ThrowIfNull(partitioner);
         ArgumentOutOfRangeException.ThrowIfLessThan(mapSizeBytes, 1L << 20);
-        if (!Enum.IsDefined(fsyncPolicy))
-        {
-            throw new ArgumentOutOfRangeException(nameof(fsyncPolicy), fsyncPolicy, "Unknown fsync policy.");
-        }
-
-        Partitioner = partitioner;
-        FsyncPolicy = fsyncPolicy;
-        _metrics = metrics;
-        DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), DirectoryName);
         (LmdbStore store, long keys, long keysWithExpiry) = LmdbStore.Open(DatabasePath, noSync: fsyncPolicy != FsyncPolicy.Always, mapSizeBytes);
         _store = store;
         try
@@ -100,27 +85,14 @@ public sealed class LmdbStorageEngine : IStorageEngine
         }
     }
 
-    public string Name => "lmdb";
-
-    public KeyPartitioner Partitioner { get; }
-
-    public FsyncPolicy FsyncPolicy { get; }
-
-    /// <summary>The environment directory's full path.</summary>
-    public string DatabasePath { get; }
-
-    public long KeyCount => _writer.KeyCount;
-
-    public long KeysWithExpiryCount => _writer.KeysWithExpiryCount;
-
-    /// <summary>Write transactions the writer has committed. Fewer than writes is group commit at work; exposed for
-    /// metrics and so tests can prove it.</summary>
-    public long CommitCount => _writer.CommitCount;
+    public override string Name => "lmdb";
 
     /// <summary>The batch policy's periodic syncs so far (0 under the other policies).</summary>
     public long SyncCount => _writer.SyncCount;
 
-    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    private protected override GroupCommitWriter Writer => _writer;
+
+    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         _store.EnterRead();
         try
@@ -141,16 +113,9 @@ public sealed class LmdbStorageEngine : IStorageEngine
         }
     }
 
-    public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
-    }
-
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
-    public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
+    public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var keys = new List<byte[]>(Math.Min(limit, 1024));
@@ -196,63 +161,7 @@ public sealed class LmdbStorageEngine : IStorageEngine
         }
     }
 
-    /// <summary>
-    /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred
-    /// records, each in its own short read transaction: a long handoff never holds a snapshot (which would keep LMDB
-    /// from reusing the pages freed meanwhile, and grow the file) or delays <see cref="DisposeAsync"/> for its whole
-    /// duration. A key written or deleted during the iteration may or may not be seen; every key present throughout
-    /// is returned exactly once.
-    /// </summary>
-    public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(partition.Value, nameof(partition));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Value, Partitioner.PartitionCount, nameof(partition));
-        return ReadPartitionChunks(Partitioner.FirstHashOf(partition), Partitioner.LastHashOf(partition), nowUnixMs);
-    }
-
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
-    {
-        if (maxKeys <= 0)
-        {
-            return ValueTask.FromResult(0);
-        }
-
-        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
-    }
-
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
-
-    /// <summary>Waits until every write queued before it is committed, then syncs the data file.</summary>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
-
-    /// <summary>
-    /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer commit everything already
-    /// queued and sync it, then closes the environment once reads in flight have finished. Throws
-    /// <see cref="TimeoutException"/> if the writer needs more than 30 seconds, leaving the environment open rather
-    /// than closing it under a running write. Idempotent.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await _writer.StopAsync(StopTimeout).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (_writer.HasStopped)
-            {
-                _writer.Dispose();
-                _store.Dispose();
-            }
-        }
-    }
+    private protected override void CloseStore() => _store.Dispose();
 
     /// <summary>Positions <paramref name="cursor"/> at the first key &gt;= <paramref name="from"/> and returns that entry.</summary>
     private static (MDBResultCode Result, MDBValue Key, MDBValue Value) Seek(LightningCursor cursor, ReadOnlySpan<byte> from)
@@ -274,27 +183,10 @@ public sealed class LmdbStorageEngine : IStorageEngine
     private static ReadOnlySpan<byte> UserKeyOf(ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> encoded) =>
         LmdbKeys.IsLongDataKey(dataKey) ? LmdbRecordCodec.KeyOf(encoded) : LmdbKeys.InlineUserKeyOf(dataKey);
 
-    private IEnumerable<StoredEntry> ReadPartitionChunks(ulong firstHash, ulong lastHash, long nowUnixMs)
-    {
-        var chunk = new List<StoredEntry>(PartitionChunkRecords);
-        byte[] from = LmdbKeys.HashPrefix(firstHash);
-        while (true)
-        {
-            chunk.Clear();
-            byte[]? next = ReadPartitionChunk(from, lastHash, nowUnixMs, chunk);
-            foreach (StoredEntry entry in chunk)
-            {
-                yield return entry;
-            }
-
-            if (next is null)
-            {
-                yield break;
-            }
-
-            from = next;
-        }
-    }
+    /// <summary>Each chunk is its own short read transaction: a long handoff never holds a snapshot, which would keep
+    /// LMDB from reusing the pages freed meanwhile, and grow the file.</summary>
+    private protected override IEnumerable<StoredEntry> ReadHashRange(ulong firstHash, ulong lastHash, long nowUnixMs) =>
+        ReadInChunks(LmdbKeys.HashPrefix(firstHash), PartitionChunkRecords, (from, into) => ReadPartitionChunk(from, lastHash, nowUnixMs, into));
 
     /// <summary>
     /// Appends up to <see cref="PartitionChunkRecords"/> live records with data key &gt;= <paramref name="from"/> and

@@ -150,6 +150,28 @@ internal sealed class LmdbStore : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Reads the user key <paramref name="key"/> in the writer's <paramref name="transaction"/>: true if its data key is
+    /// stored (expired or not, as <see cref="TryReadExpiry"/> finds it), with its expiry, and the record in
+    /// <paramref name="liveRecord"/> if it is this key's and live at <paramref name="nowUnixMs"/>.
+    /// </summary>
+    public bool TryReadStoredKey(LightningTransaction transaction, ReadOnlySpan<byte> key, long nowUnixMs, out long storedExpiry, out StoredRecord? liveRecord)
+    {
+        Span<byte> dataKey = stackalloc byte[LmdbKeys.StackKeyLimit];
+        dataKey = dataKey[..LmdbKeys.DataKeyLength(key.Length)];
+        LmdbKeys.WriteDataKey(dataKey, KeyPartitioner.HashKey(key), key);
+        if (!TryGet(transaction, Data, dataKey, out ReadOnlySpan<byte> encoded))
+        {
+            storedExpiry = 0;
+            liveRecord = null;
+            return false;
+        }
+
+        storedExpiry = LmdbRecordCodec.ReadExpiry(encoded);
+        liveRecord = IsRecordOf(key, encoded) && LmdbRecordCodec.IsLiveAt(encoded, nowUnixMs) ? LmdbRecordCodec.Decode(encoded) : null;
+        return true;
+    }
+
     /// <summary>Whether <paramref name="dataKey"/> is stored (expired or not), and its expiry; copies nothing.</summary>
     public bool TryReadExpiry(LightningTransaction transaction, ReadOnlySpan<byte> dataKey, out long expiresAtUnixMs)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -31,25 +30,21 @@ namespace Dynamite.Storage.RocksDb;
 /// decides when data reaches the disk.</description></item>
 /// </list>
 /// <para>
-/// Under every policy <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> sync the WAL and flush the memtables
+/// Under every policy <see cref="DurableStorageEngine.FlushAsync"/> and <see cref="DurableStorageEngine.DisposeAsync"/> sync the WAL and flush the memtables
 /// to table files, so a clean shutdown leaves everything on disk and nothing to replay. RocksDB locks its
 /// directory: a second engine (or process) on the same data directory fails to open rather than corrupt it.
 /// </para>
 /// </summary>
-public sealed class RocksDbStorageEngine : IStorageEngine
+public sealed class RocksDbStorageEngine : DurableStorageEngine
 {
     /// <summary>The database's directory inside the data directory.</summary>
     public const string DirectoryName = "rocksdb";
 
-    /// <summary>Live records per iteration of <see cref="ReadPartition"/>; each chunk is its own short iterator.</summary>
+    /// <summary>Live records per iteration of <see cref="DurableStorageEngine.ReadPartition"/>; each chunk is its own short iterator.</summary>
     private const int PartitionChunkRecords = 256;
-
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly RocksDbStore _store;
     private readonly RocksDbWriter _writer;
-    private readonly EngineMetrics? _metrics;
-    private int _disposed;
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. Throws
@@ -58,18 +53,8 @@ public sealed class RocksDbStorageEngine : IStorageEngine
     /// policy's WAL syncs are scheduled on <paramref name="clock"/> (default: the system clock).
     /// </summary>
     public RocksDbStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base(dataDirectory, DirectoryName, partitioner, fsyncPolicy, metrics)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        ArgumentNullException.ThrowIfNull(partitioner);
-        if (!Enum.IsDefined(fsyncPolicy))
-        {
-            throw new ArgumentOutOfRangeException(nameof(fsyncPolicy), fsyncPolicy, "Unknown fsync policy.");
-        }
-
-        Partitioner = partitioner;
-        FsyncPolicy = fsyncPolicy;
-        _metrics = metrics;
-        DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), DirectoryName);
         (RocksDbStore store, long keys, long keysWithExpiry) = RocksDbStore.Open(DatabasePath);
         _store = store;
         try
@@ -83,27 +68,14 @@ public sealed class RocksDbStorageEngine : IStorageEngine
         }
     }
 
-    public string Name => "rocksdb";
-
-    public KeyPartitioner Partitioner { get; }
-
-    public FsyncPolicy FsyncPolicy { get; }
-
-    /// <summary>The database directory's full path.</summary>
-    public string DatabasePath { get; }
-
-    public long KeyCount => _writer.KeyCount;
-
-    public long KeysWithExpiryCount => _writer.KeysWithExpiryCount;
-
-    /// <summary>Batches the writer has written. Fewer than writes is group commit at work; exposed for metrics and
-    /// so tests can prove it.</summary>
-    public long CommitCount => _writer.CommitCount;
+    public override string Name => "rocksdb";
 
     /// <summary>The batch policy's periodic WAL syncs so far (0 under the other policies).</summary>
     public long WalSyncCount => _writer.WalSyncCount;
 
-    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    private protected override GroupCommitWriter Writer => _writer;
+
+    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         _store.EnterRead();
         try
@@ -116,16 +88,9 @@ public sealed class RocksDbStorageEngine : IStorageEngine
         }
     }
 
-    public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
-    }
-
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
-    public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
+    public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var keys = new List<byte[]>(Math.Min(limit, 1024));
@@ -161,84 +126,11 @@ public sealed class RocksDbStorageEngine : IStorageEngine
         }
     }
 
-    /// <summary>
-    /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred
-    /// records, each with its own short-lived iterator: a long handoff never pins old table files (or delays
-    /// <see cref="DisposeAsync"/>) for its whole duration. A key written or deleted during the iteration may or may
-    /// not be seen; every key present throughout is returned exactly once.
-    /// </summary>
-    public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(partition.Value, nameof(partition));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Value, Partitioner.PartitionCount, nameof(partition));
-        return ReadPartitionChunks(Partitioner.FirstHashOf(partition), Partitioner.LastHashOf(partition), nowUnixMs);
-    }
+    private protected override void CloseStore() => _store.Dispose();
 
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
-    {
-        if (maxKeys <= 0)
-        {
-            return ValueTask.FromResult(0);
-        }
-
-        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
-    }
-
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
-
-    /// <summary>Waits until every write queued before it is written, then syncs the WAL and flushes the memtables.</summary>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
-
-    /// <summary>
-    /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer write everything already
-    /// queued and flush it to disk, then closes the database once reads in flight have finished. Throws
-    /// <see cref="TimeoutException"/> if the writer needs more than 30 seconds, leaving the database open rather
-    /// than closing it under a running write. Idempotent.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await _writer.StopAsync(StopTimeout).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (_writer.HasStopped)
-            {
-                _writer.Dispose();
-                _store.Dispose();
-            }
-        }
-    }
-
-    private IEnumerable<StoredEntry> ReadPartitionChunks(ulong firstHash, ulong lastHash, long nowUnixMs)
-    {
-        var chunk = new List<StoredEntry>(PartitionChunkRecords);
-        byte[] from = RocksDbKeys.HashPrefix(firstHash);
-        while (true)
-        {
-            chunk.Clear();
-            byte[]? next = ReadPartitionChunk(from, lastHash, nowUnixMs, chunk);
-            foreach (StoredEntry entry in chunk)
-            {
-                yield return entry;
-            }
-
-            if (next is null)
-            {
-                yield break;
-            }
-
-            from = next;
-        }
-    }
+    /// <summary>Each chunk is its own short-lived iterator, so a long handoff never pins old table files.</summary>
+    private protected override IEnumerable<StoredEntry> ReadHashRange(ulong firstHash, ulong lastHash, long nowUnixMs) =>
+        ReadInChunks(RocksDbKeys.HashPrefix(firstHash), PartitionChunkRecords, (from, into) => ReadPartitionChunk(from, lastHash, nowUnixMs, into));
 
     /// <summary>
     /// Appends up to <see cref="PartitionChunkRecords"/> live records with data key &gt;= <paramref name="from"/> and

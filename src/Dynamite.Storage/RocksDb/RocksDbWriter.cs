@@ -1,36 +1,17 @@
-using System.Diagnostics;
-using System.Threading.Channels;
 using Dynamite.Storage.Metrics;
 using RocksDbSharp;
 
 namespace Dynamite.Storage.RocksDb;
 
 /// <summary>
-/// The one thread that changes the database. Callers enqueue requests into a bounded queue (a full queue makes
-/// callers wait: back-pressure, never a dropped write). The thread takes every request available, up to
-/// <see cref="MaxGroupSize"/>, and runs the operations among them as one group: each against the group's overlay
-/// view, in queue order; then the surviving changes, the expiry-index entries they move and the new key counters go
-/// into one <see cref="WriteBatch"/>, written once. One write, and under <see cref="FsyncPolicy.Always"/> one WAL
-/// sync, then pays for the whole group. Each caller's task completes only after that write returned.
-/// <para>
-/// A dedicated thread rather than a pool task: writes block on disk I/O (fsync), which must not tie up the thread
-/// pool that serves the network. Counters are published after each write with volatile writes, so readers take
-/// them without a lock. This is the SQLite engine's writer design (<c>SqliteWriter</c>) over RocksDB.
-/// </para>
+/// The RocksDB part of the group-commit writer (<see cref="GroupCommitWriter"/>): a group's surviving changes, the
+/// expiry-index entries they move and the new key counters go into one <see cref="WriteBatch"/>
+/// (<see cref="RocksDbChangeWriter"/>), written once. Under <see cref="FsyncPolicy.Batch"/> the WAL is synced about once
+/// a second (<see cref="RocksDbWalSyncSchedule"/>), by the writer itself between two rounds or on a queued request.
 /// </summary>
-internal sealed class RocksDbWriter : IDisposable
+internal sealed class RocksDbWriter : GroupCommitWriter
 {
-    /// <summary>Requests that can wait for the writer before callers are made to wait.</summary>
-    public const int QueueCapacity = 4096;
-
-    /// <summary>Most requests taken per round: bounds a group's batch, and so its write latency and memory.</summary>
-    public const int MaxGroupSize = 512;
-
     private readonly RocksDbStore _store;
-    private readonly EngineMetrics? _metrics;
-    private readonly Channel<StorageWriteRequest> _queue;
-    private readonly Thread _thread;
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RocksDbWalSyncSchedule? _walSyncs;
 
     // Writer thread only. The option and batch objects free their native handles in finalizers; as fields they stay
@@ -39,313 +20,86 @@ internal sealed class RocksDbWriter : IDisposable
     private readonly WriteBatch _writeBatch = new();
     private readonly RocksDbChangeWriter _changes;
     private readonly RocksDbBatchTransaction _transaction;
-    private readonly List<StorageWriteRequest> _batch = new(MaxGroupSize);
-    private readonly List<StorageWriteRequest> _group = new(MaxGroupSize);
-
-    // Written by the writer thread only; read by any thread.
-    private long _keyCount;
-    private long _keysWithExpiryCount;
-    private long _commitCount;
-    private volatile Exception? _failure;
-    private volatile bool _stopping;
 
     public RocksDbWriter(RocksDbStore store, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base("RocksDB", nameof(RocksDbStorageEngine), keyCount, keysWithExpiryCount, metrics, wakeWriterInline: false)
     {
         _store = store;
-        _metrics = metrics;
-        _keyCount = keyCount;
-        _keysWithExpiryCount = keysWithExpiryCount;
 
         // Always: every group's WAL write is synced before anyone is acknowledged. Batch and never: the WAL is
         // written to the operating system on every group (so a killed process loses nothing acknowledged) but only
         // synced by the schedule below (batch) or at flush (never).
         _writeOptions = new WriteOptions().SetSync(fsyncPolicy == FsyncPolicy.Always);
-        _changes = new RocksDbChangeWriter(store);
+        _changes = new RocksDbChangeWriter(store, _writeBatch);
         _transaction = new RocksDbBatchTransaction(store);
-        _queue = Channel.CreateBounded<StorageWriteRequest>(new BoundedChannelOptions(QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
-        _thread = new Thread(Run) { IsBackground = true, Name = "dynamite-rocksdb-writer" };
-        _thread.Start();
         if (fsyncPolicy == FsyncPolicy.Batch)
         {
-            _walSyncs = new RocksDbWalSyncSchedule(clock ?? TimeProvider.System, () => !_stopping && _queue.Writer.TryWrite(StorageWriteRequest.For(StorageWriteKind.SyncWal)));
+            _walSyncs = new RocksDbWalSyncSchedule(clock ?? TimeProvider.System, () => TryEnqueueUnawaited(StorageWriteRequest.For(StorageWriteKind.SyncWal)));
         }
+
+        Start();
     }
-
-    public long KeyCount => Volatile.Read(ref _keyCount);
-
-    public long KeysWithExpiryCount => Volatile.Read(ref _keysWithExpiryCount);
-
-    public long CommitCount => Volatile.Read(ref _commitCount);
 
     /// <summary>The batch policy's periodic WAL syncs so far; 0 under the other policies.</summary>
     public long WalSyncCount => _walSyncs?.SyncCount ?? 0;
 
-    /// <summary>True once the writer thread has ended (drained after <see cref="StopAsync"/>, or failed).</summary>
-    public bool HasStopped => _stopped.Task.IsCompleted;
+    protected override BatchTransaction Transaction => _transaction;
 
-    /// <summary>
-    /// Queues <paramref name="request"/> and returns its completion. Waits for room when the queue is full;
-    /// <paramref name="cancellationToken"/> cancels that wait, or the request while it is still queued.
-    /// </summary>
-    public Task<int> EnqueueAsync(StorageWriteRequest request, CancellationToken cancellationToken)
+    protected override (long KeyDelta, long ExpiryDelta) WriteGroup()
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled<int>(cancellationToken);
-        }
-
-        if (_stopping)
-        {
-            return Task.FromException<int>(StoppedException());
-        }
-
-        request.RegisterCancellation(cancellationToken);
-        return _queue.Writer.TryWrite(request) ? request.Task : EnqueueWhenRoomAsync(request, cancellationToken);
+        (long keyDelta, long expiryDelta) = _changes.Apply(_transaction);
+        RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
+        _store.Write(_writeBatch, _writeOptions);
+        return (keyDelta, expiryDelta);
     }
 
-    /// <summary>
-    /// Stops accepting requests, lets the thread drain the queue, write and flush everything to disk, and waits for
-    /// it. Throws <see cref="TimeoutException"/> if that takes longer than <paramref name="timeout"/>.
-    /// </summary>
-    public async Task StopAsync(TimeSpan timeout)
+    protected override void EndGroup() => _writeBatch.Clear();
+
+    /// <summary>Syncs the WAL and flushes the memtables into table files.</summary>
+    protected override void Flush() => _store.FlushToDisk();
+
+    /// <summary>The batch policy's timer queued a WAL sync.</summary>
+    protected override int RunEngineRequest(StorageWriteRequest request)
     {
-        _stopping = true;
-        if (_walSyncs is not null)
+        if (request.Kind != StorageWriteKind.SyncWal)
         {
-            await _walSyncs.DisposeAsync().ConfigureAwait(false);
+            return base.RunEngineRequest(request);
         }
 
-        _queue.Writer.TryComplete();
-        await _stopped.Task.WaitAsync(timeout).ConfigureAwait(false);
+        _walSyncs?.SyncIfWritten(_store);
+        return 0;
     }
 
-    /// <summary>Frees the write batch; only after the thread has stopped (<see cref="HasStopped"/>). The database is the store's.</summary>
-    public void Dispose()
+    protected override void AfterRound()
     {
-        if (!HasStopped)
-        {
-            throw new InvalidOperationException("The writer thread is still running; stop it first.");
-        }
-
-        _writeBatch.Dispose();
-    }
-
-    private async Task<int> EnqueueWhenRoomAsync(StorageWriteRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            Exception stopped = StoppedException();
-            request.Fail(stopped);
-            throw stopped;
-        }
-
-        return await request.Task.ConfigureAwait(false);
-    }
-
-    private Exception StoppedException() => _failure is { } failure
-        ? new InvalidOperationException("The RocksDB engine's writer stopped after an error; see the inner exception.", failure)
-        : new ObjectDisposedException(nameof(RocksDbStorageEngine));
-
-    private void Run()
-    {
-        try
-        {
-            while (WaitForRequests())
-            {
-                while (_batch.Count < MaxGroupSize && _queue.Reader.TryRead(out StorageWriteRequest? request))
-                {
-                    _batch.Add(request);
-                }
-
-                ProcessBatch();
-                _batch.Clear();
-            }
-
-            // Stopped and drained: make everything durable while the database is still open.
-            _store.FlushToDisk();
-            _stopped.TrySetResult();
-        }
-        catch (Exception exception)
-        {
-            // A bug or an unusable database. Fail everyone still waiting rather than leaving them hanging, and
-            // refuse new work with this exception as the cause.
-            _failure = exception;
-            _stopping = true;
-            _queue.Writer.TryComplete();
-            foreach (StorageWriteRequest request in _batch)
-            {
-                request.Fail(exception);
-            }
-
-            while (_queue.Reader.TryRead(out StorageWriteRequest? request))
-            {
-                request.Fail(exception);
-            }
-
-            _stopped.TrySetException(exception);
-        }
-    }
-
-    /// <summary>Blocks the writer thread until a request is queued; false once the queue is completed and empty.</summary>
-    private bool WaitForRequests()
-    {
-        ValueTask<bool> wait = _queue.Reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
-    }
-
-    private void ProcessBatch()
-    {
-        foreach (StorageWriteRequest request in _batch)
-        {
-            if (request.Kind == StorageWriteKind.Operation)
-            {
-                if (request.TryStart())
-                {
-                    RunOperation(request);
-                }
-
-                continue;
-            }
-
-            // Every other request sees the database as the operations queued before it left it.
-            CommitGroup();
-            if (!request.TryStart())
-            {
-                continue;
-            }
-
-            try
-            {
-                request.Succeed(RunMaintenance(request));
-            }
-            catch (Exception exception)
-            {
-                request.Fail(exception);
-            }
-        }
-
-        CommitGroup();
         if (_walSyncs is { IsDue: true })
         {
             _walSyncs.SyncIfWritten(_store);
         }
     }
 
-    /// <summary>Runs one operation into the current group; a throwing operation fails alone, its staged changes dropped.</summary>
-    private void RunOperation(StorageWriteRequest request)
+    protected override void OnCommitted() => _walSyncs?.MarkWritten();
+
+    protected override async ValueTask StopBesideWorkAsync()
     {
-        StagedChanges changes = _transaction.Changes;
-        int mark = changes.Count;
-        _transaction.NowUnixMs = request.NowUnixMs;
-        try
+        if (_walSyncs is not null)
         {
-            request.Operation!.Execute(_transaction);
-        }
-        catch (Exception exception)
-        {
-            changes.TruncateTo(mark);
-            request.Fail(exception);
-            return;
-        }
-
-        _group.Add(request);
-    }
-
-    /// <summary>Writes the group's changes as one batch; then, and only then, acknowledges its operations. If staging
-    /// or writing fails, the whole group fails with that exception and nothing of it is kept (a batch is atomic).
-    /// A group that changed nothing (every operation only read, or threw) writes nothing.</summary>
-    private void CommitGroup()
-    {
-        if (_group.Count == 0)
-        {
-            _transaction.ClearGroup();
-            return;
-        }
-
-        try
-        {
-            if (_transaction.Changes.Count > 0)
-            {
-                long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-                long keyDelta;
-                long expiryDelta;
-                try
-                {
-                    (keyDelta, expiryDelta) = _changes.Stage(_transaction, _writeBatch);
-                    RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
-                    _store.Write(_writeBatch, _writeOptions);
-                }
-                catch (Exception exception)
-                {
-                    foreach (StorageWriteRequest request in _group)
-                    {
-                        request.Fail(exception);
-                    }
-
-                    return;
-                }
-
-                Publish(KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);
-                if (started != 0)
-                {
-                    _metrics!.CommitDone(started);
-                }
-            }
-
-            foreach (StorageWriteRequest request in _group)
-            {
-                if (request.StartTimestamp != 0)
-                {
-                    _metrics!.WriteDone(request.StartTimestamp);
-                }
-
-                request.Succeed(0);
-            }
-        }
-        finally
-        {
-            _writeBatch.Clear();
-            _group.Clear();
-            _transaction.ClearGroup();
+            await _walSyncs.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private int RunMaintenance(StorageWriteRequest request)
-    {
-        switch (request.Kind)
-        {
-            case StorageWriteKind.RemoveExpired:
-                return RemoveExpired(request.NowUnixMs, request.MaxKeys);
-            case StorageWriteKind.Clear:
-                Clear();
-                return 0;
-            case StorageWriteKind.Flush:
-                _store.FlushToDisk();
-                return 0;
-            case StorageWriteKind.SyncWal:
-                _walSyncs?.SyncIfWritten(_store);
-                return 0;
-            default:
-                throw new InvalidOperationException($"Unknown write request kind {request.Kind}.");
-        }
-    }
+    /// <summary>Syncs the WAL and flushes the memtables, so a clean shutdown leaves nothing to replay.</summary>
+    protected override void FinishAfterDrain() => _store.FlushToDisk();
+
+    /// <summary>Frees the write batch. The database is the store's.</summary>
+    protected override void DisposeResources() => _writeBatch.Dispose();
 
     /// <summary>
     /// Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry first,
     /// in one batch. The expiry index is ordered by time, so this reads only the expired prefix of the index, never
     /// the data. Every index entry names a record with exactly that expiry (they are only ever written together).
     /// </summary>
-    private int RemoveExpired(long nowUnixMs, int maxKeys)
+    protected override int RemoveExpired(long nowUnixMs, int maxKeys)
     {
         int removed = 0;
         try
@@ -392,7 +146,7 @@ internal sealed class RocksDbWriter : IDisposable
     }
 
     /// <summary>Deletes every record and index entry, and zeroes the counters, in one batch.</summary>
-    private void Clear()
+    protected override void Clear()
     {
         try
         {
@@ -425,13 +179,5 @@ internal sealed class RocksDbWriter : IDisposable
         }
 
         RocksDbStore.ThrowIfFailed(tail);
-    }
-
-    private void Publish(long keyCount, long keysWithExpiryCount)
-    {
-        Volatile.Write(ref _keyCount, keyCount);
-        Volatile.Write(ref _keysWithExpiryCount, keysWithExpiryCount);
-        Volatile.Write(ref _commitCount, _commitCount + 1);
-        _walSyncs?.MarkWritten();
     }
 }

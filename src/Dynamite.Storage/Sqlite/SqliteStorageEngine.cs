@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -28,21 +27,17 @@ namespace Dynamite.Storage.Sqlite;
 /// flushes; the operating system decides when data reaches the disk.</description></item>
 /// </list>
 /// <para>
-/// Under every policy <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> checkpoint the WAL into the
+/// Under every policy <see cref="DurableStorageEngine.FlushAsync"/> and <see cref="DurableStorageEngine.DisposeAsync"/> checkpoint the WAL into the
 /// database file with syncs (<c>wal_checkpoint(TRUNCATE)</c>), so a clean shutdown leaves everything on disk.
 /// </para>
 /// </summary>
-public sealed class SqliteStorageEngine : IStorageEngine
+public sealed class SqliteStorageEngine : DurableStorageEngine
 {
-    /// <summary>Rows per read of <see cref="ReadPartition"/>; each chunk is its own short read transaction.</summary>
+    /// <summary>Rows per read of <see cref="DurableStorageEngine.ReadPartition"/>; each chunk is its own short read transaction.</summary>
     private const int PartitionChunkRows = 256;
-
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly SqliteReadPool _readers;
     private readonly SqliteWriter _writer;
-    private readonly EngineMetrics? _metrics;
-    private int _disposed;
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. Throws
@@ -50,19 +45,9 @@ public sealed class SqliteStorageEngine : IStorageEngine
     /// commits are timed through <paramref name="metrics"/> when given.
     /// </summary>
     public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base(dataDirectory, SqliteSchema.FileName, partitioner, fsyncPolicy, metrics)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        ArgumentNullException.ThrowIfNull(partitioner);
-        if (!Enum.IsDefined(fsyncPolicy))
-        {
-            throw new ArgumentOutOfRangeException(nameof(fsyncPolicy), fsyncPolicy, "Unknown fsync policy.");
-        }
-
-        Partitioner = partitioner;
-        FsyncPolicy = fsyncPolicy;
-        _metrics = metrics;
         Directory.CreateDirectory(dataDirectory);
-        DatabasePath = Path.Combine(Path.GetFullPath(dataDirectory), SqliteSchema.FileName);
 
         Microsoft.Data.Sqlite.SqliteConnection connection = SqliteSchema.OpenWriteConnection(DatabasePath, fsyncPolicy);
         SqliteReadPool? readers = null;
@@ -84,24 +69,11 @@ public sealed class SqliteStorageEngine : IStorageEngine
         }
     }
 
-    public string Name => "sqlite";
+    public override string Name => "sqlite";
 
-    public KeyPartitioner Partitioner { get; }
+    private protected override GroupCommitWriter Writer => _writer;
 
-    public FsyncPolicy FsyncPolicy { get; }
-
-    /// <summary>The database file's full path.</summary>
-    public string DatabasePath { get; }
-
-    public long KeyCount => _writer.KeyCount;
-
-    public long KeysWithExpiryCount => _writer.KeysWithExpiryCount;
-
-    /// <summary>Transactions the writer has committed. Fewer commits than writes is group commit at work; exposed
-    /// for metrics and so tests can prove it.</summary>
-    public long CommitCount => _writer.CommitCount;
-
-    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         SqliteReadConnection reader = _readers.Rent();
         try
@@ -114,14 +86,7 @@ public sealed class SqliteStorageEngine : IStorageEngine
         }
     }
 
-    public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(operation);
-        long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
-        return new ValueTask(_writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
-    }
-
-    public ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
+    public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         SqliteReadConnection reader = _readers.Rent();
@@ -135,65 +100,12 @@ public sealed class SqliteStorageEngine : IStorageEngine
         }
     }
 
-    /// <summary>
-    /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred
-    /// rows, each its own short read: a long handoff never pins a reader (or the WAL) for its whole duration.
-    /// A key written or deleted during the iteration may or may not be seen; every key present throughout is
-    /// returned exactly once.
-    /// </summary>
-    public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(partition.Value, nameof(partition));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition.Value, Partitioner.PartitionCount, nameof(partition));
-        return ReadPartitionChunks(
-            SqliteSchema.EncodeHash(Partitioner.FirstHashOf(partition)),
-            SqliteSchema.EncodeHash(Partitioner.LastHashOf(partition)),
-            nowUnixMs);
-    }
+    /// <summary>Readers first: the last connection to close is the writer's, which lets SQLite remove the WAL.</summary>
+    private protected override void CloseReaders() => _readers.Dispose();
 
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
-    {
-        if (maxKeys <= 0)
-        {
-            return ValueTask.FromResult(0);
-        }
-
-        return new ValueTask<int>(_writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
-    }
-
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Clear), cancellationToken));
-
-    /// <summary>Waits until every write queued before it is committed, then checkpoints the WAL with syncs.</summary>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
-        new(_writer.EnqueueAsync(StorageWriteRequest.For(StorageWriteKind.Flush), cancellationToken));
-
-    /// <summary>
-    /// Refuses new writes (they throw <see cref="ObjectDisposedException"/>), lets the writer commit everything
-    /// already queued and checkpoint, then closes every connection. Throws <see cref="TimeoutException"/> if the
-    /// writer needs more than 30 seconds, leaving its connection open rather than closing it under a running commit.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await _writer.StopAsync(StopTimeout).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Readers first: the last connection to close is the writer's, which lets SQLite remove the WAL.
-            _readers.Dispose();
-            if (_writer.HasStopped)
-            {
-                _writer.Dispose();
-            }
-        }
-    }
+    /// <summary>Each chunk is its own short read, so a long handoff never pins a reader (or the WAL).</summary>
+    private protected override IEnumerable<StoredEntry> ReadHashRange(ulong firstHash, ulong lastHash, long nowUnixMs) =>
+        ReadPartitionChunks(SqliteSchema.EncodeHash(firstHash), SqliteSchema.EncodeHash(lastHash), nowUnixMs);
 
     private IEnumerable<StoredEntry> ReadPartitionChunks(long firstHash, long lastHash, long nowUnixMs)
     {

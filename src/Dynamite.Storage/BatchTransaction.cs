@@ -1,0 +1,78 @@
+using Dynamite.Core.KeyValue;
+
+namespace Dynamite.Storage;
+
+/// <summary>
+/// The view every operation of one group commit runs against, for the durable engines' writers
+/// (<see cref="GroupCommitWriter"/>). Reads see the committed database overlaid with <see cref="Changes"/>: the
+/// staged changes of the earlier operations of the group and the operation's own. That overlay is what makes a group
+/// commit equivalent to running the operations one after another. Writes are only staged; the writer applies the
+/// surviving changes when the group commits. Each engine supplies only the read of the committed state
+/// (<see cref="TryReadStored"/>). Used only on the writer thread.
+/// </summary>
+internal abstract class BatchTransaction : IStorageTransaction
+{
+    // What the group's reads found stored for each key they read from the database: the change writer needs exactly
+    // that for the key counters (and the expiry index), and would otherwise look each key up a second time. Valid for
+    // one group only: the writer clears it with the changes (ClearGroup).
+    private readonly Dictionary<byte[], StoredKeyState> _storedStates = new(ByteArrayComparer.Instance);
+
+    public StagedChanges Changes { get; } = new();
+
+    public long NowUnixMs { get; set; }
+
+    public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
+    {
+        if (Changes.TryFind(key, out StagedChange change))
+        {
+            if (change.Record is { } staged && !staged.IsExpiredAt(NowUnixMs))
+            {
+                record = staged;
+                return true;
+            }
+
+            record = default;
+            return false;
+        }
+
+        bool stored = TryReadStored(key, out long storedExpiry, out StoredRecord? live);
+        _storedStates.GetAlternateLookup<ReadOnlySpan<byte>>().TryAdd(key, new StoredKeyState(stored, storedExpiry));
+        record = live.GetValueOrDefault();
+        return live.HasValue;
+    }
+
+    /// <summary>What the database held under <paramref name="key"/> when this group first read it; false if the group never read it.</summary>
+    public bool TryGetStoredState(byte[] key, out StoredKeyState state) => _storedStates.TryGetValue(key, out state);
+
+    /// <summary>Forgets the group: its staged changes and what its reads found.</summary>
+    public void ClearGroup()
+    {
+        Changes.Clear();
+        _storedStates.Clear();
+    }
+
+    public void Write(byte[] key, StoredRecord record)
+    {
+        // Checked here, inside the operation, so a bad write fails that operation alone rather than the group.
+        ArgumentNullException.ThrowIfNull(key);
+        if (record.Value is null)
+        {
+            throw new ArgumentException("A stored record needs a value array.", nameof(record));
+        }
+
+        Changes.Stage(key, record);
+    }
+
+    public void Delete(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Changes.Stage(key, null);
+    }
+
+    /// <summary>
+    /// Reads the committed state of the user key <paramref name="key"/>: true if a record is stored (expired or not),
+    /// with its expiry in <paramref name="storedExpiry"/> (0 when none or absent), and the record in
+    /// <paramref name="liveRecord"/> if it is live at <see cref="NowUnixMs"/>.
+    /// </summary>
+    protected abstract bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord);
+}
