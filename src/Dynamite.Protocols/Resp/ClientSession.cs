@@ -34,6 +34,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>The commands queued since MULTI; null outside a transaction.</summary>
     public QueuedTransaction? Transaction { get; set; }
 
+    /// <summary>A WATCH was refused since the last EXEC, DISCARD or UNWATCH: the next EXEC aborts instead of committing.</summary>
+    public bool WatchRefused { get; set; }
+
     public string LastCommand { get; set; } = "NULL";
 
     public long CommandsProcessed { get; set; }

@@ -104,13 +104,29 @@ public sealed class TransactionTests
     }
 
     [Fact]
-    public async Task Watch_IsRefused_SoNoClientRelisOnACheckThatIsNotMade()
+    public async Task ExecAfterARefusedWatch_Aborts_AndWritesNothing()
     {
-        await using var connection = RespTestConnection.Start(WaitingStore());
+        GatedStore store = WaitingStore();
+        await using var connection = RespTestConnection.Start(store);
 
-        await connection.SendAsync(Command("WATCH", "k") + Command("PING"));
+        // StackExchange.Redis goes on to MULTI ... EXEC after WATCH fails: that EXEC must not commit.
+        await connection.SendAsync(Command("WATCH", "k") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC") + Command("GET", "k"));
 
-        string reply = await connection.ReceiveAsync("-ERR WATCH is not supported");
-        Assert.StartsWith("-ERR WATCH is not supported", reply);
+        string reply = await connection.ReceiveAsync("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+QUEUED\r\n*-1\r\n$-1\r\n");
+        Assert.Equal("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+QUEUED\r\n*-1\r\n$-1\r\n", reply);
+        Assert.Null(store.Value("k"));
+    }
+
+    [Fact]
+    public async Task Unwatch_AfterARefusedWatch_LetsTheNextExecCommit()
+    {
+        GatedStore store = WaitingStore();
+        await using var connection = RespTestConnection.Start(store);
+
+        await connection.SendAsync(Command("WATCH", "k") + Command("UNWATCH") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC"));
+
+        string reply = await connection.ReceiveAsync("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+        Assert.EndsWith("+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n", reply);
+        Assert.Equal("v", store.Value("k"));
     }
 }

@@ -6,8 +6,9 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// EXEC runs the queue in order and answers an array of the replies, or <c>EXECABORT</c> and runs nothing when a
 /// command was refused while queueing. A command that fails while running (say INCR on a non-integer) puts its error
 /// in the array and the others still run, as in Redis. What EXEC does not give (README, "Transactions"): isolation
-/// from other clients' commands, which may interleave with the queued ones. WATCH is refused, so no client relies on
-/// a check-and-set that is not there.
+/// from other clients' commands, which may interleave with the queued ones. WATCH is refused, and since clients such
+/// as StackExchange.Redis go on to EXEC after a refused WATCH, that EXEC aborts (a null reply, as when a watched key
+/// changed): a check-and-set transaction never commits without the check.
 /// </summary>
 internal static class TransactionCommands
 {
@@ -46,17 +47,25 @@ internal static class TransactionCommands
         }
 
         context.Client.Transaction = null;
+        context.Client.WatchRefused = false;
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
 
-    private static ValueTask Watch(CommandContext context) =>
-        context.Client.Transaction is not null
-            ? context.Error("ERR WATCH inside MULTI is not allowed")
-            : context.Error("ERR WATCH is not supported: a leaderless cluster cannot check that a key is unchanged at EXEC (README, \"Transactions\")");
+    private static ValueTask Watch(CommandContext context)
+    {
+        if (context.Client.Transaction is not null)
+        {
+            return context.Error("ERR WATCH inside MULTI is not allowed");
+        }
+
+        context.Client.WatchRefused = true;
+        return context.Error("ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")");
+    }
 
     private static ValueTask Unwatch(CommandContext context)
     {
+        context.Client.WatchRefused = false;
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
@@ -72,7 +81,16 @@ internal static class TransactionCommands
         context.Client.Transaction = null;
         if (transaction.Aborted)
         {
+            context.Client.WatchRefused = false;
             return context.Error("EXECABORT Transaction discarded because of previous errors.");
+        }
+
+        if (context.Client.WatchRefused)
+        {
+            // What redis-server answers when a watched key changed: the client reports "not committed".
+            context.Client.WatchRefused = false;
+            context.Writer.WriteNullArray();
+            return ValueTask.CompletedTask;
         }
 
         context.Writer.WriteArrayHeader(transaction.Commands.Count);

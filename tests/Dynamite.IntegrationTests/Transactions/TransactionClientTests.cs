@@ -1,0 +1,115 @@
+using System.Globalization;
+using Dynamite.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+using Xunit;
+
+namespace Dynamite.IntegrationTests.Transactions;
+
+/// <summary>
+/// Transactions as .NET and Python applications send them, on a 3-node cluster (issue 15: a transaction must never
+/// report failure while its writes land). StackExchange.Redis and redis-py send MULTI, the commands and EXEC in one
+/// batch; both must see EXEC's replies, and a transaction the node refuses must leave nothing written.
+/// </summary>
+public sealed class TransactionClientTests
+{
+    private const string Python = "/usr/bin/python3";
+
+    [Fact]
+    public async Task StackExchangeRedis_Transaction_CommitsAndEveryNodeSeesItsWrites()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        ConnectionMultiplexer redis = Connect(cluster[0].Port);
+        try
+        {
+            IDatabase db = redis.GetDatabase();
+            ITransaction transaction = db.CreateTransaction();
+            Task<bool> set = transaction.StringSetAsync("tx:a", "1");
+            Task<long> increment = transaction.StringIncrementAsync("tx:n", 5);
+            Task<RedisValue> get = transaction.StringGetAsync("tx:a");
+
+            Assert.True(await transaction.ExecuteAsync());
+            Assert.True(await set);
+            Assert.Equal(5, await increment);
+            Assert.Equal("1", (string?)await get);
+        }
+        finally
+        {
+            await Task.Run(redis.Dispose);
+        }
+
+        using RawRespClient node2 = cluster.Connect(1);
+        Assert.Equal("$\"5\"", node2.Call("GET", "tx:n").ToString());
+    }
+
+    [Fact]
+    public async Task StackExchangeRedis_TransactionWithACondition_IsNotCommittedAndWritesNothing()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        ConnectionMultiplexer redis = Connect(cluster[0].Port);
+        Exception? failure = null;
+        bool committed = false;
+        try
+        {
+            IDatabase db = redis.GetDatabase();
+            ITransaction transaction = db.CreateTransaction();
+            transaction.AddCondition(Condition.KeyNotExists("tx:guarded"));
+            _ = transaction.StringSetAsync("tx:guarded", "written");
+
+            // A condition needs WATCH, which the node refuses; the client goes on to EXEC, which aborts: no commit ...
+            try
+            {
+                committed = await transaction.ExecuteAsync();
+            }
+            catch (RedisException exception)
+            {
+                failure = exception;
+            }
+        }
+        finally
+        {
+            await Task.Run(redis.Dispose);
+        }
+
+        // ... and nothing may be written.
+        Assert.False(committed, "the client was told the transaction committed");
+        using RawRespClient node1 = cluster.Connect(0);
+        Assert.Equal("$(nil)", node1.Call("GET", "tx:guarded").ToString());
+        _ = failure;
+    }
+
+    [Fact]
+    public async Task RedisPy_TransactionalPipeline_ReturnsEveryReply_AndAnAbortedOneWritesNothing()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        const string script = """
+            import sys, redis
+            r = redis.Redis(port=int(sys.argv[1]))
+            p = r.pipeline(transaction=True)
+            p.set("py:a", "1"); p.incrby("py:n", 7); p.get("py:a")
+            assert p.execute() == [True, 7, b"1"], "EXEC replies"
+            p = r.pipeline(transaction=True)
+            p.set("py:b", "2"); p.execute_command("NOSUCHCOMMAND")
+            try:
+                p.execute()
+                raise SystemExit("an aborted transaction raised nothing")
+            except redis.exceptions.ResponseError as error:
+                assert "EXECABORT" in str(error) or "unknown command" in str(error), str(error)
+            assert r.get("py:b") is None, "an aborted transaction wrote"
+            print("OK")
+            """;
+        ExternalTool.Result result = await ExternalTool.RunAsync(
+            Python, ["-c", script, cluster[0].Port.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(1));
+        Assert.True(result.ExitCode == 0 && result.StandardOutput.Trim().EndsWith("OK", StringComparison.Ordinal), result.ToString());
+    }
+
+    private static ConnectionMultiplexer Connect(int port) => ConnectionMultiplexer.Connect(new ConfigurationOptions
+    {
+        EndPoints = { { "127.0.0.1", port } },
+        AbortOnConnectFail = true,
+        ConnectTimeout = 15000,
+        SyncTimeout = 15000,
+        ResponseTimeout = 15000,
+        CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
+        ConfigurationChannel = "",
+    });
+}
