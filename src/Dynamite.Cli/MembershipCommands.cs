@@ -118,9 +118,15 @@ internal static class MembershipCommands
                     task.Value = task.MaxValue;
                     return;
                 }
-                catch (AdminException exception) when (++failedPolls < MaxFailedPolls)
+                catch (AdminException exception)
                 {
-                    // The change goes on without us: one failed look at it is reported, not fatal.
+                    // The change goes on without us: a failed look at it is reported, not fatal, until too many in a row.
+                    failedPolls++;
+                    if (failedPolls >= MaxFailedPolls)
+                    {
+                        throw;
+                    }
+
                     await Console.Error.WriteLineAsync($"dynamite: status poll failed ({failedPolls} of {MaxFailedPolls} in a row): {exception.Message}");
                     await Task.Delay(PollInterval, cancellationToken);
                     continue;

@@ -8,7 +8,16 @@ namespace Dynamite.Server.Configuration;
 /// </summary>
 public static class SettingParser
 {
-    private static readonly string[] SwitchWords = ["on", "off", "true", "false"];
+    /// <summary>The words a switch accepts (any case; YAML 1.1 and operators use all of them), and what each means.</summary>
+    private static readonly Dictionary<string, bool> SwitchWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["on"] = true,
+        ["off"] = false,
+        ["true"] = true,
+        ["false"] = false,
+        ["yes"] = true,
+        ["no"] = false,
+    };
 
     /// <summary>The types a setting may have; anything else is a mistake in <see cref="NodeConfiguration"/>.</summary>
     public static bool Supports(Type type) =>
@@ -54,13 +63,8 @@ public static class SettingParser
         throw new NotSupportedException($"Setting {spelledAs} has type {type.Name}, which SettingParser does not read.");
     }
 
-    /// <summary>on, off, true, false, yes, no (any case): YAML 1.1 and operators use all of them.</summary>
-    private static bool ParseSwitch(string text, string spelledAs) => text.Trim().ToLowerInvariant() switch
-    {
-        "on" or "true" or "yes" => true,
-        "off" or "false" or "no" => false,
-        _ => throw new ConfigurationException($"{spelledAs} must be on or off, not '{text}'."),
-    };
+    private static bool ParseSwitch(string text, string spelledAs) =>
+        SwitchWords.TryGetValue(text.Trim(), out bool on) ? on : throw new ConfigurationException($"{spelledAs} must be on or off, not '{text}'.");
 
     /// <summary>Splits a comma-separated list (<c>HOST:PORT,HOST:PORT</c>), ignoring blanks around commas.</summary>
     public static IReadOnlyList<string> SplitList(string text) =>
@@ -69,7 +73,7 @@ public static class SettingParser
     /// <summary>The words a flag of <paramref name="type"/> accepts, offered as completions; empty when any text goes.</summary>
     public static IReadOnlyList<string> ChoicesOf(Type type, string? oneOf = null) =>
         oneOf is not null ? oneOf.Split('|')
-        : type == typeof(bool) ? SwitchWords
+        : type == typeof(bool) ? [.. SwitchWords.Keys]
         : type.IsEnum ? [.. Enum.GetNames(type).Select(name => name.ToLowerInvariant())]
         : [];
 

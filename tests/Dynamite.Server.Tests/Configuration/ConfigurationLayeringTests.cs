@@ -194,7 +194,7 @@ public sealed partial class ConfigurationLayeringTests
         }
 
         Assert.Contains("--engine <lmdb|memory|rocksdb|sqlite>", help, StringComparison.Ordinal);
-        Assert.Contains("--hinted-handoff <false|off|on|true>", help, StringComparison.Ordinal);
+        Assert.Contains("--hinted-handoff <false|no|off|on|true|yes>", help, StringComparison.Ordinal);
         Assert.Contains("(default: ./data/<node-id>).", help, StringComparison.Ordinal);
         Assert.Contains("DYNAMITE_NODE_ID", help, StringComparison.Ordinal);
     }

@@ -278,6 +278,19 @@ public sealed class NodeConfigurationTests
         Assert.Empty(SettingParser.SplitList(""));
     }
 
+    [Theory]
+    [InlineData("on", true)]
+    [InlineData("YES", true)]
+    [InlineData("True", true)]
+    [InlineData("off", false)]
+    [InlineData("no", false)]
+    [InlineData(" false ", false)]
+    public void Switch_EveryWordTheFileTakes_TheFlagOffersToo(string word, bool expected)
+    {
+        Assert.Equal(expected, SettingParser.Parse(typeof(bool), word, "--hinted-handoff"));
+        Assert.Contains(word.Trim(), SettingParser.ChoicesOf(typeof(bool)), StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>The file alone: no flags, and an empty environment so the machine's own variables cannot leak in.</summary>
     internal static NodeConfiguration LoadFile(string path) => NodeConfigurationLoader.Load(path, new Dictionary<string, string>(), _ => null);
 
