@@ -225,18 +225,23 @@ public sealed class ClusterCoordinator : IDisposable
             write.TrySetResult();
         }
 
-        foreach (PreferenceListEntry entry in request.ReplicaWrites)
+        // One immutable message serves every primary and gainer (the frame is encoded per connection). Indexed
+        // loops: a foreach over the IReadOnlyList would box its enumerator per write.
+        ReplicaPut? put = null;
+        IReadOnlyList<PreferenceListEntry> replicaWrites = request.ReplicaWrites;
+        for (int i = 0; i < replicaWrites.Count; i++)
         {
+            PreferenceListEntry entry = replicaWrites[i];
             // A fallback's write carries the primary it stands in for, so the fallback keeps it as a hint.
             IPeerPayload message = entry.IsPrimary || entry.HintFor is null
-                ? new ReplicaPut(key, encoded)
+                ? put ??= new ReplicaPut(key, encoded)
                 : new HintedPut(entry.HintFor.Value.Value, key, encoded);
             SendReplicaWrite(entry.Node, message, new ReplicaWriteCallback(this, write, entry.Node, countsTowardsW: true));
         }
 
         foreach (NodeId gainer in gainers)
         {
-            SendReplicaWrite(gainer, new ReplicaPut(key, encoded), new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
+            SendReplicaWrite(gainer, put ??= new ReplicaPut(key, encoded), new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
         }
 
         // Hints are kept while the replica writes travel, not before them; the client is answered only after
@@ -246,9 +251,10 @@ public sealed class ClusterCoordinator : IDisposable
             await StoreHintAsync(standingInFor, key, written, "this node coordinated the write as its fallback");
         }
 
-        foreach (NodeId owner in request.HintsAtCoordinator)
+        IReadOnlyList<NodeId> coordinatorHints = request.HintsAtCoordinator;
+        for (int i = 0; i < coordinatorHints.Count; i++)
         {
-            await StoreHintAsync(owner, key, written, "its primary is unreachable and no fallback is free");
+            await StoreHintAsync(coordinatorHints[i], key, written, "its primary is unreachable and no fallback is free");
         }
 
         // No cancellation here: every replica write ends within the request timeout, and the slots it holds with it.
@@ -290,7 +296,7 @@ public sealed class ClusterCoordinator : IDisposable
         var callback = new ReplicaReadCallback(this, read, node);
         if (_topology.ClientFor(node) is { } client)
         {
-            client.Send(new ReplicaGet(read.Key, read.Partition, read.LocalDigest), _options.RequestTimeout, callback, _options.SpeculativeReadDelay);
+            client.Send(read.Message, _options.RequestTimeout, callback, _options.SpeculativeReadDelay);
         }
         else
         {

@@ -1,5 +1,6 @@
 using Dynamite.Core.Coordination;
 using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Cluster.Coordination;
@@ -25,4 +26,7 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
 
     /// <summary>The version digest of <see cref="Local"/>; 0 (ask for the value) when there is none.</summary>
     public ulong LocalDigest { get; } = localDigest;
+
+    /// <summary>The replica read every replica asked is sent (immutable, so one serves them all); made on first use.</summary>
+    public ReplicaGet Message => field ??= new ReplicaGet(Key, Partition, LocalDigest);
 }

@@ -50,6 +50,9 @@ public sealed class ReplicaRequestHandler : IPeerService
         _logger = logger;
     }
 
+    /// <summary>The acknowledgement of every stored put: immutable, so one instance answers them all.</summary>
+    private static readonly ReplicaPutAck StoredAck = new(ReplicaPutStatus.Stored);
+
     public IReadOnlyList<PeerMessageType> Serves { get; } =
         [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount];
 
@@ -151,7 +154,7 @@ public sealed class ReplicaRequestHandler : IPeerService
     {
         VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
         await _store.MergeAsync(Owned(put.Key), incoming, Owned(put.EncodedObject), cancellationToken);
-        return new ReplicaPutAck(ReplicaPutStatus.Stored);
+        return StoredAck;
     }
 
     private async ValueTask<IPeerPayload> HintedPutAsync(HintedPut put, CancellationToken cancellationToken)
@@ -168,7 +171,7 @@ public sealed class ReplicaRequestHandler : IPeerService
 
         VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
         await _hints.AddAsync(intended, Owned(put.Key), incoming, cancellationToken);
-        return new ReplicaPutAck(ReplicaPutStatus.Stored);
+        return StoredAck;
     }
 
     private ReplicaCountReply Count(ReplicaCount count) => new(_store.KeyCount);
