@@ -6,8 +6,8 @@ using Dynamite.Storage;
 namespace Dynamite.Cluster.AntiEntropy;
 
 /// <summary>
-/// The replica side of an exchange: answers tree level requests from this node's trees and segment key
-/// listings from its engine. A request for a tree of
+/// The replica side of an exchange: answers root comparisons and tree level requests from this node's trees and
+/// segment key listings from its engine. A request for a tree of
 /// another shape (segment count, fan-out) is refused: its hashes could never match. Also serves tombstone
 /// collection: key digests for the collector, and its conditional deletes (<see cref="TombstoneCollector"/>).
 /// </summary>
@@ -18,7 +18,13 @@ public sealed class AntiEntropyRequestHandler(
     TombstoneCollector collector) : IPeerService
 {
     public IReadOnlyList<PeerMessageType> Serves { get; } =
-        [PeerMessageType.MerkleLevelRequest, PeerMessageType.SegmentKeysRequest, PeerMessageType.TombstoneDigestRequest, PeerMessageType.CollectTombstones];
+        [
+            PeerMessageType.MerkleRootsRequest,
+            PeerMessageType.MerkleLevelRequest,
+            PeerMessageType.SegmentKeysRequest,
+            PeerMessageType.TombstoneDigestRequest,
+            PeerMessageType.CollectTombstones,
+        ];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
@@ -28,6 +34,7 @@ public sealed class AntiEntropyRequestHandler(
         {
             answer = request.Type switch
             {
+                PeerMessageType.MerkleRootsRequest => Roots(request.Read<MerkleRootsRequest>()),
                 PeerMessageType.MerkleLevelRequest => Levels(request.Read<MerkleLevelRequest>()),
                 PeerMessageType.SegmentKeysRequest => Keys(request.Read<SegmentKeysRequest>()),
                 PeerMessageType.TombstoneDigestRequest => collector.DigestsOf(request.Read<TombstoneDigestRequest>().Keys),
@@ -40,6 +47,22 @@ public sealed class AntiEntropyRequestHandler(
         }
 
         reply.Reply(request.RequestId, answer);
+    }
+
+    private IPeerPayload Roots(MerkleRootsRequest request)
+    {
+        if (request.SegmentCount != trees.SegmentCount || request.FanOut != trees.FanOut)
+        {
+            return ErrorMessage.Create(PeerErrorCode.MalformedPayload, $"tree shape differs: {trees.SegmentCount} segments, fan-out {trees.FanOut} here");
+        }
+
+        // The decoder checked the partitions ascend, so the last is the largest.
+        if (request.Partitions.Count > 0 && request.Partitions[^1].Value >= trees.PartitionCount)
+        {
+            return ErrorMessage.Create(PeerErrorCode.MalformedPayload, $"no partition {request.Partitions[^1]} (this node has {trees.PartitionCount})");
+        }
+
+        return new MerkleRootsReply(trees.Roots(request.Partitions));
     }
 
     private IPeerPayload Levels(MerkleLevelRequest request)

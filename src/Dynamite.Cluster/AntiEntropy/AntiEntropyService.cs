@@ -15,12 +15,15 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.AntiEntropy;
 
 /// <summary>
-/// Active anti-entropy (Dynamo §4.7): every <c>interval</c> a round exchanges, for every partition this node
-/// is a primary of, its Merkle tree with each other reachable primary (the core's <see cref="MerkleExchange"/>
-/// descends only into differing branches), lists the keys of the differing segments on both sides, and
-/// repairs each differing key by merging both copies and writing the merge wherever it is missing. Keys
-/// nobody reads converge this way. Exchanges run one at a time, at most <see cref="MaxExchangesPerSecond"/>,
-/// so foreground requests keep most of the node.
+/// Active anti-entropy (Dynamo §4.7): every <c>interval</c> a round first asks each other reachable node, in one
+/// request (<see cref="MerkleRootComparison"/>; a few for a very large ring), for the Merkle roots of every
+/// partition both are primaries of; then, for every partition whose roots differ, it exchanges its Merkle tree
+/// with that peer (the core's <see cref="MerkleExchange"/> descends only into differing branches), lists the keys
+/// of the differing segments on both sides, and repairs each differing key by merging both copies and writing the
+/// merge wherever it is missing. Keys nobody reads converge this way; an idle cluster's round costs one round trip
+/// per peer. A peer that cannot compare roots (an older version, an error) gets every shared partition exchanged,
+/// as before the comparison existed. Exchanges run one at a time, at most <see cref="MaxExchangesPerSecond"/>, so
+/// foreground requests keep most of the node.
 /// Thread-safety: exchanges of one partition at a time (background rounds and on-demand repairs share one
 /// gate, taken per partition, so a repair asked for by an operator waits for one partition, not a round).
 /// </summary>
@@ -111,17 +114,23 @@ public sealed class AntiEntropyService : IAsyncDisposable
         TimeSpan spacing = TimeSpan.FromSeconds(1.0 / MaxExchangesPerSecond);
         int first = only?.Value ?? 0;
         int last = only?.Value ?? (map.PartitionCount - 1);
+        Dictionary<NodeId, HashSet<int>?> differing = await CompareRootsAsync(map, first, last, cancellationToken);
         for (int p = first; p <= last; p++)
         {
             var partition = new PartitionId(p);
             await _gate.WaitAsync(cancellationToken);
             try
             {
-                // Only a primary exchanges a partition, with each other reachable primary.
+                // Only a primary exchanges a partition, with each other reachable primary whose root differs.
                 var primaries = PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor);
                 foreach (NodeId peer in primaries.Contains(_self.Id) ? primaries : [])
                 {
                     if (peer == _self.Id || !_topology.IsReachable(peer))
+                    {
+                        continue;
+                    }
+
+                    if (differing.TryGetValue(peer, out HashSet<int>? differs) && differs is not null && !differs.Contains(p))
                     {
                         continue;
                     }
@@ -145,6 +154,69 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The partitions in [<paramref name="first"/>, <paramref name="last"/>] whose Merkle roots differ, per peer that
+    /// shares any of them with this node as a primary: one <see cref="MerkleRootsRequest"/> per peer (per batch).
+    /// A null set means the comparison failed (the peer cannot answer it, or any other error): exchange every shared
+    /// partition with that peer, whose own failures then report themselves as before.
+    /// </summary>
+    private async Task<Dictionary<NodeId, HashSet<int>?>> CompareRootsAsync(PartitionMap map, int first, int last, CancellationToken cancellationToken)
+    {
+        var shared = new Dictionary<NodeId, List<PartitionId>>();
+        for (int p = first; p <= last; p++)
+        {
+            var partition = new PartitionId(p);
+            var primaries = PreferenceListBuilder.PrimariesOf(map, partition, _self.Datacenter, _replicationFactor);
+            if (!primaries.Contains(_self.Id))
+            {
+                continue;
+            }
+
+            foreach (NodeId peer in primaries)
+            {
+                if (peer != _self.Id)
+                {
+                    (shared.TryGetValue(peer, out List<PartitionId>? partitions) ? partitions : shared[peer] = []).Add(partition);
+                }
+            }
+        }
+
+        var differing = new Dictionary<NodeId, HashSet<int>?>(shared.Count);
+        foreach ((NodeId peer, List<PartitionId> partitions) in shared)
+        {
+            if (!_topology.IsReachable(peer) || _topology.ClientFor(peer) is not { } client)
+            {
+                continue;
+            }
+
+            var differs = new HashSet<int>();
+            try
+            {
+                foreach (MerkleRootsRequest request in MerkleRootComparison.Requests(partitions, _trees.SegmentCount, _trees.FanOut))
+                {
+                    PeerResponse response = await client.SendAsync(request, _requestTimeout, cancellationToken);
+                    MerkleRootsReply reply = response.Read<MerkleRootsReply>();
+                    Metrics?.AntiEntropyExchangedCounter.Add((2 * Core.Peer.PeerFrameCodec.HeaderBytes) + request.PayloadLength + reply.PayloadLength);
+
+                    // Local roots read now, after the reply, as an exchange reads its tree at reply time.
+                    foreach (PartitionId partition in MerkleRootComparison.Differing(request, _trees.Roots(request.Partitions), reply))
+                    {
+                        differs.Add(partition.Value);
+                    }
+                }
+
+                differing[peer] = differs;
+            }
+            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or Core.Peer.PeerProtocolException or FormatException)
+            {
+                _logger.LogDebug("Comparing Merkle roots with {Peer} failed ({Reason}); exchanging all {Count} shared partitions", peer, exception.Message, partitions.Count);
+                differing[peer] = null;
+            }
+        }
+
+        return differing;
     }
 
     /// <summary>A background round's tombstone pass over one partition, right after its exchanges (which spread the tombstones it needs confirmed).</summary>

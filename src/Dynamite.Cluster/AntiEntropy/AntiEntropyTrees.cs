@@ -28,12 +28,35 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         _locks = new object[partitioner.PartitionCount];
         for (int i = 0; i < _trees.Length; i++)
         {
-            _trees[i] = new PartitionMerkleTree(partitioner.PartitionBits);
+            _trees[i] = new PartitionMerkleTree(partitioner.PartitionBits, SegmentCount, FanOut);
             _locks[i] = new object();
         }
     }
 
     public int PartitionCount => _trees.Length;
+
+    /// <summary>Segments of every tree (all trees have one shape, which rebuilding keeps).</summary>
+    public int SegmentCount => PartitionMerkleTree.DefaultSegmentCount;
+
+    /// <summary>Fan-out of every tree.</summary>
+    public int FanOut => PartitionMerkleTree.DefaultFanOut;
+
+    /// <summary>The root of each of <paramref name="partitions"/>, in order, each read under its tree's lock.</summary>
+    public ulong[] Roots(IReadOnlyList<PartitionId> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        var roots = new ulong[partitions.Count];
+        for (int i = 0; i < roots.Length; i++)
+        {
+            int partition = partitions[i].Value;
+            lock (_locks[partition])
+            {
+                roots[i] = _trees[partition].Root;
+            }
+        }
+
+        return roots;
+    }
 
     /// <summary>Memory the trees take (they hold hashes only: independent of the number of keys).</summary>
     public long ApproximateBytes
@@ -98,7 +121,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
     /// <summary>Rebuilds one partition's tree from the engine's live records and swaps it in.</summary>
     public void Rebuild(IStorageEngine engine, PartitionId partition, long nowUnixMs)
     {
-        var tree = new PartitionMerkleTree(_partitioner.PartitionBits);
+        var tree = new PartitionMerkleTree(_partitioner.PartitionBits, SegmentCount, FanOut);
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
             tree.Apply(KeyPartitioner.HashKey(entry.Key), 0, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value));

@@ -8,13 +8,22 @@ namespace Dynamite.Cluster.Expiry;
 /// <summary>
 /// The active half of expiry (the lazy half is every read treating expired records as absent): like Redis's
 /// active expire cycle, it wakes <see cref="SweepsPerSecond"/> times a second and removes up to
-/// <see cref="KeysPerSweep"/> expired keys, sweeping again at once while a sweep finds a full batch. A hosted
-/// service of the node, run by a <see cref="BackgroundWorker"/>.
+/// <see cref="KeysPerSweep"/> expired keys, sweeping again at once while a sweep finds a full batch. While no key
+/// has an expiry it looks only every <see cref="IdleInterval"/>: ten wake-ups a second that find nothing were the
+/// largest single source of wake-ups on an idle node. A key given a time to live then waits at most that long
+/// before sweeps speed up; it is invisible from its deadline on either way (reads expire lazily), so only the
+/// reclaiming of its space can be later. A hosted service of the node, run by a <see cref="BackgroundWorker"/>.
 /// </summary>
 public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
 {
     public const int SweepsPerSecond = 10;
     public const int KeysPerSweep = 1000;
+
+    /// <summary>Time between sweeps while some key has an expiry.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(1000 / SweepsPerSecond);
+
+    /// <summary>Time between looks while no key has an expiry.</summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(1);
 
     private readonly IStorageEngine _engine;
     private readonly TimeProvider _clock;
@@ -25,7 +34,7 @@ public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
     {
         _engine = engine;
         _clock = clock;
-        _worker = new BackgroundWorker("expiry sweeper", TimeSpan.FromMilliseconds(1000 / SweepsPerSecond), SweepAsync, clock, logger);
+        _worker = new BackgroundWorker("expiry sweeper", Interval, SweepAsync, clock, logger);
     }
 
     /// <summary>Keys removed by sweeps since start (INFO stats: expired_keys).</summary>
@@ -41,13 +50,14 @@ public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _worker.DisposeAsync();
 
-    private async Task SweepAsync(CancellationToken stopping)
+    /// <summary>One sweep; returns the time until the next.</summary>
+    private async Task<TimeSpan> SweepAsync(CancellationToken stopping)
     {
-        // Nothing can expire: skip the round trip through the engine's writer, which would wake its thread ten
-        // times a second on an idle node.
+        // Nothing can expire: skip the round trip through the engine's writer (it would wake its thread), and look
+        // again only after the idle interval.
         if (_engine.KeysWithExpiryCount == 0)
         {
-            return;
+            return IdleInterval;
         }
 
         int removed;
@@ -57,5 +67,6 @@ public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
             Interlocked.Add(ref _expiredKeys, removed);
         }
         while (removed == KeysPerSweep && !stopping.IsCancellationRequested);
+        return Interval;
     }
 }

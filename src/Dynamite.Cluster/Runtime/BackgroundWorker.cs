@@ -6,8 +6,8 @@ namespace Dynamite.Cluster.Runtime;
 /// The one way a node runs a background loop (hint replay, gossip, seeding, failure detection, anti-entropy,
 /// partition handoff, expiry): run a step, then wait for the interval or a <see cref="Wake"/>, until stopped.
 /// <para>
-/// Time comes only from the injected <see cref="TimeProvider"/>: the interval is one timer of that provider,
-/// re-armed before every wait, so a test or the simulation that advances a fake clock drives the loop, and
+/// Time comes only from the injected <see cref="TimeProvider"/>: the interval (or the wait a step asks for) is one
+/// timer of that provider, re-armed before every wait, so a test or the simulation that advances a fake clock drives the loop, and
 /// nothing waits on the wall clock. A step that throws is logged and the next one retries (a loop never dies of
 /// one bad round); cancellation during <see cref="StopAsync"/> ends it.
 /// </para>
@@ -25,7 +25,11 @@ public sealed class BackgroundWorker : IAsyncDisposable
     /// <summary>How long <see cref="StopAsync"/> waits for a running step by default.</summary>
     public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly Func<CancellationToken, Task> _step;
+    /// <summary>A step after which the worker waits its interval; null when <see cref="_timedStep"/> is set.</summary>
+    private readonly Func<CancellationToken, Task>? _step;
+
+    /// <summary>A step that returns how long to wait before the next; null when <see cref="_step"/> is set.</summary>
+    private readonly Func<CancellationToken, Task<TimeSpan>>? _timedStep;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly TimeSpan _stopTimeout;
@@ -49,15 +53,33 @@ public sealed class BackgroundWorker : IAsyncDisposable
     /// <param name="stepAtStart">True: the first step runs at once; false: after the first interval (or wake-up).</param>
     /// <param name="stopTimeout">Longest wait for a running step when stopping (default <see cref="DefaultStopTimeout"/>).</param>
     public BackgroundWorker(string name, TimeSpan interval, Func<CancellationToken, Task> step, TimeProvider clock, ILogger logger, bool stepAtStart = false, TimeSpan? stopTimeout = null)
+        : this(name, interval, clock, logger, stepAtStart, stopTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        _step = step;
+    }
+
+    /// <summary>
+    /// A loop whose step chooses its own next wait: <paramref name="step"/> returns how long to wait before the next
+    /// step when nobody wakes the worker (zero or less: at once), so a loop with nothing to do can wait longer than
+    /// one with work (the expiry sweeper on a node without expiring keys). A step that throws waits
+    /// <paramref name="interval"/>, as does the first wait without <paramref name="stepAtStart"/>.
+    /// </summary>
+    public BackgroundWorker(string name, TimeSpan interval, Func<CancellationToken, Task<TimeSpan>> step, TimeProvider clock, ILogger logger, bool stepAtStart = false, TimeSpan? stopTimeout = null)
+        : this(name, interval, clock, logger, stepAtStart, stopTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        _timedStep = step;
+    }
+
+    private BackgroundWorker(string name, TimeSpan interval, TimeProvider clock, ILogger logger, bool stepAtStart, TimeSpan? stopTimeout)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
-        ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(logger);
         Name = name;
         Interval = interval;
-        _step = step;
         _clock = clock;
         _logger = logger;
         _stepAtStart = stepAtStart;
@@ -150,16 +172,24 @@ public sealed class BackgroundWorker : IAsyncDisposable
     {
         // Off the caller's stack: Start never runs a step itself.
         await Task.Yield();
-        if (!_stepAtStart && !await WaitAsync(stopping))
+        if (!_stepAtStart && !await WaitAsync(Interval, stopping))
         {
             return;
         }
 
         while (!stopping.IsCancellationRequested)
         {
+            TimeSpan wait = Interval;
             try
             {
-                await _step(stopping);
+                if (_step is not null)
+                {
+                    await _step(stopping);
+                }
+                else
+                {
+                    wait = await _timedStep!(stopping);
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -172,15 +202,15 @@ public sealed class BackgroundWorker : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _rounds);
-            if (!await WaitAsync(stopping))
+            if (!await WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, stopping))
             {
                 return;
             }
         }
     }
 
-    /// <summary>Waits for the interval or a wake-up; false when the worker is stopping.</summary>
-    private async Task<bool> WaitAsync(CancellationToken stopping)
+    /// <summary>Waits for <paramref name="interval"/> or a wake-up; false when the worker is stopping.</summary>
+    private async Task<bool> WaitAsync(TimeSpan interval, CancellationToken stopping)
     {
         Task signalled;
         lock (_lock)
@@ -190,7 +220,7 @@ public sealed class BackgroundWorker : IAsyncDisposable
 
         if (!signalled.IsCompleted)
         {
-            _timer!.Change(Interval, Timeout.InfiniteTimeSpan);
+            _timer!.Change(interval, Timeout.InfiniteTimeSpan);
             Volatile.Write(ref _waiting, 1);
             await signalled;
             Volatile.Write(ref _waiting, 0);

@@ -23,4 +23,10 @@ public static class PeerLimits
 
     /// <summary>Hashes in one Merkle level reply: a whole leaf level of the largest tree (2^16 segments, 512 KiB).</summary>
     public const int MaxMerkleHashes = 1 << 16;
+
+    /// <summary>
+    /// Partitions in one Merkle roots request or reply: every partition of the largest ring (2^16; a reply of 512 KiB,
+    /// far below the frame limit), so one request per peer always suffices, though a round may batch smaller.
+    /// </summary>
+    public const int MaxMerkleRoots = 1 << Partitioning.KeyPartitioner.MaxPartitionBits;
 }

@@ -69,6 +69,12 @@ public enum PeerMessageType : byte
     /// <summary>How many of the keys the replica removed.</summary>
     CollectTombstonesAck = 47,
 
+    /// <summary>Anti-entropy: ask a replica for the Merkle roots of many partitions in one round trip.</summary>
+    MerkleRootsRequest = 48,
+
+    /// <summary>The requested roots, in request order.</summary>
+    MerkleRootsReply = 49,
+
     /// <summary>Gossip: the digest (XXH64) of the sender's cluster state and its ring version.</summary>
     GossipDigest = 50,
 

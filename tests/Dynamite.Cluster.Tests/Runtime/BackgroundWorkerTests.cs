@@ -101,6 +101,42 @@ public sealed class BackgroundWorkerTests
     }
 
     [Fact]
+    public async Task Step_ReturnsItsOwnWait_TheNextStepRunsAfterThatWaitNotTheInterval()
+    {
+        var clock = new FakeTimeProvider();
+        var steps = Channel.CreateUnbounded<long>();
+        TimeSpan[] waits = [TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300)];
+        int calls = 0;
+        await using var worker = new BackgroundWorker(
+            "test",
+            Interval,
+            async _ =>
+            {
+                await Record(steps, clock);
+                return waits[Math.Min(Interlocked.Increment(ref calls), waits.Length) - 1];
+            },
+            clock,
+            NullLogger.Instance,
+            stepAtStart: true);
+        long started = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        worker.Start();
+        Assert.Equal(started, await steps.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+
+        // The first step asked for 5 s: the 1 s interval passing runs nothing.
+        await WaitUntilArmedAsync(worker);
+        clock.Advance(Interval);
+        clock.Advance(TimeSpan.FromSeconds(4) - TimeSpan.FromMilliseconds(1));
+        Assert.False(steps.Reader.TryRead(out _));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(started + 5_000, await steps.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+
+        // The second asked for 300 ms: shorter than the interval.
+        await WaitUntilArmedAsync(worker);
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(started + 5_300, await steps.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task StopAsync_StepIgnoresCancellation_ReturnsAfterTheStopTimeout()
     {
         var clock = new FakeTimeProvider();

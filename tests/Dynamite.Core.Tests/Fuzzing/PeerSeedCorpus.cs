@@ -85,6 +85,8 @@ internal static class PeerSeedCorpus
             new GossipState(ClusterState.Empty.ToBytes()),
             new JoinRequest(members[2]),
             new JoinReply(clusterState),
+            new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),
+            new MerkleRootsReply(new ulong[] { 0, 0xDEADBEEF, ulong.MaxValue }),
         ];
     }
 

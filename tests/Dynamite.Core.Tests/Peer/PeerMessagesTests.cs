@@ -49,6 +49,10 @@ public sealed class PeerMessagesTests
         new CollectTombstones(new PartitionId(1023), new SegmentKey[] { new("user:1"u8.ToArray(), 42), new(Array.Empty<byte>(), ulong.MaxValue) }),
         new CollectTombstones(new PartitionId(3), Array.Empty<SegmentKey>()),
         new CollectTombstonesAck(1000),
+        new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(7), new PartitionId(65_535) }),
+        new MerkleRootsRequest(1024, 16, Array.Empty<PartitionId>()),
+        new MerkleRootsReply(new ulong[] { 0, 1, ulong.MaxValue, 0x0123_4567_89AB_CDEF }),
+        new MerkleRootsReply(ReadOnlyMemory<ulong>.Empty),
         new GossipDigest(0xDEADBEEF_01234567, 42),
         new GossipState(Filled(300, 8)),
         new JoinRequest(new MemberRecord(new NodeDescriptor(new NodeId("node-ü"), "dc1", "rack-2"), "10.0.0.9:7400", MemberStatus.Joining, 3)),
@@ -152,6 +156,67 @@ public sealed class PeerMessagesTests
     {
         Assert.Throws<PeerProtocolException>(() => MerkleLevelRequest.Read(Encode(new MerkleLevelRequest(new PartitionId(1), 1024, 16, 0, 0, -1))));
         Assert.Throws<PeerProtocolException>(() => MerkleLevelRequest.Read(Encode(new MerkleLevelRequest(new PartitionId(1), 1024, 16, 0, 0, PeerLimits.MaxMerkleHashes + 1))));
+    }
+
+    [Theory]
+    [InlineData(new[] { 3, 3 }, "not above")]
+    [InlineData(new[] { 9, 2 }, "not above")]
+    [InlineData(new[] { -1 }, "negative")]
+    public void Read_MerkleRootsRequestPartitionsNotStrictlyAscending_ThrowsNamingThePartition(int[] partitions, string expected)
+    {
+        // Written by hand: the record itself does not check order, the decoder must.
+        var writer = new ArrayBufferWriter<byte>();
+        PeerPayloadWriter.WriteInt32(writer, 1024);
+        PeerPayloadWriter.WriteInt32(writer, 16);
+        PeerPayloadWriter.WriteInt32(writer, partitions.Length);
+        foreach (int partition in partitions)
+        {
+            PeerPayloadWriter.WriteInt32(writer, partition);
+        }
+
+        var exception = Assert.Throws<PeerProtocolException>(() => PeerMessages.Read(PeerMessageType.MerkleRootsRequest, writer.WrittenSpan));
+        Assert.Contains(expected, exception.Message, StringComparison.Ordinal);
+        Assert.Contains("MerkleRootsRequest", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MerkleRootsCountNegativeOrBeyondThePayloadOrLimit_ThrowsWithoutAllocating()
+    {
+        byte[] request = new byte[20];
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(8), int.MaxValue);
+        Assert.Contains("count", Assert.Throws<PeerProtocolException>(() => MerkleRootsRequest.Read(request)).Message, StringComparison.Ordinal);
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(8), -1);
+        Assert.Throws<PeerProtocolException>(() => MerkleRootsRequest.Read(request));
+        BinaryPrimitives.WriteInt32BigEndian(request, -1);
+        BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(8), 2);
+        Assert.Contains("negative", Assert.Throws<PeerProtocolException>(() => MerkleRootsRequest.Read(request)).Message, StringComparison.Ordinal);
+
+        byte[] reply = new byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(reply, int.MaxValue);
+        Assert.Throws<PeerProtocolException>(() => MerkleRootsReply.Read(reply));
+        BinaryPrimitives.WriteInt32BigEndian(reply, -1);
+        Assert.Throws<PeerProtocolException>(() => MerkleRootsReply.Read(reply));
+
+        // A count over the limit is refused even when the payload really holds that many roots.
+        byte[] huge = new byte[4 + ((PeerLimits.MaxMerkleRoots + 1) * 8)];
+        BinaryPrimitives.WriteInt32BigEndian(huge, PeerLimits.MaxMerkleRoots + 1);
+        Assert.Contains("limit", Assert.Throws<PeerProtocolException>(() => MerkleRootsReply.Read(huge)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_MerkleRootsOverTheLimit_ThrowsBeforeSending()
+    {
+        var partitions = Enumerable.Range(0, PeerLimits.MaxMerkleRoots + 1).Select(p => new PartitionId(p)).ToArray();
+        Assert.Throws<ArgumentException>(() => new MerkleRootsRequest(1024, 16, partitions).PayloadLength);
+        Assert.Throws<ArgumentException>(() => new MerkleRootsReply(new ulong[PeerLimits.MaxMerkleRoots + 1]).PayloadLength);
+    }
+
+    [Fact]
+    public void MerkleRoots_LargestRing_FitsOneFrame()
+    {
+        // Every partition of the largest ring in one request and one reply, well under the default frame limit.
+        Assert.True(PeerFrameCodec.HeaderBytes + MerkleRootsRequest.PayloadLengthFor(PeerLimits.MaxMerkleRoots) < PeerFrameCodec.DefaultMaxFrameBytes);
+        Assert.True(PeerFrameCodec.HeaderBytes + MerkleRootsReply.PayloadLengthFor(PeerLimits.MaxMerkleRoots) < PeerFrameCodec.DefaultMaxFrameBytes);
     }
 
     [Fact]

@@ -40,6 +40,8 @@ public sealed class PeerWireEnumTests
             ["TombstoneDigestReply"] = 45,
             ["CollectTombstones"] = 46,
             ["CollectTombstonesAck"] = 47,
+            ["MerkleRootsRequest"] = 48,
+            ["MerkleRootsReply"] = 49,
             ["GossipDigest"] = 50,
             ["GossipState"] = 51,
             ["JoinRequest"] = 52,

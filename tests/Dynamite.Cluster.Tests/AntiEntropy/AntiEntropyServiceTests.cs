@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Text;
+using Dynamite.Cluster.AntiEntropy;
+using Dynamite.Cluster.Coordination;
+using Dynamite.Cluster.Replication;
+using Dynamite.Cluster.Tests.Replication;
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Ring;
+using Dynamite.Core.Versioning;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Dynamite.Cluster.Tests.AntiEntropy;
+
+/// <summary>
+/// A round of the production <see cref="AntiEntropyService"/> between two in-process replicas (N=2: both primaries of
+/// every partition): the peer's requests go straight to its real request handlers, every message through its wire
+/// encoding, and a fake clock stands in for the exchange spacing.
+/// </summary>
+public sealed class AntiEntropyServiceTests : IAsyncLifetime
+{
+    private const long Start = 1_700_000_000_000;
+    private const int Keys = 2000;
+
+    private static readonly NodeDescriptor A = new(new NodeId("a"), "dc1", "r1");
+    private static readonly NodeDescriptor B = new(new NodeId("b"), "dc1", "r2");
+
+    private readonly TestEngines _engines = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(Start));
+    private readonly PartitionMap _map = PartitionClaim.Initial([A, B], TestEngines.Partitioner.PartitionBits);
+    private Replica _a = null!;
+    private Replica _b = null!;
+    private RecordingClient _toB = null!;
+    private AntiEntropyService _service = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = new Replica(_engines.Open("memory", "a"), _clock);
+        _b = new Replica(_engines.Open("memory", "b"), _clock);
+        for (int i = 0; i < Keys; i++)
+        {
+            VersionedObject value = Write("v" + i);
+            await _a.Store.MergeAsync(Key("k" + i), value);
+            await _b.Store.MergeAsync(Key("k" + i), value);
+        }
+
+        _toB = new RecordingClient(_b, new PeerIdentity("b", "dc1", "r2"));
+        _service = new AntiEntropyService(
+            _a.Trees, _a.Store, new Topology(_map, _toB), A, 2, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(5), _clock, NullLogger<AntiEntropyService>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        await _engines.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Round_IdenticalReplicas_OneRootsRequestAndNoExchange()
+    {
+        IReadOnlyList<ExchangeResult> results = await RoundAsync();
+
+        Assert.Empty(results);
+        Assert.Equal([PeerMessageType.MerkleRootsRequest], _toB.Sent.Select(s => s.Type));
+    }
+
+    [Fact]
+    public async Task Round_ReplicasDifferingInAFewPartitions_ExchangesOnlyThoseAndConverges()
+    {
+        await _b.Store.MergeAsync(Key("only-on-b"), Write("x"));
+        await _a.Store.MergeAsync(Key("only-on-a"), Write("y"));
+        int[] expected = [.. new[] { "only-on-b", "only-on-a" }.Select(k => TestEngines.Partitioner.PartitionOf(Key(k)).Value).Distinct().Order()];
+
+        IReadOnlyList<ExchangeResult> results = await RoundAsync();
+
+        Assert.Equal(expected, results.Select(r => r.Partition.Value).Order());
+        Assert.All(results, r => Assert.Null(r.Error));
+        Assert.Equal(2, results.Sum(r => r.KeysRepaired));
+        Assert.Equal(expected, _toB.Sent.OfType<MerkleLevelRequest>().Select(r => r.Partition.Value).Distinct().Order());
+        Assert.Single(_toB.Sent, s => s.Type == PeerMessageType.MerkleRootsRequest);
+        Assert.Equal(Keys + 2, _a.Store.KeyCount);
+        Assert.Equal(Keys + 2, _b.Store.KeyCount);
+
+        // Converged: the next round compares roots and has nothing to exchange.
+        _toB.Sent.Clear();
+        Assert.Empty(await RoundAsync());
+        Assert.Equal([PeerMessageType.MerkleRootsRequest], _toB.Sent.Select(s => s.Type));
+    }
+
+    [Fact]
+    public async Task Round_PeerCannotCompareRoots_ExchangesEverySharedPartitionAsBeforeAndConverges()
+    {
+        // A peer of an older version answers the unknown request with an Error, as its router does.
+        _toB.RefuseRoots = true;
+        await _b.Store.MergeAsync(Key("only-on-b"), Write("x"));
+
+        IReadOnlyList<ExchangeResult> results = await RoundAsync();
+
+        Assert.Equal(_map.PartitionCount, results.Count);
+        Assert.Equal(1, results.Sum(r => r.KeysRepaired));
+        Assert.Equal(Keys + 1, _a.Store.KeyCount);
+    }
+
+    /// <summary>Runs one round (the admin repair of every partition), advancing the fake clock through its spacing delays.</summary>
+    private async Task<IReadOnlyList<ExchangeResult>> RoundAsync()
+    {
+        Task<IReadOnlyList<ExchangeResult>> round = _service.RepairNowAsync(null, null, CancellationToken.None);
+        for (int step = 0; !round.IsCompleted; step++)
+        {
+            Assert.True(step < 1_000_000, "the round did not finish");
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Yield();
+        }
+
+        return await round;
+    }
+
+    private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static VersionedObject Write(string value) => VersionedObject.Empty.Update(VersionVector.Empty, A.Id, Encoding.UTF8.GetBytes(value), Start, 0);
+
+    /// <summary>One replica's store, trees and the request handlers a peer's anti-entropy talks to.</summary>
+    private sealed class Replica
+    {
+        public Replica(Dynamite.Storage.IStorageEngine engine, TimeProvider clock)
+        {
+            Trees = new AntiEntropyTrees(TestEngines.Partitioner);
+            Store = new ReplicaStore(engine, clock, Trees);
+            var collector = new TombstoneCollector(Store, topology: null!, A, 2, TimeSpan.Zero, TimeSpan.FromSeconds(1), clock, NullLogger<TombstoneCollector>.Instance);
+            AntiEntropy = new AntiEntropyRequestHandler(Trees, engine, clock, collector);
+            Replication = new ReplicaRequestHandler(Store, null, TestEngines.Partitioner, NullLogger.Instance);
+        }
+
+        public AntiEntropyTrees Trees { get; }
+
+        public ReplicaStore Store { get; }
+
+        public AntiEntropyRequestHandler AntiEntropy { get; }
+
+        public ReplicaRequestHandler Replication { get; }
+    }
+
+    /// <summary>Sends each request to the replica's handler through the wire encoding and records it.</summary>
+    private sealed class RecordingClient(Replica replica, PeerIdentity identity) : IPeerClient
+    {
+        private ulong _lastRequestId;
+
+        public List<IPeerPayload> Sent { get; } = [];
+
+        public bool RefuseRoots { get; set; }
+
+        public PeerIdentity? RemoteIdentity => identity;
+
+        public async Task<PeerResponse> SendAsync(IPeerPayload request, TimeSpan timeout, CancellationToken cancellationToken = default)
+        {
+            Sent.Add(request);
+            var sink = new Sink();
+            var incoming = new PeerIncomingRequest(request.Type, ++_lastRequestId, Encode(request), new PeerIdentity("a", "dc1", "r1"));
+            if (RefuseRoots && request.Type == PeerMessageType.MerkleRootsRequest)
+            {
+                sink.Reply(incoming.RequestId, ErrorMessage.Create(PeerErrorCode.UnknownMessageType, "no service for MerkleRootsRequest"));
+            }
+            else if (replica.AntiEntropy.Serves.Contains(request.Type))
+            {
+                await replica.AntiEntropy.HandleAsync(incoming, sink, cancellationToken);
+            }
+            else
+            {
+                await replica.Replication.HandleAsync(incoming, sink, cancellationToken);
+            }
+
+            return new PeerResponse(sink.Answer!.Type, incoming.RequestId, Encode(sink.Answer), identity);
+        }
+
+        public void Send(IPeerPayload request, TimeSpan timeout, IPeerResponseCallback callback, TimeSpan? slowAfter = null) =>
+            throw new NotSupportedException("anti-entropy awaits its requests");
+
+        private static byte[] Encode(IPeerPayload payload)
+        {
+            var writer = new ArrayBufferWriter<byte>();
+            payload.Write(writer);
+            return writer.WrittenSpan.ToArray();
+        }
+
+        private sealed class Sink : IPeerReplySink
+        {
+            public IPeerPayload? Answer { get; private set; }
+
+            public bool Reply<TPayload>(ulong requestId, TPayload payload)
+                where TPayload : IPeerPayload
+            {
+                Answer = payload;
+                return true;
+            }
+        }
+    }
+
+    private sealed class Topology(PartitionMap map, IPeerClient toB) : IClusterTopology
+    {
+        public PartitionMap? Map => map;
+
+        public PartitionMap? PendingMap => null;
+
+        public bool ServesLocalReads => true;
+
+        public string NotReadyReason => string.Empty;
+
+        public long ReachabilityVersion => 0;
+
+        public IPeerClient? ClientFor(NodeId node) => node == B.Id ? toB : null;
+
+        public bool IsMember(NodeId node) => node == A.Id || node == B.Id;
+
+        public bool IsReachable(NodeId node) => IsMember(node);
+    }
+}
