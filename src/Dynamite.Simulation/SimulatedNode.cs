@@ -173,11 +173,24 @@ public sealed class SimulatedNode
                 new TraceLoggerFactory(_cluster.Network, Id.Value),
                 _metrics,
                 new LedgerObserver(_ledger));
-            // The server stops once the node left the cluster; so does the simulated process.
-            _runtime.Membership.Departed += () => Retire("left the cluster");
+            // The server stops once the node left the cluster and every member heard of it; so does the simulated process.
+            ClusterNode runtime = _runtime;
+            _runtime.Membership.Departed += () => _ = RetireAfterAnnouncingAsync(runtime);
             _runtime.Membership.StateChanged += state => _plans.Observe(Id, state, _cluster.Network.Clock.ElapsedMs);
             _runtime.Start();
         });
+    }
+
+    private async Task RetireAfterAnnouncingAsync(ClusterNode runtime)
+    {
+        IReadOnlyList<NodeId> unreached = await runtime.Gossip.AnnounceDepartureAsync(GossipLoop.DepartureAnnouncementLimit, CancellationToken.None);
+        if (!ReferenceEquals(_runtime, runtime) || IsRetired)
+        {
+            // The process crashed (or was retired) while announcing: that crash stands.
+            return;
+        }
+
+        Retire(unreached.Count == 0 ? "left the cluster" : $"left the cluster; {string.Join(", ", unreached)} never heard of it");
     }
 
     /// <summary>The node's process stops for good (it left, or an operator removes it after this crash).</summary>

@@ -1,6 +1,7 @@
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Gossip;
+using Dynamite.Core.Membership;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed class GossipLoop : IAsyncDisposable
     private readonly GossipOptions _options;
     private readonly TimeSpan _requestTimeout;
     private readonly Random _random;
+    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
 
     public GossipLoop(GossipMembership membership, PeerConnectionPool peers, GossipOptions options, TimeSpan requestTimeout, Random random, TimeProvider clock, ILogger logger)
@@ -33,9 +35,13 @@ public sealed class GossipLoop : IAsyncDisposable
         _options = options;
         _requestTimeout = requestTimeout;
         _random = random;
+        _clock = clock;
         _logger = logger;
         Worker = new BackgroundWorker("gossip", options.Interval, RoundAsync, clock, logger);
     }
+
+    /// <summary>How long a node that left keeps telling the members that have not heard of it yet (<see cref="AnnounceDepartureAsync"/>).</summary>
+    public static readonly TimeSpan DepartureAnnouncementLimit = TimeSpan.FromMinutes(5);
 
     public BackgroundWorker Worker { get; }
 
@@ -45,6 +51,74 @@ public sealed class GossipLoop : IAsyncDisposable
     public void Start() => Worker.Start();
 
     public ValueTask DisposeAsync() => Worker.DisposeAsync();
+
+    /// <summary>
+    /// Once this node has left (its own record is Removed): pushes its state to every member that is not removed until
+    /// each has taken it, every gossip interval, for at most <paramref name="limit"/>; returns the members not reached.
+    /// A departed node that simply stopped could take the news of its departure with it: when it learned it from the
+    /// only other member that knew (the claimant on its side of a partition, which then crashed), the others would keep
+    /// it as a member forever and no plan could complete (the membership simulation found that schedule). riak_core's
+    /// exiting node likewise waits until its departure has been gossiped before it stops.
+    /// </summary>
+    public async Task<IReadOnlyList<NodeId>> AnnounceDepartureAsync(TimeSpan limit, CancellationToken stopping)
+    {
+        long started = _clock.GetTimestamp();
+        var informed = new HashSet<NodeId>();
+        while (true)
+        {
+            ClusterState state = _membership.State;
+            List<NodeId> pending = [.. state.Members.Values
+                .Where(member => member.Id != _membership.Self && member.Status != MemberStatus.Removed && !informed.Contains(member.Id))
+                .Select(member => member.Id)];
+            if (pending.Count == 0 || _clock.GetElapsedTime(started) >= limit || stopping.IsCancellationRequested)
+            {
+                return pending;
+            }
+
+            var push = new GossipState(state.ToBytes());
+            bool[] reached = await Task.WhenAll(pending.Select(node => TryPushAsync(node, push, stopping)));
+            for (int i = 0; i < pending.Count; i++)
+            {
+                if (reached[i])
+                {
+                    informed.Add(pending[i]);
+                }
+            }
+
+            if (reached.Contains(false))
+            {
+                try
+                {
+                    await Task.Delay(_options.Interval, _clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return [.. pending.Where(node => !informed.Contains(node))];
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends this node's whole state to <paramref name="node"/>; true once the peer took it (any reply: it merged it).</summary>
+    private async Task<bool> TryPushAsync(NodeId node, GossipState push, CancellationToken stopping)
+    {
+        if (_peers.ClientFor(node) is not { } client)
+        {
+            return false;
+        }
+
+        try
+        {
+            await client.SendAsync(push, _requestTimeout, stopping);
+            return true;
+        }
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerRefusedException
+                                          or OperationCanceledException && !stopping.IsCancellationRequested)
+        {
+            _logger.LogDebug("Announcing the departure to {Peer} failed: {Reason}", node, exception.Message);
+            return false;
+        }
+    }
 
     private async Task RoundAsync(CancellationToken stopping)
     {

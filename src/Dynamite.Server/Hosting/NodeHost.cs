@@ -1,6 +1,8 @@
 using System.Net;
 using Dynamite.Cluster.Expiry;
 using Dynamite.Cluster.Local;
+using Dynamite.Cluster.Membership;
+using Dynamite.Core.Membership;
 using Dynamite.Protocols.Resp;
 using Dynamite.Server.Admin;
 using Dynamite.Server.Configuration;
@@ -158,6 +160,13 @@ public static class NodeHost
         if (DeliverableHints(cluster) is var left and > 0)
         {
             logger.LogWarning("Leaving with {Count} hints undelivered after {Seconds} s; anti-entropy on the remaining replicas covers them", left, limit.TotalSeconds);
+        }
+
+        IReadOnlyList<NodeId> unreached = await cluster.Node.Gossip.AnnounceDepartureAsync(GossipLoop.DepartureAnnouncementLimit, app.Lifetime.ApplicationStopping);
+        if (unreached.Count > 0)
+        {
+            logger.LogWarning("Leaving although {Members} did not learn of the departure within {Seconds} s; remove this node through another member if they keep it",
+                string.Join(", ", unreached), GossipLoop.DepartureAnnouncementLimit.TotalSeconds);
         }
 
         logger.LogInformation("This node has left the cluster: shutting down");
