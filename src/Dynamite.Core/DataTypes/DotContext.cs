@@ -83,7 +83,21 @@ public sealed class DotContext : IEquatable<DotContext>
     public Dot NextDot(NodeId actor) => new(actor, MaxCounter(actor) + 1);
 
     /// <summary>This context plus <paramref name="dot"/>.</summary>
-    public DotContext Add(Dot dot) => Covers(dot) ? this : Union(Of([dot]));
+    public DotContext Add(Dot dot)
+    {
+        if (Covers(dot))
+        {
+            return this;
+        }
+
+        // The common case, a coordinator's next dot with no gap open: extend the vector without a normalizing pass.
+        if (_cloud.Length == 0 && dot.Counter == PrefixOf(dot.Node) + 1)
+        {
+            return new DotContext(WithPrefix(dot.Node, dot.Counter), []);
+        }
+
+        return Union(Of([dot]));
+    }
 
     /// <summary>Everything either context has seen (the join of the context lattice): commutative, associative, idempotent.</summary>
     public DotContext Union(DotContext other)
@@ -118,6 +132,12 @@ public sealed class DotContext : IEquatable<DotContext>
                 i++;
                 j++;
             }
+        }
+
+        if (_cloud.Length == 0 && other._cloud.Length == 0)
+        {
+            // Two gap-free contexts: their union is the pointwise maximum, with nothing to fold.
+            return new DotContext([.. vector], []);
         }
 
         var cloud = new Dot[_cloud.Length + other._cloud.Length];
@@ -311,6 +331,23 @@ public sealed class DotContext : IEquatable<DotContext>
         }
 
         return new DotContext(merged, [.. cloud]);
+    }
+
+    /// <summary>The vector with <paramref name="actor"/>'s prefix set to <paramref name="counter"/> (inserted in order if absent).</summary>
+    private ActorCounter[] WithPrefix(NodeId actor, long counter)
+    {
+        int index = 0;
+        while (index < _vector.Length && _vector[index].Actor.CompareTo(actor) < 0)
+        {
+            index++;
+        }
+
+        bool present = index < _vector.Length && _vector[index].Actor == actor;
+        var vector = new ActorCounter[present ? _vector.Length : _vector.Length + 1];
+        _vector.AsSpan(0, index).CopyTo(vector);
+        vector[index] = new ActorCounter(actor, counter);
+        _vector.AsSpan(present ? index + 1 : index).CopyTo(vector.AsSpan(index + 1));
+        return vector;
     }
 
     private long PrefixOf(NodeId actor)

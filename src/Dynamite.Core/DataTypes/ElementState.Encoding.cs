@@ -46,7 +46,21 @@ public sealed partial class ElementState
     {
         ArgumentNullException.ThrowIfNull(output);
         int length = GetEncodedLength();
-        var writer = new WireWriter(output.GetSpan(length));
+        WriteTo(output.GetSpan(length));
+        output.Advance(length);
+    }
+
+    /// <summary>The encoding in an array of exactly its length.</summary>
+    public byte[] Encode()
+    {
+        byte[] bytes = new byte[GetEncodedLength()];
+        WriteTo(bytes);
+        return bytes;
+    }
+
+    private void WriteTo(Span<byte> destination)
+    {
+        var writer = new WireWriter(destination);
         writer.WriteByte(FormatVersion);
         writer.WriteVarUInt64((ulong)_writes.Length);
         foreach (ElementWrite write in _writes)
@@ -75,15 +89,6 @@ public sealed partial class ElementState
         {
             reset.WriteTo(ref writer);
         }
-
-        output.Advance(length);
-    }
-
-    public byte[] Encode()
-    {
-        var buffer = new ArrayBufferWriter<byte>(GetEncodedLength());
-        Write(buffer);
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads a whole encoded state; malformed, non-canonical or trailing input is a <see cref="FormatException"/>.</summary>

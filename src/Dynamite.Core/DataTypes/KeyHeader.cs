@@ -1,4 +1,3 @@
-using System.Buffers;
 using Dynamite.Core.Wire;
 
 namespace Dynamite.Core.DataTypes;
@@ -94,10 +93,10 @@ public sealed class KeyHeader : IEquatable<KeyHeader>
 
     public byte[] Encode()
     {
-        var output = new ArrayBufferWriter<byte>();
         int length = 1 + 1 + Created.GetEncodedLength() + Context.GetEncodedLength() + WireWriter.SizeOfVarInt64(ExpiresAtUnixMs)
             + ExpirySet.GetEncodedLength() + WireWriter.SizeOfVarInt64(DeadBeforeUnixMs);
-        var writer = new WireWriter(output.GetSpan(length));
+        byte[] bytes = new byte[length];
+        var writer = new WireWriter(bytes);
         writer.WriteByte(FormatVersion);
         writer.WriteByte((byte)Type);
         Created.WriteTo(ref writer);
@@ -105,8 +104,7 @@ public sealed class KeyHeader : IEquatable<KeyHeader>
         writer.WriteVarInt64(ExpiresAtUnixMs);
         ExpirySet.WriteTo(ref writer);
         writer.WriteVarInt64(DeadBeforeUnixMs);
-        output.Advance(length);
-        return output.WrittenSpan.ToArray();
+        return bytes;
     }
 
     /// <summary>Reads a whole encoded header; malformed or trailing input is a <see cref="FormatException"/>.</summary>

@@ -51,6 +51,19 @@ public sealed class DotContextTests
     }
 
     [Fact]
+    public void Add_IsTheUnionWithTheOneDot()
+    {
+        var random = new Random(17);
+        for (int round = 0; round < 500; round++)
+        {
+            DotContext context = RandomContext(random);
+            var dot = new Dot(random.Next(2) == 0 ? A : B, random.Next(1, 14));
+
+            Assert.Equal(context.Union(DotContext.Of([dot])), context.Add(dot));
+        }
+    }
+
+    [Fact]
     public void Union_CoversExactlyTheDotsOfEitherSide()
     {
         var random = new Random(11);
