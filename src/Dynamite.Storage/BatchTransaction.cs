@@ -8,9 +8,10 @@ namespace Dynamite.Storage;
 /// staged changes of the earlier operations of the group and the operation's own. That overlay is what makes a group
 /// commit equivalent to running the operations one after another. Writes are only staged; the writer applies the
 /// surviving changes when the group commits. Each engine supplies only the read of the committed state
-/// (<see cref="TryReadStored"/>). Used only on the writer thread.
+/// (<see cref="TryReadStored"/>), which the engine's <see cref="RecordCache"/> answers first. Used only on the writer
+/// thread.
 /// </summary>
-internal abstract class BatchTransaction : IStorageTransaction
+internal abstract class BatchTransaction(RecordCache cache) : IStorageTransaction
 {
     // What the group's reads found stored for each key they read from the database: the change writer needs exactly
     // that for the key counters (and the expiry index), and would otherwise look each key up a second time. Valid for
@@ -35,7 +36,21 @@ internal abstract class BatchTransaction : IStorageTransaction
             return false;
         }
 
-        bool stored = TryReadStored(key, out long storedExpiry, out StoredRecord? live);
+        bool stored;
+        long storedExpiry;
+        StoredRecord? live;
+        if (cache.TryGet(key, out CachedRecord cached))
+        {
+            // The cache holds the committed state, and only this thread commits.
+            stored = cached.IsStored;
+            storedExpiry = cached.ExpiresAtUnixMs;
+            live = cached.TryGetLive(NowUnixMs, out StoredRecord found) ? found : null;
+        }
+        else
+        {
+            stored = TryReadStored(key, out storedExpiry, out live);
+        }
+
         _storedStates.GetAlternateLookup<ReadOnlySpan<byte>>().TryAdd(key, new StoredKeyState(stored, storedExpiry));
         record = live.GetValueOrDefault();
         return live.HasValue;

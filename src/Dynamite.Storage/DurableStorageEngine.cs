@@ -54,7 +54,29 @@ public abstract class DurableStorageEngine : IStorageEngine
     /// <summary>The engine's writer; set by its constructor.</summary>
     private protected abstract GroupCommitWriter Writer { get; }
 
-    public abstract bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record);
+    /// <summary>The engine's <see cref="RecordCache"/> (its writer keeps it coherent).</summary>
+    public RecordCache Cache => Writer.Cache;
+
+    /// <summary>Answers from the <see cref="RecordCache"/> when it holds the key; otherwise reads the database and caches
+    /// a live record found.</summary>
+    public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    {
+        RecordCache cache = Writer.Cache;
+        if (cache.TryGet(key, out CachedRecord cached))
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return cached.TryGetLive(nowUnixMs, out record);
+        }
+
+        long fillToken = cache.BeginFill();
+        if (!TryReadStored(key, nowUnixMs, out record))
+        {
+            return false;
+        }
+
+        cache.Fill(key, record, fillToken);
+        return true;
+    }
 
     public abstract ScanPage Scan(ulong fromHash, int limit, long nowUnixMs);
 
@@ -125,6 +147,9 @@ public abstract class DurableStorageEngine : IStorageEngine
             }
         }
     }
+
+    /// <summary>Reads the live record of <paramref name="key"/> from the database, without blocking on the writer.</summary>
+    private protected abstract bool TryReadStored(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record);
 
     /// <summary>The live records with hash in [<paramref name="firstHash"/>, <paramref name="lastHash"/>], as
     /// <see cref="ReadPartition"/> describes.</summary>

@@ -21,6 +21,11 @@ namespace Dynamite.Storage;
 /// pool that serves the network (and an LMDB write transaction belongs to the thread that began it). Counters are
 /// published after each commit with volatile writes, so readers take them without a lock.
 /// </para>
+/// <para>
+/// The writer keeps the engine's <see cref="RecordCache"/> coherent: every change to the database is bracketed by
+/// <see cref="RecordCache.BeginWrite"/> and <see cref="RecordCache.EndWrite"/>, and a committed group sets the cache
+/// to what it wrote.
+/// </para>
 /// </summary>
 internal abstract class GroupCommitWriter : IDisposable
 {
@@ -54,12 +59,14 @@ internal abstract class GroupCommitWriter : IDisposable
     /// <param name="keyCount">The stored keys when the database was opened.</param>
     /// <param name="keysWithExpiryCount">The stored keys with an expiry when the database was opened.</param>
     /// <param name="metrics">Where writes and group commits are timed; null: not measured.</param>
+    /// <param name="recordCacheBytes">The capacity of the engine's <see cref="RecordCache"/>; 0: no cache.</param>
     /// <param name="wakeWriterInline">Whether an enqueue wakes the writer thread itself (the channel's synchronous
     /// continuations) rather than through a work item queued to the thread pool, which under load sits behind the
     /// network's and leaves an idle writer waiting milliseconds. Callers waiting for room are resumed through the
     /// thread pool either way: a bounded channel never runs those inline.</param>
-    protected GroupCommitWriter(string engineName, string ownerName, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics, bool wakeWriterInline)
+    protected GroupCommitWriter(string engineName, string ownerName, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics, long recordCacheBytes, bool wakeWriterInline)
     {
+        Cache = new RecordCache(recordCacheBytes);
         _engineName = engineName;
         _ownerName = ownerName;
         _keyCount = keyCount;
@@ -74,6 +81,9 @@ internal abstract class GroupCommitWriter : IDisposable
         });
         _thread = new Thread(Run) { IsBackground = true, Name = $"dynamite-{engineName.ToLowerInvariant()}-writer" };
     }
+
+    /// <summary>The committed records of recently used keys, for reads on any thread and for the group's reads.</summary>
+    public RecordCache Cache { get; }
 
     public long KeyCount => Volatile.Read(ref _keyCount);
 
@@ -312,9 +322,29 @@ internal abstract class GroupCommitWriter : IDisposable
         switch (request.Kind)
         {
             case StorageWriteKind.RemoveExpired:
-                return RemoveExpired(request.NowUnixMs, request.MaxKeys);
+                Cache.BeginWrite();
+                try
+                {
+                    Cache.MarkSwept(request.NowUnixMs);
+                    return RemoveExpired(request.NowUnixMs, request.MaxKeys);
+                }
+                finally
+                {
+                    Cache.EndWrite();
+                }
+
             case StorageWriteKind.Clear:
-                Clear();
+                Cache.BeginWrite();
+                try
+                {
+                    Clear();
+                }
+                finally
+                {
+                    Cache.Clear();
+                    Cache.EndWrite();
+                }
+
                 return 0;
             case StorageWriteKind.Flush:
                 Flush();
@@ -386,9 +416,11 @@ internal abstract class GroupCommitWriter : IDisposable
                 long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
                 long keyDelta;
                 long expiryDelta;
+                Cache.BeginWrite();
                 try
                 {
                     (keyDelta, expiryDelta) = WriteGroup();
+                    Cache.Apply(transaction.Changes);
                 }
                 catch (Exception exception)
                 {
@@ -398,6 +430,10 @@ internal abstract class GroupCommitWriter : IDisposable
                     }
 
                     return;
+                }
+                finally
+                {
+                    Cache.EndWrite();
                 }
 
                 Publish(KeyCount + keyDelta, KeysWithExpiryCount + expiryDelta);

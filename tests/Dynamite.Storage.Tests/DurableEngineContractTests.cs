@@ -106,6 +106,54 @@ public abstract class DurableEngineContractTests : StorageEngineContractTests
     }
 
     [Fact]
+    public async Task RecordCache_KeyExpiredSweptAndWrittenAgain_KeepsCountersExact()
+    {
+        DurableStorageEngine engine = OpenWithCache();
+        await Put(engine, "k", "old", expiresAt: Now + 10);
+        Assert.Equal("old", Get(engine, "k"));
+        Assert.Equal(1, await engine.RemoveExpiredAsync(Now + 10, 100));
+
+        // The cache still holds the expired record; the writer must not take it as stored: the sweep removed it.
+        await engine.ExecuteAsync(new DelegateOperation(t => t.Write(Key("k"), new StoredRecord(Key("new"), 0))), Now + 20);
+
+        AssertCounts(engine, keys: 1, withExpiry: 0);
+        Assert.True(engine.TryRead(Key("k"), Now + 20, out StoredRecord record));
+        Assert.Equal("new", Text(record.Value));
+    }
+
+    [Fact]
+    public async Task RecordCache_CachedKeysDeletedOrCleared_ReadAsAbsent()
+    {
+        DurableStorageEngine engine = OpenWithCache();
+        await Put(engine, "deleted", "1");
+        await Put(engine, "cleared", "2");
+        Assert.Equal("1", Get(engine, "deleted"));
+        Assert.Equal("2", Get(engine, "cleared"));
+        Assert.True(engine.Cache.Count >= 2);
+
+        await Remove(engine, "deleted");
+        Assert.Null(Get(engine, "deleted"));
+        await engine.ClearAsync();
+
+        Assert.Null(Get(engine, "cleared"));
+        Assert.Equal(0, engine.Cache.Count);
+        AssertCounts(engine, keys: 0, withExpiry: 0);
+    }
+
+    [Fact]
+    public async Task RecordCache_ReopenedEngine_ReadsWhatTheCacheServedFromTheDatabase()
+    {
+        DurableStorageEngine first = OpenWithCache();
+        await Put(first, "k", "v1");
+        await Put(first, "k", "v2");
+        Assert.Equal("v2", Get(first, "k"));
+        await first.DisposeAsync();
+
+        DurableStorageEngine second = Open(FsyncPolicy.Never);
+        Assert.Equal("v2", Get(second, "k"));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_TwoHundredConcurrentCalls_AllCompleteAndPersist()
     {
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
@@ -298,10 +346,16 @@ public abstract class DurableEngineContractTests : StorageEngineContractTests
     }
 
     protected sealed override IStorageEngine CreateEngineCore(KeyPartitioner partitioner) =>
-        Create(DataDirectory, partitioner, FsyncPolicy.Always);
+        Create(DataDirectory, partitioner, FsyncPolicy.Always, RecordCacheBytes);
 
     /// <summary>A new engine on <paramref name="directory"/> (not tracked: <see cref="Open"/> tracks it).</summary>
-    protected abstract DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy);
+    protected abstract DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes);
+
+    /// <summary>
+    /// The record cache the contract runs with. None by default, so every read in the contract reaches the database;
+    /// <see cref="RocksDbWithRecordCacheTests"/> runs the RocksDB contract again through a small cache.
+    /// </summary>
+    protected virtual long RecordCacheBytes => 0;
 
     /// <summary>
     /// Copies what kill -9 would leave of <paramref name="engine"/>'s database (the files as written so far: no flush,
@@ -320,7 +374,9 @@ public abstract class DurableEngineContractTests : StorageEngineContractTests
 
     /// <summary>Opens a tracked engine on this test's data directory (or <paramref name="directory"/>) with Q = 8.</summary>
     protected DurableStorageEngine Open(FsyncPolicy policy, string? directory = null) =>
-        Track(Create(directory ?? DataDirectory, new KeyPartitioner(8), policy));
+        Track(Create(directory ?? DataDirectory, new KeyPartitioner(8), policy, RecordCacheBytes));
+
+    private DurableStorageEngine OpenWithCache() => Track(Create(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Never, 1 << 20));
 
     protected static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
     {

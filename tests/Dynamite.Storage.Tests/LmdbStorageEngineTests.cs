@@ -217,8 +217,8 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
         Assert.Throws<InvalidDataException>(() => reopened.TryRead(key, Now, out _));
     }
 
-    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy) =>
-        new LmdbStorageEngine(directory, partitioner, policy);
+    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes) =>
+        new LmdbStorageEngine(directory, partitioner, policy, recordCacheBytes: recordCacheBytes);
 
     /// <summary>The data file as the operating system has it (no sync under batch and never).</summary>
     protected override void CopyCrashImage(DurableStorageEngine engine, string imageDatabase)

@@ -11,7 +11,7 @@ namespace Dynamite.Storage.Tests;
 /// Runs the durable engine contract against the RocksDB engine, plus what only RocksDB does: large values in blob
 /// files, the directory lock, flush into table files, the batch policy's WAL sync, and format versioning.
 /// </summary>
-public sealed class RocksDbStorageEngineTests : DurableEngineContractTests
+public class RocksDbStorageEngineTests : DurableEngineContractTests
 {
     /// <summary>The batch policy's WAL sync interval.</summary>
     private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
@@ -120,8 +120,8 @@ public sealed class RocksDbStorageEngineTests : DurableEngineContractTests
         Assert.Throws<InvalidDataException>(() => reopened.TryRead(key, Now, out _));
     }
 
-    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy) =>
-        new RocksDbStorageEngine(directory, partitioner, policy);
+    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes) =>
+        new RocksDbStorageEngine(directory, partitioner, policy, recordCacheBytes: recordCacheBytes);
 
     /// <summary>The files as written so far; the acknowledged writes are only in the WAL.</summary>
     protected override void CopyCrashImage(DurableStorageEngine engine, string imageDatabase)

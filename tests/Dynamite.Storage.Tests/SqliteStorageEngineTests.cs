@@ -90,8 +90,8 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         Assert.Equal(2, GetUserVersion(engine.DatabasePath));
     }
 
-    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy) =>
-        new SqliteStorageEngine(directory, partitioner, policy);
+    protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes) =>
+        new SqliteStorageEngine(directory, partitioner, policy, recordCacheBytes: recordCacheBytes);
 
     /// <summary>The database and WAL files (no checkpoint, no shared-memory index).</summary>
     protected override void CopyCrashImage(DurableStorageEngine engine, string imageDatabase)

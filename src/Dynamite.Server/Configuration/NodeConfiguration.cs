@@ -37,6 +37,10 @@ public sealed record NodeConfiguration
         "Every setting survives a crash of the process")]
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
 
+    [Setting("record-cache-mb", "sqlite, rocksdb and lmdb: megabytes of recently used records kept in memory, so reads of hot keys " +
+        "skip the database; 0 turns the cache off", Check = SettingCheck.ZeroOrPositive, Unit = "megabytes")]
+    public int RecordCacheMb { get; init; } = (int)(RecordCache.DefaultCapacityBytes >> 20);
+
     [Setting("requirepass", "Password clients must AUTH with")]
     public string? RequirePass { get; init; }
 

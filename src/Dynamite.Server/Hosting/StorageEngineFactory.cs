@@ -15,12 +15,13 @@ public static class StorageEngineFactory
     public static IStorageEngine Open(NodeConfiguration configuration, NodeMetrics metrics)
     {
         var partitioner = new KeyPartitioner(configuration.PartitionBits);
+        long cacheBytes = (long)configuration.RecordCacheMb << 20;
         return configuration.Engine.ToLowerInvariant() switch
         {
             "memory" => new MemoryStorageEngine(partitioner, metrics.ForDataEngine("memory")),
-            "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite")),
-            "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb")),
-            "lmdb" => new LmdbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("lmdb")),
+            "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite"), recordCacheBytes: cacheBytes),
+            "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb"), recordCacheBytes: cacheBytes),
+            "lmdb" => new LmdbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("lmdb"), recordCacheBytes: cacheBytes),
             _ => throw new ConfigurationException($"engine must be rocksdb, sqlite, memory or lmdb, not '{configuration.Engine}'."),
         };
     }

@@ -7,7 +7,7 @@ namespace Dynamite.Storage.Lmdb;
 /// The LMDB group's view (<see cref="BatchTransaction"/>): the committed state is read in the group's write transaction,
 /// which nothing has been written to yet (the writer applies the group only when it commits).
 /// </summary>
-internal sealed class LmdbBatchTransaction(LmdbStore store) : BatchTransaction
+internal sealed class LmdbBatchTransaction(RecordCache cache, LmdbStore store) : BatchTransaction(cache)
 {
     /// <summary>The group's write transaction; set by the writer before the group's first operation runs, null between groups.</summary>
     public LightningTransaction? Transaction { get; set; }

@@ -68,7 +68,8 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
         FsyncPolicy fsyncPolicy,
         EngineMetrics? metrics = null,
         TimeProvider? clock = null,
-        long mapSizeBytes = DefaultMapSizeBytes)
+        long mapSizeBytes = DefaultMapSizeBytes,
+        long recordCacheBytes = RecordCache.DefaultCapacityBytes)
         : base(dataDirectory, DirectoryName, partitioner, fsyncPolicy, metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mapSizeBytes, 1L << 20);
@@ -76,7 +77,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
         _store = store;
         try
         {
-            _writer = new LmdbWriter(store, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
+            _writer = new LmdbWriter(store, fsyncPolicy, keys, keysWithExpiry, recordCacheBytes, metrics, clock);
         }
         catch
         {
@@ -92,7 +93,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
 
     private protected override GroupCommitWriter Writer => _writer;
 
-    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    private protected override bool TryReadStored(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         _store.EnterRead();
         try

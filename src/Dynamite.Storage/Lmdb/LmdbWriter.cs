@@ -20,11 +20,11 @@ internal sealed class LmdbWriter : GroupCommitWriter
     private readonly LmdbChangeWriter _changes;
     private readonly LmdbBatchTransaction _transaction;
 
-    public LmdbWriter(LmdbStore store, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
-        : base("LMDB", nameof(LmdbStorageEngine), keyCount, keysWithExpiryCount, metrics, wakeWriterInline: false)
+    public LmdbWriter(LmdbStore store, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, long recordCacheBytes, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base("LMDB", nameof(LmdbStorageEngine), keyCount, keysWithExpiryCount, metrics, recordCacheBytes, wakeWriterInline: false)
     {
         _store = store;
-        _transaction = new LmdbBatchTransaction(store);
+        _transaction = new LmdbBatchTransaction(Cache, store);
         _changes = new LmdbChangeWriter(store, _transaction);
 
         // Always: the environment syncs every commit. Batch: it syncs none (MDB_NOSYNC), and this schedule syncs about

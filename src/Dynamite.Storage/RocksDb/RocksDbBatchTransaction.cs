@@ -7,7 +7,7 @@ namespace Dynamite.Storage.RocksDb;
 /// only the writer thread writes and the group's changes go into one <see cref="RocksDbSharp.WriteBatch"/> only when it
 /// commits.
 /// </summary>
-internal sealed class RocksDbBatchTransaction(RocksDbStore store) : BatchTransaction
+internal sealed class RocksDbBatchTransaction(RecordCache cache, RocksDbStore store) : BatchTransaction(cache)
 {
     protected override bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord) =>
         store.TryReadStoredKey(key, NowUnixMs, out storedExpiry, out liveRecord);

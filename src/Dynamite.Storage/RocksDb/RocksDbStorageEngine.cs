@@ -52,14 +52,14 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
     /// already open. Writes and group commits are timed through <paramref name="metrics"/> when given; the batch
     /// policy's WAL syncs are scheduled on <paramref name="clock"/> (default: the system clock).
     /// </summary>
-    public RocksDbStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null)
+    public RocksDbStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null, long recordCacheBytes = RecordCache.DefaultCapacityBytes)
         : base(dataDirectory, DirectoryName, partitioner, fsyncPolicy, metrics)
     {
         (RocksDbStore store, long keys, long keysWithExpiry) = RocksDbStore.Open(DatabasePath);
         _store = store;
         try
         {
-            _writer = new RocksDbWriter(store, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
+            _writer = new RocksDbWriter(store, fsyncPolicy, keys, keysWithExpiry, recordCacheBytes, metrics, clock);
         }
         catch
         {
@@ -75,7 +75,7 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
 
     private protected override GroupCommitWriter Writer => _writer;
 
-    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    private protected override bool TryReadStored(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         _store.EnterRead();
         try

@@ -21,8 +21,8 @@ internal sealed class RocksDbWriter : GroupCommitWriter
     private readonly RocksDbChangeWriter _changes;
     private readonly RocksDbBatchTransaction _transaction;
 
-    public RocksDbWriter(RocksDbStore store, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
-        : base("RocksDB", nameof(RocksDbStorageEngine), keyCount, keysWithExpiryCount, metrics, wakeWriterInline: false)
+    public RocksDbWriter(RocksDbStore store, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, long recordCacheBytes, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base("RocksDB", nameof(RocksDbStorageEngine), keyCount, keysWithExpiryCount, metrics, recordCacheBytes, wakeWriterInline: false)
     {
         _store = store;
 
@@ -31,7 +31,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
         // synced by the schedule below (batch) or at flush (never).
         _writeOptions = new WriteOptions().SetSync(fsyncPolicy == FsyncPolicy.Always);
         _changes = new RocksDbChangeWriter(store, _writeBatch);
-        _transaction = new RocksDbBatchTransaction(store);
+        _transaction = new RocksDbBatchTransaction(Cache, store);
         if (fsyncPolicy == FsyncPolicy.Batch)
         {
             _walSyncs = new RocksDbWalSyncSchedule(clock ?? TimeProvider.System, () => TryEnqueueUnawaited(StorageWriteRequest.For(StorageWriteKind.SyncWal)));

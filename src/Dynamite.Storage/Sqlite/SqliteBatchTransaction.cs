@@ -8,7 +8,7 @@ namespace Dynamite.Storage.Sqlite;
 /// connection, inside the group's transaction, which nothing has been written to yet (the changes are applied only
 /// when the group commits).
 /// </summary>
-internal sealed class SqliteBatchTransaction(SqliteStatement selectRecord) : BatchTransaction
+internal sealed class SqliteBatchTransaction(RecordCache cache, SqliteStatement selectRecord) : BatchTransaction(cache)
 {
     protected override bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord)
     {

@@ -44,7 +44,7 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
     /// <see cref="NotSupportedException"/> if the database was written by a newer schema version. Writes and group
     /// commits are timed through <paramref name="metrics"/> when given.
     /// </summary>
-    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null)
+    public SqliteStorageEngine(string dataDirectory, KeyPartitioner partitioner, FsyncPolicy fsyncPolicy, EngineMetrics? metrics = null, TimeProvider? clock = null, long recordCacheBytes = RecordCache.DefaultCapacityBytes)
         : base(dataDirectory, SqliteSchema.FileName, partitioner, fsyncPolicy, metrics)
     {
         Directory.CreateDirectory(dataDirectory);
@@ -59,7 +59,7 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
             readers = new SqliteReadPool(DatabasePath, Math.Clamp(Environment.ProcessorCount * 2, 4, 32));
             readers.Return(readers.Rent());
             _readers = readers;
-            _writer = new SqliteWriter(connection, DatabasePath, fsyncPolicy, keys, keysWithExpiry, metrics, clock);
+            _writer = new SqliteWriter(connection, DatabasePath, fsyncPolicy, keys, keysWithExpiry, recordCacheBytes, metrics, clock);
         }
         catch
         {
@@ -73,7 +73,7 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
 
     private protected override GroupCommitWriter Writer => _writer;
 
-    public override bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    private protected override bool TryReadStored(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
     {
         SqliteReadConnection reader = _readers.Rent();
         try

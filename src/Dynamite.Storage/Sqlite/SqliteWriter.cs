@@ -28,8 +28,8 @@ internal sealed class SqliteWriter : GroupCommitWriter
     private readonly SqliteBatchTransaction _transaction;
     private bool _inTransaction;
 
-    public SqliteWriter(SqliteConnection connection, string databasePath, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, EngineMetrics? metrics = null, TimeProvider? clock = null)
-        : base("SQLite", nameof(SqliteStorageEngine), keyCount, keysWithExpiryCount, metrics, wakeWriterInline: true)
+    public SqliteWriter(SqliteConnection connection, string databasePath, FsyncPolicy fsyncPolicy, long keyCount, long keysWithExpiryCount, long recordCacheBytes, EngineMetrics? metrics = null, TimeProvider? clock = null)
+        : base("SQLite", nameof(SqliteStorageEngine), keyCount, keysWithExpiryCount, metrics, recordCacheBytes, wakeWriterInline: true)
     {
         _connection = connection;
         _fsyncPolicy = fsyncPolicy;
@@ -41,7 +41,7 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _changes = new SqliteChangeWriter(Prepare(SqliteSchema.SelectExpiry), Prepare(SqliteSchema.Upsert), Prepare(SqliteSchema.DeleteReturningExpiry));
             _deleteExpired = Prepare(SqliteSchema.DeleteExpired);
             _deleteAll = Prepare(SqliteSchema.DeleteAll);
-            _transaction = new SqliteBatchTransaction(Prepare(SqliteSchema.SelectRecord));
+            _transaction = new SqliteBatchTransaction(Cache, Prepare(SqliteSchema.SelectRecord));
             _checkpointer = new SqliteCheckpointer(databasePath, fsyncPolicy, clock ?? TimeProvider.System);
         }
         catch
