@@ -33,7 +33,42 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
         return Resolve(merged, NowUnixMs);
     }
 
-    public async ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default)
+    public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
+        operation.IsBlindWrite && operation.TouchedKeyCount == 1
+            ? WriteOneBlindly(operation, consistency, cancellationToken)
+            : ReadThenWriteAsync(operation, consistency, cancellationToken);
+
+    /// <summary>
+    /// The common SET: one key, nothing read. Hands the coordinator's write task back as it is, so the command costs no
+    /// state machine of its own here (this path runs once per client write).
+    /// </summary>
+    private ValueTask WriteOneBlindly(IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        byte[] key = operation.GetTouchedKey(0);
+        long now = NowUnixMs;
+        var transaction = new ClusterTransaction([key], [ReadResult.NotFound], now);
+        try
+        {
+            operation.Execute(transaction);
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException(exception);
+        }
+
+        if (!transaction.TryGetChange(0, out StoredRecord? record))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // As in ReadThenWriteAsync: a write expired already is a delete; a blind write carries no context.
+        byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
+        long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
+        ValueTask<VersionedObject> put = coordinator.PutAsync(key, null, value, expiresAt, consistency, cancellationToken);
+        return put.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(put.AsTask());
+    }
+
+    private async ValueTask ReadThenWriteAsync(IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         int count = operation.TouchedKeyCount;
         var keys = new byte[count][];

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
@@ -19,14 +20,28 @@ namespace Dynamite.Core.Coordination;
 /// </code>
 /// A fallback holds the key only as a hint, never in its main store, so its reply counts toward R as
 /// "not found" and it is never a repair target. Not thread-safe: the coordinator serializes calls.
+/// <para>
+/// One is made per client read, so its bookkeeping is two bit masks over the list's entries (at most N ≤ 16 of them):
+/// which were asked, and which of those have not answered yet. The stand-bys are the entries not asked, in list order.
+/// </para>
 /// </summary>
 public sealed class GetRequest
 {
     private readonly GetQuorum _quorum;
-    private readonly Dictionary<NodeId, bool> _pending = [];
-    private readonly List<(NodeId Node, VersionedObject? Reply)> _primaryReplies = [];
+    private readonly ImmutableArray<PreferenceListEntry> _entries;
     private readonly bool _readRepair;
-    private readonly Queue<PreferenceListEntry>? _standby;
+
+    /// <summary>Whether a failure brings in a stand-by (<see cref="ReadFanout.Quorum"/>).</summary>
+    private readonly bool _hasStandby;
+
+    /// <summary>Bit i: <see cref="_entries"/>[i] was asked.</summary>
+    private uint _asked;
+
+    /// <summary>Bit i: <see cref="_entries"/>[i] was asked and has neither answered nor failed.</summary>
+    private uint _pending;
+
+    /// <summary>The primaries' replies, for read repair; made on the first.</summary>
+    private List<(NodeId Node, VersionedObject? Reply)>? _primaryReplies;
 
     /// <summary>Asks every target (<see cref="ReadFanout.All"/>).</summary>
     /// <param name="list">The key's preference list (reachable primaries, then fallbacks).</param>
@@ -52,6 +67,12 @@ public sealed class GetRequest
     public GetRequest(PreferenceList list, int n, int r, bool requireAgreement, bool readRepair, ReadFanout fanout, NodeId? preferred)
     {
         ArgumentNullException.ThrowIfNull(list);
+        _entries = list.Entries;
+        if (_entries.Length > 32)
+        {
+            throw new ArgumentException($"a preference list of {_entries.Length} entries is longer than N can be", nameof(list));
+        }
+
         int quorum = Math.Min(r, n);
         int primaries = 0;
         foreach (PreferenceListEntry entry in list.Entries)
@@ -62,44 +83,36 @@ public sealed class GetRequest
         if (fanout == ReadFanout.All || requireAgreement || list.Entries.Length <= quorum)
         {
             Targets = list.Entries;
+            _asked = _entries.Length == 32 ? uint.MaxValue : (1u << _entries.Length) - 1;
         }
         else
         {
             // The preferred node first (its copy costs no round trip), then the list in order: primaries before fallbacks.
-            var asked = ImmutableArray.CreateBuilder<PreferenceListEntry>(quorum);
-            _standby = new Queue<PreferenceListEntry>(list.Entries.Length - quorum);
-            foreach (PreferenceListEntry entry in list.Entries)
+            _hasStandby = true;
+            var asked = new PreferenceListEntry[quorum];
+            int count = 0;
+            for (int i = 0; i < _entries.Length && count < quorum; i++)
             {
-                if (IsPreferred(entry, preferred))
+                if (IsPreferred(_entries[i], preferred))
                 {
-                    asked.Add(entry);
+                    asked[count++] = _entries[i];
+                    _asked |= 1u << i;
                 }
             }
 
-            foreach (PreferenceListEntry entry in list.Entries)
+            for (int i = 0; i < _entries.Length && count < quorum; i++)
             {
-                if (IsPreferred(entry, preferred))
+                if ((_asked & (1u << i)) == 0)
                 {
-                    continue;
-                }
-
-                if (asked.Count < quorum)
-                {
-                    asked.Add(entry);
-                }
-                else
-                {
-                    _standby.Enqueue(entry);
+                    asked[count++] = _entries[i];
+                    _asked |= 1u << i;
                 }
             }
 
-            Targets = asked.MoveToImmutable();
+            Targets = ImmutableCollectionsMarshal.AsImmutableArray(asked);
         }
 
-        foreach (PreferenceListEntry entry in Targets)
-        {
-            _pending[entry.Node] = entry.IsPrimary;
-        }
+        _pending = _asked;
 
         _quorum = new GetQuorum(n, quorum, 0, list.Entries.Length, requireAgreement, primaries);
         _readRepair = readRepair;
@@ -138,14 +151,14 @@ public sealed class GetRequest
     /// <summary>Records a replica's reply (null: it does not have the key). Returns what to do now.</summary>
     public GetStep OnReply(NodeId node, VersionedObject? reply)
     {
-        if (!_pending.Remove(node, out bool isPrimary))
+        if (!TrySettle(node, out bool isPrimary))
         {
             return GetStep.None;
         }
 
         if (isPrimary)
         {
-            _primaryReplies.Add((node, reply));
+            (_primaryReplies ??= new(_entries.Length)).Add((node, reply));
         }
 
         _quorum.Add(node, isPrimary, isPrimary ? reply : null);
@@ -155,7 +168,7 @@ public sealed class GetRequest
     /// <summary>Records a failed or timed-out request to a replica. Returns what to do now.</summary>
     public GetStep OnFailure(NodeId node)
     {
-        if (!_pending.Remove(node, out bool isPrimary))
+        if (!TrySettle(node, out bool isPrimary))
         {
             return GetStep.None;
         }
@@ -163,11 +176,9 @@ public sealed class GetRequest
         _quorum.AddFailure(node, isPrimary);
         GetStep step = GetStep.None;
         NextTarget = null;
-        if (Phase == GetPhase.AwaitingQuorum && _standby is { Count: > 0 })
+        if (Phase == GetPhase.AwaitingQuorum && TryAskStandby(out PreferenceListEntry next))
         {
             // The quorum counted every target of the list as a possible reply, so each failure must bring in a stand-by.
-            PreferenceListEntry next = _standby.Dequeue();
-            _pending[next.Node] = next.IsPrimary;
             NextTarget = next;
             step = GetStep.Ask;
         }
@@ -183,15 +194,69 @@ public sealed class GetRequest
     public GetStep OnSlow(NodeId node)
     {
         NextTarget = null;
-        if (Phase != GetPhase.AwaitingQuorum || !_pending.ContainsKey(node) || _standby is not { Count: > 0 })
+        if (Phase != GetPhase.AwaitingQuorum || !IsPending(node) || !TryAskStandby(out PreferenceListEntry next))
         {
             return GetStep.None;
         }
 
-        PreferenceListEntry next = _standby.Dequeue();
-        _pending[next.Node] = next.IsPrimary;
         NextTarget = next;
         return GetStep.Ask;
+    }
+
+    private int IndexOf(NodeId node)
+    {
+        for (int i = 0; i < _entries.Length; i++)
+        {
+            if (_entries[i].Node == node)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool IsPending(NodeId node)
+    {
+        int index = IndexOf(node);
+        return index >= 0 && (_pending & (1u << index)) != 0;
+    }
+
+    /// <summary>Marks a pending target answered or failed; false if <paramref name="node"/> is not one.</summary>
+    private bool TrySettle(NodeId node, out bool isPrimary)
+    {
+        int index = IndexOf(node);
+        if (index < 0 || (_pending & (1u << index)) == 0)
+        {
+            isPrimary = false;
+            return false;
+        }
+
+        _pending &= ~(1u << index);
+        isPrimary = _entries[index].IsPrimary;
+        return true;
+    }
+
+    /// <summary>Asks the first entry, in list order, not asked yet; false when there is none.</summary>
+    private bool TryAskStandby(out PreferenceListEntry next)
+    {
+        if (_hasStandby)
+        {
+            for (int i = 0; i < _entries.Length; i++)
+            {
+                uint bit = 1u << i;
+                if ((_asked & bit) == 0)
+                {
+                    _asked |= bit;
+                    _pending |= bit;
+                    next = _entries[i];
+                    return true;
+                }
+            }
+        }
+
+        next = default;
+        return false;
     }
 
     private GetStep Advance()
@@ -203,12 +268,12 @@ public sealed class GetRequest
             step |= GetStep.Answer;
         }
 
-        if (Phase == GetPhase.Answered && _pending.Count == 0)
+        if (Phase == GetPhase.Answered && _pending == 0)
         {
             Phase = GetPhase.Complete;
             if (_readRepair && !Merged.IsEmpty)
             {
-                RepairTargets = ReadRepairPlan.StaleReplicas(Merged, _primaryReplies);
+                RepairTargets = ReadRepairPlan.StaleReplicas(Merged, _primaryReplies ?? []);
                 if (RepairTargets.Count > 0)
                 {
                     step |= GetStep.Repair;

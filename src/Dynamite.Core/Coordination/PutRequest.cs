@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
@@ -18,12 +19,19 @@ namespace Dynamite.Core.Coordination;
 /// Every replica write that is not acknowledged turns into a hint for the node that should hold the copy
 /// (the primary itself, or the primary a fallback stood in for): the coordinator keeps it durably and
 /// replays it later, so no replica write is dropped, whatever W is. Not thread-safe.
+/// <para>
+/// One is made per client write, so it allocates only what it must: the replica writes are an exactly sized array
+/// and the writes still pending a bit mask over it (a preference list holds at most N ≤ 16 entries).
+/// </para>
 /// </summary>
 public sealed class PutRequest
 {
     private readonly PutQuorum _quorum;
-    private readonly Dictionary<NodeId, PreferenceListEntry> _pending = [];
+    private readonly PreferenceListEntry[] _replicaWrites;
     private readonly NodeId _self;
+
+    /// <summary>Bit i set: the write to <see cref="_replicaWrites"/>[i] is neither acknowledged nor failed.</summary>
+    private uint _pending;
 
     /// <param name="list">The key's preference list; <paramref name="self"/> must be in it (see <see cref="CanCoordinate"/>).</param>
     /// <param name="self">The coordinating replica.</param>
@@ -37,29 +45,36 @@ public sealed class PutRequest
         }
 
         _self = self;
-        var writes = new List<PreferenceListEntry>();
+        ImmutableArray<PreferenceListEntry> entries = list.Entries;
+        if (entries.Length > 32)
+        {
+            throw new ArgumentException($"a preference list of {entries.Length} entries is longer than N can be", nameof(list));
+        }
+
+        // The coordinator is in the list exactly once (CanCoordinate), so every other entry is a replica write.
+        _replicaWrites = new PreferenceListEntry[entries.Length - 1];
         int primaries = 0;
-        foreach (PreferenceListEntry entry in list.Entries)
+        int written = 0;
+        foreach (PreferenceListEntry entry in entries)
         {
             primaries += entry.IsPrimary ? 1 : 0;
             if (entry.Node != self)
             {
-                writes.Add(entry);
-                _pending[entry.Node] = entry;
+                _replicaWrites[written++] = entry;
             }
         }
 
-        ReplicaWrites = writes;
-        var coordinatorHints = new List<NodeId>();
+        _pending = _replicaWrites.Length == 32 ? uint.MaxValue : (1u << _replicaWrites.Length) - 1;
+        List<NodeId>? coordinatorHints = null;
         foreach (NodeId unreachable in list.UnreachablePrimaries)
         {
             if (!HasFallbackFor(list, unreachable))
             {
-                coordinatorHints.Add(unreachable);
+                (coordinatorHints ??= []).Add(unreachable);
             }
         }
 
-        HintsAtCoordinator = coordinatorHints;
+        HintsAtCoordinator = coordinatorHints ?? (IReadOnlyList<NodeId>)[];
         LocalHintFor = HintForEntryOf(list, self);
         W = w;
         _quorum = new PutQuorum(w, 0, list.Entries.Length, primaries);
@@ -67,7 +82,7 @@ public sealed class PutRequest
     }
 
     /// <summary>The remote writes to send: a ReplicaPut to a primary, a HintedPut to a fallback (for its <see cref="PreferenceListEntry.HintFor"/>).</summary>
-    public IReadOnlyList<PreferenceListEntry> ReplicaWrites { get; }
+    public IReadOnlyList<PreferenceListEntry> ReplicaWrites => _replicaWrites;
 
     /// <summary>Primaries that are unreachable with no fallback free: the coordinator keeps their hint itself (not counted toward W).</summary>
     public IReadOnlyList<NodeId> HintsAtCoordinator { get; }
@@ -88,10 +103,10 @@ public sealed class PutRequest
 
     public PutOutcome Outcome => _quorum.Outcome;
 
-    public int Acknowledgements => _quorum.AckedReplicas.Count;
+    public int Acknowledgements => _quorum.AckCount;
 
     /// <summary>True once every replica write was acknowledged or failed.</summary>
-    public bool IsSettled => _pending.Count == 0;
+    public bool IsSettled => _pending == 0;
 
     /// <summary>Whether <paramref name="node"/> may coordinate a write of this partition (it is a primary or a fallback).</summary>
     public static bool CanCoordinate(PreferenceList list, NodeId node)
@@ -114,7 +129,7 @@ public sealed class PutRequest
     /// <summary>A replica acknowledged its write.</summary>
     public PutStep OnAck(NodeId node)
     {
-        if (!_pending.Remove(node, out PreferenceListEntry entry))
+        if (!TrySettle(node, out PreferenceListEntry entry))
         {
             return PutStep.None;
         }
@@ -130,7 +145,7 @@ public sealed class PutRequest
     /// </summary>
     public PutStep OnFailure(NodeId node, out NodeId hintOwner)
     {
-        if (!_pending.Remove(node, out PreferenceListEntry entry))
+        if (!TrySettle(node, out PreferenceListEntry entry))
         {
             hintOwner = default;
             return PutStep.None;
@@ -140,6 +155,29 @@ public sealed class PutRequest
         bool wasDone = _quorum.IsDone;
         _quorum.AddFailure(node, entry.IsPrimary);
         return PutStep.StoreHint | (!wasDone && _quorum.IsDone ? PutStep.Answer : PutStep.None);
+    }
+
+    /// <summary>Marks the write to <paramref name="node"/> settled; false if there is none or it was settled already.</summary>
+    private bool TrySettle(NodeId node, out PreferenceListEntry entry)
+    {
+        for (int i = 0; i < _replicaWrites.Length; i++)
+        {
+            if (_replicaWrites[i].Node == node)
+            {
+                entry = _replicaWrites[i];
+                uint bit = 1u << i;
+                if ((_pending & bit) == 0)
+                {
+                    return false;
+                }
+
+                _pending &= ~bit;
+                return true;
+            }
+        }
+
+        entry = default;
+        return false;
     }
 
     private static bool HasFallbackFor(PreferenceList list, NodeId primary)

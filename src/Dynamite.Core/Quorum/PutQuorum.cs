@@ -7,12 +7,14 @@ namespace Dynamite.Core.Quorum;
 /// acknowledgements (Riak's riak_kv_put_core: add_result, enough, response; Dynamo §4.5, W of N).
 /// Success when W replicas acknowledged with at least PW of them primaries (a fallback's ack counts
 /// toward W: sloppy quorum); failure as soon as that has become impossible. Decides once.
-/// Not thread-safe: one request state machine owns it.
+/// Not thread-safe: one request state machine owns it. One is made per client write: the replicas that answered
+/// share one array, in the order they answered, each marked acknowledged or failed.
 /// </summary>
 public sealed class PutQuorum
 {
-    private readonly List<NodeId> _acked = [];
-    private readonly List<NodeId> _failed = [];
+    private (NodeId Node, bool Acked)[] _answers;
+    private int _answerCount;
+    private int _ackCount;
     private readonly int _expectedPrimaries;
     private int _primaryAcks;
     private int _primaryFailures;
@@ -37,6 +39,7 @@ public sealed class PutQuorum
         ArgumentOutOfRangeException.ThrowIfNegative(expectedAcks);
         ArgumentOutOfRangeException.ThrowIfNegative(expectedPrimaries);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedPrimaries, expectedAcks);
+        _answers = new (NodeId, bool)[Math.Max(expectedAcks, 1)];
         W = w;
         PW = pw;
         ExpectedAcks = expectedAcks;
@@ -55,19 +58,24 @@ public sealed class PutQuorum
 
     public bool IsDone => Outcome != PutOutcome.Pending;
 
-    public IReadOnlyList<NodeId> AckedReplicas => _acked;
+    /// <summary>How many replicas acknowledged.</summary>
+    public int AckCount => _ackCount;
 
-    public IReadOnlyList<NodeId> FailedReplicas => _failed;
+    /// <summary>The replicas that acknowledged, in the order they did (a new list: for diagnostics and tests).</summary>
+    public IReadOnlyList<NodeId> AckedReplicas => Answered(acked: true);
+
+    /// <summary>The replicas that failed or timed out, in the order they did (a new list).</summary>
+    public IReadOnlyList<NodeId> FailedReplicas => Answered(acked: false);
 
     /// <summary>Records an acknowledgement. A second answer from one replica is ignored and returns false.</summary>
     public bool AddAck(NodeId node, bool isPrimary)
     {
-        if (_acked.Contains(node) || _failed.Contains(node))
+        if (!TryRecord(node, acked: true))
         {
             return false;
         }
 
-        _acked.Add(node);
+        _ackCount++;
         if (isPrimary)
         {
             _primaryAcks++;
@@ -80,12 +88,11 @@ public sealed class PutQuorum
     /// <summary>Records a failure or timeout. A second answer from one replica is ignored and returns false.</summary>
     public bool AddFailure(NodeId node, bool isPrimary)
     {
-        if (_acked.Contains(node) || _failed.Contains(node))
+        if (!TryRecord(node, acked: false))
         {
             return false;
         }
 
-        _failed.Add(node);
         if (isPrimary)
         {
             _primaryFailures++;
@@ -95,6 +102,39 @@ public sealed class PutQuorum
         return true;
     }
 
+    private bool TryRecord(NodeId node, bool acked)
+    {
+        for (int i = 0; i < _answerCount; i++)
+        {
+            if (_answers[i].Node == node)
+            {
+                return false;
+            }
+        }
+
+        if (_answerCount == _answers.Length)
+        {
+            Array.Resize(ref _answers, _answers.Length * 2);
+        }
+
+        _answers[_answerCount++] = (node, acked);
+        return true;
+    }
+
+    private List<NodeId> Answered(bool acked)
+    {
+        var nodes = new List<NodeId>();
+        for (int i = 0; i < _answerCount; i++)
+        {
+            if (_answers[i].Acked == acked)
+            {
+                nodes.Add(_answers[i].Node);
+            }
+        }
+
+        return nodes;
+    }
+
     private void Decide()
     {
         if (IsDone)
@@ -102,13 +142,13 @@ public sealed class PutQuorum
             return;
         }
 
-        int outstanding = ExpectedAcks - _acked.Count - _failed.Count;
+        int outstanding = ExpectedAcks - _answerCount;
         int outstandingPrimaries = Math.Max(0, _expectedPrimaries - _primaryAcks - _primaryFailures);
-        if (_acked.Count >= W && _primaryAcks >= PW)
+        if (_ackCount >= W && _primaryAcks >= PW)
         {
             Outcome = PutOutcome.Ok;
         }
-        else if (_acked.Count + outstanding < W || _primaryAcks + Math.Min(outstandingPrimaries, outstanding) < PW)
+        else if (_ackCount + outstanding < W || _primaryAcks + Math.Min(outstandingPrimaries, outstanding) < PW)
         {
             Outcome = PutOutcome.Failed;
         }

@@ -148,27 +148,26 @@ internal sealed class PipelineWindow : IDisposable
     }
 
     /// <summary>
-    /// Waits for the oldest pending command and puts its reply on the output; returns the context that ran it
-    /// (the caller checks <see cref="CommandContext.CloseAfterReply"/>). The request is released.
+    /// The oldest pending command's run. The connection's loop awaits it itself (its own state machine is reused, so
+    /// waiting costs nothing per command), then calls <see cref="FinishOldest"/> whether it succeeded or threw.
     /// </summary>
-    public async ValueTask<CommandContext> CompleteOldestAsync()
+    public ValueTask OldestPending => _slots[_head].Pending;
+
+    /// <summary>
+    /// After <see cref="OldestPending"/> ended: puts the oldest command's reply on the output and releases its request;
+    /// returns the context that ran it (the caller checks <see cref="CommandContext.CloseAfterReply"/>).
+    /// </summary>
+    public CommandContext FinishOldest()
     {
         Slot slot = _slots[_head];
-        try
+        slot.Pending = default;
+        _head = (_head + 1) % Capacity;
+        Count--;
+        slot.Context.Request.Release();
+        if (slot.Buffered)
         {
-            await slot.Pending;
-        }
-        finally
-        {
-            slot.Pending = default;
-            _head = (_head + 1) % Capacity;
-            Count--;
-            slot.Context.Request.Release();
-            if (slot.Buffered)
-            {
-                _output.Write(slot.Buffer!.WrittenSpan);
-                slot.Buffer.Reset();
-            }
+            _output.Write(slot.Buffer!.WrittenSpan);
+            slot.Buffer.Reset();
         }
 
         return slot.Context;

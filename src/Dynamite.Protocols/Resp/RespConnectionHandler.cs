@@ -106,7 +106,23 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
 
                     if (!window.CanStartAlongside(context.Request))
                     {
-                        close = await CompleteAllAsync(window, output);
+                        // Completing is awaited here, not in a helper: this loop's state machine is reused, a
+                        // helper's would be allocated per command (a cluster command is pending on almost every read).
+                        while (window.Count > 0)
+                        {
+                            CommandContext done;
+                            try
+                            {
+                                await window.OldestPending;
+                            }
+                            finally
+                            {
+                                done = window.FinishOldest();
+                            }
+
+                            close |= done.CloseAfterReply || !await FlushIfLargeAsync(output);
+                        }
+
                         if (close)
                         {
                             context.Request.Release();
@@ -126,7 +142,17 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
                     }
                     else if (window.IsFull)
                     {
-                        close = await CompleteOldestAsync(window, output);
+                        CommandContext done;
+                        try
+                        {
+                            await window.OldestPending;
+                        }
+                        finally
+                        {
+                            done = window.FinishOldest();
+                        }
+
+                        close = done.CloseAfterReply || !await FlushIfLargeAsync(output);
                         if (close)
                         {
                             break;
@@ -144,7 +170,21 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             }
 
             // The input is advanced below: every command of the batch completes first, in order.
-            close |= await CompleteAllAsync(window, output);
+            while (window.Count > 0)
+            {
+                CommandContext done;
+                try
+                {
+                    await window.OldestPending;
+                }
+                finally
+                {
+                    done = window.FinishOldest();
+                }
+
+                close |= done.CloseAfterReply || !await FlushIfLargeAsync(output);
+            }
+
             if (protocolError is not null)
             {
                 logger.LogInformation("Closing client {ClientId} ({Address}): {Reason}", client.Id, client.RemoteAddress, protocolError.Message);
@@ -169,25 +209,6 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
                 return;
             }
         }
-    }
-
-    /// <summary>Completes the oldest pending command into the output; true when the connection should close.</summary>
-    private static async ValueTask<bool> CompleteOldestAsync(PipelineWindow window, PipeWriter output)
-    {
-        CommandContext done = await window.CompleteOldestAsync();
-        // Every command still pending writes to its own buffer now, so the output may be flushed.
-        return done.CloseAfterReply || !await FlushIfLargeAsync(output);
-    }
-
-    private static async ValueTask<bool> CompleteAllAsync(PipelineWindow window, PipeWriter output)
-    {
-        bool close = false;
-        while (window.Count > 0)
-        {
-            close |= await CompleteOldestAsync(window, output);
-        }
-
-        return close;
     }
 
     /// <summary>Flushes mid-batch once enough output is buffered; false when the client has gone.</summary>
