@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Storage;
@@ -8,7 +9,7 @@ namespace Dynamite.Storage;
 /// staged changes of the earlier operations of the group and the operation's own. That overlay is what makes a group
 /// commit equivalent to running the operations one after another. Writes are only staged; the writer applies the
 /// surviving changes when the group commits. Each engine supplies only the read of the committed state
-/// (<see cref="TryReadStored"/>). Used only on the writer thread.
+/// (<see cref="TryReadStored"/>, <see cref="StoredElements"/>). Used only on the writer thread.
 /// </summary>
 internal abstract class BatchTransaction : IStorageTransaction
 {
@@ -18,6 +19,8 @@ internal abstract class BatchTransaction : IStorageTransaction
     private readonly Dictionary<byte[], StoredKeyState> _storedStates = new(ByteArrayComparer.Instance);
 
     public StagedChanges Changes { get; } = new();
+
+    public StagedElementChanges ElementChanges { get; } = new();
 
     public long NowUnixMs { get; set; }
 
@@ -48,6 +51,7 @@ internal abstract class BatchTransaction : IStorageTransaction
     public void ClearGroup()
     {
         Changes.Clear();
+        ElementChanges.Clear();
         _storedStates.Clear();
     }
 
@@ -67,6 +71,34 @@ internal abstract class BatchTransaction : IStorageTransaction
     {
         ArgumentNullException.ThrowIfNull(key);
         Changes.Stage(key, null);
+        ElementChanges.StageDeleteAll(key);
+    }
+
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        ElementChanges.TryRead(key, element, StoredElements, out value);
+
+    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) =>
+        ElementChanges.Scan(key, afterElement, limit, StoredElements);
+
+    public void WriteElement(byte[] key, byte[] element, byte[] value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        ArgumentNullException.ThrowIfNull(value);
+        ElementChanges.StageWrite(key, element, value);
+    }
+
+    public void DeleteElement(byte[] key, byte[] element)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        ElementChanges.StageDelete(key, element);
+    }
+
+    public void DeleteAllElements(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ElementChanges.StageDeleteAll(key);
     }
 
     /// <summary>
@@ -75,4 +107,7 @@ internal abstract class BatchTransaction : IStorageTransaction
     /// <paramref name="liveRecord"/> if it is live at <see cref="NowUnixMs"/>.
     /// </summary>
     protected abstract bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord);
+
+    /// <summary>The committed elements, read as the group's reads of records are: before any of its changes are applied.</summary>
+    protected abstract IElementReader StoredElements { get; }
 }

@@ -189,15 +189,15 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(3));
 
         var thrown = Assert.Throws<NotSupportedException>(() => new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("format version 2", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
 
-        // Refused without taking the directory: after the fix (here, the old version back) it opens again.
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(1));
+        // Refused without taking the directory: after the fix (here, this build's version back) it opens again.
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
         Assert.Equal("1", Get(Open(FsyncPolicy.Always), "a"));
     }
 
@@ -242,13 +242,20 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
     /// (An engine was opened in this process first, so LightningDB already calls the system's LMDB.)</summary>
     private static void WriteRaw(string databasePath, string database, byte[] key, byte[] value)
     {
-        using var environment = new LightningEnvironment(databasePath, new EnvironmentConfiguration { MaxDatabases = 4, MapSize = 64L << 20 });
-        environment.Open(EnvironmentOpenFlags.NoThreadLocalStorage);
+        using LightningEnvironment environment = OpenRaw(databasePath);
         using (LightningTransaction transaction = environment.BeginTransaction())
         {
             using LightningDatabase db = transaction.OpenDatabase(database);
             Assert.Equal(MDBResultCode.Success, transaction.Put(db, key, value));
             Assert.Equal(MDBResultCode.Success, transaction.Commit());
         }
+    }
+
+    /// <summary>A closed engine's environment, opened directly.</summary>
+    private static LightningEnvironment OpenRaw(string databasePath)
+    {
+        var environment = new LightningEnvironment(databasePath, new EnvironmentConfiguration { MaxDatabases = 5, MapSize = 64L << 20 });
+        environment.Open(EnvironmentOpenFlags.NoThreadLocalStorage);
+        return environment;
     }
 }
