@@ -105,6 +105,29 @@ public sealed class RocksDbStorageEngineTests : DurableEngineContractTests
     }
 
     [Fact]
+    public async Task Constructor_DatabaseOfFormatVersion1_GainsTheElementsFamilyAndKeepsItsKeys()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await Put(first, "a", "1", expiresAt: Now + 1000);
+        await first.DisposeAsync();
+        using (RocksDbSharp.RocksDb raw = OpenRaw(first.DatabasePath))
+        {
+            raw.DropColumnFamily("elements");
+            raw.Put("format-version"u8.ToArray(), BitConverter.GetBytes(1), raw.GetColumnFamily("meta"));
+        }
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+
+        Assert.Equal("1", Get(second, "a"));
+        AssertCounts(second, keys: 1, withExpiry: 1);
+        await PutElements(second, "a", ("f", "2"));
+        Assert.Equal(["f=2"], ScanTexts(second, "a"));
+        await second.DisposeAsync();
+        using RocksDbSharp.RocksDb reopened = OpenRaw(second.DatabasePath);
+        Assert.Equal(2, BitConverter.ToInt32(reopened.Get("format-version"u8.ToArray(), reopened.GetColumnFamily("meta"))));
+    }
+
+    [Fact]
     public async Task TryRead_RecordWithUnknownHeader_ThrowsRatherThanMisreading()
     {
         DurableStorageEngine engine = Open(FsyncPolicy.Always);

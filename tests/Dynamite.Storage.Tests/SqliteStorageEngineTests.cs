@@ -90,6 +90,23 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         Assert.Equal(3, GetUserVersion(engine.DatabasePath));
     }
 
+    [Fact]
+    public async Task Constructor_DatabaseOfSchemaVersion1_GainsTheElementsTableAndKeepsItsKeys()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await Put(first, "a", "1", expiresAt: Now + 1000);
+        await first.DisposeAsync();
+        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; PRAGMA user_version = 1;");
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+
+        Assert.Equal(2, GetUserVersion(second.DatabasePath));
+        Assert.Equal("1", Get(second, "a"));
+        AssertCounts(second, keys: 1, withExpiry: 1);
+        await PutElements(second, "a", ("f", "2"));
+        Assert.Equal(["f=2"], ScanTexts(second, "a"));
+    }
+
     protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy) =>
         new SqliteStorageEngine(directory, partitioner, policy);
 
