@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Storage;
@@ -8,8 +9,8 @@ namespace Dynamite.Storage;
 /// staged changes of the earlier operations of the group and the operation's own. That overlay is what makes a group
 /// commit equivalent to running the operations one after another. Writes are only staged; the writer applies the
 /// surviving changes when the group commits. Each engine supplies only the read of the committed state
-/// (<see cref="TryReadStored"/>), which the engine's <see cref="RecordCache"/> answers first. Used only on the writer
-/// thread.
+/// (<see cref="TryReadStored"/>, <see cref="StoredElements"/>); the engine's <see cref="RecordCache"/> answers key
+/// reads first. Used only on the writer thread.
 /// </summary>
 internal abstract class BatchTransaction(RecordCache cache) : IStorageTransaction
 {
@@ -19,6 +20,8 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
     private readonly Dictionary<byte[], StoredKeyState> _storedStates = new(ByteArrayComparer.Instance);
 
     public StagedChanges Changes { get; } = new();
+
+    public StagedElementChanges ElementChanges { get; } = new();
 
     public long NowUnixMs { get; set; }
 
@@ -63,6 +66,7 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
     public void ClearGroup()
     {
         Changes.Clear();
+        ElementChanges.Clear();
         _storedStates.Clear();
     }
 
@@ -82,6 +86,34 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
     {
         ArgumentNullException.ThrowIfNull(key);
         Changes.Stage(key, null);
+        ElementChanges.StageDeleteAll(key);
+    }
+
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        ElementChanges.TryRead(key, element, StoredElements, out value);
+
+    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) =>
+        ElementChanges.Scan(key, afterElement, limit, StoredElements);
+
+    public void WriteElement(byte[] key, byte[] element, byte[] value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        ArgumentNullException.ThrowIfNull(value);
+        ElementChanges.StageWrite(key, element, value);
+    }
+
+    public void DeleteElement(byte[] key, byte[] element)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        ElementChanges.StageDelete(key, element);
+    }
+
+    public void DeleteAllElements(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ElementChanges.StageDeleteAll(key);
     }
 
     /// <summary>
@@ -90,4 +122,7 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
     /// <paramref name="liveRecord"/> if it is live at <see cref="NowUnixMs"/>.
     /// </summary>
     protected abstract bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord);
+
+    /// <summary>The committed elements, read as the group's reads of records are: before any of its changes are applied.</summary>
+    protected abstract IElementReader StoredElements { get; }
 }

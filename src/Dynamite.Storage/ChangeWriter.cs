@@ -6,6 +6,13 @@ namespace Dynamite.Storage;
 /// key counters exact (and, where the engine has one, the expiry index in step with the data). A key the group's
 /// operations already read (a replica's merge reads before it writes) is not looked up again: only the writer thread
 /// writes, so what the read found still holds. Each engine supplies the writing of one change (<see cref="Apply(StagedChange, StoredKeyState?)"/>).
+/// <para>
+/// Element changes are written after the records (the two keyspaces are independent), oldest first, as staged: a delete
+/// of all of a key's elements must come before the writes staged after it, since it deletes whatever the engine holds
+/// for the key when it runs (a RocksDB range tombstone covers what the same batch put before it). A change made moot by
+/// a newer one (a newer change of the same element, or a newer delete of all the key's elements) is skipped, so an
+/// element changed many times in one group is written once. Each engine supplies the three element writes.
+/// </para>
 /// </summary>
 internal abstract class ChangeWriter
 {
@@ -16,6 +23,11 @@ internal abstract class ChangeWriter
     private const int RetainedScratchBytes = 1 << 20;
 
     private readonly HashSet<byte[]> _appliedKeys = new(ByteArrayComparer.Instance);
+
+    // Element changes of the group: those that survive, newest first, and what the newest-first pass has seen.
+    private readonly List<int> _survivingElementChanges = [];
+    private readonly HashSet<byte[]> _keysDeletedLater = new(ByteArrayComparer.Instance);
+    private readonly HashSet<StagedElementChange> _elementsChangedLater = new(SameElement.Instance);
     private byte[] _scratch = [];
 
     /// <summary>Applies the surviving changes of <paramref name="group"/> (the last change of each key wins) and returns
@@ -49,14 +61,21 @@ internal abstract class ChangeWriter
                     expiryDelta -= hadExpiry;
                 }
             }
+
+            ApplyElements(group.ElementChanges.Changes);
         }
         finally
         {
             _appliedKeys.Clear();
+            _survivingElementChanges.Clear();
+            _keysDeletedLater.Clear();
+            _elementsChangedLater.Clear();
             if (_scratch.Length > RetainedScratchBytes)
             {
                 _scratch = [];
             }
+
+            EndApply();
         }
 
         return (keyDelta, expiryDelta);
@@ -69,6 +88,20 @@ internal abstract class ChangeWriter
     /// </summary>
     protected abstract StoredKeyState Apply(StagedChange change, StoredKeyState? known);
 
+    /// <summary>Writes element <see cref="StagedElementChange.Element"/> of the change's key with its value.</summary>
+    protected abstract void WriteElement(StagedElementChange change);
+
+    /// <summary>Deletes element <see cref="StagedElementChange.Element"/> of the change's key (absent: nothing to do).</summary>
+    protected abstract void DeleteElement(StagedElementChange change);
+
+    /// <summary>Deletes every element the change's key has when this runs.</summary>
+    protected abstract void DeleteAllElements(StagedElementChange change);
+
+    /// <summary>Called once the group's changes are applied, or failed: frees what the element writes held for the group.</summary>
+    protected virtual void EndApply()
+    {
+    }
+
     /// <summary>A buffer of <paramref name="length"/> bytes for encoding one change's keys and value; valid until the
     /// next call. Engines that copy what they are given (RocksDB's batch, LMDB's pages) need only this one.</summary>
     protected Span<byte> Scratch(int length)
@@ -79,5 +112,67 @@ internal abstract class ChangeWriter
         }
 
         return _scratch.AsSpan(0, length);
+    }
+
+    /// <summary>Applies the element changes that survive (see the class summary), oldest first.</summary>
+    private void ApplyElements(IReadOnlyList<StagedElementChange> changes)
+    {
+        bool deduplicate = changes.Count > 1;
+        for (int i = changes.Count - 1; i >= 0; i--)
+        {
+            StagedElementChange change = changes[i];
+            if (deduplicate)
+            {
+                if (_keysDeletedLater.Contains(change.Key))
+                {
+                    continue;
+                }
+
+                if (change.DeletesAll)
+                {
+                    _keysDeletedLater.Add(change.Key);
+                }
+                else if (!_elementsChangedLater.Add(change))
+                {
+                    continue;
+                }
+            }
+
+            _survivingElementChanges.Add(i);
+        }
+
+        for (int i = _survivingElementChanges.Count - 1; i >= 0; i--)
+        {
+            StagedElementChange change = changes[_survivingElementChanges[i]];
+            if (change.DeletesAll)
+            {
+                DeleteAllElements(change);
+            }
+            else if (change.Value is null)
+            {
+                DeleteElement(change);
+            }
+            else
+            {
+                WriteElement(change);
+            }
+        }
+    }
+
+    /// <summary>Element changes are equal when they change the same element of the same key.</summary>
+    private sealed class SameElement : IEqualityComparer<StagedElementChange>
+    {
+        public static SameElement Instance { get; } = new();
+
+        public bool Equals(StagedElementChange x, StagedElementChange y) =>
+            x.Key.AsSpan().SequenceEqual(y.Key) && x.Element.AsSpan().SequenceEqual(y.Element);
+
+        public int GetHashCode(StagedElementChange obj)
+        {
+            var hash = new HashCode();
+            hash.Add(obj.KeyHash);
+            hash.AddBytes(obj.Element);
+            return hash.ToHashCode();
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -80,6 +81,16 @@ public abstract class DurableStorageEngine : IStorageEngine
 
     public abstract ScanPage Scan(ulong fromHash, int limit, long nowUnixMs);
 
+    public abstract bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value);
+
+    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var elements = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
+        bool more = ReadElements(key, afterElement, limit, elements);
+        return new ElementPage(elements, more);
+    }
+
     /// <summary>
     /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred records,
     /// each its own short read: a long handoff never pins a snapshot (or delays <see cref="DisposeAsync"/>) for its
@@ -150,6 +161,9 @@ public abstract class DurableStorageEngine : IStorageEngine
 
     /// <summary>Reads the live record of <paramref name="key"/> from the database, without blocking on the writer.</summary>
     private protected abstract bool TryReadStored(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record);
+
+    /// <summary>One read of committed elements from outside the writer thread, as <see cref="IElementReader.ReadElements"/>.</summary>
+    private protected abstract bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into);
 
     /// <summary>The live records with hash in [<paramref name="firstHash"/>, <paramref name="lastHash"/>], as
     /// <see cref="ReadPartition"/> describes.</summary>

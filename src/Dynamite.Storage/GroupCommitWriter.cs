@@ -164,7 +164,7 @@ internal abstract class GroupCommitWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes the group's staged changes (<see cref="Transaction"/>, at least one) with the key counters they move, and
+    /// Writes the group's staged changes of records and elements (<see cref="Transaction"/>, at least one) with the key counters they move, and
     /// commits them as durably as the fsync policy asks; returns how the counters moved. Throws if the commit failed,
     /// and then nothing of the group may be kept (<see cref="EndGroup"/> drops what is left).
     /// </summary>
@@ -176,10 +176,10 @@ internal abstract class GroupCommitWriter : IDisposable
     }
 
     /// <summary>Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry
-    /// first, in one commit, and publishes the counters; returns how many. No group is open.</summary>
+    /// first, with their keys' elements, in one commit, and publishes the counters; returns how many. No group is open.</summary>
     protected abstract int RemoveExpired(long nowUnixMs, int maxKeys);
 
-    /// <summary>Deletes every record in one commit and publishes zero counters. No group is open.</summary>
+    /// <summary>Deletes every record and element in one commit and publishes zero counters. No group is open.</summary>
     protected abstract void Clear();
 
     /// <summary>Makes everything committed so far durable on disk, whatever the fsync policy. No group is open.</summary>
@@ -372,8 +372,8 @@ internal abstract class GroupCommitWriter : IDisposable
         }
 
         BatchTransaction transaction = Transaction;
-        StagedChanges changes = transaction.Changes;
-        int mark = changes.Count;
+        int mark = transaction.Changes.Count;
+        int elementMark = transaction.ElementChanges.Count;
         transaction.NowUnixMs = request.NowUnixMs;
         try
         {
@@ -381,7 +381,8 @@ internal abstract class GroupCommitWriter : IDisposable
         }
         catch (Exception exception)
         {
-            changes.TruncateTo(mark);
+            transaction.Changes.TruncateTo(mark);
+            transaction.ElementChanges.TruncateTo(elementMark);
             request.Fail(exception);
             return;
         }
@@ -411,7 +412,7 @@ internal abstract class GroupCommitWriter : IDisposable
                 return;
             }
 
-            if (transaction.Changes.Count > 0)
+            if (transaction.Changes.Count > 0 || transaction.ElementChanges.Count > 0)
             {
                 long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
                 long keyDelta;

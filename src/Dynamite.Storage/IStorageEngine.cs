@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 
@@ -7,6 +8,8 @@ namespace Dynamite.Storage;
 /// A local, partition-aware key-value engine. Keys are ordered by their XXH64 hash, so a partition
 /// (a contiguous hash range, see <see cref="KeyPartitioner"/>) and a resumable scan are range reads.
 /// Engines never read the clock: callers pass the time, which keeps expiry deterministic under simulation.
+/// Beside the key records, an element keyspace ordered by (key hash, key, element name) holds the elements of typed
+/// keys (docs/DATA-TYPES.md, "Storage"; <see cref="IStorageTransaction"/> says how the two change together).
 /// Every engine passes the shared contract test suite (tests/Dynamite.Storage.Tests).
 /// </summary>
 public interface IStorageEngine : IAsyncDisposable
@@ -18,6 +21,18 @@ public interface IStorageEngine : IAsyncDisposable
 
     /// <summary>Reads a live record without blocking on writers. Expired records read as absent.</summary>
     bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record);
+
+    /// <summary>Reads element <paramref name="element"/> of <paramref name="key"/> without blocking on writers. Elements carry
+    /// no expiry: this does not consult the key's record.</summary>
+    bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value);
+
+    /// <summary>
+    /// A page of <paramref name="key"/>'s elements without blocking on writers, as
+    /// <see cref="IStorageTransaction.ScanElements"/> reads them (null <paramref name="afterElement"/>: from the first).
+    /// One page is read at one point in time; writes between pages may or may not be seen by the next one, but an
+    /// element present throughout is returned exactly once.
+    /// </summary>
+    ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
 
     /// <summary>
     /// Runs <paramref name="operation"/> atomically. The returned task completes when its changes are
@@ -41,10 +56,10 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Every live record of one partition (for handoff and anti-entropy).</summary>
     IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs);
 
-    /// <summary>The active expiry sweep: removes up to <paramref name="maxKeys"/> expired keys, returns how many.</summary>
+    /// <summary>The active expiry sweep: removes up to <paramref name="maxKeys"/> expired keys with their elements, returns how many.</summary>
     ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every key (FLUSHALL).</summary>
+    /// <summary>Removes every key and element (FLUSHALL).</summary>
     ValueTask ClearAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Makes every acknowledged write durable; called on shutdown.</summary>

@@ -10,7 +10,7 @@ namespace Dynamite.Storage.Tests;
 /// engine's test class derives from this, supplies the engine and how a crash image is taken, and adds what only that
 /// engine does. Each test gets a fresh temporary data directory, deleted afterwards.
 /// </summary>
-public abstract class DurableEngineContractTests : StorageEngineContractTests
+public abstract partial class DurableEngineContractTests : StorageEngineContractTests
 {
     /// <summary>A fresh data directory for this test.</summary>
     protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "dynamite-storage-tests", Guid.NewGuid().ToString("N"));

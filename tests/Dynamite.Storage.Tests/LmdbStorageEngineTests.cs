@@ -105,6 +105,27 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
     }
 
     [Fact]
+    public async Task MapFull_ElementsThatDoNotFit_FailWithTheirHeaderAndLeaveTheOldOnes()
+    {
+        LmdbStorageEngine engine = Track(new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Never, mapSizeBytes: 1L << 20));
+        await Put(engine, "h", "old header");
+        await PutElements(engine, "h", ("kept", "1"));
+        await engine.ExecuteAsync(new DelegateOperation(t => t.WriteElement(Key("filler"), Key("f"), new byte[600_000])), Now);
+
+        await Assert.ThrowsAsync<LmdbMapFullException>(async () => await engine.ExecuteAsync(
+            new DelegateOperation(t =>
+            {
+                t.Write(Key("h"), new StoredRecord(Key("new header"), 0));
+                t.DeleteAllElements(Key("h"));
+                t.WriteElement(Key("h"), Key("too-big"), new byte[600_000]);
+            }),
+            Now));
+
+        Assert.Equal("old header", Get(engine, "h"));
+        Assert.Equal(["kept=1"], ScanTexts(engine, "h"));
+    }
+
+    [Fact]
     public void Open_DirectoryAlreadyOpen_Throws()
     {
         DurableStorageEngine first = Open(FsyncPolicy.Always);
@@ -189,16 +210,49 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(3));
 
         var thrown = Assert.Throws<NotSupportedException>(() => new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("format version 2", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
 
-        // Refused without taking the directory: after the fix (here, the old version back) it opens again.
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(1));
+        // Refused without taking the directory: after the fix (here, this build's version back) it opens again.
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
         Assert.Equal("1", Get(Open(FsyncPolicy.Always), "a"));
+    }
+
+    [Fact]
+    public async Task Constructor_DatabaseOfFormatVersion1_GainsTheElementsDatabaseAndKeepsItsKeys()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await Put(first, "a", "1", expiresAt: Now + 1000);
+        await first.DisposeAsync();
+        using (var environment = OpenRaw(first.DatabasePath))
+        using (LightningTransaction transaction = environment.BeginTransaction())
+        {
+            using LightningDatabase elements = transaction.OpenDatabase("elements");
+            Assert.Equal(MDBResultCode.Success, transaction.DropDatabase(elements));
+            using LightningDatabase meta = transaction.OpenDatabase("meta");
+            Assert.Equal(MDBResultCode.Success, transaction.Put(meta, "format-version"u8.ToArray(), BitConverter.GetBytes(1)));
+            Assert.Equal(MDBResultCode.Success, transaction.Commit());
+        }
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+
+        Assert.Equal("1", Get(second, "a"));
+        AssertCounts(second, keys: 1, withExpiry: 1);
+        await PutElements(second, "a", ("f", "2"));
+        Assert.Equal(["f=2"], ScanTexts(second, "a"));
+        await second.DisposeAsync();
+        using (var environment = OpenRaw(second.DatabasePath))
+        using (LightningTransaction transaction = environment.BeginTransaction(TransactionBeginFlags.ReadOnly))
+        {
+            using LightningDatabase meta = transaction.OpenDatabase("meta");
+            (MDBResultCode result, _, MDBValue version) = transaction.Get(meta, "format-version"u8.ToArray());
+            Assert.Equal(MDBResultCode.Success, result);
+            Assert.Equal(2, BitConverter.ToInt32(version.AsSpan()));
+        }
     }
 
     [Fact]
@@ -242,13 +296,20 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
     /// (An engine was opened in this process first, so LightningDB already calls the system's LMDB.)</summary>
     private static void WriteRaw(string databasePath, string database, byte[] key, byte[] value)
     {
-        using var environment = new LightningEnvironment(databasePath, new EnvironmentConfiguration { MaxDatabases = 4, MapSize = 64L << 20 });
-        environment.Open(EnvironmentOpenFlags.NoThreadLocalStorage);
+        using LightningEnvironment environment = OpenRaw(databasePath);
         using (LightningTransaction transaction = environment.BeginTransaction())
         {
             using LightningDatabase db = transaction.OpenDatabase(database);
             Assert.Equal(MDBResultCode.Success, transaction.Put(db, key, value));
             Assert.Equal(MDBResultCode.Success, transaction.Commit());
         }
+    }
+
+    /// <summary>A closed engine's environment, opened directly.</summary>
+    private static LightningEnvironment OpenRaw(string databasePath)
+    {
+        var environment = new LightningEnvironment(databasePath, new EnvironmentConfiguration { MaxDatabases = 5, MapSize = 64L << 20 });
+        environment.Open(EnvironmentOpenFlags.NoThreadLocalStorage);
+        return environment;
     }
 }

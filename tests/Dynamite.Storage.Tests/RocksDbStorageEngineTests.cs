@@ -96,12 +96,35 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(2));
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(3));
 
         var thrown = Assert.Throws<NotSupportedException>(() => new RocksDbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("format version 2", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Constructor_DatabaseOfFormatVersion1_GainsTheElementsFamilyAndKeepsItsKeys()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await Put(first, "a", "1", expiresAt: Now + 1000);
+        await first.DisposeAsync();
+        using (RocksDbSharp.RocksDb raw = OpenRaw(first.DatabasePath))
+        {
+            raw.DropColumnFamily("elements");
+            raw.Put("format-version"u8.ToArray(), BitConverter.GetBytes(1), raw.GetColumnFamily("meta"));
+        }
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+
+        Assert.Equal("1", Get(second, "a"));
+        AssertCounts(second, keys: 1, withExpiry: 1);
+        await PutElements(second, "a", ("f", "2"));
+        Assert.Equal(["f=2"], ScanTexts(second, "a"));
+        await second.DisposeAsync();
+        using RocksDbSharp.RocksDb reopened = OpenRaw(second.DatabasePath);
+        Assert.Equal(2, BitConverter.ToInt32(reopened.Get("format-version"u8.ToArray(), reopened.GetColumnFamily("meta"))));
     }
 
     [Fact]
@@ -143,10 +166,17 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
     /// <summary>Writes one key straight into a closed engine's database, as damage or a newer version would leave it.</summary>
     private static void WriteRaw(string databasePath, string family, byte[] key, byte[] value)
     {
+        using RocksDbSharp.RocksDb db = OpenRaw(databasePath);
+        db.Put(key, value, db.GetColumnFamily(family));
+    }
+
+    /// <summary>A closed engine's database, opened with every column family it has.</summary>
+    private static RocksDbSharp.RocksDb OpenRaw(string databasePath)
+    {
         var families = new ColumnFamilies();
         families.Add("expiry", new ColumnFamilyOptions());
         families.Add("meta", new ColumnFamilyOptions());
-        using RocksDbSharp.RocksDb db = RocksDbSharp.RocksDb.Open(new DbOptions(), databasePath, families);
-        db.Put(key, value, db.GetColumnFamily(family));
+        families.Add("elements", new ColumnFamilyOptions());
+        return RocksDbSharp.RocksDb.Open(new DbOptions(), databasePath, families);
     }
 }

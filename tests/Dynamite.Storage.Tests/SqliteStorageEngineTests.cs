@@ -81,13 +81,30 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        SetUserVersion(engine.DatabasePath, 2);
+        SetUserVersion(engine.DatabasePath, 3);
 
         var thrown = Assert.Throws<NotSupportedException>(() => new SqliteStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("schema version 2", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 3", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
-        Assert.Equal(2, GetUserVersion(engine.DatabasePath));
+        Assert.Equal(3, GetUserVersion(engine.DatabasePath));
+    }
+
+    [Fact]
+    public async Task Constructor_DatabaseOfSchemaVersion1_GainsTheElementsTableAndKeepsItsKeys()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await Put(first, "a", "1", expiresAt: Now + 1000);
+        await first.DisposeAsync();
+        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; PRAGMA user_version = 1;");
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+
+        Assert.Equal(2, GetUserVersion(second.DatabasePath));
+        Assert.Equal("1", Get(second, "a"));
+        AssertCounts(second, keys: 1, withExpiry: 1);
+        await PutElements(second, "a", ("f", "2"));
+        Assert.Equal(["f=2"], ScanTexts(second, "a"));
     }
 
     protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes) =>
@@ -108,13 +125,15 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         Assert.True(!File.Exists(engine.DatabasePath + "-wal") || new FileInfo(engine.DatabasePath + "-wal").Length == 0);
 
     /// <summary>The file exists, stamped with the schema version.</summary>
-    protected override void AssertCreated(DurableStorageEngine engine) => Assert.Equal(1, GetUserVersion(engine.DatabasePath));
+    protected override void AssertCreated(DurableStorageEngine engine) => Assert.Equal(2, GetUserVersion(engine.DatabasePath));
 
-    private static void SetUserVersion(string databasePath, int version)
+    private static void SetUserVersion(string databasePath, int version) => ExecuteRaw(databasePath, $"PRAGMA user_version = {version};");
+
+    private static void ExecuteRaw(string databasePath, string sql)
     {
         using SqliteConnection connection = OpenRaw(databasePath);
         using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA user_version = {version};";
+        command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 

@@ -10,7 +10,7 @@ namespace Dynamite.Storage.Tests;
 /// from this and supplies the engine. Time is always passed explicitly (<see cref="Now"/>), never read from a
 /// clock, so expiry tests are exact.
 /// </summary>
-public abstract class StorageEngineContractTests : IAsyncLifetime
+public abstract partial class StorageEngineContractTests : IAsyncLifetime
 {
     protected const long Now = 1_700_000_000_000;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Cluster.Coordination;
@@ -6,6 +7,8 @@ namespace Dynamite.Cluster.Coordination;
 /// What an <see cref="IStorageOperation"/> runs against in a cluster: reads come from the quorum reads the
 /// store made of every key the operation declared; writes and deletes are staged for the store to send as
 /// quorum writes afterwards. Reading an undeclared key is a bug in the operation and throws.
+/// Elements are refused: a quorum read-modify-write carries whole key records, while a typed key's commands run on a
+/// replica's engine and replicate deltas (docs/DATA-TYPES.md, "How the Dynamo core carries any type").
 /// Not thread-safe: used only during one Execute call.
 /// </summary>
 internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long nowUnixMs) : IStorageTransaction
@@ -32,12 +35,25 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
 
     public void Delete(byte[] key) => _changes[IndexOf(key)] = (true, null);
 
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) => throw ElementsNotCarried();
+
+    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => throw ElementsNotCarried();
+
+    public void WriteElement(byte[] key, byte[] element, byte[] value) => throw ElementsNotCarried();
+
+    public void DeleteElement(byte[] key, byte[] element) => throw ElementsNotCarried();
+
+    public void DeleteAllElements(byte[] key) => throw ElementsNotCarried();
+
     /// <summary>Whether key <paramref name="index"/> was changed, and how (null record: deleted).</summary>
     public bool TryGetChange(int index, out StoredRecord? record)
     {
         record = _changes[index].Record;
         return _changes[index].Changed;
     }
+
+    private static NotSupportedException ElementsNotCarried() =>
+        new("A cluster read-modify-write carries key records only; element operations run on a replica's engine.");
 
     private int IndexOf(ReadOnlySpan<byte> key)
     {

@@ -1,9 +1,25 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Dynamite.Core.KeyValue;
 
 /// <summary>
 /// The view an <see cref="IStorageOperation"/> runs against: reads see the engine's state plus the
 /// operation's own staged changes; writes are staged and applied all-or-nothing after the operation returns.
 /// Threading: valid only during <see cref="IStorageOperation.Execute"/>, on the thread that called it.
+/// <para>
+/// Two keyspaces: a key's <b>record</b> (a string's value, or a typed key's header) and its <b>elements</b>
+/// (docs/DATA-TYPES.md, "Storage": a set member, a hash field), each a record of its own under the key and the
+/// element's name, ordered by name so that one key's elements are one range. Element values are opaque bytes and
+/// carry no expiry: an element read does not consult the key's record, so a caller reads the record (a typed key's
+/// header, with its expiry) first. The two keyspaces change together in the operation's one atomic write.
+/// </para>
+/// <para>
+/// A key's elements live as long as its record is not removed: <see cref="Delete"/>, the engine's expiry sweep and
+/// a clear remove them with it. <see cref="Write"/> replaces only the record (a typed key's header is rewritten on
+/// every change of its elements), so a caller that gives a key a record of another kind (a <c>SET</c> over a hash)
+/// or creates a key that read as absent (an expired key the sweep has not removed yet keeps its elements) calls
+/// <see cref="DeleteAllElements"/> in the same operation.
+/// </para>
 /// </summary>
 public interface IStorageTransaction
 {
@@ -16,6 +32,37 @@ public interface IStorageTransaction
     /// <summary>Stages a write of <paramref name="record"/> under <paramref name="key"/>. The engine keeps both arrays: callers pass copies they own.</summary>
     void Write(byte[] key, StoredRecord record);
 
-    /// <summary>Stages a delete of <paramref name="key"/>.</summary>
+    /// <summary>Stages a delete of <paramref name="key"/>'s record and of every element of the key.</summary>
     void Delete(byte[] key);
+
+    /// <summary>Reads element <paramref name="element"/> of <paramref name="key"/>; false when it is absent.</summary>
+    bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> (at least 1) elements of <paramref name="key"/> whose names sort after
+    /// <paramref name="afterElement"/>, in name byte order. Null starts from the first element; an empty array starts
+    /// after the element named by the empty string (a real name: a string key's element has it), which is why the
+    /// start is null rather than empty. A page with more elements after it is full (<paramref name="limit"/> elements);
+    /// pass its <see cref="ElementPage.ResumeAfter"/> to read the next page.
+    /// </summary>
+    ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
+
+    /// <summary>Stages a write of element <paramref name="element"/> of <paramref name="key"/>. The engine keeps the arrays: callers pass copies they own.</summary>
+    void WriteElement(byte[] key, byte[] element, byte[] value);
+
+    /// <summary>Stages a delete of element <paramref name="element"/> of <paramref name="key"/>.</summary>
+    void DeleteElement(byte[] key, byte[] element);
+
+    /// <summary>
+    /// Stages a delete of every element of <paramref name="key"/>, leaving its record as it is (a type replacement:
+    /// the new header is written beside it). Elements written after it in the same operation are kept.
+    /// <para>
+    /// In one go rather than in bounded steps: a DEL, a type replacement or an expiry must take the header and all the
+    /// elements in the same atomic write, or a reader would see a header over some of its old elements, or elements
+    /// without a header; bounding it would need a marker that hides the remaining elements across commits. The cost
+    /// is the collection's: RocksDB writes one range tombstone, SQLite and LMDB delete the key's range in the
+    /// operation's transaction, O(n) as Redis's DEL of a collection is.
+    /// </para>
+    /// </summary>
+    void DeleteAllElements(byte[] key);
 }

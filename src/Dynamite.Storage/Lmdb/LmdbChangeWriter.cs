@@ -6,7 +6,8 @@ namespace Dynamite.Storage.Lmdb;
 /// Applies a group's surviving changes in the group's LMDB write transaction (<see cref="ChangeWriter"/>). A change of a
 /// key the group did not read first reads the key's stored expiry (the record's header, in the map); the record, its
 /// expiry-index entry and the key counters are changed in the same transaction, so they can never disagree, even after
-/// a crash. Throws on an LMDB error (a full map), leaving the transaction to be aborted.
+/// a crash. Element changes are applied in the same transaction. Throws on an LMDB error (a full map), leaving the
+/// transaction to be aborted.
 /// </summary>
 internal sealed class LmdbChangeWriter(LmdbStore store, LmdbBatchTransaction group) : ChangeWriter
 {
@@ -49,5 +50,46 @@ internal sealed class LmdbChangeWriter(LmdbStore store, LmdbBatchTransaction gro
         }
 
         return before;
+    }
+
+    protected override void WriteElement(StagedElementChange change)
+    {
+        LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
+        byte[] element = change.Element!;
+        byte[] value = change.Value!;
+        int elementKeyLength = LmdbKeys.ElementKeyLength(change.Key.Length, element.Length);
+        bool longName = LmdbKeys.IsLongName(element.Length, LmdbKeys.ElementPrefixLength(change.Key.Length));
+        int encodedLength = longName ? LmdbElementCodec.LongFormLength(element, value) : 0;
+
+        // LMDB copies the key and value into its pages; a value under a short name is put as it is.
+        Span<byte> buffer = Scratch(elementKeyLength + encodedLength);
+        Span<byte> elementKey = buffer[..elementKeyLength];
+        LmdbKeys.WriteElementKey(elementKey, change.KeyHash, change.Key, element);
+        if (!longName)
+        {
+            store.Put(transaction, store.Elements, elementKey, value);
+            return;
+        }
+
+        Span<byte> encoded = buffer[elementKeyLength..];
+        LmdbElementCodec.EncodeLongForm(element, value, encoded);
+        store.Put(transaction, store.Elements, elementKey, encoded);
+    }
+
+    protected override void DeleteElement(StagedElementChange change)
+    {
+        LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
+        byte[] element = change.Element!;
+        Span<byte> elementKey = Scratch(LmdbKeys.ElementKeyLength(change.Key.Length, element.Length));
+        LmdbKeys.WriteElementKey(elementKey, change.KeyHash, change.Key, element);
+        store.Delete(transaction, store.Elements, elementKey);
+    }
+
+    protected override void DeleteAllElements(StagedElementChange change)
+    {
+        LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
+        Span<byte> prefix = Scratch(LmdbKeys.ElementPrefixLength(change.Key.Length));
+        LmdbKeys.WriteElementPrefix(prefix, change.KeyHash, change.Key);
+        store.DeleteRange(transaction, store.Elements, prefix);
     }
 }

@@ -9,8 +9,12 @@ namespace Dynamite.Storage.Lmdb;
 /// </summary>
 internal static class LmdbMetadata
 {
-    /// <summary>The format this build writes and reads (key layouts, <see cref="LmdbRecordCodec"/>).</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The format this build writes and reads (key layouts, <see cref="LmdbRecordCodec"/>). 1: data, expiry and meta;
+    /// 2 adds the <c>elements</c> database (a version 1 database gains it empty on open, and a build that knows only
+    /// version 1, which would delete keys without their elements, refuses it).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
     public const int CountersLength = 2 * sizeof(long);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -7,11 +8,12 @@ namespace Dynamite.Storage.Lmdb;
 
 /// <summary>
 /// A durable engine on LMDB (a copy-on-write B+tree in one memory-mapped file: readers read the map directly and
-/// never block, one writer at a time), in the <c>lmdb</c> directory of the data directory. One environment holds three
+/// never block, one writer at a time), in the <c>lmdb</c> directory of the data directory. One environment holds four
 /// named databases: <c>data</c>, with keys stored under their big-endian XXH64 hash (<see cref="LmdbKeys"/>), so a
 /// partition or a scan page is one cursor seek and a forward walk; <c>expiry</c>, indexing the records that expire by
-/// time, so the expiry sweep reads only what has expired; and <c>meta</c>, the format version and the key counters,
-/// written in the same transaction as the changes that move them. Records carry their expiry (<see cref="LmdbRecordCodec"/>).
+/// time, so the expiry sweep reads only what has expired; <c>meta</c>, the format version and the key counters,
+/// written in the same transaction as the changes that move them; and <c>elements</c>, the elements of typed keys,
+/// each key's elements one range, changed in the same transaction as the records. Records carry their expiry (<see cref="LmdbRecordCodec"/>).
 /// <para>
 /// Reads are synchronous and lock-free: a read-only transaction (reused, <see cref="LmdbReaderPool"/>) and one B-tree
 /// lookup in the map, the value copied once into the returned record before the transaction ends. Writes go through
@@ -114,6 +116,27 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
         }
     }
 
+    public override bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    {
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                return _store.TryReadElement(transaction, key, element, out value);
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
     public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
@@ -128,7 +151,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
             {
                 using LightningCursor cursor = transaction.CreateCursor(_store.Data);
                 ulong lastHash = 0;
-                (MDBResultCode result, MDBValue key, MDBValue value) = Seek(cursor, LmdbKeys.HashPrefix(fromHash));
+                (MDBResultCode result, MDBValue key, MDBValue value) = LmdbStore.Seek(cursor, LmdbKeys.HashPrefix(fromHash));
                 for (; result == MDBResultCode.Success; (result, key, value) = cursor.Next())
                 {
                     ReadOnlySpan<byte> encoded = value.AsSpan();
@@ -164,11 +187,25 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
 
     private protected override void CloseStore() => _store.Dispose();
 
-    /// <summary>Positions <paramref name="cursor"/> at the first key &gt;= <paramref name="from"/> and returns that entry.</summary>
-    private static (MDBResultCode Result, MDBValue Key, MDBValue Value) Seek(LightningCursor cursor, ReadOnlySpan<byte> from)
+    private protected override bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
     {
-        MDBResultCode result = cursor.SetRange(from);
-        return result == MDBResultCode.Success ? cursor.GetCurrent() : (result, default, default);
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                return _store.ReadElements(transaction, key, afterElement, limit, into);
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
     }
 
     /// <summary>Throws unless a cursor walk stopped because it reached the end of the database.</summary>
@@ -203,7 +240,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
             try
             {
                 using LightningCursor cursor = transaction.CreateCursor(_store.Data);
-                (MDBResultCode result, MDBValue key, MDBValue value) = Seek(cursor, from);
+                (MDBResultCode result, MDBValue key, MDBValue value) = LmdbStore.Seek(cursor, from);
                 for (; result == MDBResultCode.Success; (result, key, value) = cursor.Next())
                 {
                     ReadOnlySpan<byte> dataKey = key.AsSpan();

@@ -6,7 +6,7 @@ namespace Dynamite.Storage.Lmdb;
 /// <summary>
 /// The LMDB part of the group-commit writer (<see cref="GroupCommitWriter"/>): a group is one LMDB write transaction, in
 /// which the operations read the committed state (<see cref="LmdbBatchTransaction"/>) and into which the surviving
-/// changes, the expiry-index entries they move and the new key counters are applied (<see cref="LmdbChangeWriter"/>)
+/// changes of records and elements, the expiry-index entries they move and the new key counters are applied (<see cref="LmdbChangeWriter"/>)
 /// before it commits once. A write transaction belongs to the thread that began it, which the writer's own thread
 /// guarantees. Under <see cref="FsyncPolicy.Batch"/> a thread of its own syncs the file about once a second
 /// (<see cref="LmdbSyncSchedule"/>), so the writer never waits for the disk.
@@ -84,7 +84,7 @@ internal sealed class LmdbWriter : GroupCommitWriter
 
     /// <summary>
     /// Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry first,
-    /// in one transaction. The expiry index is ordered by time, so this reads only the expired prefix of the index,
+    /// with their keys' elements, in one transaction. The expiry index is ordered by time, so this reads only the expired prefix of the index,
     /// never the data. Every index entry names a record with exactly that expiry (they are only ever written together).
     /// </summary>
     protected override int RemoveExpired(long nowUnixMs, int maxKeys)
@@ -118,10 +118,13 @@ internal sealed class LmdbWriter : GroupCommitWriter
             return 0;
         }
 
+        Span<byte> elementPrefix = stackalloc byte[LmdbKeys.StackKeyLimit];
         foreach (byte[] indexKey in expired)
         {
+            ReadOnlySpan<byte> dataKey = LmdbKeys.DataKeyOfExpiryKey(indexKey);
             _store.Delete(transaction, _store.Expiry, indexKey);
-            _store.Delete(transaction, _store.Data, LmdbKeys.DataKeyOfExpiryKey(indexKey));
+            _store.Delete(transaction, _store.Data, dataKey);
+            _store.DeleteRange(transaction, _store.Elements, elementPrefix[..LmdbKeys.WriteElementPrefixOfDataKey(dataKey, elementPrefix)]);
         }
 
         // Only keys with an expiry are swept, so both counters drop by the same amount.
@@ -132,12 +135,13 @@ internal sealed class LmdbWriter : GroupCommitWriter
         return removed;
     }
 
-    /// <summary>Empties the data and the expiry index and zeroes the counters, in one transaction.</summary>
+    /// <summary>Empties the data, the elements and the expiry index and zeroes the counters, in one transaction.</summary>
     protected override void Clear()
     {
         using LightningTransaction transaction = _store.BeginWrite();
         _store.Truncate(transaction, _store.Data);
         _store.Truncate(transaction, _store.Expiry);
+        _store.Truncate(transaction, _store.Elements);
         _store.PutCounters(transaction, 0, 0);
         _store.Commit(transaction);
         Publish(0, 0);

@@ -6,10 +6,15 @@ namespace Dynamite.Storage.RocksDb;
 /// Turns a group's surviving changes into one <see cref="WriteBatch"/> (<see cref="ChangeWriter"/>). A change of a key
 /// the group did not read first reads the key's stored expiry (a pinned read of the record's header); the record, its
 /// expiry-index entry and the key counters are changed in the same batch, so they can never disagree, even after a
-/// crash.
+/// crash. Element changes go into the same batch; a delete of all of a key's elements is one range tombstone, written
+/// only when the key has elements (an iterator over the committed elements, one per group, finds out).
 /// </summary>
 internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) : ChangeWriter
 {
+    // Writer thread only: created by the group's first delete of all of a key's elements, disposed when the group is
+    // applied, so it always reads the state the group started from (nothing of the group is written before the batch).
+    private Iterator? _elements;
+
     protected override StoredKeyState Apply(StagedChange change, StoredKeyState? known)
     {
         int dataKeyLength = RocksDbKeys.DataKeyLength(change.Key.Length);
@@ -47,5 +52,32 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) 
         }
 
         return before;
+    }
+
+    protected override void WriteElement(StagedElementChange change) =>
+        batch.Put(ElementKey(change), change.Value!, store.Elements);
+
+    protected override void DeleteElement(StagedElementChange change) =>
+        batch.Delete(ElementKey(change), store.Elements);
+
+    protected override void DeleteAllElements(StagedElementChange change)
+    {
+        _elements ??= store.NewIterator(store.Elements);
+        store.StageDeleteElements(batch, _elements, change.KeyHash, change.Key);
+    }
+
+    protected override void EndApply()
+    {
+        _elements?.Dispose();
+        _elements = null;
+    }
+
+    /// <summary>The change's element key, in the scratch buffer (RocksDB copies it into the batch).</summary>
+    private Span<byte> ElementKey(StagedElementChange change)
+    {
+        byte[] element = change.Element!;
+        Span<byte> elementKey = Scratch(RocksDbKeys.ElementPrefixLength(change.Key.Length) + element.Length);
+        RocksDbKeys.WriteElementKey(elementKey, change.KeyHash, change.Key, element);
+        return elementKey;
     }
 }

@@ -10,8 +10,12 @@ namespace Dynamite.Storage.RocksDb;
 /// </summary>
 internal static class RocksDbMetadata
 {
-    /// <summary>The format this build writes and reads (key layouts, <see cref="RocksDbRecordCodec"/>).</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The format this build writes and reads (key layouts, <see cref="RocksDbRecordCodec"/>). 1: the data, expiry and
+    /// meta column families; 2 adds <c>elements</c> (a version 1 database gains it empty on open; a build that knows only
+    /// version 1 cannot open a database with a column family it does not name).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
     private const int CountersLength = 2 * sizeof(long);
 

@@ -42,13 +42,15 @@ internal static class RocksDbOptions
         .SetMaxLogFileSize(16UL << 20)
         .SetKeepLogFileNum(3);
 
-    /// <summary>The data (default), expiry-index and meta column families with their settings.</summary>
+    /// <summary>The data (default), expiry-index, meta and elements column families with their settings. Elements are
+    /// read like the data (a point read per field or member, a large value now and then), so they share its settings.</summary>
     public static ColumnFamilies ColumnFamilies()
     {
         Cache cache = Cache.CreateLru(BlockCacheBytes);
         var families = new ColumnFamilies(Data(cache));
         families.Add(RocksDbKeys.ExpiryFamily, Small(cache));
         families.Add(RocksDbKeys.MetaFamily, Small(cache));
+        families.Add(RocksDbKeys.ElementFamily, Data(cache));
         return families;
     }
 

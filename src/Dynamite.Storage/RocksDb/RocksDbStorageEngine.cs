@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -11,7 +12,8 @@ namespace Dynamite.Storage.RocksDb;
 /// big-endian XXH64 hash (<see cref="RocksDbKeys"/>), so a partition or a scan page is one seek and a forward
 /// iteration; records carry their expiry (<see cref="RocksDbRecordCodec"/>), and a second column family indexes the
 /// keys that have one by time, so the expiry sweep reads only what has expired. The key counters live in a third
-/// column family, written in the same batch as the changes that move them.
+/// column family, written in the same batch as the changes that move them. A fourth holds the elements of typed keys,
+/// each key's elements one range (<see cref="RocksDbKeys"/>), changed in the same batch as the records.
 /// <para>
 /// Reads are synchronous and lock-free: a RocksDB point read pinned in RocksDB's memory and copied once into the
 /// returned record. Writes go through one bounded queue to one writer thread that group-commits
@@ -88,6 +90,19 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
         }
     }
 
+    public override bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    {
+        _store.EnterRead();
+        try
+        {
+            return _store.TryReadElement(key, element, out value);
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
     public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
@@ -127,6 +142,19 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
     }
 
     private protected override void CloseStore() => _store.Dispose();
+
+    private protected override bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+    {
+        _store.EnterRead();
+        try
+        {
+            return _store.ReadElements(key, afterElement, limit, into);
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
 
     /// <summary>Each chunk is its own short-lived iterator, so a long handoff never pins old table files.</summary>
     private protected override IEnumerable<StoredEntry> ReadHashRange(ulong firstHash, ulong lastHash, long nowUnixMs) =>

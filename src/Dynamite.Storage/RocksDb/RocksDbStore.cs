@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using RocksDbSharp;
@@ -36,7 +37,8 @@ internal sealed class RocksDbStore : IDisposable
         Data = db.GetDefaultColumnFamily();
         Expiry = db.GetColumnFamily(RocksDbKeys.ExpiryFamily);
         Meta = db.GetColumnFamily(RocksDbKeys.MetaFamily);
-        _familyHandles = [Data.Handle, Expiry.Handle, Meta.Handle];
+        Elements = db.GetColumnFamily(RocksDbKeys.ElementFamily);
+        _familyHandles = [Data.Handle, Expiry.Handle, Meta.Handle, Elements.Handle];
     }
 
     /// <summary>The database directory.</summary>
@@ -47,6 +49,8 @@ internal sealed class RocksDbStore : IDisposable
     public ColumnFamilyHandle Expiry { get; }
 
     public ColumnFamilyHandle Meta { get; }
+
+    public ColumnFamilyHandle Elements { get; }
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="path"/> and returns it with its persisted key
@@ -195,6 +199,139 @@ internal sealed class RocksDbStore : IDisposable
         }
     }
 
+    /// <summary>Reads element <paramref name="element"/> of <paramref name="key"/>, pinned in RocksDB's memory and copied once.</summary>
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    {
+        int length = RocksDbKeys.ElementPrefixLength(key.Length) + element.Length;
+        byte[]? rented = null;
+        Span<byte> elementKey = length <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[length]
+            : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            RocksDbKeys.WriteElementKey(elementKey, KeyPartitioner.HashKey(key), key, element);
+            IntPtr pinned = GetPinned(Elements, elementKey, out ReadOnlySpan<byte> stored);
+            if (pinned == IntPtr.Zero)
+            {
+                value = null;
+                return false;
+            }
+
+            try
+            {
+                value = stored.ToArray();
+                return true;
+            }
+            finally
+            {
+                Native.Instance.rocksdb_pinnable_handle_destroy(pinned);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends up to <paramref name="limit"/> elements of <paramref name="key"/> named after
+    /// <paramref name="afterElement"/> (null: from the first) to <paramref name="into"/>, in name order, and returns
+    /// whether more remain: one seek (to the prefix, or to the prefix and the name after <paramref name="afterElement"/>,
+    /// which is that name and a zero byte) and a forward walk while keys start with the key's prefix.
+    /// </summary>
+    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+    {
+        int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
+        int seekLength = prefixLength + (afterElement is null ? 0 : afterElement.Length + 1);
+        byte[]? rented = null;
+        Span<byte> seek = seekLength <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[seekLength]
+            : (rented = ArrayPool<byte>.Shared.Rent(seekLength)).AsSpan(0, seekLength);
+        try
+        {
+            RocksDbKeys.WriteElementPrefix(seek[..prefixLength], KeyPartitioner.HashKey(key), key);
+            if (afterElement is not null)
+            {
+                afterElement.CopyTo(seek[prefixLength..]);
+                seek[^1] = 0;
+            }
+
+            ReadOnlySpan<byte> prefix = seek[..prefixLength];
+            using Iterator iterator = NewIterator(Elements);
+            int read = 0;
+            for (iterator.Seek(seek); iterator.Valid(); iterator.Next())
+            {
+                ReadOnlySpan<byte> elementKey = iterator.GetKeySpan();
+                if (!elementKey.StartsWith(prefix))
+                {
+                    return false;
+                }
+
+                if (read == limit)
+                {
+                    return true;
+                }
+
+                into.Add(new StoredElement(elementKey[prefixLength..].ToArray(), iterator.GetValueSpan().ToArray()));
+                read++;
+            }
+
+            ThrowIfFailed(iterator);
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the deletion of every element of <paramref name="key"/> (hash
+    /// <paramref name="hash"/>) when <paramref name="elements"/>, an iterator over the committed elements, finds the key
+    /// has any: one range tombstone over its prefix. A key without elements (every string) costs a seek and leaves no
+    /// tombstone behind, which would otherwise pile up for reads of the column family to step over.
+    /// </summary>
+    public void StageDeleteElements(WriteBatch batch, Iterator elements, ulong hash, ReadOnlySpan<byte> key)
+    {
+        int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
+        byte[]? rented = null;
+        Span<byte> bounds = 2 * prefixLength <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[2 * prefixLength]
+            : (rented = ArrayPool<byte>.Shared.Rent(2 * prefixLength)).AsSpan(0, 2 * prefixLength);
+        try
+        {
+            Span<byte> prefix = bounds[..prefixLength];
+            RocksDbKeys.WriteElementPrefix(prefix, hash, key);
+            elements.Seek(prefix);
+            if (!elements.Valid())
+            {
+                ThrowIfFailed(elements);
+                return;
+            }
+
+            if (!elements.GetKeySpan().StartsWith(prefix))
+            {
+                return;
+            }
+
+            int endLength = RocksDbKeys.WritePrefixEnd(prefix, bounds[prefixLength..]);
+            StageDeleteRange(batch, Elements, prefix, bounds.Slice(prefixLength, endLength));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
     /// <summary>A new iterator over <paramref name="family"/> at the current state; the caller disposes it.</summary>
     public Iterator NewIterator(ColumnFamilyHandle family) => _db.NewIterator(family, _readOptions);
 
@@ -232,6 +369,36 @@ internal sealed class RocksDbStore : IDisposable
         _db.Dispose();
     }
 
+    /// <summary>Adds the deletion of the keys of <paramref name="family"/> in [<paramref name="start"/>, <paramref name="end"/>) to <paramref name="batch"/>.</summary>
+    private static unsafe void StageDeleteRange(WriteBatch batch, ColumnFamilyHandle family, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
+    {
+        fixed (byte* startKey = start)
+        fixed (byte* endKey = end)
+        {
+            batch.DeleteRange(startKey, (ulong)start.Length, endKey, (ulong)end.Length, family);
+        }
+    }
+
+    /// <summary>A pinned read of <paramref name="key"/> in <paramref name="family"/>, as <see cref="GetPinned(ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>.</summary>
+    private unsafe IntPtr GetPinned(ColumnFamilyHandle family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        IntPtr pinned;
+        fixed (byte* keyBytes = key)
+        {
+            pinned = Native.Instance.rocksdb_get_pinned_cf_v2(_db.Handle, _readOptions.Handle, family.Handle, keyBytes, (UIntPtr)key.Length);
+        }
+
+        if (pinned == IntPtr.Zero)
+        {
+            value = default;
+            return IntPtr.Zero;
+        }
+
+        IntPtr data = Native.Instance.rocksdb_pinnable_handle_get_value(pinned, out UIntPtr length);
+        value = new ReadOnlySpan<byte>((void*)data, checked((int)length));
+        return pinned;
+    }
+
     private unsafe IntPtr GetPinned(ReadOnlySpan<byte> dataKey, out ReadOnlySpan<byte> value)
     {
         IntPtr pinned;
@@ -260,11 +427,7 @@ internal sealed class RocksDbStore : IDisposable
             using var batch = new WriteBatch();
             batch.Put(RocksDbMetadata.FormatVersionKey, RocksDbMetadata.EncodeFormatVersion(RocksDbMetadata.CurrentFormatVersion), Meta);
             RocksDbMetadata.StageCounters(batch, Meta, 0, 0);
-            WriteOptions sync = new WriteOptions().SetSync(true);
-            Write(batch, sync);
-
-            // WriteOptions frees its native handle in a finalizer: keep it reachable until the write returned.
-            GC.KeepAlive(sync);
+            WriteSynced(batch);
             return (0, 0);
         }
 
@@ -277,7 +440,24 @@ internal sealed class RocksDbStore : IDisposable
                 "version, or point the data directory elsewhere.");
         }
 
+        if (stored < RocksDbMetadata.CurrentFormatVersion)
+        {
+            // An older format has only fewer column families, which opening just created: restamp it.
+            using var batch = new WriteBatch();
+            batch.Put(RocksDbMetadata.FormatVersionKey, RocksDbMetadata.EncodeFormatVersion(RocksDbMetadata.CurrentFormatVersion), Meta);
+            WriteSynced(batch);
+        }
+
         byte[]? counters = _db.Get(RocksDbMetadata.CountersKey, Meta);
         return counters is null ? (0, 0) : RocksDbMetadata.DecodeCounters(counters);
+    }
+
+    private void WriteSynced(WriteBatch batch)
+    {
+        WriteOptions sync = new WriteOptions().SetSync(true);
+        Write(batch, sync);
+
+        // WriteOptions frees its native handle in a finalizer: keep it reachable until the write returned.
+        GC.KeepAlive(sync);
     }
 }

@@ -96,8 +96,9 @@ internal sealed class RocksDbWriter : GroupCommitWriter
 
     /// <summary>
     /// Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry first,
-    /// in one batch. The expiry index is ordered by time, so this reads only the expired prefix of the index, never
-    /// the data. Every index entry names a record with exactly that expiry (they are only ever written together).
+    /// with their keys' elements, in one batch. The expiry index is ordered by time, so this reads only the expired
+    /// prefix of the index, never the data. Every index entry names a record with exactly that expiry (they are only
+    /// ever written together).
     /// </summary>
     protected override int RemoveExpired(long nowUnixMs, int maxKeys)
     {
@@ -105,6 +106,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
         try
         {
             using (Iterator index = _store.NewIterator(_store.Expiry))
+            using (Iterator elements = _store.NewIterator(_store.Elements))
             {
                 index.SeekToFirst();
                 while (removed < maxKeys && index.Valid())
@@ -115,8 +117,10 @@ internal sealed class RocksDbWriter : GroupCommitWriter
                         break;
                     }
 
+                    ReadOnlySpan<byte> dataKey = RocksDbKeys.DataKeyOfExpiryKey(indexKey);
                     _writeBatch.Delete(indexKey, _store.Expiry);
-                    _writeBatch.Delete(RocksDbKeys.DataKeyOfExpiryKey(indexKey), _store.Data);
+                    _writeBatch.Delete(dataKey, _store.Data);
+                    _store.StageDeleteElements(_writeBatch, elements, RocksDbKeys.HashOf(dataKey), RocksDbKeys.UserKeyOf(dataKey));
                     removed++;
                     index.Next();
                 }
@@ -145,13 +149,14 @@ internal sealed class RocksDbWriter : GroupCommitWriter
         return removed;
     }
 
-    /// <summary>Deletes every record and index entry, and zeroes the counters, in one batch.</summary>
+    /// <summary>Deletes every record, element and index entry, and zeroes the counters, in one batch.</summary>
     protected override void Clear()
     {
         try
         {
             StageDeleteAll(_store.Data);
             StageDeleteAll(_store.Expiry);
+            StageDeleteAll(_store.Elements);
             RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, 0, 0);
             _store.Write(_writeBatch, _writeOptions);
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 
@@ -6,10 +7,23 @@ namespace Dynamite.Storage.Sqlite;
 /// <summary>
 /// The SQLite group's view (<see cref="BatchTransaction"/>): the committed state is read through the writer's
 /// connection, inside the group's transaction, which nothing has been written to yet (the changes are applied only
-/// when the group commits).
+/// when the group commits). Elements are read the same way.
 /// </summary>
-internal sealed class SqliteBatchTransaction(RecordCache cache, SqliteStatement selectRecord) : BatchTransaction(cache)
+internal sealed class SqliteBatchTransaction(
+    RecordCache cache,
+    SqliteStatement selectRecord,
+    SqliteStatement selectElement,
+    SqliteStatement selectElements,
+    SqliteStatement selectElementsAfter) : BatchTransaction(cache), IElementReader
 {
+    protected override IElementReader StoredElements => this;
+
+    bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        SqliteSchema.TryReadElement(selectElement, key, element, out value);
+
+    bool IElementReader.ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
+        SqliteSchema.ReadElements(selectElements, selectElementsAfter, key, afterElement, limit, into);
+
     protected override bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord)
     {
         try

@@ -5,9 +5,16 @@ namespace Dynamite.Storage.Sqlite;
 /// <summary>
 /// The record-level SQL of a group commit (<see cref="ChangeWriter"/>): each surviving change becomes an upsert or a
 /// delete in the group's transaction. A set of a key the group did not read first reads its stored expiry; a delete
-/// learns it from the row it deleted (<c>RETURNING</c>).
+/// learns it from the row it deleted (<c>RETURNING</c>). Element changes become upserts and deletes of
+/// <c>elements</c> rows in the same transaction.
 /// </summary>
-internal sealed class SqliteChangeWriter(SqliteStatement selectExpiry, SqliteStatement upsert, SqliteStatement deleteReturningExpiry) : ChangeWriter
+internal sealed class SqliteChangeWriter(
+    SqliteStatement selectExpiry,
+    SqliteStatement upsert,
+    SqliteStatement deleteReturningExpiry,
+    SqliteStatement upsertElement,
+    SqliteStatement deleteElement,
+    SqliteStatement deleteKeyElements) : ChangeWriter
 {
     protected override StoredKeyState Apply(StagedChange change, StoredKeyState? known)
     {
@@ -20,6 +27,30 @@ internal sealed class SqliteChangeWriter(SqliteStatement selectExpiry, SqliteSta
         }
 
         return DeleteKey(hash, change.Key);
+    }
+
+    protected override void WriteElement(StagedElementChange change)
+    {
+        upsertElement.BindInt64(1, SqliteSchema.EncodeHash(change.KeyHash));
+        upsertElement.BindBlob(2, change.Key);
+        upsertElement.BindBlob(3, change.Element);
+        upsertElement.BindBlob(4, change.Value);
+        upsertElement.Execute();
+    }
+
+    protected override void DeleteElement(StagedElementChange change)
+    {
+        deleteElement.BindInt64(1, SqliteSchema.EncodeHash(change.KeyHash));
+        deleteElement.BindBlob(2, change.Key);
+        deleteElement.BindBlob(3, change.Element);
+        deleteElement.Execute();
+    }
+
+    protected override void DeleteAllElements(StagedElementChange change)
+    {
+        deleteKeyElements.BindInt64(1, SqliteSchema.EncodeHash(change.KeyHash));
+        deleteKeyElements.BindBlob(2, change.Key);
+        deleteKeyElements.Execute();
     }
 
     private StoredKeyState ReadState(long hash, byte[] key)

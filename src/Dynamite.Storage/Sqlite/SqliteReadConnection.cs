@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Microsoft.Data.Sqlite;
 
@@ -14,16 +15,22 @@ internal sealed class SqliteReadConnection : IDisposable
     private readonly SqliteStatement _selectRecord;
     private readonly SqliteStatement _selectScan;
     private readonly SqliteStatement _selectPartitionChunk;
+    private readonly SqliteStatement _selectElement;
+    private readonly SqliteStatement _selectElements;
+    private readonly SqliteStatement _selectElementsAfter;
 
     private SqliteReadConnection(SqliteConnection connection)
     {
         _connection = connection;
-        var prepared = new List<SqliteStatement>(3);
+        var prepared = new List<SqliteStatement>(6);
         try
         {
             _selectRecord = Prepare(prepared, SqliteSchema.SelectRecord);
             _selectScan = Prepare(prepared, SqliteSchema.SelectScan);
             _selectPartitionChunk = Prepare(prepared, SqliteSchema.SelectPartitionChunk);
+            _selectElement = Prepare(prepared, SqliteSchema.SelectElement);
+            _selectElements = Prepare(prepared, SqliteSchema.SelectElements);
+            _selectElementsAfter = Prepare(prepared, SqliteSchema.SelectElementsAfter);
         }
         catch
         {
@@ -52,6 +59,12 @@ internal sealed class SqliteReadConnection : IDisposable
 
     public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) =>
         SqliteSchema.TryReadLive(_selectRecord, key, nowUnixMs, out record);
+
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        SqliteSchema.TryReadElement(_selectElement, key, element, out value);
+
+    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
+        SqliteSchema.ReadElements(_selectElements, _selectElementsAfter, key, afterElement, limit, into);
 
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
@@ -121,6 +134,9 @@ internal sealed class SqliteReadConnection : IDisposable
         _selectRecord.Dispose();
         _selectScan.Dispose();
         _selectPartitionChunk.Dispose();
+        _selectElement.Dispose();
+        _selectElements.Dispose();
+        _selectElementsAfter.Dispose();
         _connection.Dispose();
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Microsoft.Data.Sqlite;
@@ -15,11 +16,21 @@ namespace Dynamite.Storage.Sqlite;
 /// the expiry (scans, counter bookkeeping) never follows a large value into its overflow pages. A partial index
 /// holds only the keys with an expiry, which is what the active expiry sweep walks.
 /// </para>
+/// <para>
+/// A second table, <c>elements</c>, clustered on <c>(hash, key, element)</c>, holds the elements of typed keys: one
+/// key's elements are one range of the primary key in element-name order (SQLite compares BLOBs bytewise, a prefix
+/// first), so a point read of an element and a page of a key's elements are one B-tree seek each. It is written in
+/// the same transaction as <c>kv</c>.
+/// </para>
+/// <para>
+/// Versions: 1, the <c>kv</c> table; 2 adds <c>elements</c> (a version 1 database gains the empty table on open, and
+/// a build that knows only version 1, which would delete keys without their elements, refuses it).
+/// </para>
 /// </summary>
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes and reads (PRAGMA user_version).</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     public const string FileName = "dynamite.db";
 
@@ -47,12 +58,43 @@ internal static class SqliteSchema
     /// whether the key existed and whether it carried an expiry.</summary>
     public const string DeleteReturningExpiry = "DELETE FROM kv WHERE hash = ?1 AND key = ?2 RETURNING expires_at";
 
-    /// <summary>The expiry sweep: ?1 now, ?2 most rows; walks the partial expiry index, earliest expiry first.</summary>
+    /// <summary>The expiry sweep: ?1 now, ?2 most rows; walks the partial expiry index, earliest expiry first. The
+    /// order is total (the index holds the primary key after the expiry), so the sweep's two statements, this one and
+    /// <see cref="DeleteExpiredElements"/> before it, pick the same keys.</summary>
     public const string DeleteExpired =
         "DELETE FROM kv WHERE (hash, key) IN " +
-        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
+        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2)";
+
+    /// <summary>The elements of the keys <see cref="DeleteExpired"/> removes (run first, in the same transaction): ?1 now, ?2 most keys.</summary>
+    public const string DeleteExpiredElements =
+        "DELETE FROM elements WHERE (hash, key) IN " +
+        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2)";
 
     public const string DeleteAll = "DELETE FROM kv";
+
+    public const string DeleteAllElements = "DELETE FROM elements";
+
+    /// <summary>An element's point read: ?1 hash, ?2 key, ?3 element; column value.</summary>
+    public const string SelectElement = "SELECT value FROM elements WHERE hash = ?1 AND key = ?2 AND element = ?3";
+
+    /// <summary>A key's first elements: ?1 hash, ?2 key, ?3 most rows; columns element, value in element order.</summary>
+    public const string SelectElements =
+        "SELECT element, value FROM elements WHERE hash = ?1 AND key = ?2 ORDER BY element LIMIT ?3";
+
+    /// <summary>A key's elements after one: ?1 hash, ?2 key, ?3 the element to start after, ?4 most rows; columns element, value in element order.</summary>
+    public const string SelectElementsAfter =
+        "SELECT element, value FROM elements WHERE hash = ?1 AND key = ?2 AND element > ?3 ORDER BY element LIMIT ?4";
+
+    /// <summary>?1 hash, ?2 key, ?3 element, ?4 value.</summary>
+    public const string UpsertElement =
+        "INSERT INTO elements (hash, key, element, value) VALUES (?1, ?2, ?3, ?4) " +
+        "ON CONFLICT (hash, key, element) DO UPDATE SET value = excluded.value";
+
+    /// <summary>?1 hash, ?2 key, ?3 element.</summary>
+    public const string DeleteElement = "DELETE FROM elements WHERE hash = ?1 AND key = ?2 AND element = ?3";
+
+    /// <summary>Every element of a key: ?1 hash, ?2 key. One seek into the primary key when the key has none.</summary>
+    public const string DeleteKeyElements = "DELETE FROM elements WHERE hash = ?1 AND key = ?2";
 
     /// <summary>A scan page: ?1 first hash, ?2 now; columns hash, key of live keys in (hash, key) order.
     /// No LIMIT: the caller steps until the page is full and the hash changes, then resets.</summary>
@@ -75,6 +117,13 @@ internal static class SqliteSchema
             PRIMARY KEY (hash, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at <> 0;
+        CREATE TABLE IF NOT EXISTS elements (
+            hash INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            element BLOB NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (hash, key, element)
+        ) WITHOUT ROWID;
         """;
 
     /// <summary>Per-connection settings shared by the writer and the readers. The memory map lets every connection
@@ -223,6 +272,70 @@ internal static class SqliteSchema
 
         record = default;
         return false;
+    }
+
+    /// <summary>Reads element <paramref name="element"/> of <paramref name="key"/> with a <see cref="SelectElement"/> statement.</summary>
+    public static bool TryReadElement(SqliteStatement selectElement, ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    {
+        try
+        {
+            selectElement.BindInt64(1, EncodeHash(KeyPartitioner.HashKey(key)));
+            selectElement.BindBlob(2, key);
+            selectElement.BindBlob(3, element);
+            value = selectElement.Step() ? selectElement.GetBlob(0).ToArray() : null;
+            return value is not null;
+        }
+        finally
+        {
+            selectElement.Reset();
+        }
+    }
+
+    /// <summary>
+    /// Appends up to <paramref name="limit"/> elements of <paramref name="key"/> named after
+    /// <paramref name="afterElement"/> (null: from the first, with <paramref name="selectElements"/>; otherwise with
+    /// <paramref name="selectElementsAfter"/>) to <paramref name="into"/>, and returns whether more remain: it asks for
+    /// one row more than it takes.
+    /// </summary>
+    public static bool ReadElements(
+        SqliteStatement selectElements,
+        SqliteStatement selectElementsAfter,
+        ReadOnlySpan<byte> key,
+        byte[]? afterElement,
+        int limit,
+        List<StoredElement> into)
+    {
+        SqliteStatement select = afterElement is null ? selectElements : selectElementsAfter;
+        try
+        {
+            select.BindInt64(1, EncodeHash(KeyPartitioner.HashKey(key)));
+            select.BindBlob(2, key);
+            int limitParameter = 3;
+            if (afterElement is not null)
+            {
+                select.BindBlob(3, afterElement);
+                limitParameter = 4;
+            }
+
+            select.BindInt64(limitParameter, (long)limit + 1);
+            int read = 0;
+            while (select.Step())
+            {
+                if (read == limit)
+                {
+                    return true;
+                }
+
+                into.Add(new StoredElement(select.GetBlob(0).ToArray(), select.GetBlob(1).ToArray()));
+                read++;
+            }
+
+            return false;
+        }
+        finally
+        {
+            select.Reset();
+        }
     }
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)

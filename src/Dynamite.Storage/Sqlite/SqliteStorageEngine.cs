@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Metrics;
@@ -6,8 +7,8 @@ namespace Dynamite.Storage.Sqlite;
 
 /// <summary>
 /// The durable engine, and the default: one SQLite database (<c>dynamite.db</c> in the data directory) in WAL
-/// journal mode, keys clustered by their XXH64 hash so that a partition or a scan page is one index range read
-/// (schema: <see cref="SqliteSchema"/>).
+/// journal mode, keys clustered by their XXH64 hash so that a partition or a scan page is one index range read, and
+/// the elements of typed keys clustered by (hash, key, element) beside them (schema: <see cref="SqliteSchema"/>).
 /// <para>
 /// Reads are synchronous and never wait on the writer: each takes a read-only connection from a small pool
 /// (WAL lets readers run while the writer commits). Writes go through one bounded queue to one writer thread
@@ -86,6 +87,19 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
         }
     }
 
+    public override bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    {
+        SqliteReadConnection reader = _readers.Rent();
+        try
+        {
+            return reader.TryReadElement(key, element, out value);
+        }
+        finally
+        {
+            _readers.Return(reader);
+        }
+    }
+
     public override ScanPage Scan(ulong fromHash, int limit, long nowUnixMs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
@@ -93,6 +107,19 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
         try
         {
             return reader.Scan(fromHash, limit, nowUnixMs);
+        }
+        finally
+        {
+            _readers.Return(reader);
+        }
+    }
+
+    private protected override bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+    {
+        SqliteReadConnection reader = _readers.Rent();
+        try
+        {
+            return reader.ReadElements(key, afterElement, limit, into);
         }
         finally
         {

@@ -24,7 +24,9 @@ internal sealed class SqliteWriter : GroupCommitWriter
     private readonly SqliteStatement _rollback;
     private readonly SqliteChangeWriter _changes;
     private readonly SqliteStatement _deleteExpired;
+    private readonly SqliteStatement _deleteExpiredElements;
     private readonly SqliteStatement _deleteAll;
+    private readonly SqliteStatement _deleteAllElements;
     private readonly SqliteBatchTransaction _transaction;
     private bool _inTransaction;
 
@@ -38,10 +40,23 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _begin = Prepare(SqliteSchema.Begin);
             _commit = Prepare(SqliteSchema.Commit);
             _rollback = Prepare(SqliteSchema.Rollback);
-            _changes = new SqliteChangeWriter(Prepare(SqliteSchema.SelectExpiry), Prepare(SqliteSchema.Upsert), Prepare(SqliteSchema.DeleteReturningExpiry));
+            _changes = new SqliteChangeWriter(
+                Prepare(SqliteSchema.SelectExpiry),
+                Prepare(SqliteSchema.Upsert),
+                Prepare(SqliteSchema.DeleteReturningExpiry),
+                Prepare(SqliteSchema.UpsertElement),
+                Prepare(SqliteSchema.DeleteElement),
+                Prepare(SqliteSchema.DeleteKeyElements));
             _deleteExpired = Prepare(SqliteSchema.DeleteExpired);
+            _deleteExpiredElements = Prepare(SqliteSchema.DeleteExpiredElements);
             _deleteAll = Prepare(SqliteSchema.DeleteAll);
-            _transaction = new SqliteBatchTransaction(Cache, Prepare(SqliteSchema.SelectRecord));
+            _deleteAllElements = Prepare(SqliteSchema.DeleteAllElements);
+            _transaction = new SqliteBatchTransaction(
+                Cache,
+                Prepare(SqliteSchema.SelectRecord),
+                Prepare(SqliteSchema.SelectElement),
+                Prepare(SqliteSchema.SelectElements),
+                Prepare(SqliteSchema.SelectElementsAfter));
             _checkpointer = new SqliteCheckpointer(databasePath, fsyncPolicy, clock ?? TimeProvider.System);
         }
         catch
@@ -77,13 +92,28 @@ internal sealed class SqliteWriter : GroupCommitWriter
         }
     }
 
-    /// <summary>One autocommit statement: a failure leaves nothing half-deleted.</summary>
+    /// <summary>The expired keys' elements, then the keys, in one transaction: a failure leaves nothing half-deleted.</summary>
     protected override int RemoveExpired(long nowUnixMs, int maxKeys)
     {
-        _deleteExpired.BindInt64(1, nowUnixMs);
-        _deleteExpired.BindInt64(2, maxKeys);
-        _deleteExpired.Execute();
-        int removed = _deleteExpired.Changes;
+        int removed;
+        _begin.Execute();
+        try
+        {
+            _deleteExpiredElements.BindInt64(1, nowUnixMs);
+            _deleteExpiredElements.BindInt64(2, maxKeys);
+            _deleteExpiredElements.Execute();
+            _deleteExpired.BindInt64(1, nowUnixMs);
+            _deleteExpired.BindInt64(2, maxKeys);
+            _deleteExpired.Execute();
+            removed = _deleteExpired.Changes;
+            _commit.Execute();
+        }
+        catch
+        {
+            RollbackQuietly();
+            throw;
+        }
+
         if (removed > 0)
         {
             // Only keys with an expiry are swept, so both counters drop by the same amount.
@@ -93,9 +123,22 @@ internal sealed class SqliteWriter : GroupCommitWriter
         return removed;
     }
 
+    /// <summary>Every key and element, in one transaction.</summary>
     protected override void Clear()
     {
-        _deleteAll.Execute();
+        _begin.Execute();
+        try
+        {
+            _deleteAll.Execute();
+            _deleteAllElements.Execute();
+            _commit.Execute();
+        }
+        catch
+        {
+            RollbackQuietly();
+            throw;
+        }
+
         Publish(0, 0);
     }
 

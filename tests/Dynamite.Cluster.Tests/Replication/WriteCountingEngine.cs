@@ -1,10 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage;
 
 namespace Dynamite.Cluster.Tests.Replication;
 
-/// <summary>An engine decorator that counts the writes and deletes operations stage, to prove a no-op merge writes nothing.</summary>
+/// <summary>An engine decorator that counts the writes and deletes (of records and elements) operations stage, to prove a no-op merge writes nothing.</summary>
 internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
 {
     private int _stagedWrites;
@@ -20,6 +21,11 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
     public long KeysWithExpiryCount => inner.KeysWithExpiryCount;
 
     public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) => inner.TryRead(key, nowUnixMs, out record);
+
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        inner.TryReadElement(key, element, out value);
+
+    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => inner.ScanElements(key, afterElement, limit);
 
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default) =>
         inner.ExecuteAsync(new CountingOperation(this, operation), nowUnixMs, cancellationToken);
@@ -62,6 +68,29 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
         {
             Interlocked.Increment(ref owner._stagedWrites);
             inner.Delete(key);
+        }
+
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+            inner.TryReadElement(key, element, out value);
+
+        public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => inner.ScanElements(key, afterElement, limit);
+
+        public void WriteElement(byte[] key, byte[] element, byte[] value)
+        {
+            Interlocked.Increment(ref owner._stagedWrites);
+            inner.WriteElement(key, element, value);
+        }
+
+        public void DeleteElement(byte[] key, byte[] element)
+        {
+            Interlocked.Increment(ref owner._stagedWrites);
+            inner.DeleteElement(key, element);
+        }
+
+        public void DeleteAllElements(byte[] key)
+        {
+            Interlocked.Increment(ref owner._stagedWrites);
+            inner.DeleteAllElements(key);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Quorum;
@@ -130,5 +131,18 @@ internal sealed class GatedStore(Func<int, Task> gate) : IKeyValueStore
         public void Write(byte[] key, StoredRecord record) => store._data[Encoding.UTF8.GetString(key)] = record;
 
         public void Delete(byte[] key) => store._data.Remove(Encoding.UTF8.GetString(key));
+
+        // Key records only, as a cluster's read-modify-write carries them: the commands these tests run are string commands.
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) => throw RecordsOnly();
+
+        public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => throw RecordsOnly();
+
+        public void WriteElement(byte[] key, byte[] element, byte[] value) => throw RecordsOnly();
+
+        public void DeleteElement(byte[] key, byte[] element) => throw RecordsOnly();
+
+        public void DeleteAllElements(byte[] key) => throw RecordsOnly();
+
+        private static NotSupportedException RecordsOnly() => new("The gated store holds key records only.");
     }
 }
