@@ -83,9 +83,26 @@ public sealed class ClusterCoordinator : IDisposable
     /// or, with a level that requires agreement, their replies differed. <paramref name="cancellationToken"/> is
     /// checked before anything is sent; once sent, the read ends within the request timeout either way.
     /// </summary>
-    public async ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    public ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<VersionedObject>(cancellationToken);
+        }
+
+        try
+        {
+            return StartRead(key, consistency);
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException<VersionedObject>(exception);
+        }
+    }
+
+    /// <summary>Sends the read and returns what the client awaits: not an async method, so a read costs no state machine.</summary>
+    private ValueTask<VersionedObject> StartRead(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency)
+    {
         PreferenceList list = _lists.Of(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
@@ -93,7 +110,7 @@ public sealed class ClusterCoordinator : IDisposable
         {
             // R = 1 and this node holds a replica: its own copy is the answer. Asking the others would only feed
             // read repair, which at R = 1 the client has traded for speed; anti-entropy still converges them.
-            return _local.Read(key.Span) ?? VersionedObject.Empty;
+            return new(_local.Read(key.Span) ?? VersionedObject.Empty);
         }
 
         var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair, _options.ReadFanout, _options.Self.Id);
@@ -112,10 +129,10 @@ public sealed class ClusterCoordinator : IDisposable
             local = _local.Read(ownedKey, out localDigest);
         }
 
-        var read = new PendingRead(request, ownedKey, list.Partition, local, localDigest);
+        var read = new PendingRead(request, ownedKey, list.Partition, local, localDigest, level, list);
         if (request.Phase != GetPhase.AwaitingQuorum)
         {
-            read.TrySetResult();
+            read.TryAnswer();
         }
 
         foreach (PreferenceListEntry entry in request.Targets)
@@ -132,18 +149,7 @@ public sealed class ClusterCoordinator : IDisposable
         }
 
         // No cancellation here: every replica read ends within the request timeout.
-        await read.Task;
-        lock (request)
-        {
-            return request.Outcome switch
-            {
-                GetOutcome.Ok or GetOutcome.NotFound => request.Merged,
-                GetOutcome.Disagreement => throw new StoreUnavailableException(
-                    $"NOQUORUM replicas disagree ({level.Name}): {request.Replies} replied, {request.R} had to agree"),
-                _ => throw new StoreUnavailableException(
-                    $"NOQUORUM read quorum not reached: {request.Replies} of {request.R} replicas answered (R={request.R}, N={n}{Unreachable(list)})"),
-            };
-        }
+        return read.Answer;
     }
 
     /// <summary>
@@ -348,7 +354,7 @@ public sealed class ClusterCoordinator : IDisposable
 
         if (outcome.Answer)
         {
-            read.TrySetResult();
+            read.TryAnswer();
         }
     }
 
@@ -460,6 +466,6 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
-    private static string Unreachable(PreferenceList list) =>
+    internal static string Unreachable(PreferenceList list) =>
         list.UnreachablePrimaries.IsEmpty ? "" : "; unreachable: " + string.Join(", ", list.UnreachablePrimaries);
 }

@@ -1,20 +1,30 @@
+using System.Threading.Tasks.Sources;
 using Dynamite.Core.Coordination;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Quorum;
+using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// One quorum read in flight: its state machine, and the task the client waits on (completed when the state
-/// machine says answer). Replies arriving after the answer still feed the state machine for read repair.
-/// The client's continuation runs inline, on the thread that completes the task (usually the peer connection's
-/// read loop, as a single node's commands run on the socket's I/O thread): a hop to the thread pool per request
-/// cost more CPU than it saved. So the task is completed outside every lock.
+/// One quorum read in flight: its state machine, and the answer the client waits on (<see cref="Answer"/>), set once
+/// the state machine says answer. Replies arriving after the answer still feed the state machine for read repair.
+/// The client's continuation runs inline, on the thread that sets the answer (usually the peer connection's read
+/// loop, as a single node's commands run on the socket's I/O thread): a hop to the thread pool per request cost more
+/// CPU than it saved. So the answer is set outside every lock. The read is its own awaitable (no task and no state
+/// machine per read): a coordinator read is awaited exactly once, by the command that asked.
 /// </summary>
-internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest)
-    : TaskCompletionSource(TaskCreationOptions.None)
+internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest, ConsistencyLevel level, PreferenceList list)
+    : IValueTaskSource<VersionedObject>
 {
+    private ManualResetValueTaskSourceCore<VersionedObject> _answer;
+
+    /// <summary>1 once the answer was set.</summary>
+    private int _answered;
+
     public GetRequest Request { get; } = request;
 
     public byte[] Key { get; } = key;
@@ -29,4 +39,52 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
 
     /// <summary>The replica read every replica asked is sent (immutable, so one serves them all); made on first use.</summary>
     public ReplicaGet Message => field ??= new ReplicaGet(Key, Partition, LocalDigest);
+
+    /// <summary>The merge of the replies, or the quorum's failure; awaited once.</summary>
+    public ValueTask<VersionedObject> Answer => new(this, _answer.Version);
+
+    /// <summary>Sets the answer from the state machine's outcome, the first time only. Call outside the request's lock.</summary>
+    public void TryAnswer()
+    {
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+        {
+            return;
+        }
+
+        VersionedObject? merged = null;
+        StoreUnavailableException? failure = null;
+        lock (Request)
+        {
+            switch (Request.Outcome)
+            {
+                case GetOutcome.Ok or GetOutcome.NotFound:
+                    merged = Request.Merged;
+                    break;
+                case GetOutcome.Disagreement:
+                    failure = new StoreUnavailableException(
+                        $"NOQUORUM replicas disagree ({level.Name}): {Request.Replies} replied, {Request.R} had to agree");
+                    break;
+                default:
+                    failure = new StoreUnavailableException(
+                        $"NOQUORUM read quorum not reached: {Request.Replies} of {Request.R} replicas answered (R={Request.R}, N={Request.N}{ClusterCoordinator.Unreachable(list)})");
+                    break;
+            }
+        }
+
+        if (failure is null)
+        {
+            _answer.SetResult(merged!);
+        }
+        else
+        {
+            _answer.SetException(failure);
+        }
+    }
+
+    VersionedObject IValueTaskSource<VersionedObject>.GetResult(short token) => _answer.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<VersionedObject>.GetStatus(short token) => _answer.GetStatus(token);
+
+    void IValueTaskSource<VersionedObject>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _answer.OnCompleted(continuation, state, token, flags);
 }

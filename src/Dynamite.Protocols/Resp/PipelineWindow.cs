@@ -31,6 +31,7 @@ internal sealed class PipelineWindow : IDisposable
     {
         _server = server;
         _output = output;
+        first.TimedByWindow = true;
         _slots[0] = new Slot(first, buffer: null);
     }
 
@@ -55,7 +56,7 @@ internal sealed class PipelineWindow : IDisposable
                 var writer = new RespWriter();
                 writer.Attach(buffer);
                 CommandContext first = _slots[0].Context;
-                slot = new Slot(new CommandContext(_server, first.Client, writer), buffer);
+                slot = new Slot(new CommandContext(_server, first.Client, writer) { TimedByWindow = true }, buffer);
                 _slots[index] = slot;
             }
 
@@ -163,6 +164,7 @@ internal sealed class PipelineWindow : IDisposable
         slot.Pending = default;
         _head = (_head + 1) % Capacity;
         Count--;
+        slot.Context.FinishTiming(_server.Metrics);
         slot.Context.Request.Release();
         if (slot.Buffered)
         {
@@ -189,6 +191,7 @@ internal sealed class PipelineWindow : IDisposable
             }
 
             slot.Pending = default;
+            slot.Context.FinishTiming(_server.Metrics);
             slot.Context.Request.Release();
             slot.Buffer?.Reset();
             _head = (_head + 1) % Capacity;

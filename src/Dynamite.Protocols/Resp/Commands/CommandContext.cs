@@ -28,6 +28,36 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     /// <summary>Set by a handler (QUIT) to close the connection once its reply is flushed.</summary>
     public bool CloseAfterReply { get; set; }
 
+    /// <summary>
+    /// Set for the contexts of a connection's <see cref="PipelineWindow"/>: a command that does not complete at once is
+    /// timed when the window puts its reply on the output (<see cref="FinishTiming"/>), which is when its client can
+    /// have it, instead of by a wrapper state machine per command.
+    /// </summary>
+    internal bool TimedByWindow { get; set; }
+
+    /// <summary>When the command waiting to be timed by the window started (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp); 0: none.</summary>
+    private long _timingStarted;
+
+    private CommandFamily _timingFamily;
+
+    /// <summary>The dispatcher hands the timing of a command still running to the window.</summary>
+    internal void DeferTiming(CommandFamily family, long started)
+    {
+        _timingFamily = family;
+        _timingStarted = started;
+    }
+
+    /// <summary>Records the deferred timing, if any (the window finished the command).</summary>
+    internal void FinishTiming(RespMetrics? metrics)
+    {
+        if (_timingStarted != 0)
+        {
+            metrics?.CommandDone(_timingFamily, _timingStarted);
+            _timingStarted = 0;
+        }
+    }
+
     public int ArgumentCount => Request.Count;
 
     public ReadOnlySpan<byte> Argument(int index) => Request[index];

@@ -63,6 +63,12 @@ internal static class CommandDispatcher
         ValueTask run = command.Handler(context);
         if (!run.IsCompleted)
         {
+            if (context.TimedByWindow)
+            {
+                context.DeferTiming(command.Family, started);
+                return run;
+            }
+
             return TimeWhenDoneAsync(run, metrics, command.Family, started);
         }
 
@@ -70,7 +76,8 @@ internal static class CommandDispatcher
         return run;
     }
 
-    /// <summary>A command waiting for storage (a cluster quorum) is timed when it completes; the pooling builder keeps that allocation-free too.</summary>
+    /// <summary>A command waiting for storage (a cluster quorum) outside a pipeline window (in EXEC) is timed when it
+    /// completes; the pooling builder keeps that allocation-free while its pool lasts.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask TimeWhenDoneAsync(ValueTask run, RespMetrics metrics, CommandFamily family, long started)
     {
