@@ -92,7 +92,8 @@ public sealed class ClusterCoordinator : IDisposable
 
         try
         {
-            return StartRead(key, consistency);
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate);
+            return read is null ? new(immediate) : read.Answer;
         }
         catch (Exception exception)
         {
@@ -100,9 +101,33 @@ public sealed class ClusterCoordinator : IDisposable
         }
     }
 
-    /// <summary>Sends the read and returns what the client awaits: not an async method, so a read costs no state machine.</summary>
-    private ValueTask<VersionedObject> StartRead(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency)
+    /// <summary>
+    /// A quorum read as <see cref="GetAsync"/>, answered with <paramref name="resolve"/> applied to the merge when the
+    /// client takes the answer (a front end's resolution of siblings): one awaitable, no state machine of its own.
+    /// </summary>
+    public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, Func<VersionedObject, ReadResult> resolve, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ReadResult>(cancellationToken);
+        }
+
+        try
+        {
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate);
+            return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve);
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException<ReadResult>(exception);
+        }
+    }
+
+    /// <summary>Sends the read and returns it in flight, or null with the answer in <paramref name="immediate"/> when
+    /// this node's own copy is the answer. Not an async method, so a read costs no state machine.</summary>
+    private PendingRead? StartRead(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, out VersionedObject immediate)
+    {
+        immediate = VersionedObject.Empty;
         PreferenceList list = _lists.Of(key.Span, out int n);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
         (int r, _) = level.Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
@@ -110,7 +135,8 @@ public sealed class ClusterCoordinator : IDisposable
         {
             // R = 1 and this node holds a replica: its own copy is the answer. Asking the others would only feed
             // read repair, which at R = 1 the client has traded for speed; anti-entropy still converges them.
-            return new(_local.Read(key.Span) ?? VersionedObject.Empty);
+            immediate = _local.Read(key.Span) ?? VersionedObject.Empty;
+            return null;
         }
 
         var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair, _options.ReadFanout, _options.Self.Id);
@@ -149,7 +175,7 @@ public sealed class ClusterCoordinator : IDisposable
         }
 
         // No cancellation here: every replica read ends within the request timeout.
-        return read.Answer;
+        return read;
     }
 
     /// <summary>

@@ -27,11 +27,12 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
 
     public long LocalKeyCount => coordinator.LocalReplica.KeyCount;
 
-    public async ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default)
-    {
-        VersionedObject merged = await coordinator.GetAsync(key, consistency, cancellationToken);
-        return Resolve(merged, NowUnixMs);
-    }
+    /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
+    public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
+        coordinator.ReadAsync(key, consistency, ResolveNow, cancellationToken);
+
+    /// <summary><see cref="Resolve"/> at the time the answer is taken; made once.</summary>
+    private Func<VersionedObject, ReadResult> ResolveNow => field ??= merged => Resolve(merged, NowUnixMs);
 
     public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         operation.IsBlindWrite && operation.TouchedKeyCount == 1

@@ -18,9 +18,12 @@ namespace Dynamite.Cluster.Coordination;
 /// machine per read): a coordinator read is awaited exactly once, by the command that asked.
 /// </summary>
 internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId partition, VersionedObject? local, ulong localDigest, ConsistencyLevel level, PreferenceList list)
-    : IValueTaskSource<VersionedObject>
+    : IValueTaskSource<VersionedObject>, IValueTaskSource<ReadResult>
 {
     private ManualResetValueTaskSourceCore<VersionedObject> _answer;
+
+    /// <summary>Set by <see cref="ResolvedAnswer"/>: how the answer is resolved when the client takes it.</summary>
+    private Func<VersionedObject, ReadResult>? _resolve;
 
     /// <summary>1 once the answer was set.</summary>
     private int _answered;
@@ -42,6 +45,13 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
 
     /// <summary>The merge of the replies, or the quorum's failure; awaited once.</summary>
     public ValueTask<VersionedObject> Answer => new(this, _answer.Version);
+
+    /// <summary>The answer as <paramref name="resolve"/> makes it of the merge; awaited once, instead of <see cref="Answer"/>.</summary>
+    public ValueTask<ReadResult> ResolvedAnswer(Func<VersionedObject, ReadResult> resolve)
+    {
+        _resolve = resolve;
+        return new(this, _answer.Version);
+    }
 
     /// <summary>Sets the answer from the state machine's outcome, the first time only. Call outside the request's lock.</summary>
     public void TryAnswer()
@@ -82,6 +92,13 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     }
 
     VersionedObject IValueTaskSource<VersionedObject>.GetResult(short token) => _answer.GetResult(token);
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _resolve!(_answer.GetResult(token));
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _answer.GetStatus(token);
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _answer.OnCompleted(continuation, state, token, flags);
 
     ValueTaskSourceStatus IValueTaskSource<VersionedObject>.GetStatus(short token) => _answer.GetStatus(token);
 
