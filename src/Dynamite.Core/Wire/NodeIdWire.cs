@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Dynamite.Core.Membership;
 
@@ -7,10 +8,23 @@ namespace Dynamite.Core.Wire;
 /// A node id in the core's binary encodings: one length byte (ids are at most <see cref="NodeId.MaxByteLength"/>
 /// bytes) and the UTF-8 bytes. Shared by every encoding that names actors (version vectors, dot contexts, element
 /// writes), so they read and reject ids the same way.
+/// <para>
+/// Every replica write decodes the version vectors of two objects, each naming a node or more: the ids read are kept,
+/// so reading a known id is a lookup, not a string allocation and a validation. A cluster has few ids; the table stops
+/// growing at <see cref="MaxKnownIds"/> (ids past that are read as before), so no peer can make it grow without bound.
+/// </para>
 /// </summary>
 internal static class NodeIdWire
 {
+    /// <summary>Most ids kept; far more than a cluster's members over its life.</summary>
+    private const int MaxKnownIds = 4096;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static readonly ConcurrentDictionary<byte[], NodeId> KnownIds = new(Utf8BytesComparer.Instance);
+
+    private static readonly ConcurrentDictionary<byte[], NodeId>.AlternateLookup<ReadOnlySpan<byte>> KnownIdsBySpan =
+        KnownIds.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     /// <summary>The bytes <see cref="Write"/> takes for <paramref name="node"/>.</summary>
     public static int SizeOf(NodeId node) => 1 + Encoding.UTF8.GetByteCount(node.Value);
@@ -33,10 +47,16 @@ internal static class NodeIdWire
             throw new FormatException($"Node id length {length} at offset {offset} is out of range.");
         }
 
+        ReadOnlySpan<byte> bytes = reader.ReadBytes(length);
+        if (KnownIdsBySpan.TryGetValue(bytes, out NodeId known))
+        {
+            return known;
+        }
+
         string text;
         try
         {
-            text = StrictUtf8.GetString(reader.ReadBytes(length));
+            text = StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException)
         {
@@ -48,6 +68,32 @@ internal static class NodeIdWire
             throw new FormatException($"Node id at offset {offset} is not a valid node id.");
         }
 
+        if (KnownIds.Count < MaxKnownIds)
+        {
+            KnownIdsBySpan.TryAdd(bytes, node);
+        }
+
         return node;
+    }
+
+    /// <summary>Content equality of UTF-8 id bytes, with span lookups so a read never copies the id it looks up.</summary>
+    private sealed class Utf8BytesComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static Utf8BytesComparer Instance { get; } = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
+
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }
