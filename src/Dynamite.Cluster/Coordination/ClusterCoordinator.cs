@@ -290,7 +290,7 @@ public sealed class ClusterCoordinator : IDisposable
         }
 
         // No cancellation here: every replica write ends within the request timeout, and the slots it holds with it.
-        await write.Task;
+        await write.Answer;
         lock (request)
         {
             return request.Outcome == PutOutcome.Ok
