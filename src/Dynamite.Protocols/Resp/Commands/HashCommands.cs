@@ -272,9 +272,14 @@ internal static class HashCommands
             return context.Error(NotOnCluster);
         }
 
-        if (!ExtendedFloat.TryParse(context.Argument(3), out ExtendedFloat delta) || delta.IsInfinity)
+        if (!ExtendedFloat.TryParse(context.Argument(3), out ExtendedFloat delta))
         {
             return context.Error(RespErrors.NotFloat);
+        }
+
+        if (delta.IsInfinity)
+        {
+            return context.Error("ERR value is NaN or Infinity");
         }
 
         var operation = new HashIncrementOperation(context.OwnedArgument(1), context.OwnedArgument(2), 0, delta, context.Server.Actor);
@@ -394,43 +399,46 @@ internal static class HashCommands
             return context.Error(RespErrors.InvalidCursor);
         }
 
+        // As redis-server: a missing key answers an empty scan and a key of another type WRONGTYPE before the options
+        // are looked at, so their errors are found here and answered after the read.
+        string? optionError = null;
         long count = DefaultScanCount;
-        for (int i = 3; i < context.ArgumentCount; i++)
+        for (int i = 3; i < context.ArgumentCount && optionError is null; i += 2)
         {
             bool hasNext = i + 1 < context.ArgumentCount;
             if (context.ArgumentIs(i, "COUNT") && hasNext)
             {
                 if (!RespNumbers.TryParseInt64(context.Argument(i + 1), out count))
                 {
-                    return context.Error(RespErrors.NotInteger);
+                    optionError = RespErrors.NotInteger;
                 }
-
-                if (count < 1)
+                else if (count < 1)
                 {
-                    return context.SyntaxError();
+                    optionError = RespErrors.Syntax;
                 }
             }
             else if (!(context.ArgumentIs(i, "MATCH") && hasNext))
             {
-                return context.SyntaxError();
+                optionError = RespErrors.Syntax;
             }
-
-            i++;
         }
 
         byte[] key = context.OwnedArgument(1);
         byte[]? after = null;
-        if (cursor != 0 && !context.Server.HashScanCursors.TryResume(cursor, key, out after))
+        if (cursor != 0 && optionError is null && !context.Server.HashScanCursors.TryResume(cursor, key, out after))
         {
-            return context.Error(RespErrors.InvalidCursor);
+            optionError = RespErrors.InvalidCursor;
         }
 
-        var operation = new HashReadOperation(key, HashReadMode.Page, after: after, limit: (int)Math.Min(count, 100_000));
+        var operation = new HashReadOperation(key, HashReadMode.Page, after: after, limit: optionError is null ? (int)Math.Min(count, 100_000) : 1)
+        {
+            Error = optionError,
+        };
         return context.Apply(operation, static (c, op) =>
         {
-            if (op.WrongType)
+            if (op.WrongType || (op.Exists && op.Error is not null))
             {
-                c.Writer.WriteError(RespErrors.WrongType);
+                c.Writer.WriteError(op.WrongType ? RespErrors.WrongType : op.Error!);
                 return;
             }
 

@@ -33,6 +33,9 @@ internal sealed class HashReadOperation(byte[] key, HashReadMode mode, byte[][]?
 
     public bool WrongType { get; private set; }
 
+    /// <summary>An error the command found in its arguments, answered only when the key exists (HSCAN's options).</summary>
+    public string? Error { get; init; }
+
     /// <summary>True when the key holds a hash.</summary>
     public bool Exists { get; private set; }
 
