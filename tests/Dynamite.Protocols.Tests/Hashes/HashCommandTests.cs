@@ -226,6 +226,20 @@ public sealed class HashCommandTests : IAsyncLifetime
         Assert.Equal(0, cluster.KeyCount);
     }
 
+    [Fact]
+    public async Task HashCommandInMulti_OnAStoreWithoutTypedKeys_IsRefusedWhileQueueingAndExecRunsNothing()
+    {
+        var cluster = new GatedStore(_ => Task.CompletedTask);
+        await using RespTestConnection connection = RespTestConnection.Start(cluster);
+
+        await connection.SendAsync(RespText.Command("MULTI") + RespText.Command("SET", "a", "1") + RespText.Command("HSET", "h", "f", "v") + RespText.Command("EXEC"));
+
+        const string expected = "+OK\r\n+QUEUED\r\n-ERR hash commands are not supported on a cluster node yet\r\n-EXECABORT Transaction discarded because of previous errors.\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
+        Assert.Equal(0, cluster.Started);
+        Assert.Null(cluster.Value("a"));
+    }
+
     private async Task Expect(string expected, params string[] command)
     {
         await _connection.SendAsync(RespText.Command(command));

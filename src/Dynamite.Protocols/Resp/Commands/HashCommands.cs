@@ -17,6 +17,9 @@ internal static class HashCommands
     private const CommandFlags ReadFlags = CommandFlags.ReadOnly | CommandFlags.Fast;
     private const int DefaultScanCount = 10;
 
+    /// <summary>The most fields one HRANDFIELD with a negative count returns (Redis has no bound but memory).</summary>
+    private const int MaxRandomPicks = 10_000_000;
+
     public static IEnumerable<CommandDefinition> Definitions =>
     [
         new("HSET", -4, WriteFlags, 1, 1, 1, "hash", "2.0.0", "Creates or modifies the value of a field in a hash.", HSet),
@@ -317,6 +320,12 @@ internal static class HashCommands
         if (context.ArgumentCount == 4 && (count < -(long.MaxValue / 2) || count > long.MaxValue / 2))
         {
             return context.Error("ERR value is out of range");
+        }
+
+        if (count < -MaxRandomPicks)
+        {
+            // Redis would build a reply of that many fields; one reply here is bounded.
+            return context.Error($"ERR HRANDFIELD count must not be below -{MaxRandomPicks} on this server");
         }
 
         return context.Apply(new HashReadOperation(context.OwnedArgument(1), HashReadMode.All), static (c, op) =>
