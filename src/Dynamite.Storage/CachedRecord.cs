@@ -6,13 +6,16 @@ namespace Dynamite.Storage;
 /// What a <see cref="RecordCache"/> holds for one key: the committed record (expired or not), or, when
 /// <see cref="Value"/> is null, that nothing is stored. Immutable apart from the clock sweep's mark.
 /// </summary>
-public sealed class CachedRecord(byte[]? value, long expiresAtUnixMs, int charge)
+public sealed class CachedRecord(byte[]? value, long expiresAtUnixMs, int charge, RecordKind kind = RecordKind.Value)
 {
     /// <summary>The stored value (never mutated, as every stored value); null: the key is absent.</summary>
     public byte[]? Value { get; } = value;
 
     /// <summary>The record's absolute expiry in Unix milliseconds; 0: none (and always 0 when absent).</summary>
     public long ExpiresAtUnixMs { get; } = expiresAtUnixMs;
+
+    /// <summary>The stored record's kind (a plain value when absent).</summary>
+    public RecordKind Kind { get; } = kind;
 
     /// <summary>What the entry counts against the cache's capacity.</summary>
     public int Charge { get; } = charge;
@@ -35,7 +38,7 @@ public sealed class CachedRecord(byte[]? value, long expiresAtUnixMs, int charge
             return false;
         }
 
-        record = new StoredRecord(Value, ExpiresAtUnixMs);
+        record = new StoredRecord(Value, ExpiresAtUnixMs, Kind);
         return true;
     }
 }

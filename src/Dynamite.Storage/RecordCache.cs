@@ -98,7 +98,7 @@ public sealed class RecordCache
             return;
         }
 
-        var cached = new CachedRecord(record.Value, record.ExpiresAtUnixMs, Charge(key.Length, record.Value.Length));
+        var cached = new CachedRecord(record.Value, record.ExpiresAtUnixMs, Charge(key.Length, record.Value.Length), record.Kind);
         if (!_byKeySpan.TryAdd(key, cached))
         {
             return;
@@ -152,7 +152,7 @@ public sealed class RecordCache
                 }
                 else
                 {
-                    Set(change.Key, new CachedRecord(record.Value, record.ExpiresAtUnixMs, Charge(change.Key.Length, record.Value.Length)));
+                    Set(change.Key, new CachedRecord(record.Value, record.ExpiresAtUnixMs, Charge(change.Key.Length, record.Value.Length), record.Kind));
                 }
             }
             else

@@ -1,3 +1,4 @@
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -96,15 +97,20 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine first = Open(FsyncPolicy.Always);
         await Put(first, "a", "1", expiresAt: Now + 1000);
         await first.DisposeAsync();
-        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; PRAGMA user_version = 1;");
+        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; ALTER TABLE kv DROP COLUMN kind; PRAGMA user_version = 1;");
 
         DurableStorageEngine second = Open(FsyncPolicy.Always);
 
         Assert.Equal(2, GetUserVersion(second.DatabasePath));
         Assert.Equal("1", Get(second, "a"));
+        Assert.True(second.TryRead(Key("a"), Now, out StoredRecord upgraded));
+        Assert.Equal(RecordKind.Value, upgraded.Kind);
         AssertCounts(second, keys: 1, withExpiry: 1);
         await PutElements(second, "a", ("f", "2"));
         Assert.Equal(["f=2"], ScanTexts(second, "a"));
+        await second.ExecuteAsync(new DelegateOperation(t => t.Write(Key("h"), new StoredRecord(Key("header"), 0, RecordKind.TypedHeader))), Now);
+        Assert.True(second.TryRead(Key("h"), Now, out StoredRecord header));
+        Assert.Equal(RecordKind.TypedHeader, header.Kind);
     }
 
     protected override DurableStorageEngine Create(string directory, KeyPartitioner partitioner, FsyncPolicy policy, long recordCacheBytes) =>

@@ -11,6 +11,13 @@ namespace Dynamite.Core.KeyValue;
 /// </summary>
 public interface IKeyValueStore
 {
+    /// <summary>
+    /// True when the store keeps typed keys (hashes: a <see cref="RecordKind.TypedHeader"/> record and its elements)
+    /// and runs operations on them atomically: a standalone node. A cluster node does not yet (its replicas carry
+    /// versioned objects only), so the front end refuses typed commands there before anything runs.
+    /// </summary>
+    bool SupportsTypedKeys => false;
+
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>
     long NowUnixMs { get; }
 

@@ -5,6 +5,7 @@ public static class RespErrors
 {
     public const string Syntax = "ERR syntax error";
     public const string NotInteger = "ERR value is not an integer or out of range";
+    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
     public const string NotFloat = "ERR value is not a valid float";
     public const string Overflow = "ERR increment or decrement would overflow";
     public const string DecrementOverflow = "ERR decrement would overflow";

@@ -13,6 +13,7 @@ public sealed class RespServer : IDisposable
     public const string CompatibleRedisVersion = "7.0.15";
 
     private readonly ITimer? _idleSweep;
+    private Core.Membership.NodeId? _actor;
 
     /// <param name="store">The key-value seam the commands run against.</param>
     /// <param name="options">The front end's settings.</param>
@@ -50,6 +51,12 @@ public sealed class RespServer : IDisposable
     public CommandTable Commands { get; } = CommandTable.CreateDefault();
 
     public ClientRegistry Clients { get; } = new();
+
+    /// <summary>The actor of the dots this node's typed-key writes take (docs/DATA-TYPES.md): the node's own id.</summary>
+    internal Core.Membership.NodeId Actor => _actor ??= new Core.Membership.NodeId(Options.NodeId);
+
+    /// <summary>The positions behind HSCAN's cursors.</summary>
+    internal Commands.HashOperations.HashScanCursors HashScanCursors { get; } = new();
 
     public long StartedAtUnixMs { get; }
 

@@ -4,12 +4,13 @@ using Dynamite.Core.KeyValue;
 namespace Dynamite.Storage.Lmdb;
 
 /// <summary>
-/// How a <see cref="StoredRecord"/> (its value and its expiry: every field it has) is stored as an LMDB value:
+/// How a <see cref="StoredRecord"/> (its value, its expiry and its kind: every field it has) is stored as an LMDB value:
 /// <code>
 /// header(1) ‖ [expiresAt(8, little-endian) if HasExpiry] ‖ [keyLength(4, little-endian) ‖ key if HasKey] ‖ value bytes
 /// </code>
-/// The header is a set of flags: <see cref="HasExpiry"/>, and <see cref="HasKey"/> for a record stored under a long
-/// key's long-form data key (<see cref="LmdbKeys"/>), which must carry its whole key. A plain record without an
+/// The header is a set of flags: <see cref="HasExpiry"/>, <see cref="HasKey"/> for a record stored under a long
+/// key's long-form data key (<see cref="LmdbKeys"/>), which must carry its whole key, and <see cref="TypedHeader"/>
+/// for a typed key's header (<see cref="RecordKind.TypedHeader"/>; format version 2). A plain record without an
 /// expiry costs one byte over its value, and the expiry can be read without touching the rest. Flag values are
 /// persisted: a header with an unknown flag is data from a newer format and is refused rather than misread.
 /// </summary>
@@ -21,7 +22,10 @@ internal static class LmdbRecordCodec
     /// <summary>Header flag: a 4-byte little-endian length and the record's whole key follow (after the expiry).</summary>
     private const byte HasKey = 2;
 
-    private const byte KnownFlags = HasExpiry | HasKey;
+    /// <summary>Header flag: the record is a typed key's header (<see cref="RecordKind.TypedHeader"/>).</summary>
+    private const byte TypedHeader = 4;
+
+    private const byte KnownFlags = HasExpiry | HasKey | TypedHeader;
 
     private const int HeaderLength = 1;
 
@@ -36,7 +40,7 @@ internal static class LmdbRecordCodec
     /// <summary>Writes <paramref name="record"/> (with <paramref name="longKey"/> when not empty) into <paramref name="destination"/>, exactly <see cref="EncodedLength"/> long.</summary>
     public static void Encode(StoredRecord record, ReadOnlySpan<byte> longKey, Span<byte> destination)
     {
-        byte header = 0;
+        byte header = record.IsTypedHeader ? TypedHeader : (byte)0;
         int offset = HeaderLength;
         if (record.HasExpiry)
         {
@@ -90,7 +94,8 @@ internal static class LmdbRecordCodec
     public static StoredRecord Decode(ReadOnlySpan<byte> encoded)
     {
         int valueOffset = Split(encoded, out _);
-        return new StoredRecord(encoded[valueOffset..].ToArray(), ReadExpiry(encoded));
+        RecordKind kind = (encoded[0] & TypedHeader) != 0 ? RecordKind.TypedHeader : RecordKind.Value;
+        return new StoredRecord(encoded[valueOffset..].ToArray(), ReadExpiry(encoded), kind);
     }
 
     /// <summary>Where the value starts; <paramref name="key"/> is the carried key (empty when none).</summary>

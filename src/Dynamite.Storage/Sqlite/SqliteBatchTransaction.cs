@@ -33,7 +33,7 @@ internal sealed class SqliteBatchTransaction(
             bool stored = selectRecord.Step();
             storedExpiry = stored ? selectRecord.GetInt64(0) : 0;
             liveRecord = stored && (storedExpiry == 0 || storedExpiry > NowUnixMs)
-                ? new StoredRecord(selectRecord.GetBlob(1).ToArray(), storedExpiry)
+                ? new StoredRecord(selectRecord.GetBlob(1).ToArray(), storedExpiry, SqliteSchema.ReadKind(selectRecord, 2))
                 : null;
             return stored;
         }

@@ -73,6 +73,7 @@ internal sealed class SqliteChangeWriter(
         upsert.BindBlob(2, key);
         upsert.BindInt64(3, record.ExpiresAtUnixMs);
         upsert.BindBlob(4, record.Value);
+        upsert.BindInt64(5, (long)record.Kind);
         upsert.Execute();
     }
 

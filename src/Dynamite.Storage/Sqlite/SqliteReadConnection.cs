@@ -117,7 +117,7 @@ internal sealed class SqliteReadConnection : IDisposable
                 byte[] key = _selectPartitionChunk.GetBlob(1).ToArray();
                 long expiresAt = _selectPartitionChunk.GetInt64(2);
                 byte[] value = _selectPartitionChunk.GetBlob(3).ToArray();
-                into.Add(new StoredEntry(key, new StoredRecord(value, expiresAt)));
+                into.Add(new StoredEntry(key, new StoredRecord(value, expiresAt, SqliteSchema.ReadKind(_selectPartitionChunk, 4))));
             }
 
             return lastReadHash;

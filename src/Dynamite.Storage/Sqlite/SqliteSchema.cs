@@ -23,8 +23,9 @@ namespace Dynamite.Storage.Sqlite;
 /// the same transaction as <c>kv</c>.
 /// </para>
 /// <para>
-/// Versions: 1, the <c>kv</c> table; 2 adds <c>elements</c> (a version 1 database gains the empty table on open, and
-/// a build that knows only version 1, which would delete keys without their elements, refuses it).
+/// Versions: 1, the <c>kv</c> table; 2 adds <c>elements</c> and <c>kv.kind</c> (<see cref="RecordKind"/>: a plain
+/// value or a typed key's header). A version 1 database gains the empty table and the column (every row a plain value)
+/// on open, and a build that knows only version 1, which would delete keys without their elements, refuses it.
 /// </para>
 /// </summary>
 internal static class SqliteSchema
@@ -43,16 +44,16 @@ internal static class SqliteSchema
 
     public const string Rollback = "ROLLBACK";
 
-    /// <summary>A point read: ?1 hash, ?2 key; columns expires_at, value.</summary>
-    public const string SelectRecord = "SELECT expires_at, value FROM kv WHERE hash = ?1 AND key = ?2";
+    /// <summary>A point read: ?1 hash, ?2 key; columns expires_at, value, kind.</summary>
+    public const string SelectRecord = "SELECT expires_at, value, kind FROM kv WHERE hash = ?1 AND key = ?2";
 
     /// <summary>The writer's bookkeeping read before an upsert: ?1 hash, ?2 key; column expires_at.</summary>
     public const string SelectExpiry = "SELECT expires_at FROM kv WHERE hash = ?1 AND key = ?2";
 
-    /// <summary>?1 hash, ?2 key, ?3 expires_at, ?4 value.</summary>
+    /// <summary>?1 hash, ?2 key, ?3 expires_at, ?4 value, ?5 kind.</summary>
     public const string Upsert =
-        "INSERT INTO kv (hash, key, expires_at, value) VALUES (?1, ?2, ?3, ?4) " +
-        "ON CONFLICT (hash, key) DO UPDATE SET expires_at = excluded.expires_at, value = excluded.value";
+        "INSERT INTO kv (hash, key, expires_at, value, kind) VALUES (?1, ?2, ?3, ?4, ?5) " +
+        "ON CONFLICT (hash, key) DO UPDATE SET expires_at = excluded.expires_at, value = excluded.value, kind = excluded.kind";
 
     /// <summary>?1 hash, ?2 key; returns the deleted row's expires_at, so the writer learns in one statement
     /// whether the key existed and whether it carried an expiry.</summary>
@@ -102,11 +103,14 @@ internal static class SqliteSchema
         "SELECT hash, key FROM kv WHERE hash >= ?1 AND (expires_at = 0 OR expires_at > ?2) ORDER BY hash, key";
 
     /// <summary>A chunk of a partition: ?1 hash and ?2 key to start at (inclusive), ?3 last hash of the partition,
-    /// ?4 now, ?5 most rows; columns hash, key, expires_at, value of live keys in (hash, key) order.</summary>
+    /// ?4 now, ?5 most rows; columns hash, key, expires_at, value, kind of live keys in (hash, key) order.</summary>
     public const string SelectPartitionChunk =
-        "SELECT hash, key, expires_at, value FROM kv " +
+        "SELECT hash, key, expires_at, value, kind FROM kv " +
         "WHERE (hash, key) >= (?1, ?2) AND hash <= ?3 AND (expires_at = 0 OR expires_at > ?4) " +
         "ORDER BY hash, key LIMIT ?5";
+
+    /// <summary>Version 1 to 2: the record kind, every existing row a plain value.</summary>
+    private const string AddKindColumn = "ALTER TABLE kv ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;";
 
     private const string CreateSchema = """
         CREATE TABLE IF NOT EXISTS kv (
@@ -114,6 +118,7 @@ internal static class SqliteSchema
             key BLOB NOT NULL,
             expires_at INTEGER NOT NULL,
             value BLOB NOT NULL,
+            kind INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (hash, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at <> 0;
@@ -179,7 +184,8 @@ internal static class SqliteSchema
             if (version < CurrentVersion)
             {
                 using SqliteTransaction transaction = connection.BeginTransaction();
-                Execute(connection, CreateSchema + $"PRAGMA user_version = {CurrentVersion};", transaction);
+                string addKind = version == 1 ? AddKindColumn : string.Empty;
+                Execute(connection, addKind + CreateSchema + $"PRAGMA user_version = {CurrentVersion};", transaction);
                 transaction.Commit();
             }
 
@@ -260,7 +266,7 @@ internal static class SqliteSchema
                 long expiresAt = selectRecord.GetInt64(0);
                 if (expiresAt == 0 || expiresAt > nowUnixMs)
                 {
-                    record = new StoredRecord(selectRecord.GetBlob(1).ToArray(), expiresAt);
+                    record = new StoredRecord(selectRecord.GetBlob(1).ToArray(), expiresAt, ReadKind(selectRecord, 2));
                     return true;
                 }
             }
@@ -374,5 +380,14 @@ internal static class SqliteSchema
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The <see cref="RecordKind"/> in <paramref name="column"/>; a value this build does not know is refused.</summary>
+    public static RecordKind ReadKind(SqliteStatement statement, int column)
+    {
+        long kind = statement.GetInt64(column);
+        return kind is (long)RecordKind.Value or (long)RecordKind.TypedHeader
+            ? (RecordKind)kind
+            : throw new InvalidDataException($"A SQLite record has kind {kind}; this version writes 0 and 1: the database was written by a newer Dynamite, or is damaged.");
     }
 }

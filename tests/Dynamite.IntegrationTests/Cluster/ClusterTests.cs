@@ -30,6 +30,24 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task HashCommands_OnAClusterNode_AreRefusedAndWriteNothing()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient node1 = cluster.Connect(0);
+        const string refused = "-ERR hash commands are not supported on a cluster node yet";
+
+        Assert.Equal(refused, node1.Call("HSET", "h", "f", "v").ToString());
+        Assert.Equal(refused, node1.Call("HMSET", "h", "absexp", "1", "data", "x").ToString());
+        Assert.Equal(refused, node1.Call("HGET", "h", "f").ToString());
+        Assert.Equal(refused, node1.Call("HINCRBY", "h", "n", "1").ToString());
+        Assert.Equal("+none", node1.Call("TYPE", "h").ToString());
+        Assert.Equal(":0", node1.Call("EXISTS", "h").ToString());
+        Assert.Equal("+OK", node1.Call("SET", "s", "v").ToString());
+        Assert.Equal(refused, node1.Call("HGET", "s", "f").ToString());
+        Assert.Equal("$\"v\"", node1.Call("GET", "s").ToString());
+    }
+
+    [Fact]
     public async Task KillNode2_WritesContinue_RestartedNodeReceivesEveryMissedWrite()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch"]);

@@ -5,13 +5,13 @@ using Xunit;
 namespace Dynamite.IntegrationTests.RealClients;
 
 /// <summary>
-/// StackExchange.Redis 1.2.6 (the newest the package mirror restores): it probes the server with INFO,
+/// StackExchange.Redis 2.8 (the distributed-cache package needs 2.x; 1.2.6 before): it probes the server with INFO,
 /// CONFIG GET, CLIENT and ECHO on connect, multiplexes every call over one connection and pipelines.
 /// </summary>
 public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassFixture<SingleNodeFixture>
 {
     /// <summary>
-    /// Runs <paramref name="body"/> on a fresh connection. 1.2.6 runs await continuations on its socket
+    /// Runs <paramref name="body"/> on a fresh connection. 1.2.6 ran await continuations on its socket
     /// reader thread, and disposing the multiplexer from that thread waits out a timeout for itself, so
     /// the dispose is moved to the thread pool.
     /// </summary>
@@ -36,7 +36,7 @@ public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassF
             AbortOnConnectFail = true,
             ConnectTimeout = 15000,
             SyncTimeout = 15000,
-            ResponseTimeout = 15000,
+            AsyncTimeout = 15000,
             AllowAdmin = true,
             // Pub/sub is not implemented yet: without this the client opens a subscriber connection whose
             // SUBSCRIBE fails, and Dispose waits a full timeout for it (as with Twemproxy or Netflix Dynomite; see README).

@@ -108,7 +108,7 @@ public sealed class TransactionClientTests
         AbortOnConnectFail = true,
         ConnectTimeout = 15000,
         SyncTimeout = 15000,
-        ResponseTimeout = 15000,
+        AsyncTimeout = 15000,
         CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
         ConfigurationChannel = "",
     });

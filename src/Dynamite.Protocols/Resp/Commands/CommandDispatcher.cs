@@ -41,6 +41,13 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
+        if (command.Group == "hash" && !server.Store.SupportsTypedKeys)
+        {
+            // Refused as an unknown command is, before anything runs: inside MULTI it makes EXEC run nothing.
+            client.Transaction?.Abort();
+            return context.Error(HashCommands.NotOnCluster);
+        }
+
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
         {
             if (!transaction.TryQueue(context.Request))

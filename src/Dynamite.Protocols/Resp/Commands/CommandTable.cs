@@ -32,6 +32,7 @@ public sealed class CommandTable
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
         .. KeyCommands.Definitions,
+        .. HashCommands.Definitions,
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
     ]);

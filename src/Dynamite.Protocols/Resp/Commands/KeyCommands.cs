@@ -1,9 +1,15 @@
 using System.Buffers.Text;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Protocols.Resp.Commands.HashOperations;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
-/// <summary>Generic key commands: DEL, UNLINK, EXISTS, the EXPIRE family, TTL, PERSIST, TYPE, SCAN, KEYS.</summary>
+/// <summary>
+/// Generic key commands: DEL, UNLINK, EXISTS, the EXPIRE family, EXPIRETIME, TTL, PERSIST, TYPE, SCAN, KEYS. They know
+/// typed keys (hashes): a typed key's record is its header, with the key's expiry, and its elements go with it.
+/// </summary>
 internal static class KeyCommands
 {
     private const int DefaultScanCount = 10;
@@ -20,6 +26,8 @@ internal static class KeyCommands
         new("PEXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", PExpireAt),
         new("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Returns the expiration time in seconds of a key.", Ttl),
         new("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", PTtl),
+        new("EXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", ExpireTime),
+        new("PEXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", PExpireTime),
         new("PERSIST", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, "generic", "2.2.0", "Removes the expiration time of a key.", Persist),
         new("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Determines the type of value stored at a key.", Type),
         new("SCAN", -2, CommandFlags.ReadOnly, 0, 0, 0, "generic", "2.8.0", "Iterates over the key names in the database.", Scan),
@@ -99,7 +107,7 @@ internal static class KeyCommands
             return context.Error(error!);
         }
 
-        return context.Apply(new ExpireOperation(context.OwnedArgument(1), expiry, condition), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
+        return context.Apply(new ExpireOperation(context.OwnedArgument(1), expiry, condition, context.Server.Actor), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
     }
 
     private static ValueTask Ttl(CommandContext context) =>
@@ -125,11 +133,60 @@ internal static class KeyCommands
         }
     }
 
+    private static ValueTask ExpireTime(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => WriteExpireTime(c, results[0], milliseconds: false));
+
+    private static ValueTask PExpireTime(CommandContext context) =>
+        context.ReadKeys(1, 1, 1, static (c, results) => WriteExpireTime(c, results[0], milliseconds: true));
+
+    private static void WriteExpireTime(CommandContext context, ReadResult result, bool milliseconds)
+    {
+        if (!result.Found)
+        {
+            context.Writer.WriteInteger(-2);
+        }
+        else if (!result.Record.HasExpiry)
+        {
+            context.Writer.WriteInteger(-1);
+        }
+        else
+        {
+            context.Writer.WriteInteger(milliseconds ? result.Record.ExpiresAtUnixMs : result.Record.ExpiresAtUnixMs / 1000);
+        }
+    }
+
     private static ValueTask Persist(CommandContext context) =>
-        context.Apply(new ExpireOperation(context.OwnedArgument(1), ExpirySpec.Clear, ExpireCondition.Persist), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
+        context.Apply(new ExpireOperation(context.OwnedArgument(1), ExpirySpec.Clear, ExpireCondition.Persist, context.Server.Actor), static (c, op) => c.Writer.WriteInteger(op.Changed ? 1 : 0));
 
     private static ValueTask Type(CommandContext context) =>
-        context.ReadKeys(1, 1, 1, static (c, results) => c.Writer.WriteSimpleString(results[0].Found ? "string"u8 : "none"u8));
+        context.ReadKeys(1, 1, 1, static (c, results) => c.Writer.WriteSimpleString(TypeName(results[0])));
+
+    /// <summary>TYPE's answer for a read: none, string, or a typed key's type.</summary>
+    private static ReadOnlySpan<byte> TypeName(ReadResult result) =>
+        !result.Found ? "none"u8
+        : !result.Record.IsTypedHeader ? "string"u8
+        : TypedKeyRecord.TypeOf(result.Record.Value) switch
+        {
+            DataType.Hash => "hash"u8,
+            DataType.Set => "set"u8,
+            _ => "string"u8,
+        };
+
+    /// <summary>
+    /// SCAN's TYPE filter on a key: reads its record. A store without typed keys (a cluster node) holds strings only,
+    /// so its keys are not read.
+    /// </summary>
+    private static bool HasType(CommandContext context, byte[] key, byte[] type)
+    {
+        if (!context.Store.SupportsTypedKeys)
+        {
+            return System.Text.Ascii.EqualsIgnoreCase(type, "string"u8);
+        }
+
+        ValueTask<ReadResult> read = context.Store.ReadAsync(key);
+        ReadResult result = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        return result.Found && System.Text.Ascii.EqualsIgnoreCase(type, TypeName(result));
+    }
 
     private static ValueTask Scan(CommandContext context)
     {
@@ -140,7 +197,7 @@ internal static class KeyCommands
 
         long count = DefaultScanCount;
         byte[]? pattern = null;
-        bool typeMatches = true;
+        byte[]? type = null;
         for (int i = 2; i < context.ArgumentCount; i++)
         {
             bool hasNext = i + 1 < context.ArgumentCount;
@@ -162,8 +219,7 @@ internal static class KeyCommands
             }
             else if (context.ArgumentIs(i, "TYPE") && hasNext)
             {
-                // Every Dynamite value is a string; other types match nothing.
-                typeMatches = context.ArgumentIs(i + 1, "STRING");
+                type = context.Argument(i + 1).ToArray();
             }
             else
             {
@@ -183,14 +239,11 @@ internal static class KeyCommands
 
         ScanPage page = context.Store.Scan(fromHash, (int)Math.Min(count, 100_000));
         var keys = new List<byte[]>(page.Keys.Count);
-        if (typeMatches)
+        foreach (byte[] key in page.Keys)
         {
-            foreach (byte[] key in page.Keys)
+            if ((pattern is null || GlobPattern.IsMatch(pattern, key)) && (type is null || HasType(context, key, type)))
             {
-                if (pattern is null || GlobPattern.IsMatch(pattern, key))
-                {
-                    keys.Add(key);
-                }
+                keys.Add(key);
             }
         }
 
@@ -268,7 +321,7 @@ internal static class KeyCommands
     }
 
     /// <summary>The EXPIRE family and PERSIST, with EXPIRE's NX/XX/GT/LT conditions (no expiry counts as infinite).</summary>
-    private sealed class ExpireOperation(byte[] key, ExpirySpec expiry, ExpireCondition condition) : IStorageOperation
+    private sealed class ExpireOperation(byte[] key, ExpirySpec expiry, ExpireCondition condition, NodeId actor) : IStorageOperation
     {
         public int TouchedKeyCount => 1;
 
@@ -287,7 +340,7 @@ internal static class KeyCommands
             {
                 if (current.HasExpiry)
                 {
-                    transaction.Write(key, current with { ExpiresAtUnixMs = 0 });
+                    transaction.Write(key, HashKey.WithExpiry(current, 0, transaction.NowUnixMs, actor));
                     Changed = true;
                 }
 
@@ -310,7 +363,7 @@ internal static class KeyCommands
             }
             else
             {
-                transaction.Write(key, current with { ExpiresAtUnixMs = when });
+                transaction.Write(key, HashKey.WithExpiry(current, when, transaction.NowUnixMs, actor));
             }
 
             Changed = true;

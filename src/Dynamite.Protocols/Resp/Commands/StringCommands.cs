@@ -38,11 +38,22 @@ internal static class StringCommands
     ];
 
     private static ValueTask Get(CommandContext context) =>
-        context.ReadKeys(1, 1, 1, static (c, results) => WriteValueOrNull(c, results[0]));
+        context.ReadKeys(1, 1, 1, static (c, results) =>
+        {
+            if (results[0].Found && results[0].Record.IsTypedHeader)
+            {
+                c.Writer.WriteError(RespErrors.WrongType);
+            }
+            else
+            {
+                WriteValueOrNull(c, results[0]);
+            }
+        });
 
+    /// <summary>A string's value, or null for an absent key and (as MGET answers) for a key of another type.</summary>
     private static void WriteValueOrNull(CommandContext context, ReadResult result)
     {
-        if (result.Found)
+        if (result.Found && !result.Record.IsTypedHeader)
         {
             context.Client.CountHit();
             context.Writer.WriteBulk(result.Record.Value);
@@ -105,7 +116,7 @@ internal static class StringCommands
         var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), condition, expiry, returnOld);
         if (returnOld)
         {
-            return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
+            return context.Apply(operation, static (c, op) => WriteOptionalBulkOrWrongType(c, op.OldValue, op.WrongType));
         }
 
         return context.Apply(operation, static (c, op) =>
@@ -167,13 +178,13 @@ internal static class StringCommands
         }
 
         var operation = new SetOperation(context.OwnedArgument(1), context.OwnedArgument(2), SetCondition.None, ExpirySpec.Clear, returnsOldValue: true);
-        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.OldValue));
+        return context.Apply(operation, static (c, op) => WriteOptionalBulkOrWrongType(c, op.OldValue, op.WrongType));
     }
 
     private static ValueTask GetDel(CommandContext context)
     {
         var operation = new GetExOperation(context.OwnedArgument(1), GetExAction.Delete, default);
-        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.Value));
+        return context.Apply(operation, static (c, op) => WriteOptionalBulkOrWrongType(c, op.Value, op.WrongType));
     }
 
     private static ValueTask GetEx(CommandContext context)
@@ -209,7 +220,7 @@ internal static class StringCommands
         }
 
         var operation = new GetExOperation(context.OwnedArgument(1), action, expiry);
-        return context.Apply(operation, static (c, op) => WriteOptionalBulk(c, op.Value));
+        return context.Apply(operation, static (c, op) => WriteOptionalBulkOrWrongType(c, op.Value, op.WrongType));
     }
 
     private static ValueTask MGet(CommandContext context) =>
@@ -285,7 +296,11 @@ internal static class StringCommands
 
     private static void WriteLengthOrError(CommandContext context, AppendOperation operation)
     {
-        if (operation.TooLarge)
+        if (operation.WrongType)
+        {
+            context.Writer.WriteError(RespErrors.WrongType);
+        }
+        else if (operation.TooLarge)
         {
             context.Writer.WriteError(RespErrors.ValueTooLarge);
         }
@@ -296,7 +311,17 @@ internal static class StringCommands
     }
 
     private static ValueTask StrLen(CommandContext context) =>
-        context.ReadKeys(1, 1, 1, static (c, results) => c.Writer.WriteInteger(results[0].Found ? results[0].Record.Value.Length : 0));
+        context.ReadKeys(1, 1, 1, static (c, results) =>
+        {
+            if (results[0].Found && results[0].Record.IsTypedHeader)
+            {
+                c.Writer.WriteError(RespErrors.WrongType);
+            }
+            else
+            {
+                c.Writer.WriteInteger(results[0].Found ? results[0].Record.Value.Length : 0);
+            }
+        });
 
     private static ValueTask GetRange(CommandContext context)
     {
@@ -308,7 +333,11 @@ internal static class StringCommands
         return context.ReadKeys(1, 1, 1, static (c, results) =>
         {
             // Both numbers were validated before the read; the arguments are still the request's.
-            if (RespNumbers.TryParseInt64(c.Argument(2), out long start) && RespNumbers.TryParseInt64(c.Argument(3), out long end))
+            if (results[0].Found && results[0].Record.IsTypedHeader)
+            {
+                c.Writer.WriteError(RespErrors.WrongType);
+            }
+            else if (RespNumbers.TryParseInt64(c.Argument(2), out long start) && RespNumbers.TryParseInt64(c.Argument(3), out long end))
             {
                 WriteRange(c, results[0].Found ? results[0].Record.Value : [], start, end);
             }
@@ -426,6 +455,18 @@ internal static class StringCommands
         else
         {
             context.Writer.WriteBulk(value);
+        }
+    }
+
+    private static void WriteOptionalBulkOrWrongType(CommandContext context, byte[]? value, bool wrongType)
+    {
+        if (wrongType)
+        {
+            context.Writer.WriteError(RespErrors.WrongType);
+        }
+        else
+        {
+            WriteOptionalBulk(context, value);
         }
     }
 }

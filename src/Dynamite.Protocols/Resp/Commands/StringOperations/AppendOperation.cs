@@ -13,9 +13,18 @@ internal sealed class AppendOperation(byte[] key, byte[] bytes, long offset, lon
 
     public bool TooLarge { get; private set; }
 
+    /// <summary>The key holds a hash: nothing changed.</summary>
+    public bool WrongType { get; private set; }
+
     public void Execute(IStorageTransaction transaction)
     {
         bool exists = transaction.TryRead(key, out StoredRecord current);
+        if (exists && current.IsTypedHeader)
+        {
+            WrongType = true;
+            return;
+        }
+
         byte[] old = exists ? current.Value : [];
         if (bytes.Length == 0 && (exists || offset >= 0))
         {

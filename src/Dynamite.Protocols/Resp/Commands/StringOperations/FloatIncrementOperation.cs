@@ -18,6 +18,12 @@ internal sealed class FloatIncrementOperation(byte[] key, ExtendedFloat delta) :
     {
         ExtendedFloat current = ExtendedFloat.Zero;
         bool exists = transaction.TryRead(key, out StoredRecord record);
+        if (exists && record.IsTypedHeader)
+        {
+            Error = RespErrors.WrongType;
+            return;
+        }
+
         if (exists && !ExtendedFloat.TryParse(record.Value, out current))
         {
             Error = RespErrors.NotFloat;

@@ -11,10 +11,19 @@ internal sealed class GetExOperation(byte[] key, GetExAction action, ExpirySpec 
 
     public byte[]? Value { get; private set; }
 
+    /// <summary>The key holds a hash: nothing changed.</summary>
+    public bool WrongType { get; private set; }
+
     public void Execute(IStorageTransaction transaction)
     {
         if (!transaction.TryRead(key, out StoredRecord current))
         {
+            return;
+        }
+
+        if (current.IsTypedHeader)
+        {
+            WrongType = true;
             return;
         }
 

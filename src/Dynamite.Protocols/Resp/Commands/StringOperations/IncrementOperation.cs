@@ -18,6 +18,12 @@ internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOpera
     {
         long current = 0;
         bool exists = transaction.TryRead(key, out StoredRecord record);
+        if (exists && record.IsTypedHeader)
+        {
+            Error = RespErrors.WrongType;
+            return;
+        }
+
         if (exists && !RespNumbers.TryParseInt64(record.Value, out current))
         {
             Error = RespErrors.NotInteger;

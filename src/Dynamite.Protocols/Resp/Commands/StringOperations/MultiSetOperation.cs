@@ -28,6 +28,12 @@ internal sealed class MultiSetOperation(KeyValuePair<byte[], byte[]>[] pairs, bo
 
         foreach (KeyValuePair<byte[], byte[]> pair in pairs)
         {
+            if (transaction.TryRead(pair.Key, out StoredRecord current) && current.IsTypedHeader)
+            {
+                // MSET replaces a hash as SET does: its elements go in the same write.
+                transaction.DeleteAllElements(pair.Key);
+            }
+
             transaction.Write(pair.Key, new StoredRecord(pair.Value, 0));
         }
 

@@ -15,13 +15,28 @@ internal sealed class SetOperation(byte[] key, byte[] value, SetCondition condit
 
     public byte[]? OldValue { get; private set; }
 
+    /// <summary>SET ... GET on a key holding a hash: nothing changed (Redis answers WRONGTYPE).</summary>
+    public bool WrongType { get; private set; }
+
     public void Execute(IStorageTransaction transaction)
     {
         bool exists = transaction.TryRead(key, out StoredRecord current);
+        if (exists && current.IsTypedHeader && returnsOldValue)
+        {
+            WrongType = true;
+            return;
+        }
+
         OldValue = exists ? current.Value : null;
         if ((condition == SetCondition.IfAbsent && exists) || (condition == SetCondition.IfExists && !exists))
         {
             return;
+        }
+
+        if (exists && current.IsTypedHeader)
+        {
+            // SET replaces a hash (Redis semantics): its elements go in the same write.
+            transaction.DeleteAllElements(key);
         }
 
         transaction.Write(key, new StoredRecord(value, expiry.Resolve(transaction.NowUnixMs, exists ? current.ExpiresAtUnixMs : 0)));
