@@ -95,26 +95,11 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
     public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) =>
         ElementChanges.Scan(key, afterElement, limit, StoredElements);
 
-    public void WriteElement(byte[] key, byte[] element, byte[] value)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(element);
-        ArgumentNullException.ThrowIfNull(value);
-        ElementChanges.StageWrite(key, element, value);
-    }
+    public void WriteElement(byte[] key, byte[] element, byte[] value) => ElementChanges.StageWrite(key, element, value);
 
-    public void DeleteElement(byte[] key, byte[] element)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(element);
-        ElementChanges.StageDelete(key, element);
-    }
+    public void DeleteElement(byte[] key, byte[] element) => ElementChanges.StageDelete(key, element);
 
-    public void DeleteAllElements(byte[] key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ElementChanges.StageDeleteAll(key);
-    }
+    public void DeleteAllElements(byte[] key) => ElementChanges.StageDeleteAll(key);
 
     /// <summary>
     /// Reads the committed state of the user key <paramref name="key"/>: true if a record is stored (expired or not),

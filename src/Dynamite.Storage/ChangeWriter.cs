@@ -1,3 +1,4 @@
+using Dynamite.Core.KeyValue;
 namespace Dynamite.Storage;
 
 /// <summary>

@@ -32,11 +32,27 @@ internal sealed class StagedElementChanges
 
     public IReadOnlyList<StagedElementChange> Changes => _changes;
 
-    public void StageWrite(byte[] key, byte[] element, byte[] value) => Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), element, value));
+    /// <summary>Stages a write; the arguments are checked here, inside the operation, so a bad one fails it alone.</summary>
+    public void StageWrite(byte[] key, byte[] element, byte[] value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        ArgumentNullException.ThrowIfNull(value);
+        Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), element, value));
+    }
 
-    public void StageDelete(byte[] key, byte[] element) => Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), element, null));
+    public void StageDelete(byte[] key, byte[] element)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(element);
+        Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), element, null));
+    }
 
-    public void StageDeleteAll(byte[] key) => Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), null, null));
+    public void StageDeleteAll(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Stage(new StagedElementChange(key, KeyPartitioner.HashKey(key), null, null));
+    }
 
     /// <summary>Reads an element through the staged changes, from <paramref name="committed"/> when none touched it.</summary>
     public bool TryRead(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, IElementReader committed, [MaybeNullWhen(false)] out byte[] value)

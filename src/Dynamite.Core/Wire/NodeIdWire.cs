@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 
 namespace Dynamite.Core.Wire;
@@ -21,7 +22,7 @@ internal static class NodeIdWire
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static readonly ConcurrentDictionary<byte[], NodeId> KnownIds = new(Utf8BytesComparer.Instance);
+    private static readonly ConcurrentDictionary<byte[], NodeId> KnownIds = new(ByteArrayComparer.Instance);
 
     private static readonly ConcurrentDictionary<byte[], NodeId>.AlternateLookup<ReadOnlySpan<byte>> KnownIdsBySpan =
         KnownIds.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -74,26 +75,5 @@ internal static class NodeIdWire
         }
 
         return node;
-    }
-
-    /// <summary>Content equality of UTF-8 id bytes, with span lookups so a read never copies the id it looks up.</summary>
-    private sealed class Utf8BytesComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static Utf8BytesComparer Instance { get; } = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
-
-        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
-        }
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

@@ -1,4 +1,4 @@
-namespace Dynamite.Storage;
+namespace Dynamite.Core.KeyValue;
 
 /// <summary>
 /// Content equality for byte-array keys, with span lookups (<see cref="IAlternateEqualityComparer{TAlternate, T}"/>)
