@@ -23,7 +23,7 @@ internal enum HashReadMode
 /// The hash reads on a standalone node, run as an operation so that the header and its elements are read in one
 /// consistent state (the engine runs an operation with no write interleaved). Writes nothing.
 /// </summary>
-internal sealed class HashReadOperation(byte[] key, HashReadMode mode, byte[][]? fields = null, byte[]? after = null, int limit = 0) : IStorageOperation
+internal sealed class HashReadOperation(byte[] key, HashReadMode mode, byte[][]? fields = null, byte[]? after = null, int limit = 0) : IHashOperation
 {
     private const int ScanPageSize = 1024;
 

@@ -22,7 +22,7 @@ internal enum HashWriteMode
 /// or delete per field, then the header (context and field count) rewritten, or the key deleted when its last field
 /// went. On a key of another type nothing changes (<see cref="WrongType"/>).
 /// </summary>
-internal sealed class HashWriteOperation(byte[] key, byte[][] fields, byte[][]? values, HashWriteMode mode, NodeId actor) : IStorageOperation
+internal sealed class HashWriteOperation(byte[] key, byte[][] fields, byte[][]? values, HashWriteMode mode, NodeId actor) : IHashOperation
 {
     public int TouchedKeyCount => 1;
 
