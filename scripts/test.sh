@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (redis-server, redis-tools with
 # redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool, liblmdb0), builds everything
-# in Release and runs every test.
+# in Release and runs every test, then the units of Redis's own test suite that pass (scripts/redis-suite.sh, which
+# fetches that suite with apt-get source).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -35,4 +36,6 @@ passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 echo "$passed passed, $failed failed, $skipped skipped"
+# Redis's own test suite, the units that pass, against a standalone node (tests/redis-suite/README.md).
+bash "$root/scripts/redis-suite.sh" || status=1
 exit "$status"

@@ -26,5 +26,5 @@ public static class RespErrors
     public static string UnknownSubcommand(string subcommand, string command) =>
         $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
 
-    private static string Truncate(string text) => text.Length > 128 ? text[..128] : text;
+    internal static string Truncate(string text) => text.Length > 128 ? text[..128] : text;
 }

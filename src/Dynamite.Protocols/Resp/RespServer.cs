@@ -58,6 +58,9 @@ public sealed class RespServer : IDisposable
     /// <summary>The positions behind HSCAN's cursors.</summary>
     internal Commands.HashOperations.HashScanCursors HashScanCursors { get; } = new();
 
+    /// <summary>The encoding thresholds CONFIG SET accepts and CONFIG GET reports (they do not change storage).</summary>
+    internal Commands.EncodingParameters EncodingParameters { get; } = new();
+
     public long StartedAtUnixMs { get; }
 
     public string RunId { get; } = Guid.NewGuid().ToString("N") + "00000000";

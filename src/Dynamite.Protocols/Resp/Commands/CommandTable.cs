@@ -33,6 +33,8 @@ public sealed class CommandTable
         .. StringCommands.Definitions,
         .. KeyCommands.Definitions,
         .. HashCommands.Definitions,
+        .. FunctionCommands.Definitions,
+        .. MemoryCommands.Definitions,
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
     ]);

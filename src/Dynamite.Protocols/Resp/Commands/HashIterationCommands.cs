@@ -27,6 +27,13 @@ internal static class HashIterationCommands
             return context.Error(RespErrors.NotInteger);
         }
 
+        // As redis-server: the count's range is -LONG_MAX..LONG_MAX, and with WITHVALUES its size must leave room for
+        // twice as many reply elements.
+        if (count == long.MinValue)
+        {
+            return context.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+        }
+
         if (context.ArgumentCount == 4 && (count < -(long.MaxValue / 2) || count > long.MaxValue / 2))
         {
             return context.Error("ERR value is out of range");

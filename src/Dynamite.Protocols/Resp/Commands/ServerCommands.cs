@@ -5,7 +5,7 @@ using System.Text;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
-/// <summary>Server commands: COMMAND, INFO, CONFIG GET, DBSIZE, FLUSHALL, FLUSHDB.</summary>
+/// <summary>Server commands: COMMAND, INFO, CONFIG GET and SET, DBSIZE, FLUSHALL, FLUSHDB.</summary>
 internal static class ServerCommands
 {
     private static readonly string DynamiteVersion =
@@ -347,13 +347,49 @@ internal static class ServerCommands
                 return ValueTask.CompletedTask;
             }
 
-            case "SET" or "RESETSTAT" or "REWRITE":
+            case "SET" when context.ArgumentCount >= 4 && context.ArgumentCount % 2 == 0:
+                return ConfigSet(context);
+            case "SET":
+                return context.WrongArgumentCount("config|set");
+            case "RESETSTAT" or "REWRITE":
                 return context.Error($"ERR CONFIG {sub} is not supported: Dynamite is configured by its YAML file and flags at start");
             case "GET":
                 return context.WrongArgumentCount("config|get");
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CONFIG"));
         }
+    }
+
+    /// <summary>
+    /// CONFIG SET name value [name value ...]: only the encoding thresholds (<see cref="EncodingParameters"/>) can be
+    /// set; every pair is checked before any is applied, so a refused call changes nothing.
+    /// </summary>
+    private static ValueTask ConfigSet(CommandContext context)
+    {
+        var changes = new (string Name, long Value)[(context.ArgumentCount - 2) / 2];
+        for (int i = 0; i < changes.Length; i++)
+        {
+            string name = context.ArgumentString(2 + (2 * i));
+            if (EncodingParameters.Canonical(name) is not { } canonical)
+            {
+                return context.Error($"ERR CONFIG SET of '{RespErrors.Truncate(name)}' is not supported: Dynamite is configured by its YAML file and flags at start");
+            }
+
+            if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long value))
+            {
+                return context.Error($"ERR CONFIG SET failed (possibly related to argument '{RespErrors.Truncate(name)}') - argument couldn't be parsed into an integer");
+            }
+
+            changes[i] = (canonical, value);
+        }
+
+        foreach ((string name, long value) in changes)
+        {
+            context.Server.EncodingParameters.Set(name, value);
+        }
+
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> ConfigParameters(RespServer server)
@@ -376,6 +412,7 @@ internal static class ServerCommands
             new("replica-read-only", "yes"),
             new("slave-read-only", "yes"),
             new("cluster-enabled", "no"),
+            .. server.EncodingParameters.All(),
         ];
     }
 }

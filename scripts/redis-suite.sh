@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node (tests/redis-suite/README.md).
+# Usage: scripts/redis-suite.sh [UNIT...]        default units: type/hash type/incr (the ones CI runs)
+#   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
+#   ENGINE           the node's storage engine (default: the node's default)
+# Installs tcl and dpkg-dev and adds a deb-src line when they are missing (as root, or through sudo), fetches the
+# source once, builds the node if needed, starts it on a free loopback port, runs each unit and stops the node.
+# Exit status 1 when any test of any unit failed or a unit aborted.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+units=("$@")
+[ ${#units[@]} -eq 0 ] && units=(type/hash type/incr)
+suite_home="${REDIS_SUITE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+
+if ! command -v tclsh >/dev/null 2>&1 || ! command -v dpkg-source >/dev/null 2>&1; then
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tcl dpkg-dev >/dev/null
+fi
+
+src="$suite_home/redis-7.0.15"
+if [ ! -x "$src/runtest" ]; then
+  if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | $sudo tee /etc/apt/sources.list.d/dynamite-deb-src.sources >/dev/null
+  fi
+  $sudo apt-get update -qq
+  fetch="$(mktemp -d)"
+  (cd "$fetch" && apt-get source -qq redis >/dev/null 2>&1) || { echo "apt-get source redis failed" >&2; exit 1; }
+  [ -x "$fetch/redis-7.0.15/runtest" ] || { echo "apt-get source redis did not give redis-7.0.15: $(ls "$fetch")" >&2; exit 1; }
+  mkdir -p "$suite_home"
+  rm -rf "$src"
+  mv "$fetch/redis-7.0.15" "$src"
+  rm -rf "$fetch"
+fi
+
+dll="$root/src/Dynamite.Cli/bin/Release/net10.0/dynamite.dll"
+[ -f "$dll" ] || dotnet build "$root/src/Dynamite.Cli" -c Release -nologo -v quiet >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+work="$(mktemp -d)"
+engine=()
+[ -n "${ENGINE:-}" ] && engine=(--engine "$ENGINE")
+dotnet "$dll" start --node-id suite1 "${engine[@]}" --listen "127.0.0.1:$port" --http 127.0.0.1:0 --peer-listen 127.0.0.1:0 \
+  --data-dir "$work/data" >"$work/node.log" 2>&1 &
+node=$!
+trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 150); do
+  redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+  kill -0 $node 2>/dev/null || { echo "the node did not start:" >&2; cat "$work/node.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+status=0
+for unit in "${units[@]}"; do
+  log="$work/$(echo "$unit" | tr / -).log"
+  (cd "$src" && timeout 1200 ./runtest --host 127.0.0.1 --port "$port" --singledb --ignore-encoding --ignore-digest \
+    --tags -needs:repl --tags -needs:debug --tags -needs:pfdebug --tags -needs:config-maxmemory \
+    --tags -needs:config-resetstat --tags -needs:reset --tags -needs:save \
+    --skipfile "$root/tests/redis-suite/skip.txt" --single "unit/$unit" --clients 1) 2>&1 \
+    | sed 's/\x1b\[[0-9;]*m//g' >"$log" || true
+  ok=$(grep -c '^\[ok\]' "$log" || true)
+  err=$(grep -c '^\[err\]' "$log" || true)
+  exc=$(grep -c '^\[exception\]' "$log" || true)
+  skipped=$(grep -c '^\[skip\]\|^\[ignore\]' "$log" || true)
+  echo "redis suite unit/$unit: $ok passed, $err failed, $exc aborted, $skipped skipped"
+  if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$ok" -eq 0 ]; then
+    status=1
+    grep -A3 '^\[err\]\|^\[exception\]' "$log" | head -40
+  fi
+done
+exit $status
