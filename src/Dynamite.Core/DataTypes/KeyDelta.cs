@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using Dynamite.Core.Wire;
+
+namespace Dynamite.Core.DataTypes;
+
+/// <summary>
+/// What one command changes in one typed key, as the coordinator ships it to the other replicas and a hint keeps it
+/// (docs/DATA-TYPES.md, "Deltas"): the key's header as the change saw it (type and creation, the dots it depends on,
+/// the expiry register) and the elements it changed, each an <see cref="ElementDelta"/>. <see cref="TypedKeyJoin"/>
+/// joins it into a replica's stored state. Its size is the change's, not the collection's; joining it twice, or out
+/// of order with other deltas of the key, leaves the same state.
+/// <para>
+/// <see cref="RemovesObserved"/> marks a whole-key remove (<c>DEL</c>, a replacement by another type): every stored
+/// write its header's context covers goes, element by element (O(n) on the replica, O(1) on the wire).
+/// </para>
+/// Binary form: format byte (1), flags (bit 0: removes observed), header length and <see cref="KeyHeader"/>, element
+/// count, then per element: name length and name, <see cref="ElementState"/> length and bytes, context
+/// (<see cref="DotContext"/>).
+/// </summary>
+public sealed class KeyDelta
+{
+    public const byte FormatVersion = 1;
+
+    /// <summary>The most elements one delta may carry (a command's change, or one page of a whole-key transfer).</summary>
+    public const int MaxElements = 1 << 20;
+
+    private const byte RemovesObservedFlag = 1;
+
+    public KeyDelta(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementDelta>> elements, bool removesObserved = false)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(elements);
+        Header = header;
+        Elements = [.. elements];
+        RemovesObserved = removesObserved;
+        foreach ((byte[] name, ElementDelta delta) in Elements)
+        {
+            ArgumentNullException.ThrowIfNull(name);
+            ArgumentNullException.ThrowIfNull(delta);
+        }
+    }
+
+    /// <summary>The key's header as the change saw it; its context holds every dot the change depends on.</summary>
+    public KeyHeader Header { get; }
+
+    /// <summary>The changed elements by name.</summary>
+    public ImmutableArray<KeyValuePair<byte[], ElementDelta>> Elements { get; }
+
+    /// <summary>True for a whole-key remove: every stored write the header's context covers goes.</summary>
+    public bool RemovesObserved { get; }
+
+    public byte[] Encode()
+    {
+        byte[] header = Header.Encode();
+        int length = 2 + WireWriter.SizeOfVarUInt64((ulong)header.Length) + header.Length + WireWriter.SizeOfVarUInt64((ulong)Elements.Length);
+        var states = new byte[Elements.Length][];
+        for (int i = 0; i < Elements.Length; i++)
+        {
+            (byte[] name, ElementDelta delta) = Elements[i];
+            states[i] = delta.Writes.Encode();
+            length += WireWriter.SizeOfVarUInt64((ulong)name.Length) + name.Length
+                + WireWriter.SizeOfVarUInt64((ulong)states[i].Length) + states[i].Length
+                + delta.Context.GetEncodedLength();
+        }
+
+        byte[] bytes = new byte[length];
+        var writer = new WireWriter(bytes);
+        writer.WriteByte(FormatVersion);
+        writer.WriteByte(RemovesObserved ? RemovesObservedFlag : (byte)0);
+        writer.WriteVarUInt64((ulong)header.Length);
+        writer.WriteBytes(header);
+        writer.WriteVarUInt64((ulong)Elements.Length);
+        for (int i = 0; i < Elements.Length; i++)
+        {
+            (byte[] name, ElementDelta delta) = Elements[i];
+            writer.WriteVarUInt64((ulong)name.Length);
+            writer.WriteBytes(name);
+            writer.WriteVarUInt64((ulong)states[i].Length);
+            writer.WriteBytes(states[i]);
+            delta.Context.WriteTo(ref writer);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Reads a whole encoded delta; malformed or trailing input is a <see cref="FormatException"/>.</summary>
+    public static KeyDelta Decode(ReadOnlySpan<byte> source)
+    {
+        var reader = new WireReader(source);
+        byte version = reader.ReadByte();
+        if (version != FormatVersion)
+        {
+            throw new FormatException($"Key delta format {version} is not supported (expected {FormatVersion}).");
+        }
+
+        byte flags = reader.ReadByte();
+        if ((flags & ~RemovesObservedFlag) != 0)
+        {
+            throw new FormatException($"Key delta flags {flags} are not known.");
+        }
+
+        KeyHeader header = KeyHeader.Decode(reader.ReadBytes(reader.ReadCount(source.Length, "header bytes")));
+        int count = reader.ReadCount(MaxElements, "elements");
+        var elements = new KeyValuePair<byte[], ElementDelta>[count];
+        for (int i = 0; i < count; i++)
+        {
+            byte[] name = reader.ReadBytes(reader.ReadCount(source.Length, "element name bytes")).ToArray();
+            ElementState writes = ElementState.Decode(reader.ReadBytes(reader.ReadCount(source.Length, "element state bytes")));
+            DotContext context = DotContext.ReadFrom(ref reader);
+            elements[i] = new(name, new ElementDelta(writes, context));
+        }
+
+        reader.ExpectEnd();
+        return new KeyDelta(header, elements, (flags & RemovesObservedFlag) != 0);
+    }
+}

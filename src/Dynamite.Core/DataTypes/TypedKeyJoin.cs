@@ -1,0 +1,160 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Core.DataTypes;
+
+/// <summary>
+/// Joins a <see cref="KeyDelta"/> into a cluster replica's stored state of the key, inside one storage operation
+/// (docs/DATA-TYPES.md, "Join"): the headers join (<see cref="KeyHeader.Join"/>), and each element the delta names is
+/// read, joined (<see cref="ElementDelta.ApplyTo"/> against the key's context as stored before the delta) and written
+/// back, or deleted once nothing is left of it. One point read and write per changed element: O(log n) in the
+/// collection. The replica's element count stays exact. The join is commutative, associative and idempotent, so
+/// retries, hints, duplicated messages and any delivery order converge.
+/// <para>
+/// The header is kept when the last element goes (a count of 0): its context is what stops a late copy of a removed
+/// element from coming back, so it is collected later like a string tombstone, never at once.
+/// </para>
+/// <para>
+/// Types: when the joined header's type differs from the stored one (a concurrent creation of another type won), the
+/// stored elements are dropped; when the stored type wins, the delta's elements are ignored and only its context is
+/// kept. A plain record (a string, stored as a <see cref="VersionedObject"/> on a cluster) yields to the delta only
+/// when the delta's creation is later than the string's last-writer-wins write (timestamp, then dot); the string
+/// path must apply the mirror of this rule for both to converge.
+/// </para>
+/// </summary>
+public static class TypedKeyJoin
+{
+    private const int ScanPageSize = 1024;
+
+    /// <summary>Joins <paramref name="delta"/> into <paramref name="key"/>; returns true when anything stored changed.</summary>
+    public static bool Apply(IStorageTransaction transaction, byte[] key, KeyDelta delta)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(delta);
+        TypedKeyRecord? stored = null;
+        if (transaction.TryRead(key, out StoredRecord record))
+        {
+            if (!record.IsTypedHeader)
+            {
+                if (!LaterThanString(delta.Header.Created, record))
+                {
+                    return false;
+                }
+
+                transaction.Delete(key);
+            }
+            else
+            {
+                stored = TypedKeyRecord.Decode(record.Value);
+            }
+        }
+
+        KeyHeader storedHeader = stored?.Header ?? KeyHeader.Create(delta.Header.Type, delta.Header.Created);
+        DotContext storedContext = stored?.Header.Context ?? DotContext.Empty;
+        KeyHeader header = stored is null ? delta.Header : KeyHeader.Join(stored.Header, delta.Header);
+        long count = stored?.ElementCount ?? 0;
+        bool changed = stored is null;
+        if (stored is not null && header.Type != storedHeader.Type)
+        {
+            // A creation of another type won: what the stored type held goes on every replica.
+            transaction.DeleteAllElements(key);
+            storedContext = DotContext.Empty;
+            count = 0;
+            changed = true;
+        }
+
+        DotContext context = header.Context;
+        if (header.Type == delta.Header.Type)
+        {
+            if (delta.RemovesObserved)
+            {
+                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, ref changed);
+            }
+
+            foreach ((byte[] name, ElementDelta elementDelta) in delta.Elements)
+            {
+                ElementState before = transaction.TryReadElement(key, name, out byte[]? encoded) ? ElementState.Decode(encoded) : ElementState.Empty;
+                (ElementState after, _) = elementDelta.ApplyTo(before, storedContext);
+                context = context.Union(elementDelta.Context);
+                if (ReferenceEquals(after, before))
+                {
+                    continue;
+                }
+
+                Store(transaction, key, name, after);
+                count += (after.IsPresent ? 1 : 0) - (before.IsPresent ? 1 : 0);
+                changed = true;
+            }
+        }
+        else
+        {
+            foreach ((_, ElementDelta elementDelta) in delta.Elements)
+            {
+                context = context.Union(elementDelta.Context);
+            }
+        }
+
+        if (!changed && context.Equals(storedHeader.Context) && header.Equals(stored?.Header))
+        {
+            return false;
+        }
+
+        transaction.Write(key, new TypedKeyRecord(header.WithContext(context), count).ToStoredRecord());
+        return true;
+    }
+
+    /// <summary>A whole-key remove: drops every stored write <paramref name="removed"/> covers; returns how many present elements went.</summary>
+    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, ref bool changed)
+    {
+        long gone = 0;
+        var updates = new List<(byte[] Name, ElementState Before, ElementState After)>();
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = transaction.ScanElements(key, after, ScanPageSize);
+            foreach (StoredElement element in page.Elements)
+            {
+                ElementState before = ElementState.Decode(element.Value);
+                ElementState joined = ElementState.Join(before, storedContext, ElementState.Empty, removed);
+                if (!ReferenceEquals(joined, before))
+                {
+                    updates.Add((element.Name, before, joined));
+                }
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (page.HasMore);
+
+        // Staged after the scan, so the scan never sees its own page's changes.
+        foreach ((byte[] name, ElementState before, ElementState joined) in updates)
+        {
+            Store(transaction, key, name, joined);
+            gone += (before.IsPresent ? 1 : 0) - (joined.IsPresent ? 1 : 0);
+            changed = true;
+        }
+
+        return gone;
+    }
+
+    private static void Store(IStorageTransaction transaction, byte[] key, byte[] name, ElementState state)
+    {
+        if (state.IsEmpty)
+        {
+            transaction.DeleteElement(key, name);
+        }
+        else
+        {
+            transaction.WriteElement(key, name, state.Encode());
+        }
+    }
+
+    /// <summary>True when a typed key created at <paramref name="created"/> replaces the string stored in <paramref name="record"/>.</summary>
+    private static bool LaterThanString(Stamp created, StoredRecord record)
+    {
+        Sibling? winner = VersionedObject.Decode(record.Value).ResolveLastWriterWins();
+        return winner is null || created.IsLaterThan(new Stamp(winner.TimestampUnixMs, winner.Dot));
+    }
+}

@@ -1,0 +1,238 @@
+using System.Text;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Versioning;
+using Dynamite.Storage.Memory;
+using Xunit;
+
+namespace Dynamite.Cluster.Tests.Replication;
+
+/// <summary>
+/// <see cref="TypedKeyJoin"/> over real memory engines: replicas that coordinate commands and receive each other's
+/// <see cref="KeyDelta"/>s in any order, duplicated, end with the same stored header and elements.
+/// </summary>
+public sealed class TypedKeyJoinTests : IAsyncLifetime
+{
+    private const long Now = 1_700_000_000_000;
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("h");
+
+    private readonly Replica[] _replicas = [new(new NodeId("a")), new(new NodeId("b")), new(new NodeId("c"))];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (Replica replica in _replicas)
+        {
+            await replica.Engine.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void KeyDelta_EncodeDecode_RoundTrips()
+    {
+        var header = KeyHeader.Create(DataType.Hash, new Stamp(Now, new Dot(new NodeId("a"), 1)));
+        ElementDelta assign = ElementDelta.Assign(ElementState.Empty, DotContext.Empty, new NodeId("a"), Now, [1, 2]);
+        var delta = new KeyDelta(header.WithContext(DotContext.Of([new Dot(new NodeId("a"), 1)])), [new([7], assign), new([], ElementDelta.Remove(ElementState.Empty))], removesObserved: true);
+
+        KeyDelta decoded = KeyDelta.Decode(delta.Encode());
+
+        Assert.Equal(delta.Header, decoded.Header);
+        Assert.True(decoded.RemovesObserved);
+        Assert.Equal(2, decoded.Elements.Length);
+        Assert.Equal(assign, decoded.Elements[0].Value);
+        Assert.Equal([7], decoded.Elements[0].Key);
+        Assert.Empty(decoded.Elements[1].Key);
+        Assert.Throws<FormatException>(() => KeyDelta.Decode(delta.Encode().AsSpan(0, 5)));
+        Assert.Throws<FormatException>(() => KeyDelta.Decode([.. delta.Encode(), 0]));
+    }
+
+    [Fact]
+    public async Task Apply_DeltasDeliveredInAnyOrderAndTwice_EveryReplicaEndsTheSame()
+    {
+        var random = new Random(11);
+        for (int round = 0; round < 30; round++)
+        {
+            var shipped = new List<(Replica From, KeyDelta Delta)>();
+            for (int step = 0; step < 40; step++)
+            {
+                Replica coordinator = _replicas[random.Next(_replicas.Length)];
+                string field = "f" + random.Next(6);
+                KeyDelta delta = random.Next(4) switch
+                {
+                    0 => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Remove(state)),
+                    1 => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Increment(state, context, actor, Now + step, random.Next(1, 5))),
+                    _ => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Assign(state, context, actor, Now + step, [(byte)step])),
+                };
+                shipped.Add((coordinator, delta));
+
+                // Some deltas arrive at once, the rest only at the end: replicas coordinate from diverged states.
+                if (random.Next(2) == 0)
+                {
+                    foreach (Replica other in _replicas.Where(r => r != coordinator))
+                    {
+                        await other.ApplyAsync(delta);
+                    }
+                }
+            }
+
+            foreach (Replica replica in _replicas)
+            {
+                foreach ((Replica from, KeyDelta delta) in shipped.OrderBy(_ => random.Next()))
+                {
+                    if (from != replica)
+                    {
+                        await replica.ApplyAsync(delta);
+                    }
+                }
+            }
+
+            string expected = _replicas[0].Describe();
+            Assert.All(_replicas, replica => Assert.Equal(expected, replica.Describe()));
+            Assert.All(_replicas, replica => Assert.Equal(replica.PresentElements(), replica.StoredCount()));
+        }
+    }
+
+    [Fact]
+    public async Task Apply_ConcurrentIncrementsOnEveryReplica_AllCount()
+    {
+        var shipped = new List<KeyDelta>();
+        foreach (Replica replica in _replicas)
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                shipped.Add(await replica.CoordinateAsync("n", (state, context, actor) => ElementDelta.Increment(state, context, actor, Now, 1)));
+            }
+        }
+
+        foreach (Replica replica in _replicas)
+        {
+            foreach (KeyDelta delta in shipped)
+            {
+                await replica.ApplyAsync(delta);
+            }
+        }
+
+        Assert.All(_replicas, replica => Assert.Equal(15, (long)replica.Read("n")!.CountSum()));
+    }
+
+    [Fact]
+    public async Task Apply_WholeKeyRemoveConcurrentWithAnAdd_RemovesOnlyWhatItObserved()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta f1 = await a.CoordinateAsync("f1", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        await b.ApplyAsync(f1);
+        KeyDelta f2 = await b.CoordinateAsync("f2", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [2]));
+
+        // a removes the key as it sees it (f1 only) while b's add of f2 is still on its way.
+        KeyDelta removeAll = new(KeyHeader.Create(DataType.Hash, a.Header()!.Created).WithContext(a.Header()!.Context), [], removesObserved: true);
+        await a.ApplyAsync(removeAll);
+        await a.ApplyAsync(f2);
+        await b.ApplyAsync(removeAll);
+
+        Assert.Equal(a.Describe(), b.Describe());
+        Assert.Null(a.Read("f1"));
+        Assert.NotNull(a.Read("f2"));
+        Assert.Equal(1, a.StoredCount());
+    }
+
+    [Fact]
+    public async Task Apply_ConcurrentCreationsOfTwoTypes_TheLaterCreationWinsOnEveryReplica()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta hash = await a.CoordinateAsync("f", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]), DataType.Hash, createdAt: Now);
+        KeyDelta set = await b.CoordinateAsync("m", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, null), DataType.Set, createdAt: Now + 5);
+
+        await a.ApplyAsync(set);
+        await b.ApplyAsync(hash);
+
+        Assert.Equal(a.Describe(), b.Describe());
+        Assert.Equal(DataType.Set, a.Header()!.Type);
+        Assert.Null(a.Read("f"));
+        Assert.NotNull(a.Read("m"));
+        Assert.Equal(1, a.StoredCount());
+    }
+
+    [Fact]
+    public async Task Apply_OverAString_ReplacesItOnlyWhenCreatedLater()
+    {
+        Replica a = _replicas[0];
+        byte[] stringWrite = VersionedObject.Empty.Update(VersionVector.Empty, new NodeId("z"), [9], Now + 10, 0).Encode();
+        await a.ExecuteAsync(tx => tx.Write(Key, new StoredRecord(stringWrite, 0)));
+
+        Replica b = _replicas[1];
+        KeyDelta older = await b.CoordinateAsync("f", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]), createdAt: Now);
+        await a.ApplyAsync(older);
+        Assert.Null(a.Header());
+
+        KeyDelta later = await _replicas[2].CoordinateAsync("g", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now + 20, [1]), createdAt: Now + 20);
+        await a.ApplyAsync(later);
+        Assert.Equal(DataType.Hash, a.Header()!.Type);
+        Assert.NotNull(a.Read("g"));
+    }
+
+    /// <summary>One replica: a memory engine holding the key, coordinating commands as a cluster node will.</summary>
+    private sealed class Replica(NodeId actor)
+    {
+        public MemoryStorageEngine Engine { get; } = new(new KeyPartitioner(4));
+
+        /// <summary>Builds a delta from local state, applies it here through the join (as the coordinator will), returns it.</summary>
+        public async Task<KeyDelta> CoordinateAsync(string field, Func<ElementState, DotContext, NodeId, ElementDelta> command, DataType type = DataType.Hash, long createdAt = Now)
+        {
+            KeyHeader? current = Header();
+            DotContext context = current?.Context ?? DotContext.Empty;
+            KeyHeader header;
+            if (current is null || current.Type != type)
+            {
+                Dot created = context.NextDot(actor);
+                context = context.Add(created);
+                header = KeyHeader.Create(type, new Stamp(createdAt, created)).WithContext(DotContext.Of([created]));
+            }
+            else
+            {
+                header = KeyHeader.Create(type, current.Created);
+            }
+
+            ElementDelta element = command(Read(field) ?? ElementState.Empty, context, actor);
+            var delta = new KeyDelta(header, [new(Encoding.UTF8.GetBytes(field), element)]);
+            await ApplyAsync(delta);
+            return delta;
+        }
+
+        public Task ApplyAsync(KeyDelta delta) => ExecuteAsync(tx => TypedKeyJoin.Apply(tx, Key, KeyDelta.Decode(delta.Encode())));
+
+        public async Task ExecuteAsync(Action<IStorageTransaction> body) => await Engine.ExecuteAsync(new Operation(body), Now);
+
+        public KeyHeader? Header() =>
+            Engine.TryRead(Key, Now, out StoredRecord record) && record.IsTypedHeader ? TypedKeyRecord.Decode(record.Value).Header : null;
+
+        public long StoredCount() => Engine.TryRead(Key, Now, out StoredRecord record) ? TypedKeyRecord.CountOf(record.Value) : 0;
+
+        public ElementState? Read(string field)
+        {
+            ElementState? state = Engine.TryReadElement(Key, Encoding.UTF8.GetBytes(field), out byte[]? encoded) ? ElementState.Decode(encoded) : null;
+            return state is { IsPresent: true } ? state : null;
+        }
+
+        public long PresentElements() => Engine.ScanElements(Key, null, 1000).Elements.Count(e => ElementState.Decode(e.Value).IsPresent);
+
+        public string Describe()
+        {
+            string header = Engine.TryRead(Key, Now, out StoredRecord record) ? TypedKeyRecord.Decode(record.Value).ToString() : "none";
+            IEnumerable<string> elements = Engine.ScanElements(Key, null, 1000).Elements
+                .Select(e => $"{Encoding.UTF8.GetString(e.Name)}={ElementState.Decode(e.Value)}");
+            return header + " | " + string.Join(", ", elements);
+        }
+    }
+
+    private sealed class Operation(Action<IStorageTransaction> body) : IStorageOperation
+    {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => Key;
+
+        public void Execute(IStorageTransaction transaction) => body(transaction);
+    }
+}
