@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Replication;
 
 /// <summary>
-/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut and ReplicaCount from a
+/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount and ReplicaDelta from a
 /// <see cref="ReplicaStore"/> and, when hinted handoff is on, a <see cref="HintStore"/>.
 /// <para>
 /// Every request gets exactly one reply. A malformed payload or object is answered with
@@ -54,7 +55,7 @@ public sealed class ReplicaRequestHandler : IPeerService
     private static readonly ReplicaPutAck StoredAck = new(ReplicaPutStatus.Stored);
 
     public IReadOnlyList<PeerMessageType> Serves { get; } =
-        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount];
+        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
@@ -68,6 +69,7 @@ public sealed class ReplicaRequestHandler : IPeerService
                 PeerMessageType.ReplicaPut => await PutAsync(request.Read<ReplicaPut>(), connectionClosed),
                 PeerMessageType.HintedPut => await HintedPutAsync(request.Read<HintedPut>(), connectionClosed),
                 PeerMessageType.ReplicaCount => Count(request.Read<ReplicaCount>()),
+                PeerMessageType.ReplicaDelta => await JoinDeltaAsync(request.Read<ReplicaDelta>(), connectionClosed),
                 _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
             };
         }
@@ -175,4 +177,20 @@ public sealed class ReplicaRequestHandler : IPeerService
     }
 
     private ReplicaCountReply Count(ReplicaCount count) => new(_store.KeyCount);
+
+    private async ValueTask<IPeerPayload> JoinDeltaAsync(ReplicaDelta message, CancellationToken cancellationToken)
+    {
+        KeyDelta delta;
+        try
+        {
+            delta = KeyDelta.Decode(message.EncodedDelta.Span);
+        }
+        catch (FormatException exception)
+        {
+            throw new MalformedObjectException($"the delta sent for key {KeyText.Format(message.Key.Span)} does not decode: {exception.Message}", exception);
+        }
+
+        await _store.JoinDeltaAsync(Owned(message.Key), delta, cancellationToken);
+        return StoredAck;
+    }
 }

@@ -26,6 +26,9 @@ public sealed class KeyDelta
 
     private const byte RemovesObservedFlag = 1;
 
+    /// <summary>The fewest bytes an encoded element takes (two lengths, an empty state's and an empty context's bytes): bounds a count read off the wire.</summary>
+    private const int MinElementBytes = 4;
+
     public KeyDelta(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementDelta>> elements, bool removesObserved = false)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -100,7 +103,7 @@ public sealed class KeyDelta
         }
 
         KeyHeader header = KeyHeader.Decode(reader.ReadBytes(reader.ReadCount(source.Length, "header bytes")));
-        int count = reader.ReadCount(MaxElements, "elements");
+        int count = reader.ReadCount(Math.Min(MaxElements, reader.Remaining / MinElementBytes), "elements");
         var elements = new KeyValuePair<byte[], ElementDelta>[count];
         for (int i = 0; i < count; i++)
         {

@@ -86,4 +86,7 @@ public enum PeerMessageType : byte
 
     /// <summary>Seed → new node: the whole cluster state after admitting it.</summary>
     JoinReply = 53,
+
+    /// <summary>Coordinator → replica: join a typed key's change (a key delta); answered by <see cref="ReplicaPutAck"/>.</summary>
+    ReplicaDelta = 60,
 }

@@ -16,6 +16,7 @@ public static class PeerMessages
         PeerMessageType.ReplicaPut,
         PeerMessageType.HintedPut,
         PeerMessageType.ReplicaCount,
+        PeerMessageType.ReplicaDelta,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
         PeerMessageType.SegmentKeysRequest,
@@ -61,6 +62,7 @@ public static class PeerMessages
         PeerMessageType.GossipState => GossipState.Read(payload),
         PeerMessageType.JoinRequest => JoinRequest.Read(payload),
         PeerMessageType.JoinReply => JoinReply.Read(payload),
+        PeerMessageType.ReplicaDelta => ReplicaDelta.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

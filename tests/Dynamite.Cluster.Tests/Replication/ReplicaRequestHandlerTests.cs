@@ -2,6 +2,8 @@ using System.Text;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Tests.Transport;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -220,6 +222,61 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
         PeerResponse response = await client.SendAsync(new ReplicaPutAck(ReplicaPutStatus.Stored));
 
         Assert.Equal(PeerErrorCode.UnknownMessageType, Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>()).Code);
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task ReplicaDelta_JoinedOnceEvenWhenSentTwice_StoresTheTypedKeyAndAcks(string engine)
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica(engine, hintsOn: false);
+        KeyDelta delta = FieldWrite("f", "v");
+
+        ReplicaPutAck first = (await client.SendAsync(new ReplicaDelta(Key("h"), delta.Encode()))).Read<ReplicaPutAck>();
+        ReplicaPutAck again = (await client.SendAsync(new ReplicaDelta(Key("h"), delta.Encode()))).Read<ReplicaPutAck>();
+
+        Assert.Equal(ReplicaPutStatus.Stored, first.Status);
+        Assert.Equal(ReplicaPutStatus.Stored, again.Status);
+        Assert.True(store.Engine.TryRead(Key("h"), Start, out StoredRecord record));
+        Assert.True(record.IsTypedHeader);
+        Assert.Equal(1, TypedKeyRecord.CountOf(record.Value));
+        Assert.True(store.Engine.TryReadElement(Key("h"), Key("f"), out byte[]? element));
+        Assert.Equal("v", Encoding.UTF8.GetString(Assert.Single(ElementState.Decode(element).Writes).Value!));
+    }
+
+    [Fact]
+    public async Task ReplicaDelta_GarbageDelta_IsMalformedAndStoresNothing()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+
+        PeerResponse response = await client.SendAsync(new ReplicaDelta(Key("h"), new byte[] { 0x01, 0x00, 0x05 }));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>());
+        Assert.Equal(PeerErrorCode.MalformedPayload, error.Code);
+        Assert.Contains("'h'", error.Message, StringComparison.Ordinal);
+        Assert.False(store.Engine.TryRead(Key("h"), Start, out _));
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task ReplicaGet_OfATypedKey_IsRefusedByNameAndTheKeyStaysOutOfHandoff()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+        await client.SendAsync(new ReplicaDelta(Key("h"), FieldWrite("f", "v").Encode()));
+
+        PeerResponse response = await client.SendAsync(new ReplicaGet(Key("h"), PartitionOf("h")));
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaGetReply>());
+        Assert.Contains("typed value", error.Message, StringComparison.Ordinal);
+        Assert.Empty(store.ReadPartition(PartitionOf("h")));
+    }
+
+    private static KeyDelta FieldWrite(string field, string value)
+    {
+        Dot created = new(Coordinator, 1);
+        KeyHeader header = KeyHeader.Create(DataType.Hash, new Stamp(Start, created)).WithContext(DotContext.Of([created]));
+        ElementDelta write = ElementDelta.Assign(ElementState.Empty, header.Context, Coordinator, Start, Bytes(value));
+        return new KeyDelta(header, [new(Key(field), write)]);
     }
 
     private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -101,6 +102,9 @@ internal static class PeerFuzzTarget
                     break;
                 case JoinReply join:
                     ClusterState.Read(join.EncodedState.Span);
+                    break;
+                case ReplicaDelta delta:
+                    KeyDelta.Decode(delta.EncodedDelta.Span);
                     break;
                 default:
                     break;

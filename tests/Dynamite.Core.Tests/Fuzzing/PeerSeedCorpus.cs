@@ -1,5 +1,6 @@
 using System.Buffers;
 using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -85,6 +86,7 @@ internal static class PeerSeedCorpus
             new GossipState(ClusterState.Empty.ToBytes()),
             new JoinRequest(members[2]),
             new JoinReply(clusterState),
+            new ReplicaDelta("h"u8.ToArray(), HashFieldDelta(nodeA)),
             new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),
             new MerkleRootsReply(new ulong[] { 0, 0xDEADBEEF, ulong.MaxValue }),
         ];
@@ -116,5 +118,14 @@ internal static class PeerSeedCorpus
         }
 
         return bytes;
+    }
+
+    /// <summary>A one-field hash write as a coordinator ships it (a creation dot and one register write).</summary>
+    private static byte[] HashFieldDelta(NodeId actor)
+    {
+        Dot created = new(actor, 1);
+        KeyHeader header = KeyHeader.Create(DataType.Hash, new Stamp(Now, created)).WithContext(DotContext.Of([created]));
+        ElementDelta write = ElementDelta.Assign(ElementState.Empty, header.Context, actor, Now, "v"u8.ToArray());
+        return new KeyDelta(header, [new("f"u8.ToArray(), write)]).Encode();
     }
 }

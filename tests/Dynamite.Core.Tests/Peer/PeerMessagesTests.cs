@@ -57,6 +57,7 @@ public sealed class PeerMessagesTests
         new GossipState(Filled(300, 8)),
         new JoinRequest(new MemberRecord(new NodeDescriptor(new NodeId("node-ü"), "dc1", "rack-2"), "10.0.0.9:7400", MemberStatus.Joining, 3)),
         new JoinReply(Filled(2000, 9)),
+        new ReplicaDelta("h"u8.ToArray(), Filled(500, 5)),
     ];
 
     [Fact]

@@ -46,6 +46,7 @@ public sealed class PeerWireEnumTests
             ["GossipState"] = 51,
             ["JoinRequest"] = 52,
             ["JoinReply"] = 53,
+            ["ReplicaDelta"] = 60,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 
