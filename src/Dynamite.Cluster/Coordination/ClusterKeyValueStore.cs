@@ -14,7 +14,7 @@ namespace Dynamite.Cluster.Coordination;
 /// Read-modify-write commands (INCR, APPEND...) are not linearizable here: two concurrent INCRs of one key
 /// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency").
 /// </summary>
-public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock) : IKeyValueStore, IVersionedKeyValueStore
+public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock, ClusterFlush? flush = null) : IKeyValueStore, IVersionedKeyValueStore
 {
     public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -161,8 +161,16 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
         return new ScanPage(live, page.NextHash);
     }
 
-    public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>
-        throw new StoreUnavailableException("ERR FLUSHALL and FLUSHDB are not supported on a cluster node yet (they need a cluster-wide delete)");
+    /// <summary>FLUSHALL and FLUSHDB: a cluster-wide flush (<see cref="ClusterFlush"/>).</summary>
+    public async ValueTask ClearAsync(CancellationToken cancellationToken = default)
+    {
+        if (flush is null)
+        {
+            throw new StoreUnavailableException("ERR FLUSHALL and FLUSHDB are not available on this node");
+        }
+
+        await flush.FlushAsync(cancellationToken);
+    }
 
     public ValueTask<VersionedObject> GetVersionedAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
         coordinator.GetAsync(key, consistency, cancellationToken);

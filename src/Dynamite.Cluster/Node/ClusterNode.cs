@@ -68,6 +68,7 @@ public sealed class ClusterNode : IAsyncDisposable
         var writeGenerations = new PartitionWriteGenerations(partitioner);
         Replica = new ReplicaStore(
             engine, clock, writeObserver is null ? new ReplicaWriteListeners(Trees, writeGenerations) : new ReplicaWriteListeners(Trees, writeGenerations, writeObserver));
+        Replica.FlushedBeforeUnixMs = ClusterFlush.LoadHorizon(files);
         Hints = new HintStore(hintEngine, clock, metrics);
         _peers = new PeerConnectionPool(connector, self.Id);
         Detector = new FailureDetectorLoop(
@@ -78,7 +79,8 @@ public sealed class ClusterNode : IAsyncDisposable
         Gossip = new GossipLoop(Membership, _peers, options.Gossip, options.Cluster.RequestTimeout, random, clock, loggers.CreateLogger<GossipLoop>());
         ClusterOptions cluster = options.Cluster with { Actor = new NodeId($"{self.Id}.{Incarnation(files, random, options.VolatileData)}") };
         Coordinator = new ClusterCoordinator(cluster, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
-        Store = new ClusterKeyValueStore(Coordinator, clock);
+        Flush = new ClusterFlush(Replica, Trees, Membership, files, self.Id, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<ClusterFlush>());
+        Store = new ClusterKeyValueStore(Coordinator, clock, Flush);
         Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.Cluster.ReplicationFactor, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
         var collector = new TombstoneCollector(
             Replica, Membership, self, options.Cluster.ReplicationFactor, options.TombstoneGrace, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>())
@@ -95,6 +97,7 @@ public sealed class ClusterNode : IAsyncDisposable
             new GossipRequestHandler(Membership),
             new AntiEntropyRequestHandler(Trees, engine, clock, collector),
             new CoordinatorRequestHandler(Coordinator),
+            Flush,
             new ReplicaRequestHandler(
                 Replica, options.Cluster.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads),
         ]);
@@ -124,6 +127,9 @@ public sealed class ClusterNode : IAsyncDisposable
     public GossipLoop Gossip { get; }
 
     public ClusterCoordinator Coordinator { get; }
+
+    /// <summary>FLUSHALL across the cluster, and this node's side of it.</summary>
+    public ClusterFlush Flush { get; }
 
     /// <summary>The key-value store the front ends (RESP commands) use on a cluster node.</summary>
     public ClusterKeyValueStore Store { get; }

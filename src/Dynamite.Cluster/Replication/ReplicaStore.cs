@@ -31,6 +31,7 @@ public sealed class ReplicaStore
     private readonly IStorageEngine _engine;
     private readonly TimeProvider _clock;
     private readonly IReplicaWriteListener? _listener;
+    private long _flushedBeforeUnixMs;
 
     /// <param name="engine">The node's engine.</param>
     /// <param name="clock">The node's clock.</param>
@@ -50,6 +51,12 @@ public sealed class ReplicaStore
     public long KeyCount => _engine.KeyCount;
 
     private long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// The time a write coordinated here is stamped with: now, or just after the last flush's horizon when this clock
+    /// lags the flush coordinator's, so a write made after this node applied a flush is never taken for a flushed one.
+    /// </summary>
+    private long WriteStampUnixMs => Math.Max(NowUnixMs, FlushedBeforeUnixMs + 1);
 
     /// <summary>The engine-level expiry of <paramref name="obj"/>: see the class remarks.</summary>
     public static long RecordExpiryOf(VersionedObject obj)
@@ -115,6 +122,17 @@ public sealed class ReplicaStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(incoming);
+        if (WithoutFlushedWrites(incoming) is { } kept && !ReferenceEquals(kept, incoming))
+        {
+            if (kept.Siblings.IsEmpty)
+            {
+                // Everything it carried was written before a FLUSHALL: nothing to store.
+                return Read(key) ?? VersionedObject.Empty;
+            }
+
+            incoming = kept;
+            incomingEncoded = null;
+        }
         var operation = new MergeOperation(key, incoming, incomingEncoded);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
         if (operation.WrittenEncoded is { } written)
@@ -161,7 +179,7 @@ public sealed class ReplicaStore
         }
 
         var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
-        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        await _engine.ExecuteAsync(operation, WriteStampUnixMs, ct);
         _listener?.OnWritten(key, operation.PreviousEncoded, operation.WrittenEncoded!);
         return (operation.Result!, operation.WrittenEncoded!);
     }
@@ -226,6 +244,37 @@ public sealed class ReplicaStore
         }
 
         return operation.Changed;
+    }
+
+    /// <summary>
+    /// Writes stamped at or before this time are dropped when they arrive (<see cref="MergeAsync(byte[], VersionedObject, byte[], CancellationToken)"/>):
+    /// the horizon of the last cluster-wide FLUSHALL, so no hint, read repair, anti-entropy copy or late replica write
+    /// brings a flushed key back. Only grows; 0: no flush.
+    /// </summary>
+    public long FlushedBeforeUnixMs
+    {
+        get => Volatile.Read(ref _flushedBeforeUnixMs);
+        set
+        {
+            long current;
+            do
+            {
+                current = Volatile.Read(ref _flushedBeforeUnixMs);
+            }
+            while (value > current && Interlocked.CompareExchange(ref _flushedBeforeUnixMs, value, current) != current);
+        }
+    }
+
+    /// <summary><paramref name="incoming"/> without the siblings a flush removed (the same object when it had none); its context stays, so their dots count as seen.</summary>
+    private VersionedObject WithoutFlushedWrites(VersionedObject incoming)
+    {
+        long horizon = FlushedBeforeUnixMs;
+        if (horizon == 0 || !incoming.Siblings.Any(s => s.TimestampUnixMs <= horizon))
+        {
+            return incoming;
+        }
+
+        return VersionedObject.Create(incoming.Context, incoming.Siblings.Where(s => s.TimestampUnixMs > horizon));
     }
 
     /// <summary>Every stored object of one partition, decoded lazily (for anti-entropy and handoff).</summary>

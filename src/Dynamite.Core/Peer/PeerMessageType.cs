@@ -89,4 +89,9 @@ public enum PeerMessageType : byte
 
     /// <summary>Coordinator → replica: join a typed key's change (a key delta); answered by <see cref="ReplicaPutAck"/>.</summary>
     ReplicaDelta = 60,
+
+    /// <summary>A FLUSHALL's coordinator → every member: delete every key, drop writes stamped at or before the horizon.</summary>
+    FlushRequest = 61,
+
+    FlushAck = 62,
 }

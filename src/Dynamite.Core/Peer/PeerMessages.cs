@@ -17,6 +17,7 @@ public static class PeerMessages
         PeerMessageType.HintedPut,
         PeerMessageType.ReplicaCount,
         PeerMessageType.ReplicaDelta,
+        PeerMessageType.FlushRequest,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
         PeerMessageType.SegmentKeysRequest,
@@ -63,6 +64,8 @@ public static class PeerMessages
         PeerMessageType.JoinRequest => JoinRequest.Read(payload),
         PeerMessageType.JoinReply => JoinReply.Read(payload),
         PeerMessageType.ReplicaDelta => ReplicaDelta.Read(payload),
+        PeerMessageType.FlushRequest => FlushRequest.Read(payload),
+        PeerMessageType.FlushAck => FlushAck.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

@@ -44,6 +44,36 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MergeAsync_AfterAFlushHorizon_DropsTheWritesStampedBeforeItAndKeepsTheLaterOnes()
+    {
+        ReplicaStore store = Open("memory");
+        VersionedObject old = VersionedObject.Empty.Update(VersionVector.Empty, NodeB, Bytes("old"), Start - 10, 0);
+        VersionedObject both = old.Merge(VersionedObject.Empty.Update(VersionVector.Empty, NodeA, Bytes("new"), Start + 10, 0));
+        store.FlushedBeforeUnixMs = Start;
+        store.FlushedBeforeUnixMs = Start - 100; // a horizon only grows
+
+        VersionedObject afterOld = await store.MergeAsync(Key("old"), old);
+        VersionedObject afterBoth = await store.MergeAsync(Key("both"), both);
+
+        Assert.Equal(Start, store.FlushedBeforeUnixMs);
+        Assert.True(afterOld.IsEmpty);
+        Assert.Null(store.Read(Key("old")));
+        Assert.Equal("new", Text(Assert.Single(afterBoth.Siblings).Value));
+        Assert.Equal(1, store.KeyCount);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OnAClockBehindTheFlushHorizon_StampsTheWriteAfterIt()
+    {
+        ReplicaStore store = Open("memory");
+        store.FlushedBeforeUnixMs = Start + 5_000;
+
+        VersionedObject written = await store.UpdateAsync(Key("k"), null, NodeA, Bytes("v"), 0);
+
+        Assert.Equal(Start + 5_001, Assert.Single(written.Siblings).TimestampUnixMs);
+    }
+
+    [Fact]
     public void Read_MissingKey_ReturnsNull()
     {
         ReplicaStore store = Open("memory");

@@ -58,6 +58,9 @@ public sealed class PeerMessagesTests
         new JoinRequest(new MemberRecord(new NodeDescriptor(new NodeId("node-ü"), "dc1", "rack-2"), "10.0.0.9:7400", MemberStatus.Joining, 3)),
         new JoinReply(Filled(2000, 9)),
         new ReplicaDelta("h"u8.ToArray(), Filled(500, 5)),
+        new FlushRequest(1_700_000_000_000),
+        new FlushRequest(1, CheckOnly: true),
+        new FlushAck(1_700_000_000_000),
     ];
 
     [Fact]

@@ -47,6 +47,8 @@ public sealed class PeerWireEnumTests
             ["JoinRequest"] = 52,
             ["JoinReply"] = 53,
             ["ReplicaDelta"] = 60,
+            ["FlushRequest"] = 61,
+            ["FlushAck"] = 62,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

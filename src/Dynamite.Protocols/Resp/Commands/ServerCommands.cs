@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
@@ -40,6 +41,12 @@ internal static class ServerCommands
         try
         {
             await context.Store.ClearAsync();
+        }
+        catch (StoreUnavailableException exception)
+        {
+            // A cluster flush refused or incomplete: its message is the reply (it names the members concerned).
+            context.Writer.WriteError(exception.Message);
+            return;
         }
         catch (Exception exception)
         {
