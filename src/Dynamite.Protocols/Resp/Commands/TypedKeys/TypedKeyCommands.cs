@@ -10,6 +10,7 @@ internal static class TypedKeyCommands
     public static string? NotOnCluster(string group) => group switch
     {
         "hash" => HashCommands.NotOnCluster,
+        "set" => SetCommands.NotOnCluster,
         _ => null,
     };
 
