@@ -188,21 +188,10 @@ public sealed class HashCommandTests : StandaloneNodeTests
     }
 
     [Fact]
-    public async Task HashCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns()
-    {
-        var cluster = new GatedStore(_ => Task.CompletedTask);
-        await using RespTestConnection connection = RespTestConnection.Start(cluster);
-
-        const string refused = "-ERR hash commands are not supported on a cluster node yet\r\n";
-        foreach (string[] command in new[] { new[] { "HSET", "h", "a", "1" }, ["HGET", "h", "a"], ["HLEN", "h"], ["HDEL", "h", "a"], ["HINCRBY", "h", "a", "1"], ["HSCAN", "h", "0"] })
-        {
-            await connection.SendAsync(RespText.Command(command));
-            Assert.Equal(refused, await connection.ReceiveAsync(refused));
-        }
-
-        Assert.Equal(0, cluster.Started);
-        Assert.Equal(0, cluster.KeyCount);
-    }
+    public Task HashCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns() =>
+        AssertRefusedWithoutTypedKeys(
+            "-ERR hash commands are not supported on a cluster node yet\r\n",
+            ["HSET", "h", "a", "1"], ["HGET", "h", "a"], ["HLEN", "h"], ["HDEL", "h", "a"], ["HINCRBY", "h", "a", "1"], ["HSCAN", "h", "0"]);
 
     [Fact]
     public async Task HashCommandInMulti_OnAStoreWithoutTypedKeys_IsRefusedWhileQueueingAndExecRunsNothing()

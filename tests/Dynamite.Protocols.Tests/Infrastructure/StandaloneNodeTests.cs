@@ -72,6 +72,24 @@ public abstract class StandaloneNodeTests : IAsyncLifetime
         return [.. bulks];
     }
 
+    /// <summary>
+    /// Sends each command to a store without typed keys (as a cluster node's) and checks that every one is answered
+    /// <paramref name="refused"/> before anything runs: the store was never asked to do anything and holds no key.
+    /// </summary>
+    protected static async Task AssertRefusedWithoutTypedKeys(string refused, params string[][] commands)
+    {
+        var cluster = new GatedStore(_ => Task.CompletedTask);
+        await using RespTestConnection connection = RespTestConnection.Start(cluster);
+        foreach (string[] command in commands)
+        {
+            await connection.SendAsync(RespText.Command(command));
+            Assert.Equal(refused, await connection.ReceiveAsync(refused));
+        }
+
+        Assert.Equal(0, cluster.Started);
+        Assert.Equal(0, cluster.KeyCount);
+    }
+
     protected byte[] StoredHeader(string key)
     {
         Assert.True(Engine.TryRead(Key(key), Store.NowUnixMs, out StoredRecord record));

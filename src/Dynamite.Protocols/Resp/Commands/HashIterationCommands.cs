@@ -27,15 +27,7 @@ internal static class HashIterationCommands
         {
             if (c.ArgumentCount == 2)
             {
-                if (op.Names.Count == 0)
-                {
-                    c.Writer.WriteNull();
-                }
-                else
-                {
-                    c.Writer.WriteBulk(op.Names[Random.Shared.Next(op.Names.Count)]);
-                }
-
+                ElementIteration.WriteRandomName(c, op.Names);
                 return;
             }
 

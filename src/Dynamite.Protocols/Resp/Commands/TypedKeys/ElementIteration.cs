@@ -135,6 +135,19 @@ internal static class ElementIteration
         return count < -MaxRandomPicks ? $"ERR {context.Command.Name} count must not be below -{MaxRandomPicks} on this server" : null;
     }
 
+    /// <summary>HRANDFIELD's and SRANDMEMBER's answer without a count: one name at random, or null when there is none.</summary>
+    public static void WriteRandomName(CommandContext context, List<byte[]> names)
+    {
+        if (names.Count == 0)
+        {
+            context.Writer.WriteNull();
+        }
+        else
+        {
+            context.Writer.WriteBulk(names[Random.Shared.Next(names.Count)]);
+        }
+    }
+
     /// <summary>
     /// Indexes into <paramref name="total"/> elements: distinct ones in random order (at most all of them) when
     /// <paramref name="requested"/> is positive, |requested| picks that may repeat when negative.
