@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node (tests/redis-suite/README.md).
-# Usage: scripts/redis-suite.sh [UNIT...]        default units: type/hash type/incr (the ones CI runs)
+# Usage: scripts/redis-suite.sh [UNIT...]        default units: type/hash type/incr type/set (the ones CI runs)
 #   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
 #   ENGINE           the node's storage engine (default: the node's default)
 # Installs tcl and dpkg-dev and adds a deb-src line when they are missing (as root, or through sudo), fetches the
@@ -9,7 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 units=("$@")
-[ ${#units[@]} -eq 0 ] && units=(type/hash type/incr)
+[ ${#units[@]} -eq 0 ] && units=(type/hash type/incr type/set)
 suite_home="${REDIS_SUITE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite}"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -55,8 +55,8 @@ public sealed class RespServer : IDisposable
     /// <summary>The actor of the dots this node's typed-key writes take (docs/DATA-TYPES.md): the node's own id.</summary>
     internal Core.Membership.NodeId Actor => _actor ??= new Core.Membership.NodeId(Options.NodeId);
 
-    /// <summary>The positions behind HSCAN's cursors.</summary>
-    internal Commands.HashOperations.HashScanCursors HashScanCursors { get; } = new();
+    /// <summary>The positions behind HSCAN's and SSCAN's cursors.</summary>
+    internal Commands.TypedKeys.ElementScanCursors ElementScanCursors { get; } = new();
 
     /// <summary>The encoding thresholds CONFIG SET accepts and CONFIG GET reports (they do not change storage).</summary>
     internal Commands.EncodingParameters EncodingParameters { get; } = new();

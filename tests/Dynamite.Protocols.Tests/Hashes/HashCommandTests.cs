@@ -1,12 +1,8 @@
-using System.Text;
 using Dynamite.Cluster.Local;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
-using Dynamite.Core.Partitioning;
 using Dynamite.Protocols.Tests.Infrastructure;
-using Dynamite.Storage.Memory;
-using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Dynamite.Protocols.Tests.Hashes;
@@ -15,33 +11,15 @@ namespace Dynamite.Protocols.Tests.Hashes;
 /// Hash commands on a standalone node (a <see cref="LocalKeyValueStore"/> over the memory engine, on a fake clock):
 /// the replies, and the stored form the cluster step will reuse (a typed header record, one element per field).
 /// </summary>
-public sealed class HashCommandTests : IAsyncLifetime
+public sealed class HashCommandTests : StandaloneNodeTests
 {
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-    private readonly MemoryStorageEngine _engine = new(new KeyPartitioner(4));
-    private LocalKeyValueStore _store = null!;
-    private RespTestConnection _connection = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = new LocalKeyValueStore(_engine, _clock);
-        _connection = RespTestConnection.Start(_store);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _connection.DisposeAsync();
-        await _engine.DisposeAsync();
-    }
-
     [Fact]
     public async Task HSet_NewAndExistingFields_CountsOnlyTheNewOnesAndStoresATypedHeaderWithOneElementPerField()
     {
         await Expect(":2\r\n", "HSET", "h", "a", "1", "b", "2");
         await Expect(":1\r\n", "HSET", "h", "b", "20", "c", "3");
 
-        Assert.True(_engine.TryRead(Key("h"), _store.NowUnixMs, out StoredRecord record));
+        Assert.True(Engine.TryRead(Key("h"), Store.NowUnixMs, out StoredRecord record));
         Assert.Equal(RecordKind.TypedHeader, record.Kind);
         TypedKeyRecord typed = TypedKeyRecord.Decode(record.Value);
         Assert.Equal(DataType.Hash, typed.Header.Type);
@@ -49,13 +27,13 @@ public sealed class HashCommandTests : IAsyncLifetime
         var actor = new NodeId("dynamite");
         Assert.Equal(5, typed.Header.Context.MaxCounter(actor)); // the creation and four field writes, one dot each
 
-        ElementPage page = _engine.ScanElements(Key("h"), null, 10);
+        ElementPage page = Engine.ScanElements(Key("h"), null, 10);
         Assert.Equal(["a", "b", "c"], page.Elements.Select(e => Text(e.Name)));
         ElementState b = ElementState.Decode(page.Elements[1].Value);
         ElementWrite write = Assert.Single(b.Writes);
         Assert.Equal("20", Text(write.Value!));
         Assert.Equal(actor, write.Dot.Node);
-        Assert.Equal(_store.NowUnixMs, write.TimestampUnixMs);
+        Assert.Equal(Store.NowUnixMs, write.TimestampUnixMs);
     }
 
     [Fact]
@@ -63,7 +41,7 @@ public sealed class HashCommandTests : IAsyncLifetime
     {
         // A header claiming 42 fields over none: HLEN answers from the header alone.
         KeyHeader header = KeyHeader.Create(DataType.Hash, new Stamp(1, new Core.Versioning.Dot(new NodeId("x"), 1)));
-        await _engine.ExecuteAsync(new WriteRecord(Key("h"), new TypedKeyRecord(header, 42).ToStoredRecord()), _store.NowUnixMs);
+        await Engine.ExecuteAsync(new WriteRecord(Key("h"), new TypedKeyRecord(header, 42).ToStoredRecord()), Store.NowUnixMs);
 
         await Expect(":42\r\n", "HLEN", "h");
         await Expect("*0\r\n", "HKEYS", "h");
@@ -77,9 +55,9 @@ public sealed class HashCommandTests : IAsyncLifetime
         await Expect(":1\r\n", "HLEN", "h");
         await Expect(":1\r\n", "HDEL", "h", "b");
 
-        Assert.False(_engine.TryRead(Key("h"), _store.NowUnixMs, out _));
-        Assert.Empty(_engine.ScanElements(Key("h"), null, 10).Elements);
-        Assert.Equal(0, _engine.KeyCount);
+        Assert.False(Engine.TryRead(Key("h"), Store.NowUnixMs, out _));
+        Assert.Empty(Engine.ScanElements(Key("h"), null, 10).Elements);
+        Assert.Equal(0, Engine.KeyCount);
     }
 
     [Fact]
@@ -116,11 +94,11 @@ public sealed class HashCommandTests : IAsyncLifetime
     {
         await Expect(":2\r\n", "HSET", "h", "a", "1", "b", "2");
         await Expect(":1\r\n", "PEXPIRE", "h", "1000");
-        Assert.True(_engine.TryRead(Key("h"), _store.NowUnixMs, out StoredRecord record));
-        Assert.Equal(_store.NowUnixMs + 1000, TypedKeyRecord.Decode(record.Value).Header.ExpiresAtUnixMs);
-        Assert.Equal(_store.NowUnixMs + 1000, record.ExpiresAtUnixMs);
+        Assert.True(Engine.TryRead(Key("h"), Store.NowUnixMs, out StoredRecord record));
+        Assert.Equal(Store.NowUnixMs + 1000, TypedKeyRecord.Decode(record.Value).Header.ExpiresAtUnixMs);
+        Assert.Equal(Store.NowUnixMs + 1000, record.ExpiresAtUnixMs);
 
-        _clock.Advance(TimeSpan.FromMilliseconds(1000));
+        Clock.Advance(TimeSpan.FromMilliseconds(1000));
 
         await Expect("*0\r\n", "HGETALL", "h");
         await Expect("+none\r\n", "TYPE", "h");
@@ -135,12 +113,12 @@ public sealed class HashCommandTests : IAsyncLifetime
     {
         await Expect(":3\r\n", "HSET", "h", "a", "1", "b", "2", "c", "3");
         await Expect(":1\r\n", "EXPIRE", "h", "10");
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(1, await _engine.RemoveExpiredAsync(_store.NowUnixMs, 100));
+        Assert.Equal(1, await Engine.RemoveExpiredAsync(Store.NowUnixMs, 100));
 
-        Assert.Empty(_engine.ScanElements(Key("h"), null, 10).Elements);
-        Assert.Equal(0, _engine.KeyCount);
+        Assert.Empty(Engine.ScanElements(Key("h"), null, 10).Elements);
+        Assert.Equal(0, Engine.KeyCount);
     }
 
     [Fact]
@@ -151,7 +129,7 @@ public sealed class HashCommandTests : IAsyncLifetime
 
         await Expect("$5\r\nplain\r\n", "GET", "h");
         await Expect("+string\r\n", "TYPE", "h");
-        Assert.Empty(_engine.ScanElements(Key("h"), null, 10).Elements);
+        Assert.Empty(Engine.ScanElements(Key("h"), null, 10).Elements);
         await Expect("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "HGET", "h", "a");
     }
 
@@ -210,21 +188,10 @@ public sealed class HashCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HashCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns()
-    {
-        var cluster = new GatedStore(_ => Task.CompletedTask);
-        await using RespTestConnection connection = RespTestConnection.Start(cluster);
-
-        const string refused = "-ERR hash commands are not supported on a cluster node yet\r\n";
-        foreach (string[] command in new[] { new[] { "HSET", "h", "a", "1" }, ["HGET", "h", "a"], ["HLEN", "h"], ["HDEL", "h", "a"], ["HINCRBY", "h", "a", "1"], ["HSCAN", "h", "0"] })
-        {
-            await connection.SendAsync(RespText.Command(command));
-            Assert.Equal(refused, await connection.ReceiveAsync(refused));
-        }
-
-        Assert.Equal(0, cluster.Started);
-        Assert.Equal(0, cluster.KeyCount);
-    }
+    public Task HashCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns() =>
+        AssertRefusedWithoutTypedKeys(
+            "-ERR hash commands are not supported on a cluster node yet\r\n",
+            ["HSET", "h", "a", "1"], ["HGET", "h", "a"], ["HLEN", "h"], ["HDEL", "h", "a"], ["HINCRBY", "h", "a", "1"], ["HSCAN", "h", "0"]);
 
     [Fact]
     public async Task HashCommandInMulti_OnAStoreWithoutTypedKeys_IsRefusedWhileQueueingAndExecRunsNothing()
@@ -240,62 +207,9 @@ public sealed class HashCommandTests : IAsyncLifetime
         Assert.Null(cluster.Value("a"));
     }
 
-    private async Task Expect(string expected, params string[] command)
-    {
-        await _connection.SendAsync(RespText.Command(command));
-        Assert.Equal(expected, await _connection.ReceiveAsync(expected));
-    }
-
-    /// <summary>Sends a command and reads its whole reply (the tests know its shape: a PING after it marks the end).</summary>
-    private async Task<string> Call(params string[] command)
-    {
-        await _connection.SendAsync(RespText.Command(command) + RespText.Command("PING", "end-of-reply"));
-        var reply = new StringBuilder();
-        while (!reply.ToString().EndsWith("$12\r\nend-of-reply\r\n", StringComparison.Ordinal))
-        {
-            reply.Append(await _connection.ReceiveAsync("x"));
-        }
-
-        return reply.ToString()[..^"$12\r\nend-of-reply\r\n".Length];
-    }
-
-    private static string[] Bulks(string reply)
-    {
-        string[] lines = reply.Split("\r\n");
-        var bulks = new List<string>();
-        for (int i = 0; i < lines.Length - 1; i++)
-        {
-            if (lines[i].StartsWith('$'))
-            {
-                bulks.Add(lines[++i]);
-            }
-        }
-
-        return [.. bulks];
-    }
-
     private ElementState ReadField(string key, string field)
     {
-        Assert.True(_engine.TryReadElement(Key(key), Key(field), out byte[]? encoded));
+        Assert.True(Engine.TryReadElement(Key(key), Key(field), out byte[]? encoded));
         return ElementState.Decode(encoded);
-    }
-
-    private byte[] StoredHeader(string key)
-    {
-        Assert.True(_engine.TryRead(Key(key), _store.NowUnixMs, out StoredRecord record));
-        return record.Value;
-    }
-
-    private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);
-
-    private static string Text(byte[] bytes) => Encoding.UTF8.GetString(bytes);
-
-    private sealed class WriteRecord(byte[] key, StoredRecord record) : IStorageOperation
-    {
-        public int TouchedKeyCount => 1;
-
-        public byte[] GetTouchedKey(int index) => key;
-
-        public void Execute(IStorageTransaction transaction) => transaction.Write(key, record);
     }
 }

@@ -41,11 +41,11 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
-        if (command.Group == "hash" && !server.Store.SupportsTypedKeys)
+        if (!server.Store.SupportsTypedKeys && TypedKeys.TypedKeyCommands.NotOnCluster(command.Group) is { } refusal)
         {
             // Refused as an unknown command is, before anything runs: inside MULTI it makes EXEC run nothing.
             client.Transaction?.Abort();
-            return context.Error(HashCommands.NotOnCluster);
+            return context.Error(refusal);
         }
 
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))

@@ -33,6 +33,7 @@ public sealed class CommandTable
         .. StringCommands.Definitions,
         .. KeyCommands.Definitions,
         .. HashCommands.Definitions,
+        .. SetCommands.Definitions,
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
         .. DynamoCommands.Definitions,

@@ -1,10 +1,12 @@
+using Dynamite.Core.DataTypes;
 using Dynamite.Protocols.Resp.Commands.HashOperations;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// Hash commands, with redis-server's replies and errors. Each is one atomic storage operation over the key's header
-/// and the fields it names (<see cref="HashKey"/> describes the stored form). A standalone node only for now: a
+/// and the fields it names (<see cref="TypedKey"/> describes the stored form). A standalone node only for now: a
 /// cluster node's replicas do not carry typed keys yet, so there the dispatcher refuses every hash command before
 /// anything runs (<see cref="Core.KeyValue.IKeyValueStore.SupportsTypedKeys"/>).
 /// </summary>
@@ -34,13 +36,13 @@ internal static class HashCommands
         new("HSCAN", -3, CommandFlags.ReadOnly, 1, 1, 1, "hash", "2.8.0", "Iterates over fields and values of a hash.", HashIterationCommands.HScan),
     ];
 
-    private static ValueTask HSet(CommandContext context) => SetFields(context, HashWriteMode.Set, okReply: false);
+    private static ValueTask HSet(CommandContext context) => SetFields(context, ElementWriteMode.Set, okReply: false);
 
-    private static ValueTask HMSet(CommandContext context) => SetFields(context, HashWriteMode.Set, okReply: true);
+    private static ValueTask HMSet(CommandContext context) => SetFields(context, ElementWriteMode.Set, okReply: true);
 
-    private static ValueTask HSetNx(CommandContext context) => SetFields(context, HashWriteMode.SetIfAbsent, okReply: false);
+    private static ValueTask HSetNx(CommandContext context) => SetFields(context, ElementWriteMode.SetIfAbsent, okReply: false);
 
-    private static ValueTask SetFields(CommandContext context, HashWriteMode mode, bool okReply)
+    private static ValueTask SetFields(CommandContext context, ElementWriteMode mode, bool okReply)
     {
         if (context.ArgumentCount % 2 != 0)
         {
@@ -64,16 +66,16 @@ internal static class HashCommands
             values[i] = context.OwnedArgument(3 + (2 * i));
         }
 
-        var operation = new HashWriteOperation(context.OwnedArgument(1), fields, values, mode, context.Server.Actor);
+        var operation = new ElementWriteOperation(context.OwnedArgument(1), DataType.Hash, fields, values, mode, context.Server.Actor);
         return okReply
-            ? ApplyToHash(context, operation, static (c, _) => c.Writer.WriteOk())
-            : ApplyToHash(context, operation, static (c, op) => c.Writer.WriteInteger(op.Changed));
+            ? TypedKeyCommands.Apply(context, operation, static (c, _) => c.Writer.WriteOk())
+            : TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Changed));
     }
 
     private static ValueTask HDel(CommandContext context)
     {
-        var operation = new HashWriteOperation(context.OwnedArgument(1), OwnedArguments(context, 2), null, HashWriteMode.Delete, context.Server.Actor);
-        return ApplyToHash(context, operation, static (c, op) => c.Writer.WriteInteger(op.Changed));
+        var operation = new ElementWriteOperation(context.OwnedArgument(1), DataType.Hash, TypedKeyCommands.OwnedArguments(context, 2), null, ElementWriteMode.Delete, context.Server.Actor);
+        return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Changed));
     }
 
     private static ValueTask HGet(CommandContext context) =>
@@ -114,11 +116,11 @@ internal static class HashCommands
         ReadFields(context, static (c, op) => c.Writer.WriteInteger(op.Values.Count > 0 && op.Values[0] is { } value ? value.Length : 0));
 
     /// <summary>The fields named from argument 2 on; the reply runs only when the key is a hash or absent.</summary>
-    private static ValueTask ReadFields(CommandContext context, Action<CommandContext, HashReadOperation> reply) =>
-        ApplyToHash(context, new HashReadOperation(context.OwnedArgument(1), HashReadMode.Fields, OwnedArguments(context, 2)), reply);
+    private static ValueTask ReadFields(CommandContext context, Action<CommandContext, ElementReadOperation> reply) =>
+        TypedKeyCommands.Apply(context, new ElementReadOperation(context.OwnedArgument(1), DataType.Hash, ElementReadMode.Named, HashKey.RenderEncoded, TypedKeyCommands.OwnedArguments(context, 2)), reply);
 
     private static ValueTask HLen(CommandContext context) =>
-        ApplyToHash(context, new HashReadOperation(context.OwnedArgument(1), HashReadMode.Length), static (c, op) => c.Writer.WriteInteger(op.Length));
+        TypedKeyCommands.Apply(context, new ElementReadOperation(context.OwnedArgument(1), DataType.Hash, ElementReadMode.Length, null), static (c, op) => c.Writer.WriteInteger(op.Length));
 
     private static ValueTask HGetAll(CommandContext context) =>
         ReadAll(context, static (c, op) =>
@@ -151,8 +153,8 @@ internal static class HashCommands
             }
         });
 
-    private static ValueTask ReadAll(CommandContext context, Action<CommandContext, HashReadOperation> reply) =>
-        ApplyToHash(context, new HashReadOperation(context.OwnedArgument(1), HashReadMode.All), reply);
+    private static ValueTask ReadAll(CommandContext context, Action<CommandContext, ElementReadOperation> reply) =>
+        TypedKeyCommands.Apply(context, new ElementReadOperation(context.OwnedArgument(1), DataType.Hash, ElementReadMode.All, HashKey.RenderEncoded), reply);
 
     private static ValueTask HIncrBy(CommandContext context)
     {
@@ -199,31 +201,5 @@ internal static class HashCommands
                 c.Writer.WriteBulk(op.FloatResult!);
             }
         });
-    }
-
-    /// <summary>Runs a hash operation; its reply is written only when the key is a hash or absent, WRONGTYPE otherwise.</summary>
-    internal static ValueTask ApplyToHash<TOperation>(CommandContext context, TOperation operation, Action<CommandContext, TOperation> reply)
-        where TOperation : IHashOperation =>
-        context.Apply(operation, (c, op) =>
-        {
-            if (op.WrongType)
-            {
-                c.Writer.WriteError(RespErrors.WrongType);
-            }
-            else
-            {
-                reply(c, op);
-            }
-        });
-
-    private static byte[][] OwnedArguments(CommandContext context, int first)
-    {
-        var arguments = new byte[context.ArgumentCount - first][];
-        for (int i = first; i < context.ArgumentCount; i++)
-        {
-            arguments[i - first] = context.OwnedArgument(i);
-        }
-
-        return arguments;
     }
 }

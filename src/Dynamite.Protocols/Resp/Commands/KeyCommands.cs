@@ -2,13 +2,13 @@ using System.Buffers.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
-using Dynamite.Protocols.Resp.Commands.HashOperations;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// Generic key commands: DEL, UNLINK, EXISTS, the EXPIRE family, EXPIRETIME, TTL, PERSIST, TYPE, SCAN, KEYS. They know
-/// typed keys (hashes): a typed key's record is its header, with the key's expiry, and its elements go with it.
+/// typed keys (hashes, sets): a typed key's record is its header, with the key's expiry, and its elements go with it.
 /// </summary>
 internal static class KeyCommands
 {
@@ -340,7 +340,7 @@ internal static class KeyCommands
             {
                 if (current.HasExpiry)
                 {
-                    transaction.Write(key, HashKey.WithExpiry(current, 0, transaction.NowUnixMs, actor));
+                    transaction.Write(key, TypedKey.WithExpiry(current, 0, transaction.NowUnixMs, actor));
                     Changed = true;
                 }
 
@@ -363,7 +363,7 @@ internal static class KeyCommands
             }
             else
             {
-                transaction.Write(key, HashKey.WithExpiry(current, when, transaction.NowUnixMs, actor));
+                transaction.Write(key, TypedKey.WithExpiry(current, when, transaction.NowUnixMs, actor));
             }
 
             Changed = true;

@@ -369,16 +369,22 @@ internal static class ServerCommands
 
     /// <summary>
     /// CONFIG SET name value [name value ...]: only the encoding thresholds (<see cref="EncodingParameters"/>) can be
-    /// set; every pair is checked before any is applied, so a refused call changes nothing.
+    /// set; every pair is checked before any is applied, so a refused call changes nothing. Another parameter may be
+    /// "set" to the value CONFIG GET reports for it, which changes nothing (Redis's test harness sets <c>save ""</c>).
     /// </summary>
     private static ValueTask ConfigSet(CommandContext context)
     {
-        var changes = new (string Name, long Value)[(context.ArgumentCount - 2) / 2];
+        var changes = new (string? Name, long Value)[(context.ArgumentCount - 2) / 2];
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
             if (EncodingParameters.Canonical(name) is not { } canonical)
             {
+                if (IsCurrentValue(context.Server, name, context.ArgumentString(3 + (2 * i))))
+                {
+                    continue;
+                }
+
                 return context.Error($"ERR CONFIG SET of '{RespErrors.Truncate(name)}' is not supported: Dynamite is configured by its YAML file and flags at start");
             }
 
@@ -390,14 +396,20 @@ internal static class ServerCommands
             changes[i] = (canonical, value);
         }
 
-        foreach ((string name, long value) in changes)
+        foreach ((string? name, long value) in changes)
         {
-            context.Server.EncodingParameters.Set(name, value);
+            if (name is not null)
+            {
+                context.Server.EncodingParameters.Set(name, value);
+            }
         }
 
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
+
+    private static bool IsCurrentValue(RespServer server, string name, string value) =>
+        ConfigParameters(server).Any(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase) && p.Value == value);
 
     private static IReadOnlyList<KeyValuePair<string, string>> ConfigParameters(RespServer server)
     {

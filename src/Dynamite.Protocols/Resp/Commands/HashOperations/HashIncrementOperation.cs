@@ -3,6 +3,7 @@ using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands.HashOperations;
 
@@ -27,13 +28,13 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
 
     public void Execute(IStorageTransaction transaction)
     {
-        if (!HashKey.TryOpen(transaction, key, out TypedKeyRecord? hash))
+        if (!TypedKey.TryOpen(transaction, key, DataType.Hash, out TypedKeyRecord? hash))
         {
             Error = RespErrors.WrongType;
             return;
         }
 
-        ElementState? state = hash is null ? null : HashKey.ReadField(transaction, key, field);
+        ElementState? state = hash is null ? null : TypedKey.ReadElement(transaction, key, field);
         if (floatDelta is { } by)
         {
             IncrementFloat(transaction, hash, state, by);
@@ -60,7 +61,7 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
         }
 
         Result = current + delta;
-        hash ??= HashKey.Create(transaction, key, actor);
+        hash ??= TypedKey.Create(transaction, key, DataType.Hash, actor);
         Dot dot = hash.Header.Context.NextDot(actor);
         ElementState updated;
         try
@@ -76,7 +77,7 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
 
         transaction.WriteElement(key, field, updated.Encode());
         long count = hash.ElementCount + (state is null ? 1 : 0);
-        HashKey.Save(transaction, key, new TypedKeyRecord(hash.Header.WithContext(hash.Header.Context.Add(dot)), count));
+        TypedKey.Save(transaction, key, new TypedKeyRecord(hash.Header.WithContext(hash.Header.Context.Add(dot)), count));
     }
 
     /// <summary>The field with the node's chain raised by <c>delta</c> under the new dot; the chain's earlier writes are superseded.</summary>
@@ -119,8 +120,8 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
         }
 
         FloatResult = Encoding.ASCII.GetBytes(sum.ToHumanString());
-        hash ??= HashKey.Create(transaction, key, actor);
-        hash = HashKey.WriteRegister(transaction, key, hash, field, FloatResult, actor);
-        HashKey.Save(transaction, key, hash with { ElementCount = hash.ElementCount + (state is null ? 1 : 0) });
+        hash ??= TypedKey.Create(transaction, key, DataType.Hash, actor);
+        hash = TypedKey.WriteRegister(transaction, key, hash, field, FloatResult, actor);
+        TypedKey.Save(transaction, key, hash with { ElementCount = hash.ElementCount + (state is null ? 1 : 0) });
     }
 }

@@ -1,13 +1,13 @@
-namespace Dynamite.Protocols.Resp.Commands.HashOperations;
+namespace Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 /// <summary>
-/// HSCAN's cursors. A hash scan resumes after the last field name it returned (a resumable position: fields added or
-/// removed meanwhile never make it skip or repeat a field that stayed), but a RESP cursor is a number, so the server
-/// hands out numbers and remembers the position behind each: the most recent <see cref="Capacity"/>, shared by every
+/// HSCAN's and SSCAN's cursors. A scan of a typed key resumes after the last element name it returned (a resumable
+/// position: elements added or removed meanwhile never make it skip or repeat one that stayed), but a RESP cursor is a
+/// number, so the server hands out numbers and remembers the position behind each: the most recent <see cref="Capacity"/>, shared by every
 /// connection (a cursor may be continued on another connection, as in Redis). An evicted or unknown cursor is an error
 /// rather than a silent restart. Thread-safe.
 /// </summary>
-internal sealed class HashScanCursors
+internal sealed class ElementScanCursors
 {
     public const int Capacity = 4096;
 
