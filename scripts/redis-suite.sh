@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node (tests/redis-suite/README.md).
-# Usage: scripts/redis-suite.sh [UNIT...]        default units: type/hash type/incr type/set (the ones CI runs)
+# Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node, or against node 1 of a 3-node
+# cluster (tests/redis-suite/README.md).
+# Usage: scripts/redis-suite.sh [--cluster] [UNIT...]
+#   default units: type/hash type/incr type/set on a standalone node, type/incr on a cluster (the ones CI runs)
 #   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
-#   ENGINE           the node's storage engine (default: the node's default)
+#   ENGINE           the nodes' storage engine (default: the node's default)
 # Installs tcl and dpkg-dev and adds a deb-src line when they are missing (as root, or through sudo), fetches the
-# source once, builds the node if needed, starts it on a free loopback port, runs each unit and stops the node.
+# source once, builds the node if needed, starts the node(s) on free loopback ports, runs each unit and stops them.
 # Exit status 1 when any test of any unit failed or a unit aborted.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+cluster=0
+if [ "${1:-}" = "--cluster" ]; then
+  cluster=1
+  shift
+fi
 units=("$@")
-[ ${#units[@]} -eq 0 ] && units=(type/hash type/incr type/set)
+if [ ${#units[@]} -eq 0 ]; then
+  if [ $cluster -eq 1 ]; then units=(type/incr); else units=(type/hash type/incr type/set); fi
+fi
 suite_home="${REDIS_SUITE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite}"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -37,19 +46,41 @@ fi
 
 dll="$root/src/Dynamite.Cli/bin/Release/net10.0/dynamite.dll"
 [ -f "$dll" ] || dotnet build "$root/src/Dynamite.Cli" -c Release -nologo -v quiet >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work="$(mktemp -d)"
 engine=()
 [ -n "${ENGINE:-}" ] && engine=(--engine "$ENGINE")
-dotnet "$dll" start --node-id suite1 "${engine[@]}" --listen "127.0.0.1:$port" --http 127.0.0.1:0 --peer-listen 127.0.0.1:0 \
-  --data-dir "$work/data" >"$work/node.log" 2>&1 &
-node=$!
-trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 150); do
-  redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
-  kill -0 $node 2>/dev/null || { echo "the node did not start:" >&2; cat "$work/node.log" >&2; exit 1; }
+nodes=()
+trap 'for n in "${nodes[@]}"; do kill "$n" 2>/dev/null; done; for n in "${nodes[@]}"; do wait "$n" 2>/dev/null; done; rm -rf "$work"' EXIT
+count=1
+[ $cluster -eq 1 ] && count=3
+ports=() peers=()
+for i in $(seq 1 $count); do ports+=("$(free_port)"); peers+=("$(free_port)"); done
+for i in $(seq 0 $((count - 1))); do
+  cluster_arguments=()
+  if [ $cluster -eq 1 ]; then
+    seeds=""
+    for j in $(seq 0 $((count - 1))); do [ "$j" != "$i" ] && seeds="$seeds,127.0.0.1:${peers[$j]}"; done
+    cluster_arguments=(--rack "rack$i" --n 3 --r 2 --w 2 --seeds "${seeds#,}" --cluster-name redis-suite)
+  fi
+  dotnet "$dll" start --node-id "suite$((i + 1))" "${engine[@]}" "${cluster_arguments[@]}" --listen "127.0.0.1:${ports[$i]}" \
+    --http 127.0.0.1:0 --peer-listen "127.0.0.1:${peers[$i]}" --data-dir "$work/data$i" >"$work/node$i.log" 2>&1 &
+  nodes+=($!)
+done
+port=${ports[0]}
+ready="PONG"
+[ $cluster -eq 1 ] && ready="cluster_state:ok"
+for _ in $(seq 1 300); do
+  if [ $cluster -eq 1 ]; then
+    redis-cli -p "$port" info cluster 2>/dev/null | grep -q "$ready" && break
+  else
+    redis-cli -p "$port" ping 2>/dev/null | grep -q "$ready" && break
+  fi
+  kill -0 "${nodes[0]}" 2>/dev/null || { echo "the node did not start:" >&2; cat "$work/node0.log" >&2; exit 1; }
   sleep 0.2
 done
+where="a standalone node"
+[ $cluster -eq 1 ] && where="node 1 of a 3-node cluster"
 
 status=0
 for unit in "${units[@]}"; do
@@ -63,7 +94,7 @@ for unit in "${units[@]}"; do
   err=$(grep -c '^\[err\]' "$log" || true)
   exc=$(grep -c '^\[exception\]' "$log" || true)
   skipped=$(grep -c '^\[skip\]\|^\[ignore\]' "$log" || true)
-  echo "redis suite unit/$unit: $ok passed, $err failed, $exc aborted, $skipped skipped"
+  echo "redis suite unit/$unit on $where: $ok passed, $err failed, $exc aborted, $skipped skipped"
   if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$ok" -eq 0 ]; then
     status=1
     grep -A3 '^\[err\]\|^\[exception\]' "$log" | head -40

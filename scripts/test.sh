@@ -38,4 +38,5 @@ skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 echo "$passed passed, $failed failed, $skipped skipped"
 # Redis's own test suite, the units that pass, against a standalone node (tests/redis-suite/README.md).
 bash "$root/scripts/redis-suite.sh" || status=1
+bash "$root/scripts/redis-suite.sh" --cluster || status=1
 exit "$status"
