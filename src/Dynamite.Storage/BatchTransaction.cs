@@ -1,31 +1,24 @@
-using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Storage;
 
 /// <summary>
 /// The view every operation of one group commit runs against, for the durable engines' writers
-/// (<see cref="GroupCommitWriter"/>). Reads see the committed database overlaid with <see cref="Changes"/>: the
+/// (<see cref="GroupCommitWriter"/>). Reads see the committed database overlaid with <see cref="StagedTransaction.Changes"/>: the
 /// staged changes of the earlier operations of the group and the operation's own. That overlay is what makes a group
 /// commit equivalent to running the operations one after another. Writes are only staged; the writer applies the
 /// surviving changes when the group commits. Each engine supplies only the read of the committed state
-/// (<see cref="TryReadStored"/>, <see cref="StoredElements"/>); the engine's <see cref="RecordCache"/> answers key
+/// (<see cref="TryReadStored"/>, <see cref="StagedTransaction.StoredElements"/>); the engine's <see cref="RecordCache"/> answers key
 /// reads first. Used only on the writer thread.
 /// </summary>
-internal abstract class BatchTransaction(RecordCache cache) : IStorageTransaction
+internal abstract class BatchTransaction(RecordCache cache) : StagedTransaction
 {
     // What the group's reads found stored for each key they read from the database: the change writer needs exactly
     // that for the key counters (and the expiry index), and would otherwise look each key up a second time. Valid for
     // one group only: the writer clears it with the changes (ClearGroup).
     private readonly Dictionary<byte[], StoredKeyState> _storedStates = new(ByteArrayComparer.Instance);
 
-    public StagedChanges Changes { get; } = new();
-
-    public StagedElementChanges ElementChanges { get; } = new();
-
-    public long NowUnixMs { get; set; }
-
-    public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
+    public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
     {
         if (Changes.TryFind(key, out StagedChange change))
         {
@@ -70,44 +63,10 @@ internal abstract class BatchTransaction(RecordCache cache) : IStorageTransactio
         _storedStates.Clear();
     }
 
-    public void Write(byte[] key, StoredRecord record)
-    {
-        // Checked here, inside the operation, so a bad write fails that operation alone rather than the group.
-        ArgumentNullException.ThrowIfNull(key);
-        if (record.Value is null)
-        {
-            throw new ArgumentException("A stored record needs a value array.", nameof(record));
-        }
-
-        Changes.Stage(key, record);
-    }
-
-    public void Delete(byte[] key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        Changes.Stage(key, null);
-        ElementChanges.StageDeleteAll(key);
-    }
-
-    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
-        ElementChanges.TryRead(key, element, StoredElements, out value);
-
-    public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) =>
-        ElementChanges.Scan(key, afterElement, limit, StoredElements);
-
-    public void WriteElement(byte[] key, byte[] element, byte[] value) => ElementChanges.StageWrite(key, element, value);
-
-    public void DeleteElement(byte[] key, byte[] element) => ElementChanges.StageDelete(key, element);
-
-    public void DeleteAllElements(byte[] key) => ElementChanges.StageDeleteAll(key);
-
     /// <summary>
     /// Reads the committed state of the user key <paramref name="key"/>: true if a record is stored (expired or not),
     /// with its expiry in <paramref name="storedExpiry"/> (0 when none or absent), and the record in
-    /// <paramref name="liveRecord"/> if it is live at <see cref="NowUnixMs"/>.
+    /// <paramref name="liveRecord"/> if it is live at <see cref="StagedTransaction.NowUnixMs"/>.
     /// </summary>
     protected abstract bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord);
-
-    /// <summary>The committed elements, read as the group's reads of records are: before any of its changes are applied.</summary>
-    protected abstract IElementReader StoredElements { get; }
 }
