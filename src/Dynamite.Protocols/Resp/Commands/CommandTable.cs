@@ -31,6 +31,7 @@ public sealed class CommandTable
         .. ConnectionCommands.Definitions,
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
+        .. CounterCommands.Definitions,
         .. KeyCommands.Definitions,
         .. HashCommands.Definitions,
         .. SetCommands.Definitions,

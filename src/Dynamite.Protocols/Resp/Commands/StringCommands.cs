@@ -4,9 +4,9 @@ using Dynamite.Protocols.Resp.Commands.StringOperations;
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
-/// String commands. Reads go straight to the store; every write is one atomic storage operation
-/// (<see cref="IStorageOperation"/>), so a read-modify-write such as INCR or APPEND never interleaves
-/// with another write to the same key on this node.
+/// String commands (the counters are <see cref="CounterCommands"/>). Reads go straight to the store; every write is
+/// one atomic storage operation (<see cref="IStorageOperation"/>), so a read-modify-write such as APPEND never
+/// interleaves with another write to the same key on this node.
 /// </summary>
 internal static class StringCommands
 {
@@ -30,11 +30,6 @@ internal static class StringCommands
         new("STRLEN", 2, ReadFlags, 1, 1, 1, "string", "2.2.0", "Returns the length of a string value.", StrLen),
         new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, "string", "2.4.0", "Returns a substring of the string stored at a key.", GetRange),
         new("SETRANGE", 4, WriteFlags, 1, 1, 1, "string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", SetRange),
-        new("INCR", 2, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Incr),
-        new("DECR", 2, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Decr),
-        new("INCRBY", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", IncrBy),
-        new("DECRBY", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", DecrBy),
-        new("INCRBYFLOAT", 3, WriteFlags | CommandFlags.Fast, 1, 1, 1, "string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", IncrByFloat),
     ];
 
     private static ValueTask Get(CommandContext context) =>
@@ -378,72 +373,6 @@ internal static class StringCommands
         {
             context.Writer.WriteBulk(value.Slice((int)start, (int)(end - start + 1)));
         }
-    }
-
-    private static ValueTask Incr(CommandContext context) => IncrementBy(context, 1);
-
-    private static ValueTask Decr(CommandContext context) => IncrementBy(context, -1);
-
-    private static ValueTask IncrBy(CommandContext context)
-    {
-        if (!RespNumbers.TryParseInt64(context.Argument(2), out long delta))
-        {
-            return context.Error(RespErrors.NotInteger);
-        }
-
-        return IncrementBy(context, delta);
-    }
-
-    private static ValueTask DecrBy(CommandContext context)
-    {
-        if (!RespNumbers.TryParseInt64(context.Argument(2), out long delta))
-        {
-            return context.Error(RespErrors.NotInteger);
-        }
-
-        if (delta == long.MinValue)
-        {
-            return context.Error(RespErrors.DecrementOverflow);
-        }
-
-        return IncrementBy(context, -delta);
-    }
-
-    private static ValueTask IncrementBy(CommandContext context, long delta)
-    {
-        var operation = new IncrementOperation(context.OwnedArgument(1), delta);
-        return context.Apply(operation, static (c, op) =>
-        {
-            if (op.Error is not null)
-            {
-                c.Writer.WriteError(op.Error);
-            }
-            else
-            {
-                c.Writer.WriteInteger(op.Result);
-            }
-        });
-    }
-
-    private static ValueTask IncrByFloat(CommandContext context)
-    {
-        if (!ExtendedFloat.TryParse(context.Argument(2), out ExtendedFloat delta))
-        {
-            return context.Error(RespErrors.NotFloat);
-        }
-
-        var operation = new FloatIncrementOperation(context.OwnedArgument(1), delta);
-        return context.Apply(operation, static (c, op) =>
-        {
-            if (op.Error is not null)
-            {
-                c.Writer.WriteError(op.Error);
-            }
-            else
-            {
-                c.Writer.WriteBulk(op.Result!);
-            }
-        });
     }
 
     private static void WriteOptionalBulk(CommandContext context, byte[]? value)
