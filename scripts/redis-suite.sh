@@ -68,17 +68,37 @@ for i in $(seq 0 $((count - 1))); do
   nodes+=($!)
 done
 port=${ports[0]}
-ready="PONG"
-[ $cluster -eq 1 ] && ready="cluster_state:ok"
-for _ in $(seq 1 300); do
-  if [ $cluster -eq 1 ]; then
-    redis-cli -p "$port" info cluster 2>/dev/null | grep -q "$ready" && break
-  else
-    redis-cli -p "$port" ping 2>/dev/null | grep -q "$ready" && break
+# Ready when (on a cluster) every node has a ring and sees every peer up, as the integration tests wait: a node with a
+# ring alone may still find its peers down and answer NOQUORUM. At most 60 s.
+node_ready() {
+  local i=$1
+  if [ $cluster -eq 0 ]; then
+    redis-cli -p "${ports[$i]}" ping 2>/dev/null | grep -q PONG
+    return
   fi
+  local info
+  info="$(redis-cli -p "${ports[$i]}" info cluster 2>/dev/null)" || return 1
+  grep -q "cluster_state:ok" <<<"$info" || return 1
+  for j in $(seq 0 $((count - 1))); do
+    [ "$j" = "$i" ] && continue
+    grep -q "peer_suite$((j + 1)):health=up" <<<"$info" || return 1
+  done
+}
+ready=0
+for _ in $(seq 1 300); do
+  ready=1
+  for i in $(seq 0 $((count - 1))); do
+    node_ready "$i" || { ready=0; break; }
+  done
+  [ $ready -eq 1 ] && break
   kill -0 "${nodes[0]}" 2>/dev/null || { echo "the node did not start:" >&2; cat "$work/node0.log" >&2; exit 1; }
   sleep 0.2
 done
+if [ $ready -ne 1 ]; then
+  echo "the node(s) did not become ready in 60 s:" >&2
+  for i in $(seq 0 $((count - 1))); do redis-cli -p "${ports[$i]}" info cluster >&2 || true; tail -20 "$work/node$i.log" >&2; done
+  exit 1
+fi
 where="a standalone node"
 [ $cluster -eq 1 ] && where="node 1 of a 3-node cluster"
 
