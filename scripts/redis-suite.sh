@@ -51,7 +51,16 @@ work="$(mktemp -d)"
 engine=()
 [ -n "${ENGINE:-}" ] && engine=(--engine "$ENGINE")
 nodes=()
-trap 'for n in "${nodes[@]}"; do kill "$n" 2>/dev/null; done; for n in "${nodes[@]}"; do wait "$n" 2>/dev/null; done; rm -rf "$work"' EXIT
+# Stops the nodes this script started (by PID) and keeps the script's own exit status: a node's exit status on
+# SIGTERM is not the suite's result.
+stop_nodes() {
+  local result=$?
+  for n in "${nodes[@]}"; do kill "$n" 2>/dev/null || true; done
+  for n in "${nodes[@]}"; do wait "$n" 2>/dev/null || true; done
+  rm -rf "$work"
+  exit $result
+}
+trap stop_nodes EXIT
 count=1
 [ $cluster -eq 1 ] && count=3
 ports=() peers=()
