@@ -30,6 +30,7 @@ public sealed class ClusterServices : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly IStorageEngine _hintEngine;
+    private int _disposed;
     private readonly IPEndPoint _peerEndpoint;
 
     private ClusterServices(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers, NodeMetrics metrics)
@@ -144,8 +145,18 @@ public sealed class ClusterServices : IAsyncDisposable
     /// <summary>Joins the cluster of the node at <paramref name="seed"/> (the admin verb).</summary>
     public Task<ClusterState> JoinAsync(IPEndPoint seed, CancellationToken cancellationToken) => Node.Seeding.JoinAsync(seed.ToString(), cancellationToken);
 
+    /// <summary>
+    /// Stops the node and closes the hint store. Idempotent: the host stops the peer protocol itself before it flushes
+    /// the data engine, and the service container disposes this singleton again afterwards, when the hint engine is
+    /// already closed (a second flush there threw, and a SIGTERM ended the process with status 1).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await Node.DisposeAsync();
         await Listener.DisposeAsync();
         await _hintEngine.FlushAsync();

@@ -69,6 +69,22 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task Sigterm_ClusterNode_StopsThePeerProtocolAndExitsZero()
+    {
+        // A durable node keeps its hints in an engine of their own, which the shutdown closes once.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb");
+        using (RawRespClient client = cluster.Connect(2))
+        {
+            Assert.Equal("+OK", client.Call("SET", "k", "v").ToString());
+        }
+
+        DynamiteNode node = cluster[2];
+        node.Signal(Signals.SigTerm);
+        Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the cluster node did not exit after SIGTERM");
+        Assert.Equal(0, node.ExitCode);
+    }
+
+    [Fact]
     public async Task Sigterm_IdleNode_ExitsQuicklyAndRefusesNewConnections()
     {
         await using DynamiteNode node = await DynamiteNode.StartAsync("memory");
