@@ -26,7 +26,7 @@ public class MeasuredCommandPathBenchmarks
     {
         _metrics = new NodeMetrics();
         _exporter = PrometheusEndpoint.CreateProvider(_metrics);
-        var engine = new MemoryStorageEngine(new KeyPartitioner(8), _metrics.ForDataEngine("memory"));
+        var engine = new MemoryStorageEngine(new KeyPartitioner(8));
         _runner = new CommandPathRunner(new LocalKeyValueStore(engine, TimeProvider.System), _metrics.Resp);
         _runner.Run(_runner.Set);
     }

@@ -50,7 +50,7 @@ public sealed class ClusterServices : IAsyncDisposable
         var partitioner = new KeyPartitioner(configuration.PartitionBits);
         bool volatileData = configuration.Engine == "memory";
         _hintEngine = volatileData
-            ? new MemoryStorageEngine(partitioner, metrics.ForHintEngine("memory"))
+            ? new MemoryStorageEngine(partitioner)
             : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync, metrics.ForHintEngine("sqlite"), clock);
 
         if (configuration.ClusterSecret is null)

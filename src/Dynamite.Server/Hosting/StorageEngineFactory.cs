@@ -18,7 +18,7 @@ public static class StorageEngineFactory
         long cacheBytes = (long)configuration.RecordCacheMb << 20;
         return configuration.Engine.ToLowerInvariant() switch
         {
-            "memory" => new MemoryStorageEngine(partitioner, metrics.ForDataEngine("memory")),
+            "memory" => new MemoryStorageEngine(partitioner),
             "sqlite" => new SqliteStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("sqlite"), recordCacheBytes: cacheBytes),
             "rocksdb" => new RocksDbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("rocksdb"), recordCacheBytes: cacheBytes),
             "lmdb" => new LmdbStorageEngine(configuration.ResolvedDataDir, partitioner, configuration.Fsync, metrics.ForDataEngine("lmdb"), recordCacheBytes: cacheBytes),

@@ -42,7 +42,8 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         Assert.Equal(50, Value(samples, ReadCount, ("family", "write")));
         Assert.Equal(50, Value(samples, ReadCount, ("family", "read")));
         Assert.True(Value(samples, "dynamite_replica_request_duration_seconds_count", ("op", "write"), ("outcome", "ok"), ("peer", "n2")) >= 1);
-        Assert.True(Value(samples, "dynamite_storage_operation_duration_seconds_count", ("store", "data"), ("engine", "memory"), ("op", "write")) >= 50);
+        // The memory engine's writes are not timed (MemoryStorageEngine says why); durable engines' are (EngineMetricsTests).
+        Assert.DoesNotContain(samples, s => s.Name.StartsWith("dynamite_storage_operation_duration", StringComparison.Ordinal));
         Assert.Equal(50, Value(samples, "dynamite_storage_keys", ("store", "data")));
         Assert.Contains(samples, s => s.Name == "dynamite_resp_clients_connected");
         Assert.Contains(samples, s => s.Name == "dynamite_aae_tree_size_bytes");

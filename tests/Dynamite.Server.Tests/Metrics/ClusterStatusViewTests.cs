@@ -37,7 +37,7 @@ public sealed class ClusterStatusViewTests : IAsyncLifetime
             ClusterName = "status-test",
             ClusterSecret = "secret",
         };
-        _engine = new MemoryStorageEngine(new Core.Partitioning.KeyPartitioner(configuration.PartitionBits), _metrics.ForDataEngine("memory"));
+        _engine = new MemoryStorageEngine(new Core.Partitioning.KeyPartitioner(configuration.PartitionBits));
         _metrics.ObserveDataEngine(_engine);
         _cluster = ClusterServices.Create(configuration, _engine, TimeProvider.System, NullLoggerFactory.Instance, _metrics);
         _metrics.ObserveCluster(_cluster);
