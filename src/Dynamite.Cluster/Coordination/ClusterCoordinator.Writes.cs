@@ -1,6 +1,7 @@
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Coordination;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer;
@@ -183,7 +184,7 @@ public sealed partial class ClusterCoordinator
         {
             if (!stored)
             {
-                _ = StoreHintAsync(node, write.Key, write.Written, $"the write to {node}, which gains this partition, failed");
+                _ = StoreHintAsync(node, write, $"the write to {node}, which gains this partition, failed");
             }
 
             return;
@@ -208,14 +209,18 @@ public sealed partial class ClusterCoordinator
 
     private async Task StoreHintThenAnswerAsync(PendingWrite write, NodeId hintOwner, NodeId failed, bool answer)
     {
-        await StoreHintAsync(hintOwner, write.Key, write.Written, $"the write to {failed} failed");
+        await StoreHintAsync(hintOwner, write, $"the write to {failed} failed");
         if (answer)
         {
             write.TrySetResult();
         }
     }
 
-    private async Task StoreHintAsync(NodeId owner, byte[] key, VersionedObject obj, string reason)
+    /// <summary>Keeps <paramref name="write"/>'s change (an object, or a typed key's delta) as a hint for <paramref name="owner"/>.</summary>
+    private Task StoreHintAsync(NodeId owner, PendingWrite write, string reason) =>
+        StoreHintAsync(owner, write.Key, write.Written, reason, write.Delta);
+
+    private async Task StoreHintAsync(NodeId owner, byte[] key, VersionedObject obj, string reason, KeyDelta? delta = null)
     {
         if (_hints is null)
         {
@@ -226,7 +231,15 @@ public sealed partial class ClusterCoordinator
 
         try
         {
-            await _hints.AddAsync(owner, key, obj);
+            if (delta is null)
+            {
+                await _hints.AddAsync(owner, key, obj);
+            }
+            else
+            {
+                await _hints.AddDeltaAsync(owner, key, delta);
+            }
+
             _metrics?.HintsStoredCounter.Add(1);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)

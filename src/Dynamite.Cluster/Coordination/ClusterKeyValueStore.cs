@@ -1,3 +1,4 @@
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Versioning;
@@ -35,7 +36,9 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
     private Func<VersionedObject, ReadResult> ResolveNow => field ??= merged => Resolve(merged, NowUnixMs);
 
     public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
-        operation.IsBlindWrite && operation.TouchedKeyCount == 1
+        operation is IKeyDeltaOperation typed
+            ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
+            : operation.IsBlindWrite && operation.TouchedKeyCount == 1
             ? WriteOneBlindly(operation, consistency, cancellationToken)
             : ReadThenWriteAsync(operation, consistency, cancellationToken);
 

@@ -5,6 +5,7 @@ using Dynamite.Cluster.Transport;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Ring;
+using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 using Microsoft.Extensions.Logging;
 
@@ -150,7 +151,7 @@ public sealed class HintedHandoff : IAsyncDisposable
                 {
                     if (primary == _self.Id)
                     {
-                        await _local.MergeAsync(hint.Key, hint.Object, stopping);
+                        await (hint.Delta is { } delta ? _local.TypedKeys.JoinAsync(hint.Key, delta, stopping) : MergeAsync(hint, stopping));
                     }
                     else
                     {
@@ -179,12 +180,19 @@ public sealed class HintedHandoff : IAsyncDisposable
         }
     }
 
-    /// <summary>One hint sent as a replica put; true when the replica stored it.</summary>
+    private async ValueTask<bool> MergeAsync(Hint hint, CancellationToken stopping)
+    {
+        await _local.MergeAsync(hint.Key, hint.Object, stopping);
+        return true;
+    }
+
+    /// <summary>One hint sent as a replica put (a typed key's: a replica delta); true when the replica stored it.</summary>
     private async Task<bool> SendAsync(IPeerClient client, Hint hint, CancellationToken stopping)
     {
         try
         {
-            PeerResponse response = await client.SendAsync(new ReplicaPut(hint.Key, hint.Object.Encode()), _requestTimeout, stopping);
+            IPeerPayload message = hint.EncodedDelta is { } delta ? new ReplicaDelta(hint.Key, delta) : new ReplicaPut(hint.Key, hint.Object.Encode());
+            PeerResponse response = await client.SendAsync(message, _requestTimeout, stopping);
             return response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException and not OperationCanceledException)

@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Sources;
 using Dynamite.Core.Coordination;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Cluster.Coordination;
@@ -21,6 +22,9 @@ internal sealed class PendingWrite(PutRequest request, byte[] key, VersionedObje
 
     /// <summary>The object written here and sent to the replicas (what a hint keeps).</summary>
     public VersionedObject Written { get; } = written;
+
+    /// <summary>A typed key's change, sent and hinted instead of <see cref="Written"/> (then empty); null for a string's write.</summary>
+    public KeyDelta? Delta { get; init; }
 
     /// <summary>Completes when the state machine says answer (its outcome is read from <see cref="Request"/>); awaited once.</summary>
     public ValueTask Answer => new(this, _answer.Version);

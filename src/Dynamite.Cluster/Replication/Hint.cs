@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 
@@ -12,4 +13,11 @@ namespace Dynamite.Cluster.Replication;
 /// <param name="Key">The user key (not the hint store's internal key). Never mutated.</param>
 /// <param name="Object">The object to merge into the intended node's copy.</param>
 [SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "'Object' is the versioned object, the name the replication code uses throughout.")]
-public sealed record Hint(NodeId IntendedFor, byte[] Key, VersionedObject Object);
+public sealed record Hint(NodeId IntendedFor, byte[] Key, VersionedObject Object)
+{
+    /// <summary>A typed key's change, replayed as a <see cref="Core.Peer.Messages.ReplicaDelta"/> (<see cref="Object"/> is then empty); null for a string's hint.</summary>
+    public KeyDelta? Delta { get; init; }
+
+    /// <summary>The stored bytes of <see cref="Delta"/>: the hint is removed after its replay only while they are unchanged.</summary>
+    internal byte[]? EncodedDelta { get; init; }
+}

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Dynamite.Cluster.Metrics;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
@@ -13,8 +14,10 @@ namespace Dynamite.Cluster.Replication;
 /// that was unreachable, kept until they are replayed to it. Backed by an engine of its own (a separate
 /// database), so hints never mix with, or count as, the keys this node owns.
 /// <para>
-/// Layout: engine key = UTF-8 node id, a 0x00 separator (a node id never contains a control character), then
-/// the user key; value = the encoded <see cref="VersionedObject"/>. Hint records never carry an engine-level
+/// Layout: engine key = UTF-8 node id, a separator (a node id never contains a control character), then the user
+/// key. Separator 0x00: a string's hint, value = the encoded <see cref="VersionedObject"/>. Separator 0x01: a typed
+/// key's hint, value = the encoded <see cref="KeyDelta"/>, every undelivered change to the key joined into one
+/// (<see cref="KeyDelta.Join"/>). Hint records never carry an engine-level
 /// expiry: the intended node drops expired siblings itself after the replay, and a record that vanished
 /// behind this class's back would make <see cref="Count"/> wrong.
 /// </para>
@@ -26,7 +29,8 @@ namespace Dynamite.Cluster.Replication;
 /// </summary>
 public sealed class HintStore
 {
-    private const byte Separator = 0;
+    private const byte ObjectSeparator = 0;
+    private const byte DeltaSeparator = 1;
     private const int ScanPageSize = 256;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -94,7 +98,23 @@ public sealed class HintStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(obj);
-        var operation = new AddOperation(HintKey(intendedFor, key), obj);
+        var operation = new AddOperation(HintKey(intendedFor, key, ObjectSeparator), obj);
+        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
+        if (operation.Created)
+        {
+            Adjust(intendedFor, 1);
+        }
+    }
+
+    /// <summary>
+    /// Stores a typed key's change for <paramref name="intendedFor"/>, joined atomically with the change already held
+    /// for the same key (replaying the join is replaying both).
+    /// </summary>
+    public async ValueTask AddDeltaAsync(NodeId intendedFor, byte[] key, KeyDelta delta, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(delta);
+        var operation = new AddDeltaOperation(HintKey(intendedFor, key, DeltaSeparator), delta);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
         if (operation.Created)
         {
@@ -110,20 +130,25 @@ public sealed class HintStore
     public IReadOnlyList<Hint> Take(NodeId intendedFor, int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        byte[] prefix = Prefix(intendedFor);
+        byte[] objects = Prefix(intendedFor, ObjectSeparator);
+        byte[] deltas = Prefix(intendedFor, DeltaSeparator);
         long now = NowUnixMs;
         var hints = new List<Hint>();
         foreach (byte[] hintKey in ScanAll())
         {
-            if (!hintKey.AsSpan().StartsWith(prefix) || !_engine.TryRead(hintKey, now, out StoredRecord record))
+            bool isDelta = hintKey.AsSpan().StartsWith(deltas);
+            if ((!isDelta && !hintKey.AsSpan().StartsWith(objects)) || !_engine.TryRead(hintKey, now, out StoredRecord record))
             {
                 continue;
             }
 
-            VersionedObject obj;
+            byte[] key = hintKey[objects.Length..];
+            Hint hint;
             try
             {
-                obj = ReplicaStore.Decode(hintKey, record.Value);
+                hint = isDelta
+                    ? new Hint(intendedFor, key, VersionedObject.Empty) { Delta = DecodeDelta(hintKey, record.Value), EncodedDelta = record.Value }
+                    : new Hint(intendedFor, key, ReplicaStore.Decode(hintKey, record.Value));
             }
             catch (InvalidDataException)
             {
@@ -132,7 +157,7 @@ public sealed class HintStore
                 continue;
             }
 
-            hints.Add(new Hint(intendedFor, hintKey[prefix.Length..], obj));
+            hints.Add(hint);
             if (hints.Count == max)
             {
                 break;
@@ -150,17 +175,20 @@ public sealed class HintStore
     public async ValueTask<bool> RemoveIfUnchangedAsync(Hint hint, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(hint);
-        var operation = new RemoveOperation(HintKey(hint.IntendedFor, hint.Key), hint.Object);
+        IStorageOperation operation = hint.EncodedDelta is { } delta
+            ? new RemoveDeltaOperation(HintKey(hint.IntendedFor, hint.Key, DeltaSeparator), delta)
+            : new RemoveOperation(HintKey(hint.IntendedFor, hint.Key, ObjectSeparator), hint.Object);
         await _engine.ExecuteAsync(operation, NowUnixMs, ct);
-        if (operation.Removed)
+        bool removed = operation is RemoveDeltaOperation { Removed: true } or RemoveOperation { Removed: true };
+        if (removed)
         {
             Adjust(hint.IntendedFor, -1);
         }
 
-        return operation.Removed;
+        return removed;
     }
 
-    private static byte[] Prefix(NodeId node)
+    private static byte[] Prefix(NodeId node, byte separator)
     {
         if (node.Value is null)
         {
@@ -169,13 +197,13 @@ public sealed class HintStore
 
         byte[] prefix = new byte[Encoding.UTF8.GetByteCount(node.Value) + 1];
         Encoding.UTF8.GetBytes(node.Value, prefix);
-        prefix[^1] = Separator;
+        prefix[^1] = separator;
         return prefix;
     }
 
-    private static byte[] HintKey(NodeId node, byte[] key)
+    private static byte[] HintKey(NodeId node, byte[] key, byte separator)
     {
-        byte[] prefix = Prefix(node);
+        byte[] prefix = Prefix(node, separator);
         byte[] hintKey = new byte[prefix.Length + key.Length];
         prefix.CopyTo(hintKey, 0);
         key.CopyTo(hintKey, prefix.Length);
@@ -199,7 +227,7 @@ public sealed class HintStore
 
     private static (NodeId Node, byte[] Key) ParseHintKey(byte[] hintKey)
     {
-        int separator = hintKey.AsSpan().IndexOf(Separator);
+        int separator = hintKey.AsSpan().IndexOfAny(ObjectSeparator, DeltaSeparator);
         string? node = null;
         if (separator > 0)
         {
@@ -215,7 +243,7 @@ public sealed class HintStore
 
         if (!NodeId.TryCreate(node, out NodeId id))
         {
-            throw new InvalidDataException($"The hint store holds key {KeyText.Format(hintKey)}, which does not start with a node id and a 0x00 separator.");
+            throw new InvalidDataException($"The hint store holds key {KeyText.Format(hintKey)}, which does not start with a node id and a 0x00 or 0x01 separator.");
         }
 
         return (id, hintKey[(separator + 1)..]);
@@ -261,6 +289,55 @@ public sealed class HintStore
             {
                 transaction.Write(hintKey, new StoredRecord(merged.Encode(), 0));
                 Created = !existed;
+            }
+        }
+    }
+
+    private static KeyDelta DecodeDelta(byte[] hintKey, byte[] encoded)
+    {
+        try
+        {
+            return KeyDelta.Decode(encoded);
+        }
+        catch (FormatException exception)
+        {
+            throw new InvalidDataException($"The hint store's delta under {KeyText.Format(hintKey)} does not decode: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>Runs once on the engine's write path; <see cref="Created"/> is read after the engine's task completes.</summary>
+    private sealed class AddDeltaOperation(byte[] hintKey, KeyDelta incoming) : IStorageOperation
+    {
+        public bool Created { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? hintKey : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            bool existed = transaction.TryRead(hintKey, out StoredRecord record);
+            KeyDelta joined = existed ? KeyDelta.Join(DecodeDelta(hintKey, record.Value), incoming) : incoming;
+            transaction.Write(hintKey, new StoredRecord(joined.Encode(), 0));
+            Created = !existed;
+        }
+    }
+
+    /// <summary>Runs once on the engine's write path; removes the delta hint only when its bytes are still those replayed.</summary>
+    private sealed class RemoveDeltaOperation(byte[] hintKey, byte[] replayed) : IStorageOperation
+    {
+        public bool Removed { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? hintKey : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction)
+        {
+            if (transaction.TryRead(hintKey, out StoredRecord record) && record.Value.AsSpan().SequenceEqual(replayed))
+            {
+                transaction.Delete(hintKey);
+                Removed = true;
             }
         }
     }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Replication;
 
 /// <summary>
-/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount and ReplicaDelta from a
+/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount, ReplicaDelta and HintedDelta from a
 /// <see cref="ReplicaStore"/> and, when hinted handoff is on, a <see cref="HintStore"/>.
 /// <para>
 /// Every request gets exactly one reply. A malformed payload or object is answered with
@@ -55,7 +55,7 @@ public sealed class ReplicaRequestHandler : IPeerService
     private static readonly ReplicaPutAck StoredAck = new(ReplicaPutStatus.Stored);
 
     public IReadOnlyList<PeerMessageType> Serves { get; } =
-        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta];
+        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta, PeerMessageType.HintedDelta];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
@@ -70,6 +70,7 @@ public sealed class ReplicaRequestHandler : IPeerService
                 PeerMessageType.HintedPut => await HintedPutAsync(request.Read<HintedPut>(), connectionClosed),
                 PeerMessageType.ReplicaCount => Count(request.Read<ReplicaCount>()),
                 PeerMessageType.ReplicaDelta => await JoinDeltaAsync(request.Read<ReplicaDelta>(), connectionClosed),
+                PeerMessageType.HintedDelta => await HintedDeltaAsync(request.Read<HintedDelta>(), connectionClosed),
                 _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
             };
         }
@@ -180,17 +181,37 @@ public sealed class ReplicaRequestHandler : IPeerService
 
     private async ValueTask<IPeerPayload> JoinDeltaAsync(ReplicaDelta message, CancellationToken cancellationToken)
     {
-        KeyDelta delta;
+        KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
+        await _store.TypedKeys.JoinAsync(Owned(message.Key), delta, cancellationToken);
+        return StoredAck;
+    }
+
+    private async ValueTask<IPeerPayload> HintedDeltaAsync(HintedDelta message, CancellationToken cancellationToken)
+    {
+        if (_hints is null)
+        {
+            return ErrorMessage.Create(PeerErrorCode.Unavailable, "hinted handoff is off on this node; it does not take hinted deltas");
+        }
+
+        if (!NodeId.TryCreate(message.IntendedNodeId, out NodeId intended))
+        {
+            throw new MalformedObjectException($"the intended node id '{message.IntendedNodeId}' is not a valid node id");
+        }
+
+        KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
+        await _hints.AddDeltaAsync(intended, Owned(message.Key), delta, cancellationToken);
+        return StoredAck;
+    }
+
+    private static KeyDelta DecodeDelta(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> encoded)
+    {
         try
         {
-            delta = KeyDelta.Decode(message.EncodedDelta.Span);
+            return KeyDelta.Decode(encoded.Span);
         }
         catch (FormatException exception)
         {
-            throw new MalformedObjectException($"the delta sent for key {KeyText.Format(message.Key.Span)} does not decode: {exception.Message}", exception);
+            throw new MalformedObjectException($"the delta sent for key {KeyText.Format(key.Span)} does not decode: {exception.Message}", exception);
         }
-
-        await _store.JoinDeltaAsync(Owned(message.Key), delta, cancellationToken);
-        return StoredAck;
     }
 }

@@ -1,5 +1,4 @@
 using Dynamite.Core.AntiEntropy;
-using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -11,7 +10,7 @@ namespace Dynamite.Cluster.Replication;
 /// <summary>
 /// A replica's view of its local engine: every record's value is an encoded <see cref="VersionedObject"/>
 /// (siblings plus causal context), never a bare value, except a typed key's header, which only
-/// <see cref="JoinDeltaAsync"/> writes (docs/DATA-TYPES.md). Writes go through one atomic
+/// <see cref="TypedKeys"/> writes (docs/DATA-TYPES.md). Writes go through one atomic
 /// <see cref="IStorageOperation"/> each (read, merge or update, write), so concurrent puts, read repairs and
 /// hint replays for one key never lose each other's siblings.
 /// <para>
@@ -43,9 +42,13 @@ public sealed class ReplicaStore
         _engine = engine;
         _clock = clock;
         _listener = listener;
+        TypedKeys = new TypedKeyReplica(engine, clock, listener);
     }
 
     public IStorageEngine Engine => _engine;
+
+    /// <summary>The typed keys (hashes, sets, counters) this replica holds: the deltas they are changed by.</summary>
+    public TypedKeyReplica TypedKeys { get; }
 
     /// <summary>Stored keys, tombstones and expired keys the sweep has not removed yet included.</summary>
     public long KeyCount => _engine.KeyCount;
@@ -224,29 +227,6 @@ public sealed class ReplicaStore
     }
 
     /// <summary>
-    /// Joins a typed key's change into what is stored under <paramref name="key"/> (a <see cref="Core.Peer.Messages.ReplicaDelta"/>),
-    /// in one storage operation (<see cref="TypedKeyJoin"/>). Returns true when anything stored changed; the listener
-    /// then follows the key's header record, which changes with every element change (its context or its count).
-    /// </summary>
-    public async ValueTask<bool> JoinDeltaAsync(byte[] key, KeyDelta delta, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(delta);
-        var operation = new JoinDeltaOperation(key, delta);
-        await _engine.ExecuteAsync(operation, NowUnixMs, ct);
-        if (operation.WrittenEncoded is { } written)
-        {
-            _listener?.OnWritten(key, operation.PreviousEncoded, written);
-        }
-        else if (operation.PreviousEncoded is { } removed)
-        {
-            _listener?.OnRemoved(key, removed);
-        }
-
-        return operation.Changed;
-    }
-
-    /// <summary>
     /// Writes stamped at or before this time are dropped when they arrive (<see cref="MergeAsync(byte[], VersionedObject, byte[], CancellationToken)"/>):
     /// the horizon of the last cluster-wide FLUSHALL, so no hint, read repair, anti-entropy copy or late replica write
     /// brings a flushed key back. Only grows; 0: no flush.
@@ -293,7 +273,7 @@ public sealed class ReplicaStore
 
     /// <summary>
     /// <paramref name="record"/> when it holds a versioned object. A typed key's header (written by
-    /// <see cref="JoinDeltaAsync"/>) is refused by name: a string write or read does not meet a typed key on a cluster
+    /// <see cref="TypedKeys"/>) is refused by name: a string write or read does not meet a typed key on a cluster
     /// until the type seam's string path lands, and calling it corrupt would mislead.
     /// </summary>
     private static StoredRecord Plain(ReadOnlySpan<byte> key, StoredRecord record) =>
@@ -365,32 +345,6 @@ public sealed class ReplicaStore
     }
 
     /// <summary>Runs once on the engine's write path; its results are read after the engine's task completes.</summary>
-    private sealed class JoinDeltaOperation(byte[] key, KeyDelta delta) : IStorageOperation
-    {
-        public bool Changed { get; private set; }
-
-        /// <summary>The key's record before the join (null: absent); set only when the join changed something.</summary>
-        public byte[]? PreviousEncoded { get; private set; }
-
-        /// <summary>The key's record after the join; null when nothing changed or the key is gone.</summary>
-        public byte[]? WrittenEncoded { get; private set; }
-
-        public int TouchedKeyCount => 1;
-
-        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
-
-        public void Execute(IStorageTransaction transaction)
-        {
-            byte[]? previous = transaction.TryRead(key, out StoredRecord before) ? before.Value : null;
-            Changed = TypedKeyJoin.Apply(transaction, key, delta);
-            if (Changed)
-            {
-                PreviousEncoded = previous;
-                WrittenEncoded = transaction.TryRead(key, out StoredRecord after) ? after.Value : null;
-            }
-        }
-    }
-
     /// <summary>Runs once on the engine's write path; <see cref="RemovedEncoded"/> is read after the engine's task completes.</summary>
     private sealed class DeleteIfDigestOperation(byte[] key, ulong expectedKeyDigest, bool onlyTombstones) : IStorageOperation
     {

@@ -52,6 +52,65 @@ public sealed class KeyDelta
     /// <summary>True for a whole-key remove: every stored write the header's context covers goes.</summary>
     public bool RemovesObserved { get; }
 
+    /// <summary>
+    /// The join of two deltas of one key (the delta-group join of Almeida, Shoker and Baquero, 2018, section 4):
+    /// joining the result into a replica leaves the state that joining both, in either order, leaves. A hint keeps one
+    /// delta per key and replica this way, so its size stays the keys' changes, not the count of commands.
+    /// <para>
+    /// Per element, the writes join as replicas' states do (<see cref="ElementState.Join"/>), each side's context being
+    /// its element's context and, for a whole-key remove, its header's context as well (that remove covers every
+    /// element); the element contexts are united. A delta whose type lost the header join (a concurrent creation of
+    /// another type) keeps only its contexts, united into the header's, as <see cref="TypedKeyJoin"/> keeps them.
+    /// </para>
+    /// </summary>
+    public static KeyDelta Join(KeyDelta x, KeyDelta y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        KeyHeader header = KeyHeader.Join(x.Header, y.Header);
+        bool keepX = x.Header.Type == header.Type;
+        bool keepY = y.Header.Type == header.Type;
+        DotContext lostContexts = DotContext.Empty;
+        var joined = new SortedDictionary<byte[], (ElementDelta? X, ElementDelta? Y)>(NameOrder.Instance);
+        foreach ((byte[] name, ElementDelta delta) in x.Elements)
+        {
+            if (keepX)
+            {
+                joined[name] = (delta, null);
+            }
+            else
+            {
+                lostContexts = lostContexts.Union(delta.Context);
+            }
+        }
+
+        foreach ((byte[] name, ElementDelta delta) in y.Elements)
+        {
+            if (keepY)
+            {
+                joined[name] = (joined.TryGetValue(name, out var pair) ? pair.X : null, delta);
+            }
+            else
+            {
+                lostContexts = lostContexts.Union(delta.Context);
+            }
+        }
+
+        DotContext xRemoves = keepX && x.RemovesObserved ? x.Header.Context : DotContext.Empty;
+        DotContext yRemoves = keepY && y.RemovesObserved ? y.Header.Context : DotContext.Empty;
+        var elements = new List<KeyValuePair<byte[], ElementDelta>>(joined.Count);
+        foreach ((byte[] name, (ElementDelta? inX, ElementDelta? inY)) in joined)
+        {
+            ElementState writes = ElementState.Join(
+                inX?.Writes ?? ElementState.Empty, (inX?.Context ?? DotContext.Empty).Union(xRemoves),
+                inY?.Writes ?? ElementState.Empty, (inY?.Context ?? DotContext.Empty).Union(yRemoves));
+            DotContext context = (inX?.Context ?? DotContext.Empty).Union(inY?.Context ?? DotContext.Empty);
+            elements.Add(new(name, new ElementDelta(writes, context)));
+        }
+
+        return new KeyDelta(header.WithContext(header.Context.Union(lostContexts)), elements, (keepX && x.RemovesObserved) || (keepY && y.RemovesObserved));
+    }
+
     public byte[] Encode()
     {
         byte[] header = Header.Encode();
@@ -115,5 +174,13 @@ public sealed class KeyDelta
 
         reader.ExpectEnd();
         return new KeyDelta(header, elements, (flags & RemovesObservedFlag) != 0);
+    }
+
+    /// <summary>Element names in byte order, as engines keep them.</summary>
+    private sealed class NameOrder : IComparer<byte[]>
+    {
+        public static NameOrder Instance { get; } = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 }

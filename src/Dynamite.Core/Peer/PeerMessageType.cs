@@ -94,4 +94,7 @@ public enum PeerMessageType : byte
     FlushRequest = 61,
 
     FlushAck = 62,
+
+    /// <summary>Coordinator → fallback replica: keep a typed key's change as a hint for an unreachable primary; answered by <see cref="ReplicaPutAck"/>.</summary>
+    HintedDelta = 63,
 }

@@ -17,6 +17,7 @@ public static class PeerMessages
         PeerMessageType.HintedPut,
         PeerMessageType.ReplicaCount,
         PeerMessageType.ReplicaDelta,
+        PeerMessageType.HintedDelta,
         PeerMessageType.FlushRequest,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
@@ -66,6 +67,7 @@ public static class PeerMessages
         PeerMessageType.ReplicaDelta => ReplicaDelta.Read(payload),
         PeerMessageType.FlushRequest => FlushRequest.Read(payload),
         PeerMessageType.FlushAck => FlushAck.Read(payload),
+        PeerMessageType.HintedDelta => HintedDelta.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

@@ -96,6 +96,81 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Join_DeltasJoinedInRandomGroups_LeaveWhatApplyingEachLeaves()
+    {
+        var random = new Random(23);
+        for (int round = 0; round < 40; round++)
+        {
+            Replica[] coordinators = [new(new NodeId("a")), new(new NodeId("b")), new(new NodeId("c"))];
+            Replica each = new(new NodeId("x")), joined = new(new NodeId("y"));
+            var shipped = new List<KeyDelta>();
+            for (int step = 0; step < 30; step++)
+            {
+                Replica coordinator = coordinators[random.Next(coordinators.Length)];
+                string field = "f" + random.Next(5);
+                KeyDelta delta = random.Next(6) switch
+                {
+                    0 => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Remove(state)),
+                    1 => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Increment(state, context, actor, Now + step, random.Next(1, 5))),
+                    2 when coordinator.Header() is { } current => await coordinator.RemoveObservedAsync(current),
+                    _ => await coordinator.CoordinateAsync(field, (state, context, actor) => ElementDelta.Assign(state, context, actor, Now + step, [(byte)step])),
+                };
+                shipped.Add(delta);
+                if (random.Next(2) == 0)
+                {
+                    foreach (Replica other in coordinators.Where(r => r != coordinator))
+                    {
+                        await other.ApplyAsync(delta);
+                    }
+                }
+            }
+
+            List<KeyDelta> order = [.. shipped.OrderBy(_ => random.Next())];
+            foreach (KeyDelta delta in order)
+            {
+                await each.ApplyAsync(delta);
+            }
+
+            // A hint's way: consecutive deltas joined into one, in groups of random sizes.
+            for (int start = 0; start < order.Count;)
+            {
+                int size = Math.Min(order.Count - start, random.Next(1, 8));
+                await joined.ApplyAsync(order.Skip(start).Take(size).Aggregate(KeyDelta.Join));
+                start += size;
+            }
+
+            Assert.Equal(each.Describe(), joined.Describe());
+            foreach (Replica coordinator in coordinators)
+            {
+                foreach (KeyDelta delta in shipped)
+                {
+                    await coordinator.ApplyAsync(delta);
+                }
+
+                Assert.Equal(each.Describe(), coordinator.Describe());
+            }
+
+            foreach (Replica replica in coordinators.Append(each).Append(joined))
+            {
+                await replica.Engine.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Join_AnAddThenAWholeKeyRemoveThatSawIt_LeavesNothing()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta add = await a.CoordinateAsync("f", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        KeyDelta remove = await a.RemoveObservedAsync(a.Header()!);
+
+        await b.ApplyAsync(KeyDelta.Join(remove, add));
+
+        Assert.Null(b.Read("f"));
+        Assert.Equal(a.Describe(), b.Describe());
+    }
+
+    [Fact]
     public async Task Apply_ConcurrentIncrementsOnEveryReplica_AllCount()
     {
         var shipped = new List<KeyDelta>();
@@ -197,6 +272,14 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
 
             ElementDelta element = command(Read(field) ?? ElementState.Empty, context, actor);
             var delta = new KeyDelta(header, [new(Encoding.UTF8.GetBytes(field), element)]);
+            await ApplyAsync(delta);
+            return delta;
+        }
+
+        /// <summary>A whole-key remove of what this replica holds (<c>DEL</c>), applied here, returned.</summary>
+        public async Task<KeyDelta> RemoveObservedAsync(KeyHeader current)
+        {
+            var delta = new KeyDelta(KeyHeader.Create(current.Type, current.Created).WithContext(current.Context), [], removesObserved: true);
             await ApplyAsync(delta);
             return delta;
         }

@@ -106,6 +106,9 @@ internal static class PeerFuzzTarget
                 case ReplicaDelta delta:
                     KeyDelta.Decode(delta.EncodedDelta.Span);
                     break;
+                case HintedDelta hinted:
+                    KeyDelta.Decode(hinted.EncodedDelta.Span);
+                    break;
                 default:
                     break;
             }

@@ -87,6 +87,7 @@ internal static class PeerSeedCorpus
             new JoinRequest(members[2]),
             new JoinReply(clusterState),
             new ReplicaDelta("h"u8.ToArray(), HashFieldDelta(nodeA)),
+            new HintedDelta("b", "h"u8.ToArray(), HashFieldDelta(nodeA)),
             new FlushRequest(Now),
             new FlushAck(Now),
             new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),

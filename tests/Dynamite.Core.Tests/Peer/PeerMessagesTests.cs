@@ -61,6 +61,7 @@ public sealed class PeerMessagesTests
         new FlushRequest(1_700_000_000_000),
         new FlushRequest(1, CheckOnly: true),
         new FlushAck(1_700_000_000_000),
+        new HintedDelta("node-ü", "h"u8.ToArray(), Filled(500, 6)),
     ];
 
     [Fact]

@@ -49,6 +49,7 @@ public sealed class PeerWireEnumTests
             ["ReplicaDelta"] = 60,
             ["FlushRequest"] = 61,
             ["FlushAck"] = 62,
+            ["HintedDelta"] = 63,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

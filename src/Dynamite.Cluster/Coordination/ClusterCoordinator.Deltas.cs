@@ -1,0 +1,115 @@
+using Dynamite.Core.Coordination;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Quorum;
+using Dynamite.Core.Ring;
+
+namespace Dynamite.Cluster.Coordination;
+
+/// <summary>
+/// The typed keys' write path (docs/DATA-TYPES.md, "Deltas"): a replica runs the command on its own state, which
+/// makes its new dots unique, and sends the change it made, a <see cref="KeyDelta"/>, to the other replicas; W acks
+/// answer the client, and an undelivered delta becomes a hint, joined with any other kept for the same key and node.
+/// </summary>
+public sealed partial class ClusterCoordinator
+{
+    /// <summary>
+    /// Runs <paramref name="command"/> with this node as its coordinator, a replica of its key: completes when W
+    /// replicas hold its change. Throws <see cref="StoreUnavailableException"/> when W was not reached (the change
+    /// may still be on some replicas and will be on all once hints and anti-entropy deliver it), or when this node
+    /// holds no replica of the key: a typed command's delta is built from a replica's state, so it runs on one.
+    /// </summary>
+    public async ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        byte[] key = command.Key;
+        PreferenceList list = _lists.Of(key, out int n, out NodeId[] gainers);
+        (_, int w) = (consistency ?? ConsistencyLevel.Default).Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
+        if (!PutRequest.CanCoordinate(list, _options.Self.Id))
+        {
+            throw new StoreUnavailableException(
+                $"{NotAReplicaPrefix} {_options.Self.Id} holds no replica of partition {list.Partition}; hash, set and counter commands run on a replica of their key (connect to one of {string.Join(", ", list.Primaries)})");
+        }
+
+        var request = new PutRequest(list, _options.Self.Id, w);
+        int remote = request.ReplicaWrites.Count + gainers.Length;
+        await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
+        KeyDelta? delta;
+        try
+        {
+            delta = await _local.TypedKeys.CoordinateAsync(command, _actor, cancellationToken);
+        }
+        catch
+        {
+            ReleaseSlots(remote);
+            throw;
+        }
+
+        if (delta is null)
+        {
+            // Nothing changed (WRONGTYPE, a field already set): nothing to replicate.
+            ReleaseSlots(remote);
+            return;
+        }
+
+        var write = new PendingWrite(request, key, Core.Versioning.VersionedObject.Empty) { Delta = delta };
+        lock (request)
+        {
+            request.OnLocalWrite();
+        }
+
+        if (request.Outcome != PutOutcome.Pending)
+        {
+            write.TrySetResult();
+        }
+
+        byte[] encoded = delta.Encode();
+        ReplicaDelta? message = null;
+        IReadOnlyList<PreferenceListEntry> replicaWrites = request.ReplicaWrites;
+        for (int i = 0; i < replicaWrites.Count; i++)
+        {
+            PreferenceListEntry entry = replicaWrites[i];
+            IPeerPayload payload = entry.IsPrimary || entry.HintFor is null
+                ? message ??= new ReplicaDelta(key, encoded)
+                : new HintedDelta(entry.HintFor.Value.Value, key, encoded);
+            SendReplicaWrite(entry.Node, payload, new ReplicaWriteCallback(this, write, entry.Node, countsTowardsW: true));
+        }
+
+        foreach (NodeId gainer in gainers)
+        {
+            SendReplicaWrite(gainer, message ??= new ReplicaDelta(key, encoded), new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
+        }
+
+        if (request.LocalHintFor is { } standingInFor)
+        {
+            await StoreHintAsync(standingInFor, write, "this node coordinated the change as its fallback");
+        }
+
+        IReadOnlyList<NodeId> coordinatorHints = request.HintsAtCoordinator;
+        for (int i = 0; i < coordinatorHints.Count; i++)
+        {
+            await StoreHintAsync(coordinatorHints[i], write, "its primary is unreachable and no fallback is free");
+        }
+
+        await write.Answer;
+        lock (request)
+        {
+            if (request.Outcome != PutOutcome.Ok)
+            {
+                throw new StoreUnavailableException(
+                    $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {w} acknowledgements (W={w}, N={n}{Unreachable(list)}); the change may be applied on some replicas");
+            }
+        }
+    }
+
+    private void ReleaseSlots(int count)
+    {
+        if (count > 0)
+        {
+            _replicaWriteSlots.Release(count);
+        }
+    }
+}
