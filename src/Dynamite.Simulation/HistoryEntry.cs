@@ -34,6 +34,12 @@ public sealed class HistoryEntry
 
     public string? Error { get; set; }
 
+    /// <summary>A typed set command as sent; it runs even when its client gave up waiting.</summary>
+    public SimulatedSetCommand? SetCommand { get; set; }
+
+    /// <summary>A typed set command: whether its coordinator's replica saw the member change (an SREM that removed it), known once it ran.</summary>
+    public bool Changed => SetCommand?.Changed ?? false;
+
     public override string ToString() =>
-        $"#{Index} c{Client} {Kind} {Key}={Value} via {Node} [{InvokedMs}..{CompletedMs}] {Status}{(Dot is { } dot ? $" dot={dot}" : "")}{(Error is null ? "" : $" ({Error})")}";
+        $"#{Index} c{Client} {Kind} {Key}={Value} via {Node} [{InvokedMs}..{CompletedMs}] {Status}{(Dot is { } dot ? $" dot={dot}" : "")}{(Changed ? " changed" : "")}{(Error is null ? "" : $" ({Error})")}";
 }

@@ -14,4 +14,10 @@ public enum OperationKind
 
     /// <summary>A set add: read the set, add one unique element, write it back with the read's context.</summary>
     SetAdd = 4,
+
+    /// <summary>A typed set's SADD of one unique member, sent as a delta.</summary>
+    TypedSetAdd = 5,
+
+    /// <summary>A typed set's SREM of a member whose add was acknowledged, sent as a delta.</summary>
+    TypedSetRemove = 6,
 }

@@ -286,6 +286,28 @@ public sealed class SimulatedNode
         InProcess(() => _ = PutAsync(key, context, value, w, done));
     }
 
+    /// <summary>
+    /// A typed set's <c>SADD</c> or <c>SREM</c> at W = <paramref name="w"/>, coordinated by this node (which refuses it
+    /// unless it is a primary of the key).
+    /// </summary>
+    public void ApplySetCommand(SimulatedSetCommand command, int w, Action<SetCommandOutcome> done)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(done);
+        InProcess(() => _ = AnswerAsync(
+            Encoding.UTF8.GetString(command.Key),
+            async runtime =>
+            {
+                await runtime.Coordinator.ApplyDeltaAsync(command, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
+                return new SetCommandOutcome(true, null);
+            },
+            error => new SetCommandOutcome(false, error),
+            done));
+    }
+
+    /// <summary>The typed set <paramref name="key"/> as this node's engine holds it; readable while the node is down.</summary>
+    public TypedSetSnapshot TypedSet(string key) => TypedSetSnapshot.Read(_engine, key, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+
     /// <summary>The key's primaries under the ring this node holds now (reachability ignored).</summary>
     public IReadOnlyList<NodeId> PrimariesOf(string key)
     {

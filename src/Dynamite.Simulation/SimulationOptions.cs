@@ -44,6 +44,12 @@ public sealed record SimulationOptions
     /// </summary>
     public int SetKeys { get; init; }
 
+    /// <summary>
+    /// Keys of the typed-set workload: clients send <c>SADD</c> of unique members and <c>SREM</c> of members whose add
+    /// was acknowledged, as deltas through the coordinator (docs/DATA-TYPES.md). 0 (the default) leaves it out.
+    /// </summary>
+    public int TypedSetKeys { get; init; }
+
     /// <summary>How a set client reads the set; see <see cref="Simulation.SetPolicy"/>.</summary>
     public SetPolicy SetPolicy { get; init; } = SetPolicy.Siblings;
 
@@ -124,6 +130,7 @@ public sealed record SimulationOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteQuorum, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(Clients, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(SetKeys);
+        ArgumentOutOfRangeException.ThrowIfNegative(TypedSetKeys);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelayMs, MinDelayMs);
         ArgumentOutOfRangeException.ThrowIfNegative(MinDelayMs);
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Simulation;
@@ -17,6 +18,7 @@ public sealed class Workload
     private readonly History _history;
     private readonly WriteLedger _ledger;
     private readonly int[] _sequence;
+    private readonly Dictionary<string, List<string>> _acknowledgedAdds = new(StringComparer.Ordinal);
     private int _inFlight;
 
     public Workload(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, History history, WriteLedger ledger)
@@ -30,7 +32,11 @@ public sealed class Workload
         DynamoKeys = [.. Enumerable.Range(0, options.DynamoKeys).Select(i => $"d{i}")];
         PlainKeys = [.. Enumerable.Range(0, options.LastWriterWinsKeys).Select(i => $"p{i}")];
         SetKeys = [.. Enumerable.Range(0, options.SetKeys).Select(i => $"s{i}")];
+        TypedSetKeys = [.. Enumerable.Range(0, options.TypedSetKeys).Select(i => $"t{i}")];
     }
+
+    /// <summary>The typed-set workload's keys (<see cref="SimulationOptions.TypedSetKeys"/>).</summary>
+    public IReadOnlyList<string> TypedSetKeys { get; }
 
     /// <summary>The set workload's keys; a set is stored as its elements joined by <see cref="SetSeparator"/>.</summary>
     public IReadOnlyList<string> SetKeys { get; }
@@ -111,6 +117,13 @@ public sealed class Workload
         if (SetKeys.Count > 0 && random.NextDouble() < 0.5)
         {
             kind = OperationKind.SetAdd;
+        }
+
+        // Drawn only when the typed-set workload is on, so seeds without it keep their histories.
+        if (TypedSetKeys.Count > 0 && random.NextDouble() < 0.5)
+        {
+            IssueTypedSet(client, random);
+            return;
         }
 
         string key = kind switch
@@ -215,5 +228,60 @@ public sealed class Workload
 
             Complete(written.Ok ? OperationStatus.Ok : OperationStatus.Indeterminate, written.Error);
         }
+    }
+
+    /// <summary>A typed set command: an add of a unique member, or (three in ten, once an add was acknowledged) a remove of an added one.</summary>
+    private void IssueTypedSet(int client, Random random)
+    {
+        string key = TypedSetKeys[random.Next(TypedSetKeys.Count)];
+        List<string> added = _acknowledgedAdds.TryGetValue(key, out List<string>? members) ? members : [];
+        bool add = added.Count == 0 || random.NextDouble() < 0.7;
+        string member = add ? $"c{client}-{++_sequence[client]}" : added[random.Next(added.Count)];
+        // The client connects to a primary of the key, as typed commands need (ClusterCoordinator.ApplyDeltaAsync).
+        SimulatedNode picked = _nodes[random.Next(_nodes.Count)];
+        IReadOnlyList<NodeId> primaries = picked.IsLiveMember ? picked.PrimariesOf(key) : [];
+        SimulatedNode node = primaries.Count == 0 ? picked : _nodes.FirstOrDefault(n => n.Id == primaries[random.Next(primaries.Count)]) ?? picked;
+        HistoryEntry entry = _history.Invoke(client, add ? OperationKind.TypedSetAdd : OperationKind.TypedSetRemove, key, node.Id.Value, member, _network.Clock.ElapsedMs);
+        var command = new SimulatedSetCommand(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(member), add);
+        entry.SetCommand = command;
+        _inFlight++;
+        bool completed = false;
+
+        void Complete(OperationStatus status, string? error)
+        {
+            if (completed)
+            {
+                return;
+            }
+
+            completed = true;
+            _inFlight--;
+            entry.Status = status;
+            entry.Error = error;
+            entry.CompletedMs = _network.Clock.ElapsedMs;
+            if (add && status == OperationStatus.Ok)
+            {
+                if (!_acknowledgedAdds.TryGetValue(key, out List<string>? list))
+                {
+                    _acknowledgedAdds[key] = list = [];
+                }
+
+                list.Add(member);
+            }
+
+            _network.Log(entry.ToString());
+            _network.Schedule(random.NextInt64(0, _options.MaxThinkMs + 1), () => Issue(client));
+        }
+
+        _network.Schedule(_options.ClientTimeoutMs, () => Complete(OperationStatus.Indeterminate, "client timeout"));
+        _network.Schedule(_options.MinDelayMs, () =>
+        {
+            bool accepted = node.Submit(() => node.ApplySetCommand(command, _options.WriteQuorum, outcome =>
+                _network.Schedule(_options.MinDelayMs, () => Complete(outcome.Ok ? OperationStatus.Ok : OperationStatus.Indeterminate, outcome.Error))));
+            if (!accepted)
+            {
+                Complete(OperationStatus.Failed, $"{node.Id} is down");
+            }
+        });
     }
 }

@@ -124,6 +124,12 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         var tree = new PartitionMerkleTree(_partitioner.PartitionBits, SegmentCount, FanOut);
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
+            if (entry.Record.IsTypedHeader)
+            {
+                // Not carried by anti-entropy yet (TypedKeyReplica).
+                continue;
+            }
+
             tree.Apply(KeyPartitioner.HashKey(entry.Key), 0, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value));
         }
 
@@ -159,7 +165,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         PartitionMerkleTree shape = _trees[partition.Value];
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
-            if (bySegment.TryGetValue(shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)), out List<SegmentKey>? keys))
+            if (!entry.Record.IsTypedHeader && bySegment.TryGetValue(shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)), out List<SegmentKey>? keys))
             {
                 keys.Add(new SegmentKey(entry.Key, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value)));
             }

@@ -17,10 +17,10 @@ namespace Dynamite.Cluster.Coordination;
 public sealed partial class ClusterCoordinator
 {
     /// <summary>
-    /// Runs <paramref name="command"/> with this node as its coordinator, a replica of its key: completes when W
+    /// Runs <paramref name="command"/> with this node as its coordinator, a primary of its key: completes when W
     /// replicas hold its change. Throws <see cref="StoreUnavailableException"/> when W was not reached (the change
     /// may still be on some replicas and will be on all once hints and anti-entropy deliver it), or when this node
-    /// holds no replica of the key: a typed command's delta is built from a replica's state, so it runs on one.
+    /// is not a primary of the key: a typed command's delta is built from a primary's state, so it runs on one.
     /// </summary>
     public async ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
@@ -28,10 +28,13 @@ public sealed partial class ClusterCoordinator
         byte[] key = command.Key;
         PreferenceList list = _lists.Of(key, out int n, out NodeId[] gainers);
         (_, int w) = (consistency ?? ConsistencyLevel.Default).Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
-        if (!PutRequest.CanCoordinate(list, _options.Self.Id))
+        if (!list.Primaries.Contains(_options.Self.Id))
         {
+            // Not a fallback either: a dot must never be issued twice, and a fallback may have released (handed off and
+            // deleted) the key's state since it last coordinated it, so its next dot could repeat one. A primary keeps
+            // the key's context for as long as it is a primary.
             throw new StoreUnavailableException(
-                $"{NotAReplicaPrefix} {_options.Self.Id} holds no replica of partition {list.Partition}; hash, set and counter commands run on a replica of their key (connect to one of {string.Join(", ", list.Primaries)})");
+                $"{NotAReplicaPrefix} {_options.Self.Id} is not a primary of partition {list.Partition}; hash, set and counter commands run on a primary of their key (connect to one of {string.Join(", ", list.Primaries)})");
         }
 
         var request = new PutRequest(list, _options.Self.Id, w);

@@ -8,8 +8,9 @@ namespace Dynamite.Cluster.Replication;
 /// <summary>
 /// A replica's typed keys (hashes, sets, counters; docs/DATA-TYPES.md): joins the deltas other nodes send
 /// (<see cref="JoinAsync"/>) and coordinates this node's own commands (<see cref="CoordinateAsync"/>), each in one
-/// storage operation through <see cref="TypedKeyJoin"/>. The listener (anti-entropy trees) follows the key's header
-/// record, which changes with every element change (its context or its count).
+/// storage operation through <see cref="TypedKeyJoin"/>. Anti-entropy does not carry typed keys yet (their whole-key
+/// transfer is to come), so the listener (the Merkle trees) is told only when a join replaced a string: the string
+/// left the trees. A typed key's header changes are not reported, and the trees' rebuild skips typed headers.
 /// </summary>
 public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, IReplicaWriteListener? listener)
 {
@@ -41,11 +42,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
     private async ValueTask ExecuteAsync(JoinOperation operation, CancellationToken ct)
     {
         await engine.ExecuteAsync(operation, NowUnixMs, ct);
-        if (operation.WrittenEncoded is { } written)
-        {
-            listener?.OnWritten(operation.Key, operation.PreviousEncoded, written);
-        }
-        else if (operation.PreviousEncoded is { } removed)
+        if (operation.ReplacedString is { } removed)
         {
             listener?.OnRemoved(operation.Key, removed);
         }
@@ -61,11 +58,8 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
 
         public bool Changed { get; private set; }
 
-        /// <summary>The key's record before the join (null: absent); set only when the join changed something.</summary>
-        public byte[]? PreviousEncoded { get; private set; }
-
-        /// <summary>The key's record after the join; null when nothing changed or the key is gone.</summary>
-        public byte[]? WrittenEncoded { get; private set; }
+        /// <summary>The string record the join replaced by a typed key; null when none was.</summary>
+        public byte[]? ReplacedString { get; private set; }
 
         public int TouchedKeyCount => 1;
 
@@ -75,7 +69,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         {
             // Retried operations (a group commit that failed) start over.
             Changed = false;
-            PreviousEncoded = WrittenEncoded = null;
+            ReplacedString = null;
             if (command is not null)
             {
                 Delta = command.BuildDelta(transaction, actor);
@@ -86,12 +80,11 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
                 return;
             }
 
-            byte[]? previous = transaction.TryRead(key, out StoredRecord before) ? before.Value : null;
+            bool hadString = transaction.TryRead(key, out StoredRecord before) && !before.IsTypedHeader;
             Changed = TypedKeyJoin.Apply(transaction, key, Delta);
-            if (Changed)
+            if (Changed && hadString && !(transaction.TryRead(key, out StoredRecord after) && !after.IsTypedHeader))
             {
-                PreviousEncoded = previous;
-                WrittenEncoded = transaction.TryRead(key, out StoredRecord after) ? after.Value : null;
+                ReplacedString = before.Value;
             }
 
             command?.AfterJoin(transaction);

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Dynamite.Cluster.Metrics;
 using Dynamite.Cluster.Replication;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 using Dynamite.Storage;
@@ -51,6 +52,34 @@ public sealed class HintStoreTests : IAsyncLifetime
         Assert.Empty(hints.CountsByNode());
         Assert.False(await hints.RemoveIfUnchangedAsync(hint));
         Assert.Equal(0, hints.Count);
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task AddDeltaAsync_TwoChangesToOneKey_KeptAsOneJoinedHintBesideTheKeysObjectHint(string kind)
+    {
+        var hints = new HintStore(_engines.Open(kind), _clock);
+        KeyDelta first = SetAdd(new Dot(Coordinator, 1), "m1");
+        KeyDelta second = SetAdd(new Dot(Coordinator, 2), "m2");
+
+        await hints.AddDeltaAsync(N1, Key("s"), first);
+        await hints.AddDeltaAsync(N1, Key("s"), second);
+        await hints.AddAsync(N1, Key("s"), Write(Coordinator, "a string's write"));
+
+        Assert.Equal(2, hints.Count);
+        IReadOnlyList<Hint> taken = hints.Take(N1, 10);
+        Hint delta = Assert.Single(taken, h => h.Delta is not null);
+        Assert.Equal(Key("s"), delta.Key);
+        Assert.Equal(["m1", "m2"], delta.Delta!.Elements.Select(e => Encoding.UTF8.GetString(e.Key)));
+        Assert.Single(taken, h => h.Delta is null);
+
+        // A change joined in during the replay keeps the hint for the next round.
+        await hints.AddDeltaAsync(N1, Key("s"), SetAdd(new Dot(Coordinator, 3), "m3"));
+        Assert.False(await hints.RemoveIfUnchangedAsync(delta));
+        Hint replayed = Assert.Single(hints.Take(N1, 10), h => h.Delta is not null);
+        Assert.True(await hints.RemoveIfUnchangedAsync(replayed));
+        Assert.Equal(1, hints.Count);
     }
 
     [Fact]
@@ -229,6 +258,14 @@ public sealed class HintStoreTests : IAsyncLifetime
     }
 
     private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);
+
+    /// <summary>An SADD of <paramref name="member"/> to a set created by the coordinator's first dot, under <paramref name="dot"/>.</summary>
+    private static KeyDelta SetAdd(Dot dot, string member)
+    {
+        var header = KeyHeader.Create(DataType.Set, new Stamp(Start, new Dot(Coordinator, 1)));
+        var write = new ElementDelta(ElementState.Of([new ElementWrite(dot, Start, null)]), DotContext.Of([dot]));
+        return new KeyDelta(header, [new(Key(member), write)]);
+    }
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 

@@ -1,0 +1,132 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Core.DataTypes;
+
+/// <summary>
+/// Builds one command's <see cref="KeyDelta"/> from a cluster replica's stored state of the key (docs/DATA-TYPES.md,
+/// "Deltas"): opens the key as a type (creating it when it reads as absent), then takes each element change against
+/// the element's stored state, every write under a new dot of the actor. Each new dot joins the running context, so
+/// one command that writes several elements gives each its own dot. Reads see this command's own changes.
+/// </summary>
+public sealed class KeyDeltaBuilder
+{
+    private readonly IStorageTransaction _transaction;
+    private readonly byte[] _key;
+    private readonly NodeId _actor;
+    private readonly KeyHeader _header;
+    private readonly bool _creates;
+    private readonly DotContext _storedContext;
+    private readonly Dictionary<byte[], ElementDelta> _changes = new(ByteArrayComparer.Instance);
+    private readonly List<KeyValuePair<byte[], ElementDelta>> _order = [];
+
+    private KeyDeltaBuilder(IStorageTransaction transaction, byte[] key, NodeId actor, KeyHeader header, DotContext context, bool creates, long elementCount)
+    {
+        _transaction = transaction;
+        _key = key;
+        _actor = actor;
+        _header = header;
+        Context = context;
+        _storedContext = context;
+        _creates = creates;
+        StoredElementCount = elementCount;
+    }
+
+    /// <summary>The key's context with every dot this command has taken so far.</summary>
+    public DotContext Context { get; private set; }
+
+    /// <summary>True when the key read as absent and this command creates it.</summary>
+    public bool Creates => _creates;
+
+    /// <summary>The replica's live element count before this command.</summary>
+    public long StoredElementCount { get; }
+
+    /// <summary>
+    /// Opens <paramref name="key"/> as a key of <paramref name="type"/>: null when it holds a live value of another type
+    /// (WRONGTYPE). A key that reads as absent (none stored, a string tombstone, a typed key's header left by its last
+    /// element's removal) is created by this command, stamped with a new dot, unless only a header of the same type
+    /// stands there, whose context the command continues.
+    /// </summary>
+    public static KeyDeltaBuilder? Open(IStorageTransaction transaction, byte[] key, DataType type, NodeId actor)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(key);
+        DotContext context = DotContext.Empty;
+        if (transaction.TryRead(key, out StoredRecord record))
+        {
+            if (record.IsTypedHeader)
+            {
+                TypedKeyRecord stored = TypedKeyRecord.Decode(record.Value);
+                if (stored.Header.Type == type)
+                {
+                    return new KeyDeltaBuilder(transaction, key, actor, KeyHeader.Create(type, stored.Header.Created), stored.Header.Context, creates: false, stored.ElementCount);
+                }
+
+                if (stored.ElementCount > 0)
+                {
+                    return null;
+                }
+
+                context = stored.Header.Context;
+            }
+            else if (VersionedObject.Decode(record.Value).ResolveLastWriterWins() is { IsTombstone: false } live && !live.IsExpiredAt(transaction.NowUnixMs))
+            {
+                return null;
+            }
+        }
+
+        Dot created = context.NextDot(actor);
+        KeyHeader header = KeyHeader.Create(type, new Stamp(transaction.NowUnixMs, created)).WithContext(DotContext.Of([created]));
+        return new KeyDeltaBuilder(transaction, key, actor, header, context.Add(created), creates: true, 0);
+    }
+
+    /// <summary>The element's state as this command sees it: the replica's, with this command's change joined.</summary>
+    public ElementState Read(byte[] name)
+    {
+        ElementState stored = _transaction.TryReadElement(_key, name, out byte[]? encoded) ? ElementState.Decode(encoded) : ElementState.Empty;
+        return _changes.TryGetValue(name, out ElementDelta? change) ? change.ApplyTo(stored, _storedContext).Element : stored;
+    }
+
+    /// <summary>A register write (<c>HSET</c>) or, with a null value, a presence write (<c>SADD</c>).</summary>
+    public void Assign(byte[] name, byte[]? value) =>
+        Change(name, ElementDelta.Assign(Read(name), Context, _actor, _transaction.NowUnixMs, value));
+
+    /// <summary>An observed remove (<c>HDEL</c>, <c>SREM</c>); false, and nothing changed, when the element is absent.</summary>
+    public bool Remove(byte[] name)
+    {
+        ElementState current = Read(name);
+        if (!current.IsPresent)
+        {
+            return false;
+        }
+
+        Change(name, ElementDelta.Remove(current));
+        return true;
+    }
+
+    /// <summary>An increment of the actor's counter chain on the element (<c>HINCRBY</c>, <c>INCRBY</c>).</summary>
+    public void Increment(byte[] name, long by, double floatBy = 0) =>
+        Change(name, ElementDelta.Increment(Read(name), Context, _actor, _transaction.NowUnixMs, by, floatBy));
+
+    /// <summary>The command's delta; null when it changed nothing (and created nothing).</summary>
+    public KeyDelta? Build() => _order.Count == 0 ? null : new KeyDelta(_header, _order);
+
+    private void Change(byte[] name, ElementDelta change)
+    {
+        if (_changes.TryGetValue(name, out ElementDelta? earlier))
+        {
+            // A name given twice in one command: its second change supersedes the first (its context saw the first's dots).
+            change = new ElementDelta(change.Writes, earlier.Context.Union(change.Context));
+            int index = _order.FindIndex(pair => ByteArrayComparer.Instance.Equals(pair.Key, name));
+            _order[index] = new(name, change);
+        }
+        else
+        {
+            _order.Add(new(name, change));
+        }
+
+        _changes[name] = change;
+        Context = Context.Union(change.Context);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
+using Dynamite.Storage;
+
+namespace Dynamite.Simulation;
+
+/// <summary>One replica's stored state of a typed set: its header and its present members with their element states.</summary>
+/// <param name="Header">The header record as text; "none" when the key is not stored.</param>
+/// <param name="Members">Each present member and its element state as text.</param>
+public sealed record TypedSetSnapshot(string Header, SortedDictionary<string, string> Members)
+{
+    /// <summary>Header and members as one line, for comparing replicas and for violation messages.</summary>
+    public string Describe() => Header + " | " + string.Join(", ", Members.Select(m => $"{m.Key}={m.Value}"));
+
+    public static TypedSetSnapshot Read(IStorageEngine engine, string key, long nowUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        byte[] keyBytes = Encoding.UTF8.GetBytes(key);
+        string header = engine.TryRead(keyBytes, nowUnixMs, out StoredRecord record) && record.IsTypedHeader
+            ? TypedKeyRecord.Decode(record.Value).ToString()
+            : "none";
+        var members = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = engine.ScanElements(keyBytes, after, 1024);
+            foreach (StoredElement element in page.Elements)
+            {
+                ElementState state = ElementState.Decode(element.Value);
+                if (state.IsPresent)
+                {
+                    members.Add(Encoding.UTF8.GetString(element.Name), state.ToString());
+                }
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (page.HasMore);
+        return new TypedSetSnapshot(header, members);
+    }
+}
