@@ -7,6 +7,7 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
 using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
@@ -302,6 +303,33 @@ public sealed class SimulatedNode
                 return new SetCommandOutcome(true, null);
             },
             error => new SetCommandOutcome(false, error),
+            done));
+    }
+
+    /// <summary>
+    /// Every member of the typed set <paramref name="key"/>, read at R = <paramref name="r"/> through this node's
+    /// coordinator in pages of <paramref name="pageSize"/> (SMEMBERS as a cluster answers it).
+    /// </summary>
+    public void ReadTypedSet(string key, int r, int pageSize, Action<TypedReadOutcome> done)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        InProcess(() => _ = AnswerAsync(
+            key,
+            async runtime =>
+            {
+                var members = new List<string>();
+                byte[]? after = null;
+                do
+                {
+                    TypedReadJoin page = await runtime.Coordinator.ReadElementsAsync(
+                        Encoding.UTF8.GetBytes(key), ElementSelection.Page(after, pageSize), ConsistencyLevel.Explicit(r, _options.WriteQuorum));
+                    members.AddRange(page.Elements.Select(e => Encoding.UTF8.GetString(e.Key)));
+                    after = page.ResumeAfter;
+                }
+                while (after is not null);
+                return new TypedReadOutcome(true, members, null);
+            },
+            error => new TypedReadOutcome(false, [], error),
             done));
     }
 

@@ -71,6 +71,7 @@ public static class SimulationRun
         var violations = new List<string>(problems);
         violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
         violations.AddRange(TypedSetChecker.Check(nodes, workload, history));
+        violations.AddRange(TypedSetChecker.CheckReads(network, options, nodes, workload));
         string summary =
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "

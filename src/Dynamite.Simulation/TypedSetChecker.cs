@@ -91,4 +91,49 @@ public static class TypedSetChecker
 
         return violations;
     }
+
+    /// <summary>
+    /// Quorum reads after healing: every typed set read at R=N through every live node, in pages of three members,
+    /// returns exactly the members its first primary stores.
+    /// </summary>
+    public static IReadOnlyList<string> CheckReads(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, Workload workload)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(workload);
+        var violations = new List<string>();
+        SimulatedNode? ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember);
+        if (ringHolder is null || workload.TypedSetKeys.Count == 0)
+        {
+            return violations;
+        }
+
+        int outstanding = 0;
+        foreach (string key in workload.TypedSetKeys)
+        {
+            SimulatedNode? primary = nodes.FirstOrDefault(n => n.Id == ringHolder.PrimariesOf(key)[0]);
+            string expected = primary is null ? "" : string.Join(",", primary.TypedSet(key).Members.Keys);
+            foreach (SimulatedNode node in nodes.Where(n => n.IsUp && !n.IsRetired))
+            {
+                outstanding++;
+                node.ReadTypedSet(key, options.ReplicationFactor, pageSize: 3, read =>
+                {
+                    outstanding--;
+                    string got = string.Join(",", read.Members);
+                    if (!read.Ok || got != expected)
+                    {
+                        violations.Add($"typed set read: {key} through {node.Id} at R={options.ReplicationFactor} answered {(read.Ok ? got : read.Error)}; its primaries hold {expected}");
+                    }
+                });
+            }
+        }
+
+        if (!network.RunWhile(() => outstanding > 0, network.Clock.NowMs + options.SettleLimitMs))
+        {
+            violations.Add($"stuck: {outstanding} typed set reads never answered");
+        }
+
+        return violations;
+    }
 }

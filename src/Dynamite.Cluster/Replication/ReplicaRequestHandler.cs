@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Replication;
 
 /// <summary>
-/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount, ReplicaDelta and HintedDelta from a
+/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount, ReplicaDelta, HintedDelta and ReplicaReadElements from a
 /// <see cref="ReplicaStore"/> and, when hinted handoff is on, a <see cref="HintStore"/>.
 /// <para>
 /// Every request gets exactly one reply. A malformed payload or object is answered with
@@ -55,7 +55,7 @@ public sealed class ReplicaRequestHandler : IPeerService
     private static readonly ReplicaPutAck StoredAck = new(ReplicaPutStatus.Stored);
 
     public IReadOnlyList<PeerMessageType> Serves { get; } =
-        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta, PeerMessageType.HintedDelta];
+        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta, PeerMessageType.HintedDelta, PeerMessageType.ReplicaReadElements];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
@@ -71,6 +71,7 @@ public sealed class ReplicaRequestHandler : IPeerService
                 PeerMessageType.ReplicaCount => Count(request.Read<ReplicaCount>()),
                 PeerMessageType.ReplicaDelta => await JoinDeltaAsync(request.Read<ReplicaDelta>(), connectionClosed),
                 PeerMessageType.HintedDelta => await HintedDeltaAsync(request.Read<HintedDelta>(), connectionClosed),
+                PeerMessageType.ReplicaReadElements => ReadElements(request.Read<ReplicaReadElements>()),
                 _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
             };
         }
@@ -201,6 +202,21 @@ public sealed class ReplicaRequestHandler : IPeerService
         KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
         await _hints.AddDeltaAsync(intended, Owned(message.Key), delta, cancellationToken);
         return StoredAck;
+    }
+
+    private ReplicaReadElementsReply ReadElements(ReplicaReadElements message)
+    {
+        ElementSelection selection;
+        try
+        {
+            selection = ElementSelection.Decode(message.EncodedSelection.Span);
+        }
+        catch (FormatException exception)
+        {
+            throw new MalformedObjectException($"the element selection sent for key {KeyText.Format(message.Key.Span)} does not decode: {exception.Message}", exception);
+        }
+
+        return new ReplicaReadElementsReply(_store.TypedKeys.Read(Owned(message.Key), selection).Encode());
     }
 
     private static KeyDelta DecodeDelta(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> encoded)

@@ -39,6 +39,44 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         return operation.Delta;
     }
 
+    /// <summary>What this replica stores of <paramref name="key"/>: its record and the elements <paramref name="selection"/> names.</summary>
+    public ReplicaElements Read(byte[] key, ElementSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(selection);
+        if (!engine.TryRead(key, NowUnixMs, out StoredRecord record))
+        {
+            return ReplicaElements.Absent;
+        }
+
+        if (!record.IsTypedHeader)
+        {
+            return new ReplicaElements(StoredKeyKind.Plain, record.Value, [], false);
+        }
+
+        var elements = new List<KeyValuePair<byte[], ElementState>>();
+        if (selection.Names is { } names)
+        {
+            foreach (byte[] name in names)
+            {
+                if (engine.TryReadElement(key, name, out byte[]? encoded))
+                {
+                    elements.Add(new(name, ElementState.Decode(encoded)));
+                }
+            }
+
+            return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, false);
+        }
+
+        ElementPage page = engine.ScanElements(key, selection.After, selection.Limit);
+        foreach (StoredElement element in page.Elements)
+        {
+            elements.Add(new(element.Name, ElementState.Decode(element.Value)));
+        }
+
+        return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, page.HasMore);
+    }
+
     private async ValueTask ExecuteAsync(JoinOperation operation, CancellationToken ct)
     {
         await engine.ExecuteAsync(operation, NowUnixMs, ct);

@@ -152,9 +152,13 @@ public static class TypedKeyJoin
     }
 
     /// <summary>True when a typed key created at <paramref name="created"/> replaces the string stored in <paramref name="record"/>.</summary>
-    private static bool LaterThanString(Stamp created, StoredRecord record)
+    private static bool LaterThanString(Stamp created, StoredRecord record) => ReplacesString(created, VersionedObject.Decode(record.Value));
+
+    /// <summary>True when a typed key created at <paramref name="created"/> replaces <paramref name="stringObject"/> (created later than its last-writer-wins write).</summary>
+    public static bool ReplacesString(Stamp created, VersionedObject stringObject)
     {
-        Sibling? winner = VersionedObject.Decode(record.Value).ResolveLastWriterWins();
+        ArgumentNullException.ThrowIfNull(stringObject);
+        Sibling? winner = stringObject.ResolveLastWriterWins();
         return winner is null || created.IsLaterThan(new Stamp(winner.TimestampUnixMs, winner.Dot));
     }
 }

@@ -97,4 +97,9 @@ public enum PeerMessageType : byte
 
     /// <summary>Coordinator → fallback replica: keep a typed key's change as a hint for an unreachable primary; answered by <see cref="ReplicaPutAck"/>.</summary>
     HintedDelta = 63,
+
+    /// <summary>Coordinator → replica: read a typed key's record and selected elements; answered by <see cref="ReplicaReadElementsReply"/>.</summary>
+    ReplicaReadElements = 64,
+
+    ReplicaReadElementsReply = 65,
 }

@@ -18,6 +18,7 @@ public static class PeerMessages
         PeerMessageType.ReplicaCount,
         PeerMessageType.ReplicaDelta,
         PeerMessageType.HintedDelta,
+        PeerMessageType.ReplicaReadElements,
         PeerMessageType.FlushRequest,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
@@ -68,6 +69,8 @@ public static class PeerMessages
         PeerMessageType.FlushRequest => FlushRequest.Read(payload),
         PeerMessageType.FlushAck => FlushAck.Read(payload),
         PeerMessageType.HintedDelta => HintedDelta.Read(payload),
+        PeerMessageType.ReplicaReadElements => ReplicaReadElements.Read(payload),
+        PeerMessageType.ReplicaReadElementsReply => ReplicaReadElementsReply.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

@@ -109,6 +109,12 @@ internal static class PeerFuzzTarget
                 case HintedDelta hinted:
                     KeyDelta.Decode(hinted.EncodedDelta.Span);
                     break;
+                case ReplicaReadElements read:
+                    ElementSelection.Decode(read.EncodedSelection.Span);
+                    break;
+                case ReplicaReadElementsReply elements:
+                    ReplicaElements.Decode(elements.EncodedElements.Span);
+                    break;
                 default:
                     break;
             }

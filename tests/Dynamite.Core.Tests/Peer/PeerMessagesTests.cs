@@ -62,6 +62,8 @@ public sealed class PeerMessagesTests
         new FlushRequest(1, CheckOnly: true),
         new FlushAck(1_700_000_000_000),
         new HintedDelta("node-ü", "h"u8.ToArray(), Filled(500, 6)),
+        new ReplicaReadElements("h"u8.ToArray(), Filled(40, 7)),
+        new ReplicaReadElementsReply(Filled(700, 8)),
     ];
 
     [Fact]

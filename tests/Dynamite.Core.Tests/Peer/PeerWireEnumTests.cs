@@ -50,6 +50,8 @@ public sealed class PeerWireEnumTests
             ["FlushRequest"] = 61,
             ["FlushAck"] = 62,
             ["HintedDelta"] = 63,
+            ["ReplicaReadElements"] = 64,
+            ["ReplicaReadElementsReply"] = 65,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

@@ -1,0 +1,88 @@
+using Dynamite.Cluster.Transport;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Quorum;
+using Dynamite.Core.Ring;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Cluster.Coordination;
+
+/// <summary>
+/// The typed keys' read path (docs/DATA-TYPES.md, "replica read"): the key's record and the selected elements from R
+/// primaries, joined as their states would join (<see cref="TypedReadJoin"/>). Only primaries hold a typed key's
+/// state (a fallback keeps hints, not the key), so only they are asked.
+/// </summary>
+public sealed partial class ClusterCoordinator
+{
+    /// <summary>
+    /// A quorum read of <paramref name="key"/>'s selected elements. Throws <see cref="StoreUnavailableException"/> when
+    /// fewer than R primaries answered. Every replica request ends within the request timeout; answers that come after
+    /// the quorum are not waited for.
+    /// </summary>
+    public async ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(selection);
+        cancellationToken.ThrowIfCancellationRequested();
+        PreferenceList list = _lists.Of(key, out int n);
+        (int r, _) = (consistency ?? ConsistencyLevel.Default).Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
+        var replies = new List<ReplicaElements>(r);
+        var pending = new List<Task<ReplicaElements?>>(list.Primaries.Length);
+        byte[]? encoded = null;
+        foreach (NodeId primary in list.Primaries)
+        {
+            if (primary == _options.Self.Id)
+            {
+                if (_topology.ServesLocalReads)
+                {
+                    replies.Add(_local.TypedKeys.Read(key, selection));
+                }
+            }
+            else if (_topology.IsReachable(primary))
+            {
+                pending.Add(ReadElementsFromAsync(primary, key, encoded ??= selection.Encode()));
+            }
+        }
+
+        while (replies.Count < r && pending.Count > 0)
+        {
+            Task<ReplicaElements?> done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (await done is { } reply)
+            {
+                replies.Add(reply);
+            }
+        }
+
+        if (replies.Count < r)
+        {
+            throw new StoreUnavailableException(
+                $"NOQUORUM read quorum not reached: {replies.Count} of {r} primaries answered (R={r}, N={n}{Unreachable(list)})");
+        }
+
+        return TypedReadJoin.Of(replies);
+    }
+
+    /// <summary>One primary's answer, or null when it could not give one within the request timeout.</summary>
+    private async Task<ReplicaElements?> ReadElementsFromAsync(NodeId node, byte[] key, byte[] selection)
+    {
+        if (_topology.ClientFor(node) is not { } client)
+        {
+            return null;
+        }
+
+        try
+        {
+            PeerResponse response = await client.SendAsync(new ReplicaReadElements(key, selection), _options.RequestTimeout, CancellationToken.None);
+            return ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span);
+        }
+        catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException or FormatException)
+        {
+            _logger.LogDebug("Element read of {Key} from {Node} failed: {Reason}", Replication.KeyText.Format(key), node, exception.Message);
+            return null;
+        }
+    }
+}

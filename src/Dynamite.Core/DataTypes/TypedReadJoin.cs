@@ -1,0 +1,122 @@
+using Dynamite.Core.Versioning;
+
+namespace Dynamite.Core.DataTypes;
+
+/// <summary>
+/// What a quorum read of a typed key answers: the join of R replicas' answers (<see cref="ReplicaElements"/>), made
+/// as their states would join (docs/DATA-TYPES.md, "Join"), so a read sees every write any of them holds and none
+/// that one of them removed having seen it. Nothing is stored: a partial read must not join the contexts of
+/// elements it did not read into a replica.
+/// </summary>
+/// <param name="Header">The joined header, when the key is a typed key (null: absent, or a string).</param>
+/// <param name="Plain">The joined string, when a string wins over any typed key at the key (null: none).</param>
+/// <param name="Elements">The selected elements that are present, in name order.</param>
+/// <param name="ResumeAfter">For a page: the name the next page starts after; null when this page was the last.</param>
+public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IReadOnlyList<KeyValuePair<byte[], ElementState>> Elements, byte[]? ResumeAfter)
+{
+    public static TypedReadJoin Of(IReadOnlyList<ReplicaElements> replies)
+    {
+        ArgumentNullException.ThrowIfNull(replies);
+        VersionedObject? plain = null;
+        KeyHeader? header = null;
+        var typed = new List<(KeyHeader Header, ReplicaElements Reply)>();
+        foreach (ReplicaElements reply in replies)
+        {
+            if (reply.Kind == StoredKeyKind.Plain)
+            {
+                plain = (plain ?? VersionedObject.Empty).Merge(VersionedObject.Decode(reply.Record));
+            }
+            else if (reply.Kind == StoredKeyKind.Typed)
+            {
+                KeyHeader stored = TypedKeyRecord.Decode(reply.Record).Header;
+                header = header is null ? stored : KeyHeader.Join(header, stored);
+                typed.Add((stored, reply));
+            }
+        }
+
+        if (header is not null && plain is not null)
+        {
+            // The rule the replicas apply (TypedKeyJoin): a typed key replaces a string only when created later.
+            if (TypedKeyJoin.ReplacesString(header.Created, plain))
+            {
+                plain = null;
+            }
+            else
+            {
+                header = null;
+            }
+        }
+
+        if (header is null)
+        {
+            return new TypedReadJoin(null, plain is { } p && p.ResolveLastWriterWins() is { IsTombstone: false } ? p : null, [], null);
+        }
+
+        // A page covers, on every replica, the names up to the smallest last name of a replica that has more.
+        byte[]? cutoff = null;
+        foreach ((_, ReplicaElements reply) in typed)
+        {
+            if (reply.HasMore && reply.Elements.Count > 0 && (cutoff is null || Compare(reply.Elements[^1].Key, cutoff) < 0))
+            {
+                cutoff = reply.Elements[^1].Key;
+            }
+        }
+
+        var names = new SortedDictionary<byte[], ElementState>(Comparer<byte[]>.Create(Compare));
+        foreach ((KeyHeader stored, ReplicaElements reply) in typed)
+        {
+            if (stored.Type != header.Type)
+            {
+                continue;
+            }
+
+            foreach ((byte[] name, _) in reply.Elements)
+            {
+                if (cutoff is null || Compare(name, cutoff) <= 0)
+                {
+                    names.TryAdd(name, ElementState.Empty);
+                }
+            }
+        }
+
+        var elements = new List<KeyValuePair<byte[], ElementState>>(names.Count);
+        foreach (byte[] name in names.Keys)
+        {
+            ElementState joined = ElementState.Empty;
+            DotContext seen = DotContext.Empty;
+            foreach ((KeyHeader stored, ReplicaElements reply) in typed)
+            {
+                if (stored.Type != header.Type)
+                {
+                    continue;
+                }
+
+                ElementState state = Find(reply, name) ?? ElementState.Empty;
+                joined = ElementState.Join(joined, seen, state, stored.Context);
+                seen = seen.Union(stored.Context);
+            }
+
+            if (joined.IsPresent)
+            {
+                elements.Add(new(name, joined));
+            }
+        }
+
+        return new TypedReadJoin(header, null, elements, cutoff);
+    }
+
+    private static ElementState? Find(ReplicaElements reply, byte[] name)
+    {
+        foreach ((byte[] candidate, ElementState state) in reply.Elements)
+        {
+            if (candidate.AsSpan().SequenceEqual(name))
+            {
+                return state;
+            }
+        }
+
+        return null;
+    }
+
+    private static int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.Membership;
+using Dynamite.Core.Versioning;
+using Xunit;
+
+namespace Dynamite.Core.Tests.DataTypes;
+
+public sealed class TypedReadJoinTests
+{
+    private const long Now = 1_700_000_000_000;
+    private static readonly NodeId A = new("a");
+    private static readonly NodeId B = new("b");
+    private static readonly Dot Created = new(A, 1);
+
+    [Fact]
+    public void Of_ReplicasThatDiverged_SeesEveryAddAndNoObservedRemove()
+    {
+        // a holds m1 and m2; b saw both, removed m1, and added m3 that a has not received.
+        Dot m1 = new(A, 2), m2 = new(A, 3), m3 = new(B, 1);
+        ReplicaElements onA = Reply(Context(Created, m1, m2), false, ("m1", m1), ("m2", m2));
+        ReplicaElements onB = Reply(Context(Created, m1, m2, m3), false, ("m2", m2), ("m3", m3));
+
+        TypedReadJoin joined = TypedReadJoin.Of([onA, onB]);
+
+        Assert.Equal(["m2", "m3"], Names(joined));
+        Assert.Equal(DataType.Set, joined.Header!.Type);
+        Assert.Null(joined.ResumeAfter);
+        Assert.Equal(Names(joined), Names(TypedReadJoin.Of([onB, onA])));
+    }
+
+    [Fact]
+    public void Of_PagesOfDifferentReach_AnswersUpToTheShortestPageWithMore()
+    {
+        Dot m1 = new(A, 2), m2 = new(A, 3), m3 = new(A, 4);
+        ReplicaElements full = Reply(Context(Created, m1, m2, m3), true, ("m1", m1), ("m2", m2));
+        ReplicaElements lagging = Reply(Context(Created, m1, m3), true, ("m1", m1), ("m3", m3));
+
+        TypedReadJoin page = TypedReadJoin.Of([full, lagging]);
+
+        // m3 lies beyond the first replica's page: it comes in the next page, after m2.
+        Assert.Equal(["m1", "m2"], Names(page));
+        Assert.Equal("m2"u8.ToArray(), page.ResumeAfter);
+    }
+
+    [Fact]
+    public void Of_AStringWrittenAfterTheSetWasCreated_AnswersTheString()
+    {
+        VersionedObject text = VersionedObject.Empty.Update(VersionVector.Empty, B, "v"u8.ToArray(), Now + 5, 0);
+        ReplicaElements set = Reply(Context(Created, new Dot(A, 2)), false, ("m", new Dot(A, 2)));
+        var plain = new ReplicaElements(StoredKeyKind.Plain, text.Encode(), [], false);
+
+        TypedReadJoin joined = TypedReadJoin.Of([set, plain]);
+
+        Assert.Null(joined.Header);
+        Assert.Equal("v"u8.ToArray(), joined.Plain!.ResolveLastWriterWins()!.Value);
+        Assert.Empty(joined.Elements);
+    }
+
+    [Fact]
+    public void EncodeDecode_SelectionsAndAnswers_RoundTrip()
+    {
+        ElementSelection named = ElementSelection.Decode(ElementSelection.Named(["a"u8.ToArray(), []]).Encode());
+        Assert.Equal(["a"u8.ToArray(), []], named.Names!);
+        ElementSelection page = ElementSelection.Decode(ElementSelection.Page("x"u8.ToArray(), 10).Encode());
+        Assert.True(page.IsPage);
+        Assert.Equal("x"u8.ToArray(), page.After);
+        Assert.Equal(10, page.Limit);
+        Assert.Null(ElementSelection.Decode(ElementSelection.Page(null, 1).Encode()).After);
+
+        ReplicaElements reply = Reply(Context(Created, new Dot(A, 2)), true, ("m", new Dot(A, 2)));
+        ReplicaElements decoded = ReplicaElements.Decode(reply.Encode());
+        Assert.Equal(reply.Kind, decoded.Kind);
+        Assert.Equal(reply.Record, decoded.Record);
+        Assert.True(decoded.HasMore);
+        Assert.Equal(reply.Elements[0].Value, decoded.Elements[0].Value);
+        Assert.Throws<FormatException>(() => ReplicaElements.Decode([.. reply.Encode(), 0]));
+        Assert.Throws<FormatException>(() => ElementSelection.Decode([2]));
+    }
+
+    private static DotContext Context(params Dot[] dots) => DotContext.Of(dots);
+
+    private static ReplicaElements Reply(DotContext context, bool hasMore, params (string Name, Dot Dot)[] members)
+    {
+        KeyHeader header = KeyHeader.Create(DataType.Set, new Stamp(Now, Created)).WithContext(context);
+        var elements = members.Select(m => new KeyValuePair<byte[], ElementState>(
+            Encoding.UTF8.GetBytes(m.Name), ElementState.Of([new ElementWrite(m.Dot, Now, null)]))).ToList();
+        return new ReplicaElements(StoredKeyKind.Typed, new TypedKeyRecord(header, elements.Count).Encode(), elements, hasMore);
+    }
+
+    private static List<string> Names(TypedReadJoin joined) => [.. joined.Elements.Select(e => Encoding.UTF8.GetString(e.Key))];
+}
