@@ -7,14 +7,11 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
 using System.Diagnostics.CodeAnalysis;
-using Dynamite.Core.DataTypes;
 using Dynamite.Core.Gossip;
-using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
-using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
 using Dynamite.Storage.Memory;
@@ -35,7 +32,7 @@ namespace Dynamite.Simulation;
 /// </para>
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "A simulated node is never shut down: its runtime dies with a crash or the run, and memory engines hold nothing to release.")]
-public sealed class SimulatedNode
+public sealed partial class SimulatedNode
 {
     private readonly SimulatedCluster _cluster;
     private readonly SimulationOptions _options;
@@ -107,7 +104,6 @@ public sealed class SimulatedNode
 
     public int HintCount => (int)(_runtime?.Hints.Count ?? 0);
 
-
     /// <summary>Every object this node's engine holds, by key: its disk, readable even while it is down.</summary>
     public IReadOnlyDictionary<string, VersionedObject> Store
     {
@@ -152,6 +148,7 @@ public sealed class SimulatedNode
                     WriteQuorum = _options.WriteQuorum,
                     ReadFanout = _options.ReadFanout,
                     HintedHandoff = _options.HintedHandoff,
+                    ReadRepair = _options.ReadRepair,
                     RequestTimeout = TimeSpan.FromMilliseconds(_options.RequestTimeoutMs),
                     SpeculativeReadDelay = TimeSpan.FromMilliseconds(_options.SpeculativeReadDelayMs),
                 },
@@ -270,69 +267,6 @@ public sealed class SimulatedNode
         return true;
     }
 
-    /// <summary>A quorum read at R = <paramref name="r"/> through this node's coordinator.</summary>
-    public void Get(string key, int r, Action<ReadOutcome> done)
-    {
-        ArgumentNullException.ThrowIfNull(done);
-        InProcess(() => _ = GetAsync(key, r, done));
-    }
-
-    /// <summary>
-    /// A quorum write at W = <paramref name="w"/> through this node's coordinator (which forwards it when this node
-    /// holds no replica). A null <paramref name="context"/> supersedes whatever the coordinating replica holds (a plain SET).
-    /// </summary>
-    public void Put(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done)
-    {
-        ArgumentNullException.ThrowIfNull(done);
-        InProcess(() => _ = PutAsync(key, context, value, w, done));
-    }
-
-    /// <summary>
-    /// A typed set's <c>SADD</c> or <c>SREM</c> at W = <paramref name="w"/>, coordinated by this node (which refuses it
-    /// unless it is a primary of the key).
-    /// </summary>
-    public void ApplySetCommand(SimulatedSetCommand command, int w, Action<SetCommandOutcome> done)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        ArgumentNullException.ThrowIfNull(done);
-        InProcess(() => _ = AnswerAsync(
-            Encoding.UTF8.GetString(command.Key),
-            async runtime =>
-            {
-                await runtime.Coordinator.ApplyDeltaAsync(command, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
-                return new SetCommandOutcome(true, null);
-            },
-            error => new SetCommandOutcome(false, error),
-            done));
-    }
-
-    /// <summary>
-    /// Every member of the typed set <paramref name="key"/>, read at R = <paramref name="r"/> through this node's
-    /// coordinator in pages of <paramref name="pageSize"/> (SMEMBERS as a cluster answers it).
-    /// </summary>
-    public void ReadTypedSet(string key, int r, int pageSize, Action<TypedReadOutcome> done)
-    {
-        ArgumentNullException.ThrowIfNull(done);
-        InProcess(() => _ = AnswerAsync(
-            key,
-            async runtime =>
-            {
-                var members = new List<string>();
-                byte[]? after = null;
-                do
-                {
-                    TypedReadJoin page = await runtime.Coordinator.ReadElementsAsync(
-                        Encoding.UTF8.GetBytes(key), ElementSelection.Page(after, pageSize), ConsistencyLevel.Explicit(r, _options.WriteQuorum));
-                    members.AddRange(page.Elements.Select(e => Encoding.UTF8.GetString(e.Key)));
-                    after = page.ResumeAfter;
-                }
-                while (after is not null);
-                return new TypedReadOutcome(true, members, null);
-            },
-            error => new TypedReadOutcome(false, [], error),
-            done));
-    }
-
     /// <summary>The typed set <paramref name="key"/> as this node's engine holds it; readable while the node is down.</summary>
     public TypedSetSnapshot TypedSet(string key) => TypedSetSnapshot.Read(_engine, key, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
 
@@ -420,51 +354,6 @@ public sealed class SimulatedNode
             // The listener's rule: a handler that throws is answered with an Error reply.
             sink.Reply(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
         }
-    }
-
-    private Task GetAsync(string key, int r, Action<ReadOutcome> done) =>
-        AnswerAsync(
-            key,
-            async runtime => new ReadOutcome(true, await runtime.Coordinator.GetAsync(Encoding.UTF8.GetBytes(key), ConsistencyLevel.Explicit(r, _options.WriteQuorum)), null),
-            ReadOutcome.Failed,
-            done);
-
-    private Task PutAsync(string key, VersionVector? context, string value, int w, Action<WriteOutcome> done) =>
-        AnswerAsync(
-            key,
-            async runtime =>
-            {
-                byte[] bytes = Encoding.UTF8.GetBytes(value);
-                VersionedObject written = await runtime.Coordinator.PutAsync(Encoding.UTF8.GetBytes(key), context, bytes, 0, ConsistencyLevel.Explicit(_options.ReadQuorum, w));
-
-                // A forwarded write comes back without the object; its dot is found from the ledger then.
-                return new WriteOutcome(true, written.Siblings.FirstOrDefault(s => s.Value is not null && s.Value.AsSpan().SequenceEqual(bytes))?.Dot, null);
-            },
-            WriteOutcome.Failed,
-            done);
-
-    /// <summary>
-    /// Runs one client operation against the live runtime and hands its outcome to the client: a quorum not reached
-    /// is an answer; any other exception is not one a client of a healthy runtime may get, and the run reports it.
-    /// </summary>
-    private async Task AnswerAsync<TOutcome>(string key, Func<ClusterNode, Task<TOutcome>> operation, Func<string, TOutcome> failed, Action<TOutcome> done)
-    {
-        TOutcome outcome;
-        try
-        {
-            outcome = await operation(_runtime ?? throw new StoreUnavailableException($"{Id} is down"));
-        }
-        catch (StoreUnavailableException exception)
-        {
-            outcome = failed($"{Id}: {exception.Message}");
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            _cluster.Network.ReportUnexpected($"{Id} {key}: {exception}");
-            outcome = failed($"{Id}: {exception.Message}");
-        }
-
-        done(outcome);
     }
 
     /// <summary>Hands a handler's reply back to the network, encoded as on the wire.</summary>

@@ -20,6 +20,9 @@ public sealed record SimulationOptions
     /// <summary>Hinted handoff on (as on a server by default); off, the hint-gap checker has nothing to hold it to.</summary>
     public bool HintedHandoff { get; init; } = true;
 
+    /// <summary>Whether reads repair the replicas they found stale (on by default, as on a server).</summary>
+    public bool ReadRepair { get; init; } = true;
+
     /// <summary>Which replicas a read asks (the node's default: R of them, its own copy first).</summary>
     public ReadFanout ReadFanout { get; init; } = ReadFanout.Quorum;
 

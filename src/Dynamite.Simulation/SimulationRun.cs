@@ -65,13 +65,15 @@ public static class SimulationRun
             faults.Wipes == 0 && membership.Changes == 0 && options.AntiEntropyIntervalMs == 0 && options.HintedHandoff
                 ? SimulationChecker.HintGaps(nodes, workload, ledger, faults.Crashes, (2 * options.RequestTimeoutMs) + options.MaxFaultDurationMs)
                 : []);
+        // The typed sets' final read repair, as the string keys' above: every set read at R=N through every node.
+        problems.AddRange(TypedSetChecker.ReadAll(network, options, nodes, workload, compare: false).Take(3));
         problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
         problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));
         problems.AddRange(plans.Violations.Take(3));
         var violations = new List<string>(problems);
         violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
-        violations.AddRange(TypedSetChecker.Check(nodes, workload, history));
-        violations.AddRange(TypedSetChecker.CheckReads(network, options, nodes, workload));
+        violations.AddRange(TypedSetChecker.Check(nodes, workload, history, headersConverge: options.HintedHandoff));
+        violations.AddRange(TypedSetChecker.ReadAll(network, options, nodes, workload, compare: true));
         string summary =
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "

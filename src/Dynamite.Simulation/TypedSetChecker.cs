@@ -6,7 +6,9 @@ namespace Dynamite.Simulation;
 /// The typed-set workload's promises (Jepsen's set checker, add-wins observed-remove), checked once faults healed and
 /// hints drained, against every live primary's stored set:
 /// <list type="bullet">
-/// <item>convergence: every primary holds the same header and members;</item>
+/// <item>convergence: every primary holds the same members, each in the same state, and (with hinted handoff on) the
+/// same header: without hints, a replica that missed an add and its remove learns of neither from a read, whose repair
+/// carries only the elements it read; only anti-entropy's whole-key transfer (to come) would bring it those dots;</item>
 /// <item>no lost add: a member whose <c>SADD</c> was acknowledged is present, unless an <c>SREM</c> of it observed it;</item>
 /// <item>no resurrection: a member an <c>SREM</c> observed (its coordinator's replica removed it) is absent: members
 /// are unique, so no add is concurrent with the remove;</item>
@@ -17,7 +19,7 @@ namespace Dynamite.Simulation;
 /// </summary>
 public static class TypedSetChecker
 {
-    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history)
+    public static IReadOnlyList<string> Check(IReadOnlyList<SimulatedNode> nodes, Workload workload, History history, bool headersConverge)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(workload);
@@ -46,10 +48,11 @@ public static class TypedSetChecker
                 continue;
             }
 
-            string expected = copies[0].Set.Describe();
+            string Compared(TypedSetSnapshot set) => headersConverge ? set.Describe() : set.DescribeMembers();
+            string expected = Compared(copies[0].Set);
             foreach ((NodeId node, TypedSetSnapshot set) in copies.Skip(1))
             {
-                if (set.Describe() != expected)
+                if (Compared(set) != expected)
                 {
                     violations.Add($"not converged: typed set {key}: {copies[0].Node} holds {expected}; {node} holds {set.Describe()}");
                 }
@@ -93,10 +96,12 @@ public static class TypedSetChecker
     }
 
     /// <summary>
-    /// Quorum reads after healing: every typed set read at R=N through every live node, in pages of three members,
-    /// returns exactly the members its first primary stores.
+    /// Quorum reads after healing: every typed set read at R=N through every live node, in pages of three members.
+    /// With <paramref name="compare"/>, each must return exactly the members its first primary stores; without, the
+    /// reads are the final read repair (a read answered with an error is still a problem), and their repairs are given
+    /// time to land.
     /// </summary>
-    public static IReadOnlyList<string> CheckReads(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, Workload workload)
+    public static IReadOnlyList<string> ReadAll(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, Workload workload, bool compare)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(options);
@@ -121,7 +126,7 @@ public static class TypedSetChecker
                 {
                     outstanding--;
                     string got = string.Join(",", read.Members);
-                    if (!read.Ok || got != expected)
+                    if (!read.Ok || (compare && got != expected))
                     {
                         violations.Add($"typed set read: {key} through {node.Id} at R={options.ReplicationFactor} answered {(read.Ok ? got : read.Error)}; its primaries hold {expected}");
                     }
@@ -134,6 +139,7 @@ public static class TypedSetChecker
             violations.Add($"stuck: {outstanding} typed set reads never answered");
         }
 
+        network.RunUntil(network.Clock.NowMs + (2 * options.RequestTimeoutMs));
         return violations;
     }
 }

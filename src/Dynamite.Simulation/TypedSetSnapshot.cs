@@ -11,7 +11,10 @@ namespace Dynamite.Simulation;
 public sealed record TypedSetSnapshot(string Header, SortedDictionary<string, string> Members)
 {
     /// <summary>Header and members as one line, for comparing replicas and for violation messages.</summary>
-    public string Describe() => Header + " | " + string.Join(", ", Members.Select(m => $"{m.Key}={m.Value}"));
+    public string Describe() => Header + " | " + DescribeMembers();
+
+    /// <summary>The members with their states, without the header.</summary>
+    public string DescribeMembers() => string.Join(", ", Members.Select(m => $"{m.Key}={m.Value}"));
 
     public static TypedSetSnapshot Read(IStorageEngine engine, string key, long nowUnixMs)
     {

@@ -12,8 +12,9 @@ namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
 /// The typed keys' read path (docs/DATA-TYPES.md, "replica read"): the key's record and the selected elements from R
-/// primaries, joined as their states would join (<see cref="TypedReadJoin"/>). Only primaries hold a typed key's
-/// state (a fallback keeps hints, not the key), so only they are asked.
+/// primaries, joined as their states would join (<see cref="TypedReadJoin"/>), and each answering primary that lacks
+/// part of the join repaired with a delta. Only primaries hold a typed key's state (a fallback keeps hints, not the
+/// key), so only they are asked.
 /// </summary>
 public sealed partial class ClusterCoordinator
 {
@@ -29,8 +30,8 @@ public sealed partial class ClusterCoordinator
         cancellationToken.ThrowIfCancellationRequested();
         PreferenceList list = _lists.Of(key, out int n);
         (int r, _) = (consistency ?? ConsistencyLevel.Default).Resolve(n, _options.ReadQuorum, _options.WriteQuorum);
-        var replies = new List<ReplicaElements>(r);
-        var pending = new List<Task<ReplicaElements?>>(list.Primaries.Length);
+        var replies = new List<(NodeId Node, ReplicaElements Reply)>(r);
+        var pending = new List<Task<(NodeId Node, ReplicaElements? Reply)>>(list.Primaries.Length);
         byte[]? encoded = null;
         foreach (NodeId primary in list.Primaries)
         {
@@ -38,7 +39,7 @@ public sealed partial class ClusterCoordinator
             {
                 if (_topology.ServesLocalReads)
                 {
-                    replies.Add(_local.TypedKeys.Read(key, selection));
+                    replies.Add((primary, _local.TypedKeys.Read(key, selection)));
                 }
             }
             else if (_topology.IsReachable(primary))
@@ -49,11 +50,11 @@ public sealed partial class ClusterCoordinator
 
         while (replies.Count < r && pending.Count > 0)
         {
-            Task<ReplicaElements?> done = await Task.WhenAny(pending);
+            Task<(NodeId Node, ReplicaElements? Reply)> done = await Task.WhenAny(pending);
             pending.Remove(done);
-            if (await done is { } reply)
+            if (await done is (NodeId node, { } reply))
             {
-                replies.Add(reply);
+                replies.Add((node, reply));
             }
         }
 
@@ -63,26 +64,67 @@ public sealed partial class ClusterCoordinator
                 $"NOQUORUM read quorum not reached: {replies.Count} of {r} primaries answered (R={r}, N={n}{Unreachable(list)})");
         }
 
-        return TypedReadJoin.Of(replies);
+        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)]);
+        if (_options.ReadRepair)
+        {
+            foreach ((NodeId node, ReplicaElements reply) in replies)
+            {
+                if (joined.RepairFor(reply) is { } repair)
+                {
+                    _ = RepairElementsAsync(node, key, repair);
+                }
+            }
+        }
+
+        return joined;
+    }
+
+    /// <summary>
+    /// Read repair of a typed key: the replica joins the change that brings it up to the read's join. Best effort: a
+    /// repair that fails is left to the next read (and, once typed keys have it, anti-entropy).
+    /// </summary>
+    private async Task RepairElementsAsync(NodeId node, byte[] key, KeyDelta repair)
+    {
+        try
+        {
+            if (node == _options.Self.Id)
+            {
+                await _local.TypedKeys.JoinAsync(key, repair);
+            }
+            else if (_topology.ClientFor(node) is { } client)
+            {
+                await client.SendAsync(new ReplicaDelta(key, repair.Encode()), _options.RequestTimeout, CancellationToken.None);
+            }
+            else
+            {
+                return;
+            }
+
+            _metrics?.ReadRepairsCounter.Add(1);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            _logger.LogDebug("Read repair of {Key} on {Node} failed: {Reason}", Replication.KeyText.Format(key), node, exception.Message);
+        }
     }
 
     /// <summary>One primary's answer, or null when it could not give one within the request timeout.</summary>
-    private async Task<ReplicaElements?> ReadElementsFromAsync(NodeId node, byte[] key, byte[] selection)
+    private async Task<(NodeId Node, ReplicaElements? Reply)> ReadElementsFromAsync(NodeId node, byte[] key, byte[] selection)
     {
         if (_topology.ClientFor(node) is not { } client)
         {
-            return null;
+            return (node, null);
         }
 
         try
         {
             PeerResponse response = await client.SendAsync(new ReplicaReadElements(key, selection), _options.RequestTimeout, CancellationToken.None);
-            return ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span);
+            return (node, ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span));
         }
         catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException or FormatException)
         {
             _logger.LogDebug("Element read of {Key} from {Node} failed: {Reason}", Replication.KeyText.Format(key), node, exception.Message);
-            return null;
+            return (node, null);
         }
     }
 }

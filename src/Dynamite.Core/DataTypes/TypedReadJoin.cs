@@ -14,6 +14,9 @@ namespace Dynamite.Core.DataTypes;
 /// <param name="ResumeAfter">For a page: the name the next page starts after; null when this page was the last.</param>
 public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IReadOnlyList<KeyValuePair<byte[], ElementState>> Elements, byte[]? ResumeAfter)
 {
+    /// <summary>Every name the join covered (present or not): its joined state and every dot any answer held for it.</summary>
+    private IReadOnlyList<(byte[] Name, ElementState Joined, DotContext Seen)> _covered = [];
+
     public static TypedReadJoin Of(IReadOnlyList<ReplicaElements> replies)
     {
         ArgumentNullException.ThrowIfNull(replies);
@@ -80,10 +83,12 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
         }
 
         var elements = new List<KeyValuePair<byte[], ElementState>>(names.Count);
+        var covered = new List<(byte[] Name, ElementState Joined, DotContext Seen)>(names.Count);
         foreach (byte[] name in names.Keys)
         {
             ElementState joined = ElementState.Empty;
             DotContext seen = DotContext.Empty;
+            var held = new List<Dot>();
             foreach ((KeyHeader stored, ReplicaElements reply) in typed)
             {
                 if (stored.Type != header.Type)
@@ -94,15 +99,52 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
                 ElementState state = Find(reply, name) ?? ElementState.Empty;
                 joined = ElementState.Join(joined, seen, state, stored.Context);
                 seen = seen.Union(stored.Context);
+                held.AddRange(state.Dots());
             }
 
+            covered.Add((name, joined, DotContext.Of(held)));
             if (joined.IsPresent)
             {
                 elements.Add(new(name, joined));
             }
         }
 
-        return new TypedReadJoin(header, null, elements, cutoff);
+        return new TypedReadJoin(header, null, elements, cutoff) { _covered = covered };
+    }
+
+    /// <summary>
+    /// The change that brings <paramref name="reply"/>'s replica up to this join for the elements the read covered (read
+    /// repair), or null when it holds them already. Each repaired element carries the joined writes and, as its context,
+    /// only the dots some answer held for that element: the writes it lacks arrive, the ones another replica removed
+    /// having seen them go, and no other element's dots are marked seen.
+    /// </summary>
+    public KeyDelta? RepairFor(ReplicaElements reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        if (Header is null)
+        {
+            return null;
+        }
+
+        bool sameType = reply.Kind == StoredKeyKind.Typed && TypedKeyRecord.Decode(reply.Record).Header.Type == Header.Type;
+        var changes = new List<KeyValuePair<byte[], ElementDelta>>();
+        foreach ((byte[] name, ElementState joined, DotContext seen) in _covered)
+        {
+            ElementState held = sameType ? Find(reply, name) ?? ElementState.Empty : ElementState.Empty;
+            if (!held.Equals(joined))
+            {
+                changes.Add(new(name, new ElementDelta(joined, seen)));
+            }
+        }
+
+        if (changes.Count == 0 && sameType)
+        {
+            return null;
+        }
+
+        // The header's registers (type and creation, expiry) travel with the dots that stamped them, nothing else.
+        Dot[] stamps = [.. new[] { Header.Created.Dot, Header.ExpirySet.Dot }.OfType<Dot>()];
+        return new KeyDelta(Header.WithContext(DotContext.Of(stamps)), changes);
     }
 
     private static ElementState? Find(ReplicaElements reply, byte[] name)

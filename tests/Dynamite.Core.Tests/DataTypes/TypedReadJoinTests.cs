@@ -30,6 +30,26 @@ public sealed class TypedReadJoinTests
     }
 
     [Fact]
+    public void RepairFor_TheReplicaBehind_CarriesWhatItLacksAndTheRemoveItMissed()
+    {
+        Dot m1 = new(A, 2), m2 = new(A, 3), m3 = new(B, 1);
+        ReplicaElements onA = Reply(Context(Created, m1, m2), false, ("m1", m1), ("m2", m2));
+        ReplicaElements onB = Reply(Context(Created, m1, m2, m3), false, ("m2", m2), ("m3", m3));
+        TypedReadJoin joined = TypedReadJoin.Of([onA, onB]);
+
+        KeyDelta repair = joined.RepairFor(onA)!;
+
+        // m1 goes (its dot in the context, no write), m3 arrives; m2, which a holds already, is not sent.
+        Assert.Equal(["m1", "m3"], repair.Elements.Select(e => Encoding.UTF8.GetString(e.Key)));
+        Assert.False(repair.Elements[0].Value.Writes.IsPresent);
+        Assert.True(repair.Elements[0].Value.Context.Covers(m1));
+        Assert.True(repair.Elements[1].Value.Writes.IsPresent);
+        Assert.False(repair.Elements[1].Value.Context.Covers(m2));
+        Assert.Null(joined.RepairFor(onB));
+        Assert.NotNull(joined.RepairFor(ReplicaElements.Absent));
+    }
+
+    [Fact]
     public void Of_PagesOfDifferentReach_AnswersUpToTheShortestPageWithMore()
     {
         Dot m1 = new(A, 2), m2 = new(A, 3), m3 = new(A, 4);
