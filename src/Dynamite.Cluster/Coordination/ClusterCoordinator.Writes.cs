@@ -76,11 +76,7 @@ public sealed partial class ClusterCoordinator
         }
         catch
         {
-            if (remote > 0)
-            {
-                _replicaWriteSlots.Release(remote);
-            }
-
+            ReleaseSlots(remote);
             throw;
         }
 

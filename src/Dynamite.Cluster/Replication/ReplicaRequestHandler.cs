@@ -168,11 +168,7 @@ public sealed class ReplicaRequestHandler : IPeerService
             return ErrorMessage.Create(PeerErrorCode.Unavailable, "hinted handoff is off on this node; it does not take hinted puts");
         }
 
-        if (!NodeId.TryCreate(put.IntendedNodeId, out NodeId intended))
-        {
-            throw new MalformedObjectException($"the intended node id '{put.IntendedNodeId}' is not a valid node id");
-        }
-
+        NodeId intended = IntendedNode(put.IntendedNodeId);
         VersionedObject incoming = DecodeIncoming(put.Key, put.EncodedObject);
         await _hints.AddAsync(intended, Owned(put.Key), incoming, cancellationToken);
         return StoredAck;
@@ -194,11 +190,7 @@ public sealed class ReplicaRequestHandler : IPeerService
             return ErrorMessage.Create(PeerErrorCode.Unavailable, "hinted handoff is off on this node; it does not take hinted deltas");
         }
 
-        if (!NodeId.TryCreate(message.IntendedNodeId, out NodeId intended))
-        {
-            throw new MalformedObjectException($"the intended node id '{message.IntendedNodeId}' is not a valid node id");
-        }
-
+        NodeId intended = IntendedNode(message.IntendedNodeId);
         KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
         await _hints.AddDeltaAsync(intended, Owned(message.Key), delta, cancellationToken);
         return StoredAck;
@@ -218,6 +210,10 @@ public sealed class ReplicaRequestHandler : IPeerService
 
         return new ReplicaReadElementsReply(_store.TypedKeys.Read(Owned(message.Key), selection).Encode());
     }
+
+    /// <summary>The node a hinted write is kept for; a malformed id is the sender's error.</summary>
+    private static NodeId IntendedNode(string id) =>
+        NodeId.TryCreate(id, out NodeId intended) ? intended : throw new MalformedObjectException($"the intended node id '{id}' is not a valid node id");
 
     private static KeyDelta DecodeDelta(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> encoded)
     {
