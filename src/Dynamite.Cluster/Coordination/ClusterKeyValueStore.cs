@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Replication;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Quorum;
@@ -15,7 +16,7 @@ namespace Dynamite.Cluster.Coordination;
 /// Read-modify-write commands (INCR, APPEND...) are not linearizable here: two concurrent INCRs of one key
 /// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency").
 /// </summary>
-public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock, ClusterFlush? flush = null) : IKeyValueStore, IVersionedKeyValueStore
+public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock, ClusterFlush? flush = null) : IKeyValueStore, IVersionedKeyValueStore
 {
     public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -38,6 +39,8 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
     public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         operation is IKeyDeltaOperation typed
             ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
+            : operation is IElementReadOperation elementRead
+            ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)
             : operation.IsBlindWrite && operation.TouchedKeyCount == 1
             ? WriteOneBlindly(operation, consistency, cancellationToken)
             : ReadThenWriteAsync(operation, consistency, cancellationToken);
@@ -154,8 +157,16 @@ public sealed class ClusterKeyValueStore(ClusterCoordinator coordinator, TimePro
         long now = NowUnixMs;
         foreach (byte[] key in page.Keys)
         {
-            VersionedObject? stored = coordinator.LocalReplica.Read(key);
-            if (stored is not null && Resolve(stored, now).Found)
+            if (!coordinator.LocalReplica.Engine.TryRead(key, now, out StoredRecord record))
+            {
+                continue;
+            }
+
+            // A typed key is live while this replica holds an element of it (its header outlives its last element).
+            bool isLive = record.IsTypedHeader
+                ? TypedKeyRecord.CountOf(record.Value) > 0
+                : Resolve(ReplicaStore.Decode(key, record.Value), now).Found;
+            if (isLive)
             {
                 live.Add(key);
             }

@@ -13,7 +13,7 @@ public sealed class LocalKeyValueStore(IStorageEngine engine, TimeProvider clock
     public IStorageEngine Engine => engine;
 
     /// <summary>A standalone node keeps hashes: every operation is one atomic engine operation over the header and its elements.</summary>
-    public bool SupportsTypedKeys => true;
+    public bool SupportsMultiKeyTypedOperations => true;
 
     public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -12,11 +12,13 @@ namespace Dynamite.Core.KeyValue;
 public interface IKeyValueStore
 {
     /// <summary>
-    /// True when the store keeps typed keys (hashes: a <see cref="RecordKind.TypedHeader"/> record and its elements)
-    /// and runs operations on them atomically: a standalone node. A cluster node does not yet (its replicas carry
-    /// versioned objects only), so the front end refuses typed commands there before anything runs.
+    /// True when the store runs an operation over several typed keys (hashes, sets: a <see cref="RecordKind.TypedHeader"/>
+    /// record and its elements) atomically: a standalone node. A cluster node runs a typed key's command as a delta
+    /// (<see cref="DataTypes.IKeyDeltaOperation"/>) or a quorum read (<see cref="DataTypes.IElementReadOperation"/>) of one
+    /// key and has nothing atomic across keys yet, so the front end refuses the typed commands over several keys there
+    /// (SMOVE, SINTERSTORE...) before anything runs.
     /// </summary>
-    bool SupportsTypedKeys => false;
+    bool SupportsMultiKeyTypedOperations => false;
 
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>
     long NowUnixMs { get; }

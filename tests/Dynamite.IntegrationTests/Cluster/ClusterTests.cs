@@ -30,45 +30,6 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task HashCommands_OnAClusterNode_AreRefusedAndWriteNothing()
-    {
-        await using LocalCluster cluster = await LocalCluster.StartAsync();
-        using RawRespClient node1 = cluster.Connect(0);
-        const string refused = "-ERR hash commands are not supported on a cluster node yet";
-
-        Assert.Equal(refused, node1.Call("HSET", "h", "f", "v").ToString());
-        Assert.Equal(refused, node1.Call("HMSET", "h", "absexp", "1", "data", "x").ToString());
-        Assert.Equal(refused, node1.Call("HGET", "h", "f").ToString());
-        Assert.Equal(refused, node1.Call("HINCRBY", "h", "n", "1").ToString());
-        Assert.Equal("+none", node1.Call("TYPE", "h").ToString());
-        Assert.Equal(":0", node1.Call("EXISTS", "h").ToString());
-        Assert.Equal("+OK", node1.Call("SET", "s", "v").ToString());
-        Assert.Equal(refused, node1.Call("HGET", "s", "f").ToString());
-        Assert.Equal("$\"v\"", node1.Call("GET", "s").ToString());
-    }
-
-    [Fact]
-    public async Task SetCommands_OnAClusterNode_AreRefusedAndWriteNothing()
-    {
-        await using LocalCluster cluster = await LocalCluster.StartAsync();
-        using RawRespClient node1 = cluster.Connect(0);
-        const string refused = "-ERR set commands are not supported on a cluster node yet";
-
-        Assert.Equal(refused, node1.Call("SADD", "s", "a", "b").ToString());
-        Assert.Equal(refused, node1.Call("SREM", "s", "a").ToString());
-        Assert.Equal(refused, node1.Call("SMEMBERS", "s").ToString());
-        Assert.Equal(refused, node1.Call("SMOVE", "s", "d", "a").ToString());
-        Assert.Equal(refused, node1.Call("SINTERSTORE", "d", "s", "t").ToString());
-        Assert.Equal(refused, node1.Call("SUNIONSTORE", "d", "s").ToString());
-        Assert.Equal("+none", node1.Call("TYPE", "s").ToString());
-        Assert.Equal(":0", node1.Call("EXISTS", "s", "d").ToString());
-        Assert.Equal("+OK", node1.Call("SET", "str", "v").ToString());
-        Assert.Equal(refused, node1.Call("SCARD", "str").ToString());
-        Assert.Equal(refused, node1.Call("SINTERSTORE", "str", "s").ToString());
-        Assert.Equal("$\"v\"", node1.Call("GET", "str").ToString());
-    }
-
-    [Fact]
     public async Task KillNode2_WritesContinue_RestartedNodeReceivesEveryMissedWrite()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch"]);

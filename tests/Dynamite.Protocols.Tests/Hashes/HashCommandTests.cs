@@ -187,26 +187,6 @@ public sealed class HashCommandTests : StandaloneNodeTests
         }
     }
 
-    [Fact]
-    public Task HashCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns() =>
-        AssertRefusedWithoutTypedKeys(
-            "-ERR hash commands are not supported on a cluster node yet\r\n",
-            ["HSET", "h", "a", "1"], ["HGET", "h", "a"], ["HLEN", "h"], ["HDEL", "h", "a"], ["HINCRBY", "h", "a", "1"], ["HSCAN", "h", "0"]);
-
-    [Fact]
-    public async Task HashCommandInMulti_OnAStoreWithoutTypedKeys_IsRefusedWhileQueueingAndExecRunsNothing()
-    {
-        var cluster = new GatedStore(_ => Task.CompletedTask);
-        await using RespTestConnection connection = RespTestConnection.Start(cluster);
-
-        await connection.SendAsync(RespText.Command("MULTI") + RespText.Command("SET", "a", "1") + RespText.Command("HSET", "h", "f", "v") + RespText.Command("EXEC"));
-
-        const string expected = "+OK\r\n+QUEUED\r\n-ERR hash commands are not supported on a cluster node yet\r\n-EXECABORT Transaction discarded because of previous errors.\r\n";
-        Assert.Equal(expected, await connection.ReceiveAsync(expected));
-        Assert.Equal(0, cluster.Started);
-        Assert.Null(cluster.Value("a"));
-    }
-
     private ElementState ReadField(string key, string field)
     {
         Assert.True(Engine.TryReadElement(Key(key), Key(field), out byte[]? encoded));

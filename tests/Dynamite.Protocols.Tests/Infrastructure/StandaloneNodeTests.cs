@@ -73,15 +73,16 @@ public abstract class StandaloneNodeTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Sends each command to a store without typed keys (as a cluster node's) and checks that every one is answered
-    /// <paramref name="refused"/> before anything runs: the store was never asked to do anything and holds no key.
+    /// Sends each command to a store without typed operations across keys (as a cluster node is) and checks that every
+    /// one is refused before anything runs: the store was never asked to do anything and holds no key.
     /// </summary>
-    protected static async Task AssertRefusedWithoutTypedKeys(string refused, params string[][] commands)
+    protected static async Task AssertRefusedWithoutMultiKeyTypedOperations(params string[][] commands)
     {
         var cluster = new GatedStore(_ => Task.CompletedTask);
         await using RespTestConnection connection = RespTestConnection.Start(cluster);
         foreach (string[] command in commands)
         {
+            string refused = $"-ERR {command[0]} is not supported on a cluster node yet: set commands over several keys run on a standalone node only\r\n";
             await connection.SendAsync(RespText.Command(command));
             Assert.Equal(refused, await connection.ReceiveAsync(refused));
         }

@@ -199,10 +199,25 @@ public sealed class SetCommandTests : StandaloneNodeTests
     }
 
     [Fact]
-    public Task SetCommands_OnAStoreWithoutTypedKeys_AreRefusedBeforeAnythingRuns() =>
-        AssertRefusedWithoutTypedKeys(
-            "-ERR set commands are not supported on a cluster node yet\r\n",
-            ["SADD", "s", "a"], ["SREM", "s", "a"], ["SMEMBERS", "s"], ["SMOVE", "s", "d", "a"], ["SINTERSTORE", "d", "s"], ["SINTERCARD", "1", "s"], ["SSCAN", "s", "0"]);
+    public Task MultiKeySetCommands_OnAStoreWithoutMultiKeyTypedOperations_AreRefusedBeforeAnythingRuns() =>
+        AssertRefusedWithoutMultiKeyTypedOperations(
+            ["SMOVE", "s", "d", "a"], ["SINTER", "s", "t"], ["SUNION", "s"], ["SDIFF", "s", "t"], ["SINTERSTORE", "d", "s"],
+            ["SUNIONSTORE", "d", "s"], ["SDIFFSTORE", "d", "s"], ["SINTERCARD", "1", "s"]);
+
+    [Fact]
+    public async Task MultiKeySetCommandInMulti_OnAStoreWithoutMultiKeyTypedOperations_IsRefusedWhileQueueingAndExecRunsNothing()
+    {
+        var cluster = new GatedStore(_ => Task.CompletedTask);
+        await using RespTestConnection connection = RespTestConnection.Start(cluster);
+
+        await connection.SendAsync(RespText.Command("MULTI") + RespText.Command("SET", "a", "1") + RespText.Command("SMOVE", "s", "d", "m") + RespText.Command("EXEC"));
+
+        const string expected = "+OK\r\n+QUEUED\r\n-ERR SMOVE is not supported on a cluster node yet: set commands over several keys run on a standalone node only\r\n" +
+            "-EXECABORT Transaction discarded because of previous errors.\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
+        Assert.Equal(0, cluster.Started);
+        Assert.Null(cluster.Value("a"));
+    }
 
     private async Task<int> Exists(string key) => int.Parse((await Call("EXISTS", key))[1..^2], System.Globalization.CultureInfo.InvariantCulture);
 }

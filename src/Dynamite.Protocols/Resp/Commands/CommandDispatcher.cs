@@ -41,7 +41,7 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
-        if (!server.Store.SupportsTypedKeys && TypedKeys.TypedKeyCommands.NotOnCluster(command.Group) is { } refusal)
+        if (!server.Store.SupportsMultiKeyTypedOperations && TypedKeys.TypedKeyCommands.NotOnCluster(command) is { } refusal)
         {
             // Refused as an unknown command is, before anything runs: inside MULTI it makes EXEC run nothing.
             client.Transaction?.Abort();

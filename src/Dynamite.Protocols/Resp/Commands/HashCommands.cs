@@ -6,14 +6,11 @@ namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// Hash commands, with redis-server's replies and errors. Each is one atomic storage operation over the key's header
-/// and the fields it names (<see cref="TypedKey"/> describes the stored form). A standalone node only for now: a
-/// cluster node's replicas do not carry typed keys yet, so there the dispatcher refuses every hash command before
-/// anything runs (<see cref="Core.KeyValue.IKeyValueStore.SupportsTypedKeys"/>).
+/// and the fields it names (<see cref="TypedKey"/> describes the stored form). On a cluster node a write runs as a delta
+/// built on a primary of the key and a read as a quorum read of the fields it names (docs/DATA-TYPES.md).
 /// </summary>
 internal static class HashCommands
 {
-    public const string NotOnCluster = "ERR hash commands are not supported on a cluster node yet";
-
     private const CommandFlags WriteFlags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
     private const CommandFlags ReadFlags = CommandFlags.ReadOnly | CommandFlags.Fast;
     public static IEnumerable<CommandDefinition> Definitions =>
@@ -125,10 +122,10 @@ internal static class HashCommands
     private static ValueTask HGetAll(CommandContext context) =>
         ReadAll(context, static (c, op) =>
         {
-            c.Writer.WriteMapHeader(op.Names.Count);
-            for (int i = 0; i < op.Names.Count; i++)
+            c.Writer.WriteMapHeader(op.ElementNames.Count);
+            for (int i = 0; i < op.ElementNames.Count; i++)
             {
-                c.Writer.WriteBulk(op.Names[i]);
+                c.Writer.WriteBulk(op.ElementNames[i]);
                 c.Writer.WriteBulk(op.Values[i]!);
             }
         });
@@ -136,8 +133,8 @@ internal static class HashCommands
     private static ValueTask HKeys(CommandContext context) =>
         ReadAll(context, static (c, op) =>
         {
-            c.Writer.WriteArrayHeader(op.Names.Count);
-            foreach (byte[] name in op.Names)
+            c.Writer.WriteArrayHeader(op.ElementNames.Count);
+            foreach (byte[] name in op.ElementNames)
             {
                 c.Writer.WriteBulk(name);
             }

@@ -27,12 +27,12 @@ internal static class HashIterationCommands
         {
             if (c.ArgumentCount == 2)
             {
-                ElementIteration.WriteRandomName(c, op.Names);
+                ElementIteration.WriteRandomName(c, op.ElementNames);
                 return;
             }
 
             _ = RespNumbers.TryParseInt64(c.Argument(2), out long requested);
-            WriteRandomFields(c, op, ElementIteration.RandomPicks(op.Names.Count, requested), withValues: c.ArgumentCount == 4);
+            WriteRandomFields(c, op, ElementIteration.RandomPicks(op.ElementNames.Count, requested), withValues: c.ArgumentCount == 4);
         });
     }
 
@@ -48,7 +48,7 @@ internal static class HashIterationCommands
                 context.Writer.WriteArrayHeader(2);
             }
 
-            context.Writer.WriteBulk(op.Names[pick]);
+            context.Writer.WriteBulk(op.ElementNames[pick]);
             if (withValues)
             {
                 context.Writer.WriteBulk(op.Values[pick]!);

@@ -7,15 +7,13 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// <summary>
 /// Set commands, with redis-server's replies and errors. Each is one atomic storage operation over every key it names
 /// (<see cref="TypedKey"/> describes the stored form: a member is an element whose register write has an empty value).
-/// A standalone node only for now: a cluster node's replicas do not carry typed keys yet, so there the dispatcher
-/// refuses every set command before anything runs (<see cref="Core.KeyValue.IKeyValueStore.SupportsTypedKeys"/>).
+/// On a cluster node the commands of one key run as deltas and quorum reads (docs/DATA-TYPES.md); the commands over
+/// several keys are refused there before anything runs (<see cref="Core.KeyValue.IKeyValueStore.SupportsMultiKeyTypedOperations"/>).
 /// Replies that are sets in Redis (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count) are RESP3 sets; their members
 /// come in byte order, where redis-server's order is its hash table's.
 /// </summary>
 internal static class SetCommands
 {
-    public const string NotOnCluster = "ERR set commands are not supported on a cluster node yet";
-
     private const CommandFlags ReadFlags = CommandFlags.ReadOnly | CommandFlags.Fast;
 
     public static IEnumerable<CommandDefinition> Definitions =>
@@ -52,7 +50,7 @@ internal static class SetCommands
     }
 
     private static ValueTask SMembers(CommandContext context) =>
-        TypedKeyCommands.Apply(context, Read(context, ElementReadMode.All), static (c, op) => WriteSet(c, op.Names));
+        TypedKeyCommands.Apply(context, Read(context, ElementReadMode.All), static (c, op) => WriteSet(c, op.ElementNames));
 
     private static ValueTask SIsMember(CommandContext context) =>
         TypedKeyCommands.Apply(context, Read(context, ElementReadMode.Named), static (c, op) => c.Writer.WriteInteger(op.Values.Count > 0 && op.Values[0] is not null ? 1 : 0));
@@ -122,17 +120,17 @@ internal static class SetCommands
         {
             if (c.ArgumentCount == 2)
             {
-                ElementIteration.WriteRandomName(c, op.Names);
+                ElementIteration.WriteRandomName(c, op.ElementNames);
                 return;
             }
 
             // An array, not a set, even of distinct members: as redis-server answers.
             _ = RespNumbers.TryParseInt64(c.Argument(2), out long requested);
-            int[] picks = ElementIteration.RandomPicks(op.Names.Count, requested);
+            int[] picks = ElementIteration.RandomPicks(op.ElementNames.Count, requested);
             c.Writer.WriteArrayHeader(picks.Length);
             foreach (int pick in picks)
             {
-                c.Writer.WriteBulk(op.Names[pick]);
+                c.Writer.WriteBulk(op.ElementNames[pick]);
             }
         });
     }

@@ -12,11 +12,15 @@ namespace Dynamite.Protocols.Resp.Commands.HashOperations;
 /// (docs/DATA-TYPES.md, "Counters"): the node's chain on the field is continued (its earlier write superseded) or a
 /// new chain begun, on top of the field's register value, so the cluster step merges concurrent increments without
 /// loss. HINCRBYFLOAT computes as redis-server does (80-bit long double) and writes the result as a register, as
-/// Redis stores it: a string. Errors are Redis's, and leave everything unchanged.
+/// Redis stores it: a string. Errors are Redis's, and leave everything unchanged. On a cluster node the same change is
+/// built as a delta from the coordinating primary's state (<see cref="BuildDelta"/>), and the reply is the value that
+/// state holds after the increment.
 /// </summary>
-internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delta, ExtendedFloat? floatDelta, NodeId actor) : IStorageOperation
+internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delta, ExtendedFloat? floatDelta, NodeId actor) : IStorageOperation, IKeyDeltaOperation
 {
     public int TouchedKeyCount => 1;
+
+    public byte[] Key => key;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -28,6 +32,7 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
 
     public void Execute(IStorageTransaction transaction)
     {
+        Error = null;
         if (!TypedKey.TryOpen(transaction, key, DataType.Hash, out TypedKeyRecord? hash))
         {
             Error = RespErrors.WrongType;
@@ -45,22 +50,93 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
         }
     }
 
-    private void Increment(IStorageTransaction transaction, TypedKeyRecord? hash, ElementState? state)
+    public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId coordinator)
+    {
+        Error = null;
+        KeyDeltaBuilder? builder = KeyDeltaBuilder.Open(transaction, key, DataType.Hash, coordinator);
+        if (builder is null)
+        {
+            Error = RespErrors.WrongType;
+            return null;
+        }
+
+        ElementState current = builder.Read(field);
+        ElementState? state = current.IsPresent ? current : null;
+        if (floatDelta is { } by)
+        {
+            if (TryAddFloat(state, by) is { } sum)
+            {
+                builder.Assign(field, sum);
+            }
+        }
+        else if (TryAdd(state))
+        {
+            try
+            {
+                builder.Increment(field, delta);
+            }
+            catch (OverflowException)
+            {
+                // As on a single node: a chain's grow-only total left 64 bits, so the value is restated as a register.
+                builder.Assign(field, Encoding.ASCII.GetBytes(Result.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return builder.Build();
+    }
+
+    public void AfterJoin(IStorageTransaction transaction)
+    {
+    }
+
+    /// <summary>Sets <see cref="Result"/> to the field's value plus the increment; false with <see cref="Error"/> when Redis refuses it.</summary>
+    private bool TryAdd(ElementState? state)
     {
         long current = 0;
         if (state is not null && !RespNumbers.TryParseInt64(HashKey.Render(state), out current))
         {
             Error = "ERR hash value is not an integer";
-            return;
+            return false;
         }
 
         if ((delta < 0 && current < 0 && delta < long.MinValue - current) || (delta > 0 && current > 0 && delta > long.MaxValue - current))
         {
             Error = RespErrors.Overflow;
-            return;
+            return false;
         }
 
         Result = current + delta;
+        return true;
+    }
+
+    /// <summary>Sets <see cref="FloatResult"/> to the field's value plus <paramref name="by"/> and returns it; null with <see cref="Error"/> when Redis refuses it.</summary>
+    private byte[]? TryAddFloat(ElementState? state, ExtendedFloat by)
+    {
+        ExtendedFloat current = ExtendedFloat.Zero;
+        if (state is not null && !ExtendedFloat.TryParse(HashKey.Render(state), out current))
+        {
+            Error = "ERR hash value is not a float";
+            return null;
+        }
+
+        ExtendedFloat sum = ExtendedFloat.Add(current, by);
+        if (sum.IsInfinity)
+        {
+            Error = RespErrors.NaNOrInfinity;
+            return null;
+        }
+
+        FloatResult = Encoding.ASCII.GetBytes(sum.ToHumanString());
+        return FloatResult;
+    }
+
+    private void Increment(IStorageTransaction transaction, TypedKeyRecord? hash, ElementState? state)
+    {
+        if (!TryAdd(state))
+        {
+            return;
+        }
+
         hash ??= TypedKey.Create(transaction, key, DataType.Hash, actor);
         Dot dot = hash.Header.Context.NextDot(actor);
         ElementState updated;
@@ -105,23 +181,13 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
 
     private void IncrementFloat(IStorageTransaction transaction, TypedKeyRecord? hash, ElementState? state, ExtendedFloat by)
     {
-        ExtendedFloat current = ExtendedFloat.Zero;
-        if (state is not null && !ExtendedFloat.TryParse(HashKey.Render(state), out current))
+        if (TryAddFloat(state, by) is not { } sum)
         {
-            Error = "ERR hash value is not a float";
             return;
         }
 
-        ExtendedFloat sum = ExtendedFloat.Add(current, by);
-        if (sum.IsInfinity)
-        {
-            Error = RespErrors.NaNOrInfinity;
-            return;
-        }
-
-        FloatResult = Encoding.ASCII.GetBytes(sum.ToHumanString());
         hash ??= TypedKey.Create(transaction, key, DataType.Hash, actor);
-        hash = TypedKey.WriteRegister(transaction, key, hash, field, FloatResult, actor);
+        hash = TypedKey.WriteRegister(transaction, key, hash, field, sum, actor);
         TypedKey.Save(transaction, key, hash with { ElementCount = hash.ElementCount + (state is null ? 1 : 0) });
     }
 }

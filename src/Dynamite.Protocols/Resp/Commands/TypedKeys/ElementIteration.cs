@@ -86,10 +86,10 @@ internal static class ElementIteration
             }
         }
 
-        var matched = new List<int>(op.Names.Count);
-        for (int i = 0; i < op.Names.Count; i++)
+        var matched = new List<int>(op.ElementNames.Count);
+        for (int i = 0; i < op.ElementNames.Count; i++)
         {
-            if (pattern is null || GlobPattern.IsMatch(pattern, op.Names[i]))
+            if (pattern is null || GlobPattern.IsMatch(pattern, op.ElementNames[i]))
             {
                 matched.Add(i);
             }
@@ -101,7 +101,7 @@ internal static class ElementIteration
         context.Writer.WriteArrayHeader(withValues ? matched.Count * 2 : matched.Count);
         foreach (int i in matched)
         {
-            context.Writer.WriteBulk(op.Names[i]);
+            context.Writer.WriteBulk(op.ElementNames[i]);
             if (withValues)
             {
                 context.Writer.WriteBulk(op.Values[i]!);

@@ -20,10 +20,11 @@ internal enum ElementReadMode
 }
 
 /// <summary>
-/// The reads of a typed key on a standalone node, run as an operation so that the header and its elements are read in
-/// one consistent state (the engine runs an operation with no write interleaved). Writes nothing. An element's value
-/// is rendered by <c>render</c> (a hash field's value); without one (a set member has none) a present element's value
-/// is empty.
+/// The reads of a typed key, run as an operation so that the header and its elements are read in one consistent state:
+/// on a standalone node the engine runs it with no write interleaved; on a cluster node it declares what it reads
+/// (<see cref="IElementReadOperation"/>) and runs over the quorum read's join. Writes nothing. An element's value is
+/// rendered by <c>render</c> (a hash field's value); without one (a set member has none) a present element's value is
+/// empty.
 /// </summary>
 internal sealed class ElementReadOperation(
     byte[] key,
@@ -32,9 +33,18 @@ internal sealed class ElementReadOperation(
     Func<byte[], byte[]>? render,
     byte[][]? names = null,
     byte[]? after = null,
-    int limit = 0) : ITypedKeyOperation
+    int limit = 0) : ITypedKeyOperation, IElementReadOperation
 {
     public int TouchedKeyCount => 1;
+
+    public byte[] Key => key;
+
+    public IReadOnlyList<byte[]>? Names => mode == ElementReadMode.Named ? names : null;
+
+    public byte[]? After => mode == ElementReadMode.Page ? after : null;
+
+    /// <summary>Page: its limit; Length and All read every element (a cluster's count is of the joined elements).</summary>
+    public int Limit => mode == ElementReadMode.Page ? Math.Max(1, limit) : 0;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -53,13 +63,16 @@ internal sealed class ElementReadOperation(
     public List<byte[]?> Values { get; } = [];
 
     /// <summary>All and Page: the names, in byte order, beside <see cref="Values"/>.</summary>
-    public List<byte[]> Names { get; } = [];
+    public List<byte[]> ElementNames { get; } = [];
 
     /// <summary>Page: where the next page starts (null: the scan is complete).</summary>
     public byte[]? ResumeAfter { get; private set; }
 
     public void Execute(IStorageTransaction transaction)
     {
+        // A retried operation (a group commit that failed) starts over.
+        Values.Clear();
+        ElementNames.Clear();
         if (!transaction.TryRead(key, out StoredRecord record))
         {
             return;
@@ -105,7 +118,7 @@ internal sealed class ElementReadOperation(
 
     private void Add(StoredElement element)
     {
-        Names.Add(element.Name);
+        ElementNames.Add(element.Name);
         Values.Add(Render(element.Value));
     }
 

@@ -18,15 +18,19 @@ internal enum ElementWriteMode
 }
 
 /// <summary>
-/// HSET, HMSET, HSETNX, HDEL, SADD and SREM on a standalone node, as one atomic operation: one element read and one
+/// HSET, HMSET, HSETNX, HDEL, SADD and SREM. On a standalone node, one atomic operation: one element read and one
 /// element write or delete per name, then the header (context and element count) rewritten, or the key deleted when
 /// its last element went. A write is a register write under a new dot of the node, which supersedes the element's
 /// earlier writes (SADD of a present member too: in a cluster the new dot is what makes an add win over a concurrent
-/// remove); a set member's value is empty. On a key of another type nothing changes (<see cref="WrongType"/>).
+/// remove); a set member's value is empty. On a cluster node the same changes are built as a delta from the
+/// coordinating primary's state (<see cref="BuildDelta"/>). On a key of another type nothing changes (<see cref="WrongType"/>).
 /// </summary>
-internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] names, byte[][]? values, ElementWriteMode mode, NodeId actor) : ITypedKeyOperation
+internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] names, byte[][]? values, ElementWriteMode mode, NodeId actor)
+    : ITypedKeyOperation, IKeyDeltaOperation
 {
     public int TouchedKeyCount => 1;
+
+    public byte[] Key => key;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -37,6 +41,7 @@ internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] 
 
     public void Execute(IStorageTransaction transaction)
     {
+        Changed = 0;
         if (!TypedKey.TryOpen(transaction, key, type, out TypedKeyRecord? typed))
         {
             WrongType = true;
@@ -69,6 +74,43 @@ internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] 
         }
 
         TypedKey.Save(transaction, key, typed with { ElementCount = count });
+    }
+
+    public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId coordinator)
+    {
+        // A retried operation (a group commit that failed) starts over.
+        Changed = 0;
+        KeyDeltaBuilder? builder = KeyDeltaBuilder.Open(transaction, key, type, coordinator);
+        WrongType = builder is null;
+        if (builder is null)
+        {
+            return null;
+        }
+
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (mode == ElementWriteMode.Delete)
+            {
+                Changed += builder.Remove(names[i]) ? 1 : 0;
+                continue;
+            }
+
+            bool present = builder.Read(names[i]).IsPresent;
+            if (mode == ElementWriteMode.SetIfAbsent && present)
+            {
+                continue;
+            }
+
+            // A set member is a presence write (no value); a hash field a register write of its value.
+            builder.Assign(names[i], values?[i]);
+            Changed += present ? 0 : 1;
+        }
+
+        return builder.Build();
+    }
+
+    public void AfterJoin(IStorageTransaction transaction)
+    {
     }
 
     private void Delete(IStorageTransaction transaction, TypedKeyRecord? typed)

@@ -3,16 +3,18 @@ namespace Dynamite.Protocols.Resp.Commands.TypedKeys;
 /// <summary>What the commands of every typed key (hashes, sets) share in the front end.</summary>
 internal static class TypedKeyCommands
 {
+    /// <summary>The set commands over several keys: a cluster node has no atomic operation across keys of a type yet.</summary>
+    private static readonly HashSet<string> MultiKeySetCommands = ["SMOVE", "SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "SINTERCARD"];
+
     /// <summary>
-    /// The refusal a cluster node answers to a command of <paramref name="group"/>, or null when the group is not a
-    /// typed key's: a cluster node's replicas do not carry typed keys yet (<see cref="Core.KeyValue.IKeyValueStore.SupportsTypedKeys"/>).
+    /// The refusal a store without typed operations across keys (a cluster node,
+    /// <see cref="Core.KeyValue.IKeyValueStore.SupportsMultiKeyTypedOperations"/>) answers to <paramref name="command"/>,
+    /// or null when the command runs there.
     /// </summary>
-    public static string? NotOnCluster(string group) => group switch
-    {
-        "hash" => HashCommands.NotOnCluster,
-        "set" => SetCommands.NotOnCluster,
-        _ => null,
-    };
+    public static string? NotOnCluster(CommandDefinition command) =>
+        command.Group == "set" && MultiKeySetCommands.Contains(command.Name)
+            ? $"ERR {command.Name} is not supported on a cluster node yet: set commands over several keys run on a standalone node only"
+            : null;
 
     /// <summary>Runs a typed key's operation; its reply is written only when no key it opened held another type, WRONGTYPE otherwise.</summary>
     public static ValueTask Apply<TOperation>(CommandContext context, TOperation operation, Action<CommandContext, TOperation> reply)

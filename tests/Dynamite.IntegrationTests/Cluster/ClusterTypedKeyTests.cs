@@ -1,0 +1,147 @@
+using System.Globalization;
+using Dynamite.IntegrationTests.Infrastructure;
+using Xunit;
+
+namespace Dynamite.IntegrationTests.Cluster;
+
+/// <summary>
+/// Hashes and sets on three real nodes (N=3, R=W=2): every command of one key runs through whichever node the client
+/// uses, as a delta built on that node (a primary of every key here) and quorum reads of the joined replicas
+/// (docs/DATA-TYPES.md). Concurrent increments through every node all count; the commands over several keys are
+/// refused before anything runs.
+/// </summary>
+public sealed class ClusterTypedKeyTests
+{
+    [Fact]
+    public async Task HashCommands_ThroughEveryNode_ReadWhatAnyNodeWrote()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        using RawRespClient node3 = cluster.Connect(2);
+
+        Assert.Equal(":2", node1.Call("HSET", "user:1", "name", "ada", "lang", "en").ToString());
+        Assert.Equal("+OK", node2.Call("HMSET", "user:1", "lang", "fr", "city", "paris").ToString());
+        Assert.Equal(":0", node3.Call("HSETNX", "user:1", "name", "bob").ToString());
+        Assert.Equal(":1", node3.Call("HSETNX", "user:1", "born", "1815").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal("$\"fr\"", client.Call("HGET", "user:1", "lang").ToString());
+            Assert.Equal("*[$\"ada\", $(nil), $\"paris\"]", client.Call("HMGET", "user:1", "name", "none", "city").ToString());
+            Assert.Equal(":4", client.Call("HLEN", "user:1").ToString());
+            Assert.Equal("*[$\"born\", $\"1815\", $\"city\", $\"paris\", $\"lang\", $\"fr\", $\"name\", $\"ada\"]", client.Call("HGETALL", "user:1").ToString());
+            Assert.Equal(":1", client.Call("HEXISTS", "user:1", "city").ToString());
+            Assert.Equal(":5", client.Call("HSTRLEN", "user:1", "city").ToString());
+        }
+
+        Assert.Equal(":2", node2.Call("HDEL", "user:1", "city", "born", "none").ToString());
+        Assert.Equal("*[$\"lang\", $\"name\"]", node3.Call("HKEYS", "user:1").ToString());
+        Assert.Equal("*[$\"fr\", $\"ada\"]", node1.Call("HVALS", "user:1").ToString());
+        Assert.Equal(":2", node1.Call("HDEL", "user:1", "lang", "name").ToString());
+        Assert.Equal(":0", node2.Call("HLEN", "user:1").ToString());
+        Assert.Equal("*[]", node3.Call("HGETALL", "user:1").ToString());
+
+        Assert.Equal(":12", node1.Call("HINCRBY", "stats", "hits", "12").ToString());
+        Assert.Equal(":7", node2.Call("HINCRBY", "stats", "hits", "-5").ToString());
+        Assert.Equal("$\"7.5\"", node3.Call("HINCRBYFLOAT", "stats", "hits", "0.5").ToString());
+        Assert.Equal("-ERR hash value is not an integer", node1.Call("HINCRBY", "stats", "hits", "1").ToString());
+        Assert.Equal("$\"7.5\"", node2.Call("HGET", "stats", "hits").ToString());
+
+        Assert.Equal("+OK", node1.Call("SET", "plain", "v").ToString());
+        const string wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+        Assert.Equal(wrongType, node2.Call("HSET", "plain", "f", "v").ToString());
+        Assert.Equal(wrongType, node3.Call("HGET", "plain", "f").ToString());
+        Assert.Equal(wrongType, node1.Call("HINCRBY", "plain", "f", "1").ToString());
+        Assert.Equal("$\"v\"", node2.Call("GET", "plain").ToString());
+    }
+
+    [Fact]
+    public async Task HashScan_ThroughAnotherNode_WalksEveryFieldOnce()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < 50; i++)
+        {
+            node1.Call("HSET", "big", $"f{i:D2}", $"v{i}");
+            expected.Add($"f{i:D2}");
+        }
+
+        var seen = new List<string>();
+        string cursor = "0";
+        int calls = 0;
+        do
+        {
+            RespValue reply = node2.Call("HSCAN", "big", cursor, "COUNT", "7");
+            cursor = reply.Items![0].Text!;
+            IReadOnlyList<RespValue> items = reply.Items[1].Items!;
+            for (int i = 0; i < items.Count; i += 2)
+            {
+                seen.Add(items[i].Text!);
+                Assert.Equal("v" + int.Parse(items[i].Text![1..], CultureInfo.InvariantCulture), items[i + 1].Text);
+            }
+        }
+        while (cursor != "0" && ++calls < 100);
+
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
+    public async Task ConcurrentHashIncrements_ThroughEveryNode_AllCount()
+    {
+        const int perClient = 150;
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        Task[] clients = [.. Enumerable.Range(0, 6).Select(c => Task.Run(() =>
+        {
+            using RawRespClient client = cluster.Connect(c % 3);
+            for (int i = 0; i < perClient; i++)
+            {
+                RespValue reply = client.Call("HINCRBY", "counters", "views", "1");
+                Assert.False(reply.IsError, reply.ToString());
+            }
+        }))];
+        await Task.WhenAll(clients);
+
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal($"$\"{6 * perClient}\"", client.Call("HGET", "counters", "views").ToString());
+        }
+    }
+
+    [Fact]
+    public async Task SetCommands_ThroughEveryNode_ReadWhatAnyNodeWrote()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        using RawRespClient node3 = cluster.Connect(2);
+
+        Assert.Equal(":3", node1.Call("SADD", "tags", "a", "b", "c").ToString());
+        Assert.Equal(":1", node2.Call("SADD", "tags", "c", "d").ToString());
+        Assert.Equal(":1", node3.Call("SREM", "tags", "a", "z").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal("*[$\"b\", $\"c\", $\"d\"]", client.Call("SMEMBERS", "tags").ToString());
+            Assert.Equal(":3", client.Call("SCARD", "tags").ToString());
+            Assert.Equal(":1", client.Call("SISMEMBER", "tags", "d").ToString());
+            Assert.Equal("*[:0, :1]", client.Call("SMISMEMBER", "tags", "a", "b").ToString());
+        }
+
+        RespValue popped = node1.Call("SPOP", "tags");
+        Assert.Contains(popped.Text, new[] { "b", "c", "d" });
+        Assert.Equal(":2", node2.Call("SCARD", "tags").ToString());
+        Assert.Equal(":0", node3.Call("SISMEMBER", "tags", popped.Text!).ToString());
+        RespValue random = node3.Call("SRANDMEMBER", "tags", "5");
+        Assert.Equal(2, random.Items!.Count);
+
+        const string refused = "-ERR SMOVE is not supported on a cluster node yet: set commands over several keys run on a standalone node only";
+        Assert.Equal(refused, node1.Call("SMOVE", "tags", "other", "b").ToString());
+        Assert.StartsWith("-ERR SUNIONSTORE is not supported", node2.Call("SUNIONSTORE", "copy", "tags").ToString(), StringComparison.Ordinal);
+        Assert.Equal(":2", node3.Call("SCARD", "tags").ToString());
+        Assert.Equal(":0", node3.Call("SCARD", "copy").ToString());
+    }
+}
