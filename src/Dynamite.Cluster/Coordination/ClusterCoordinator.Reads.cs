@@ -39,8 +39,15 @@ public sealed partial class ClusterCoordinator
     /// <summary>
     /// A quorum read as <see cref="GetAsync"/>, answered with <paramref name="resolve"/> applied to the merge when the
     /// client takes the answer (a front end's resolution of siblings): one awaitable, no state machine of its own.
+    /// When a replica holds a typed key there (a hash, a set), the answer is <paramref name="readTyped"/>'s instead (a
+    /// typed read, which applies the rule between a string and a typed key); without it, a <see cref="TypedKeyException"/>.
     /// </summary>
-    public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, Func<VersionedObject, ReadResult> resolve, CancellationToken cancellationToken = default)
+    public ValueTask<ReadResult> ReadAsync(
+        ReadOnlyMemory<byte> key,
+        ConsistencyLevel? consistency,
+        Func<VersionedObject, ReadResult> resolve,
+        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
+        CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -50,7 +57,12 @@ public sealed partial class ClusterCoordinator
         try
         {
             PendingRead? read = StartRead(key, consistency, out VersionedObject immediate);
-            return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve);
+            return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve, readTyped, consistency, cancellationToken);
+        }
+        catch (TypedKeyException) when (readTyped is not null)
+        {
+            // This node's own replica holds a typed key there.
+            return readTyped(key.ToArray(), consistency, cancellationToken);
         }
         catch (Exception exception)
         {

@@ -31,7 +31,10 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
     /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
-        coordinator.ReadAsync(key, consistency, ResolveNow, cancellationToken);
+        coordinator.ReadAsync(key, consistency, ResolveNow, ReadTypedKey, cancellationToken);
+
+    /// <summary><see cref="ReadTypedKeyAsync"/> as the coordinator calls it when a replica holds a typed key; made once.</summary>
+    private Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> ReadTypedKey => field ??= ReadTypedKeyAsync;
 
     /// <summary><see cref="Resolve"/> at the time the answer is taken; made once.</summary>
     private Func<VersionedObject, ReadResult> ResolveNow => field ??= merged => Resolve(merged, NowUnixMs);
@@ -90,14 +93,24 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         long now = NowUnixMs;
         var objects = new VersionedObject[count];
         var results = new ReadResult[count];
+        bool[]? typed = null;
         int failedReads = 0;
         StoreUnavailableException? firstFailure = null;
         for (int i = 0; i < count; i++)
         {
             try
             {
-                objects[i] = await reads[i];
-                results[i] = Resolve(objects[i], now);
+                try
+                {
+                    objects[i] = await reads[i];
+                    results[i] = Resolve(objects[i], now);
+                }
+                catch (TypedKeyException)
+                {
+                    // A hash or a set (DEL, EXPIRE, TYPE of one): the operation sees its joined header.
+                    results[i] = await ReadTypedKeyAsync(keys[i], consistency, cancellationToken);
+                    (typed ??= new bool[count])[i] = true;
+                }
             }
             catch (StoreUnavailableException exception)
             {
@@ -113,11 +126,19 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
         var transaction = new ClusterTransaction(keys, results, now);
         operation.Execute(transaction);
+        if (typed is not null)
+        {
+            RefuseStringsOverTypedKeys(keys, typed, transaction);
+        }
 
-        var writes = new List<Task<VersionedObject>>();
+        var writes = new List<Task>();
         for (int i = 0; i < count; i++)
         {
-            if (transaction.TryGetChange(i, out StoredRecord? record))
+            if (typed?[i] == true && transaction.TryGetChange(i, out StoredRecord? change))
+            {
+                writes.Add(ChangeTypedKeyAsync(keys[i], results[i], change, consistency, cancellationToken).AsTask());
+            }
+            else if (transaction.TryGetChange(i, out StoredRecord? record))
             {
                 // A write that is expired already is a delete (Redis: SET with a past EXAT removes the key).
                 byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
@@ -129,7 +150,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
         int failedWrites = 0;
         StoreUnavailableException? firstWriteFailure = null;
-        foreach (Task<VersionedObject> write in writes)
+        foreach (Task write in writes)
         {
             try
             {

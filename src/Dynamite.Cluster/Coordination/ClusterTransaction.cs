@@ -8,7 +8,8 @@ namespace Dynamite.Cluster.Coordination;
 /// store made of every key the operation declared; writes and deletes are staged for the store to send as
 /// quorum writes afterwards. Reading an undeclared key is a bug in the operation and throws.
 /// Elements are refused: a quorum read-modify-write carries whole key records, while a typed key's commands run on a
-/// replica's engine and replicate deltas (docs/DATA-TYPES.md, "How the Dynamo core carries any type").
+/// replica's engine and replicate deltas (docs/DATA-TYPES.md, "How the Dynamo core carries any type"). A typed key a
+/// key command reads (DEL, EXPIRE of a hash) is its joined header here, and the store makes what is staged for it a delta.
 /// Not thread-safe: used only during one Execute call.
 /// </summary>
 internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long nowUnixMs) : IStorageTransaction
@@ -43,7 +44,13 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
 
     public void DeleteElement(byte[] key, byte[] element) => throw ElementsNotCarried();
 
-    public void DeleteAllElements(byte[] key) => throw ElementsNotCarried();
+    /// <summary>
+    /// Nothing to stage: an operation calls it when it gives a key a record of another kind, and the store answers for
+    /// that from the record it staged (a string over a typed key is refused; a typed key's removal is a delta).
+    /// </summary>
+    public void DeleteAllElements(byte[] key)
+    {
+    }
 
     /// <summary>Whether key <paramref name="index"/> was changed, and how (null record: deleted).</summary>
     public bool TryGetChange(int index, out StoredRecord? record)

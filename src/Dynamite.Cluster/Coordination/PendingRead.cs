@@ -25,6 +25,14 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     /// <summary>Set by <see cref="ResolvedAnswer"/>: how the answer is resolved when the client takes it.</summary>
     private Func<VersionedObject, ReadResult>? _resolve;
 
+    /// <summary>Set by <see cref="ResolvedAnswer"/>: the typed read that answers instead when a replica holds a typed key, and its arguments.</summary>
+    private Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? _readTyped;
+    private ConsistencyLevel? _consistency;
+    private CancellationToken _cancellationToken;
+
+    /// <summary>The typed read's answer, when it answered instead of the merge.</summary>
+    private ReadResult? _typedAnswer;
+
     /// <summary>1 once the answer was set.</summary>
     private int _answered;
 
@@ -46,10 +54,26 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     /// <summary>The merge of the replies, or the quorum's failure; awaited once.</summary>
     public ValueTask<VersionedObject> Answer => new(this, _answer.Version);
 
-    /// <summary>The answer as <paramref name="resolve"/> makes it of the merge; awaited once, instead of <see cref="Answer"/>.</summary>
-    public ValueTask<ReadResult> ResolvedAnswer(Func<VersionedObject, ReadResult> resolve)
+    /// <summary>
+    /// True once a replica answered that it holds a typed key there (a hash, a set): the answer is then the typed read's
+    /// (<see cref="ResolvedAnswer"/>), or a <see cref="TypedKeyException"/>. Set on a peer read loop.
+    /// </summary>
+    public volatile bool FoundTypedKey;
+
+    /// <summary>
+    /// The answer as <paramref name="resolve"/> makes it of the merge, or <paramref name="readTyped"/>'s when a replica
+    /// holds a typed key there; awaited once, instead of <see cref="Answer"/>.
+    /// </summary>
+    public ValueTask<ReadResult> ResolvedAnswer(
+        Func<VersionedObject, ReadResult> resolve,
+        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
+        ConsistencyLevel? consistency = null,
+        CancellationToken cancellationToken = default)
     {
         _resolve = resolve;
+        _readTyped = readTyped;
+        _consistency = consistency;
+        _cancellationToken = cancellationToken;
         return new(this, _answer.Version);
     }
 
@@ -58,6 +82,20 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     {
         if (Interlocked.Exchange(ref _answered, 1) != 0)
         {
+            return;
+        }
+
+        if (FoundTypedKey)
+        {
+            if (_readTyped is { } readTyped)
+            {
+                _ = AnswerTypedAsync(readTyped);
+            }
+            else
+            {
+                _answer.SetException(new TypedKeyException($"Key {Replication.KeyText.Format(Key)} holds a hash or a set on a replica."));
+            }
+
             return;
         }
 
@@ -93,7 +131,27 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
 
     VersionedObject IValueTaskSource<VersionedObject>.GetResult(short token) => _answer.GetResult(token);
 
-    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _resolve!(_answer.GetResult(token));
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token)
+    {
+        VersionedObject merged = _answer.GetResult(token);
+        return _typedAnswer ?? _resolve!(merged);
+    }
+
+    /// <summary>Answers with the typed read's result (or its failure); the merge is not used.</summary>
+    private async Task AnswerTypedAsync(Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> readTyped)
+    {
+        try
+        {
+            _typedAnswer = await readTyped(Key, _consistency, _cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            _answer.SetException(exception);
+            return;
+        }
+
+        _answer.SetResult(VersionedObject.Empty);
+    }
 
     ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _answer.GetStatus(token);
 

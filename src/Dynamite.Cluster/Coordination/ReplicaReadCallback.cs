@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -27,6 +28,7 @@ internal sealed class ReplicaReadCallback(ClusterCoordinator coordinator, Pendin
                 ReplicaGetStatus.NotFound => null,
                 ReplicaGetStatus.Unchanged when read.Local is not null => read.Local,
                 ReplicaGetStatus.Unchanged => throw new PeerProtocolException($"{node} answered 'unchanged' to a read that named no digest"),
+                ReplicaGetStatus.Typed => throw new TypedKeyException($"{node} holds a typed key there"),
                 _ => throw new PeerUnavailableException($"{node} could not read the key"),
             };
         }
@@ -35,6 +37,14 @@ internal sealed class ReplicaReadCallback(ClusterCoordinator coordinator, Pendin
             // The replica's stored object does not decode: a damaged record. Count it as a failed read, and say so.
             coordinator.Logger.LogWarning("Replica {Node} holds a damaged object for key {Key}: {Reason}", node, KeyText.Format(read.Key), exception.Message);
             Timed(ok: false);
+            coordinator.OnReplicaRead(read, node, replied: false, null);
+            return;
+        }
+        catch (TypedKeyException)
+        {
+            // Not a string: the read's answer comes from the typed path (PendingRead), and this reply counts for nothing here.
+            read.FoundTypedKey = true;
+            Timed(ok: true);
             coordinator.OnReplicaRead(read, node, replied: false, null);
             return;
         }

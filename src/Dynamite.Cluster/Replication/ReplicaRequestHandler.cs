@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -143,7 +144,16 @@ public sealed class ReplicaRequestHandler : IPeerService
         }
 
         // The stored bytes are the canonical encoding: send them as they are (no decode and re-encode per read).
-        byte[]? stored = _store.ReadEncoded(get.Key.Span);
+        byte[]? stored;
+        try
+        {
+            stored = _store.ReadEncoded(get.Key.Span);
+        }
+        catch (TypedKeyException)
+        {
+            return new ReplicaGetReply(ReplicaGetStatus.Typed, ReadOnlyMemory<byte>.Empty);
+        }
+
         if (stored is null)
         {
             return new ReplicaGetReply(ReplicaGetStatus.NotFound, ReadOnlyMemory<byte>.Empty);

@@ -273,12 +273,12 @@ public sealed class ReplicaStore
 
     /// <summary>
     /// <paramref name="record"/> when it holds a versioned object. A typed key's header (written by
-    /// <see cref="TypedKeys"/>) is refused by name: a string write or read does not meet a typed key on a cluster
-    /// until the type seam's string path lands, and calling it corrupt would mislead.
+    /// <see cref="TypedKeys"/>) is a <see cref="TypedKeyException"/>: the coordinator reads such a key through the typed
+    /// path, and a string write does not replace a typed key on a cluster yet.
     /// </summary>
     private static StoredRecord Plain(ReadOnlySpan<byte> key, StoredRecord record) =>
         record.IsTypedHeader
-            ? throw new InvalidOperationException($"Key {KeyText.Format(key)} holds a typed value; string reads and writes of typed keys are not supported on a cluster yet.")
+            ? throw new TypedKeyException($"Key {KeyText.Format(key)} holds a hash or a set.")
             : record;
 
     /// <summary>Decodes a stored value; a failure names the key, so an operator can find and repair it.</summary>

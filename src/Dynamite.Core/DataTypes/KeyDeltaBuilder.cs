@@ -20,6 +20,8 @@ public sealed class KeyDeltaBuilder
     private readonly DotContext _storedContext;
     private readonly Dictionary<byte[], ElementDelta> _changes = new(ByteArrayComparer.Instance);
     private readonly List<KeyValuePair<byte[], ElementDelta>> _order = [];
+    private bool _removesAll;
+    private (long ExpiresAtUnixMs, Stamp Set)? _expiry;
 
     private KeyDeltaBuilder(IStorageTransaction transaction, byte[] key, NodeId actor, KeyHeader header, DotContext context, bool creates, long elementCount)
     {
@@ -84,7 +86,8 @@ public sealed class KeyDeltaBuilder
     /// <summary>The element's state as this command sees it: the replica's, with this command's change joined.</summary>
     public ElementState Read(byte[] name)
     {
-        ElementState stored = _transaction.TryReadElement(_key, name, out byte[]? encoded) ? ElementState.Decode(encoded) : ElementState.Empty;
+        // A key this command creates has no elements yet: any still stored belong to an expired key not swept yet.
+        ElementState stored = !_creates && _transaction.TryReadElement(_key, name, out byte[]? encoded) ? ElementState.Decode(encoded) : ElementState.Empty;
         return _changes.TryGetValue(name, out ElementDelta? change) ? change.ApplyTo(stored, _storedContext).Element : stored;
     }
 
@@ -109,8 +112,37 @@ public sealed class KeyDeltaBuilder
     public void Increment(byte[] name, long by, double floatBy = 0) =>
         Change(name, ElementDelta.Increment(Read(name), Context, _actor, _transaction.NowUnixMs, by, floatBy));
 
+    /// <summary>
+    /// <c>DEL</c>: every write of every element this replica has seen goes (an observed remove of the whole key, O(1)
+    /// bytes on the wire); writes it has not seen survive on the replicas that hold them.
+    /// </summary>
+    public void RemoveAll() => _removesAll = true;
+
+    /// <summary>The key's expiry register (<c>EXPIRE</c>, <c>PERSIST</c>: 0), stamped by a new dot: last-writer-wins on every replica.</summary>
+    public void SetExpiry(long expiresAtUnixMs)
+    {
+        Dot dot = Context.NextDot(_actor);
+        Context = Context.Add(dot);
+        _expiry = (expiresAtUnixMs, new Stamp(_transaction.NowUnixMs, dot));
+    }
+
     /// <summary>The command's delta; null when it changed nothing (and created nothing).</summary>
-    public KeyDelta? Build() => _order.Count == 0 ? null : new KeyDelta(_header, _order);
+    public KeyDelta? Build()
+    {
+        if (_order.Count == 0 && !_removesAll && _expiry is null)
+        {
+            return null;
+        }
+
+        KeyHeader header = _header;
+        if (_expiry is { } expiry)
+        {
+            header = header.WithExpiry(expiry.ExpiresAtUnixMs, expiry.Set).WithContext(header.Context.Add(expiry.Set.Dot!.Value));
+        }
+
+        // A whole-key remove carries what it observed as the header's context: every replica drops the writes it covers.
+        return _removesAll ? new KeyDelta(header.WithContext(header.Context.Union(_storedContext)), _order, removesObserved: true) : new KeyDelta(header, _order);
+    }
 
     private void Change(byte[] name, ElementDelta change)
     {

@@ -49,6 +49,11 @@ public static class TypedKeyJoin
                 stored = TypedKeyRecord.Decode(record.Value);
             }
         }
+        else
+        {
+            // Absent, or expired and not swept yet: an expired key's elements must not be lent to the key created now.
+            transaction.DeleteAllElements(key);
+        }
 
         KeyHeader storedHeader = stored?.Header ?? KeyHeader.Create(delta.Header.Type, delta.Header.Created);
         DotContext storedContext = stored?.Header.Context ?? DotContext.Empty;

@@ -248,6 +248,45 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
         Assert.NotNull(a.Read("g"));
     }
 
+    [Fact]
+    public async Task Builder_ExpiryAndWholeKeyRemove_ReachEveryReplicaAndSpareAConcurrentAdd()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta f1 = await a.CoordinateAsync("f1", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        await b.ApplyAsync(f1);
+
+        KeyDelta expire = await a.BuildAsync(builder => builder.SetExpiry(Now + 60_000));
+        await b.ApplyAsync(expire);
+        Assert.Equal(Now + 60_000, b.Header()!.ExpiresAtUnixMs);
+        Assert.True(b.Engine.TryRead(Key, Now, out StoredRecord stored) && stored.ExpiresAtUnixMs == Now + 60_000);
+
+        // b removes the key as it sees it while a's add of f2 is on its way.
+        KeyDelta f2 = await a.CoordinateAsync("f2", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [2]));
+        KeyDelta removeAll = await b.BuildAsync(builder => builder.RemoveAll());
+        await b.ApplyAsync(f2);
+        await a.ApplyAsync(removeAll);
+
+        Assert.Equal(a.Describe(), b.Describe());
+        Assert.Null(a.Read("f1"));
+        Assert.NotNull(a.Read("f2"));
+    }
+
+    [Fact]
+    public async Task Apply_ToAKeyThatExpiredAndWasNotSwept_LendsItNoElement()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        await a.CoordinateAsync("old", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        await a.BuildAsync(builder => builder.SetExpiry(Now + 10));
+
+        // Later, past the expiry, b creates the key anew and a receives that.
+        KeyDelta fresh = await b.CoordinateAsync("new", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now + 100, [2]), createdAt: Now + 100);
+        await a.ExecuteAsync(tx => TypedKeyJoin.Apply(tx, Key, fresh), Now + 100);
+
+        Assert.False(a.Engine.TryReadElement(Key, Encoding.UTF8.GetBytes("old"), out _));
+        Assert.NotNull(a.Read("new"));
+        Assert.Equal(1, a.StoredCount());
+    }
+
     /// <summary>One replica: a memory engine holding the key, coordinating commands as a cluster node will.</summary>
     private sealed class Replica(NodeId actor)
     {
@@ -286,7 +325,21 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
 
         public Task ApplyAsync(KeyDelta delta) => ExecuteAsync(tx => TypedKeyJoin.Apply(tx, Key, KeyDelta.Decode(delta.Encode())));
 
-        public async Task ExecuteAsync(Action<IStorageTransaction> body) => await Engine.ExecuteAsync(new Operation(body), Now);
+        public async Task ExecuteAsync(Action<IStorageTransaction> body, long now = Now) => await Engine.ExecuteAsync(new Operation(body), now);
+
+        /// <summary>A key-level change (<see cref="KeyDeltaBuilder"/>) of the existing key, built and applied here, returned.</summary>
+        public async Task<KeyDelta> BuildAsync(Action<KeyDeltaBuilder> change)
+        {
+            KeyDelta? delta = null;
+            await ExecuteAsync(tx =>
+            {
+                KeyDeltaBuilder builder = KeyDeltaBuilder.Open(tx, Key, DataType.Hash, actor)!;
+                change(builder);
+                delta = builder.Build()!;
+                TypedKeyJoin.Apply(tx, Key, delta);
+            });
+            return delta!;
+        }
 
         public KeyHeader? Header() =>
             Engine.TryRead(Key, Now, out StoredRecord record) && record.IsTypedHeader ? TypedKeyRecord.Decode(record.Value).Header : null;

@@ -58,7 +58,7 @@ public sealed class PeerWireEnumTests
     [Fact]
     public void StatusAndErrorEnums_Values_ArePinned()
     {
-        AssertPinned(new Dictionary<string, int> { ["Found"] = 1, ["NotFound"] = 2, ["Error"] = 3, ["Unchanged"] = 4 }, Enum.GetValues<ReplicaGetStatus>(), v => (byte)v);
+        AssertPinned(new Dictionary<string, int> { ["Found"] = 1, ["NotFound"] = 2, ["Error"] = 3, ["Unchanged"] = 4, ["Typed"] = 5 }, Enum.GetValues<ReplicaGetStatus>(), v => (byte)v);
         AssertPinned(new Dictionary<string, int> { ["Stored"] = 1, ["Error"] = 2 }, Enum.GetValues<ReplicaPutStatus>(), v => (byte)v);
         AssertPinned(
             new Dictionary<string, int> { ["UnknownMessageType"] = 1, ["MalformedPayload"] = 2, ["Internal"] = 3, ["Unavailable"] = 4 },

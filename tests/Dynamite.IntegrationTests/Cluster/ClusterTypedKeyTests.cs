@@ -5,17 +5,21 @@ using Xunit;
 namespace Dynamite.IntegrationTests.Cluster;
 
 /// <summary>
-/// Hashes and sets on three real nodes (N=3, R=W=2): every command of one key runs through whichever node the client
-/// uses, as a delta built on that node (a primary of every key here) and quorum reads of the joined replicas
-/// (docs/DATA-TYPES.md). Concurrent increments through every node all count; the commands over several keys are
-/// refused before anything runs.
+/// Hashes and sets on three real nodes (N=3): every command of one key runs through whichever node the client uses, as
+/// a delta built on that node (a primary of every key here) and quorum reads of the joined replicas (docs/DATA-TYPES.md).
+/// A write's reply comes from its coordinator's state, so the tests that check replies of writes through different
+/// nodes run at W=3 (each write is on every replica once acknowledged); concurrent increments at the default W=2 all
+/// count. The commands over several keys are refused before anything runs.
 /// </summary>
 public sealed class ClusterTypedKeyTests
 {
+    /// <summary>Every write on all three replicas before its reply: a write through another node sees it.</summary>
+    private static readonly string[] WriteAll = ["--w", "3"];
+
     [Fact]
     public async Task HashCommands_ThroughEveryNode_ReadWhatAnyNodeWrote()
     {
-        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);
         using RawRespClient node1 = cluster.Connect(0);
         using RawRespClient node2 = cluster.Connect(1);
         using RawRespClient node3 = cluster.Connect(2);
@@ -44,9 +48,16 @@ public sealed class ClusterTypedKeyTests
 
         Assert.Equal(":12", node1.Call("HINCRBY", "stats", "hits", "12").ToString());
         Assert.Equal(":7", node2.Call("HINCRBY", "stats", "hits", "-5").ToString());
-        Assert.Equal("$\"7.5\"", node3.Call("HINCRBYFLOAT", "stats", "hits", "0.5").ToString());
-        Assert.Equal("-ERR hash value is not an integer", node1.Call("HINCRBY", "stats", "hits", "1").ToString());
-        Assert.Equal("$\"7.5\"", node2.Call("HGET", "stats", "hits").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal("$\"7\"", client.Call("HGET", "stats", "hits").ToString());
+        }
+
+        Assert.Equal("$\"0.5\"", node3.Call("HINCRBYFLOAT", "stats", "ratio", "0.5").ToString());
+        Assert.Equal("$\"2.75\"", node3.Call("HINCRBYFLOAT", "stats", "ratio", "2.25").ToString());
+        Assert.Equal("-ERR hash value is not an integer", node3.Call("HINCRBY", "stats", "ratio", "1").ToString());
+        Assert.Equal("$\"2.75\"", node1.Call("HGET", "stats", "ratio").ToString());
 
         Assert.Equal("+OK", node1.Call("SET", "plain", "v").ToString());
         const string wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -114,7 +125,7 @@ public sealed class ClusterTypedKeyTests
     [Fact]
     public async Task SetCommands_ThroughEveryNode_ReadWhatAnyNodeWrote()
     {
-        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);
         using RawRespClient node1 = cluster.Connect(0);
         using RawRespClient node2 = cluster.Connect(1);
         using RawRespClient node3 = cluster.Connect(2);
@@ -143,5 +154,53 @@ public sealed class ClusterTypedKeyTests
         Assert.StartsWith("-ERR SUNIONSTORE is not supported", node2.Call("SUNIONSTORE", "copy", "tags").ToString(), StringComparison.Ordinal);
         Assert.Equal(":2", node3.Call("SCARD", "tags").ToString());
         Assert.Equal(":0", node3.Call("SCARD", "copy").ToString());
+    }
+
+    [Fact]
+    public async Task KeyCommands_OnHashesAndSets_ThroughEveryNode_SeeAndChangeTheTypedKey()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        using RawRespClient node3 = cluster.Connect(2);
+        Assert.Equal(":1", node1.Call("HSET", "h", "f", "v").ToString());
+        Assert.Equal(":2", node1.Call("SADD", "s", "a", "b").ToString());
+
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal("+hash", client.Call("TYPE", "h").ToString());
+            Assert.Equal("+set", client.Call("TYPE", "s").ToString());
+            Assert.Equal(":2", client.Call("EXISTS", "h", "s").ToString());
+            Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value", client.Call("GET", "h").ToString());
+            Assert.Equal(":-1", client.Call("TTL", "h").ToString());
+        }
+
+        Assert.Equal(":1", node2.Call("EXPIRE", "h", "100").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.InRange(long.Parse(client.Call("TTL", "h").ToString()[1..], CultureInfo.InvariantCulture), 98, 100);
+        }
+
+        Assert.Equal(":1", node3.Call("PERSIST", "h").ToString());
+        Assert.Equal(":-1", node1.Call("TTL", "h").ToString());
+        Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value", node1.Call("SET", "h", "x", "GET").ToString());
+        Assert.StartsWith("-ERR Key 'h' holds a hash or a set.", node1.Call("SET", "h", "x").ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR key 'h' holds a hash or a set", node2.Call("SET", "h", "x", "XX").ToString(), StringComparison.Ordinal);
+        Assert.Equal("$\"v\"", node2.Call("HGET", "h", "f").ToString());
+
+        Assert.Equal(":2", node3.Call("DEL", "h", "s").ToString());
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal(":0", client.Call("EXISTS", "h", "s").ToString());
+            Assert.Equal("+none", client.Call("TYPE", "h").ToString());
+            Assert.Equal("$(nil)", client.Call("HGET", "h", "f").ToString());
+            Assert.Equal(":0", client.Call("SCARD", "s").ToString());
+        }
+
+        Assert.Equal(":1", node1.Call("SADD", "s", "c").ToString());
+        Assert.Equal("*[$\"c\"]", node2.Call("SMEMBERS", "s").ToString());
     }
 }

@@ -9,4 +9,7 @@ public enum ReplicaGetStatus : byte
 
     /// <summary>The replica's copy has the digest the request named: the coordinator's own copy is the reply.</summary>
     Unchanged = 4,
+
+    /// <summary>The replica holds a typed key (a hash, a set) there: the coordinator reads it through the typed path.</summary>
+    Typed = 5,
 }

@@ -1,15 +1,18 @@
 using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// Typed keys' reads on a cluster node (docs/DATA-TYPES.md, "replica read"): the elements an
+/// Typed keys on a cluster node. Reads (docs/DATA-TYPES.md, "replica read"): the elements an
 /// <see cref="IElementReadOperation"/> names, a range of them, or all of them, read by quorum from the key's primaries in
 /// bounded pages (<see cref="ElementSelection.MaxElements"/>), then the operation runs over the join. A read of every
 /// element (HGETALL, SCARD) walks the key page by page, each page its own quorum read: like SCAN, it sees every element
-/// present for the whole walk, and an element added or removed during it may or may not be seen.
+/// present for the whole walk, and an element added or removed during it may or may not be seen. A string read or a key
+/// command that meets a typed key (GET or TYPE of a hash, DEL or EXPIRE of a set) reads its joined header instead
+/// (<see cref="ReadTypedKeyAsync"/>), and what a key command changes there becomes a delta (<see cref="TypedKeyChange"/>).
 /// </summary>
 public sealed partial class ClusterKeyValueStore
 {
@@ -81,5 +84,48 @@ public sealed partial class ClusterKeyValueStore
 
         header = KeyHeader.Join(header, join.Header);
         return true;
+    }
+
+    /// <summary>
+    /// A key as a string read or a key command sees it when a replica holds a typed key there: the joined header (not
+    /// found once no element is left, or expired), or the string that wins over the typed key by the join's rule.
+    /// </summary>
+    private async ValueTask<ReadResult> ReadTypedKeyAsync(byte[] key, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        var probe = new TypedKeyProbe(key);
+        await ReadElementsThenRunAsync(probe, consistency, cancellationToken);
+        return probe.Result;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is written, an operation that would write a string over a typed key (SET or MSET over
+    /// a hash): the string path does not replace a typed key on a cluster yet.
+    /// </summary>
+    private static void RefuseStringsOverTypedKeys(byte[][] keys, bool[] typed, ClusterTransaction transaction)
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (typed[i] && transaction.TryGetChange(i, out StoredRecord? change) && change is { IsTypedHeader: false })
+            {
+                throw new StoreRefusedException(
+                    $"ERR key {Replication.KeyText.Format(keys[i])} holds a hash or a set: replacing it with a string is not supported on a cluster node yet (DEL it first)");
+            }
+        }
+    }
+
+    /// <summary>What a key command staged for a typed key, as a delta: a delete removes what was observed, a header written anew changes the expiry.</summary>
+    private ValueTask ChangeTypedKeyAsync(byte[] key, ReadResult read, StoredRecord? change, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        if (!read.Found || !read.Record.IsTypedHeader)
+        {
+            // The key read as absent (an emptied or expired typed key): deleting it changes nothing.
+            return ValueTask.CompletedTask;
+        }
+
+        DataType type = TypedKeyRecord.TypeOf(read.Record.Value);
+        TypedKeyChange command = change is { } header
+            ? TypedKeyChange.Expire(key, type, header.ExpiresAtUnixMs)
+            : TypedKeyChange.Remove(key, type);
+        return coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
     }
 }
