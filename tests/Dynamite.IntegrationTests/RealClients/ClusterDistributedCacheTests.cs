@@ -3,8 +3,6 @@ using System.Text;
 using Dynamite.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 using Xunit;
 
 namespace Dynamite.IntegrationTests.RealClients;
@@ -20,8 +18,8 @@ public sealed class ClusterDistributedCacheTests
     public async Task EntriesSetThroughOneNode_AreReadRefreshedAndRemovedThroughAnother()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
-        using RedisCache first = Cache(cluster[0].Port);
-        using RedisCache second = Cache(cluster[2].Port);
+        using RedisCache first = DistributedCaches.For(cluster[0].Port);
+        using RedisCache second = DistributedCaches.For(cluster[2].Port);
         using RawRespClient raw = cluster.Connect(1);
 
         await first.SetAsync("session:42", Encoding.UTF8.GetBytes("cart=3"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(20) });
@@ -40,19 +38,4 @@ public sealed class ClusterDistributedCacheTests
         Assert.Null(await first.GetAsync("session:42"));
         Assert.Equal(":0", raw.Call("EXISTS", "app:session:42").ToString());
     }
-
-    private static RedisCache Cache(int port) => new(Options.Create(new RedisCacheOptions
-    {
-        ConfigurationOptions = new ConfigurationOptions
-        {
-            EndPoints = { { "127.0.0.1", port } },
-            ConnectTimeout = 15000,
-            SyncTimeout = 15000,
-            AsyncTimeout = 15000,
-            // Pub/sub is not implemented yet (see StackExchangeRedisTests).
-            CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
-            ConfigurationChannel = "",
-        },
-        InstanceName = "app:",
-    }));
 }

@@ -2,8 +2,6 @@ using System.Text;
 using Dynamite.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 using Xunit;
 
 namespace Dynamite.IntegrationTests.RealClients;
@@ -18,20 +16,7 @@ public sealed class DistributedCacheTests(SingleNodeFixture fixture) : IClassFix
     [Fact]
     public async Task SetWithAbsoluteExpiry_GetRefreshWithSlidingExpiryAndRemove_WorkAsOnRedis()
     {
-        using var cache = new RedisCache(Options.Create(new RedisCacheOptions
-        {
-            ConfigurationOptions = new ConfigurationOptions
-            {
-                EndPoints = { { "127.0.0.1", fixture.Node.Port } },
-                ConnectTimeout = 15000,
-                SyncTimeout = 15000,
-                AsyncTimeout = 15000,
-                // Pub/sub is not implemented yet (see StackExchangeRedisTests).
-                CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
-                ConfigurationChannel = "",
-            },
-            InstanceName = "app:",
-        }));
+        using RedisCache cache = DistributedCaches.For(fixture.Node.Port);
         using RawRespClient raw = fixture.Node.Connect();
 
         await cache.SetAsync("absolute", Encoding.UTF8.GetBytes("hello"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) });
