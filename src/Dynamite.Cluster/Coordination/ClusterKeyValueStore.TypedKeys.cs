@@ -12,7 +12,8 @@ namespace Dynamite.Cluster.Coordination;
 /// element (HGETALL, SCARD) walks the key page by page, each page its own quorum read: like SCAN, it sees every element
 /// present for the whole walk, and an element added or removed during it may or may not be seen. A string read or a key
 /// command that meets a typed key (GET or TYPE of a hash, DEL or EXPIRE of a set) reads its joined header instead
-/// (<see cref="ReadTypedKeyAsync"/>), and what a key command changes there becomes a delta (<see cref="TypedKeyChange"/>).
+/// (<see cref="ReadTypedKeyAsync"/>), and what a key command changes there becomes a delta (<see cref="TypedKeyChange"/>), or a
+/// string write that replaces it.
 /// </summary>
 public sealed partial class ClusterKeyValueStore
 {
@@ -98,24 +99,18 @@ public sealed partial class ClusterKeyValueStore
     }
 
     /// <summary>
-    /// Refuses, before anything is written, an operation that would write a string over a typed key (SET or MSET over
-    /// a hash): the string path does not replace a typed key on a cluster yet.
+    /// What a key command staged for a typed key: a delete becomes the observed remove of the whole key and a header
+    /// written anew a change of its expiry, as deltas; a string written over it (SET over a hash) is a string write that
+    /// supersedes it (the replicas replace a typed key by a string written after its creation).
     /// </summary>
-    private static void RefuseStringsOverTypedKeys(byte[][] keys, bool[] typed, ClusterTransaction transaction)
-    {
-        for (int i = 0; i < keys.Length; i++)
-        {
-            if (typed[i] && transaction.TryGetChange(i, out StoredRecord? change) && change is { IsTypedHeader: false })
-            {
-                throw new StoreRefusedException(
-                    $"ERR key {Replication.KeyText.Format(keys[i])} holds a hash or a set: replacing it with a string is not supported on a cluster node yet (DEL it first)");
-            }
-        }
-    }
-
-    /// <summary>What a key command staged for a typed key, as a delta: a delete removes what was observed, a header written anew changes the expiry.</summary>
     private ValueTask ChangeTypedKeyAsync(byte[] key, ReadResult read, StoredRecord? change, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
+        if (change is { IsTypedHeader: false } written)
+        {
+            byte[]? value = written.IsExpiredAt(NowUnixMs) ? null : written.Value;
+            return new ValueTask(coordinator.PutAsync(key, null, value, value is null ? 0 : written.ExpiresAtUnixMs, consistency, cancellationToken).AsTask());
+        }
+
         if (!read.Found || !read.Record.IsTypedHeader)
         {
             // The key read as absent (an emptied or expired typed key): deleting it changes nothing.

@@ -126,10 +126,6 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
         var transaction = new ClusterTransaction(keys, results, now);
         operation.Execute(transaction);
-        if (typed is not null)
-        {
-            RefuseStringsOverTypedKeys(keys, typed, transaction);
-        }
 
         var writes = new List<Task>();
         for (int i = 0; i < count; i++)

@@ -1,4 +1,5 @@
 using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -130,7 +131,7 @@ public sealed class ReplicaStore
             if (kept.Siblings.IsEmpty)
             {
                 // Everything it carried was written before a FLUSHALL: nothing to store.
-                return Read(key) ?? VersionedObject.Empty;
+                return _engine.TryRead(key, NowUnixMs, out StoredRecord stored) && !stored.IsTypedHeader ? Decode(key, stored.Value) : VersionedObject.Empty;
             }
 
             incoming = kept;
@@ -183,7 +184,11 @@ public sealed class ReplicaStore
 
         var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
         await _engine.ExecuteAsync(operation, WriteStampUnixMs, ct);
-        _listener?.OnWritten(key, operation.PreviousEncoded, operation.WrittenEncoded!);
+        if (operation.Stored)
+        {
+            _listener?.OnWritten(key, operation.PreviousEncoded, operation.WrittenEncoded!);
+        }
+
         return (operation.Result!, operation.WrittenEncoded!);
     }
 
@@ -274,7 +279,7 @@ public sealed class ReplicaStore
     /// <summary>
     /// <paramref name="record"/> when it holds a versioned object. A typed key's header (written by
     /// <see cref="TypedKeys"/>) is a <see cref="TypedKeyException"/>: the coordinator reads such a key through the typed
-    /// path, and a string write does not replace a typed key on a cluster yet.
+    /// path (a write decides between them with <see cref="TryReadForWrite"/>).
     /// </summary>
     private static StoredRecord Plain(ReadOnlySpan<byte> key, StoredRecord record) =>
         record.IsTypedHeader
@@ -298,6 +303,37 @@ public sealed class ReplicaStore
     {
         encoded = transaction.TryRead(key, out StoredRecord record) ? Plain(key, record).Value : null;
         return encoded is null ? VersionedObject.Empty : Decode(key, encoded);
+    }
+
+    /// <summary>
+    /// The stored string a write merges into. Where a typed key stands (a hash, a set), the mirror of
+    /// <see cref="TypedKeyJoin"/>'s rule decides, so replicas converge whichever arrives first: <paramref name="write"/>
+    /// replaces the typed key (its header and every element go, in the same write) when its last-writer-wins write is
+    /// later than the typed key's creation; otherwise the typed key stays and the write is dropped (false).
+    /// </summary>
+    private static bool TryReadForWrite(IStorageTransaction transaction, byte[] key, VersionedObject write, out VersionedObject local, out byte[]? encoded)
+    {
+        local = VersionedObject.Empty;
+        encoded = null;
+        if (!transaction.TryRead(key, out StoredRecord record))
+        {
+            return true;
+        }
+
+        if (record.IsTypedHeader)
+        {
+            if (TypedKeyJoin.ReplacesString(TypedKeyRecord.Decode(record.Value).Header.Created, write))
+            {
+                return false;
+            }
+
+            transaction.Delete(key);
+            return true;
+        }
+
+        encoded = record.Value;
+        local = Decode(key, encoded);
+        return true;
     }
 
     private static byte[] Write(IStorageTransaction transaction, byte[] key, VersionedObject obj)
@@ -324,7 +360,15 @@ public sealed class ReplicaStore
 
         public void Execute(IStorageTransaction transaction)
         {
-            VersionedObject local = ReadLocal(transaction, key, out byte[]? previous);
+            PreviousEncoded = null;
+            WrittenEncoded = null;
+            if (!TryReadForWrite(transaction, key, incoming, out VersionedObject local, out byte[]? previous))
+            {
+                // A typed key created later stands here: the string loses on every replica.
+                Result = VersionedObject.Empty;
+                return;
+            }
+
             VersionedObject merged = local.Merge(incoming);
             if (!merged.Equals(local))
             {
@@ -381,7 +425,11 @@ public sealed class ReplicaStore
 
         public byte[]? PreviousEncoded { get; private set; }
 
+        /// <summary>The new object's bytes, stored here unless <see cref="Stored"/> is false.</summary>
         public byte[]? WrittenEncoded { get; private set; }
+
+        /// <summary>False when a typed key created later stands here and the write lost to it (nothing was written).</summary>
+        public bool Stored { get; private set; }
 
         public int TouchedKeyCount => 1;
 
@@ -389,11 +437,15 @@ public sealed class ReplicaStore
 
         public void Execute(IStorageTransaction transaction)
         {
-            VersionedObject local = ReadLocal(transaction, key, out byte[]? previous);
+            bool typed = transaction.TryRead(key, out StoredRecord stored) && stored.IsTypedHeader;
+            byte[]? previous = null;
+            VersionedObject local = typed ? VersionedObject.Empty : ReadLocal(transaction, key, out previous);
             VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
             PreviousEncoded = previous;
-            WrittenEncoded = Write(transaction, key, updated);
             Result = updated;
+            Stored = !typed || TryReadForWrite(transaction, key, updated, out _, out _);
+            // A write that lost to a typed key created later (clocks apart) is still sent: each replica decides the same.
+            WrittenEncoded = Stored ? Write(transaction, key, updated) : updated.Encode();
         }
     }
 }

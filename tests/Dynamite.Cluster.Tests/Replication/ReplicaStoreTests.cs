@@ -3,6 +3,7 @@ using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.KeyValue;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Versioning;
@@ -41,6 +42,44 @@ public sealed class ReplicaStoreTests : IAsyncLifetime
         Assert.Equal(new Dot(NodeA, 1), sibling.Dot);
         Assert.Equal(Start, sibling.TimestampUnixMs);
         Assert.Equal(1, store.KeyCount);
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task MergeAsync_OfAStringOverATypedKey_ReplacesItOnlyWhenWrittenAfterItsCreation(string kind)
+    {
+        ReplicaStore store = Open(kind);
+        await store.TypedKeys.JoinAsync(Key("h"), HashCreatedAt(Start, "f"));
+        await store.TypedKeys.JoinAsync(Key("g"), HashCreatedAt(Start, "f"));
+
+        VersionedObject earlier = VersionedObject.Empty.Update(VersionVector.Empty, NodeB, Bytes("earlier"), Start - 5, 0);
+        VersionedObject later = VersionedObject.Empty.Update(VersionVector.Empty, NodeB, Bytes("later"), Start + 5, 0);
+        await store.MergeAsync(Key("h"), earlier);
+        await store.MergeAsync(Key("g"), later);
+
+        Assert.Throws<TypedKeyException>(() => store.Read(Key("h")));
+        Assert.Equal("later", Text(store.Read(Key("g"))!.ResolveLastWriterWins()!.Value));
+        Assert.False(store.Engine.TryReadElement(Key("g"), Key("f"), out _));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OverATypedKey_ReplacesIt()
+    {
+        ReplicaStore store = Open("memory");
+        await store.TypedKeys.JoinAsync(Key("h"), HashCreatedAt(Start - 10, "f"));
+
+        await store.UpdateAsync(Key("h"), null, NodeA, Bytes("v"), 0);
+
+        Assert.Equal("v", Text(store.Read(Key("h"))!.ResolveLastWriterWins()!.Value));
+        Assert.False(store.Engine.TryReadElement(Key("h"), Key("f"), out _));
+    }
+
+    private static KeyDelta HashCreatedAt(long createdAt, string field)
+    {
+        Dot created = new(NodeB, 1);
+        KeyHeader header = KeyHeader.Create(DataType.Hash, new Stamp(createdAt, created)).WithContext(DotContext.Of([created]));
+        return new KeyDelta(header, [new(Key(field), ElementDelta.Assign(ElementState.Empty, header.Context, NodeB, createdAt, Bytes("v")))]);
     }
 
     [Fact]

@@ -211,13 +211,14 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
 
     /// <summary>
     /// The reply to a failed store call. A quorum failure keeps its own error code (NOQUORUM ...), the way
-    /// Redis Cluster answers CLUSTERDOWN, as does a refusal; anything else is a storage failure.
+    /// Redis Cluster answers CLUSTERDOWN; a string read of a hash or a set that reached the client (DGET of one on a
+    /// cluster node) is WRONGTYPE; anything else is a storage failure.
     /// </summary>
     internal static string StorageFailure(Exception exception) => exception switch
     {
         ObjectDisposedException => "ERR the node is shutting down",
-        StoreUnavailableException or StoreRefusedException => exception.Message,
-        TypedKeyException => $"ERR {exception.Message} A string write does not replace a hash or a set on a cluster node yet (DEL it first)",
+        StoreUnavailableException => exception.Message,
+        TypedKeyException => RespErrors.WrongType,
         _ => "ERR storage failure: " + exception.Message,
     };
 }
