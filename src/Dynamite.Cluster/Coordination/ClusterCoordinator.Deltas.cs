@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Transport;
 using Dynamite.Core.Coordination;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
@@ -106,6 +107,70 @@ public sealed partial class ClusterCoordinator
                     $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {w} acknowledgements (W={w}, N={n}{Unreachable(list)}); the change may be applied on some replicas");
             }
         }
+    }
+
+    /// <summary>
+    /// True when a write of <paramref name="key"/> is better run on another node: this node is not a primary of the key
+    /// (a typed change is built from a primary's state) and some primary is reachable. With every primary unreachable
+    /// it stays here, where a string write still reaches fallbacks (sloppy quorum, hints).
+    /// </summary>
+    public bool ForwardsWritesOf(ReadOnlySpan<byte> key)
+    {
+        PreferenceList list;
+        try
+        {
+            list = _lists.Of(key, out _);
+        }
+        catch (StoreUnavailableException)
+        {
+            // No ring yet (a node still joining): the command runs here and answers why it cannot.
+            return false;
+        }
+
+        if (list.Primaries.Contains(_options.Self.Id))
+        {
+            return false;
+        }
+
+        foreach (NodeId primary in list.Primaries)
+        {
+            if (_topology.IsReachable(primary))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Runs a client command on a primary of <paramref name="key"/> (the first reachable one in preference order) and
+    /// returns its RESP reply. The primary waits for its own quorum, so each try may take two request timeouts.
+    /// </summary>
+    public async ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken)
+    {
+        PreferenceList list = _lists.Of(key, out _);
+        var request = new ForwardCommand((byte)protocolVersion, arguments);
+        string lastFailure = "no primary is reachable";
+        foreach (NodeId primary in list.Primaries)
+        {
+            if (primary == _options.Self.Id || !_topology.IsReachable(primary) || _topology.ClientFor(primary) is not { } client)
+            {
+                continue;
+            }
+
+            try
+            {
+                PeerResponse response = await client.SendAsync(request, _options.RequestTimeout * 2, cancellationToken);
+                return response.Read<ForwardCommandReply>().Reply.ToArray();
+            }
+            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException)
+            {
+                lastFailure = $"{primary}: {exception.Message}";
+            }
+        }
+
+        throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} could run the command ({lastFailure})");
     }
 
     private void ReleaseSlots(int count)

@@ -27,7 +27,7 @@ public sealed partial class ClusterCoordinator
 
         try
         {
-            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate);
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped: null, cancellationToken);
             return read is null ? new(immediate) : read.Answer;
         }
         catch (Exception exception)
@@ -56,8 +56,8 @@ public sealed partial class ClusterCoordinator
 
         try
         {
-            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate);
-            return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve, readTyped, consistency, cancellationToken);
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped, cancellationToken);
+            return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve);
         }
         catch (TypedKeyException) when (readTyped is not null)
         {
@@ -72,7 +72,12 @@ public sealed partial class ClusterCoordinator
 
     /// <summary>Sends the read and returns it in flight, or null with the answer in <paramref name="immediate"/> when
     /// this node's own copy is the answer. Not an async method, so a read costs no state machine.</summary>
-    private PendingRead? StartRead(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, out VersionedObject immediate)
+    private PendingRead? StartRead(
+        ReadOnlyMemory<byte> key,
+        ConsistencyLevel? consistency,
+        out VersionedObject immediate,
+        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
+        CancellationToken cancellationToken = default)
     {
         immediate = VersionedObject.Empty;
         PreferenceList list = _lists.Of(key.Span, out int n);
@@ -102,7 +107,11 @@ public sealed partial class ClusterCoordinator
             local = _local.Read(ownedKey, out localDigest);
         }
 
-        var read = new PendingRead(request, ownedKey, list.Partition, local, localDigest, level, list);
+        // The typed fallback is set before anything is sent: a reply may answer the read on another thread at once.
+        var read = new PendingRead(request, ownedKey, list.Partition, local, localDigest, level, list)
+        {
+            TypedFallback = readTyped is null ? null : (readTyped, consistency, cancellationToken),
+        };
         if (request.Phase != GetPhase.AwaitingQuorum)
         {
             read.TryAnswer();

@@ -91,36 +91,47 @@ public sealed partial class ClusterKeyValueStore
     /// A key as a string read or a key command sees it when a replica holds a typed key there: the joined header (not
     /// found once no element is left, or expired), or the string that wins over the typed key by the join's rule.
     /// </summary>
-    private async ValueTask<ReadResult> ReadTypedKeyAsync(byte[] key, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    private async ValueTask<ReadResult> ReadTypedKeyAsync(byte[] key, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+        (await ProbeTypedKeyAsync(key, consistency, cancellationToken)).Result;
+
+    /// <summary>As <see cref="ReadTypedKeyAsync"/>, with the typed key's type (null: none found).</summary>
+    private async ValueTask<(ReadResult Result, DataType? Type)> ProbeTypedKeyAsync(byte[] key, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         var probe = new TypedKeyProbe(key);
         await ReadElementsThenRunAsync(probe, consistency, cancellationToken);
-        return probe.Result;
+        return (probe.Result, probe.Type);
     }
 
     /// <summary>
-    /// What a key command staged for a typed key: a delete becomes the observed remove of the whole key and a header
-    /// written anew a change of its expiry, as deltas; a string written over it (SET over a hash) is a string write that
-    /// supersedes it (the replicas replace a typed key by a string written after its creation).
+    /// What a key command staged for a typed key, as a delta: a delete is the observed remove of the whole key and a
+    /// hash's or set's header written anew a change of its expiry. A string staged over a typed string (a counter: SET,
+    /// APPEND, INCRBYFLOAT, EXPIRE of one) is a register write that supersedes the counter writes it saw (concurrent
+    /// increments stay, as Redis Active-Active keeps them), or only an expiry change when the value is the same. A string
+    /// staged over a hash or set (SET over a hash) is a string write that replaces it (the replicas take a string written
+    /// after a typed key's creation).
     /// </summary>
-    private ValueTask ChangeTypedKeyAsync(byte[] key, ReadResult read, StoredRecord? change, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    private ValueTask ChangeTypedKeyAsync(byte[] key, ReadResult read, DataType type, StoredRecord? change, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        if (change is { IsTypedHeader: false } written)
+        if (change is { IsTypedHeader: false } written && type != DataType.String)
         {
             byte[]? value = written.IsExpiredAt(NowUnixMs) ? null : written.Value;
             return new ValueTask(coordinator.PutAsync(key, null, value, value is null ? 0 : written.ExpiresAtUnixMs, consistency, cancellationToken).AsTask());
         }
 
-        if (!read.Found || !read.Record.IsTypedHeader)
+        if (!read.Found)
         {
             // The key read as absent (an emptied or expired typed key): deleting it changes nothing.
             return ValueTask.CompletedTask;
         }
 
-        DataType type = TypedKeyRecord.TypeOf(read.Record.Value);
-        TypedKeyChange command = change is { } header
-            ? TypedKeyChange.Expire(key, type, header.ExpiresAtUnixMs)
-            : TypedKeyChange.Remove(key, type);
+        TypedKeyChange command = change switch
+        {
+            null => TypedKeyChange.Remove(key, type),
+            { } staged when staged.IsExpiredAt(NowUnixMs) => TypedKeyChange.Remove(key, type),
+            { IsTypedHeader: true } header => TypedKeyChange.Expire(key, type, header.ExpiresAtUnixMs),
+            { } staged when staged.Value.AsSpan().SequenceEqual(read.Record.Value) => TypedKeyChange.Expire(key, type, staged.ExpiresAtUnixMs),
+            { } staged => TypedKeyChange.AssignString(key, staged.Value, staged.ExpiresAtUnixMs),
+        };
         return coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
     }
 }

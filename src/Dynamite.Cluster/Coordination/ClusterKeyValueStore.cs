@@ -29,6 +29,12 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
     public long LocalKeyCount => coordinator.LocalReplica.KeyCount;
 
+    /// <summary>A write of a key this node is not a primary of runs on a primary (a typed change is built from a primary's state).</summary>
+    public bool ForwardsWritesOf(ReadOnlySpan<byte> key) => coordinator.ForwardsWritesOf(key);
+
+    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default) =>
+        coordinator.ForwardCommandAsync(key, arguments, protocolVersion, cancellationToken);
+
     /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         coordinator.ReadAsync(key, consistency, ResolveNow, ReadTypedKey, cancellationToken);
@@ -75,15 +81,32 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
         long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
         ValueTask<VersionedObject> put = coordinator.PutAsync(key, null, value, expiresAt, consistency, cancellationToken);
-        return put.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(put.AsTask());
+        return put.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitBlindWriteAsync(put, operation, consistency, cancellationToken);
     }
 
-    private async ValueTask ReadThenWriteAsync(IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    /// <summary>
+    /// A blind write's answer. This node's replica refuses a blind string write over a counter (it would drop the
+    /// increments the write has not seen) before anything is sent: the write is then made as a read-modify-write, which
+    /// sees the counter and writes its register.
+    /// </summary>
+    private async ValueTask AwaitBlindWriteAsync(ValueTask<VersionedObject> put, IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await put;
+        }
+        catch (TypedKeyException)
+        {
+            await ReadThenWriteAsync(operation, consistency, cancellationToken, readEvenIfBlind: true);
+        }
+    }
+
+    private async ValueTask ReadThenWriteAsync(IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken, bool readEvenIfBlind = false)
     {
         int count = operation.TouchedKeyCount;
         var keys = new byte[count][];
         var reads = new Task<VersionedObject>[count];
-        bool blind = operation.IsBlindWrite;
+        bool blind = operation.IsBlindWrite && !readEvenIfBlind;
         for (int i = 0; i < count; i++)
         {
             keys[i] = operation.GetTouchedKey(i);
@@ -93,7 +116,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         long now = NowUnixMs;
         var objects = new VersionedObject[count];
         var results = new ReadResult[count];
-        bool[]? typed = null;
+        DataType?[]? typed = null;
         int failedReads = 0;
         StoreUnavailableException? firstFailure = null;
         for (int i = 0; i < count; i++)
@@ -107,9 +130,11 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
                 }
                 catch (TypedKeyException)
                 {
-                    // A hash or a set (DEL, EXPIRE, TYPE of one): the operation sees its joined header.
-                    results[i] = await ReadTypedKeyAsync(keys[i], consistency, cancellationToken);
-                    (typed ??= new bool[count])[i] = true;
+                    // A hash, a set or a counter (DEL, EXPIRE, SET of one): the operation sees its joined header, or a
+                    // counter's value as a string.
+                    (results[i], DataType? type) = await ProbeTypedKeyAsync(keys[i], consistency, cancellationToken);
+                    (typed ??= new DataType?[count])[i] = type;
+                    objects[i] = VersionedObject.Empty;
                 }
             }
             catch (StoreUnavailableException exception)
@@ -130,9 +155,9 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         var writes = new List<Task>();
         for (int i = 0; i < count; i++)
         {
-            if (typed?[i] == true && transaction.TryGetChange(i, out StoredRecord? change))
+            if (typed?[i] is { } type && transaction.TryGetChange(i, out StoredRecord? change))
             {
-                writes.Add(ChangeTypedKeyAsync(keys[i], results[i], change, consistency, cancellationToken).AsTask());
+                writes.Add(ChangeTypedKeyAsync(keys[i], results[i], type, change, consistency, cancellationToken).AsTask());
             }
             else if (transaction.TryGetChange(i, out StoredRecord? record))
             {

@@ -25,10 +25,6 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     /// <summary>Set by <see cref="ResolvedAnswer"/>: how the answer is resolved when the client takes it.</summary>
     private Func<VersionedObject, ReadResult>? _resolve;
 
-    /// <summary>Set by <see cref="ResolvedAnswer"/>: the typed read that answers instead when a replica holds a typed key, and its arguments.</summary>
-    private Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? _readTyped;
-    private ConsistencyLevel? _consistency;
-    private CancellationToken _cancellationToken;
 
     /// <summary>The typed read's answer, when it answered instead of the merge.</summary>
     private ReadResult? _typedAnswer;
@@ -61,19 +57,18 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     public volatile bool FoundTypedKey;
 
     /// <summary>
-    /// The answer as <paramref name="resolve"/> makes it of the merge, or <paramref name="readTyped"/>'s when a replica
+    /// The typed read that answers instead when a replica holds a typed key there, with its arguments (null: the answer is
+    /// then a <see cref="TypedKeyException"/>). Set before the read is sent.
+    /// </summary>
+    public (Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> Read, ConsistencyLevel? Consistency, CancellationToken CancellationToken)? TypedFallback { get; init; }
+
+    /// <summary>
+    /// The answer as <paramref name="resolve"/> makes it of the merge, or <see cref="TypedFallback"/>'s when a replica
     /// holds a typed key there; awaited once, instead of <see cref="Answer"/>.
     /// </summary>
-    public ValueTask<ReadResult> ResolvedAnswer(
-        Func<VersionedObject, ReadResult> resolve,
-        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
-        ConsistencyLevel? consistency = null,
-        CancellationToken cancellationToken = default)
+    public ValueTask<ReadResult> ResolvedAnswer(Func<VersionedObject, ReadResult> resolve)
     {
         _resolve = resolve;
-        _readTyped = readTyped;
-        _consistency = consistency;
-        _cancellationToken = cancellationToken;
         return new(this, _answer.Version);
     }
 
@@ -87,9 +82,9 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
 
         if (FoundTypedKey)
         {
-            if (_readTyped is { } readTyped)
+            if (TypedFallback is { } fallback)
             {
-                _ = AnswerTypedAsync(readTyped);
+                _ = AnswerTypedAsync(fallback.Read, fallback.Consistency, fallback.CancellationToken);
             }
             else
             {
@@ -138,11 +133,11 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     }
 
     /// <summary>Answers with the typed read's result (or its failure); the merge is not used.</summary>
-    private async Task AnswerTypedAsync(Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> readTyped)
+    private async Task AnswerTypedAsync(Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> readTyped, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         try
         {
-            _typedAnswer = await readTyped(Key, _consistency, _cancellationToken);
+            _typedAnswer = await readTyped(Key, consistency, cancellationToken);
         }
         catch (Exception exception)
         {

@@ -5,21 +5,26 @@ using Dynamite.Core.Membership;
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// A key command's change to a typed key on a cluster node (DEL or UNLINK of a hash, EXPIRE or PERSIST of a set), built
-/// as a delta on a primary of the key: a remove of everything that primary has observed of the key (a concurrent write
-/// it has not seen survives, as add-wins says), or the key's expiry register stamped anew. Nothing when the key is gone
-/// or holds another type by the time the delta is built.
+/// A key command's change to a typed key on a cluster node (DEL or UNLINK of a hash, EXPIRE or PERSIST of a set, SET of
+/// a counter), built as a delta on a primary of the key: a remove of everything that primary has observed of the key (a
+/// concurrent write it has not seen survives, as add-wins says), the key's expiry register stamped anew, or a typed
+/// string's register written. Nothing when the key is gone or holds another type by the time the delta is built.
 /// </summary>
 internal sealed class TypedKeyChange : IKeyDeltaOperation
 {
+    /// <summary>A string's one element.</summary>
+    private static readonly byte[] ValueElement = [];
+
     private readonly DataType _type;
     private readonly long? _expiresAtUnixMs;
+    private readonly byte[]? _value;
 
-    private TypedKeyChange(byte[] key, DataType type, long? expiresAtUnixMs)
+    private TypedKeyChange(byte[] key, DataType type, long? expiresAtUnixMs, byte[]? value = null)
     {
         Key = key;
         _type = type;
         _expiresAtUnixMs = expiresAtUnixMs;
+        _value = value;
     }
 
     public byte[] Key { get; }
@@ -29,6 +34,9 @@ internal sealed class TypedKeyChange : IKeyDeltaOperation
     /// <summary>A new expiry (0: none, as PERSIST sets it).</summary>
     public static TypedKeyChange Expire(byte[] key, DataType type, long expiresAtUnixMs) => new(key, type, expiresAtUnixMs);
 
+    /// <summary>A typed string's (a counter's) new value and expiry: a register write over the writes its coordinator saw.</summary>
+    public static TypedKeyChange AssignString(byte[] key, byte[] value, long expiresAtUnixMs) => new(key, DataType.String, expiresAtUnixMs, value);
+
     public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId actor)
     {
         KeyDeltaBuilder? builder = KeyDeltaBuilder.Open(transaction, Key, _type, actor);
@@ -37,9 +45,17 @@ internal sealed class TypedKeyChange : IKeyDeltaOperation
             return null;
         }
 
+        if (_value is not null)
+        {
+            builder.Assign(ValueElement, _value);
+        }
+
         if (_expiresAtUnixMs is { } expiresAt)
         {
-            builder.SetExpiry(expiresAt);
+            if (builder.Expiry != expiresAt)
+            {
+                builder.SetExpiry(expiresAt);
+            }
         }
         else
         {

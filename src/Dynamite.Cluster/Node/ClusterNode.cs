@@ -97,6 +97,7 @@ public sealed class ClusterNode : IAsyncDisposable
             new GossipRequestHandler(Membership),
             new AntiEntropyRequestHandler(Trees, engine, clock, collector),
             new CoordinatorRequestHandler(Coordinator),
+            ForwardedCommands,
             Flush,
             new ReplicaRequestHandler(
                 Replica, options.Cluster.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads),
@@ -147,6 +148,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>Every peer request this node serves, by message type: what a listener (or the simulated network) calls.</summary>
     public PeerRequestRouter Router { get; }
+
+    /// <summary>Client commands other nodes forward here; the host sets its <see cref="ForwardedCommandHandler.Runner"/> (its front end).</summary>
+    public ForwardedCommandHandler ForwardedCommands { get; } = new();
 
     /// <summary>Starts every loop: seeding (while there is no cluster), gossip, failure detection, handoff, hint replay and anti-entropy as configured.</summary>
     public void Start()

@@ -438,6 +438,13 @@ public sealed class ReplicaStore
         public void Execute(IStorageTransaction transaction)
         {
             bool typed = transaction.TryRead(key, out StoredRecord stored) && stored.IsTypedHeader;
+            if (typed && TypedKeyRecord.TypeOf(stored.Value) == DataType.String)
+            {
+                // A counter: a blind string write would drop the increments it has not seen. The coordinator writes the
+                // counter's register instead (ClusterKeyValueStore); nothing is written or sent here.
+                throw new TypedKeyException($"Key {KeyText.Format(key)} holds a counter.");
+            }
+
             byte[]? previous = null;
             VersionedObject local = typed ? VersionedObject.Empty : ReadLocal(transaction, key, out previous);
             VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);

@@ -21,6 +21,7 @@ public sealed class KeyDeltaBuilder
     private readonly Dictionary<byte[], ElementDelta> _changes = new(ByteArrayComparer.Instance);
     private readonly List<KeyValuePair<byte[], ElementDelta>> _order = [];
     private bool _removesAll;
+    private long _storedExpiry;
     private (long ExpiresAtUnixMs, Stamp Set)? _expiry;
 
     private KeyDeltaBuilder(IStorageTransaction transaction, byte[] key, NodeId actor, KeyHeader header, DotContext context, bool creates, long elementCount)
@@ -40,6 +41,9 @@ public sealed class KeyDeltaBuilder
 
     /// <summary>True when the key read as absent and this command creates it.</summary>
     public bool Creates => _creates;
+
+    /// <summary>The key's expiry as the replica stores it (0: none; a key this command creates has none).</summary>
+    public long Expiry => _creates ? 0 : _storedExpiry;
 
     /// <summary>The replica's live element count before this command.</summary>
     public long StoredElementCount { get; }
@@ -62,7 +66,10 @@ public sealed class KeyDeltaBuilder
                 TypedKeyRecord stored = TypedKeyRecord.Decode(record.Value);
                 if (stored.Header.Type == type)
                 {
-                    return new KeyDeltaBuilder(transaction, key, actor, KeyHeader.Create(type, stored.Header.Created), stored.Header.Context, creates: false, stored.ElementCount);
+                    return new KeyDeltaBuilder(transaction, key, actor, KeyHeader.Create(type, stored.Header.Created), stored.Header.Context, creates: false, stored.ElementCount)
+                    {
+                        _storedExpiry = stored.Header.ExpiresAtUnixMs,
+                    };
                 }
 
                 if (stored.ElementCount > 0)
@@ -81,6 +88,35 @@ public sealed class KeyDeltaBuilder
         Dot created = context.NextDot(actor);
         KeyHeader header = KeyHeader.Create(type, new Stamp(transaction.NowUnixMs, created)).WithContext(DotContext.Of([created]));
         return new KeyDeltaBuilder(transaction, key, actor, header, context.Add(created), creates: true, 0);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="key"/> for a counter command on a cluster (<c>INCR</c>: docs/DATA-TYPES.md, "Counters") as a
+    /// typed string: null when it holds a live hash or set (WRONGTYPE). A live plain string (written by <c>SET</c>) is
+    /// replaced: the key is created anew, stamped later than the string's last-writer-wins write (so every replica's
+    /// join takes the counter over the string), and <paramref name="replacedValue"/> and
+    /// <paramref name="replacedExpiresAtUnixMs"/> give the string's value and expiry, for the command to carry over.
+    /// </summary>
+    public static KeyDeltaBuilder? OpenString(IStorageTransaction transaction, byte[] key, NodeId actor, out byte[]? replacedValue, out long replacedExpiresAtUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(key);
+        replacedValue = null;
+        replacedExpiresAtUnixMs = 0;
+        if (transaction.TryRead(key, out StoredRecord record)
+            && !record.IsTypedHeader
+            && VersionedObject.Decode(record.Value).ResolveLastWriterWins() is { IsTombstone: false } live
+            && !live.IsExpiredAt(transaction.NowUnixMs))
+        {
+            replacedValue = live.Value;
+            replacedExpiresAtUnixMs = live.ExpiresAtUnixMs;
+            Dot created = DotContext.Empty.NextDot(actor);
+            long at = Math.Max(transaction.NowUnixMs, live.TimestampUnixMs + 1);
+            KeyHeader header = KeyHeader.Create(DataType.String, new Stamp(at, created)).WithContext(DotContext.Of([created]));
+            return new KeyDeltaBuilder(transaction, key, actor, header, DotContext.Of([created]), creates: true, 0);
+        }
+
+        return Open(transaction, key, DataType.String, actor);
     }
 
     /// <summary>The element's state as this command sees it: the replica's, with this command's change joined.</summary>
@@ -148,8 +184,9 @@ public sealed class KeyDeltaBuilder
     {
         if (_changes.TryGetValue(name, out ElementDelta? earlier))
         {
-            // A name given twice in one command: its second change supersedes the first (its context saw the first's dots).
-            change = new ElementDelta(change.Writes, earlier.Context.Union(change.Context));
+            // A second change of one name in one command joins the first as a replica would: a write the second saw
+            // goes (HSET f a f b keeps b), one it did not see stays (INCR over a register it carries over keeps both).
+            change = new ElementDelta(ElementState.Join(earlier.Writes, earlier.Context, change.Writes, change.Context), earlier.Context.Union(change.Context));
             int index = _order.FindIndex(pair => ByteArrayComparer.Instance.Equals(pair.Key, name));
             _order[index] = new(name, change);
         }

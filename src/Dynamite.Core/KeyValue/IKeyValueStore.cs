@@ -20,6 +20,20 @@ public interface IKeyValueStore
     /// </summary>
     bool SupportsMultiKeyTypedOperations => false;
 
+    /// <summary>
+    /// True when a write of <paramref name="key"/> must run on another node: a cluster node that is not a primary of the
+    /// key (a counter's, hash's or set's change is built from a primary's state, so the front end hands the whole command
+    /// to one, <see cref="ForwardCommandAsync"/>). False on a single node.
+    /// </summary>
+    bool ForwardsWritesOf(ReadOnlySpan<byte> key) => false;
+
+    /// <summary>
+    /// Runs a client command on a node that coordinates writes of <paramref name="key"/> and returns its reply as RESP
+    /// bytes of <paramref name="protocolVersion"/>. Throws <see cref="StoreUnavailableException"/> when none answers.
+    /// </summary>
+    ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This store runs every command itself.");
+
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>
     long NowUnixMs { get; }
 

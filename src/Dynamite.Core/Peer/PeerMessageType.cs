@@ -102,4 +102,9 @@ public enum PeerMessageType : byte
     ReplicaReadElements = 64,
 
     ReplicaReadElementsReply = 65,
+
+    /// <summary>A node that does not coordinate a key's writes → a primary: run this client command; answered by <see cref="ForwardCommandReply"/>.</summary>
+    ForwardCommand = 66,
+
+    ForwardCommandReply = 67,
 }

@@ -19,6 +19,7 @@ public static class PeerMessages
         PeerMessageType.ReplicaDelta,
         PeerMessageType.HintedDelta,
         PeerMessageType.ReplicaReadElements,
+        PeerMessageType.ForwardCommand,
         PeerMessageType.FlushRequest,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
@@ -71,6 +72,8 @@ public static class PeerMessages
         PeerMessageType.HintedDelta => HintedDelta.Read(payload),
         PeerMessageType.ReplicaReadElements => ReplicaReadElements.Read(payload),
         PeerMessageType.ReplicaReadElementsReply => ReplicaReadElementsReply.Read(payload),
+        PeerMessageType.ForwardCommand => ForwardCommand.Read(payload),
+        PeerMessageType.ForwardCommandReply => ForwardCommandReply.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

@@ -26,6 +26,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     public bool Authenticated { get; set; }
 
+    /// <summary>A command another node forwarded here (<see cref="ForwardedCommandRunner"/>): it runs here, never forwarded again.</summary>
+    public bool IsForwarded { get; init; }
+
     public int ProtocolVersion { get; set; } = 2;
 
     /// <summary>This connection's consistency (DYN.CONSISTENCY); null uses the cluster's defaults.</summary>

@@ -124,11 +124,21 @@ public static class NodeHost
             builder.Services.AddSingleton(provider => new ClusterStatusView(provider.GetRequiredService<ClusterServices>(), metrics.Reader));
         }
 
-        builder.Services.AddSingleton(provider => new RespServer(
-            clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
-            RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>()),
-            clock,
-            metrics.Resp));
+        builder.Services.AddSingleton(provider =>
+        {
+            var server = new RespServer(
+                clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
+                RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>()),
+                clock,
+                metrics.Resp);
+            if (clustered)
+            {
+                // Writes other nodes forward here (keys this node is a primary of) run through this front end.
+                provider.GetRequiredService<ClusterServices>().Node.ForwardedCommands.Runner = new ForwardedCommandRunner(server, clock);
+            }
+
+            return server;
+        });
         // Owned by the host, which disposes it when it stops; the meter it reads is disposed after the host.
         builder.Services.AddSingleton(_ => PrometheusEndpoint.CreateProvider(metrics));
         builder.Services.AddSingleton(metrics);

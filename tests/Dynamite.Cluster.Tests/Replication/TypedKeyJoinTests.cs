@@ -287,6 +287,29 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
         Assert.Equal(1, a.StoredCount());
     }
 
+    [Fact]
+    public async Task Builder_OneNameChangedTwice_KeepsWhatTheSecondChangeDidNotSee()
+    {
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta? delta = null;
+        await a.ExecuteAsync(tx =>
+        {
+            // INCR over a string it carries over: the register and the increment both stay; HSET f x f y keeps y.
+            KeyDeltaBuilder builder = KeyDeltaBuilder.Open(tx, Key, DataType.Hash, new NodeId("a"))!;
+            builder.Assign(Encoding.UTF8.GetBytes("n"), Encoding.UTF8.GetBytes("100"));
+            builder.Increment(Encoding.UTF8.GetBytes("n"), 5);
+            builder.Assign(Encoding.UTF8.GetBytes("f"), Encoding.UTF8.GetBytes("x"));
+            builder.Assign(Encoding.UTF8.GetBytes("f"), Encoding.UTF8.GetBytes("y"));
+            delta = builder.Build();
+            TypedKeyJoin.Apply(tx, Key, delta!);
+        });
+        await b.ApplyAsync(delta!);
+
+        Assert.Equal("105", Encoding.UTF8.GetString(ElementValue.Render(b.Read("n")!)));
+        Assert.Equal("y", Encoding.UTF8.GetString(ElementValue.Render(b.Read("f")!)));
+        Assert.Equal(a.Describe(), b.Describe());
+    }
+
     /// <summary>One replica: a memory engine holding the key, coordinating commands as a cluster node will.</summary>
     private sealed class Replica(NodeId actor)
     {

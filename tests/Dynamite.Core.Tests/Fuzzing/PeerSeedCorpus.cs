@@ -91,6 +91,8 @@ internal static class PeerSeedCorpus
             new ReplicaReadElements("h"u8.ToArray(), ElementSelection.Named(["f"u8.ToArray()]).Encode()),
             new ReplicaReadElements("h"u8.ToArray(), ElementSelection.Page("f"u8.ToArray(), 100).Encode()),
             new ReplicaReadElementsReply(new ReplicaElements(StoredKeyKind.None, [], [], false).Encode()),
+            new ForwardCommand(2, ["INCRBY"u8.ToArray(), "counter"u8.ToArray(), "5"u8.ToArray()]),
+            new ForwardCommandReply(":5\r\n"u8.ToArray()),
             new FlushRequest(Now),
             new FlushAck(Now),
             new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),

@@ -64,6 +64,8 @@ public sealed class PeerMessagesTests
         new HintedDelta("node-ü", "h"u8.ToArray(), Filled(500, 6)),
         new ReplicaReadElements("h"u8.ToArray(), Filled(40, 7)),
         new ReplicaReadElementsReply(Filled(700, 8)),
+        new ForwardCommand(3, ["HSET"u8.ToArray(), "h"u8.ToArray(), Filled(30, 9), []]),
+        new ForwardCommandReply(":1\r\n"u8.ToArray()),
     ];
 
     [Fact]

@@ -52,6 +52,8 @@ public sealed class PeerWireEnumTests
             ["HintedDelta"] = 63,
             ["ReplicaReadElements"] = 64,
             ["ReplicaReadElementsReply"] = 65,
+            ["ForwardCommand"] = 66,
+            ["ForwardCommandReply"] = 67,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

@@ -219,9 +219,28 @@ public sealed class ClusterTests
             using RawRespClient writer = cluster.Connect(i % 5);
             Assert.Equal("+OK", writer.Call("SET", $"spread:{i}", $"v{i}").ToString());
             Assert.Equal(":7", writer.Call("INCRBY", $"count:{i}", "7").ToString());
+            Assert.Equal(":1", writer.Call("HSET", $"hash:{i}", "f", $"h{i}").ToString());
+            Assert.Equal(":1", writer.Call("SADD", $"set:{i}", $"m{i}").ToString());
+            using RawRespClient other = cluster.Connect((i + 1) % 5);
+            // Another coordinator: its reply is its own state's (with or without the first increment), and both count.
+            Assert.Contains(other.Call("INCRBY", $"count:{i}", "3").ToString(), new[] { ":10", ":3" });
             using RawRespClient reader = cluster.Connect((i + 2) % 5);
             Assert.Equal($"$\"v{i}\"", reader.Call("GET", $"spread:{i}").ToString());
-            Assert.Equal("$\"7\"", reader.Call("GET", $"count:{i}").ToString());
+            Assert.Equal("$\"10\"", reader.Call("GET", $"count:{i}").ToString());
+            Assert.Equal($"$\"h{i}\"", reader.Call("HGET", $"hash:{i}", "f").ToString());
+            Assert.Equal(":1", reader.Call("SISMEMBER", $"set:{i}", $"m{i}").ToString());
+        }
+
+        // A forwarded command answers in its client's protocol: RESP3's set for SPOP with a count, through every node
+        // (two of the five are not primaries of the key).
+        for (int i = 0; i < 5; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.False(client.Call("HELLO", "3").IsError);
+            Assert.Equal(":2", client.Call("SADD", $"resp3:{i}", "a", "b").ToString());
+            RespValue popped = client.Call("SPOP", $"resp3:{i}", "1");
+            Assert.Equal('~', popped.Type);
+            Assert.Single(popped.Items!);
         }
 
         // Each key lives on exactly N=3 of the 5 nodes once the background replica writes land.
@@ -233,13 +252,13 @@ public sealed class ClusterTests
                 using RawRespClient client = cluster.Connect(i);
                 return long.Parse(client.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
             });
-            if (total == 100 * 3)
+            if (total == 205 * 3)
             {
                 break;
             }
         }
 
-        Assert.Equal(300, total);
+        Assert.Equal(615, total);
     }
 
     [Fact]

@@ -215,4 +215,63 @@ public sealed class ClusterTypedKeyTests
             Assert.Equal("$\"other\"", client.Call("GET", "s2").ToString());
         }
     }
+
+    [Fact]
+    public async Task ConcurrentIncrements_OfAStringThroughEveryNode_AllCount()
+    {
+        const int perClient = 250;
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        using (RawRespClient first = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", first.Call("SET", "cnt", "100").ToString());
+        }
+
+        Task[] clients = [.. Enumerable.Range(0, 6).Select(c => Task.Run(() =>
+        {
+            using RawRespClient client = cluster.Connect(c % 3);
+            for (int i = 0; i < perClient; i++)
+            {
+                RespValue reply = c % 2 == 0 ? client.Call("INCR", "cnt") : client.Call("INCRBY", "cnt", "2");
+                Assert.False(reply.IsError, reply.ToString());
+            }
+        }))];
+        await Task.WhenAll(clients);
+
+        string expected = (100 + (3 * perClient) + (3 * perClient * 2)).ToString(CultureInfo.InvariantCulture);
+        for (int i = 0; i < 3; i++)
+        {
+            using RawRespClient client = cluster.Connect(i);
+            Assert.Equal($"$\"{expected}\"", client.Call("GET", "cnt").ToString());
+            Assert.Equal("+string", client.Call("TYPE", "cnt").ToString());
+        }
+    }
+
+    [Fact]
+    public async Task StringCommands_OnACounter_ThroughEveryNode_SeeItsValue()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        using RawRespClient node3 = cluster.Connect(2);
+
+        Assert.Equal(":1", node1.Call("INCR", "c").ToString());
+        Assert.Equal(":6", node2.Call("INCRBY", "c", "5").ToString());
+        Assert.Equal(":4", node3.Call("DECRBY", "c", "2").ToString());
+        Assert.Equal("$\"4\"", node1.Call("GET", "c").ToString());
+        Assert.Equal(":1", node2.Call("STRLEN", "c").ToString());
+        Assert.Equal(":1", node3.Call("EXPIRE", "c", "100").ToString());
+        Assert.InRange(long.Parse(node1.Call("TTL", "c").ToString()[1..], CultureInfo.InvariantCulture), 98, 100);
+        Assert.Equal(":5", node1.Call("INCR", "c").ToString());
+        Assert.Equal("+OK", node2.Call("SET", "c", "40").ToString());
+        Assert.Equal(":-1", node3.Call("TTL", "c").ToString());
+        Assert.Equal(":41", node3.Call("INCR", "c").ToString());
+        Assert.Equal("$\"41.5\"", node1.Call("INCRBYFLOAT", "c", "0.5").ToString());
+        Assert.Equal("-ERR value is not an integer or out of range", node2.Call("INCR", "c").ToString());
+        Assert.Equal(":5", node3.Call("APPEND", "c", "x").ToString());
+        Assert.Equal("$\"41.5x\"", node1.Call("GET", "c").ToString());
+        Assert.Equal(":1", node2.Call("DEL", "c").ToString());
+        Assert.Equal("$(nil)", node3.Call("GET", "c").ToString());
+        Assert.Equal(":1", node1.Call("INCR", "c").ToString());
+        Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value", node2.Call("HSET", "c", "f", "v").ToString());
+    }
 }

@@ -20,6 +20,24 @@ internal sealed class GatedStore(Func<int, Task> gate) : IKeyValueStore
 
     public int Started { get; private set; }
 
+    /// <summary>Keys whose writes this store hands to another node (as a cluster node that is not a primary does); null: none.</summary>
+    public Func<string, bool>? ForwardsWritesOfKey { get; init; }
+
+    /// <summary>The commands handed on, each answered <c>:42</c>.</summary>
+    public List<string[]> Forwarded { get; } = [];
+
+    public bool ForwardsWritesOf(ReadOnlySpan<byte> key) => ForwardsWritesOfKey?.Invoke(Encoding.UTF8.GetString(key)) ?? false;
+
+    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            Forwarded.Add([.. arguments.Select(a => Encoding.UTF8.GetString(a))]);
+        }
+
+        return ValueTask.FromResult(":42\r\n"u8.ToArray());
+    }
+
     public int MaxInFlight { get; private set; }
 
     public bool OverlappedOnOneKey { get; private set; }

@@ -61,6 +61,14 @@ internal static class CommandDispatcher
 
         client.CommandsProcessed++;
         client.LastCommand = command.LowerName;
+        if ((command.Flags & CommandFlags.Write) != 0 && !client.IsForwarded && SingleKeyIndex(command, context.ArgumentCount) is int keyIndex
+            && server.Store.ForwardsWritesOf(context.Argument(keyIndex)))
+        {
+            // A cluster node that is not a primary of the key: a primary runs the whole command (a counter's, hash's or
+            // set's change is built from a primary's state), and its reply goes to the client as it is.
+            return ForwardAsync(context, keyIndex);
+        }
+
         if (server.Metrics is not { Enabled: true } metrics)
         {
             return command.Handler(context);
@@ -95,6 +103,37 @@ internal static class CommandDispatcher
         finally
         {
             metrics.CommandDone(family, started);
+        }
+    }
+
+    /// <summary>The argument index of the command's one key; null when it names none or several.</summary>
+    private static int? SingleKeyIndex(CommandDefinition command, int argumentCount)
+    {
+        if (command.FirstKey <= 0 || command.FirstKey >= argumentCount)
+        {
+            return null;
+        }
+
+        int last = command.LastKey < 0 ? argumentCount + command.LastKey : command.LastKey;
+        return last == command.FirstKey || (command.KeyStep > 0 && last - command.FirstKey < command.KeyStep) ? command.FirstKey : null;
+    }
+
+    private static async ValueTask ForwardAsync(CommandContext context, int keyIndex)
+    {
+        var arguments = new byte[context.ArgumentCount][];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = context.OwnedArgument(i);
+        }
+
+        try
+        {
+            byte[] reply = await context.Store.ForwardCommandAsync(arguments[keyIndex], arguments, context.Client.ProtocolVersion);
+            context.Writer.WriteRaw(reply);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
@@ -12,27 +10,8 @@ namespace Dynamite.Protocols.Resp.Commands.HashOperations;
 /// </summary>
 internal static class HashKey
 {
-    /// <summary>
-    /// The field's value as Redis shows it: the register's bytes, or, when counter writes are live, the register's
-    /// integer (0 without one) plus what the counters added, in decimal.
-    /// </summary>
-    public static byte[] Render(ElementState state)
-    {
-        ElementWrite? register = state.RegisterWinner();
-        if (state.LiveChains().Count == 0)
-        {
-            return register?.Value ?? [];
-        }
-
-        long baseValue = 0;
-        if (register?.Value is { } text)
-        {
-            _ = RespNumbers.TryParseInt64(text, out baseValue);
-        }
-
-        Int128 sum = baseValue + state.CountSum();
-        return Encoding.ASCII.GetBytes(sum.ToString(CultureInfo.InvariantCulture));
-    }
+    /// <summary>The field's value as Redis shows it (<see cref="ElementValue.Render"/>).</summary>
+    public static byte[] Render(ElementState state) => ElementValue.Render(state);
 
     /// <summary><see cref="Render"/> of a stored element value (an <see cref="ElementState"/> encoding).</summary>
     public static byte[] RenderEncoded(byte[] encoded) => Render(ElementState.Decode(encoded));

@@ -1,12 +1,26 @@
+using System.Globalization;
 using System.Text;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
+using Dynamite.Core.Membership;
 
 namespace Dynamite.Protocols.Resp.Commands.StringOperations;
 
-/// <summary>INCR, DECR, INCRBY, DECRBY: integer arithmetic on the value, keeping its expiry.</summary>
-internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOperation
+/// <summary>
+/// INCR, DECR, INCRBY, DECRBY: integer arithmetic on the value, keeping its expiry. On a standalone node, one atomic
+/// read-add-write of the string. On a cluster node, a counter write (docs/DATA-TYPES.md, "Counters"; <see
+/// cref="BuildDelta"/>): the key becomes a typed string whose one element (named by the empty string) carries the
+/// coordinating node's counter chain on top of a register (the value a <c>SET</c> left), so increments through any
+/// nodes all count; the reply is the coordinating replica's value after the increment.
+/// </summary>
+internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOperation, IKeyDeltaOperation
 {
+    /// <summary>A string's one element.</summary>
+    private static readonly byte[] ValueElement = [];
+
     public int TouchedKeyCount => 1;
+
+    public byte[] Key => key;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -16,7 +30,7 @@ internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOpera
 
     public void Execute(IStorageTransaction transaction)
     {
-        long current = 0;
+        Error = null;
         bool exists = transaction.TryRead(key, out StoredRecord record);
         if (exists && record.IsTypedHeader)
         {
@@ -24,19 +38,72 @@ internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOpera
             return;
         }
 
-        if (exists && !RespNumbers.TryParseInt64(record.Value, out current))
+        if (TryAdd(exists ? record.Value : null))
+        {
+            transaction.Write(key, new StoredRecord(Encoding.ASCII.GetBytes(Result.ToString(CultureInfo.InvariantCulture)), exists ? record.ExpiresAtUnixMs : 0));
+        }
+    }
+
+    public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId coordinator)
+    {
+        Error = null;
+        KeyDeltaBuilder? builder = KeyDeltaBuilder.OpenString(transaction, key, coordinator, out byte[]? replaced, out long replacedExpiry);
+        if (builder is null)
+        {
+            Error = RespErrors.WrongType;
+            return null;
+        }
+
+        ElementState stored = builder.Read(ValueElement);
+        if (!TryAdd(replaced ?? (stored.IsPresent ? ElementValue.Render(stored) : null)))
+        {
+            return null;
+        }
+
+        if (replaced is not null)
+        {
+            // The string SET left becomes the counter's register, its expiry the key's.
+            builder.Assign(ValueElement, replaced);
+            if (replacedExpiry != 0)
+            {
+                builder.SetExpiry(replacedExpiry);
+            }
+        }
+
+        try
+        {
+            builder.Increment(ValueElement, delta);
+        }
+        catch (OverflowException)
+        {
+            // A chain's grow-only total left 64 bits: the value is restated as a register, as a hash field's is.
+            builder.Assign(ValueElement, Encoding.ASCII.GetBytes(Result.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return builder.Build();
+    }
+
+    public void AfterJoin(IStorageTransaction transaction)
+    {
+    }
+
+    /// <summary>Sets <see cref="Result"/> to <paramref name="current"/> (null: 0) plus the increment; false with <see cref="Error"/> when Redis refuses it.</summary>
+    private bool TryAdd(byte[]? current)
+    {
+        long value = 0;
+        if (current is not null && !RespNumbers.TryParseInt64(current, out value))
         {
             Error = RespErrors.NotInteger;
-            return;
+            return false;
         }
 
-        if ((delta < 0 && current < 0 && delta < long.MinValue - current) || (delta > 0 && current > 0 && delta > long.MaxValue - current))
+        if ((delta < 0 && value < 0 && delta < long.MinValue - value) || (delta > 0 && value > 0 && delta > long.MaxValue - value))
         {
             Error = RespErrors.Overflow;
-            return;
+            return false;
         }
 
-        Result = current + delta;
-        transaction.Write(key, new StoredRecord(Encoding.ASCII.GetBytes(Result.ToString(System.Globalization.CultureInfo.InvariantCulture)), exists ? record.ExpiresAtUnixMs : 0));
+        Result = value + delta;
+        return true;
     }
 }
