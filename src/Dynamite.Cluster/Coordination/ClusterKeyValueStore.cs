@@ -89,6 +89,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     /// increments the write has not seen) before anything is sent: the write is then made as a read-modify-write, which
     /// sees the counter and writes its register.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitBlindWriteAsync(ValueTask<VersionedObject> put, IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         try

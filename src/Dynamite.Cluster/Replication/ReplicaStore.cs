@@ -299,12 +299,6 @@ public sealed class ReplicaStore
         }
     }
 
-    private static VersionedObject ReadLocal(IStorageTransaction transaction, byte[] key, out byte[]? encoded)
-    {
-        encoded = transaction.TryRead(key, out StoredRecord record) ? Plain(key, record).Value : null;
-        return encoded is null ? VersionedObject.Empty : Decode(key, encoded);
-    }
-
     /// <summary>
     /// The stored string a write merges into. Where a typed key stands (a hash, a set), the mirror of
     /// <see cref="TypedKeyJoin"/>'s rule decides, so replicas converge whichever arrives first: <paramref name="write"/>
@@ -437,7 +431,9 @@ public sealed class ReplicaStore
 
         public void Execute(IStorageTransaction transaction)
         {
-            bool typed = transaction.TryRead(key, out StoredRecord stored) && stored.IsTypedHeader;
+            // One read of the key: this is every coordinated string write's path.
+            bool exists = transaction.TryRead(key, out StoredRecord stored);
+            bool typed = exists && stored.IsTypedHeader;
             if (typed && TypedKeyRecord.TypeOf(stored.Value) == DataType.String)
             {
                 // A counter: a blind string write would drop the increments it has not seen. The coordinator writes the
@@ -445,8 +441,8 @@ public sealed class ReplicaStore
                 throw new TypedKeyException($"Key {KeyText.Format(key)} holds a counter.");
             }
 
-            byte[]? previous = null;
-            VersionedObject local = typed ? VersionedObject.Empty : ReadLocal(transaction, key, out previous);
+            byte[]? previous = exists && !typed ? stored.Value : null;
+            VersionedObject local = previous is null ? VersionedObject.Empty : Decode(key, previous);
             VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
             PreviousEncoded = previous;
             Result = updated;
