@@ -434,10 +434,11 @@ public sealed class ReplicaStore
             // One read of the key: this is every coordinated string write's path.
             bool exists = transaction.TryRead(key, out StoredRecord stored);
             bool typed = exists && stored.IsTypedHeader;
-            if (typed && TypedKeyRecord.TypeOf(stored.Value) == DataType.String)
+            if (typed && TypedKeyRecord.TypeOf(stored.Value) == DataType.String && TypedKeyRecord.CountOf(stored.Value) > 0)
             {
-                // A counter: a blind string write would drop the increments it has not seen. The coordinator writes the
-                // counter's register instead (ClusterKeyValueStore); nothing is written or sent here.
+                // A live counter: a blind string write would drop the increments it has not seen. The coordinator writes
+                // the counter's register instead (ClusterKeyValueStore); nothing is written or sent here. (A deleted
+                // counter's header is replaced like any typed key's.)
                 throw new TypedKeyException($"Key {KeyText.Format(key)} holds a counter.");
             }
 

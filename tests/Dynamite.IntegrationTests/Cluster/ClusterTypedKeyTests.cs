@@ -201,6 +201,15 @@ public sealed class ClusterTypedKeyTests
         Assert.Equal(":1", node1.Call("SADD", "s", "c").ToString());
         Assert.Equal("*[$\"c\"]", node2.Call("SMEMBERS", "s").ToString());
 
+        Assert.Equal("+OK", node2.Call("SET", "str", "x").ToString());
+        Assert.Equal(":1", node3.Call("INCR", "counter").ToString());
+        foreach (RawRespClient client in new[] { node1, node2, node3 })
+        {
+            Assert.Equal("*[$\"s\"]", client.Call("SCAN", "0", "COUNT", "1000", "TYPE", "set").Items![1].ToString());
+            Assert.Equal("*[]", client.Call("SCAN", "0", "COUNT", "1000", "TYPE", "hash").Items![1].ToString());
+            Assert.Equal(new[] { "$\"counter\"", "$\"str\"" }, client.Call("SCAN", "0", "COUNT", "1000", "TYPE", "string").Items![1].Items!.Select(i => i.ToString()).Order(StringComparer.Ordinal));
+        }
+
         // A string written over a hash replaces it (written after the hash was created), blind or not.
         Assert.Equal(":1", node1.Call("HSET", "h2", "f", "v").ToString());
         Assert.Equal("+OK", node2.Call("SET", "h2", "plain").ToString());
@@ -273,5 +282,13 @@ public sealed class ClusterTypedKeyTests
         Assert.Equal("$(nil)", node3.Call("GET", "c").ToString());
         Assert.Equal(":1", node1.Call("INCR", "c").ToString());
         Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value", node2.Call("HSET", "c", "f", "v").ToString());
+
+        // A deleted counter leaves its header behind; string writes after it start a plain string again.
+        Assert.Equal(":3", node1.Call("INCRBY", "gone", "3").ToString());
+        Assert.Equal(":1", node2.Call("DEL", "gone").ToString());
+        Assert.Equal("$\"1.5\"", node3.Call("INCRBYFLOAT", "gone", "1.5").ToString());
+        Assert.Equal(":1", node1.Call("DEL", "gone").ToString());
+        Assert.Equal("+OK", node2.Call("SET", "gone", "back").ToString());
+        Assert.Equal("$\"back\"", node3.Call("GET", "gone").ToString());
     }
 }

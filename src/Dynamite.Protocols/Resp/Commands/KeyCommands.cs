@@ -173,19 +173,22 @@ internal static class KeyCommands
         };
 
     /// <summary>
-    /// SCAN's TYPE filter on a key: reads its record. A cluster node's string reads do not tell a typed key's type yet
-    /// (docs/DATA-TYPES.md, "Not built yet"), so there every key passes as a string.
+    /// SCAN's TYPE filter over a page's keys: reads each key's record (on a cluster node, a quorum read that answers a
+    /// typed key's joined header, or a counter's value as a string), awaiting a read that does not complete at once.
     /// </summary>
-    private static bool HasType(CommandContext context, byte[] key, byte[] type)
+    private static async ValueTask<List<byte[]>> OfTypeAsync(CommandContext context, List<byte[]> keys, byte[] type)
     {
-        if (!context.Store.SupportsMultiKeyTypedOperations)
+        var matching = new List<byte[]>(keys.Count);
+        foreach (byte[] key in keys)
         {
-            return System.Text.Ascii.EqualsIgnoreCase(type, "string"u8);
+            ReadResult result = await context.Store.ReadAsync(key);
+            if (result.Found && System.Text.Ascii.EqualsIgnoreCase(type, TypeName(result)))
+            {
+                matching.Add(key);
+            }
         }
 
-        ValueTask<ReadResult> read = context.Store.ReadAsync(key);
-        ReadResult result = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-        return result.Found && System.Text.Ascii.EqualsIgnoreCase(type, TypeName(result));
+        return matching;
     }
 
     private static ValueTask Scan(CommandContext context)
@@ -241,21 +244,46 @@ internal static class KeyCommands
         var keys = new List<byte[]>(page.Keys.Count);
         foreach (byte[] key in page.Keys)
         {
-            if ((pattern is null || GlobPattern.IsMatch(pattern, key)) && (type is null || HasType(context, key, type)))
+            if (pattern is null || GlobPattern.IsMatch(pattern, key))
             {
                 keys.Add(key);
             }
         }
 
+        if (type is null)
+        {
+            WriteScanPage(context, page.NextHash, keys);
+            return ValueTask.CompletedTask;
+        }
+
+        return ScanOfTypeAsync(context, page.NextHash, keys, type);
+    }
+
+    private static async ValueTask ScanOfTypeAsync(CommandContext context, ulong? nextHash, List<byte[]> keys, byte[] type)
+    {
+        List<byte[]> matching;
+        try
+        {
+            matching = await OfTypeAsync(context, keys, type);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
+            return;
+        }
+
+        WriteScanPage(context, nextHash, matching);
+    }
+
+    private static void WriteScanPage(CommandContext context, ulong? nextHash, List<byte[]> keys)
+    {
         context.Writer.WriteArrayHeader(2);
-        context.Writer.WriteBulk(ScanCursor.Encode(page.NextHash).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.Writer.WriteBulk(ScanCursor.Encode(nextHash).ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Writer.WriteArrayHeader(keys.Count);
         foreach (byte[] key in keys)
         {
             context.Writer.WriteBulk(key);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static ValueTask Keys(CommandContext context)
