@@ -17,15 +17,33 @@ namespace Dynamite.Cluster.Coordination;
 /// </summary>
 public sealed partial class ClusterKeyValueStore
 {
-    private async ValueTask ReadElementsThenRunAsync(IElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    private async ValueTask ReadElementsThenRunAsync(IElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+        operation.Execute(await ReadJoinedAsync(operation.Key, operation.Names, operation.After, operation.Limit, consistency, cancellationToken));
+
+    /// <summary>Reads every element of each key of <paramref name="operation"/> (one key after the other), then runs it over their joins.</summary>
+    private async ValueTask ReadKeysThenRunAsync(IMultiKeyElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        byte[] key = operation.Key;
+        var views = new Dictionary<byte[], JoinedKeyView>(ByteArrayComparer.Instance);
+        foreach (byte[] key in operation.Keys)
+        {
+            if (!views.ContainsKey(key))
+            {
+                views[key] = await ReadJoinedAsync(key, null, null, 0, consistency, cancellationToken);
+            }
+        }
+
+        operation.Execute(new JoinedKeysView(views, NowUnixMs));
+    }
+
+    /// <summary>The join of a quorum read of <paramref name="key"/>'s named elements, or a range of them (limit 0: all).</summary>
+    private async ValueTask<JoinedKeyView> ReadJoinedAsync(byte[] key, IReadOnlyList<byte[]>? names, byte[]? after, int limit, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
         KeyHeader? header = null;
         VersionedObject? plain = null;
         var elements = new List<KeyValuePair<byte[], ElementState>>();
         bool first = true;
         bool more = false;
-        if (operation.Names is { } names)
+        if (names is not null)
         {
             for (int start = 0; first || start < names.Count; start += ElementSelection.MaxElements)
             {
@@ -41,8 +59,6 @@ public sealed partial class ClusterKeyValueStore
         }
         else
         {
-            byte[]? after = operation.After;
-            int limit = operation.Limit;
             do
             {
                 int pageLimit = limit == 0 ? ElementSelection.MaxElements : Math.Min(limit - elements.Count, ElementSelection.MaxElements);
@@ -61,7 +77,7 @@ public sealed partial class ClusterKeyValueStore
             while (more && (limit == 0 || elements.Count == 0));
         }
 
-        operation.Execute(new JoinedKeyView(key, header, plain, elements, more, NowUnixMs));
+        return new JoinedKeyView(key, header, plain, elements, more, NowUnixMs);
     }
 
     /// <summary>

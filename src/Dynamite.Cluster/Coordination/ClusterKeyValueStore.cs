@@ -50,6 +50,8 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
             : operation is IElementReadOperation elementRead
             ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)
+            : operation is IMultiKeyElementReadOperation keysRead
+            ? ReadKeysThenRunAsync(keysRead, consistency, cancellationToken)
             : operation.IsBlindWrite && operation.TouchedKeyCount == 1
             ? WriteOneBlindly(operation, consistency, cancellationToken)
             : ReadThenWriteAsync(operation, consistency, cancellationToken);

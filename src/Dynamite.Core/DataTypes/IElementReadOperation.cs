@@ -22,3 +22,14 @@ public interface IElementReadOperation : IStorageOperation
     /// <summary>A range read's most elements (HSCAN's COUNT); 0 when it reads every element (HGETALL, SCARD).</summary>
     int Limit { get; }
 }
+
+/// <summary>
+/// A read of every element of several typed keys as a cluster runs it (SINTER, SUNION, SDIFF, SINTERCARD): the store
+/// reads each key whole by quorum, in pages, and runs the operation over a read-only view of the joins
+/// (<see cref="JoinedKeysView"/>). Not atomic across the keys: each key is read on its own.
+/// </summary>
+public interface IMultiKeyElementReadOperation : IStorageOperation
+{
+    /// <summary>The keys the operation reads (a key named twice is read once).</summary>
+    IReadOnlyList<byte[]> Keys { get; }
+}

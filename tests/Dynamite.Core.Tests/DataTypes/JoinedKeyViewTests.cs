@@ -78,6 +78,25 @@ public sealed class JoinedKeyViewTests
         Assert.Throws<InvalidOperationException>(() => view.Delete(Key));
     }
 
+    [Fact]
+    public void JoinedKeysView_ServesEachKeyFromItsOwnJoin_AndAnUnreadKeyAsAbsent()
+    {
+        byte[] other = "o"u8.ToArray();
+        var views = new Dictionary<byte[], JoinedKeyView>(ByteArrayComparer.Instance)
+        {
+            [Key] = new JoinedKeyView(Key, Header, null, [Element("a", 2)], moreAfterLast: false, Now),
+            [other] = new JoinedKeyView(other, Header, null, [Element("b", 3)], moreAfterLast: false, Now),
+        };
+        var view = new JoinedKeysView(views, Now);
+
+        Assert.True(view.TryReadElement(Key, "a"u8, out _));
+        Assert.False(view.TryReadElement(Key, "b"u8, out _));
+        Assert.True(view.TryReadElement(other, "b"u8, out _));
+        Assert.False(view.TryRead("unread"u8, out _));
+        Assert.Empty(view.ScanElements("unread"u8, null, 5).Elements);
+        Assert.Throws<InvalidOperationException>(() => view.Delete(Key));
+    }
+
     private static KeyValuePair<byte[], ElementState> Element(string name, long counter) =>
         new(Encoding.ASCII.GetBytes(name), ElementState.Of([new ElementWrite(new Dot(A, counter), Now - 5, Encoding.ASCII.GetBytes("v" + counter))]));
 }

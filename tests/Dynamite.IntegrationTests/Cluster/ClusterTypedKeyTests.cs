@@ -149,11 +149,22 @@ public sealed class ClusterTypedKeyTests
         RespValue random = node3.Call("SRANDMEMBER", "tags", "5");
         Assert.Equal(2, random.Items!.Count);
 
-        const string refused = "-ERR SMOVE is not supported on a cluster node yet: set commands over several keys run on a standalone node only";
+        const string refused = "-ERR SMOVE is not supported on a cluster node yet: set commands that write over several keys run on a standalone node only";
         Assert.Equal(refused, node1.Call("SMOVE", "tags", "other", "b").ToString());
         Assert.StartsWith("-ERR SUNIONSTORE is not supported", node2.Call("SUNIONSTORE", "copy", "tags").ToString(), StringComparison.Ordinal);
         Assert.Equal(":2", node3.Call("SCARD", "tags").ToString());
         Assert.Equal(":0", node3.Call("SCARD", "copy").ToString());
+
+        // The read forms over several keys read each key by quorum.
+        Assert.Equal(":3", node1.Call("SADD", "other", "b", "c", "d").ToString());
+        var left = node1.Call("SMEMBERS", "tags").Items!.Select(i => i.Text!).ToHashSet();
+        var right = new HashSet<string> { "b", "c", "d" };
+        Assert.Equal(left.Intersect(right).Order(StringComparer.Ordinal), node2.Call("SINTER", "tags", "other").Items!.Select(i => i.Text!).Order(StringComparer.Ordinal));
+        Assert.Equal(left.Union(right).Order(StringComparer.Ordinal), node3.Call("SUNION", "tags", "other", "missing").Items!.Select(i => i.Text!).Order(StringComparer.Ordinal));
+        Assert.Equal(right.Except(left).Order(StringComparer.Ordinal), node1.Call("SDIFF", "other", "tags").Items!.Select(i => i.Text!).Order(StringComparer.Ordinal));
+        Assert.Equal($":{left.Intersect(right).Count()}", node2.Call("SINTERCARD", "2", "tags", "other").ToString());
+        Assert.Equal("+OK", node3.Call("SET", "plain", "v").ToString());
+        Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value", node1.Call("SUNION", "tags", "plain").ToString());
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public abstract class StandaloneNodeTests : IAsyncLifetime
         await using RespTestConnection connection = RespTestConnection.Start(cluster);
         foreach (string[] command in commands)
         {
-            string refused = $"-ERR {command[0]} is not supported on a cluster node yet: set commands over several keys run on a standalone node only\r\n";
+            string refused = $"-ERR {command[0]} is not supported on a cluster node yet: set commands that write over several keys run on a standalone node only\r\n";
             await connection.SendAsync(RespText.Command(command));
             Assert.Equal(refused, await connection.ReceiveAsync(refused));
         }

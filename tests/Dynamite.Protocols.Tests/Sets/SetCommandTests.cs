@@ -201,8 +201,7 @@ public sealed class SetCommandTests : StandaloneNodeTests
     [Fact]
     public Task MultiKeySetCommands_OnAStoreWithoutMultiKeyTypedOperations_AreRefusedBeforeAnythingRuns() =>
         AssertRefusedWithoutMultiKeyTypedOperations(
-            ["SMOVE", "s", "d", "a"], ["SINTER", "s", "t"], ["SUNION", "s"], ["SDIFF", "s", "t"], ["SINTERSTORE", "d", "s"],
-            ["SUNIONSTORE", "d", "s"], ["SDIFFSTORE", "d", "s"], ["SINTERCARD", "1", "s"]);
+            ["SMOVE", "s", "d", "a"], ["SINTERSTORE", "d", "s"], ["SUNIONSTORE", "d", "s"], ["SDIFFSTORE", "d", "s"]);
 
     [Fact]
     public async Task MultiKeySetCommandInMulti_OnAStoreWithoutMultiKeyTypedOperations_IsRefusedWhileQueueingAndExecRunsNothing()
@@ -212,7 +211,7 @@ public sealed class SetCommandTests : StandaloneNodeTests
 
         await connection.SendAsync(RespText.Command("MULTI") + RespText.Command("SET", "a", "1") + RespText.Command("SMOVE", "s", "d", "m") + RespText.Command("EXEC"));
 
-        const string expected = "+OK\r\n+QUEUED\r\n-ERR SMOVE is not supported on a cluster node yet: set commands over several keys run on a standalone node only\r\n" +
+        const string expected = "+OK\r\n+QUEUED\r\n-ERR SMOVE is not supported on a cluster node yet: set commands that write over several keys run on a standalone node only\r\n" +
             "-EXECABORT Transaction discarded because of previous errors.\r\n";
         Assert.Equal(expected, await connection.ReceiveAsync(expected));
         Assert.Equal(0, cluster.Started);

@@ -26,8 +26,14 @@ internal enum SetAlgebra
 /// An intersection walks the smallest set in pages and tests each member with one point read per other set; a
 /// difference walks the first set the same way; a union walks them all.
 /// </summary>
-internal sealed class SetAlgebraOperation(SetAlgebra algebra, byte[][] sources, byte[]? destination, NodeId actor) : ITypedKeyOperation
+internal sealed class SetAlgebraOperation(SetAlgebra algebra, byte[][] sources, byte[]? destination, NodeId actor) : ITypedKeyOperation, IMultiKeyElementReadOperation
 {
+    /// <summary>
+    /// The sources, which a cluster node reads whole before running the algebra over their joins (the read forms only: a
+    /// cluster node refuses the STORE forms before anything runs).
+    /// </summary>
+    public IReadOnlyList<byte[]> Keys => destination is null ? sources : throw new InvalidOperationException("A STORE form of set algebra is not a read.");
+
     public int TouchedKeyCount => sources.Length + (destination is null ? 0 : 1);
 
     public byte[] GetTouchedKey(int index) => destination is null ? sources[index] : index == 0 ? destination : sources[index - 1];
