@@ -128,10 +128,9 @@ public sealed partial class ClusterKeyValueStore
     /// </summary>
     private ValueTask ChangeTypedKeyAsync(byte[] key, ReadResult read, DataType type, StoredRecord? change, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        if (change is { IsTypedHeader: false } written && type != DataType.String)
+        if (change is { IsTypedHeader: false } && type != DataType.String)
         {
-            byte[]? value = written.IsExpiredAt(NowUnixMs) ? null : written.Value;
-            return new ValueTask(coordinator.PutAsync(key, null, value, value is null ? 0 : written.ExpiresAtUnixMs, consistency, cancellationToken).AsTask());
+            return new ValueTask(PutStagedAsync(key, null, change, NowUnixMs, consistency, cancellationToken).AsTask());
         }
 
         if (!read.Found)

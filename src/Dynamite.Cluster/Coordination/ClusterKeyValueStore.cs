@@ -10,11 +10,12 @@ namespace Dynamite.Cluster.Coordination;
 /// The front ends' store on a cluster node: Redis semantics over Dynamo replication, with the
 /// last-writer-wins policy (DESIGN.md, "Data model"). A read is a quorum read whose siblings resolve to the
 /// causally newest value, or among concurrent ones the highest (timestamp, node), the same on every node.
-/// An operation (SET, INCR, DEL, MSET...) first reads every key it declares, runs against those values,
+/// An operation (SET, DEL, MSET, APPEND...) first reads every key it declares, runs against those values,
 /// then writes each changed key with the context it read, so a concurrent write becomes a sibling instead
 /// of vanishing unseen. Across keys (MSET) nothing is atomic; a multi-key write that partly fails says so.
-/// Read-modify-write commands (INCR, APPEND...) are not linearizable here: two concurrent INCRs of one key
-/// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency").
+/// Read-modify-write commands (APPEND, SETNX...) are not linearizable here: two concurrent APPENDs of one key
+/// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency"). Counters,
+/// hashes and sets are typed keys instead (ClusterKeyValueStore.TypedKeys.cs): their changes merge.
 /// </summary>
 public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock, ClusterFlush? flush = null) : IKeyValueStore, IVersionedKeyValueStore
 {
@@ -79,10 +80,8 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             return ValueTask.CompletedTask;
         }
 
-        // As in ReadThenWriteAsync: a write expired already is a delete; a blind write carries no context.
-        byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
-        long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
-        ValueTask<VersionedObject> put = coordinator.PutAsync(key, null, value, expiresAt, consistency, cancellationToken);
+        // A blind write carries no context.
+        ValueTask<VersionedObject> put = PutStagedAsync(key, null, record, now, consistency, cancellationToken);
         return put.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitBlindWriteAsync(put, operation, consistency, cancellationToken);
     }
 
@@ -164,11 +163,8 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             }
             else if (transaction.TryGetChange(i, out StoredRecord? record))
             {
-                // A write that is expired already is a delete (Redis: SET with a past EXAT removes the key).
-                byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
-                long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
                 // A blind write supersedes whatever the coordinating replica holds (null context).
-                writes.Add(coordinator.PutAsync(keys[i], blind ? null : objects[i].Context, value, expiresAt, consistency, cancellationToken).AsTask());
+                writes.Add(PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, now, consistency, cancellationToken).AsTask());
             }
         }
 
@@ -192,6 +188,16 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             throw writes.Count == 1 ? firstWriteFailure : new StoreUnavailableException(
                 $"{firstWriteFailure.Message} ({failedWrites} of {writes.Count} keys were not written; the others were)", firstWriteFailure);
         }
+    }
+
+    /// <summary>
+    /// The quorum write of what an operation staged for a key (null: a delete). A record expired already is a delete
+    /// (Redis: SET with a past EXAT removes the key).
+    /// </summary>
+    private ValueTask<VersionedObject> PutStagedAsync(byte[] key, VersionVector? context, StoredRecord? record, long now, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
+        return coordinator.PutAsync(key, context, value, value is null ? 0 : record!.Value.ExpiresAtUnixMs, consistency, cancellationToken);
     }
 
     /// <summary>This node's live keys (SCAN, KEYS): on a cluster node, the keys it stores itself.</summary>

@@ -25,7 +25,6 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
     /// <summary>Set by <see cref="ResolvedAnswer"/>: how the answer is resolved when the client takes it.</summary>
     private Func<VersionedObject, ReadResult>? _resolve;
 
-
     /// <summary>The typed read's answer, when it answered instead of the merge.</summary>
     private ReadResult? _typedAnswer;
 
@@ -88,7 +87,7 @@ internal sealed class PendingRead(GetRequest request, byte[] key, PartitionId pa
             }
             else
             {
-                _answer.SetException(new TypedKeyException($"Key {Replication.KeyText.Format(Key)} holds a hash or a set on a replica."));
+                _answer.SetException(new TypedKeyException($"Key {Replication.KeyText.Format(Key)} holds a hash, a set or a counter on a replica."));
             }
 
             return;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
@@ -160,6 +162,23 @@ public sealed class KeyDeltaBuilder
         Dot dot = Context.NextDot(_actor);
         Context = Context.Add(dot);
         _expiry = (expiresAtUnixMs, new Stamp(_transaction.NowUnixMs, dot));
+    }
+
+    /// <summary>
+    /// <see cref="Increment"/>, or, when the chain's grow-only totals would leave 64 bits (increments and decrements of
+    /// extreme sizes), a register write of <paramref name="result"/>, the value the increment makes: it supersedes the
+    /// chains it saw, and the value is the same.
+    /// </summary>
+    public void IncrementOrRestate(byte[] name, long by, long result)
+    {
+        try
+        {
+            Increment(name, by);
+        }
+        catch (OverflowException)
+        {
+            Assign(name, Encoding.ASCII.GetBytes(result.ToString(CultureInfo.InvariantCulture)));
+        }
     }
 
     /// <summary>The command's delta; null when it changed nothing (and created nothing).</summary>

@@ -3,6 +3,14 @@ namespace Dynamite.Core.KeyValue;
 /// <summary>Integers as Redis reads them from a value (INCR, HINCRBY): the front ends and the cluster's typed strings agree.</summary>
 public static class RedisIntegers
 {
+    /// <summary><paramref name="value"/> plus <paramref name="increment"/>; false when the sum leaves 64 bits (Redis: "increment or decrement would overflow").</summary>
+    public static bool TryAdd(long value, long increment, out long sum)
+    {
+        sum = unchecked(value + increment);
+        // Overflow: both operands have one sign and the sum has the other.
+        return ((value ^ sum) & (increment ^ sum)) >= 0;
+    }
+
     /// <summary>
     /// Redis string2ll: optional '-', no '+', no leading zeros (but "0"), no spaces, at most 20 characters,
     /// no overflow. "-0" is rejected.

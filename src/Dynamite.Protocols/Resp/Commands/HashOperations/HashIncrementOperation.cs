@@ -71,15 +71,7 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
         }
         else if (TryAdd(state))
         {
-            try
-            {
-                builder.Increment(field, delta);
-            }
-            catch (OverflowException)
-            {
-                // As on a single node: a chain's grow-only total left 64 bits, so the value is restated as a register.
-                builder.Assign(field, Encoding.ASCII.GetBytes(Result.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            builder.IncrementOrRestate(field, delta, Result);
         }
 
         return builder.Build();
@@ -99,13 +91,13 @@ internal sealed class HashIncrementOperation(byte[] key, byte[] field, long delt
             return false;
         }
 
-        if ((delta < 0 && current < 0 && delta < long.MinValue - current) || (delta > 0 && current > 0 && delta > long.MaxValue - current))
+        if (!RedisIntegers.TryAdd(current, delta, out long sum))
         {
             Error = RespErrors.Overflow;
             return false;
         }
 
-        Result = current + delta;
+        Result = sum;
         return true;
     }
 

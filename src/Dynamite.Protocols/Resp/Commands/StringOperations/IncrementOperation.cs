@@ -70,16 +70,7 @@ internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOpera
             }
         }
 
-        try
-        {
-            builder.Increment(ValueElement, delta);
-        }
-        catch (OverflowException)
-        {
-            // A chain's grow-only total left 64 bits: the value is restated as a register, as a hash field's is.
-            builder.Assign(ValueElement, Encoding.ASCII.GetBytes(Result.ToString(CultureInfo.InvariantCulture)));
-        }
-
+        builder.IncrementOrRestate(ValueElement, delta, Result);
         return builder.Build();
     }
 
@@ -97,13 +88,13 @@ internal sealed class IncrementOperation(byte[] key, long delta) : IStorageOpera
             return false;
         }
 
-        if ((delta < 0 && value < 0 && delta < long.MinValue - value) || (delta > 0 && value > 0 && delta > long.MaxValue - value))
+        if (!RedisIntegers.TryAdd(value, delta, out long sum))
         {
             Error = RespErrors.Overflow;
             return false;
         }
 
-        Result = value + delta;
+        Result = sum;
         return true;
     }
 }
