@@ -27,12 +27,18 @@ public sealed class ClusterHybridCachesTests
         await using ServiceProvider second = HybridCacheOver(secondL2);
 
         string created = await first.GetRequiredService<HybridCache>().GetOrCreateAsync("product:7", _ => ValueTask.FromResult("widget"));
+        using RawRespClient raw = cluster.Connect(1);
+        // HybridCache may write its second level after it answers: wait (bounded) until the entry is on the cluster.
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); raw.Call("EXISTS", "app:product:7").ToString() != ":1" && waited.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            await Task.Delay(50);
+        }
+
         string found = await second.GetRequiredService<HybridCache>().GetOrCreateAsync<string>(
             "product:7", _ => throw new InvalidOperationException("the second instance computed an entry the first had cached"));
 
         Assert.Equal("widget", created);
         Assert.Equal("widget", found);
-        using RawRespClient raw = cluster.Connect(1);
         Assert.Equal("+hash", raw.Call("TYPE", "app:product:7").ToString());
     }
 
