@@ -17,6 +17,21 @@ namespace Dynamite.Cluster.Coordination;
 /// </summary>
 public sealed partial class ClusterKeyValueStore
 {
+    /// <summary>Runs a command over several keys one single-key step after another (<see cref="IStepwiseOperation"/>).</summary>
+    private async ValueTask RunStepsAsync(IStepwiseOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        int steps = 0;
+        for (IStorageOperation? step = operation.NextStep(); step is not null; step = operation.NextStep())
+        {
+            if (++steps > IStepwiseOperation.MaxSteps || step is IStepwiseOperation)
+            {
+                throw new InvalidOperationException($"{operation.GetType().Name} takes more than {IStepwiseOperation.MaxSteps} steps, or nests them.");
+            }
+
+            await ExecuteAsync(step, consistency, cancellationToken);
+        }
+    }
+
     private async ValueTask ReadElementsThenRunAsync(IElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
         operation.Execute(await ReadJoinedAsync(operation.Key, operation.Names, operation.After, operation.Limit, consistency, cancellationToken));
 

@@ -47,7 +47,9 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     private Func<VersionedObject, ReadResult> ResolveNow => field ??= merged => Resolve(merged, NowUnixMs);
 
     public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
-        operation is IKeyDeltaOperation typed
+        operation is IStepwiseOperation stepwise
+            ? RunStepsAsync(stepwise, consistency, cancellationToken)
+            : operation is IKeyDeltaOperation typed
             ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
             : operation is IElementReadOperation elementRead
             ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)

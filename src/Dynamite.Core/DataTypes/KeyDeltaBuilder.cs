@@ -61,6 +61,7 @@ public sealed class KeyDeltaBuilder
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(key);
         DotContext context = DotContext.Empty;
+        long createdAt = transaction.NowUnixMs;
         if (transaction.TryRead(key, out StoredRecord record))
         {
             if (record.IsTypedHeader)
@@ -81,14 +82,21 @@ public sealed class KeyDeltaBuilder
 
                 context = stored.Header.Context;
             }
-            else if (VersionedObject.Decode(record.Value).ResolveLastWriterWins() is { IsTombstone: false } live && !live.IsExpiredAt(transaction.NowUnixMs))
+            else if (VersionedObject.Decode(record.Value).ResolveLastWriterWins() is { } lastWrite)
             {
-                return null;
+                if (!lastWrite.IsTombstone && !lastWrite.IsExpiredAt(transaction.NowUnixMs))
+                {
+                    return null;
+                }
+
+                // A deleted or expired string (DEL, then SADD in the same millisecond): the replicas keep a string over a
+                // typed key created no later than its write, so the key is created after it.
+                createdAt = Math.Max(createdAt, lastWrite.TimestampUnixMs + 1);
             }
         }
 
         Dot created = context.NextDot(actor);
-        KeyHeader header = KeyHeader.Create(type, new Stamp(transaction.NowUnixMs, created)).WithContext(DotContext.Of([created]));
+        KeyHeader header = KeyHeader.Create(type, new Stamp(createdAt, created)).WithContext(DotContext.Of([created]));
         return new KeyDeltaBuilder(transaction, key, actor, header, context.Add(created), creates: true, 0);
     }
 

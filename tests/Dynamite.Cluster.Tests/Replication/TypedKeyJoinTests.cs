@@ -249,6 +249,39 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Builder_OverAStringDeletedInTheSameMillisecond_CreatesTheKeyAfterTheTombstoneOnEveryReplica()
+    {
+        // DEL of a string, then SADD, both at Now: each replica holds the tombstone written at Now, and keeps a string
+        // over a typed key created no later than it, whatever the dots say.
+        byte[] tombstone = VersionedObject.Empty.Update(VersionVector.Empty, new NodeId("z"), null, Now, 0).Encode();
+        foreach (Replica replica in _replicas)
+        {
+            await replica.ExecuteAsync(tx => tx.Write(Key, new StoredRecord(tombstone, 0)));
+        }
+
+        KeyDelta? delta = null;
+        await _replicas[0].ExecuteAsync(tx =>
+        {
+            KeyDeltaBuilder builder = KeyDeltaBuilder.Open(tx, Key, DataType.Set, new NodeId("a"))!;
+            builder.Assign(Encoding.UTF8.GetBytes("m"), null);
+            delta = builder.Build();
+            TypedKeyJoin.Apply(tx, Key, delta!);
+        });
+
+        Assert.True(delta!.Header.Created.TimestampUnixMs > Now);
+        foreach (Replica replica in _replicas.Skip(1))
+        {
+            await replica.ApplyAsync(delta);
+        }
+
+        foreach (Replica replica in _replicas)
+        {
+            Assert.Equal(DataType.Set, replica.Header()!.Type);
+            Assert.NotNull(replica.Read("m"));
+        }
+    }
+
+    [Fact]
     public async Task Builder_ExpiryAndWholeKeyRemove_ReachEveryReplicaAndSpareAConcurrentAdd()
     {
         Replica a = _replicas[0], b = _replicas[1];

@@ -72,25 +72,6 @@ public abstract class StandaloneNodeTests : IAsyncLifetime
         return [.. bulks];
     }
 
-    /// <summary>
-    /// Sends each command to a store without typed operations across keys (as a cluster node is) and checks that every
-    /// one is refused before anything runs: the store was never asked to do anything and holds no key.
-    /// </summary>
-    protected static async Task AssertRefusedWithoutMultiKeyTypedOperations(params string[][] commands)
-    {
-        var cluster = new GatedStore(_ => Task.CompletedTask);
-        await using RespTestConnection connection = RespTestConnection.Start(cluster);
-        foreach (string[] command in commands)
-        {
-            string refused = $"-ERR {command[0]} is not supported on a cluster node yet: set commands that write over several keys run on a standalone node only\r\n";
-            await connection.SendAsync(RespText.Command(command));
-            Assert.Equal(refused, await connection.ReceiveAsync(refused));
-        }
-
-        Assert.Equal(0, cluster.Started);
-        Assert.Equal(0, cluster.KeyCount);
-    }
-
     protected byte[] StoredHeader(string key)
     {
         Assert.True(Engine.TryRead(Key(key), Store.NowUnixMs, out StoredRecord record));

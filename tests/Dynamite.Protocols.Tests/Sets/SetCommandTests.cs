@@ -198,25 +198,5 @@ public sealed class SetCommandTests : StandaloneNodeTests
         Assert.Equal(before, StoredHeader("s"));
     }
 
-    [Fact]
-    public Task MultiKeySetCommands_OnAStoreWithoutMultiKeyTypedOperations_AreRefusedBeforeAnythingRuns() =>
-        AssertRefusedWithoutMultiKeyTypedOperations(
-            ["SMOVE", "s", "d", "a"], ["SINTERSTORE", "d", "s"], ["SUNIONSTORE", "d", "s"], ["SDIFFSTORE", "d", "s"]);
-
-    [Fact]
-    public async Task MultiKeySetCommandInMulti_OnAStoreWithoutMultiKeyTypedOperations_IsRefusedWhileQueueingAndExecRunsNothing()
-    {
-        var cluster = new GatedStore(_ => Task.CompletedTask);
-        await using RespTestConnection connection = RespTestConnection.Start(cluster);
-
-        await connection.SendAsync(RespText.Command("MULTI") + RespText.Command("SET", "a", "1") + RespText.Command("SMOVE", "s", "d", "m") + RespText.Command("EXEC"));
-
-        const string expected = "+OK\r\n+QUEUED\r\n-ERR SMOVE is not supported on a cluster node yet: set commands that write over several keys run on a standalone node only\r\n" +
-            "-EXECABORT Transaction discarded because of previous errors.\r\n";
-        Assert.Equal(expected, await connection.ReceiveAsync(expected));
-        Assert.Equal(0, cluster.Started);
-        Assert.Null(cluster.Value("a"));
-    }
-
     private async Task<int> Exists(string key) => int.Parse((await Call("EXISTS", key))[1..^2], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -41,13 +41,6 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
-        if (!server.Store.SupportsMultiKeyTypedOperations && TypedKeys.TypedKeyCommands.NotOnCluster(command) is { } refusal)
-        {
-            // Refused as an unknown command is, before anything runs: inside MULTI it makes EXEC run nothing.
-            client.Transaction?.Abort();
-            return context.Error(refusal);
-        }
-
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
         {
             if (!transaction.TryQueue(context.Request))

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
+using Dynamite.Protocols.Resp.Commands.KeyOperations;
 using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands;
@@ -324,28 +325,6 @@ internal static class KeyCommands
         IfGreater = 4,
         IfLess = 8,
         Persist = 16,
-    }
-
-    /// <summary>DEL and UNLINK: counts the keys that existed.</summary>
-    private sealed class DeleteOperation(byte[][] keys) : IStorageOperation
-    {
-        public int TouchedKeyCount => keys.Length;
-
-        public byte[] GetTouchedKey(int index) => keys[index];
-
-        public long Deleted { get; private set; }
-
-        public void Execute(IStorageTransaction transaction)
-        {
-            foreach (byte[] key in keys)
-            {
-                if (transaction.TryRead(key, out _))
-                {
-                    transaction.Delete(key);
-                    Deleted++;
-                }
-            }
-        }
     }
 
     /// <summary>The EXPIRE family and PERSIST, with EXPIRE's NX/XX/GT/LT conditions (no expiry counts as infinite).</summary>
