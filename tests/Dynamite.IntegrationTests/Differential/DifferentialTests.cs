@@ -5,7 +5,8 @@ namespace Dynamite.IntegrationTests.Differential;
 
 /// <summary>
 /// Netflix Dynomite's dual_run, done our way: every case of cases.txt runs against a real redis-server and
-/// against Dynamite (each engine), and every reply must be equal, type included. Cases that cannot be equal
+/// against Dynamite (a standalone node of each engine, and node 1 of a 3-node cluster, where every hash, set, counter
+/// and key command runs through quorums and deltas), and every reply must be equal, type included. Cases that cannot be equal
 /// are marked "!differs" with a reason and listed in the README.
 /// </summary>
 public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixture<DifferentialFixture>
@@ -15,7 +16,7 @@ public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixtu
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (string engine in new[] { "memory", "rocksdb", "sqlite" })
+        foreach (string engine in new[] { "memory", "rocksdb", "sqlite", "cluster" })
         {
             foreach (DifferentialCase differentialCase in DifferentialCase.Load(CasesPath))
             {
@@ -32,7 +33,7 @@ public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixtu
     {
         DifferentialCase differentialCase = DifferentialCase.Load(CasesPath).Single(c => c.Name == caseName);
         using RawRespClient redis = fixture.Redis.Connect();
-        using RawRespClient dynamite = fixture.Nodes[engine].Connect();
+        using RawRespClient dynamite = fixture.Connect(engine);
         Assert.Equal("+OK", redis.Call("FLUSHALL").ToString());
         Assert.Equal("+OK", dynamite.Call("FLUSHALL").ToString());
         var differences = new List<string>();
@@ -46,6 +47,15 @@ public sealed class DifferentialTests(DifferentialFixture fixture) : IClassFixtu
         }
 
         Assert.True(differences.Count == 0, $"{differences.Count} difference(s) in '{caseName}' ({engine}):\n" + string.Join("\n", differences));
+    }
+
+    [Fact]
+    public void ClusterTarget_IsANodeOfThreeReplicatingEveryKey()
+    {
+        using RawRespClient node = fixture.Connect("cluster");
+        string info = node.Call("INFO", "cluster").Text!;
+        Assert.Contains("cluster_members:3", info, StringComparison.Ordinal);
+        Assert.Contains("replication_n:3", info, StringComparison.Ordinal);
     }
 
     [Fact]
