@@ -27,10 +27,12 @@ internal sealed partial class NetnsCluster : IAsyncDisposable
     private readonly string[] _dataDirectories;
     private readonly List<string> _createdNamespaces = [];
     private readonly IReadOnlyList<string> _extraArguments;
+    private readonly string _engine;
     private bool _bridgeCreated;
 
-    private NetnsCluster(int count, string suffix, int subnet, IReadOnlyList<string> extraArguments)
+    private NetnsCluster(int count, string suffix, int subnet, IReadOnlyList<string> extraArguments, string engine)
     {
+        _engine = engine;
         _suffix = suffix;
         _subnet = subnet;
         _nodes = new NetnsNode?[count];
@@ -57,16 +59,16 @@ internal sealed partial class NetnsCluster : IAsyncDisposable
 
     /// <summary>
     /// Creates the namespaces and the bridge and starts <paramref name="count"/> nodes (N=3 R=2 W=2 unless
-    /// <paramref name="extraArguments"/> say otherwise), then waits until every node sees every other as up.
-    /// Throws, never skips, when the machine cannot run it (not root, no `ip`, no `iptables`).
+    /// <paramref name="extraArguments"/> say otherwise) over <paramref name="engine"/>, then waits until every node sees
+    /// every other as up. Throws, never skips, when the machine cannot run it (not root, no `ip`, no `iptables`).
     /// </summary>
-    public static async Task<NetnsCluster> StartAsync(int count = 3, IEnumerable<string>? extraArguments = null)
+    public static async Task<NetnsCluster> StartAsync(int count = 3, IEnumerable<string>? extraArguments = null, string engine = "memory")
     {
         await RequireEnvironmentAsync();
         await RemoveStaleAsync();
         string addresses = (await RunCheckedAsync("ip", ["-4", "-o", "addr", "show"])).StandardOutput;
         int subnet = Enumerable.Range(0, 64).Select(_ => Random.Shared.Next(1, 255)).First(x => !addresses.Contains($" 10.213.{x}.", StringComparison.Ordinal));
-        var cluster = new NetnsCluster(count, Random.Shared.Next(0x10000).ToString("x4", CultureInfo.InvariantCulture), subnet, [.. extraArguments ?? []]);
+        var cluster = new NetnsCluster(count, Random.Shared.Next(0x10000).ToString("x4", CultureInfo.InvariantCulture), subnet, [.. extraArguments ?? []], engine);
         try
         {
             await cluster.CreateNetworkAsync();
@@ -123,6 +125,21 @@ internal sealed partial class NetnsCluster : IAsyncDisposable
     public void Pause(int index) => this[index].Signal(Signals.SigStop);
 
     public void Resume(int index) => this[index].Signal(Signals.SigCont);
+
+    /// <summary>SIGKILL (kill -9): the process dies at once, with nothing flushed or closed.</summary>
+    public async Task KillAsync(int index)
+    {
+        await this[index].KillAsync();
+        await this[index].DisposeAsync();
+        _nodes[index] = null;
+    }
+
+    /// <summary>Starts a killed node again over its data directory and waits until it answers.</summary>
+    public async Task RestartAsync(int index)
+    {
+        StartNode(index);
+        await WaitUntilServingAsync(index);
+    }
 
     /// <summary>The node's INFO cluster text ("" when it does not answer within the timeout).</summary>
     public string Info(int index, int timeoutMs = 5000)
@@ -198,7 +215,7 @@ internal sealed partial class NetnsCluster : IAsyncDisposable
             "--peer-listen", $"{Address(index)}:{PeerPort}",
             "--http", $"{Address(index)}:{HttpPort}",
             "--data-dir", _dataDirectories[index],
-            "--engine", "memory",
+            "--engine", _engine,
             "--seeds", string.Join(",", Enumerable.Range(0, Count).Where(j => j != index).Select(j => $"{Address(j)}:{PeerPort}")),
             "--rack", $"rack{index + 1}",
             "--cluster-name", "netns",
