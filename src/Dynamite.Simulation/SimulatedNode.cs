@@ -375,6 +375,11 @@ public sealed partial class SimulatedNode
         public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded) =>
             ledger.ObserveStored(Encoding.UTF8.GetString(key), VersionedObject.Decode(writtenEncoded));
 
+        public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
+        {
+            // Typed keys' writes are not in the string ledger (TypedSetChecker reads the stores themselves).
+        }
+
         public void OnRemoved(byte[] key, byte[] previousEncoded)
         {
         }

@@ -72,7 +72,7 @@ public static class SimulationRun
         problems.AddRange(plans.Violations.Take(3));
         var violations = new List<string>(problems);
         violations.AddRange(SimulationChecker.Check(nodes, workload, history, ledger, options.SetPolicy));
-        violations.AddRange(TypedSetChecker.Check(nodes, workload, history, headersConverge: options.HintedHandoff));
+        violations.AddRange(TypedSetChecker.Check(nodes, workload, history, headersConverge: options.HintedHandoff || options.AntiEntropyIntervalMs > 0));
         violations.AddRange(TypedSetChecker.ReadAll(network, options, nodes, workload, compare: true));
         string summary =
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "

@@ -6,16 +6,16 @@ namespace Dynamite.Simulation;
 /// The typed-set workload's promises (Jepsen's set checker, add-wins observed-remove), checked once faults healed and
 /// hints drained, against every live primary's stored set:
 /// <list type="bullet">
-/// <item>convergence: every primary holds the same members, each in the same state, and (with hinted handoff on) the
-/// same header: without hints, a replica that missed an add and its remove learns of neither from a read, whose repair
-/// carries only the elements it read; only anti-entropy's whole-key transfer (to come) would bring it those dots;</item>
+/// <item>convergence: every primary holds the same members, each in the same state, and (with hinted handoff or
+/// anti-entropy on) the same header: without either, a replica that missed an add and its remove learns of neither
+/// from a read, whose repair carries only the elements it read; anti-entropy's whole-key transfer brings it those dots;</item>
 /// <item>no lost add: a member whose <c>SADD</c> was acknowledged is present, unless an <c>SREM</c> of it observed it;</item>
 /// <item>no resurrection: a member an <c>SREM</c> observed (its coordinator's replica removed it) is absent: members
 /// are unique, so no add is concurrent with the remove;</item>
 /// <item>no invented member: every present member was sent by some <c>SADD</c>.</item>
 /// </list>
-/// Typed keys are carried by replica deltas and hints only (anti-entropy and handoff do not carry them yet), so
-/// these runs leave out crashes and wipes, which lose deltas that only anti-entropy could bring back.
+/// The typed-set runs leave out crashes and wipes: the checker has no excuse for an acknowledged add whose only copies
+/// were lost, as the string checker's wipe and crash excuses are.
 /// </summary>
 public static class TypedSetChecker
 {

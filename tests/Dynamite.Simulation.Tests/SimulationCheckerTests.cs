@@ -73,11 +73,27 @@ public sealed class SimulationCheckerTests
     [Fact]
     public void Check_TypedSetsWithoutHintedHandoffOrReadRepair_ReportsUndeliveredDeltas()
     {
-        // With hints and read repair off, a delta that missed a replica is lost to it (typed keys have no
-        // anti-entropy yet): the checker must see that the replicas differ or that an acknowledged member is missing.
+        // With hints, read repair and anti-entropy off, a delta that missed a replica is lost to it: the checker must see
+        // that the replicas differ or that an acknowledged member is missing.
         var options = new SimulationOptions { TypedSetKeys = 2, WriteQuorum = 1, Faults = TypedSetFaults, HintedHandoff = false, ReadRepair = false };
         bool reported = Enumerable.Range(1, 40).Any(seed => SimulationRun.Execute(seed, options).Violations.Any(v => v.Contains("typed set", StringComparison.Ordinal)));
         Assert.True(reported);
+    }
+
+    [Fact]
+    public void Execute_TypedSetsWithoutHintsOrReadRepair_AntiEntropyCarriesEveryKeyWhole()
+    {
+        // The undelivered deltas of the test above, with anti-entropy on: its exchanges find the differing headers and
+        // send each set whole (KeyDelta.WholeKey), so every replica converges, headers included, with nothing lost.
+        var options = new SimulationOptions
+        {
+            TypedSetKeys = 2, WriteQuorum = 1, Faults = TypedSetFaults, HintedHandoff = false, ReadRepair = false, AntiEntropyIntervalMs = 1_000,
+        };
+        foreach (int seed in Enumerable.Range(1, 40))
+        {
+            SimulationResult result = SimulationRun.Execute(seed, options);
+            Assert.True(result.Passed, result.Report());
+        }
     }
 
     [Fact]

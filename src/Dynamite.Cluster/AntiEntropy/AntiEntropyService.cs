@@ -5,6 +5,7 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Runtime;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.AntiEntropy;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -307,7 +308,11 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
     }
 
-    /// <summary>Merges both copies of <paramref name="key"/> and writes the merge wherever it adds something. True if either side changed.</summary>
+    /// <summary>
+    /// Merges both copies of <paramref name="key"/> and writes the merge wherever it adds something. True if either side
+    /// changed. A typed key travels whole (<see cref="KeyDelta.WholeKey"/>), each side joining the other's as it joins a
+    /// delta; a string against a typed key is written over it, and each side's type rule keeps the later of the two.
+    /// </summary>
     private async Task<bool> RepairKeyAsync(IPeerClient client, PartitionId partition, byte[] key, bool pushOnly, CancellationToken cancellationToken)
     {
         PeerResponse response = await client.SendAsync(new ReplicaGet(key, partition), _requestTimeout, cancellationToken);
@@ -320,23 +325,35 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
         VersionedObject remote = reply.Status == ReplicaGetStatus.Found ? VersionedObject.Decode(reply.EncodedObject.Span) : VersionedObject.Empty;
         VersionedObject local;
+        KeyDelta? localTyped = null;
         try
         {
             local = _store.Read(key) ?? VersionedObject.Empty;
         }
         catch (TypedKeyException)
         {
-            // A typed key on this side: anti-entropy does not carry typed keys yet (docs/DATA-TYPES.md).
-            return false;
+            local = VersionedObject.Empty;
+            localTyped = _store.TypedKeys.ReadWholeKey(key);
         }
 
-        if (reply.Status == ReplicaGetStatus.Typed)
+        bool changed = false;
+        if (reply.Status == ReplicaGetStatus.Typed && !pushOnly && await ReadWholeKeyAsync(client, key, cancellationToken) is { } remoteTyped)
         {
-            return false;
+            changed |= await _store.TypedKeys.JoinAsync(key, remoteTyped, cancellationToken);
+        }
+
+        if (localTyped is not null)
+        {
+            PeerResponse joined = await client.SendAsync(new ReplicaDelta(key, localTyped.Encode()), _requestTimeout, cancellationToken);
+            changed |= joined.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+
+        if (local.IsEmpty && remote.IsEmpty)
+        {
+            return changed;
         }
 
         VersionedObject merged = local.Merge(remote);
-        bool changed = false;
         if (!pushOnly && !merged.Equals(local))
         {
             await _store.MergeAsync(key, merged, cancellationToken);
@@ -350,5 +367,37 @@ public sealed class AntiEntropyService : IAsyncDisposable
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// The peer's whole typed key, read in pages of its elements (the header taken from the first page, as
+    /// <see cref="TypedKeyReplica.ReadWholeKey"/> reads its own); null when the peer no longer holds one there.
+    /// </summary>
+    private async Task<KeyDelta?> ReadWholeKeyAsync(IPeerClient client, byte[] key, CancellationToken cancellationToken)
+    {
+        KeyHeader? header = null;
+        var elements = new List<KeyValuePair<byte[], ElementState>>();
+        byte[]? after = null;
+        do
+        {
+            byte[] selection = ElementSelection.Page(after, ElementSelection.MaxElements).Encode();
+            PeerResponse response = await client.SendAsync(new ReplicaReadElements(key, selection), _requestTimeout, cancellationToken);
+            ReplicaElements page = ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span);
+            if (page.Kind != StoredKeyKind.Typed)
+            {
+                return null;
+            }
+
+            header ??= TypedKeyRecord.Decode(page.Record).Header;
+            elements.AddRange(page.Elements);
+            after = page.HasMore && page.Elements.Count > 0 ? page.Elements[^1].Key : null;
+            if (elements.Count > KeyDelta.MaxElements)
+            {
+                return null;
+            }
+        }
+        while (after is not null);
+
+        return KeyDelta.WholeKey(header, elements);
     }
 }

@@ -88,6 +88,19 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         }
     }
 
+    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
+    {
+        // A typed key's digest is its header's, as a string's is its object's: the same XOR bookkeeping.
+        ulong keyHash = KeyPartitioner.HashKey(key);
+        int partition = _partitioner.PartitionOfHash(keyHash).Value;
+        ulong before = previousRecord is null ? 0 : PartitionMerkleTree.KeyDigest(key, previousRecord);
+        ulong after = writtenRecord is null ? 0 : PartitionMerkleTree.KeyDigest(key, writtenRecord);
+        lock (_locks[partition])
+        {
+            _trees[partition].Apply(keyHash, before, after);
+        }
+    }
+
     public void OnRemoved(byte[] key, byte[] previousEncoded)
     {
         // XOR the old digest out: a removed key contributes nothing, exactly as on a replica that never had it.
@@ -124,12 +137,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         var tree = new PartitionMerkleTree(_partitioner.PartitionBits, SegmentCount, FanOut);
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
-            if (entry.Record.IsTypedHeader)
-            {
-                // Not carried by anti-entropy yet (TypedKeyReplica).
-                continue;
-            }
-
+            // A typed key's digest is its header's: equal headers (context, creation, expiry, count) hold equal elements.
             tree.Apply(KeyPartitioner.HashKey(entry.Key), 0, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value));
         }
 
@@ -165,7 +173,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         PartitionMerkleTree shape = _trees[partition.Value];
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
-            if (!entry.Record.IsTypedHeader && bySegment.TryGetValue(shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)), out List<SegmentKey>? keys))
+            if (bySegment.TryGetValue(shape.SegmentOf(KeyPartitioner.HashKey(entry.Key)), out List<SegmentKey>? keys))
             {
                 keys.Add(new SegmentKey(entry.Key, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value)));
             }

@@ -48,6 +48,12 @@ public sealed class PartitionWriteGenerations : IReplicaWriteListener
         Interlocked.Increment(ref _writes[partition]);
     }
 
+    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
+    {
+        int partition = _partitioner.PartitionOfHash(KeyPartitioner.HashKey(key)).Value;
+        Interlocked.Increment(ref _writes[partition]);
+    }
+
     public void OnRemoved(byte[] key, byte[] previousEncoded)
     {
     }

@@ -12,6 +12,15 @@ public interface IReplicaWriteListener
     /// <param name="writtenEncoded">The stored object now.</param>
     void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded);
 
+    /// <summary>
+    /// A typed key's record changed (<see cref="TypedKeyReplica"/>: a join rewrote its header, replaced a string with
+    /// it, or removed it). The records are a typed header's bytes or a string's encoded object; null when absent.
+    /// </summary>
+    /// <param name="key">The key written (never mutated).</param>
+    /// <param name="previousRecord">The record before the join; null if the key was absent.</param>
+    /// <param name="writtenRecord">The record now; null if the key is gone.</param>
+    void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord);
+
     /// <summary>The key was removed (a collected tombstone).</summary>
     /// <param name="key">The key removed (never mutated).</param>
     /// <param name="previousEncoded">The stored object before the removal.</param>

@@ -267,8 +267,7 @@ public sealed class ReplicaStore
     {
         foreach (StoredEntry entry in _engine.ReadPartition(partition, NowUnixMs))
         {
-            // Typed keys (ReplicaDelta) are not carried by anti-entropy and handoff yet: their whole-key transfer
-            // (header and elements, docs/DATA-TYPES.md) is a step of its own.
+            // Strings only: typed keys travel whole through anti-entropy's own reads (TypedKeyReplica.ReadWholeKey).
             if (!entry.Record.IsTypedHeader)
             {
                 yield return (entry.Key, Decode(entry.Key, entry.Record.Value));
@@ -304,6 +303,8 @@ public sealed class ReplicaStore
     /// <see cref="TypedKeyJoin"/>'s rule decides, so replicas converge whichever arrives first: <paramref name="write"/>
     /// replaces the typed key (its header and every element go, in the same write) when its last-writer-wins write is
     /// later than the typed key's creation; otherwise the typed key stays and the write is dropped (false).
+    /// <paramref name="local"/> is the stored string (empty when none); <paramref name="encoded"/> the record the write
+    /// goes over (a string's bytes, or the typed header it replaces; null when absent).
     /// </summary>
     private static bool TryReadForWrite(IStorageTransaction transaction, byte[] key, VersionedObject write, out VersionedObject local, out byte[]? encoded)
     {
@@ -321,7 +322,9 @@ public sealed class ReplicaStore
                 return false;
             }
 
+            // The header leaves the Merkle trees with the key: the caller reports it as the record written over.
             transaction.Delete(key);
+            encoded = record.Value;
             return true;
         }
 
@@ -445,7 +448,7 @@ public sealed class ReplicaStore
             byte[]? previous = exists && !typed ? stored.Value : null;
             VersionedObject local = previous is null ? VersionedObject.Empty : Decode(key, previous);
             VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
-            PreviousEncoded = previous;
+            PreviousEncoded = exists ? stored.Value : null;
             Result = updated;
             Stored = !typed || TryReadForWrite(transaction, key, updated, out _, out _);
             // A write that lost to a typed key created later (clocks apart) is still sent: each replica decides the same.

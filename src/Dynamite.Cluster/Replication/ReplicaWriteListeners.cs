@@ -11,6 +11,14 @@ public sealed class ReplicaWriteListeners(params IReplicaWriteListener[] listene
         }
     }
 
+    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
+    {
+        foreach (IReplicaWriteListener listener in listeners)
+        {
+            listener.OnTypedKeyWritten(key, previousRecord, writtenRecord);
+        }
+    }
+
     public void OnRemoved(byte[] key, byte[] previousEncoded)
     {
         foreach (IReplicaWriteListener listener in listeners)

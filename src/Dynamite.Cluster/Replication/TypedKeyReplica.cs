@@ -8,9 +8,9 @@ namespace Dynamite.Cluster.Replication;
 /// <summary>
 /// A replica's typed keys (hashes, sets, counters; docs/DATA-TYPES.md): joins the deltas other nodes send
 /// (<see cref="JoinAsync"/>) and coordinates this node's own commands (<see cref="CoordinateAsync"/>), each in one
-/// storage operation through <see cref="TypedKeyJoin"/>. Anti-entropy does not carry typed keys yet (their whole-key
-/// transfer is to come), so the listener (the Merkle trees) is told only when a join replaced a string: the string
-/// left the trees. A typed key's header changes are not reported, and the trees' rebuild skips typed headers.
+/// storage operation through <see cref="TypedKeyJoin"/>, and reads a whole key for anti-entropy and handoff
+/// (<see cref="ReadWholeKey"/>). The listener (the Merkle trees, whose digest of a typed key is its header's) is told
+/// of every record a join changed: a typed key's header, or the string it replaced.
 /// </summary>
 public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, IReplicaWriteListener? listener)
 {
@@ -37,6 +37,39 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         var operation = new JoinOperation(command.Key, delta: null, command, actor);
         await ExecuteAsync(operation, ct);
         return operation.Delta;
+    }
+
+    /// <summary>
+    /// This replica's whole typed key as one delta (<see cref="KeyDelta.WholeKey"/>): the header read first, then the
+    /// elements in pages. A join between the two reads only adds writes the header's context does not cover, or removes
+    /// writes it does, so what is sent is always a state the key went through or a join of two. Null when no typed key
+    /// is stored (absent, expired, a string), or when it has more than <see cref="KeyDelta.MaxElements"/> elements.
+    /// </summary>
+    public KeyDelta? ReadWholeKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!engine.TryRead(key, NowUnixMs, out StoredRecord record) || !record.IsTypedHeader)
+        {
+            return null;
+        }
+
+        KeyHeader header = TypedKeyRecord.Decode(record.Value).Header;
+        var elements = new List<KeyValuePair<byte[], ElementState>>();
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = engine.ScanElements(key, after, ElementSelection.MaxElements);
+            foreach (StoredElement element in page.Elements)
+            {
+                elements.Add(new(element.Name, ElementState.Decode(element.Value)));
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (page.HasMore && elements.Count <= KeyDelta.MaxElements);
+
+        return elements.Count <= KeyDelta.MaxElements ? KeyDelta.WholeKey(header, elements) : null;
     }
 
     /// <summary>What this replica stores of <paramref name="key"/>: its record and the elements <paramref name="selection"/> names.</summary>
@@ -80,9 +113,9 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
     private async ValueTask ExecuteAsync(JoinOperation operation, CancellationToken ct)
     {
         await engine.ExecuteAsync(operation, NowUnixMs, ct);
-        if (operation.ReplacedString is { } removed)
+        if (operation.Changed)
         {
-            listener?.OnRemoved(operation.Key, removed);
+            listener?.OnTypedKeyWritten(operation.Key, operation.PreviousRecord, operation.WrittenRecord);
         }
     }
 
@@ -96,8 +129,11 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
 
         public bool Changed { get; private set; }
 
-        /// <summary>The string record the join replaced by a typed key; null when none was.</summary>
-        public byte[]? ReplacedString { get; private set; }
+        /// <summary>The record stored before the join (a typed key's header, or a string it replaced); null when none was.</summary>
+        public byte[]? PreviousRecord { get; private set; }
+
+        /// <summary>The record stored after the join; null when none is.</summary>
+        public byte[]? WrittenRecord { get; private set; }
 
         public int TouchedKeyCount => 1;
 
@@ -107,7 +143,8 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         {
             // Retried operations (a group commit that failed) start over.
             Changed = false;
-            ReplacedString = null;
+            PreviousRecord = null;
+            WrittenRecord = null;
             if (command is not null)
             {
                 Delta = command.BuildDelta(transaction, actor);
@@ -118,12 +155,9 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
                 return;
             }
 
-            bool hadString = transaction.TryRead(key, out StoredRecord before) && !before.IsTypedHeader;
+            PreviousRecord = transaction.TryRead(key, out StoredRecord before) ? before.Value : null;
             Changed = TypedKeyJoin.Apply(transaction, key, Delta);
-            if (Changed && hadString && !(transaction.TryRead(key, out StoredRecord after) && !after.IsTypedHeader))
-            {
-                ReplacedString = before.Value;
-            }
+            WrittenRecord = Changed && transaction.TryRead(key, out StoredRecord after) ? after.Value : null;
 
             command?.AfterJoin(transaction);
         }

@@ -43,6 +43,21 @@ public sealed class KeyDelta
         }
     }
 
+    /// <summary>
+    /// A replica's whole key as one delta: anti-entropy's and handoff's transfer of a typed key (docs/DATA-TYPES.md). It
+    /// holds the replica's header with the key's whole context, every stored element's state (each having seen its own
+    /// dots), and an observed remove of the whole key. Joined into another replica, it removes the writes the sender
+    /// had seen and removed, keeps those it had not seen, and joins every element it holds: the two replicas' join.
+    /// </summary>
+    public static KeyDelta WholeKey(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementState>> elements)
+    {
+        ArgumentNullException.ThrowIfNull(elements);
+        return new KeyDelta(
+            header,
+            elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots())))),
+            removesObserved: true);
+    }
+
     /// <summary>The key's header as the change saw it; its context holds every dot the change depends on.</summary>
     public KeyHeader Header { get; }
 

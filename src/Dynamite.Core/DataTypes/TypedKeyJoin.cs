@@ -74,13 +74,19 @@ public static class TypedKeyJoin
         {
             if (delta.RemovesObserved)
             {
-                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, ref changed);
+                // A whole-key remove's context covers every element. The elements the delta names are joined with it
+                // below (so a write both sides hold stays, as the join of two states keeps it: a whole key sent by
+                // anti-entropy is such a delta); every other element loses what it observed here.
+                var named = new HashSet<byte[]>(delta.Elements.Select(static element => element.Key), ByteArrayComparer.Instance);
+                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, ref changed);
             }
 
             foreach ((byte[] name, ElementDelta elementDelta) in delta.Elements)
             {
                 ElementState before = transaction.TryReadElement(key, name, out byte[]? encoded) ? ElementState.Decode(encoded) : ElementState.Empty;
-                (ElementState after, _) = elementDelta.ApplyTo(before, storedContext);
+                ElementState after = delta.RemovesObserved
+                    ? ElementState.Join(before, storedContext, elementDelta.Writes, elementDelta.Context.Union(delta.Header.Context))
+                    : elementDelta.ApplyTo(before, storedContext).Element;
                 context = context.Union(elementDelta.Context);
                 if (ReferenceEquals(after, before))
                 {
@@ -109,8 +115,11 @@ public static class TypedKeyJoin
         return true;
     }
 
-    /// <summary>A whole-key remove: drops every stored write <paramref name="removed"/> covers; returns how many present elements went.</summary>
-    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, ref bool changed)
+    /// <summary>
+    /// A whole-key remove: drops every stored write <paramref name="removed"/> covers, in every element but those
+    /// <paramref name="joinedLater"/> names; returns how many present elements went.
+    /// </summary>
+    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ref bool changed)
     {
         long gone = 0;
         var updates = new List<(byte[] Name, ElementState Before, ElementState After)>();
@@ -121,6 +130,11 @@ public static class TypedKeyJoin
             page = transaction.ScanElements(key, after, ScanPageSize);
             foreach (StoredElement element in page.Elements)
             {
+                if (joinedLater.Contains(element.Name))
+                {
+                    continue;
+                }
+
                 ElementState before = ElementState.Decode(element.Value);
                 ElementState joined = ElementState.Join(before, storedContext, ElementState.Empty, removed);
                 if (!ReferenceEquals(joined, before))

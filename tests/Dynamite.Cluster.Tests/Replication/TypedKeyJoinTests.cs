@@ -282,6 +282,41 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WholeKey_ExchangedBothWays_JoinsTheReplicasAndKeepsWhatBothHold()
+    {
+        // Anti-entropy's transfer: a and b diverged (each missed some of the other's adds and removes); each joins the
+        // other's whole key. What both hold stays, each one's adds arrive, each one's observed removes apply.
+        Replica a = _replicas[0], b = _replicas[1];
+        KeyDelta shared = await a.CoordinateAsync("shared", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        KeyDelta gone = await a.CoordinateAsync("gone", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [2]));
+        await b.ApplyAsync(shared);
+        await b.ApplyAsync(gone);
+        await a.CoordinateAsync("only-a", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [3]));
+        await b.CoordinateAsync("gone", (s, _, _) => ElementDelta.Remove(s));
+        await b.CoordinateAsync("only-b", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [4]));
+        await b.CoordinateAsync("shared", (s, c, actor) => ElementDelta.Increment(s, c, actor, Now, 5));
+
+        KeyDelta fromA = a.WholeKey(), fromB = b.WholeKey();
+        await a.ApplyAsync(fromB);
+        await b.ApplyAsync(fromA);
+
+        Assert.Equal(a.Describe(), b.Describe());
+        Assert.NotNull(a.Read("shared"));
+        Assert.NotNull(a.Read("only-a"));
+        Assert.NotNull(a.Read("only-b"));
+        Assert.Null(a.Read("gone"));
+        Assert.Equal(3, a.StoredCount());
+        Assert.Equal(a.Describe(), (await JoinedTwiceAsync(a, fromB)).Describe());
+    }
+
+    /// <summary>A whole key joined again changes nothing.</summary>
+    private static async Task<Replica> JoinedTwiceAsync(Replica replica, KeyDelta wholeKey)
+    {
+        await replica.ApplyAsync(wholeKey);
+        return replica;
+    }
+
+    [Fact]
     public async Task Builder_ExpiryAndWholeKeyRemove_ReachEveryReplicaAndSpareAConcurrentAdd()
     {
         Replica a = _replicas[0], b = _replicas[1];
@@ -396,6 +431,10 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
             });
             return delta!;
         }
+
+        /// <summary>This replica's whole key, as anti-entropy sends it (<see cref="KeyDelta.WholeKey"/>).</summary>
+        public KeyDelta WholeKey() =>
+            KeyDelta.WholeKey(Header()!, Engine.ScanElements(Key, null, 1000).Elements.Select(e => new KeyValuePair<byte[], ElementState>(e.Name, ElementState.Decode(e.Value))));
 
         public KeyHeader? Header() =>
             Engine.TryRead(Key, Now, out StoredRecord record) && record.IsTypedHeader ? TypedKeyRecord.Decode(record.Value).Header : null;

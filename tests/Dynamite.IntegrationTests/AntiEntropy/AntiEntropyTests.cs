@@ -7,8 +7,8 @@ namespace Dynamite.IntegrationTests.AntiEntropy;
 
 /// <summary>
 /// Active anti-entropy on three real nodes (N=3): a replacement node started empty, with hinted handoff and
-/// read repair off and nobody reading, gets every key back from Merkle exchanges; deletes missed by a down
-/// replica do not come back.
+/// read repair off and nobody reading, gets every key back from Merkle exchanges (hashes, sets and counters whole);
+/// deletes missed by a down replica do not come back.
 /// </summary>
 public sealed class AntiEntropyTests
 {
@@ -48,6 +48,52 @@ public sealed class AntiEntropyTests
             "dotnet", [RepositoryPaths.DynamiteDll, "repair", "--http", $"127.0.0.1:{cluster[1].HttpPort}"], TimeSpan.FromMinutes(2));
         Assert.True(repair.ExitCode == 0, repair.ToString());
         Assert.Contains("0 keys repaired", repair.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WipedReplica_HashesSetsAndCounters_EveryTypedKeyBackWholeThenNothingLeftToRepair()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(engine: "rocksdb", extraArguments: ["--fsync", "batch", "--aae-interval", "1"]);
+        const int keys = 100;
+        using (RawRespClient writer = cluster.Connect(0))
+        {
+            for (int i = 0; i < keys; i++)
+            {
+                Assert.Equal(":3", writer.Call("HSET", $"hash:{i}", "a", $"{i}", "b", "x", "c", "y").ToString());
+                Assert.Equal(":1", writer.Call("HDEL", $"hash:{i}", "b").ToString());
+                Assert.Equal(":3", writer.Call("SADD", $"set:{i}", "m1", "m2", $"m{i + 3}").ToString());
+                Assert.Equal(":1", writer.Call("SREM", $"set:{i}", "m2").ToString());
+                Assert.Equal($":{i}", writer.Call("INCRBY", $"counter:{i}", $"{i}").ToString());
+            }
+        }
+
+        await cluster.KillAsync(1);
+        cluster.WipeData(1);
+        await cluster.RestartAsync(1, ["--hinted-handoff", "off", "--read-repair", "off"]);
+
+        long local = 0;
+        for (DateTime until = DateTime.UtcNow + ConvergeTimeout; DateTime.UtcNow < until && local < 3 * keys; await Task.Delay(250))
+        {
+            using RawRespClient node2 = cluster.Connect(1);
+            local = long.Parse(node2.Call("DYN.LOCALDBSIZE").Text!, CultureInfo.InvariantCulture);
+        }
+
+        Assert.Equal(3 * keys, local);
+
+        // Every replica holds each key whole and the same: an exchange of every partition finds nothing to repair,
+        // and a read of one replica alone (R=1) through the wiped node answers what was written.
+        ExternalTool.Result repair = await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "repair", "--http", $"127.0.0.1:{cluster[1].HttpPort}"], TimeSpan.FromMinutes(2));
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Contains("0 keys repaired", repair.StandardOutput, StringComparison.Ordinal);
+        using RawRespClient reader = cluster.Connect(1);
+        Assert.Equal("+OK", reader.Call("DYN.CONSISTENCY", "DC_ONE").ToString());
+        for (int i = 0; i < keys; i += 9)
+        {
+            Assert.Equal($"*[$\"a\", $\"{i}\", $\"c\", $\"y\"]", reader.Call("HGETALL", $"hash:{i}").ToString());
+            Assert.Equal($"*[$\"m1\", $\"m{i + 3}\"]", reader.Call("SMEMBERS", $"set:{i}").ToString());
+            Assert.Equal($"$\"{i}\"", reader.Call("GET", $"counter:{i}").ToString());
+        }
     }
 
     [Fact]
