@@ -33,6 +33,7 @@ public sealed class CommandTable
         .. StringCommands.Definitions,
         .. CounterCommands.Definitions,
         .. KeyCommands.Definitions,
+        .. KeyCopyCommands.Definitions,
         .. HashCommands.Definitions,
         .. SetCommands.Definitions,
         .. FunctionCommands.Definitions,

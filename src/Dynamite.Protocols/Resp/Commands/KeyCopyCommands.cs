@@ -1,0 +1,91 @@
+using Dynamite.Protocols.Resp.Commands.KeyOperations;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>
+/// RENAME, RENAMENX and COPY (<see cref="KeyCopyOperation"/>), with redis-server's replies and errors. On a standalone
+/// node each is one atomic operation. A cluster node refuses them before anything runs (the source and destination
+/// are in different partitions, and moving a key between them is not built yet).
+/// </summary>
+internal static class KeyCopyCommands
+{
+    public static IEnumerable<CommandDefinition> Definitions =>
+    [
+        new("RENAME", 3, CommandFlags.Write, 1, 2, 1, "generic", "1.0.0", "Renames a key and overwrites the destination.", Rename),
+        new("RENAMENX", 3, CommandFlags.Write | CommandFlags.Fast, 1, 2, 1, "generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", RenameIfAbsent),
+        new("COPY", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, 2, 1, "generic", "6.2.0", "Copies the value of a key to a new key.", Copy),
+    ];
+
+    private static ValueTask Rename(CommandContext context) =>
+        Run(context, KeyCopyMode.Rename, static (c, op) =>
+        {
+            if (op.Outcome == KeyCopyOutcome.NoSource)
+            {
+                c.Writer.WriteError("ERR no such key");
+            }
+            else
+            {
+                c.Writer.WriteSimpleString("OK");
+            }
+        });
+
+    private static ValueTask RenameIfAbsent(CommandContext context) =>
+        Run(context, KeyCopyMode.RenameIfAbsent, static (c, op) =>
+        {
+            if (op.Outcome == KeyCopyOutcome.NoSource)
+            {
+                c.Writer.WriteError("ERR no such key");
+            }
+            else
+            {
+                c.Writer.WriteInteger(op.Outcome == KeyCopyOutcome.Done ? 1 : 0);
+            }
+        });
+
+    /// <summary>COPY source destination [DB destination-db] [REPLACE], with redis-server's checks in its order.</summary>
+    private static ValueTask Copy(CommandContext context)
+    {
+        bool replace = false;
+        for (int i = 3; i < context.ArgumentCount; i++)
+        {
+            if (context.ArgumentIs(i, "REPLACE"))
+            {
+                replace = true;
+            }
+            else if (context.ArgumentIs(i, "DB") && i + 1 < context.ArgumentCount)
+            {
+                i++;
+                if (!RespNumbers.TryParseInt64(context.Argument(i), out long database))
+                {
+                    return context.Error(RespErrors.NotInteger);
+                }
+
+                if (database != 0)
+                {
+                    return context.Error(RespErrors.DbIndexOutOfRange);
+                }
+            }
+            else
+            {
+                return context.SyntaxError();
+            }
+        }
+
+        if (context.Argument(1).SequenceEqual(context.Argument(2)))
+        {
+            return context.Error("ERR source and destination objects are the same");
+        }
+
+        return Run(context, replace ? KeyCopyMode.CopyReplacing : KeyCopyMode.Copy, static (c, op) => c.Writer.WriteInteger(op.Outcome == KeyCopyOutcome.Done ? 1 : 0));
+    }
+
+    private static ValueTask Run(CommandContext context, KeyCopyMode mode, Action<CommandContext, KeyCopyOperation> reply)
+    {
+        if (!context.Server.Store.SupportsMultiKeyTypedOperations)
+        {
+            return context.Error($"ERR {context.Command.Name} is not supported on a cluster node yet: a key is not moved between partitions");
+        }
+
+        return context.Apply(new KeyCopyOperation(context.OwnedArgument(1), context.OwnedArgument(2), mode), reply);
+    }
+}
