@@ -168,6 +168,12 @@ public sealed class TombstoneCollector
         bool sawTombstone = false;
         foreach (StoredEntry entry in _store.Engine.ReadPartition(partition, now))
         {
+            if (entry.Record.IsTypedHeader)
+            {
+                // A typed key is no versioned object: its removed elements live in its context, not in tombstones.
+                continue;
+            }
+
             VersionedObject stored = ReplicaStore.Decode(entry.Key, entry.Record.Value);
             ulong digest = PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value);
             var confirmed = new Dictionary<NodeId, ulong> { [_self.Id] = digest };
@@ -213,7 +219,7 @@ public sealed class TombstoneCollector
         for (int i = 0; i < batch.Length; i++)
         {
             // Judge what is stored now, not what the scan saw: a write since then changes the digest.
-            if (!_store.Engine.TryRead(batch[i].Key, now, out StoredRecord record))
+            if (!_store.Engine.TryRead(batch[i].Key, now, out StoredRecord record) || record.IsTypedHeader)
             {
                 continue;
             }

@@ -5,6 +5,8 @@ using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Tests.Replication;
 using Dynamite.Cluster.Transport;
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -103,6 +105,84 @@ public sealed class AntiEntropyServiceTests : IAsyncLifetime
         Assert.Equal(_map.PartitionCount, results.Count);
         Assert.Equal(1, results.Sum(r => r.KeysRepaired));
         Assert.Equal(Keys + 1, _a.Store.KeyCount);
+    }
+
+    [Fact]
+    public async Task Round_TypedKeysDiffering_EachSideJoinsTheOthersWholeKeyAndTheTreesAgreeAfter()
+    {
+        // A set both replicas hold, then changed on each side (a remove and an add on b, an add on a), and a set only b holds.
+        KeyDelta shared = (await _a.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("tags"), add: ["x", "y"]), A.Id))!;
+        await _b.Store.TypedKeys.JoinAsync(Key("tags"), shared);
+        await _b.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("tags"), add: ["z"], remove: ["x"]), B.Id);
+        await _a.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("tags"), add: ["w"]), A.Id);
+        await _b.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("only-on-b"), add: ["m"]), B.Id);
+
+        IReadOnlyList<ExchangeResult> results = await RoundAsync();
+
+        Assert.All(results, r => Assert.Null(r.Error));
+        foreach (string key in new[] { "tags", "only-on-b" })
+        {
+            Assert.Equal(Describe(_b, key), Describe(_a, key));
+        }
+
+        Assert.Equal("w,y,z", Members(_a, "tags"));
+        Assert.Equal("m", Members(_a, "only-on-b"));
+
+        // The trees followed every join: the next round compares roots and has nothing to exchange.
+        _toB.Sent.Clear();
+        Assert.Empty(await RoundAsync());
+        Assert.Equal([PeerMessageType.MerkleRootsRequest], _toB.Sent.Select(s => s.Type));
+    }
+
+    [Fact]
+    public async Task TombstonePass_OverAPartitionHoldingATypedKey_SkipsTheTypedKey()
+    {
+        // A typed key's header is no versioned object: the tombstone pass must not decode it as one.
+        byte[] key = Enumerable.Range(0, 1000).Select(i => Key($"typed-{i}"))
+            .First(k => PreferenceListBuilder.PrimariesOf(_map, TestEngines.Partitioner.PartitionOf(k), "dc1", 2)[0] == A.Id);
+        await _a.Store.TypedKeys.CoordinateAsync(new ChangeMembers(key, add: ["m"]), A.Id);
+        await _a.Store.MergeAsync(Key("deleted"), VersionedObject.Empty.Update(VersionVector.Empty, A.Id, null, Start, 0));
+        var collector = new TombstoneCollector(_a.Store, new Topology(_map, _toB), A, 2, TimeSpan.Zero, TimeSpan.FromSeconds(1), _clock, NullLogger<TombstoneCollector>.Instance);
+
+        int removed = await collector.CollectAsync(_map, TestEngines.Partitioner.PartitionOf(key), TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Equal(0, removed);
+        Assert.Equal("m", Members(_a, Encoding.UTF8.GetString(key)));
+    }
+
+    private static string Describe(Replica replica, string key)
+    {
+        Assert.True(replica.Store.Engine.TryRead(Key(key), Start, out StoredRecord record));
+        return Convert.ToHexString(record.Value) + " | " + string.Join(",", replica.Store.Engine.ScanElements(Key(key), null, 100).Elements.Select(e => Encoding.UTF8.GetString(e.Name) + "=" + Convert.ToHexString(e.Value)));
+    }
+
+    private static string Members(Replica replica, string key) =>
+        string.Join(",", replica.Store.Engine.ScanElements(Key(key), null, 100).Elements.Where(e => ElementState.Decode(e.Value).IsPresent).Select(e => Encoding.UTF8.GetString(e.Name)));
+
+    /// <summary>SADD and SREM of a set as a cluster primary builds them (<see cref="KeyDeltaBuilder"/>).</summary>
+    private sealed class ChangeMembers(byte[] key, string[] add, string[]? remove = null) : IKeyDeltaOperation
+    {
+        public byte[] Key => key;
+
+        public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId actor)
+        {
+            KeyDeltaBuilder builder = KeyDeltaBuilder.Open(transaction, key, DataType.Set, actor)!;
+            foreach (string member in add)
+            {
+                builder.Assign(Encoding.UTF8.GetBytes(member), null);
+            }
+
+            foreach (string member in remove ?? [])
+            {
+                builder.Remove(Encoding.UTF8.GetBytes(member));
+            }
+
+            return builder.Build();
+        }
+
+        public void AfterJoin(IStorageTransaction transaction)
+        {
+        }
     }
 
     /// <summary>Runs one round (the admin repair of every partition), advancing the fake clock through its spacing delays.</summary>
