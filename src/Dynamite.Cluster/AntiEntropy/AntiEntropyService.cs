@@ -342,10 +342,18 @@ public sealed class AntiEntropyService : IAsyncDisposable
             changed |= await _store.TypedKeys.JoinAsync(key, remoteTyped, cancellationToken);
         }
 
-        if (localTyped is not null)
+        if (localTyped?.Encode() is { } encoded)
         {
-            PeerResponse joined = await client.SendAsync(new ReplicaDelta(key, localTyped.Encode()), _requestTimeout, cancellationToken);
-            changed |= joined.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            if (encoded.Length > Core.Peer.PeerLimits.MaxObjectBytes)
+            {
+                // Larger than one peer message: its deltas and hints still reach the peer; the whole key cannot (yet).
+                _logger.LogWarning("Anti-entropy cannot send key {Key} whole: {Bytes} bytes exceed the peer message limit", KeyText.Format(key), encoded.Length);
+            }
+            else
+            {
+                PeerResponse joined = await client.SendAsync(new ReplicaDelta(key, encoded), _requestTimeout, cancellationToken);
+                changed |= joined.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            }
         }
 
         if (local.IsEmpty && remote.IsEmpty)
