@@ -97,6 +97,19 @@ public sealed class SimulationCheckerTests
     }
 
     [Fact]
+    public void Execute_TypedSetsThroughMembershipChanges_HandoffCarriesEverySetWhole()
+    {
+        // A spare joins, a member leaves, a member crashes for good and is removed, while SADD and SREM run: partition
+        // handoff and release move each set whole (KeyDelta.WholeKey), so the new primaries hold every member.
+        var options = new SimulationOptions { TypedSetKeys = 2, MembershipChanges = true, Faults = TypedSetFaults };
+        foreach (int seed in Enumerable.Range(1, 40))
+        {
+            SimulationResult result = SimulationRun.Execute(seed, options);
+            Assert.True(result.Passed, result.Report());
+        }
+    }
+
+    [Fact]
     public void Execute_TypedSetsWithoutHintedHandoff_FinalReadsRepairEveryReplica()
     {
         // The same undelivered deltas, hints still off: the final reads at R=N repair the replicas they find behind.
