@@ -76,40 +76,24 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         }
     }
 
-    public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded)
+    public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded) => Replace(key, previousEncoded, writtenEncoded);
+
+    /// <summary>A typed key's digest is its header's, as a string's is its object's: the same bookkeeping.</summary>
+    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord) => Replace(key, previousRecord, writtenRecord);
+
+    /// <summary>XORs the old digest out: a removed key contributes nothing, exactly as on a replica that never had it.</summary>
+    public void OnRemoved(byte[] key, byte[] previousEncoded) => Replace(key, previousEncoded, null);
+
+    /// <summary>Swaps the key's digest of <paramref name="previous"/> for that of <paramref name="written"/> (null: none) in its partition's tree.</summary>
+    private void Replace(byte[] key, byte[]? previous, byte[]? written)
     {
         ulong keyHash = KeyPartitioner.HashKey(key);
         int partition = _partitioner.PartitionOfHash(keyHash).Value;
-        ulong before = previousEncoded is null ? 0 : PartitionMerkleTree.KeyDigest(key, previousEncoded);
-        ulong after = PartitionMerkleTree.KeyDigest(key, writtenEncoded);
+        ulong before = previous is null ? 0 : PartitionMerkleTree.KeyDigest(key, previous);
+        ulong after = written is null ? 0 : PartitionMerkleTree.KeyDigest(key, written);
         lock (_locks[partition])
         {
             _trees[partition].Apply(keyHash, before, after);
-        }
-    }
-
-    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
-    {
-        // A typed key's digest is its header's, as a string's is its object's: the same XOR bookkeeping.
-        ulong keyHash = KeyPartitioner.HashKey(key);
-        int partition = _partitioner.PartitionOfHash(keyHash).Value;
-        ulong before = previousRecord is null ? 0 : PartitionMerkleTree.KeyDigest(key, previousRecord);
-        ulong after = writtenRecord is null ? 0 : PartitionMerkleTree.KeyDigest(key, writtenRecord);
-        lock (_locks[partition])
-        {
-            _trees[partition].Apply(keyHash, before, after);
-        }
-    }
-
-    public void OnRemoved(byte[] key, byte[] previousEncoded)
-    {
-        // XOR the old digest out: a removed key contributes nothing, exactly as on a replica that never had it.
-        ulong keyHash = KeyPartitioner.HashKey(key);
-        int partition = _partitioner.PartitionOfHash(keyHash).Value;
-        ulong before = PartitionMerkleTree.KeyDigest(key, previousEncoded);
-        lock (_locks[partition])
-        {
-            _trees[partition].Apply(keyHash, before, 0);
         }
     }
 

@@ -42,19 +42,13 @@ public sealed class PartitionWriteGenerations : IReplicaWriteListener
     /// <summary>A pass that started at <paramref name="generation"/> (<see cref="Current"/>) found no tombstone.</summary>
     public void MarkClean(PartitionId partition, long generation) => Volatile.Write(ref _cleanAt[partition.Value], generation);
 
-    public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded)
-    {
-        int partition = _partitioner.PartitionOfHash(KeyPartitioner.HashKey(key)).Value;
-        Interlocked.Increment(ref _writes[partition]);
-    }
+    public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded) => CountWrite(key);
 
-    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord)
-    {
-        int partition = _partitioner.PartitionOfHash(KeyPartitioner.HashKey(key)).Value;
-        Interlocked.Increment(ref _writes[partition]);
-    }
+    public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord) => CountWrite(key);
 
     public void OnRemoved(byte[] key, byte[] previousEncoded)
     {
     }
+
+    private void CountWrite(byte[] key) => Interlocked.Increment(ref _writes[_partitioner.PartitionOfHash(KeyPartitioner.HashKey(key)).Value]);
 }

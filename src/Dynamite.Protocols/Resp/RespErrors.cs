@@ -16,6 +16,7 @@ public static class RespErrors
     public const string MaxClients = "ERR max number of clients reached";
     public const string InvalidCursor = "ERR invalid cursor";
     public const string DbIndexOutOfRange = "ERR DB index is out of range";
+    public const string NoSuchKey = "ERR no such key";
     public const string OffsetOutOfRange = "ERR offset is out of range";
 
     /// <summary>A value over the configured maximum: nothing is stored (Redis says proto-max-bulk-len for its own limit).</summary>

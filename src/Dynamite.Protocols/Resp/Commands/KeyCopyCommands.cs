@@ -21,7 +21,7 @@ internal static class KeyCopyCommands
         {
             if (op.Outcome == KeyCopyOutcome.NoSource)
             {
-                c.Writer.WriteError("ERR no such key");
+                c.Writer.WriteError(RespErrors.NoSuchKey);
             }
             else
             {
@@ -34,7 +34,7 @@ internal static class KeyCopyCommands
         {
             if (op.Outcome == KeyCopyOutcome.NoSource)
             {
-                c.Writer.WriteError("ERR no such key");
+                c.Writer.WriteError(RespErrors.NoSuchKey);
             }
             else
             {

@@ -1,5 +1,4 @@
 using Dynamite.Core.DataTypes;
-using Dynamite.Core.Membership;
 using Dynamite.Protocols.Resp.Commands.SetOperations;
 using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
@@ -10,7 +9,7 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// (<see cref="TypedKey"/> describes the stored form: a member is an element whose register write has an empty value).
 /// On a cluster node the commands of one key run as deltas and quorum reads (docs/DATA-TYPES.md); SMOVE and the STORE
 /// forms, which write over several keys, run there as single-key steps (<see cref="SetMoveSteps"/>, <see cref="SetStoreSteps"/>),
-/// since no atomic write spans keys (<see cref="Core.KeyValue.IKeyValueStore.SupportsMultiKeyTypedOperations"/>).
+/// since no atomic write spans keys; a standalone node runs the same operations whole, atomically.
 /// Replies that are sets in Redis (SMEMBERS, SINTER, SUNION, SDIFF, SPOP with a count) are RESP3 sets; their members
 /// come in byte order, where redis-server's order is its hash table's.
 /// </summary>
@@ -141,13 +140,8 @@ internal static class SetCommands
 
     private static ValueTask SMove(CommandContext context)
     {
-        byte[] source = context.OwnedArgument(1);
-        byte[] destination = context.OwnedArgument(2);
-        byte[] member = context.OwnedArgument(3);
-        NodeId actor = context.Server.Actor;
-        return context.Server.Store.SupportsMultiKeyTypedOperations
-            ? TypedKeyCommands.Apply(context, new SetMoveOperation(source, destination, member, actor), static (c, op) => c.Writer.WriteInteger(op.Moved ? 1 : 0))
-            : TypedKeyCommands.Apply(context, new SetMoveSteps(source, destination, member, actor), static (c, op) => c.Writer.WriteInteger(op.Moved ? 1 : 0));
+        var operation = new SetMoveSteps(context.OwnedArgument(1), context.OwnedArgument(2), context.OwnedArgument(3), context.Server.Actor);
+        return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Moved ? 1 : 0));
     }
 
     private static ValueTask SInter(CommandContext context) => Combine(context, SetAlgebra.Intersection);
@@ -170,12 +164,8 @@ internal static class SetCommands
 
     private static ValueTask Store(CommandContext context, SetAlgebra algebra)
     {
-        byte[][] sources = TypedKeyCommands.OwnedArguments(context, 2);
-        byte[] destination = context.OwnedArgument(1);
-        NodeId actor = context.Server.Actor;
-        return context.Server.Store.SupportsMultiKeyTypedOperations
-            ? TypedKeyCommands.Apply(context, new SetAlgebraOperation(algebra, sources, destination, actor), static (c, op) => c.Writer.WriteInteger(op.Cardinality))
-            : TypedKeyCommands.Apply(context, new SetStoreSteps(algebra, sources, destination, actor), static (c, op) => c.Writer.WriteInteger(op.Cardinality));
+        var operation = new SetStoreSteps(algebra, TypedKeyCommands.OwnedArguments(context, 2), context.OwnedArgument(1), context.Server.Actor);
+        return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Cardinality));
     }
 
     /// <summary>SINTERCARD numkeys key [key ...] [LIMIT limit], with redis-server's checks in its order.</summary>

@@ -10,13 +10,15 @@ namespace Dynamite.Protocols.Resp.Commands.SetOperations;
 /// source, then in the destination (for its type) (Redis's order of answers: a missing source is 0, then either key of another type
 /// is WRONGTYPE, then a member not in the source is 0), then the member added to the destination, and only then
 /// removed from the source. Not atomic across keys: a failure between the last two steps leaves the member in both sets,
-/// never in neither, and two concurrent moves of one member may both answer 1. A standalone node runs
-/// <see cref="SetMoveOperation"/> instead, atomically.
+/// never in neither, and two concurrent moves of one member may both answer 1. A standalone node runs the command whole
+/// instead (<see cref="Execute"/>: <see cref="SetMoveOperation"/>, atomically).
 /// </summary>
 internal sealed class SetMoveSteps(byte[] source, byte[] destination, byte[] member, NodeId actor) : ITypedKeyOperation, IStepwiseOperation
 {
     private readonly ElementReadOperation _source = new(source, DataType.Set, ElementReadMode.Named, null, [member]);
     private readonly ElementReadOperation _destination = new(destination, DataType.Set, ElementReadMode.Named, null, [member]);
+    private SetMoveOperation? _whole;
+    private bool _moved;
     private int _step;
 
     public int TouchedKeyCount => 2;
@@ -28,10 +30,10 @@ internal sealed class SetMoveSteps(byte[] source, byte[] destination, byte[] mem
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
-    public bool WrongType => _source.WrongType || (_source.Exists && _destination.WrongType);
+    public bool WrongType => _whole?.WrongType ?? (_source.WrongType || (_source.Exists && _destination.WrongType));
 
     /// <summary>True when the member was in the source (and is now in the destination): the reply.</summary>
-    public bool Moved { get; private set; }
+    public bool Moved => _whole?.Moved ?? _moved;
 
     public IStorageOperation? NextStep()
     {
@@ -47,12 +49,12 @@ internal sealed class SetMoveSteps(byte[] source, byte[] destination, byte[] mem
                     return null;
                 }
 
-                Moved = true;
+                _moved = true;
                 return source.AsSpan().SequenceEqual(destination)
                     ? null
                     : new ElementWriteOperation(destination, DataType.Set, [member], null, ElementWriteMode.Set, actor);
             case 3:
-                return Moved && !source.AsSpan().SequenceEqual(destination)
+                return _moved && !source.AsSpan().SequenceEqual(destination)
                     ? new ElementWriteOperation(source, DataType.Set, [member], null, ElementWriteMode.Delete, actor)
                     : null;
             default:
@@ -60,6 +62,10 @@ internal sealed class SetMoveSteps(byte[] source, byte[] destination, byte[] mem
         }
     }
 
-    public void Execute(IStorageTransaction transaction) =>
-        throw new InvalidOperationException("A cluster node runs SMOVE step by step; a standalone node runs SetMoveOperation.");
+    /// <summary>The whole command in one operation, on a store with atomic operations over several keys.</summary>
+    public void Execute(IStorageTransaction transaction)
+    {
+        _whole = new SetMoveOperation(source, destination, member, actor);
+        _whole.Execute(transaction);
+    }
 }

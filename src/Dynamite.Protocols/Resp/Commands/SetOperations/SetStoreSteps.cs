@@ -12,21 +12,22 @@ namespace Dynamite.Protocols.Resp.Commands.SetOperations;
 /// changes), then the destination deleted whatever it held (the observed remove of a typed key, a tombstone over a
 /// string), then the result added to it as one set write. Not atomic across keys: a read between the steps sees the
 /// destination empty, and a member added to the destination concurrently survives beside the result, as add-wins says.
-/// A standalone node runs <see cref="SetAlgebraOperation"/> instead, atomically.
+/// A standalone node runs the command whole instead (<see cref="Execute"/>: <see cref="SetAlgebraOperation"/>, atomically).
 /// </summary>
 internal sealed class SetStoreSteps(SetAlgebra algebra, byte[][] sources, byte[] destination, NodeId actor) : ITypedKeyOperation, IStepwiseOperation
 {
     private readonly SetAlgebraOperation _read = new(algebra, sources, null, actor);
+    private SetAlgebraOperation? _whole;
     private int _step;
 
     public int TouchedKeyCount => sources.Length + 1;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? destination : sources[index - 1];
 
-    public bool WrongType => _read.WrongType;
+    public bool WrongType => _whole?.WrongType ?? _read.WrongType;
 
     /// <summary>How many members the stored result has: the reply.</summary>
-    public long Cardinality => _read.Members.Count;
+    public long Cardinality => _whole?.Cardinality ?? _read.Members.Count;
 
     public IStorageOperation? NextStep() => _step++ switch
     {
@@ -37,6 +38,10 @@ internal sealed class SetStoreSteps(SetAlgebra algebra, byte[][] sources, byte[]
         _ => null,
     };
 
-    public void Execute(IStorageTransaction transaction) =>
-        throw new InvalidOperationException("A cluster node runs a STORE form step by step; a standalone node runs SetAlgebraOperation.");
+    /// <summary>The whole command in one operation, on a store with atomic operations over several keys.</summary>
+    public void Execute(IStorageTransaction transaction)
+    {
+        _whole = new SetAlgebraOperation(algebra, sources, destination, actor);
+        _whole.Execute(transaction);
+    }
 }
