@@ -12,9 +12,6 @@ public sealed class LocalKeyValueStore(IStorageEngine engine, TimeProvider clock
 {
     public IStorageEngine Engine => engine;
 
-    /// <summary>A standalone node keeps hashes: every operation is one atomic engine operation over the header and its elements.</summary>
-    public bool SupportsMultiKeyTypedOperations => true;
-
     public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public long KeyCount => engine.KeyCount;

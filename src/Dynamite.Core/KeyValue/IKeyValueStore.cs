@@ -12,15 +12,6 @@ namespace Dynamite.Core.KeyValue;
 public interface IKeyValueStore
 {
     /// <summary>
-    /// True when the store runs an operation over several typed keys (hashes, sets: a <see cref="RecordKind.TypedHeader"/>
-    /// record and its elements) atomically: a standalone node. A cluster node runs a typed key's command as a delta
-    /// (<see cref="DataTypes.IKeyDeltaOperation"/>) or a quorum read (<see cref="DataTypes.IElementReadOperation"/>) of one
-    /// key and has nothing atomic across keys yet, so the front end refuses the typed commands over several keys there
-    /// (SMOVE, SINTERSTORE...) before anything runs.
-    /// </summary>
-    bool SupportsMultiKeyTypedOperations => false;
-
-    /// <summary>
     /// True when a write of <paramref name="key"/> must run on another node: a cluster node that is not a primary of the
     /// key (a counter's, hash's or set's change is built from a primary's state, so the front end hands the whole command
     /// to one, <see cref="ForwardCommandAsync"/>). False on a single node.

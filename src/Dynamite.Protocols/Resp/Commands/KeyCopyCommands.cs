@@ -3,9 +3,9 @@ using Dynamite.Protocols.Resp.Commands.KeyOperations;
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
-/// RENAME, RENAMENX and COPY (<see cref="KeyCopyOperation"/>), with redis-server's replies and errors. On a standalone
-/// node each is one atomic operation. A cluster node refuses them before anything runs (the source and destination
-/// are in different partitions, and moving a key between them is not built yet).
+/// RENAME, RENAMENX and COPY, with redis-server's replies and errors: one atomic operation on a standalone node
+/// (<see cref="KeyCopyOperation"/>), single-key steps on a cluster node, where the two keys live in different
+/// partitions (<see cref="KeyCopySteps"/>).
 /// </summary>
 internal static class KeyCopyCommands
 {
@@ -79,13 +79,6 @@ internal static class KeyCopyCommands
         return Run(context, replace ? KeyCopyMode.CopyReplacing : KeyCopyMode.Copy, static (c, op) => c.Writer.WriteInteger(op.Outcome == KeyCopyOutcome.Done ? 1 : 0));
     }
 
-    private static ValueTask Run(CommandContext context, KeyCopyMode mode, Action<CommandContext, KeyCopyOperation> reply)
-    {
-        if (!context.Server.Store.SupportsMultiKeyTypedOperations)
-        {
-            return context.Error($"ERR {context.Command.Name} is not supported on a cluster node yet: a key is not moved between partitions");
-        }
-
-        return context.Apply(new KeyCopyOperation(context.OwnedArgument(1), context.OwnedArgument(2), mode), reply);
-    }
+    private static ValueTask Run(CommandContext context, KeyCopyMode mode, Action<CommandContext, KeyCopySteps> reply) =>
+        context.Apply(new KeyCopySteps(context.OwnedArgument(1), context.OwnedArgument(2), mode, context.Server.Actor), reply);
 }

@@ -36,8 +36,8 @@ internal enum KeyCopyOutcome
 /// RENAME, RENAMENX and COPY on a standalone node, with redis-server's semantics, as one atomic operation over both
 /// keys: the source's record (a string, or a hash's or set's header, with its expiry) and every element of a typed
 /// key are written under the destination, whose own record and elements go first; a rename then deletes the source.
-/// O(n) in a collection's elements (Redis's COPY is too; its RENAME moves a pointer). A cluster node refuses these
-/// commands before anything runs: a key's copy across partitions is not built there.
+/// O(n) in a collection's elements (Redis's COPY is too; its RENAME moves a pointer). A cluster node runs these
+/// commands as single-key steps instead (<see cref="KeyCopySteps"/>).
 /// </summary>
 internal sealed class KeyCopyOperation(byte[] source, byte[] destination, KeyCopyMode mode) : IStorageOperation
 {
