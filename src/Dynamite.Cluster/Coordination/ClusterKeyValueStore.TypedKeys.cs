@@ -17,6 +17,9 @@ namespace Dynamite.Cluster.Coordination;
 /// </summary>
 public sealed partial class ClusterKeyValueStore
 {
+    /// <summary>A step forwarded to a primary is answered in RESP2; only an error in its reply matters.</summary>
+    private const int ForwardedProtocolVersion = 2;
+
     /// <summary>Runs a command over several keys one single-key step after another (<see cref="IStepwiseOperation"/>).</summary>
     private async ValueTask RunStepsAsync(IStepwiseOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
@@ -162,6 +165,26 @@ public sealed partial class ClusterKeyValueStore
             { } staged when staged.Value.AsSpan().SequenceEqual(read.Record.Value) => TypedKeyChange.Expire(key, type, staged.ExpiresAtUnixMs),
             { } staged => TypedKeyChange.AssignString(key, staged.Value, staged.ExpiresAtUnixMs),
         };
-        return coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
+        return ApplyDeltaAsync(command, consistency, cancellationToken);
+    }
+
+    /// <summary>
+    /// A typed key's change, built on this node when it is a primary of the key; otherwise the command it stands for
+    /// (<see cref="IForwardableOperation"/>) runs on a primary, as a client's single-key command would have been
+    /// forwarded. The primary applies its own consistency defaults (a forwarded command does not carry this one).
+    /// </summary>
+    private ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+        command is IForwardableOperation forwardable && coordinator.ForwardsWritesOf(command.Key)
+            ? ForwardAsync(forwardable, cancellationToken)
+            : coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
+
+    private async ValueTask ForwardAsync(IForwardableOperation operation, CancellationToken cancellationToken)
+    {
+        byte[] reply = await coordinator.ForwardCommandAsync(operation.Key, operation.CommandArguments(), ForwardedProtocolVersion, cancellationToken);
+        if (reply.Length > 0 && reply[0] == (byte)'-')
+        {
+            // The primary's error line, as the client would have read it had it sent the command there.
+            throw new StoreUnavailableException(System.Text.Encoding.UTF8.GetString(reply.AsSpan(1)).TrimEnd('\r', '\n'));
+        }
     }
 }

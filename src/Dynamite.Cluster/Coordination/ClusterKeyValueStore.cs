@@ -50,7 +50,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         operation is IStepwiseOperation stepwise
             ? RunStepsAsync(stepwise, consistency, cancellationToken)
             : operation is IKeyDeltaOperation typed
-            ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
+            ? ApplyDeltaAsync(typed, consistency, cancellationToken)
             : operation is IElementReadOperation elementRead
             ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)
             : operation is IMultiKeyElementReadOperation keysRead

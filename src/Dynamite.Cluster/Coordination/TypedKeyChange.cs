@@ -10,7 +10,7 @@ namespace Dynamite.Cluster.Coordination;
 /// concurrent write it has not seen survives, as add-wins says), the key's expiry register stamped anew, or a typed
 /// string's register written. Nothing when the key is gone or holds another type by the time the delta is built.
 /// </summary>
-internal sealed class TypedKeyChange : IKeyDeltaOperation
+internal sealed class TypedKeyChange : IKeyDeltaOperation, IForwardableOperation
 {
     /// <summary>A string's one element.</summary>
     private static readonly byte[] ValueElement = [];
@@ -36,6 +36,25 @@ internal sealed class TypedKeyChange : IKeyDeltaOperation
 
     /// <summary>A typed string's (a counter's) new value and expiry: a register write over the writes its coordinator saw.</summary>
     public static TypedKeyChange AssignString(byte[] key, byte[] value, long expiresAtUnixMs) => new(key, DataType.String, expiresAtUnixMs, value);
+
+    /// <summary>
+    /// The command a primary runs for this change: DEL (it removes what that primary has seen), PEXPIREAT or PERSIST, or
+    /// SET of a counter's new value (with PXAT when it expires).
+    /// </summary>
+    public IReadOnlyList<byte[]> CommandArguments()
+    {
+        if (_value is not null)
+        {
+            return _expiresAtUnixMs is > 0 and { } expiresAt ? [Ascii("SET"), Key, _value, Ascii("PXAT"), Ascii(expiresAt)] : [Ascii("SET"), Key, _value];
+        }
+
+        return _expiresAtUnixMs switch
+        {
+            null => [Ascii("DEL"), Key],
+            0 => [Ascii("PERSIST"), Key],
+            { } expiresAt => [Ascii("PEXPIREAT"), Key, Ascii(expiresAt)],
+        };
+    }
 
     public KeyDelta? BuildDelta(IStorageTransaction transaction, NodeId actor)
     {
@@ -68,4 +87,8 @@ internal sealed class TypedKeyChange : IKeyDeltaOperation
     public void AfterJoin(IStorageTransaction transaction)
     {
     }
+
+    private static byte[] Ascii(string text) => System.Text.Encoding.ASCII.GetBytes(text);
+
+    private static byte[] Ascii(long number) => Ascii(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

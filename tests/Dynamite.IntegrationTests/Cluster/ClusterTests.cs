@@ -211,6 +211,33 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task FiveNodes_N3_CommandsOverSeveralTypedKeys_RunThroughEveryNode()
+    {
+        // Each node is a primary of about 3 keys in 5, so each command below meets keys it must hand to a primary:
+        // SMOVE's, a STORE's and RENAME's steps and a multi-key DEL's typed keys are forwarded one key at a time.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(count: 5);
+        for (int i = 0; i < 10; i++)
+        {
+            using RawRespClient writer = cluster.Connect(i % 5);
+            Assert.Equal(":2", writer.Call("SADD", $"a:{i}", "x", "y").ToString());
+            Assert.Equal(":1", writer.Call("SADD", $"b:{i}", "z").ToString());
+            Assert.Equal(":1", writer.Call("SMOVE", $"a:{i}", $"b:{i}", "x").ToString());
+            Assert.Equal(":3", writer.Call("SUNIONSTORE", $"u:{i}", $"a:{i}", $"b:{i}").ToString());
+            Assert.Equal(":1", writer.Call("HSET", $"h:{i}", "f", $"v{i}").ToString());
+            Assert.Equal(":1", writer.Call("EXPIRE", $"h:{i}", "600").ToString());
+            Assert.Equal("+OK", writer.Call("RENAME", $"h:{i}", $"r:{i}").ToString());
+            Assert.Equal(":1", writer.Call("COPY", $"b:{i}", $"c:{i}").ToString());
+            Assert.Equal(":3", writer.Call("DEL", $"a:{i}", $"c:{i}", $"u:{i}").ToString());
+            using RawRespClient reader = cluster.Connect((i + 2) % 5);
+            Assert.Equal(":0", reader.Call("EXISTS", $"a:{i}", $"c:{i}", $"u:{i}", $"h:{i}").ToString());
+            Assert.Equal(":2", reader.Call("SCARD", $"b:{i}").ToString());
+            Assert.Equal(":1", reader.Call("SISMEMBER", $"b:{i}", "x").ToString());
+            Assert.Equal($"$\"v{i}\"", reader.Call("HGET", $"r:{i}", "f").ToString());
+            Assert.InRange(long.Parse(reader.Call("TTL", $"r:{i}").Text!, CultureInfo.InvariantCulture), 1, 600);
+        }
+    }
+
+    [Fact]
     public async Task FiveNodes_N3_WritesThroughNonReplicasAreForwarded_EveryKeyOnExactlyThreeNodes()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(count: 5);

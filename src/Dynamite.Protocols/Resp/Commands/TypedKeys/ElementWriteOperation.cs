@@ -26,7 +26,7 @@ internal enum ElementWriteMode
 /// coordinating primary's state (<see cref="BuildDelta"/>). On a key of another type nothing changes (<see cref="WrongType"/>).
 /// </summary>
 internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] names, byte[][]? values, ElementWriteMode mode, NodeId actor)
-    : ITypedKeyOperation, IKeyDeltaOperation
+    : ITypedKeyOperation, IKeyDeltaOperation, IForwardableOperation
 {
     public int TouchedKeyCount => 1;
 
@@ -111,6 +111,30 @@ internal sealed class ElementWriteOperation(byte[] key, DataType type, byte[][] 
 
     public void AfterJoin(IStorageTransaction transaction)
     {
+    }
+
+    public IReadOnlyList<byte[]> CommandArguments()
+    {
+        string name = (type, mode) switch
+        {
+            (DataType.Hash, ElementWriteMode.Set) => "HSET",
+            (DataType.Hash, ElementWriteMode.SetIfAbsent) when names.Length == 1 => "HSETNX",
+            (DataType.Hash, ElementWriteMode.Delete) => "HDEL",
+            (DataType.Set, ElementWriteMode.Set) => "SADD",
+            (DataType.Set, ElementWriteMode.Delete) => "SREM",
+            _ => throw new InvalidOperationException($"No client command writes {mode} of {names.Length} {type} elements."),
+        };
+        var arguments = new List<byte[]>(2 + (names.Length * (values is null ? 1 : 2))) { System.Text.Encoding.ASCII.GetBytes(name), key };
+        for (int i = 0; i < names.Length; i++)
+        {
+            arguments.Add(names[i]);
+            if (values is not null && mode != ElementWriteMode.Delete)
+            {
+                arguments.Add(values[i]);
+            }
+        }
+
+        return arguments;
     }
 
     private void Delete(IStorageTransaction transaction, TypedKeyRecord? typed)
