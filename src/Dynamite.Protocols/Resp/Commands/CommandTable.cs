@@ -38,6 +38,7 @@ public sealed class CommandTable
         .. SetCommands.Definitions,
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
+        .. ObjectCommands.Definitions,
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
     ]);

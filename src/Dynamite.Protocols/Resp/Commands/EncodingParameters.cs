@@ -6,7 +6,8 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// <summary>
 /// Redis's encoding thresholds (<c>hash-max-listpack-entries</c> and the like), which <c>CONFIG SET</c> accepts and
 /// <c>CONFIG GET</c> reports. They tune how redis-server lays a small collection out in memory; Dynamite's storage has
-/// one layout (elements as records), so a value set here changes nothing but what <c>CONFIG GET</c> answers. Accepting
+/// one layout (elements as records), so a value set here changes nothing but what <c>CONFIG GET</c> answers and the
+/// encoding <c>OBJECT ENCODING</c> names (the one redis-server would choose). Accepting
 /// them lets tools and test suites that tune them (Redis's own does, before checking replies) run unchanged.
 /// Old names (<c>ziplist</c>) are aliases of the listpack ones, as in Redis 7.
 /// </summary>
@@ -54,6 +55,9 @@ internal sealed class EncodingParameters
             yield return new(alias, Format(_values[canonical]));
         }
     }
+
+    /// <summary>The value of the canonical parameter <paramref name="canonical"/>.</summary>
+    public long Get(string canonical) => _values[canonical];
 
     /// <summary>Sets the canonical parameter <paramref name="canonical"/>.</summary>
     public void Set(string canonical, long value) => _values[canonical] = value;
