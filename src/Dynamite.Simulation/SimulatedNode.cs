@@ -40,6 +40,7 @@ public sealed partial class SimulatedNode
     private readonly IReadOnlyList<string> _seeds;
     private readonly PlanChecker _plans;
     private readonly MemoryNodeStateStore _files = new();
+    private readonly List<long> _wipedAtMs = [];
     private MemoryStorageEngine _engine;
     private MemoryStorageEngine _hintEngine;
     private KeyPartitioner _partitioner;
@@ -225,6 +226,9 @@ public sealed partial class SimulatedNode
         return done;
     }
 
+    /// <summary>When each wipe happened (elapsed simulated ms): what the node held before it is gone, its hints too.</summary>
+    public IReadOnlyList<long> WipedAtMs => _wipedAtMs;
+
     public void Crash()
     {
         // Abandoned, not disposed: a killed process runs no shutdown. Its events die with the process's epoch.
@@ -246,6 +250,7 @@ public sealed partial class SimulatedNode
             _hintEngine = new MemoryStorageEngine(_partitioner);
             _files.Clear();
             Incarnation++;
+            _wipedAtMs.Add(_cluster.Network.Clock.ElapsedMs);
         }
 
         Start();

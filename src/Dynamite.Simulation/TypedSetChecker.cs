@@ -14,8 +14,10 @@ namespace Dynamite.Simulation;
 /// are unique, so no add is concurrent with the remove;</item>
 /// <item>no invented member: every present member was sent by some <c>SADD</c>.</item>
 /// </list>
-/// The typed-set runs leave out crashes and wipes: the checker has no excuse for an acknowledged add whose only copies
-/// were lost, as the string checker's wipe and crash excuses are.
+/// One excuse: an SREM that was not acknowledged (indeterminate) and whose coordinator was wiped later may have been
+/// lost with it, so its member may stay (a client that saw no acknowledgement cannot count on the remove). At W=2 a
+/// single wipe never takes the last copy of an acknowledged change, so acknowledged adds and removes need no excuse;
+/// at W=1 a wipe can, and those runs leave wipes out.
 /// </summary>
 public static class TypedSetChecker
 {
@@ -61,6 +63,7 @@ public static class TypedSetChecker
             SortedDictionary<string, string> present = copies[0].Set.Members;
             var sent = new HashSet<string>(StringComparer.Ordinal);
             var observedRemoves = new HashSet<string>(StringComparer.Ordinal);
+            var possiblyLostRemoves = new HashSet<string>(StringComparer.Ordinal);
             foreach (HistoryEntry entry in history.Entries.Where(e => e.Key == key))
             {
                 if (entry.Kind == OperationKind.TypedSetAdd)
@@ -70,6 +73,10 @@ public static class TypedSetChecker
                 else if (entry.Kind == OperationKind.TypedSetRemove && entry.Changed)
                 {
                     observedRemoves.Add(entry.Value!);
+                    if (entry.Status != OperationStatus.Ok && WipedAfter(entry, nodes))
+                    {
+                        possiblyLostRemoves.Add(entry.Value!);
+                    }
                 }
             }
 
@@ -81,7 +88,7 @@ public static class TypedSetChecker
                 }
             }
 
-            foreach (string removed in observedRemoves.Where(present.ContainsKey))
+            foreach (string removed in observedRemoves.Where(m => present.ContainsKey(m) && !possiblyLostRemoves.Contains(m)))
             {
                 violations.Add($"resurrected set member: {key} holds {removed}, which an SREM observed and removed ({present[removed]})");
             }
@@ -94,6 +101,10 @@ public static class TypedSetChecker
 
         return violations;
     }
+
+    /// <summary>True when the node that coordinated <paramref name="entry"/> was wiped after the client sent it.</summary>
+    private static bool WipedAfter(HistoryEntry entry, IEnumerable<SimulatedNode> nodes) =>
+        nodes.Any(n => n.Id.Value == entry.Node && n.WipedAtMs.Any(at => at >= entry.InvokedMs));
 
     /// <summary>
     /// Quorum reads after healing: every typed set read at R=N through every live node, in pages of three members.
