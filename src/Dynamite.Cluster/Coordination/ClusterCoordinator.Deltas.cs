@@ -147,10 +147,10 @@ public sealed partial class ClusterCoordinator
     /// Runs a client command on a primary of <paramref name="key"/> (the first reachable one in preference order) and
     /// returns its RESP reply. The primary waits for its own quorum, so each try may take two request timeouts.
     /// </summary>
-    public async ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken)
+    public async ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         PreferenceList list = _lists.Of(key, out _);
-        var request = new ForwardCommand((byte)protocolVersion, arguments);
+        var request = new ForwardCommand((byte)protocolVersion, arguments, consistency);
         string lastFailure = "no primary is reachable";
         foreach (NodeId primary in list.Primaries)
         {

@@ -171,16 +171,16 @@ public sealed partial class ClusterKeyValueStore
     /// <summary>
     /// A typed key's change, built on this node when it is a primary of the key; otherwise the command it stands for
     /// (<see cref="IForwardableOperation"/>) runs on a primary, as a client's single-key command would have been
-    /// forwarded. The primary applies its own consistency defaults (a forwarded command does not carry this one).
+    /// forwarded, at this command's consistency.
     /// </summary>
     private ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
         command is IForwardableOperation forwardable && coordinator.ForwardsWritesOf(command.Key)
-            ? ForwardAsync(forwardable, cancellationToken)
+            ? ForwardAsync(forwardable, consistency, cancellationToken)
             : coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
 
-    private async ValueTask ForwardAsync(IForwardableOperation operation, CancellationToken cancellationToken)
+    private async ValueTask ForwardAsync(IForwardableOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        byte[] reply = await coordinator.ForwardCommandAsync(operation.Key, operation.CommandArguments(), ForwardedProtocolVersion, cancellationToken);
+        byte[] reply = await coordinator.ForwardCommandAsync(operation.Key, operation.CommandArguments(), ForwardedProtocolVersion, consistency, cancellationToken);
         if (reply.Length > 0 && reply[0] == (byte)'-')
         {
             // The primary's error line, as the client would have read it had it sent the command there.

@@ -33,8 +33,8 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     /// <summary>A write of a key this node is not a primary of runs on a primary (a typed change is built from a primary's state).</summary>
     public bool ForwardsWritesOf(ReadOnlySpan<byte> key) => coordinator.ForwardsWritesOf(key);
 
-    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default) =>
-        coordinator.ForwardCommandAsync(key, arguments, protocolVersion, cancellationToken);
+    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        coordinator.ForwardCommandAsync(key, arguments, protocolVersion, consistency, cancellationToken);
 
     /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>

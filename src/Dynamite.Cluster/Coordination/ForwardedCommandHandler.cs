@@ -27,7 +27,7 @@ public sealed class ForwardedCommandHandler : IPeerService
         {
             ForwardCommand command = request.Read<ForwardCommand>();
             byte[] bytes = Runner is { } runner
-                ? await runner.RunAsync(command.Arguments, command.ProtocolVersion, connectionClosed)
+                ? await runner.RunAsync(command.Arguments, command.ProtocolVersion, command.Consistency, connectionClosed)
                 : Encoding.ASCII.GetBytes("-ERR this node runs no client commands for other nodes\r\n");
             answer = new ForwardCommandReply(bytes);
         }

@@ -9,6 +9,7 @@ public interface IForwardedCommandRunner
 {
     /// <param name="arguments">The command as the client sent it, its name first.</param>
     /// <param name="protocolVersion">The client's RESP version (2 or 3).</param>
+    /// <param name="consistency">The client connection's consistency level (null: this node's defaults).</param>
     /// <param name="cancellationToken">Cancelled when the forwarding connection closes.</param>
-    ValueTask<byte[]> RunAsync(IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken);
+    ValueTask<byte[]> RunAsync(IReadOnlyList<byte[]> arguments, int protocolVersion, Quorum.ConsistencyLevel? consistency, CancellationToken cancellationToken);
 }

@@ -20,9 +20,10 @@ public interface IKeyValueStore
 
     /// <summary>
     /// Runs a client command on a node that coordinates writes of <paramref name="key"/> and returns its reply as RESP
-    /// bytes of <paramref name="protocolVersion"/>. Throws <see cref="StoreUnavailableException"/> when none answers.
+    /// bytes of <paramref name="protocolVersion"/>, at <paramref name="consistency"/> (the client connection's; null: that
+    /// node's defaults). Throws <see cref="StoreUnavailableException"/> when none answers.
     /// </summary>
-    ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default) =>
+    ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This store runs every command itself.");
 
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>

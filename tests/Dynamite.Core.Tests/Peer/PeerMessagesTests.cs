@@ -6,6 +6,7 @@ using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.Quorum;
 using Xunit;
 
 namespace Dynamite.Core.Tests.Peer;
@@ -65,6 +66,8 @@ public sealed class PeerMessagesTests
         new ReplicaReadElements("h"u8.ToArray(), Filled(40, 7)),
         new ReplicaReadElementsReply(Filled(700, 8)),
         new ForwardCommand(3, ["HSET"u8.ToArray(), "h"u8.ToArray(), Filled(30, 9), []]),
+        new ForwardCommand(2, ["SADD"u8.ToArray(), "s"u8.ToArray(), "m"u8.ToArray()], ConsistencyLevel.DcOne),
+        new ForwardCommand(2, ["DEL"u8.ToArray(), "k"u8.ToArray()], ConsistencyLevel.Explicit(1, 3)),
         new ForwardCommandReply(":1\r\n"u8.ToArray()),
     ];
 

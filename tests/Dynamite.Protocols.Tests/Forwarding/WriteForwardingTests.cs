@@ -27,4 +27,18 @@ public sealed class WriteForwardingTests
         Assert.Equal("1", store.Value("near"));
         Assert.Equal("1", store.Value("far:a"));
     }
+
+    [Fact]
+    public async Task HandedOnCommands_CarryTheConnectionsConsistency()
+    {
+        var store = new GatedStore(_ => Task.CompletedTask) { ForwardsWritesOfKey = key => key.StartsWith("far:", StringComparison.Ordinal) };
+        await using RespTestConnection connection = RespTestConnection.Start(store);
+
+        await connection.SendAsync(Command("SADD", "far:s", "a") + Command("DYN.CONSISTENCY", "DC_ONE") + Command("SADD", "far:s", "b")
+            + Command("DYN.CONSISTENCY", "DEFAULT") + Command("SADD", "far:s", "c"));
+
+        const string expected = ":42\r\n+OK\r\n:42\r\n+OK\r\n:42\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
+        Assert.Equal(["default", "DC_ONE", "default"], store.ForwardedConsistency);
+    }
 }

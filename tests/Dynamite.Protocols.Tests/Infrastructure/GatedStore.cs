@@ -26,13 +26,17 @@ internal sealed class GatedStore(Func<int, Task> gate) : IKeyValueStore
     /// <summary>The commands handed on, each answered <c>:42</c>.</summary>
     public List<string[]> Forwarded { get; } = [];
 
+    /// <summary>The consistency each command in <see cref="Forwarded"/> was handed on at ("default" for none).</summary>
+    public List<string> ForwardedConsistency { get; } = [];
+
     public bool ForwardsWritesOf(ReadOnlySpan<byte> key) => ForwardsWritesOfKey?.Invoke(Encoding.UTF8.GetString(key)) ?? false;
 
-    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, CancellationToken cancellationToken = default)
+    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
             Forwarded.Add([.. arguments.Select(a => Encoding.UTF8.GetString(a))]);
+            ForwardedConsistency.Add(consistency?.Name ?? "default");
         }
 
         return ValueTask.FromResult(":42\r\n"u8.ToArray());

@@ -1,14 +1,23 @@
 using System.Buffers;
+using Dynamite.Core.Quorum;
 
 namespace Dynamite.Core.Peer.Messages;
 
 /// <summary>
 /// A node that does not coordinate a key's writes → a primary of the key: run this client command (its arguments as
 /// the client sent them, the command name first) as if its client were connected there, and answer its reply as RESP
-/// of <see cref="ProtocolVersion"/> (a <see cref="ForwardCommandReply"/>), which the forwarding node sends on as it is.
+/// of <see cref="ProtocolVersion"/> (a <see cref="ForwardCommandReply"/>), which the forwarding node sends on as it is,
+/// at the client connection's <see cref="Consistency"/> (<c>DYN.CONSISTENCY</c>; null: the primary's defaults). Layout:
+/// protocol byte, i32 argument count, the arguments; then a byte 0 (no consistency set), or 1 followed by its name, R
+/// and W (i32: 0 the cluster default, -1 a majority) and a byte 1 when replies must agree.
 /// </summary>
-public sealed record ForwardCommand(byte ProtocolVersion, IReadOnlyList<byte[]> Arguments) : IPeerMessage<ForwardCommand>
+public sealed record ForwardCommand(byte ProtocolVersion, IReadOnlyList<byte[]> Arguments, ConsistencyLevel? Consistency = null) : IPeerMessage<ForwardCommand>
 {
+    private const int MaxConsistencyNameBytes = 64;
+
+    /// <summary>The largest explicit R or W a forwarded command may ask for (far above any replication factor).</summary>
+    private const int MaxQuorum = 255;
+
     /// <summary>The most arguments one forwarded command carries (a command of one key: HSET with many fields).</summary>
     public const int MaxArguments = 1 << 16;
 
@@ -26,6 +35,12 @@ public sealed record ForwardCommand(byte ProtocolVersion, IReadOnlyList<byte[]> 
                 length += PeerPayloadWriter.BytesSize(argument, PeerLimits.MaxObjectBytes, nameof(Arguments));
             }
 
+            length++;
+            if (Consistency is { } consistency)
+            {
+                length += PeerPayloadWriter.StringSize(consistency.Name, MaxConsistencyNameBytes, nameof(Consistency)) + 4 + 4 + 1;
+            }
+
             return length;
         }
     }
@@ -38,10 +53,19 @@ public sealed record ForwardCommand(byte ProtocolVersion, IReadOnlyList<byte[]> 
         {
             PeerPayloadWriter.WriteBytes(writer, argument, PeerLimits.MaxObjectBytes, nameof(Arguments));
         }
+
+        PeerPayloadWriter.WriteByte(writer, Consistency is null ? (byte)0 : (byte)1);
+        if (Consistency is { } consistency)
+        {
+            PeerPayloadWriter.WriteString(writer, consistency.Name, MaxConsistencyNameBytes, nameof(Consistency));
+            PeerPayloadWriter.WriteInt32(writer, consistency.ReadQuorum);
+            PeerPayloadWriter.WriteInt32(writer, consistency.WriteQuorum);
+            PeerPayloadWriter.WriteByte(writer, consistency.RequireAgreement ? (byte)1 : (byte)0);
+        }
     }
 
     public override string ToString() =>
-        $"{nameof(ForwardCommand)} {{ {nameof(ProtocolVersion)} = {ProtocolVersion}, {nameof(Arguments)} = [{string.Join(", ", Arguments.Select(static a => Convert.ToHexString(a)))}] }}";
+        $"{nameof(ForwardCommand)} {{ {nameof(ProtocolVersion)} = {ProtocolVersion}, {nameof(Arguments)} = [{string.Join(", ", Arguments.Select(static a => Convert.ToHexString(a)))}], {nameof(Consistency)} = {Consistency?.Name ?? "default"} }}";
 
     public static ForwardCommand Read(ReadOnlySpan<byte> payload)
     {
@@ -65,7 +89,28 @@ public sealed record ForwardCommand(byte ProtocolVersion, IReadOnlyList<byte[]> 
             arguments[i] = reader.ReadBytes("argument", PeerLimits.MaxObjectBytes);
         }
 
+        byte hasConsistency = reader.ReadByte("consistency flag");
+        if (hasConsistency > 1)
+        {
+            throw new PeerProtocolException($"{MessageType} payload: consistency flag {hasConsistency} is not 0 or 1");
+        }
+
+        ConsistencyLevel? consistency = hasConsistency == 1 ? ReadConsistency(ref reader) : null;
         reader.EnsureEnd();
-        return new ForwardCommand(protocol, arguments);
+        return new ForwardCommand(protocol, arguments, consistency);
+    }
+
+    private static ConsistencyLevel ReadConsistency(ref PeerPayloadReader reader)
+    {
+        string name = reader.ReadString("consistency name", MaxConsistencyNameBytes);
+        int read = reader.ReadInt32("read quorum");
+        int write = reader.ReadInt32("write quorum");
+        byte agreement = reader.ReadByte("agreement");
+        if (name.Length == 0 || read is < -1 or > MaxQuorum || write is < -1 or > MaxQuorum || agreement > 1)
+        {
+            throw new PeerProtocolException($"{MessageType} payload: consistency name '{name}', R={read}, W={write}, agreement {agreement} is not a consistency level");
+        }
+
+        return new ConsistencyLevel(name, read, write, agreement == 1);
     }
 }

@@ -121,7 +121,7 @@ internal static class CommandDispatcher
 
         try
         {
-            byte[] reply = await context.Store.ForwardCommandAsync(arguments[keyIndex], arguments, context.Client.ProtocolVersion);
+            byte[] reply = await context.Store.ForwardCommandAsync(arguments[keyIndex], arguments, context.Client.ProtocolVersion, context.Client.Consistency);
             context.Writer.WriteRaw(reply);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
