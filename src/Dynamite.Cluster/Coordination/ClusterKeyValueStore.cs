@@ -19,9 +19,12 @@ namespace Dynamite.Cluster.Coordination;
 /// </summary>
 public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator, TimeProvider clock, ClusterFlush? flush = null) : IKeyValueStore, IVersionedKeyValueStore
 {
+    /// <summary>Keys per engine page when <see cref="LiveKeyCount"/> walks the store.</summary>
+    private const int LiveKeyCountPage = 1000;
+
     public long NowUnixMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Keys stored on this node (tombstones included until collected), as DBSIZE reports on a cluster node.</summary>
+    /// <summary>Records stored on this node (tombstones and emptied typed keys included until collected): INFO keyspace, DYN.LOCALDBSIZE.</summary>
     public long KeyCount => coordinator.LocalReplica.KeyCount;
 
     public long KeysWithExpiryCount => coordinator.LocalReplica.Engine.KeysWithExpiryCount;
@@ -200,6 +203,24 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     {
         byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
         return coordinator.PutAsync(key, context, value, value is null ? 0 : record!.Value.ExpiresAtUnixMs, consistency, cancellationToken);
+    }
+
+    /// <summary>This node's live keys, counted a page of <see cref="LiveKeyCountPage"/> at a time.</summary>
+    public long LiveKeyCount
+    {
+        get
+        {
+            long count = 0;
+            ulong? from = 0;
+            while (from is { } next)
+            {
+                ScanPage page = Scan(next, LiveKeyCountPage);
+                count += page.Keys.Count;
+                from = page.NextHash;
+            }
+
+            return count;
+        }
     }
 
     /// <summary>This node's live keys (SCAN, KEYS): on a cluster node, the keys it stores itself.</summary>

@@ -52,6 +52,13 @@ public interface IKeyValueStore
 
     long KeysWithExpiryCount { get; }
 
+    /// <summary>
+    /// The keys DBSIZE reports. A standalone node's <see cref="KeyCount"/> (O(1), expired keys not yet swept included, as
+    /// in Redis); a cluster node's live keys among those it stores, as KEYS and SCAN see them (without the tombstones and
+    /// emptied typed keys its replica keeps for a while), found by walking them: O(n) there.
+    /// </summary>
+    long LiveKeyCount => KeyCount;
+
     /// <summary>A page of live keys in hash order from <paramref name="fromHash"/>; see <see cref="ScanPage"/>.</summary>
     ScanPage Scan(ulong fromHash, int limit);
 

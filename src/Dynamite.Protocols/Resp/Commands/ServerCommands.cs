@@ -26,7 +26,7 @@ internal static class ServerCommands
 
     private static ValueTask DbSize(CommandContext context)
     {
-        context.Writer.WriteInteger(context.Store.KeyCount);
+        context.Writer.WriteInteger(context.Store.LiveKeyCount);
         return ValueTask.CompletedTask;
     }
 
