@@ -20,4 +20,7 @@ public enum OperationKind
 
     /// <summary>A typed set's SREM of a member whose add was acknowledged, sent as a delta.</summary>
     TypedSetRemove = 6,
+
+    /// <summary>A counter's INCRBY of a positive amount, sent as a delta.</summary>
+    CounterIncrement = 7,
 }

@@ -28,10 +28,10 @@ public sealed partial class SimulatedNode
     }
 
     /// <summary>
-    /// A typed set's <c>SADD</c> or <c>SREM</c> at W = <paramref name="w"/>, coordinated by this node (which refuses it
-    /// unless it is a primary of the key).
+    /// A typed key's command (a set's <c>SADD</c> or <c>SREM</c>, a counter's <c>INCRBY</c>) at W = <paramref name="w"/>,
+    /// coordinated by this node (which refuses it unless it is a primary of the key).
     /// </summary>
-    public void ApplySetCommand(SimulatedSetCommand command, int w, Action<SetCommandOutcome> done)
+    public void ApplySetCommand(IKeyDeltaOperation command, int w, Action<SetCommandOutcome> done)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(done);

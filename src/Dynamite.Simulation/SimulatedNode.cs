@@ -273,6 +273,10 @@ public sealed partial class SimulatedNode
     }
 
     /// <summary>The typed set <paramref name="key"/> as this node's engine holds it; readable while the node is down.</summary>
+    /// <summary>This replica's value of the counter <paramref name="key"/>.</summary>
+    public long CounterValue(string key) =>
+        SimulatedCounterCommand.ValueOf(_engine, Encoding.UTF8.GetBytes(key), Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+
     public TypedSetSnapshot TypedSet(string key) => TypedSetSnapshot.Read(_engine, key, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
 
     /// <summary>The key's primaries under the ring this node holds now (reachability ignored).</summary>

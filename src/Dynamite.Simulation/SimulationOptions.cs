@@ -53,6 +53,9 @@ public sealed record SimulationOptions
     /// </summary>
     public int TypedSetKeys { get; init; }
 
+    /// <summary>Counters the workload increments (INCRBY as deltas through a primary; <see cref="CounterChecker"/>); 0: none.</summary>
+    public int CounterKeys { get; init; }
+
     /// <summary>How a set client reads the set; see <see cref="Simulation.SetPolicy"/>.</summary>
     public SetPolicy SetPolicy { get; init; } = SetPolicy.Siblings;
 
@@ -134,6 +137,7 @@ public sealed record SimulationOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Clients, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(SetKeys);
         ArgumentOutOfRangeException.ThrowIfNegative(TypedSetKeys);
+        ArgumentOutOfRangeException.ThrowIfNegative(CounterKeys);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelayMs, MinDelayMs);
         ArgumentOutOfRangeException.ThrowIfNegative(MinDelayMs);
     }

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
 
@@ -33,10 +35,14 @@ public sealed class Workload
         PlainKeys = [.. Enumerable.Range(0, options.LastWriterWinsKeys).Select(i => $"p{i}")];
         SetKeys = [.. Enumerable.Range(0, options.SetKeys).Select(i => $"s{i}")];
         TypedSetKeys = [.. Enumerable.Range(0, options.TypedSetKeys).Select(i => $"t{i}")];
+        CounterKeys = [.. Enumerable.Range(0, options.CounterKeys).Select(i => $"k{i}")];
     }
 
     /// <summary>The typed-set workload's keys (<see cref="SimulationOptions.TypedSetKeys"/>).</summary>
     public IReadOnlyList<string> TypedSetKeys { get; }
+
+    /// <summary>The counter workload's keys (<see cref="SimulationOptions.CounterKeys"/>).</summary>
+    public IReadOnlyList<string> CounterKeys { get; }
 
     /// <summary>The set workload's keys; a set is stored as its elements joined by <see cref="SetSeparator"/>.</summary>
     public IReadOnlyList<string> SetKeys { get; }
@@ -123,6 +129,13 @@ public sealed class Workload
         if (TypedSetKeys.Count > 0 && random.NextDouble() < 0.5)
         {
             IssueTypedSet(client, random);
+            return;
+        }
+
+        // Likewise for counters.
+        if (CounterKeys.Count > 0 && random.NextDouble() < 0.5)
+        {
+            IssueCounter(client, random);
             return;
         }
 
@@ -237,13 +250,41 @@ public sealed class Workload
         List<string> added = _acknowledgedAdds.TryGetValue(key, out List<string>? members) ? members : [];
         bool add = added.Count == 0 || random.NextDouble() < 0.7;
         string member = add ? $"c{client}-{++_sequence[client]}" : added[random.Next(added.Count)];
-        // The client connects to a primary of the key, as typed commands need (ClusterCoordinator.ApplyDeltaAsync).
+        var command = new SimulatedSetCommand(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(member), add);
+        SubmitToPrimary(client, random, add ? OperationKind.TypedSetAdd : OperationKind.TypedSetRemove, key, member, command, entry =>
+        {
+            entry.SetCommand = command;
+        }, acknowledged: () =>
+        {
+            if (add)
+            {
+                if (!_acknowledgedAdds.TryGetValue(key, out List<string>? list))
+                {
+                    _acknowledgedAdds[key] = list = [];
+                }
+
+                list.Add(member);
+            }
+        });
+    }
+
+    /// <summary>A counter's INCRBY of 1 to 5.</summary>
+    private void IssueCounter(int client, Random random)
+    {
+        string key = CounterKeys[random.Next(CounterKeys.Count)];
+        long amount = random.Next(1, 6);
+        var command = new SimulatedCounterCommand(Encoding.UTF8.GetBytes(key), amount);
+        SubmitToPrimary(client, random, OperationKind.CounterIncrement, key, amount.ToString(CultureInfo.InvariantCulture), command, _ => { }, acknowledged: () => { });
+    }
+
+    /// <summary>Sends a typed key's command to a primary of the key, as typed commands need (ClusterCoordinator.ApplyDeltaAsync), and records it.</summary>
+    private void SubmitToPrimary(int client, Random random, OperationKind kind, string key, string value, IKeyDeltaOperation command, Action<HistoryEntry> describe, Action acknowledged)
+    {
         SimulatedNode picked = _nodes[random.Next(_nodes.Count)];
         IReadOnlyList<NodeId> primaries = picked.IsLiveMember ? picked.PrimariesOf(key) : [];
         SimulatedNode node = primaries.Count == 0 ? picked : _nodes.FirstOrDefault(n => n.Id == primaries[random.Next(primaries.Count)]) ?? picked;
-        HistoryEntry entry = _history.Invoke(client, add ? OperationKind.TypedSetAdd : OperationKind.TypedSetRemove, key, node.Id.Value, member, _network.Clock.ElapsedMs);
-        var command = new SimulatedSetCommand(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(member), add);
-        entry.SetCommand = command;
+        HistoryEntry entry = _history.Invoke(client, kind, key, node.Id.Value, value, _network.Clock.ElapsedMs);
+        describe(entry);
         _inFlight++;
         bool completed = false;
 
@@ -259,14 +300,9 @@ public sealed class Workload
             entry.Status = status;
             entry.Error = error;
             entry.CompletedMs = _network.Clock.ElapsedMs;
-            if (add && status == OperationStatus.Ok)
+            if (status == OperationStatus.Ok)
             {
-                if (!_acknowledgedAdds.TryGetValue(key, out List<string>? list))
-                {
-                    _acknowledgedAdds[key] = list = [];
-                }
-
-                list.Add(member);
+                acknowledged();
             }
 
             _network.Log(entry.ToString());
