@@ -34,6 +34,9 @@ public sealed class AntiEntropyService : IAsyncDisposable
     /// <summary>Upper bound on exchange starts per second (the rate limit).</summary>
     public const int MaxExchangesPerSecond = 100;
 
+    /// <summary>Element bytes per message when a typed key is sent in pages: a quarter of a peer message, leaving room for each element's context.</summary>
+    private const int WholeKeyPageBytes = Core.Peer.PeerLimits.MaxObjectBytes / 4;
+
     private readonly AntiEntropyTrees _trees;
     private readonly ReplicaStore _store;
     private readonly IClusterTopology _topology;
@@ -310,8 +313,9 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
     /// <summary>
     /// Merges both copies of <paramref name="key"/> and writes the merge wherever it adds something. True if either side
-    /// changed. A typed key travels whole (<see cref="KeyDelta.WholeKey"/>), each side joining the other's as it joins a
-    /// delta; a string against a typed key is written over it, and each side's type rule keeps the later of the two.
+    /// changed. A typed key travels whole (<see cref="KeyDelta.WholeKey"/>, or in pages when it is larger than one
+    /// message: <see cref="TypedKeyReplica.ReadWholeKeyInPages"/>), each side joining the other's as it joins a delta; a
+    /// string against a typed key is written over it, and each side's type rule keeps the later of the two.
     /// </summary>
     private async Task<bool> RepairKeyAsync(IPeerClient client, PartitionId partition, byte[] key, bool pushOnly, CancellationToken cancellationToken)
     {
@@ -325,7 +329,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
         VersionedObject remote = reply.Status == ReplicaGetStatus.Found ? VersionedObject.Decode(reply.EncodedObject.Span) : VersionedObject.Empty;
         VersionedObject local;
-        KeyDelta? localTyped = null;
+        bool localIsTyped = false;
         try
         {
             local = _store.Read(key) ?? VersionedObject.Empty;
@@ -333,27 +337,18 @@ public sealed class AntiEntropyService : IAsyncDisposable
         catch (TypedKeyException)
         {
             local = VersionedObject.Empty;
-            localTyped = _store.TypedKeys.ReadWholeKey(key);
+            localIsTyped = true;
         }
 
         bool changed = false;
-        if (reply.Status == ReplicaGetStatus.Typed && !pushOnly && await ReadWholeKeyAsync(client, key, cancellationToken) is { } remoteTyped)
+        if (reply.Status == ReplicaGetStatus.Typed && !pushOnly)
         {
-            changed |= await _store.TypedKeys.JoinAsync(key, remoteTyped, cancellationToken);
+            changed |= await PullWholeKeyAsync(client, key, cancellationToken);
         }
 
-        if (localTyped?.Encode() is { } encoded)
+        if (localIsTyped)
         {
-            if (encoded.Length > Core.Peer.PeerLimits.MaxObjectBytes)
-            {
-                // Larger than one peer message: its deltas and hints still reach the peer; the whole key cannot (yet).
-                _logger.LogWarning("Anti-entropy cannot send key {Key} whole: {Bytes} bytes exceed the peer message limit", KeyText.Format(key), encoded.Length);
-            }
-            else
-            {
-                PeerResponse joined = await client.SendAsync(new ReplicaDelta(key, encoded), _requestTimeout, cancellationToken);
-                changed |= joined.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
-            }
+            changed |= await PushWholeKeyAsync(client, key, cancellationToken);
         }
 
         if (local.IsEmpty && remote.IsEmpty)
@@ -378,34 +373,87 @@ public sealed class AntiEntropyService : IAsyncDisposable
     }
 
     /// <summary>
-    /// The peer's whole typed key, read in pages of its elements (the header taken from the first page, as
-    /// <see cref="TypedKeyReplica.ReadWholeKey"/> reads its own); null when the peer no longer holds one there.
+    /// Sends this replica's typed key to the peer, whole or in the pages <see cref="TypedKeyReplica.ReadWholeKeyInPages"/>
+    /// reads, in order, stopping at the first that fails (a later page must not arrive without the earlier ones).
     /// </summary>
-    private async Task<KeyDelta?> ReadWholeKeyAsync(IPeerClient client, byte[] key, CancellationToken cancellationToken)
+    private async Task<bool> PushWholeKeyAsync(IPeerClient client, byte[] key, CancellationToken cancellationToken)
     {
-        KeyHeader? header = null;
-        var elements = new List<KeyValuePair<byte[], ElementState>>();
-        byte[]? after = null;
+        bool changed = false;
+        foreach (KeyDelta page in _store.TypedKeys.ReadWholeKeyInPages(key, WholeKeyPageBytes))
+        {
+            byte[] encoded = page.Encode();
+            if (encoded.Length > Core.Peer.PeerLimits.MaxObjectBytes)
+            {
+                // One element's writes beyond a peer message (concurrent writes of two values near the size limit): its
+                // deltas and hints still reach the peer; this transfer stops before any page that depends on it.
+                _logger.LogWarning("Anti-entropy cannot send key {Key}: a page of {Bytes} bytes exceeds the peer message limit", KeyText.Format(key), encoded.Length);
+                break;
+            }
+
+            PeerResponse joined = await client.SendAsync(new ReplicaDelta(key, encoded), _requestTimeout, cancellationToken);
+            changed |= joined.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Joins the peer's typed key into this replica, read in pages of its elements: one whole-key join when it has one
+    /// page; else every page joined as its elements alone, then every page again joined with the header's context and
+    /// an observed remove limited to its names (the order <see cref="TypedKeyReplica.ReadWholeKeyInPages"/> explains),
+    /// all under the header the peer read before its first page. False when the peer no longer holds a typed key.
+    /// </summary>
+    private async Task<bool> PullWholeKeyAsync(IPeerClient client, byte[] key, CancellationToken cancellationToken)
+    {
+        (KeyHeader Header, ReplicaElements Page)? first = await ReadRemotePageAsync(client, key, null, cancellationToken);
+        if (first is not { } start)
+        {
+            return false;
+        }
+
+        KeyHeader header = start.Header;
+        if (!start.Page.HasMore || start.Page.Elements.Count == 0)
+        {
+            return await _store.TypedKeys.JoinAsync(key, KeyDelta.WholeKey(header, start.Page.Elements), cancellationToken);
+        }
+
+        bool changed = await _store.TypedKeys.JoinAsync(key, KeyDelta.ElementsOnly(header, start.Page.Elements), cancellationToken);
+        for (byte[]? after = start.Page.Elements[^1].Key; after is not null;)
+        {
+            if (await ReadRemotePageAsync(client, key, after, cancellationToken) is not { } next)
+            {
+                return changed;
+            }
+
+            changed |= await _store.TypedKeys.JoinAsync(key, KeyDelta.ElementsOnly(header, next.Page.Elements), cancellationToken);
+            after = next.Page.HasMore && next.Page.Elements.Count > 0 ? next.Page.Elements[^1].Key : null;
+        }
+
+        byte[]? previous = null;
+        byte[]? resume = null;
         do
         {
-            byte[] selection = ElementSelection.Page(after, ElementSelection.MaxElements).Encode();
-            PeerResponse response = await client.SendAsync(new ReplicaReadElements(key, selection), _requestTimeout, cancellationToken);
-            ReplicaElements page = ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span);
-            if (page.Kind != StoredKeyKind.Typed)
+            if (await ReadRemotePageAsync(client, key, resume, cancellationToken) is not { } next)
             {
-                return null;
+                return changed;
             }
 
-            header ??= TypedKeyRecord.Decode(page.Record).Header;
-            elements.AddRange(page.Elements);
-            after = page.HasMore && page.Elements.Count > 0 ? page.Elements[^1].Key : null;
-            if (elements.Count > KeyDelta.MaxElements)
-            {
-                return null;
-            }
+            resume = next.Page.HasMore && next.Page.Elements.Count > 0 ? next.Page.Elements[^1].Key : null;
+            byte[]? through = resume;
+            changed |= await _store.TypedKeys.JoinAsync(key, KeyDelta.WholeKeyPage(header, next.Page.Elements, new ElementRange(previous, through)), cancellationToken);
+            previous = through;
         }
-        while (after is not null);
+        while (resume is not null);
 
-        return KeyDelta.WholeKey(header, elements);
+        return changed;
+    }
+
+    /// <summary>One page of the peer's typed key after <paramref name="after"/>, with the header it read first; null when it holds no typed key there.</summary>
+    private async Task<(KeyHeader Header, ReplicaElements Page)?> ReadRemotePageAsync(IPeerClient client, byte[] key, byte[]? after, CancellationToken cancellationToken)
+    {
+        byte[] selection = ElementSelection.Page(after, ElementSelection.MaxElements).Encode();
+        PeerResponse response = await client.SendAsync(new ReplicaReadElements(key, selection), _requestTimeout, cancellationToken);
+        ReplicaElements page = ReplicaElements.Decode(response.Read<ReplicaReadElementsReply>().EncodedElements.Span);
+        return page.Kind == StoredKeyKind.Typed ? (TypedKeyRecord.Decode(page.Record).Header, page) : null;
     }
 }

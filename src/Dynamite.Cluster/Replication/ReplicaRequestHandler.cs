@@ -202,6 +202,12 @@ public sealed class ReplicaRequestHandler : IPeerService
 
         NodeId intended = IntendedNode(message.IntendedNodeId);
         KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
+        if (delta.RemovalScope is not null)
+        {
+            // A page of a whole key only makes sense joined in order with the rest of its transfer, never kept as a hint.
+            throw new MalformedObjectException($"a hinted delta for key {KeyText.Format(message.Key.Span)} is a page of a whole key");
+        }
+
         await _hints.AddDeltaAsync(intended, Owned(message.Key), delta, cancellationToken);
         return StoredAck;
     }

@@ -267,7 +267,7 @@ public sealed class ReplicaStore
     {
         foreach (StoredEntry entry in _engine.ReadPartition(partition, NowUnixMs))
         {
-            // Strings only: typed keys travel whole through anti-entropy's own reads (TypedKeyReplica.ReadWholeKey).
+            // Strings only: typed keys travel whole through anti-entropy's own reads (TypedKeyReplica.ReadWholeKeyInPages).
             if (!entry.Record.IsTypedHeader)
             {
                 yield return (entry.Key, Decode(entry.Key, entry.Record.Value));

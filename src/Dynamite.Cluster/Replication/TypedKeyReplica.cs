@@ -9,7 +9,7 @@ namespace Dynamite.Cluster.Replication;
 /// A replica's typed keys (hashes, sets, counters; docs/DATA-TYPES.md): joins the deltas other nodes send
 /// (<see cref="JoinAsync"/>) and coordinates this node's own commands (<see cref="CoordinateAsync"/>), each in one
 /// storage operation through <see cref="TypedKeyJoin"/>, and reads a whole key for anti-entropy and handoff
-/// (<see cref="ReadWholeKey"/>). The listener (the Merkle trees, whose digest of a typed key is its header's) is told
+/// (<see cref="ReadWholeKeyInPages"/>). The listener (the Merkle trees, whose digest of a typed key is its header's) is told
 /// of every record a join changed: a typed key's header, or the string it replaced.
 /// </summary>
 public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, IReplicaWriteListener? listener)
@@ -40,36 +40,86 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
     }
 
     /// <summary>
-    /// This replica's whole typed key as one delta (<see cref="KeyDelta.WholeKey"/>): the header read first, then the
-    /// elements in pages. A join between the two reads only adds writes the header's context does not cover, or removes
-    /// writes it does, so what is sent is always a state the key went through or a join of two. Null when no typed key
-    /// is stored (absent, expired, a string), or when it has more than <see cref="KeyDelta.MaxElements"/> elements.
+    /// This replica's whole typed key as the deltas that carry it in messages of at most <paramref name="maxPageBytes"/>
+    /// of element data, read lazily: one <see cref="KeyDelta.WholeKey"/> when the key fits in one, else every element
+    /// first (<see cref="KeyDelta.ElementsOnly"/> pages), then every element again with the header's context and an
+    /// observed remove limited to each page's names (<see cref="KeyDelta.WholeKeyPage"/>). Both passes use the header
+    /// read before either: its context covers only writes that were stored when the first pass read on, so a receiver
+    /// that joined the first pass holds every element the second one's context says it has seen. The receiver must
+    /// join them in order, and the sender stop at the first that fails: a second-pass page joined without the first
+    /// pass would mark elements it has not received as seen and removed. Nothing when no typed key is stored.
     /// </summary>
-    public KeyDelta? ReadWholeKey(byte[] key)
+    public IEnumerable<KeyDelta> ReadWholeKeyInPages(byte[] key, int maxPageBytes)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!engine.TryRead(key, NowUnixMs, out StoredRecord record) || !record.IsTypedHeader)
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPageBytes, 1);
+        if (!TryReadHeader(key, out KeyHeader? header))
         {
-            return null;
+            yield break;
         }
 
-        KeyHeader header = TypedKeyRecord.Decode(record.Value).Header;
-        var elements = new List<KeyValuePair<byte[], ElementState>>();
-        byte[]? after = null;
-        ElementPage page;
+        List<KeyValuePair<byte[], ElementState>> first = ReadPage(key, null, maxPageBytes, out byte[]? resume);
+        if (resume is null)
+        {
+            yield return KeyDelta.WholeKey(header, first);
+            yield break;
+        }
+
+        yield return KeyDelta.ElementsOnly(header, first);
+        for (byte[]? after = resume; after is not null;)
+        {
+            yield return KeyDelta.ElementsOnly(header, ReadPage(key, after, maxPageBytes, out after));
+        }
+
+        byte[]? previous = null;
+        byte[]? next = null;
         do
         {
-            page = engine.ScanElements(key, after, ElementSelection.MaxElements);
+            List<KeyValuePair<byte[], ElementState>> page = ReadPage(key, next, maxPageBytes, out next);
+            byte[]? through = next is null ? null : page[^1].Key;
+            yield return KeyDelta.WholeKeyPage(header, page, new ElementRange(previous, through));
+            previous = through;
+        }
+        while (next is not null);
+    }
+
+    private bool TryReadHeader(byte[] key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out KeyHeader? header)
+    {
+        header = engine.TryRead(key, NowUnixMs, out StoredRecord record) && record.IsTypedHeader ? TypedKeyRecord.Decode(record.Value).Header : null;
+        return header is not null;
+    }
+
+    /// <summary>
+    /// The elements after <paramref name="after"/> until their names and states reach <paramref name="maxBytes"/> (at
+    /// least one) or <see cref="ElementSelection.MaxElements"/>; <paramref name="resume"/> is where the next page starts,
+    /// null at the key's end.
+    /// </summary>
+    private List<KeyValuePair<byte[], ElementState>> ReadPage(byte[] key, byte[]? after, int maxBytes, out byte[]? resume)
+    {
+        var elements = new List<KeyValuePair<byte[], ElementState>>();
+        long bytes = 0;
+        resume = after;
+        while (true)
+        {
+            ElementPage page = engine.ScanElements(key, resume, ElementSelection.MaxElements - elements.Count);
             foreach (StoredElement element in page.Elements)
             {
                 elements.Add(new(element.Name, ElementState.Decode(element.Value)));
+                bytes += element.Name.Length + element.Value.Length;
+                resume = element.Name;
+                if (bytes >= maxBytes || elements.Count >= ElementSelection.MaxElements)
+                {
+                    // Where the page was cut: more may follow (the next read finds out).
+                    return elements;
+                }
             }
 
-            after = page.ResumeAfter;
+            if (!page.HasMore || page.Elements.Count == 0)
+            {
+                resume = null;
+                return elements;
+            }
         }
-        while (page.HasMore && elements.Count <= KeyDelta.MaxElements);
-
-        return elements.Count <= KeyDelta.MaxElements ? KeyDelta.WholeKey(header, elements) : null;
     }
 
     /// <summary>What this replica stores of <paramref name="key"/>: its record and the elements <paramref name="selection"/> names.</summary>

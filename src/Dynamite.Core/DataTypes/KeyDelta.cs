@@ -11,11 +11,13 @@ namespace Dynamite.Core.DataTypes;
 /// of order with other deltas of the key, leaves the same state.
 /// <para>
 /// <see cref="RemovesObserved"/> marks a whole-key remove (<c>DEL</c>, a replacement by another type): every stored
-/// write its header's context covers goes, element by element (O(n) on the replica, O(1) on the wire).
+/// write its header's context covers goes, element by element (O(n) on the replica, O(1) on the wire); with a
+/// <see cref="RemovalScope"/>, only in the elements that range names (a page of a whole key too large for one message).
 /// </para>
 /// Binary form: format byte (1), flags (bit 0: removes observed), header length and <see cref="KeyHeader"/>, element
 /// count, then per element: name length and name, <see cref="ElementState"/> length and bytes, context
-/// (<see cref="DotContext"/>).
+/// (<see cref="DotContext"/>); with flag bit 1 (a removal scope), then the range's two bounds, each a presence byte and,
+/// when present, a length and the name.
 /// </summary>
 public sealed class KeyDelta
 {
@@ -26,16 +28,24 @@ public sealed class KeyDelta
 
     private const byte RemovesObservedFlag = 1;
 
+    private const byte ScopedFlag = 2;
+
     /// <summary>The fewest bytes an encoded element takes (two lengths, an empty state's and an empty context's bytes): bounds a count read off the wire.</summary>
     private const int MinElementBytes = 4;
 
-    public KeyDelta(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementDelta>> elements, bool removesObserved = false)
+    public KeyDelta(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementDelta>> elements, bool removesObserved = false, ElementRange? removalScope = null)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(elements);
+        if (removalScope is not null && !removesObserved)
+        {
+            throw new ArgumentException("Only a whole-key remove has a removal scope.", nameof(removalScope));
+        }
+
         Header = header;
         Elements = [.. elements];
         RemovesObserved = removesObserved;
+        RemovalScope = removalScope;
         foreach ((byte[] name, ElementDelta delta) in Elements)
         {
             ArgumentNullException.ThrowIfNull(name);
@@ -49,13 +59,36 @@ public sealed class KeyDelta
     /// dots), and an observed remove of the whole key. Joined into another replica, it removes the writes the sender
     /// had seen and removed, keeps those it had not seen, and joins every element it holds: the two replicas' join.
     /// </summary>
-    public static KeyDelta WholeKey(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementState>> elements)
+    public static KeyDelta WholeKey(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementState>> elements) => WholeKeyPage(header, elements, null);
+
+    /// <summary>
+    /// One page of a whole key too large for one message: <see cref="WholeKey"/> over the elements that
+    /// <paramref name="scope"/> names, its observed remove limited to them. Joined before the pages of the sender's
+    /// elements themselves (<see cref="ElementsOnly"/>) have all arrived, its context would mark the elements of later
+    /// pages as seen and removed: a transfer sends every element first, then these pages (docs/DATA-TYPES.md).
+    /// </summary>
+    public static KeyDelta WholeKeyPage(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementState>> elements, ElementRange? scope)
     {
         ArgumentNullException.ThrowIfNull(elements);
         return new KeyDelta(
             header,
             elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots())))),
-            removesObserved: true);
+            removesObserved: true,
+            scope);
+    }
+
+    /// <summary>
+    /// Elements of a replica's key with only their own dots as context, and no remove: the first pass of a whole key too
+    /// large for one message, which adds what the receiver lacks and changes nothing else (its header carries the
+    /// sender's type, creation and expiry, not its context).
+    /// </summary>
+    public static KeyDelta ElementsOnly(KeyHeader header, IEnumerable<KeyValuePair<byte[], ElementState>> elements)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(elements);
+        return new KeyDelta(
+            header.WithContext(DotContext.Empty),
+            elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots())))));
     }
 
     /// <summary>The key's header as the change saw it; its context holds every dot the change depends on.</summary>
@@ -66,6 +99,9 @@ public sealed class KeyDelta
 
     /// <summary>True for a whole-key remove: every stored write the header's context covers goes.</summary>
     public bool RemovesObserved { get; }
+
+    /// <summary>The elements a whole-key remove covers, when it is one page of a whole key; null: every element.</summary>
+    public ElementRange? RemovalScope { get; }
 
     /// <summary>
     /// The join of two deltas of one key (the delta-group join of Almeida, Shoker and Baquero, 2018, section 4):
@@ -82,6 +118,11 @@ public sealed class KeyDelta
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
+        if (x.RemovalScope is not null || y.RemovalScope is not null)
+        {
+            throw new ArgumentException("A page of a whole key is joined into a replica, never into another delta.");
+        }
+
         KeyHeader header = KeyHeader.Join(x.Header, y.Header);
         bool keepX = x.Header.Type == header.Type;
         bool keepY = y.Header.Type == header.Type;
@@ -129,7 +170,8 @@ public sealed class KeyDelta
     public byte[] Encode()
     {
         byte[] header = Header.Encode();
-        int length = 2 + WireWriter.SizeOfVarUInt64((ulong)header.Length) + header.Length + WireWriter.SizeOfVarUInt64((ulong)Elements.Length);
+        int length = 2 + WireWriter.SizeOfVarUInt64((ulong)header.Length) + header.Length + WireWriter.SizeOfVarUInt64((ulong)Elements.Length)
+            + (RemovalScope is { } scope ? BoundSize(scope.After) + BoundSize(scope.Through) : 0);
         var states = new byte[Elements.Length][];
         for (int i = 0; i < Elements.Length; i++)
         {
@@ -143,7 +185,7 @@ public sealed class KeyDelta
         byte[] bytes = new byte[length];
         var writer = new WireWriter(bytes);
         writer.WriteByte(FormatVersion);
-        writer.WriteByte(RemovesObserved ? RemovesObservedFlag : (byte)0);
+        writer.WriteByte((byte)((RemovesObserved ? RemovesObservedFlag : 0) | (RemovalScope is null ? 0 : ScopedFlag)));
         writer.WriteVarUInt64((ulong)header.Length);
         writer.WriteBytes(header);
         writer.WriteVarUInt64((ulong)Elements.Length);
@@ -157,8 +199,33 @@ public sealed class KeyDelta
             delta.Context.WriteTo(ref writer);
         }
 
+        if (RemovalScope is { } range)
+        {
+            WriteBound(ref writer, range.After);
+            WriteBound(ref writer, range.Through);
+        }
+
         return bytes;
     }
+
+    private static int BoundSize(byte[]? bound) => 1 + (bound is null ? 0 : WireWriter.SizeOfVarUInt64((ulong)bound.Length) + bound.Length);
+
+    private static void WriteBound(ref WireWriter writer, byte[]? bound)
+    {
+        writer.WriteByte(bound is null ? (byte)0 : (byte)1);
+        if (bound is not null)
+        {
+            writer.WriteVarUInt64((ulong)bound.Length);
+            writer.WriteBytes(bound);
+        }
+    }
+
+    private static byte[]? ReadBound(ref WireReader reader, int maxLength) => reader.ReadByte() switch
+    {
+        0 => null,
+        1 => reader.ReadBytes(reader.ReadCount(maxLength, "range bound bytes")).ToArray(),
+        var other => throw new FormatException($"Key delta range bound marker {other} is not 0 or 1."),
+    };
 
     /// <summary>Reads a whole encoded delta; malformed or trailing input is a <see cref="FormatException"/>.</summary>
     public static KeyDelta Decode(ReadOnlySpan<byte> source)
@@ -171,9 +238,9 @@ public sealed class KeyDelta
         }
 
         byte flags = reader.ReadByte();
-        if ((flags & ~RemovesObservedFlag) != 0)
+        if ((flags & ~(RemovesObservedFlag | ScopedFlag)) != 0 || flags == ScopedFlag)
         {
-            throw new FormatException($"Key delta flags {flags} are not known.");
+            throw new FormatException($"Key delta flags {flags} are not known (a removal scope needs a whole-key remove).");
         }
 
         KeyHeader header = KeyHeader.Decode(reader.ReadBytes(reader.ReadCount(source.Length, "header bytes")));
@@ -187,8 +254,15 @@ public sealed class KeyDelta
             elements[i] = new(name, new ElementDelta(writes, context));
         }
 
+        ElementRange? scope = null;
+        if ((flags & ScopedFlag) != 0)
+        {
+            byte[]? after = ReadBound(ref reader, source.Length);
+            scope = new ElementRange(after, ReadBound(ref reader, source.Length));
+        }
+
         reader.ExpectEnd();
-        return new KeyDelta(header, elements, (flags & RemovesObservedFlag) != 0);
+        return new KeyDelta(header, elements, (flags & RemovesObservedFlag) != 0, scope);
     }
 
     /// <summary>Element names in byte order, as engines keep them.</summary>

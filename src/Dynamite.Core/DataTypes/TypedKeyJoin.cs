@@ -78,7 +78,7 @@ public static class TypedKeyJoin
                 // below (so a write both sides hold stays, as the join of two states keeps it: a whole key sent by
                 // anti-entropy is such a delta); every other element loses what it observed here.
                 var named = new HashSet<byte[]>(delta.Elements.Select(static element => element.Key), ByteArrayComparer.Instance);
-                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, ref changed);
+                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, delta.RemovalScope, ref changed);
             }
 
             foreach ((byte[] name, ElementDelta elementDelta) in delta.Elements)
@@ -117,19 +117,27 @@ public static class TypedKeyJoin
 
     /// <summary>
     /// A whole-key remove: drops every stored write <paramref name="removed"/> covers, in every element but those
-    /// <paramref name="joinedLater"/> names; returns how many present elements went.
+    /// <paramref name="joinedLater"/> names (within <paramref name="scope"/> when it is one page of a whole key);
+    /// returns how many present elements went.
     /// </summary>
-    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ref bool changed)
+    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ElementRange? scope, ref bool changed)
     {
         long gone = 0;
         var updates = new List<(byte[] Name, ElementState Before, ElementState After)>();
-        byte[]? after = null;
+        byte[]? after = scope?.After;
         ElementPage page;
+        bool past = false;
         do
         {
             page = transaction.ScanElements(key, after, ScanPageSize);
             foreach (StoredElement element in page.Elements)
             {
+                if (scope is not null && scope.IsPast(element.Name))
+                {
+                    past = true;
+                    break;
+                }
+
                 if (joinedLater.Contains(element.Name))
                 {
                     continue;
@@ -145,7 +153,7 @@ public static class TypedKeyJoin
 
             after = page.ResumeAfter;
         }
-        while (page.HasMore);
+        while (page.HasMore && !past);
 
         // Staged after the scan, so the scan never sees its own page's changes.
         foreach ((byte[] name, ElementState before, ElementState joined) in updates)

@@ -135,6 +135,38 @@ public sealed class AntiEntropyServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Round_TypedKeysOfManyPages_TravelInPagesBothWays_AndConverge()
+    {
+        // Sets larger than one page (4,096 elements) travel as every element first, then every page with the header's
+        // context and a remove limited to its names: removes and adds on either side, in every page, converge exactly.
+        string[] all = [.. Enumerable.Range(0, 10_000).Select(i => $"m{i:D5}")];
+        KeyDelta shared = (await _a.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("big"), add: all), A.Id))!;
+        await _b.Store.TypedKeys.JoinAsync(Key("big"), shared);
+        string[] removedOnB = [.. Enumerable.Range(5000, 100).Select(i => $"m{i:D5}")];
+        string[] removedOnA = [.. Enumerable.Range(100, 50).Concat(Enumerable.Range(9950, 50)).Select(i => $"m{i:D5}")];
+        string[] addedOnB = [.. Enumerable.Range(0, 10).Select(i => $"m{(i * 1000) + 1:D5}b")];
+        await _b.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("big"), add: addedOnB, remove: removedOnB), B.Id);
+        await _a.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("big"), add: ["m04500a", "zz"], remove: removedOnA), A.Id);
+        await _b.Store.TypedKeys.CoordinateAsync(new ChangeMembers(Key("big-only-on-b"), add: [.. all.Take(9000)]), B.Id);
+
+        IReadOnlyList<ExchangeResult> results = await RoundAsync();
+
+        Assert.All(results, r => Assert.Null(r.Error));
+        string[] expected = [.. all.Except(removedOnA).Except(removedOnB).Concat(addedOnB).Append("m04500a").Append("zz").Order(StringComparer.Ordinal)];
+        Assert.Equal(string.Join(",", expected), Members(_a, "big", int.MaxValue));
+        Assert.Equal(string.Join(",", expected), Members(_b, "big", int.MaxValue));
+        Assert.Equal(string.Join(",", all.Take(9000)), Members(_a, "big-only-on-b", int.MaxValue));
+        Assert.True(_toB.Sent.Count(s => s.Type == PeerMessageType.ReplicaDelta) >= 6, "a's set went in pages both passes");
+        Assert.True(_toB.Sent.Count(s => s.Type == PeerMessageType.ReplicaReadElements) >= 6, "b's sets were read in pages both passes");
+        foreach (string key in new[] { "big", "big-only-on-b" })
+        {
+            Assert.True(_a.Store.Engine.TryRead(Key(key), Start, out StoredRecord onA));
+            Assert.True(_b.Store.Engine.TryRead(Key(key), Start, out StoredRecord onB));
+            Assert.Equal(TypedKeyRecord.Decode(onB.Value).Header.Context, TypedKeyRecord.Decode(onA.Value).Header.Context);
+        }
+    }
+
+    [Fact]
     public async Task TombstonePass_OverAPartitionHoldingATypedKey_SkipsTheTypedKey()
     {
         // A typed key's header is no versioned object: the tombstone pass must not decode it as one.
@@ -156,8 +188,8 @@ public sealed class AntiEntropyServiceTests : IAsyncLifetime
         return Convert.ToHexString(record.Value) + " | " + string.Join(",", replica.Store.Engine.ScanElements(Key(key), null, 100).Elements.Select(e => Encoding.UTF8.GetString(e.Name) + "=" + Convert.ToHexString(e.Value)));
     }
 
-    private static string Members(Replica replica, string key) =>
-        string.Join(",", replica.Store.Engine.ScanElements(Key(key), null, 100).Elements.Where(e => ElementState.Decode(e.Value).IsPresent).Select(e => Encoding.UTF8.GetString(e.Name)));
+    private static string Members(Replica replica, string key, int limit = 100) =>
+        string.Join(",", replica.Store.Engine.ScanElements(Key(key), null, limit).Elements.Where(e => ElementState.Decode(e.Value).IsPresent).Select(e => Encoding.UTF8.GetString(e.Name)));
 
     /// <summary>SADD and SREM of a set as a cluster primary builds them (<see cref="KeyDeltaBuilder"/>).</summary>
     private sealed class ChangeMembers(byte[] key, string[] add, string[]? remove = null) : IKeyDeltaOperation

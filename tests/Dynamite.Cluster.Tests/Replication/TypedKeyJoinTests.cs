@@ -50,6 +50,79 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public void KeyDelta_WithARemovalScope_RoundTripsAndIsNeverJoinedIntoAnotherDelta()
+    {
+        var header = KeyHeader.Create(DataType.Set, new Stamp(Now, new Dot(new NodeId("a"), 1)));
+        foreach (ElementRange scope in new[] { new ElementRange(null, [5]), new ElementRange([5], [9, 9]), new ElementRange([9, 9], null), new ElementRange([], null) })
+        {
+            KeyDelta page = KeyDelta.WholeKeyPage(header, [new([6], ElementState.Empty)], scope);
+            byte[] encoded = page.Encode();
+
+            KeyDelta decoded = KeyDelta.Decode(encoded);
+
+            Assert.Equal(scope.After, decoded.RemovalScope!.After);
+            Assert.Equal(scope.Through, decoded.RemovalScope.Through);
+            Assert.Equal(encoded, decoded.Encode());
+            for (int cut = 0; cut < encoded.Length; cut++)
+            {
+                Assert.Throws<FormatException>(() => KeyDelta.Decode(encoded.AsSpan(0, cut)));
+            }
+
+            Assert.Throws<ArgumentException>(() => KeyDelta.Join(page, page));
+        }
+
+        Assert.Null(KeyDelta.Decode(KeyDelta.WholeKey(header, []).Encode()).RemovalScope);
+    }
+
+    [Fact]
+    public async Task WholeKeyPages_JoinedInOrder_LeaveWhatTheWholeKeyLeaves_AndAPageWithoutTheElementsPassDropsElements()
+    {
+        // a holds a hash of five fields, b an older copy (with a field a removed since, without a's two later adds).
+        Replica a = _replicas[0], b = _replicas[1], c = _replicas[2];
+        foreach (string member in new[] { "m1", "m2", "m3", "m4" })
+        {
+            KeyDelta add = await a.CoordinateAsync(member, (state, context, actor) => ElementDelta.Assign(state, context, actor, Now, [1]));
+            await b.ApplyAsync(add);
+            await c.ApplyAsync(add);
+        }
+
+        await a.BuildAsync(builder => builder.Remove(Encoding.UTF8.GetBytes("m2")));
+        foreach (string member in new[] { "m5", "m6" })
+        {
+            await a.CoordinateAsync(member, (state, context, actor) => ElementDelta.Assign(state, context, actor, Now, [2]));
+        }
+
+        KeyHeader header = a.Header()!;
+        var elements = a.Engine.ScanElements(Key, null, 1000).Elements.Select(e => new KeyValuePair<byte[], ElementState>(e.Name, ElementState.Decode(e.Value))).ToList();
+        var pages = new[] { elements[..2], elements[2..4], elements[4..] };
+        ElementRange[] scopes = [new(null, pages[0][^1].Key), new(pages[0][^1].Key, pages[1][^1].Key), new(pages[1][^1].Key, null)];
+
+        // b: every element first, then each page with the header's context and its scoped remove: as the whole key.
+        foreach (var page in pages)
+        {
+            await b.ApplyAsync(KeyDelta.ElementsOnly(header, page));
+        }
+
+        for (int i = 0; i < pages.Length; i++)
+        {
+            await b.ApplyAsync(KeyDelta.WholeKeyPage(header, pages[i], scopes[i]));
+        }
+
+        await c.ApplyAsync(a.WholeKey());
+        Assert.Equal(c.Describe(), b.Describe());
+        Assert.Equal(5, b.PresentElements());
+
+        // Without the elements pass, the first page's context marks later pages' new members as seen and removed.
+        Replica d = new(new NodeId("d"));
+        for (int i = 0; i < pages.Length; i++)
+        {
+            await d.ApplyAsync(KeyDelta.WholeKeyPage(header, pages[i], scopes[i]));
+        }
+
+        Assert.True(d.PresentElements() < 5);
+    }
+
+    [Fact]
     public async Task Apply_DeltasDeliveredInAnyOrderAndTwice_EveryReplicaEndsTheSame()
     {
         var random = new Random(11);
