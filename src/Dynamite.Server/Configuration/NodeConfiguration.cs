@@ -62,7 +62,7 @@ public sealed record NodeConfiguration
         "Raised to twice max-value-size when max-value-size exceeds proto-max-bulk-len")]
     public long ClientQueryBufferLimit { get; init; } = 128L * 1024 * 1024;
 
-    [Setting("partition-bits", "Q: the key space has 2^Q partitions; fixed for the life of the data")]
+    [Setting("partition-bits", "Q: the key space has 2^Q partitions (1 to 14), each a range of the 16,384 Redis Cluster hash slots; fixed for the life of the data")]
     public int PartitionBits { get; init; } = 8;
 
     [Setting("peer-listen", "HOST:PORT where other nodes connect (peer protocol); must differ from --listen and --http", Check = SettingCheck.Endpoint)]
@@ -142,6 +142,12 @@ public sealed record NodeConfiguration
         if (ReplicationFactor is < 1 or > MaxReplicationFactor)
         {
             throw new ConfigurationException($"--n (replication factor) must be between 1 and {MaxReplicationFactor}, not {ReplicationFactor}.");
+        }
+
+        if (PartitionBits is < 1 or > Core.Partitioning.KeyPartitioner.MaxPartitionBits)
+        {
+            throw new ConfigurationException(
+                $"--partition-bits must be between 1 and {Core.Partitioning.KeyPartitioner.MaxPartitionBits} (a partition is a range of the 16,384 hash slots), not {PartitionBits}.");
         }
 
         if (ReadQuorum < 1 || ReadQuorum > ReplicationFactor)

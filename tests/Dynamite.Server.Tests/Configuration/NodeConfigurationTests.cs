@@ -204,6 +204,19 @@ public sealed class NodeConfigurationTests
         Assert.Equal(message, Assert.Throws<ConfigurationException>(configuration.Validate).Message);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(15)]
+    public void Validate_PartitionBitsBeyondTheHashSlots_Throws(int bits)
+    {
+        var configuration = new NodeConfiguration { PartitionBits = bits };
+
+        Assert.Equal(
+            $"--partition-bits must be between 1 and 14 (a partition is a range of the 16,384 hash slots), not {bits}.",
+            Assert.Throws<ConfigurationException>(configuration.Validate).Message);
+        new NodeConfiguration { PartitionBits = 14 }.Validate();
+    }
+
     [Fact]
     public void Validate_LargestQuorums_Accepted()
     {

@@ -39,6 +39,7 @@ public sealed class CommandTable
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
         .. ObjectCommands.Definitions,
+        .. ClusterCommands.Definitions,
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
     ]);
