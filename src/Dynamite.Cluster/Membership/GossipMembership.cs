@@ -54,6 +54,7 @@ public sealed class GossipMembership : IClusterTopology
     /// <param name="files">Where the state and the warm-up marker are kept.</param>
     /// <param name="logger">Membership changes.</param>
     /// <param name="volatileData">The engine keeps nothing across restarts: a member that restarts must warm up.</param>
+    /// <param name="clientAddress">Where Redis clients reach this node (empty: not said).</param>
     public GossipMembership(
         NodeDescriptor self,
         string advertisedAddress,
@@ -63,7 +64,8 @@ public sealed class GossipMembership : IClusterTopology
         FailureDetectorLoop detector,
         INodeStateStore files,
         ILogger logger,
-        bool volatileData = false)
+        bool volatileData = false,
+        string clientAddress = "")
     {
         ArgumentNullException.ThrowIfNull(self);
         ArgumentException.ThrowIfNullOrEmpty(advertisedAddress);
@@ -72,7 +74,7 @@ public sealed class GossipMembership : IClusterTopology
         ArgumentNullException.ThrowIfNull(detector);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(logger);
-        _selfRecord = new MemberRecord(self, advertisedAddress, MemberStatus.Up, 0);
+        _selfRecord = new MemberRecord(self, advertisedAddress, MemberStatus.Up, 0, clientAddress);
         _seedAddresses = seedAddresses;
         _replicas = replicas;
         _peers = peers;
@@ -248,6 +250,11 @@ public sealed class GossipMembership : IClusterTopology
             {
                 // Some node's failure detector declared this node down, yet here it is: refute (SWIM).
                 after = ClusterTransitions.MarkUp(after, Self);
+            }
+
+            if (after.TryGetMember(Self, out MemberRecord? recorded) && recorded!.ClientAddress != _selfRecord.ClientAddress)
+            {
+                after = ClusterTransitions.AnnounceClientAddress(after, Self, _selfRecord.ClientAddress);
             }
 
             if (after.Ring is not null && after.Claimant == Self)

@@ -74,7 +74,7 @@ public sealed class SeedJoiner : IAsyncDisposable
 
         IPeerClient client = _peers.ClientForAddress(seedAddress);
         MemberRecord mine = _membership.SelfRecord;
-        var record = new MemberRecord(mine.Node, mine.Address, MemberStatus.Joining, current.TryGetMember(self, out MemberRecord? known) ? known!.Incarnation + 1 : 0);
+        var record = mine.WithStatus(MemberStatus.Joining, current.TryGetMember(self, out MemberRecord? known) ? known!.Incarnation + 1 : 0);
         PeerResponse response = await client.SendAsync(new JoinRequest(record), _requestTimeout, cancellationToken);
         ClusterState cluster = ClusterState.Read(response.Read<JoinReply>().EncodedState.Span);
         if (cluster.Ring is null)
@@ -152,7 +152,7 @@ public sealed class SeedJoiner : IAsyncDisposable
                     return;
                 }
 
-                var joining = new MemberRecord(selfRecord.Node, selfRecord.Address, MemberStatus.Joining, known?.Incarnation + 1 ?? 0);
+                var joining = selfRecord.WithStatus(MemberStatus.Joining, known?.Incarnation + 1 ?? 0);
                 PeerResponse reply = await client.SendAsync(new JoinRequest(joining), _requestTimeout, stopping);
                 ClusterState admitted = ClusterState.Read(reply.Read<JoinReply>().EncodedState.Span);
                 _membership.MarkFoundedOrJoined();

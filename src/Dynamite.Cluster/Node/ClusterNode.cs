@@ -74,7 +74,7 @@ public sealed class ClusterNode : IAsyncDisposable
         Detector = new FailureDetectorLoop(
             new PeerHealthTracker(), (node, ct) => _peers.PingAsync(node, options.PingTimeout, ct), clock, options.PingInterval, options.PingTimeout, loggers.CreateLogger<FailureDetectorLoop>());
         Membership = new GossipMembership(
-            self, options.AdvertisedAddress, options.Seeds, options.Cluster.ReplicationFactor, _peers, Detector, files, loggers.CreateLogger<GossipMembership>(), options.VolatileData);
+            self, options.AdvertisedAddress, options.Seeds, options.Cluster.ReplicationFactor, _peers, Detector, files, loggers.CreateLogger<GossipMembership>(), options.VolatileData, options.ClientAddress);
         Seeding = new SeedJoiner(Membership, options.Seeds, _peers, options.Cluster.RequestTimeout, options.Cluster.PartitionBits, clock, loggers.CreateLogger<SeedJoiner>());
         Gossip = new GossipLoop(Membership, _peers, options.Gossip, options.Cluster.RequestTimeout, random, clock, loggers.CreateLogger<GossipLoop>());
         ClusterOptions cluster = options.Cluster with { Actor = new NodeId($"{self.Id}.{Incarnation(files, random, options.VolatileData)}") };

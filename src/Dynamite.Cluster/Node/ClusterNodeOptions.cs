@@ -16,6 +16,9 @@ public sealed record ClusterNodeOptions
     /// <summary>The peer address other nodes reach this one at (HOST:PORT).</summary>
     public required string AdvertisedAddress { get; init; }
 
+    /// <summary>The "host:port" Redis clients reach this node at, as CLUSTER SLOTS and NODES announce it; empty: not said.</summary>
+    public string ClientAddress { get; init; } = "";
+
     /// <summary>Peer addresses of the seeds; none (or only this node) founds a cluster of one.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
 

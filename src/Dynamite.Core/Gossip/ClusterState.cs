@@ -26,7 +26,7 @@ namespace Dynamite.Core.Gossip;
 public sealed class ClusterState : IEquatable<ClusterState>
 {
     /// <summary>The first byte of every encoded state; a reader refuses any other.</summary>
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
     /// <summary>Upper bound on members a decoder accepts, so a corrupt count cannot allocate much.</summary>
     public const int MaxMembers = 4096;
@@ -108,7 +108,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
         foreach (MemberRecord member in members)
         {
             ArgumentNullException.ThrowIfNull(member, nameof(members));
-            MemberRecord up = member.Status == MemberStatus.Up ? member : new MemberRecord(member.Node, member.Address, MemberStatus.Up, member.Incarnation);
+            MemberRecord up = member.Status == MemberStatus.Up ? member : member.WithStatus(MemberStatus.Up, member.Incarnation);
             if (!records.TryAdd(member.Id, up))
             {
                 throw new ArgumentException($"Node {member.Id} is listed twice.", nameof(members));
@@ -207,6 +207,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
             string address = GossipWire.ReadString(ref reader, "address");
             var status = (MemberStatus)reader.ReadByte();
             ulong incarnation = reader.ReadVarUInt64();
+            string clientAddress = GossipWire.ReadString(ref reader, "client address");
             if (previous is not null && previous.Value >= node.Id)
             {
                 throw new FormatException("Members are not sorted by id without duplicates.");
@@ -217,7 +218,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
                 throw new FormatException($"Member {node.Id} has an invalid status, incarnation or address.");
             }
 
-            members.Add(node.Id, new MemberRecord(node, address, status, (long)incarnation));
+            members.Add(node.Id, new MemberRecord(node, address, status, (long)incarnation, clientAddress));
             previous = node.Id;
         }
 
@@ -263,6 +264,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
             writer.WriteString(member.Address);
             writer.WriteByte((byte)member.Status);
             writer.WriteVarUInt64((ulong)member.Incarnation);
+            writer.WriteString(member.ClientAddress);
         }
 
         if (Ring is null)

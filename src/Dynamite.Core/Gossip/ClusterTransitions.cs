@@ -21,7 +21,7 @@ public static class ClusterTransitions
         ArgumentNullException.ThrowIfNull(member);
         if (!state.TryGetMember(member.Id, out MemberRecord? existing))
         {
-            return state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Joining, member.Incarnation));
+            return state.WithMember(member.WithStatus(MemberStatus.Joining, member.Incarnation));
         }
 
         if (existing!.Status != MemberStatus.Removed)
@@ -30,7 +30,7 @@ public static class ClusterTransitions
         }
 
         long incarnation = Math.Max(member.Incarnation, existing.Incarnation + 1);
-        return state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Joining, incarnation));
+        return state.WithMember(member.WithStatus(MemberStatus.Joining, incarnation));
     }
 
     /// <summary>The member (or an operator for it) asks to leave: its partitions are handed off, then the claimant retires it.</summary>
@@ -55,7 +55,7 @@ public static class ClusterTransitions
         MemberRecord member = Require(state, node);
         return member.Status == MemberStatus.Removed
             ? state
-            : state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Removed, checked(member.Incarnation + RemovalIncarnationStep)));
+            : state.WithMember(member.WithStatus(MemberStatus.Removed, checked(member.Incarnation + RemovalIncarnationStep)));
     }
 
     /// <summary>
@@ -68,7 +68,7 @@ public static class ClusterTransitions
         MemberRecord member = Require(state, node);
         return member.Status != MemberStatus.Up
             ? state
-            : state.WithMember(new MemberRecord(member.Node, member.Address, MemberStatus.Down, member.Incarnation));
+            : state.WithMember(member.WithStatus(MemberStatus.Down, member.Incarnation));
     }
 
     /// <summary>
@@ -80,6 +80,19 @@ public static class ClusterTransitions
     {
         MemberRecord member = Require(state, node);
         return member.Status != MemberStatus.Down ? state : state.WithMember(member.Advance(MemberStatus.Up));
+    }
+
+    /// <summary>
+    /// <paramref name="node"/> says where Redis clients reach it (its own record at the next incarnation), when the state
+    /// says otherwise: a founder's record is written by another node, which knows only its peer address.
+    /// </summary>
+    public static ClusterState AnnounceClientAddress(ClusterState state, NodeId node, string clientAddress)
+    {
+        ArgumentNullException.ThrowIfNull(clientAddress);
+        MemberRecord member = Require(state, node);
+        return member.ClientAddress == clientAddress || member.Status == MemberStatus.Removed
+            ? state
+            : state.WithMember(new MemberRecord(member.Node, member.Address, member.Status, checked(member.Incarnation + 1), clientAddress));
     }
 
     /// <summary>

@@ -3,16 +3,19 @@ using Dynamite.Core.Membership;
 namespace Dynamite.Core.Gossip;
 
 /// <summary>
-/// One member as the cluster state gossips it: its place in the topology, the address peers dial,
-/// its status, and an incarnation counter (SWIM's incarnation number). Only the member itself
+/// One member as the cluster state gossips it: its place in the topology, the address peers dial, the address Redis
+/// clients connect to (what CLUSTER SLOTS and NODES tell cluster-aware clients), its status, and an incarnation counter (SWIM's incarnation number). Only the member itself
 /// (joining, leaving, refuting a Down) or an explicit administrative action (remove, the claimant
 /// promoting or retiring it) increments the incarnation; a failure detector marking it Down does
 /// not. Two records of one member merge deterministically: the higher incarnation wins; on equal
-/// incarnations the more severe status wins; then the ordinal order of address, datacenter and
-/// rack, so that <see cref="Precedes"/> is a total order and merging is a CRDT join.
+/// incarnations the more severe status wins; then the ordinal order of address, datacenter, rack and
+/// client address, so that <see cref="Precedes"/> is a total order and merging is a CRDT join.
 /// </summary>
-public sealed record MemberRecord(NodeDescriptor Node, string Address, MemberStatus Status, long Incarnation)
+public sealed record MemberRecord(NodeDescriptor Node, string Address, MemberStatus Status, long Incarnation, string ClientAddress = "")
 {
+    /// <summary>The "host:port" Redis clients connect to; empty when the member has not said (a node of a simulation).</summary>
+    public string ClientAddress { get; } = ClientAddress ?? throw new ArgumentNullException(nameof(ClientAddress));
+
     public NodeDescriptor Node { get; } = Node ?? throw new ArgumentNullException(nameof(Node));
 
     /// <summary>The "host:port" peers dial; never empty.</summary>
@@ -58,6 +61,11 @@ public sealed record MemberRecord(NodeDescriptor Node, string Address, MemberSta
             order = string.CompareOrdinal(Node.Rack, other.Node.Rack);
         }
 
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(ClientAddress, other.ClientAddress);
+        }
+
         return order;
     }
 
@@ -69,7 +77,10 @@ public sealed record MemberRecord(NodeDescriptor Node, string Address, MemberSta
     }
 
     /// <summary>This member in <paramref name="status"/> at the next incarnation (an action by the member or an administrator).</summary>
-    public MemberRecord Advance(MemberStatus status) => new(Node, Address, status, checked(Incarnation + 1));
+    public MemberRecord Advance(MemberStatus status) => new(Node, Address, status, checked(Incarnation + 1), ClientAddress);
+
+    /// <summary>This record with another status at the same incarnation (a transition decided by others).</summary>
+    public MemberRecord WithStatus(MemberStatus status, long incarnation) => new(Node, Address, status, incarnation, ClientAddress);
 
     public override string ToString() => $"{Node} {Address} {Status}#{Incarnation}";
 

@@ -30,4 +30,7 @@ public sealed record RespServerOptions
     /// The node adds its cluster section and the command statistics its metrics hold.
     /// </summary>
     public Func<string, IReadOnlyList<KeyValuePair<string, string>>?>? ExtraInfo { get; init; }
+
+    /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
+    public Func<ClusterTopology?>? ClusterTopology { get; init; }
 }

@@ -82,6 +82,7 @@ public sealed class ClusterServices : IAsyncDisposable
                 RequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
             },
             AdvertisedAddress = configuration.PeerListen,
+            ClientAddress = AnnouncedClientAddress(configuration),
             Seeds = seeds,
             AntiEntropy = configuration.AntiEntropy,
             AntiEntropyInterval = TimeSpan.FromSeconds(configuration.AntiEntropyIntervalSeconds),
@@ -162,4 +163,24 @@ public sealed class ClusterServices : IAsyncDisposable
         await _hintEngine.FlushAsync();
         await _hintEngine.DisposeAsync();
     }
+
+    /// <summary>
+    /// Where clients reach this node, as CLUSTER SLOTS and NODES announce it: --listen, or, when it listens on every
+    /// interface, the --peer-listen host with the --listen port (empty when both are wildcards: the replies then name no
+    /// address, as Redis Cluster does for a node it cannot place).
+    /// </summary>
+    private static string AnnouncedClientAddress(NodeConfiguration configuration)
+    {
+        System.Net.IPEndPoint listen = EndpointParser.Parse(configuration.Listen, "--listen");
+        if (!IsWildcard(listen.Address))
+        {
+            return configuration.Listen;
+        }
+
+        System.Net.IPEndPoint peer = EndpointParser.Parse(configuration.PeerListen, "--peer-listen");
+        return IsWildcard(peer.Address) ? "" : new System.Net.IPEndPoint(peer.Address, listen.Port).ToString();
+    }
+
+    private static bool IsWildcard(System.Net.IPAddress address) =>
+        address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any);
 }

@@ -122,13 +122,14 @@ public static class NodeHost
                 return cluster;
             });
             builder.Services.AddSingleton(provider => new ClusterStatusView(provider.GetRequiredService<ClusterServices>(), metrics.Reader));
+            builder.Services.AddSingleton(provider => new ClientTopologyView(provider.GetRequiredService<ClusterServices>()));
         }
 
         builder.Services.AddSingleton(provider =>
         {
             var server = new RespServer(
                 clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
-                RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>()),
+                RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>(), provider.GetService<ClientTopologyView>()),
                 clock,
                 metrics.Resp);
             if (clustered)
@@ -184,7 +185,7 @@ public static class NodeHost
     }
 
     private static RespServerOptions RespOptions(
-        NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, NodeMetrics metrics, ClusterStatusView? cluster) =>
+        NodeConfiguration configuration, IStorageEngine engine, RespLimits limits, IPEndPoint respEndpoint, NodeMetrics metrics, ClusterStatusView? cluster, ClientTopologyView? topology) =>
         new()
         {
             Limits = limits,
@@ -201,6 +202,7 @@ public static class NodeHost
                 "cluster" => cluster?.InfoLines(),
                 _ => null,
             },
+            ClusterTopology = topology is null ? null : topology.Snapshot,
         };
 
     private static void ConfigureKestrel(WebApplicationBuilder builder, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)

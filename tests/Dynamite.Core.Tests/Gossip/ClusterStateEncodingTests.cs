@@ -16,7 +16,8 @@ public sealed class ClusterStateEncodingTests
             Assert.Equal(pinned[value.ToString()], (byte)value);
         }
 
-        Assert.Equal(1, ClusterState.FormatVersion);
+        // Format 2 added each member's client address (format 1 states are not read: there were no users to migrate).
+        Assert.Equal(2, ClusterState.FormatVersion);
     }
 
     [Fact]
@@ -65,7 +66,9 @@ public sealed class ClusterStateEncodingTests
     {
         byte[] encoded = MidHandoff().ToBytes();
         Assert.Throws<FormatException>(() => ClusterState.Read([.. encoded, 0]));
-        encoded[0] = 2;
+        encoded[0] = 1;
+        Assert.Throws<FormatException>(() => ClusterState.Read(encoded));
+        encoded[0] = 3;
         Assert.Throws<FormatException>(() => ClusterState.Read(encoded));
     }
 
@@ -104,6 +107,24 @@ public sealed class ClusterStateEncodingTests
             {
             }
         }
+    }
+
+    [Fact]
+    public void ClientAddress_RoundTripsInTheStateAndTheJoinRequest_AndItsAnnouncementWinsTheMerge()
+    {
+        ClusterState state = MidHandoff();
+        Core.Membership.NodeId first = state.Members.Keys.First();
+
+        ClusterState announced = ClusterTransitions.AnnounceClientAddress(state, first, "127.0.0.1:6379");
+
+        Assert.Equal("127.0.0.1:6379", ClusterState.Read(announced.ToBytes()).Members[first].ClientAddress);
+        Assert.Equal(state.Members[first].Incarnation + 1, announced.Members[first].Incarnation);
+        Assert.Equal("127.0.0.1:6379", state.Merge(announced).Members[first].ClientAddress);
+        Assert.Same(announced, ClusterTransitions.AnnounceClientAddress(announced, first, "127.0.0.1:6379"));
+        var join = new Core.Peer.Messages.JoinRequest(announced.Members[first].WithStatus(MemberStatus.Joining, 4));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        join.Write(buffer);
+        Assert.Equal("127.0.0.1:6379", Core.Peer.Messages.JoinRequest.Read(buffer.WrittenSpan).Member.ClientAddress);
     }
 
     private static ClusterState MidHandoff()

@@ -22,10 +22,11 @@ public sealed class TransactionClientTests
         try
         {
             IDatabase db = redis.GetDatabase();
+            // The client sees a Redis Cluster (CLUSTER NODES), so a transaction's keys share a slot through a hash tag.
             ITransaction transaction = db.CreateTransaction();
-            Task<bool> set = transaction.StringSetAsync("tx:a", "1");
-            Task<long> increment = transaction.StringIncrementAsync("tx:n", 5);
-            Task<RedisValue> get = transaction.StringGetAsync("tx:a");
+            Task<bool> set = transaction.StringSetAsync("{tx}:a", "1");
+            Task<long> increment = transaction.StringIncrementAsync("{tx}:n", 5);
+            Task<RedisValue> get = transaction.StringGetAsync("{tx}:a");
 
             Assert.True(await transaction.ExecuteAsync());
             Assert.True(await set);
@@ -38,7 +39,7 @@ public sealed class TransactionClientTests
         }
 
         using RawRespClient node2 = cluster.Connect(1);
-        Assert.Equal("$\"5\"", node2.Call("GET", "tx:n").ToString());
+        Assert.Equal("$\"5\"", node2.Call("GET", "{tx}:n").ToString());
     }
 
     [Fact]

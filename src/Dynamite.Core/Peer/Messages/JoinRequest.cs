@@ -19,7 +19,8 @@ public sealed record JoinRequest(MemberRecord Member) : IPeerMessage<JoinRequest
         + PeerPayloadWriter.StringSize(Member.Node.Datacenter, PeerLimits.MaxNameBytes, "datacenter")
         + PeerPayloadWriter.StringSize(Member.Node.Rack, PeerLimits.MaxNameBytes, "rack")
         + PeerPayloadWriter.StringSize(Member.Address, PeerLimits.MaxAddressBytes, "address")
-        + 8;
+        + 8
+        + PeerPayloadWriter.StringSize(Member.ClientAddress, PeerLimits.MaxAddressBytes, "client address");
 
     public void Write(IBufferWriter<byte> writer)
     {
@@ -28,6 +29,7 @@ public sealed record JoinRequest(MemberRecord Member) : IPeerMessage<JoinRequest
         PeerPayloadWriter.WriteString(writer, Member.Node.Rack, PeerLimits.MaxNameBytes, "rack");
         PeerPayloadWriter.WriteString(writer, Member.Address, PeerLimits.MaxAddressBytes, "address");
         PeerPayloadWriter.WriteInt64(writer, Member.Incarnation);
+        PeerPayloadWriter.WriteString(writer, Member.ClientAddress, PeerLimits.MaxAddressBytes, "client address");
     }
 
     public static JoinRequest Read(ReadOnlySpan<byte> payload)
@@ -38,6 +40,7 @@ public sealed record JoinRequest(MemberRecord Member) : IPeerMessage<JoinRequest
         string rack = reader.ReadString("rack", PeerLimits.MaxNameBytes);
         string address = reader.ReadString("address", PeerLimits.MaxAddressBytes);
         long incarnation = reader.ReadInt64("incarnation");
+        string clientAddress = reader.ReadString("client address", PeerLimits.MaxAddressBytes);
         reader.EnsureEnd();
         if (!NodeId.TryCreate(id, out NodeId nodeId))
         {
@@ -49,6 +52,6 @@ public sealed record JoinRequest(MemberRecord Member) : IPeerMessage<JoinRequest
             throw new PeerProtocolException($"{MessageType} payload: empty datacenter, rack or address, or a negative incarnation");
         }
 
-        return new JoinRequest(new MemberRecord(new NodeDescriptor(nodeId, datacenter, rack), address, MemberStatus.Joining, incarnation));
+        return new JoinRequest(new MemberRecord(new NodeDescriptor(nodeId, datacenter, rack), address, MemberStatus.Joining, incarnation, clientAddress));
     }
 }
