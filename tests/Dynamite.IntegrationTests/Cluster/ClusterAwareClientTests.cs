@@ -2,6 +2,7 @@ using System.Globalization;
 using Dynamite.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Dynamite.IntegrationTests.Cluster;
 
@@ -9,7 +10,7 @@ namespace Dynamite.IntegrationTests.Cluster;
 /// Cluster-aware clients, unchanged, on a real 3-node cluster: they read CLUSTER NODES or SLOTS and send each command
 /// to the first primary of its key's slot, so a uniform key workload spreads over the three nodes, with no MOVED.
 /// </summary>
-public sealed class ClusterAwareClientTests
+public sealed class ClusterAwareClientTests(ITestOutputHelper output)
 {
     private const string Python = "/usr/bin/python3";
     private const int Keys = 3000;
@@ -59,6 +60,7 @@ public sealed class ClusterAwareClientTests
 
         long[] served = [.. Enumerable.Range(0, 3).Select(i => CommandsProcessed(cluster, i) - before[i])];
         long total = served.Sum();
+        output.WriteLine($"commands served per node: {string.Join(" / ", served)} ({string.Join(" / ", served.Select(c => ((double)c / total).ToString("P1", CultureInfo.InvariantCulture)))})");
         foreach (long count in served)
         {
             double share = (double)count / total;
