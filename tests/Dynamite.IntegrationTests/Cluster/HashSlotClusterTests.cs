@@ -60,5 +60,16 @@ public sealed class HashSlotClusterTests
         Assert.Equal("-ERR value is not an integer or out of range", node1.Call("CLUSTER", "COUNTKEYSINSLOT", "x").ToString());
         Assert.StartsWith("-ERR unknown subcommand 'NOPE'", node1.Call("CLUSTER", "NOPE").ToString(), StringComparison.Ordinal);
         Assert.Equal(":104", node1.Call("DBSIZE").ToString());
+
+        // A transaction over two slots is refused whole at EXEC, as Redis Cluster refuses it; one slot runs.
+        Assert.Equal("+OK", node1.Call("MULTI").ToString());
+        Assert.Equal("+QUEUED", node1.Call("SET", "foo", "1").ToString());
+        Assert.Equal("+QUEUED", node1.Call("MSET", "{foo}x", "2", "bar", "3").ToString());
+        Assert.Equal("-CROSSSLOT Keys in request don't hash to the same slot", node1.Call("EXEC").ToString());
+        Assert.Equal(":0", node1.Call("EXISTS", "foo", "{foo}x", "bar").ToString());
+        Assert.Equal("+OK", node1.Call("MULTI").ToString());
+        Assert.Equal("+QUEUED", node1.Call("SET", "foo", "1").ToString());
+        Assert.Equal("+QUEUED", node1.Call("INCR", "{foo}x").ToString());
+        Assert.Equal("*[+OK, :1]", node1.Call("EXEC").ToString());
     }
 }

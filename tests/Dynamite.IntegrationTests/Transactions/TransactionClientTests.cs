@@ -79,15 +79,23 @@ public sealed class TransactionClientTests
     }
 
     [Fact]
-    public async Task RedisPy_TransactionalPipeline_ReturnsEveryReply_AndAnAbortedOneWritesNothing()
+    public async Task RedisPy_TransactionalPipeline_ReturnsEveryReply_AndAnAbortedOrCrossSlotOneWritesNothing()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
         const string script = """
             import sys, redis
             r = redis.Redis(port=int(sys.argv[1]))
             p = r.pipeline(transaction=True)
-            p.set("py:a", "1"); p.incrby("py:n", 7); p.get("py:a")
+            p.set("{py}:a", "1"); p.incrby("{py}:n", 7); p.get("{py}:a")
             assert p.execute() == [True, 7, b"1"], "EXEC replies"
+            p = r.pipeline(transaction=True)
+            p.set("cross:a", "1"); p.set("cross:b", "2")
+            try:
+                p.execute()
+                raise SystemExit("a transaction over two slots raised nothing")
+            except redis.exceptions.ResponseError as error:
+                assert "CROSSSLOT" in str(error), str(error)
+            assert r.get("cross:a") is None and r.get("cross:b") is None, "a refused transaction wrote"
             p = r.pipeline(transaction=True)
             p.set("py:b", "2"); p.execute_command("NOSUCHCOMMAND")
             try:

@@ -1,3 +1,6 @@
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
@@ -93,8 +96,42 @@ internal static class TransactionCommands
             return ValueTask.CompletedTask;
         }
 
+        if (context.Store is IVersionedKeyValueStore && SpansSeveralSlots(context.Server.Commands, transaction))
+        {
+            // Redis Cluster's rule, checked before anything runs: a transaction's keys live in one slot, which is one
+            // partition here, so one replica set coordinates all of them.
+            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+        }
+
         context.Writer.WriteArrayHeader(transaction.Commands.Count);
         return transaction.Commands.Count == 0 ? ValueTask.CompletedTask : RunQueuedAsync(context, transaction);
+    }
+
+    /// <summary>True when the queued commands name keys of more than one hash slot (by each command's key positions).</summary>
+    private static bool SpansSeveralSlots(CommandTable commands, QueuedTransaction transaction)
+    {
+        int? slot = null;
+        foreach (byte[][] arguments in transaction.Commands)
+        {
+            if (!commands.TryGet(arguments[0], out CommandDefinition? command) || command.FirstKey <= 0 || command.FirstKey >= arguments.Length)
+            {
+                continue;
+            }
+
+            int last = command.LastKey < 0 ? arguments.Length + command.LastKey : Math.Min(command.LastKey, arguments.Length - 1);
+            for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
+            {
+                int keySlot = HashSlot.Of(arguments[i]);
+                if (slot is { } first && first != keySlot)
+                {
+                    return true;
+                }
+
+                slot = keySlot;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
