@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (redis-server, redis-tools with
-# redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool, liblmdb0), builds everything
+# redis-cli and redis-benchmark, python3-redis, iptables, prometheus with promtool, liblmdb0, nodejs with npm and the
+# Node clients of tests/Dynamite.IntegrationTests/Node), builds everything
 # in Release and runs every test, then the units of Redis's own test suite that pass (scripts/redis-suite.sh, which
 # fetches that suite with apt-get source).
 set -euo pipefail
@@ -18,6 +19,8 @@ command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 # The lmdb engine calls the system's LMDB 0.9 (liblmdb.so.0); the library the LightningDB package ships needs a
 # newer glibc than Debian 12's.
 grep -q 'liblmdb\.so\.0 ' <<<"$(/sbin/ldconfig -p 2>/dev/null || true)" || missing+=(liblmdb0)
+# Node.js clients (ioredis) run unchanged against a cluster; npm installs them from the lock file below.
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -26,6 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+(cd "$root/tests/Dynamite.IntegrationTests/Node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 dotnet build Dynamite.sln -c Release -nologo -v quiet
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -162,6 +162,18 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
     private static string[] NodeLines(RawRespClient node) =>
         node.Call("CLUSTER", "NODES").Text!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
+    [Fact]
+    public async Task IoredisCluster_SendsCommandsPipelinesAndATaggedTransaction_ThroughEveryNode()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await WaitUntilEveryNodeIsAnnouncedAsync(cluster, 3);
+        string directory = Path.Combine(RepositoryPaths.Root, "tests", "Dynamite.IntegrationTests", "Node");
+        Assert.True(Directory.Exists(Path.Combine(directory, "node_modules", "ioredis")), "ioredis is not installed: scripts/test.sh runs npm ci in " + directory);
+        ExternalTool.Result result = await ExternalTool.RunAsync(
+            "node", [Path.Combine(directory, "ioredis_cluster_check.js"), cluster[2].Port.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(1));
+        Assert.True(result.ExitCode == 0 && result.StandardOutput.Contains("OK 3", StringComparison.Ordinal), result.ToString());
+    }
+
     private static long CommandsProcessed(LocalCluster cluster, int index)
     {
         using RawRespClient client = cluster.Connect(index);
