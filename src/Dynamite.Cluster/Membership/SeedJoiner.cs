@@ -162,7 +162,7 @@ public sealed class SeedJoiner : IAsyncDisposable
             }
 
             PeerIdentity identity = client.RemoteIdentity ?? throw new PeerUnavailableException($"{address} did not identify itself");
-            founders.Add(new MemberRecord(new NodeDescriptor(new NodeId(identity.NodeId), identity.Datacenter, identity.Rack), address, MemberStatus.Up, 0));
+            founders.Add(new MemberRecord(new NodeDescriptor(new NodeId(identity.NodeId), identity.Datacenter, identity.Rack), address, MemberStatus.Up, 0, identity.ClientAddress));
         }
 
         if (waiting.Count > 0)

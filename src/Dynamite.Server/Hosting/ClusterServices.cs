@@ -63,7 +63,7 @@ public sealed class ClusterServices : IAsyncDisposable
             ClusterName = configuration.ClusterName,
             // Without a secret the handshake still runs, keyed by the cluster name: it then only tells clusters apart.
             ClusterSecret = configuration.ClusterSecret ?? "dynamite-cluster:" + configuration.ClusterName,
-            LocalIdentity = new PeerIdentity(configuration.NodeId, configuration.Datacenter, configuration.Rack),
+            LocalIdentity = new PeerIdentity(configuration.NodeId, configuration.Datacenter, configuration.Rack, AnnouncedClientAddress(configuration)),
             AdvertisedAddress = configuration.PeerListen,
             DefaultRequestTimeout = TimeSpan.FromMilliseconds(configuration.RequestTimeoutMs),
         };
