@@ -33,9 +33,13 @@ internal static class BenchCommand
         var populate = new Option<bool>("--populate", "--warmup") { Description = "SET every key of the keyspace once before the measured run (not measured)." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for a connection or a batch's replies; late requests count as errors and the connection reconnects.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
+        var clusterAware = new Option<bool>("--cluster")
+        {
+            Description = "Route by slot, as a cluster-aware client: read CLUSTER NODES from the first target and send each key to the node that comes first for its slot.",
+        };
         var command = new Command("bench", "Load-test RESP servers (Dynamite or redis-server) with GET/SET and report requests/s and latency percentiles.")
         {
-            targets, connections, pipeline, keyspace, valueSize, test, readPercent, requests, duration, populate, timeout, json,
+            targets, connections, pipeline, keyspace, valueSize, test, readPercent, requests, duration, populate, timeout, json, clusterAware,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -66,7 +70,10 @@ internal static class BenchCommand
                     count,
                     seconds is { } s ? TimeSpan.FromSeconds(s) : null,
                     parseResult.GetValue(populate),
-                    TimeSpan.FromSeconds(parseResult.GetValue(timeout)));
+                    TimeSpan.FromSeconds(parseResult.GetValue(timeout)))
+                {
+                    SlotAware = parseResult.GetValue(clusterAware),
+                };
                 return await RunAsync(settings, parseResult.GetValue(json), cancellationToken);
             }
             catch (BenchException exception)

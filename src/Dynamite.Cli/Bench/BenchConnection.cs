@@ -27,8 +27,12 @@ internal sealed class BenchConnection : IDisposable
     private int _receiveStart;
     private int _receiveEnd;
 
-    public BenchConnection(BenchTarget target, CommandTemplates templates, TimeSpan timeout)
+    /// <summary>With <c>--cluster</c>: the slot map, and this connection's node in it; keys are drawn among that node's slots.</summary>
+    private readonly (SlotRouting Routing, int Node)? _slots;
+
+    public BenchConnection(BenchTarget target, CommandTemplates templates, TimeSpan timeout, (SlotRouting Routing, int Node)? slots = null)
     {
+        _slots = slots;
         _target = target;
         _templates = templates;
         _timeout = timeout;
@@ -212,7 +216,9 @@ internal sealed class BenchConnection : IDisposable
         for (int i = 0; i < count; i++)
         {
             bool read = !populate && readPercent > 0 && (readPercent == 100 || _random.Next(100) < readPercent);
-            long key = populate ? first + i : _random.NextInt64(keyspace);
+            long key = populate ? first + i
+                : _slots is { } slots ? slots.Routing.DrawKey(_random, keyspace, slots.Node)
+                : _random.NextInt64(keyspace);
             length += _templates.Write(_send.AsSpan(length), read, key);
             if (read)
             {

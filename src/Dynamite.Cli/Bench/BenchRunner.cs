@@ -38,9 +38,12 @@ internal static class BenchRunner
         settings.Validate();
         var templates = new CommandTemplates(settings.ValueSize);
         var connections = new BenchConnection[settings.Connections];
+        SlotRouting? routing = settings.SlotAware ? await SlotRouting.DiscoverAsync(settings.Targets[0], settings.ReplyTimeout) : null;
         for (int i = 0; i < connections.Length; i++)
         {
-            connections[i] = new BenchConnection(settings.Targets[i % settings.Targets.Count], templates, settings.ReplyTimeout);
+            connections[i] = routing is null
+                ? new BenchConnection(settings.Targets[i % settings.Targets.Count], templates, settings.ReplyTimeout)
+                : new BenchConnection(routing.Targets[i % routing.Targets.Count], templates, settings.ReplyTimeout, (routing, i % routing.Targets.Count));
         }
 
         try

@@ -56,6 +56,12 @@ internal sealed record BenchSettings(
     bool Populate,
     TimeSpan ReplyTimeout)
 {
+    /// <summary>
+    /// <c>--cluster</c>: read the slot map from the first target's CLUSTER NODES, spread the connections over the nodes
+    /// it lists, and send each connection only keys whose slot its node coordinates (as a cluster-aware client does).
+    /// </summary>
+    public bool SlotAware { get; init; }
+
     /// <summary>Largest keyspace: keys carry 12 decimal digits.</summary>
     public const long MaxKeyspace = 1_000_000_000_000;
 

@@ -10,7 +10,7 @@ namespace Dynamite.Cli.Bench;
 internal sealed class CommandTemplates
 {
     public const int KeyDigits = 12;
-    private const string KeyPrefix = "key:";
+    public const string KeyPrefix = "key:";
 
     public CommandTemplates(int valueSize)
     {
@@ -50,6 +50,13 @@ internal sealed class CommandTemplates
         Span<byte> digits = stackalloc byte[KeyDigits];
         WriteDigits(digits, key);
         return KeyPrefix + Encoding.ASCII.GetString(digits);
+    }
+
+    /// <summary>Writes the key's name (<see cref="KeyName"/>) into <paramref name="name"/>, which holds exactly its bytes.</summary>
+    public static void WriteKeyName(Span<byte> name, long key)
+    {
+        Encoding.ASCII.GetBytes(KeyPrefix, name);
+        WriteDigits(name[KeyPrefix.Length..], key);
     }
 
     private static void WriteDigits(Span<byte> digits, long value)

@@ -46,6 +46,38 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task Bench_Cluster_RoutesEachKeyToItsSlotsNode_ASharePerNode()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        long[] before = [.. Enumerable.Range(0, 3).Select(i => CommandsProcessed(cluster, i))];
+
+        using JsonDocument run = await BenchAsync(["--targets", $"127.0.0.1:{cluster[0].Port}", "--cluster", "--requests", "3000", "--connections", "6", "--test", "set", "--json"]);
+
+        Assert.Equal(3000, run.RootElement.GetProperty("requests").GetInt64());
+        Assert.Equal(0, run.RootElement.GetProperty("errors").GetInt64());
+        long[] served = [.. Enumerable.Range(0, 3).Select(i => CommandsProcessed(cluster, i) - before[i])];
+        Assert.All(served, count => Assert.InRange(count, 750, 1260));
+    }
+
+    [Fact]
+    public async Task Bench_Cluster_AgainstAStandaloneNode_FailsWithAClearMessage()
+    {
+        await using DynamiteNode node = await DynamiteNode.StartAsync("memory");
+        ExternalTool.Result result = await ExternalTool.RunAsync(
+            "dotnet", [RepositoryPaths.DynamiteDll, "bench", "--targets", $"127.0.0.1:{node.Port}", "--cluster", "--requests", "10"], Timeout);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--cluster: CLUSTER NODES answered -ERR This instance has cluster support disabled", result.StandardError, StringComparison.Ordinal);
+    }
+
+    private static long CommandsProcessed(LocalCluster cluster, int index)
+    {
+        using RawRespClient client = cluster.Connect(index);
+        string stats = client.Call("INFO", "stats").Text!;
+        string line = stats.Split("\r\n").Single(l => l.StartsWith("total_commands_processed:", StringComparison.Ordinal));
+        return long.Parse(line["total_commands_processed:".Length..], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Bench_ErrorReplies_AreCounted_NotFatal()
     {
         await using DynamiteNode node = await DynamiteNode.StartAsync("memory", ["--requirepass", "secret"]);
