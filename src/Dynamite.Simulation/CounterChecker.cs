@@ -17,13 +17,6 @@ public static class CounterChecker
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(history);
         var violations = new List<string>();
-        SimulatedNode? ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember);
-        if (ringHolder is null)
-        {
-            return violations;
-        }
-
-        var byId = nodes.Where(n => !n.IsRetired).ToDictionary(n => n.Id);
         foreach (string key in workload.CounterKeys)
         {
             long acknowledged = 0, unacknowledged = 0;
@@ -40,14 +33,7 @@ public static class CounterChecker
                 }
             }
 
-            var values = new List<(NodeId Node, long Value)>();
-            foreach (NodeId primary in ringHolder.PrimariesOf(key))
-            {
-                if (byId.TryGetValue(primary, out SimulatedNode? node))
-                {
-                    values.Add((primary, node.CounterValue(key)));
-                }
-            }
+            var values = LivePrimaries.Of(nodes, key).Select(p => (Node: p.Id, Value: p.Node.CounterValue(key))).ToList();
 
             foreach ((NodeId node, long value) in values)
             {

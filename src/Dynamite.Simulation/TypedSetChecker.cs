@@ -27,23 +27,9 @@ public static class TypedSetChecker
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(history);
         var violations = new List<string>();
-        SimulatedNode? ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember);
-        if (ringHolder is null)
-        {
-            return violations;
-        }
-
-        var byId = nodes.Where(n => !n.IsRetired).ToDictionary(n => n.Id);
         foreach (string key in workload.TypedSetKeys)
         {
-            var copies = new List<(NodeId Node, TypedSetSnapshot Set)>();
-            foreach (NodeId primary in ringHolder.PrimariesOf(key))
-            {
-                if (byId.TryGetValue(primary, out SimulatedNode? node))
-                {
-                    copies.Add((primary, node.TypedSet(key)));
-                }
-            }
+            var copies = LivePrimaries.Of(nodes, key).Select(p => (Node: p.Id, Set: p.Node.TypedSet(key))).ToList();
 
             if (copies.Count == 0)
             {

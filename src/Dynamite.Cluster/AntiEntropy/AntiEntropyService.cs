@@ -426,7 +426,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
             }
 
             changed |= await _store.TypedKeys.JoinAsync(key, KeyDelta.ElementsOnly(header, next.Page.Elements), cancellationToken);
-            after = next.Page.HasMore && next.Page.Elements.Count > 0 ? next.Page.Elements[^1].Key : null;
+            after = ResumeAfter(next.Page);
         }
 
         byte[]? previous = null;
@@ -438,7 +438,7 @@ public sealed class AntiEntropyService : IAsyncDisposable
                 return changed;
             }
 
-            resume = next.Page.HasMore && next.Page.Elements.Count > 0 ? next.Page.Elements[^1].Key : null;
+            resume = ResumeAfter(next.Page);
             byte[]? through = resume;
             changed |= await _store.TypedKeys.JoinAsync(key, KeyDelta.WholeKeyPage(header, next.Page.Elements, new ElementRange(previous, through)), cancellationToken);
             previous = through;
@@ -447,6 +447,9 @@ public sealed class AntiEntropyService : IAsyncDisposable
 
         return changed;
     }
+
+    /// <summary>Where the peer's next page starts: after this page's last element, or null at the key's end.</summary>
+    private static byte[]? ResumeAfter(ReplicaElements page) => page.HasMore && page.Elements.Count > 0 ? page.Elements[^1].Key : null;
 
     /// <summary>One page of the peer's typed key after <paramref name="after"/>, with the header it read first; null when it holds no typed key there.</summary>
     private async Task<(KeyHeader Header, ReplicaElements Page)?> ReadRemotePageAsync(IPeerClient client, byte[] key, byte[]? after, CancellationToken cancellationToken)

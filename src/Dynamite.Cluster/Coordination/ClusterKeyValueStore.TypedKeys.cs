@@ -31,7 +31,9 @@ public sealed partial class ClusterKeyValueStore
                 throw new InvalidOperationException($"{operation.GetType().Name} takes more than {IStepwiseOperation.MaxSteps} steps, or nests them.");
             }
 
-            await ExecuteAsync(step, consistency, cancellationToken);
+            // A client's single-key command reached a primary before it ran (the front end forwards it); a step of a
+            // command over several keys is forwarded here, one key at a time.
+            await (step is IKeyDeltaOperation change ? ApplyOrForwardDeltaAsync(change, consistency, cancellationToken) : ExecuteAsync(step, consistency, cancellationToken));
         }
     }
 
@@ -165,7 +167,7 @@ public sealed partial class ClusterKeyValueStore
             { } staged when staged.Value.AsSpan().SequenceEqual(read.Record.Value) => TypedKeyChange.Expire(key, type, staged.ExpiresAtUnixMs),
             { } staged => TypedKeyChange.AssignString(key, staged.Value, staged.ExpiresAtUnixMs),
         };
-        return ApplyDeltaAsync(command, consistency, cancellationToken);
+        return ApplyOrForwardDeltaAsync(command, consistency, cancellationToken);
     }
 
     /// <summary>
@@ -173,7 +175,7 @@ public sealed partial class ClusterKeyValueStore
     /// (<see cref="IForwardableOperation"/>) runs on a primary, as a client's single-key command would have been
     /// forwarded, at this command's consistency.
     /// </summary>
-    private ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+    private ValueTask ApplyOrForwardDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
         command is IForwardableOperation forwardable && coordinator.ForwardsWritesOf(command.Key)
             ? ForwardAsync(forwardable, consistency, cancellationToken)
             : coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);

@@ -53,7 +53,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         operation is IStepwiseOperation stepwise
             ? RunStepsAsync(stepwise, consistency, cancellationToken)
             : operation is IKeyDeltaOperation typed
-            ? ApplyDeltaAsync(typed, consistency, cancellationToken)
+            ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
             : operation is IElementReadOperation elementRead
             ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)
             : operation is IMultiKeyElementReadOperation keysRead

@@ -72,7 +72,7 @@ public sealed class KeyDelta
         ArgumentNullException.ThrowIfNull(elements);
         return new KeyDelta(
             header,
-            elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots())))),
+            WithOwnDots(elements),
             removesObserved: true,
             scope);
     }
@@ -88,8 +88,12 @@ public sealed class KeyDelta
         ArgumentNullException.ThrowIfNull(elements);
         return new KeyDelta(
             header.WithContext(DotContext.Empty),
-            elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots())))));
+            WithOwnDots(elements));
     }
+
+    /// <summary>Each stored element as a delta that has seen exactly its own dots.</summary>
+    private static IEnumerable<KeyValuePair<byte[], ElementDelta>> WithOwnDots(IEnumerable<KeyValuePair<byte[], ElementState>> elements) =>
+        elements.Select(static element => new KeyValuePair<byte[], ElementDelta>(element.Key, new ElementDelta(element.Value, DotContext.Of(element.Value.Dots()))));
 
     /// <summary>The key's header as the change saw it; its context holds every dot the change depends on.</summary>
     public KeyHeader Header { get; }

@@ -112,13 +112,7 @@ internal static class ClusterCommands
 
         if (context.ArgumentIs(1, "HELP") && context.ArgumentCount == 2)
         {
-            context.Writer.WriteArrayHeader(HelpLines.Length);
-            foreach (string line in HelpLines)
-            {
-                context.Writer.WriteSimpleString(line);
-            }
-
-            return ValueTask.CompletedTask;
+            return context.Help(HelpLines);
         }
 
         if (context.ArgumentIs(1, "KEYSLOT"))

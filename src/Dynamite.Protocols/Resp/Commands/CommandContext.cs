@@ -86,6 +86,19 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
 
     public ValueTask SyntaxError() => Error(RespErrors.Syntax);
 
+    /// <summary>A container command's HELP reply: its lines as simple strings, as redis-server sends them.</summary>
+    public ValueTask Help(IReadOnlyList<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        Writer.WriteArrayHeader(lines.Count);
+        foreach (string line in lines)
+        {
+            Writer.WriteSimpleString(line);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>
     /// Runs a storage operation and then its reply. Completes synchronously when the engine does (the memory
     /// engine always does), so the common path allocates no state machine. A storage failure becomes an

@@ -41,13 +41,7 @@ internal static class ObjectCommands
     {
         if (context.ArgumentIs(1, "HELP") && context.ArgumentCount == 2)
         {
-            context.Writer.WriteArrayHeader(HelpLines.Length);
-            foreach (string line in HelpLines)
-            {
-                context.Writer.WriteSimpleString(line);
-            }
-
-            return ValueTask.CompletedTask;
+            return context.Help(HelpLines);
         }
 
         string? subcommand = context.ArgumentIs(1, "ENCODING") ? "encoding"
