@@ -32,6 +32,7 @@ public sealed class ClusterMetrics
     public const string TombstonesCollected = "dynamite.tombstones.collected";
     public const string HandoffKeysCopied = "dynamite.handoff.keys_copied";
     public const string HandoffPartitionsPending = "dynamite.handoff.partitions_pending";
+    public const string PubSubDropped = "dynamite.pubsub.relay_dropped";
 
     /// <summary>Bucket bounds in seconds for a replica request: loopback answers in tens of microseconds, the request timeout is seconds.</summary>
     public static readonly IReadOnlyList<double> DurationBuckets =
@@ -60,6 +61,7 @@ public sealed class ClusterMetrics
         AntiEntropyExchangedCounter = meter.CreateCounter<long>(AntiEntropyExchanged, "By", "Bytes of tree hashes and key listings sent and received in Merkle exchanges");
         TombstonesCollectedCounter = meter.CreateCounter<long>(TombstonesCollected, "{tombstone}", "Tombstones removed from this node's store");
         HandoffKeysCopiedCounter = meter.CreateCounter<long>(HandoffKeysCopied, "{key}", "Keys written here by partition handoff and warm-up");
+        PubSubDroppedCounter = meter.CreateCounter<long>(PubSubDropped, "{message}", "Published messages some member missed (its relay queue was full, it was unreachable or the batch failed)");
         _replicaRequestDuration = meter.CreateHistogram(
             ReplicaRequestDuration, "s", "Time from a coordinator sending a replica read or write to its answer or failure, per peer",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
@@ -86,6 +88,8 @@ public sealed class ClusterMetrics
     public Counter<long> TombstonesCollectedCounter { get; }
 
     public Counter<long> HandoffKeysCopiedCounter { get; }
+
+    public Counter<long> PubSubDroppedCounter { get; }
 
     /// <summary>Whether anything listens to replica request times; the coordinator takes no timestamps when nothing does.</summary>
     public bool TimesReplicaRequests => _replicaRequestDuration.Enabled;

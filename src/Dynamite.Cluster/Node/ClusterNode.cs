@@ -2,6 +2,7 @@ using Dynamite.Cluster.AntiEntropy;
 using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Membership;
 using Dynamite.Cluster.Metrics;
+using Dynamite.Cluster.PubSub;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
@@ -81,6 +82,7 @@ public sealed class ClusterNode : IAsyncDisposable
         Coordinator = new ClusterCoordinator(cluster, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
         Flush = new ClusterFlush(Replica, Trees, Membership, files, self.Id, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<ClusterFlush>());
         Store = new ClusterKeyValueStore(Coordinator, clock, Flush);
+        MessageRelay = new ClusterMessageRelay(Membership, self.Id, options.Cluster.RequestTimeout, loggers.CreateLogger<ClusterMessageRelay>(), metrics);
         Handoff = new HintedHandoff(Hints, Replica, Membership, self, options.Cluster.ReplicationFactor, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<HintedHandoff>()) { Metrics = metrics };
         var collector = new TombstoneCollector(
             Replica, Membership, self, options.Cluster.ReplicationFactor, options.TombstoneGrace, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<TombstoneCollector>())
@@ -98,6 +100,7 @@ public sealed class ClusterNode : IAsyncDisposable
             new AntiEntropyRequestHandler(Trees, engine, clock, collector),
             new CoordinatorRequestHandler(Coordinator),
             ForwardedCommands,
+            MessageRelay,
             Flush,
             new ReplicaRequestHandler(
                 Replica, options.Cluster.HintedHandoff ? Hints : null, partitioner, loggers.CreateLogger<ReplicaRequestHandler>(), () => Membership.ServesLocalReads),
@@ -148,6 +151,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>Every peer request this node serves, by message type: what a listener (or the simulated network) calls.</summary>
     public PeerRequestRouter Router { get; }
+
+    /// <summary>PUBLISH to every member; the host sets its <see cref="ClusterMessageRelay.Sink"/> (its front end's subscribers).</summary>
+    public ClusterMessageRelay MessageRelay { get; }
 
     /// <summary>Client commands other nodes forward here; the host sets its <see cref="ForwardedCommandHandler.Runner"/> (its front end).</summary>
     public ForwardedCommandHandler ForwardedCommands { get; } = new();

@@ -107,4 +107,10 @@ public enum PeerMessageType : byte
     ForwardCommand = 66,
 
     ForwardCommandReply = 67,
+
+    /// <summary>A node → every other member: messages its clients published (PUBLISH, SPUBLISH), for the subscribers there.</summary>
+    PublishBatch = 68,
+
+    /// <summary>How many of the batch's messages reached a subscriber on the receiving node.</summary>
+    PublishBatchAck = 69,
 }

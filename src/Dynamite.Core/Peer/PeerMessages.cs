@@ -20,6 +20,7 @@ public static class PeerMessages
         PeerMessageType.HintedDelta,
         PeerMessageType.ReplicaReadElements,
         PeerMessageType.ForwardCommand,
+        PeerMessageType.PublishBatch,
         PeerMessageType.FlushRequest,
         PeerMessageType.CoordinatePut,
         PeerMessageType.MerkleLevelRequest,
@@ -74,6 +75,8 @@ public static class PeerMessages
         PeerMessageType.ReplicaReadElementsReply => ReplicaReadElementsReply.Read(payload),
         PeerMessageType.ForwardCommand => ForwardCommand.Read(payload),
         PeerMessageType.ForwardCommandReply => ForwardCommandReply.Read(payload),
+        PeerMessageType.PublishBatch => PublishBatch.Read(payload),
+        PeerMessageType.PublishBatchAck => PublishBatchAck.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

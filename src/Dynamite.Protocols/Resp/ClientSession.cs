@@ -1,3 +1,5 @@
+using Dynamite.Protocols.Resp.PubSub;
+
 namespace Dynamite.Protocols.Resp;
 
 /// <summary>
@@ -6,6 +8,8 @@ namespace Dynamite.Protocols.Resp;
 /// </summary>
 public sealed class ClientSession(long id, string remoteAddress, string localAddress, long connectedAtUnixMs)
 {
+    private volatile ClientOutbox? _outbox;
+    private volatile bool _shutdownRequested;
     private long _lastInteractionUnixMs = connectedAtUnixMs;
     private long _keyspaceHits;
     private long _keyspaceMisses;
@@ -57,6 +61,37 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     /// <summary>Closes the connection from another thread (idle timeout, CLIENT KILL).</summary>
     public Action Abort { get; set; } = static () => { };
+
+    /// <summary>Makes the connection's loop write what waits in its <see cref="Outbox"/> even while it waits for input.</summary>
+    public Action Wake { get; set; } = static () => { };
+
+    /// <summary>Set when the server asks the connection to close, so a woken read tells shutdown from a pushed message.</summary>
+    public bool ShutdownRequested
+    {
+        get => _shutdownRequested;
+        set => _shutdownRequested = value;
+    }
+
+    /// <summary>The channels, patterns and shard channels subscribed to; null until the first SUBSCRIBE.</summary>
+    public ClientSubscriptions? Subscriptions { get; set; }
+
+    /// <summary>RESP2's subscribed state: only (un)subscribe commands, PING, QUIT and RESET are allowed.</summary>
+    public bool InSubscribedMode => ProtocolVersion == 2 && Subscriptions is { Total: > 0 };
+
+    /// <summary>CLIENT REPLY OFF: no replies until CLIENT REPLY ON (pushes still arrive).</summary>
+    public bool RepliesOff { get; set; }
+
+    /// <summary>CLIENT REPLY SKIP: the next command's reply is dropped.</summary>
+    public bool SkipNextReply { get; set; }
+
+    /// <summary>MONITOR was sent: every command the node runs is pushed to this client.</summary>
+    public bool IsMonitor { get; set; }
+
+    /// <summary>Messages and MONITOR lines waiting to be written; null until the client subscribes or monitors.</summary>
+    public ClientOutbox? Outbox => _outbox;
+
+    /// <summary>The outbox, made on first use by the connection's own loop.</summary>
+    public ClientOutbox EnsureOutbox() => _outbox ??= new ClientOutbox(Wake, Abort);
 
     public void CountHit() => Interlocked.Increment(ref _keyspaceHits);
 

@@ -41,8 +41,16 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
         client.Authenticated = !server.RequiresAuth;
         client.Abort = connection.Abort;
         PipeReader input = connection.Transport.Input;
+        client.Wake = input.CancelPendingRead;
         using CancellationTokenRegistration closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?
-            .ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input) ?? default;
+            .ConnectionClosedRequested.Register(
+                static state =>
+                {
+                    var (session, reader) = ((ClientSession, PipeReader))state!;
+                    session.ShutdownRequested = true;
+                    reader.CancelPendingRead();
+                },
+                (client, input)) ?? default;
         try
         {
             await ServeAsync(new CommandContext(server, client, writer), input, connection.Transport.Output);
@@ -62,6 +70,8 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
         }
         finally
         {
+            server.PubSub.RemoveAll(client);
+            server.Monitors.Remove(client);
             server.Clients.Unregister(client);
         }
     }
@@ -88,7 +98,16 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             ReadResult result = await input.ReadAsync();
             if (result.IsCanceled)
             {
-                return;
+                if (client.ShutdownRequested || client.Outbox is null)
+                {
+                    return;
+                }
+
+                // Woken to write pushed messages (ClientOutbox): consume nothing, write them, read again.
+                input.AdvanceTo(result.Buffer.Start);
+                client.Outbox.WriteTo(output);
+                await output.FlushAsync();
+                continue;
             }
 
             ReadOnlySequence<byte> buffer = result.Buffer;
@@ -203,6 +222,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
 
             input.AdvanceTo(buffer.Start, buffer.End);
             client.LastInteractionUnixMs = server.NowUnixMs;
+            client.Outbox?.WriteTo(output);
             await output.FlushAsync();
             if (close || result.IsCompleted)
             {

@@ -26,6 +26,7 @@ public sealed class RespServer : IDisposable
         Options = options;
         Clock = clock;
         Metrics = metrics;
+        PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (options.IdleTimeout > TimeSpan.Zero)
@@ -52,6 +53,12 @@ public sealed class RespServer : IDisposable
 
     public ClientRegistry Clients { get; } = new();
 
+    /// <summary>This node's subscribers and the delivery of published messages (to them, and through the relay to other nodes).</summary>
+    public PubSub.PubSubHub PubSub { get; }
+
+    /// <summary>The clients that sent MONITOR.</summary>
+    public PubSub.MonitorFeed Monitors { get; } = new();
+
     /// <summary>The actor of the dots this node's typed-key writes take (docs/DATA-TYPES.md): the node's own id.</summary>
     internal Core.Membership.NodeId Actor => _actor ??= new Core.Membership.NodeId(Options.NodeId);
 
@@ -68,6 +75,8 @@ public sealed class RespServer : IDisposable
     public bool RequiresAuth => Options.RequirePass is not null;
 
     public long NowUnixMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public long NowUnixMicroseconds => (Clock.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
     public void Dispose() => _idleSweep?.Dispose();
 }

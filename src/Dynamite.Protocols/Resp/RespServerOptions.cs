@@ -33,4 +33,7 @@ public sealed record RespServerOptions
 
     /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
     public Func<ClusterTopology?>? ClusterTopology { get; init; }
+
+    /// <summary>Carries PUBLISH to the other nodes' subscribers; null on a standalone node.</summary>
+    public Dynamite.Core.PubSub.IMessageRelay? MessageRelay { get; init; }
 }

@@ -14,11 +14,36 @@ public sealed class RespWriter
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
     private PipeWriter _output = null!;
+    private bool _suppressed;
+    private bool _pushing;
+    private bool _discard;
 
     /// <summary>2 or 3.</summary>
     public int ProtocolVersion { get; set; } = 2;
 
     public bool IsResp3 => ProtocolVersion == 3;
+
+    /// <summary>CLIENT REPLY OFF or SKIP: replies are dropped, but what is written while <see cref="Pushing"/> still goes out.</summary>
+    public bool Suppressed
+    {
+        get => _suppressed;
+        set
+        {
+            _suppressed = value;
+            _discard = _suppressed && !_pushing;
+        }
+    }
+
+    /// <summary>True while writing a push (a subscription confirmation, a message), which CLIENT REPLY does not silence.</summary>
+    public bool Pushing
+    {
+        get => _pushing;
+        set
+        {
+            _pushing = value;
+            _discard = _suppressed && !_pushing;
+        }
+    }
 
     /// <summary>Bytes written since the last flush.</summary>
     public long UnflushedBytes => _output.CanGetUnflushedBytes ? _output.UnflushedBytes : 0;
@@ -110,6 +135,11 @@ public sealed class RespWriter
 
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
+        if (_discard)
+        {
+            return;
+        }
+
         if (bytes.Length <= 4096)
         {
             Span<byte> span = _output.GetSpan(bytes.Length);
@@ -124,6 +154,11 @@ public sealed class RespWriter
 
     private void WriteRawByte(byte value)
     {
+        if (_discard)
+        {
+            return;
+        }
+
         Span<byte> span = _output.GetSpan(1);
         span[0] = value;
         _output.Advance(1);
@@ -131,6 +166,11 @@ public sealed class RespWriter
 
     private void WriteAscii(string text)
     {
+        if (_discard)
+        {
+            return;
+        }
+
         int max = Encoding.UTF8.GetMaxByteCount(text.Length);
         if (max <= 4096)
         {
@@ -146,6 +186,11 @@ public sealed class RespWriter
 
     private void WritePrefixedNumber(byte prefix, long value)
     {
+        if (_discard)
+        {
+            return;
+        }
+
         Span<byte> span = _output.GetSpan(24);
         span[0] = prefix;
         Utf8Formatter.TryFormat(value, span[1..], out int written);

@@ -129,13 +129,16 @@ public static class NodeHost
         {
             var server = new RespServer(
                 clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
-                RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>(), provider.GetService<ClientTopologyView>()),
+                RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>(), provider.GetService<ClientTopologyView>())
+                    with { MessageRelay = clustered ? provider.GetRequiredService<ClusterServices>().Node.MessageRelay : null },
                 clock,
                 metrics.Resp);
             if (clustered)
             {
-                // Writes other nodes forward here (keys this node is a primary of) run through this front end.
+                // Writes other nodes forward here (keys this node is a primary of) run through this front end, and
+                // messages published on other nodes reach its subscribers.
                 provider.GetRequiredService<ClusterServices>().Node.ForwardedCommands.Runner = new ForwardedCommandRunner(server, clock);
+                provider.GetRequiredService<ClusterServices>().Node.MessageRelay.Sink = server.PubSub;
             }
 
             return server;

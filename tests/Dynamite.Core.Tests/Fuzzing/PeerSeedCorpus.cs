@@ -6,6 +6,7 @@ using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.PubSub;
 using Dynamite.Core.Versioning;
 
 namespace Dynamite.Core.Tests.Fuzzing;
@@ -93,6 +94,8 @@ internal static class PeerSeedCorpus
             new ReplicaReadElementsReply(new ReplicaElements(StoredKeyKind.None, [], [], false).Encode()),
             new ForwardCommand(2, ["INCRBY"u8.ToArray(), "counter"u8.ToArray(), "5"u8.ToArray()]),
             new ForwardCommandReply(":5\r\n"u8.ToArray()),
+            new PublishBatch(new[] { new PublishedMessage("chan"u8.ToArray(), "hello"u8.ToArray(), Sharded: false) }),
+            new PublishBatchAck(1),
             new FlushRequest(Now),
             new FlushAck(Now),
             new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),

@@ -6,6 +6,7 @@ using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Core.PubSub;
 using Dynamite.Core.Quorum;
 using Xunit;
 
@@ -69,6 +70,8 @@ public sealed class PeerMessagesTests
         new ForwardCommand(2, ["SADD"u8.ToArray(), "s"u8.ToArray(), "m"u8.ToArray()], ConsistencyLevel.DcOne),
         new ForwardCommand(2, ["DEL"u8.ToArray(), "k"u8.ToArray()], ConsistencyLevel.Explicit(1, 3)),
         new ForwardCommandReply(":1\r\n"u8.ToArray()),
+        new PublishBatch([new PublishedMessage("news"u8.ToArray(), Filled(40, 3), Sharded: false), new PublishedMessage("{user}:1"u8.ToArray(), [], Sharded: true)]),
+        new PublishBatchAck(7),
     ];
 
     [Fact]

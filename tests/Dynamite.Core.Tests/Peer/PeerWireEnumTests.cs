@@ -54,6 +54,8 @@ public sealed class PeerWireEnumTests
             ["ReplicaReadElementsReply"] = 65,
             ["ForwardCommand"] = 66,
             ["ForwardCommandReply"] = 67,
+            ["PublishBatch"] = 68,
+            ["PublishBatchAck"] = 69,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

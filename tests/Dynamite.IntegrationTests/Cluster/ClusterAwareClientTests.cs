@@ -27,7 +27,6 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
             ConnectTimeout = 15000,
             SyncTimeout = 15000,
             AsyncTimeout = 15000,
-            CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
             ConfigurationChannel = "",
         };
         for (int i = 0; i < 3; i++)

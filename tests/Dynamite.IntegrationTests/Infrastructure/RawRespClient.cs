@@ -149,6 +149,35 @@ internal sealed class RawRespClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// True when the server closed the connection, after reading and dropping whatever it had sent before (at most
+    /// <paramref name="maxBytes"/>); false when it is still open after <paramref name="timeoutMs"/> without data.
+    /// </summary>
+    public bool IsClosedByServerAfterDraining(int timeoutMs = 5000, long maxBytes = 512L * 1024 * 1024)
+    {
+        _client.ReceiveTimeout = timeoutMs;
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            for (long drained = 0; drained < maxBytes;)
+            {
+                int read = _input.Read(buffer, 0, buffer.Length);
+                if (read == 0)
+                {
+                    return true;
+                }
+
+                drained += read;
+            }
+
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     private string ReadLine()
     {
         var builder = new StringBuilder();

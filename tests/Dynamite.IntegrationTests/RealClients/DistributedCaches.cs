@@ -15,8 +15,6 @@ internal static class DistributedCaches
             ConnectTimeout = 15000,
             SyncTimeout = 15000,
             AsyncTimeout = 15000,
-            // Pub/sub is not implemented yet (see StackExchangeRedisTests).
-            CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
             ConfigurationChannel = "",
         },
         InstanceName = "app:",

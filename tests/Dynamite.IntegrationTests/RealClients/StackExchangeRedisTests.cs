@@ -38,9 +38,6 @@ public sealed class StackExchangeRedisTests(SingleNodeFixture fixture) : IClassF
             SyncTimeout = 15000,
             AsyncTimeout = 15000,
             AllowAdmin = true,
-            // Pub/sub is not implemented yet: without this the client opens a subscriber connection whose
-            // SUBSCRIBE fails, and Dispose waits a full timeout for it (as with Twemproxy or Netflix Dynomite; see README).
-            CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
             ConfigurationChannel = "",
         };
         return ConnectionMultiplexer.Connect(options);

@@ -118,7 +118,6 @@ public sealed class TransactionClientTests
         ConnectTimeout = 15000,
         SyncTimeout = 15000,
         AsyncTimeout = 15000,
-        CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false),
         ConfigurationChannel = "",
     });
 }

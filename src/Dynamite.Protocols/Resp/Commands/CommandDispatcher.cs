@@ -15,6 +15,13 @@ internal static class CommandDispatcher
     {
         RespServer server = context.Server;
         ClientSession client = context.Client;
+        if (client.RepliesOff || client.SkipNextReply || context.Writer.Suppressed)
+        {
+            // CLIENT REPLY OFF/SKIP: this command's reply is dropped (a SKIP lasts one command).
+            context.Writer.Suppressed = client.RepliesOff || client.SkipNextReply;
+            client.SkipNextReply = false;
+        }
+
         ReadOnlySpan<byte> name = context.Argument(0);
         if (!server.Commands.TryGet(name, out CommandDefinition? command))
         {
@@ -41,6 +48,11 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
+        if (client.InSubscribedMode && !PubSubCommands.AllowedWhileSubscribed(command))
+        {
+            return context.Error($"ERR Can't execute '{command.LowerName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+        }
+
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
         {
             if (!transaction.TryQueue(context.Request))
@@ -54,6 +66,11 @@ internal static class CommandDispatcher
 
         client.CommandsProcessed++;
         client.LastCommand = command.LowerName;
+        if (server.Monitors.Active && !client.IsForwarded && !client.IsMonitor && (command.Flags & CommandFlags.Admin) == 0)
+        {
+            server.Monitors.Feed(client, context.Request, server.NowUnixMicroseconds, server.PubSub.Limit, redactArguments: command.LowerName is "auth" or "hello");
+        }
+
         if ((command.Flags & CommandFlags.Write) != 0 && !client.IsForwarded && SingleKeyIndex(command, context.ArgumentCount) is int keyIndex
             && server.Store.ForwardsWritesOf(context.Argument(keyIndex)))
         {

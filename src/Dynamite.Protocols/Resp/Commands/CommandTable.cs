@@ -42,5 +42,6 @@ public sealed class CommandTable
         .. ClusterCommands.Definitions,
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
+        .. PubSubCommands.Definitions,
     ]);
 }

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
-/// <summary>Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT.</summary>
+/// <summary>Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, RESET, and MONITOR (which turns the connection into a feed).</summary>
 internal static class ConnectionCommands
 {
     private const CommandFlags ConnectionFlags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale;
@@ -16,7 +16,42 @@ internal static class ConnectionCommands
         new("AUTH", -2, ConnectionFlags | CommandFlags.NoAuth, 0, 0, 0, "connection", "1.0.0", "Authenticates the connection.", Auth),
         new("SELECT", 2, ConnectionFlags, 0, 0, 0, "connection", "1.0.0", "Changes the selected database (only database 0 exists).", Select),
         new("CLIENT", -2, CommandFlags.None, 0, 0, 0, "connection", "2.4.0", "A container for client connection commands.", Client),
+        new("RESET", 1, ConnectionFlags | CommandFlags.NoAuth, 0, 0, 0, "connection", "6.2.0", "Resets the connection.", Reset),
+        new("MONITOR", 1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "server", "1.0.0", "Listens for all requests received by the server in real-time.", Monitor),
     ];
+
+    /// <summary>
+    /// RESET, as redis-server: leaves MULTI, WATCH, every subscription and MONITOR, returns to RESP2 and no name, and
+    /// forgets the authentication when a password is required.
+    /// </summary>
+    private static ValueTask Reset(CommandContext context)
+    {
+        ClientSession client = context.Client;
+        client.Transaction = null;
+        client.WatchRefused = false;
+        context.Server.PubSub.RemoveAll(client);
+        context.Server.Monitors.Remove(client);
+        client.Name = null;
+        client.Consistency = null;
+        client.ProtocolVersion = 2;
+        context.Writer.ProtocolVersion = 2;
+        client.Authenticated = !context.Server.RequiresAuth;
+        context.Writer.WriteSimpleString("RESET");
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>MONITOR: from the OK on, every command the node runs is pushed to this client (<see cref="PubSub.MonitorFeed"/>).</summary>
+    private static ValueTask Monitor(CommandContext context)
+    {
+        if (context.Client.Transaction is not null)
+        {
+            return context.Error("ERR MONITOR isn't allowed inside MULTI");
+        }
+
+        context.Writer.WriteOk();
+        context.Server.Monitors.Add(context.Client);
+        return ValueTask.CompletedTask;
+    }
 
     private static ValueTask Ping(CommandContext context)
     {
@@ -25,7 +60,14 @@ internal static class ConnectionCommands
             return context.WrongArgumentCount("ping");
         }
 
-        if (context.ArgumentCount == 2)
+        if (context.Client.InSubscribedMode)
+        {
+            // A RESP2 subscriber's replies are arrays it can tell from messages, as redis-server sends them.
+            context.Writer.WriteArrayHeader(2);
+            context.Writer.WriteBulk("pong"u8);
+            context.Writer.WriteBulk(context.ArgumentCount == 2 ? context.Argument(1) : []);
+        }
+        else if (context.ArgumentCount == 2)
         {
             context.Writer.WriteBulk(context.Argument(1));
         }
@@ -277,6 +319,31 @@ internal static class ConnectionCommands
 
             case "LIST":
                 return ClientList(context);
+            case "REPLY" when count == 3:
+                if (context.ArgumentIs(2, "ON"))
+                {
+                    client.RepliesOff = false;
+                    client.SkipNextReply = false;
+                    writer.Suppressed = false;
+                    writer.WriteOk();
+                }
+                else if (context.ArgumentIs(2, "OFF"))
+                {
+                    client.RepliesOff = true;
+                    writer.Suppressed = true;
+                }
+                else if (context.ArgumentIs(2, "SKIP"))
+                {
+                    // Neither this command nor the next one is answered.
+                    client.SkipNextReply = !client.RepliesOff;
+                    writer.Suppressed = true;
+                }
+                else
+                {
+                    return context.SyntaxError();
+                }
+
+                return ValueTask.CompletedTask;
             case "INFO" when count == 2:
                 writer.WriteVerbatimText(DescribeClient(context, client));
                 return ValueTask.CompletedTask;
@@ -288,6 +355,7 @@ internal static class ConnectionCommands
                     "ID", "    Return the ID of the current connection.",
                     "INFO", "    Return information about the current client connection.",
                     "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+                    "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                     "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attr.",
                     "SETNAME <name>", "    Assign the name <name> to the current connection.",
                     "HELP", "    Print this help.",
@@ -299,7 +367,7 @@ internal static class ConnectionCommands
                 }
 
                 return ValueTask.CompletedTask;
-            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP":
+            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP" or "REPLY":
                 return context.WrongArgumentCount("client|" + sub.ToLowerInvariant());
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CLIENT"));
@@ -309,6 +377,7 @@ internal static class ConnectionCommands
     private static ValueTask ClientList(CommandContext context)
     {
         HashSet<long>? ids = null;
+        bool? pubSubOnly = null;
         for (int i = 2; i < context.ArgumentCount; i++)
         {
             if (context.ArgumentIs(i, "TYPE") && i + 1 < context.ArgumentCount)
@@ -319,7 +388,11 @@ internal static class ConnectionCommands
                     return context.Error($"ERR Unknown client type '{context.ArgumentString(i + 1)}'");
                 }
 
-                if (type != "normal")
+                if (type is "pubsub" or "normal")
+                {
+                    pubSubOnly = type == "pubsub";
+                }
+                else
                 {
                     context.Writer.WriteVerbatimText("");
                     return ValueTask.CompletedTask;
@@ -349,7 +422,7 @@ internal static class ConnectionCommands
         var text = new StringBuilder();
         foreach (ClientSession session in context.Server.Clients.Snapshot())
         {
-            if (ids is null || ids.Contains(session.Id))
+            if ((ids is null || ids.Contains(session.Id)) && (pubSubOnly is null || pubSubOnly == session.Subscriptions is { Total: > 0 }))
             {
                 text.Append(DescribeClient(context, session));
             }
@@ -359,14 +432,23 @@ internal static class ConnectionCommands
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>CLIENT LIST's flags: P a subscriber, O a monitor, x in MULTI, N none of them.</summary>
+    private static string Flags(ClientSession session)
+    {
+        string flags = (session.Subscriptions is { Total: > 0 } ? "P" : "") + (session.IsMonitor ? "O" : "") + (session.Transaction is not null ? "x" : "");
+        return flags.Length == 0 ? "N" : flags;
+    }
+
     /// <summary>One CLIENT LIST line in redis-server's field order (fields Dynamite has no notion of are zero).</summary>
     private static string DescribeClient(CommandContext context, ClientSession session)
     {
         long now = context.Server.NowUnixMs;
         string command = ReferenceEquals(session, context.Client) ? context.Command.LowerName + (context.ArgumentCount > 1 ? "|" + context.ArgumentString(1).ToLowerInvariant() : "") : session.LastCommand;
         return $"id={session.Id} addr={session.RemoteAddress} laddr={session.LocalAddress} fd=0 name={session.Name} " +
-            $"age={(now - session.ConnectedAtUnixMs) / 1000} idle={(now - session.LastInteractionUnixMs) / 1000} flags=N db=0 sub=0 psub=0 ssub=0 " +
-            $"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={command} " +
+            $"age={(now - session.ConnectedAtUnixMs) / 1000} idle={(now - session.LastInteractionUnixMs) / 1000} flags={Flags(session)} db=0 " +
+            $"sub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Channel).Count ?? 0} psub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Pattern).Count ?? 0} " +
+            $"ssub={session.Subscriptions?.ShardChannels ?? 0} " +
+            $"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={session.Outbox?.QueuedBytes ?? 0} tot-mem=0 events=r cmd={command} " +
             $"user=default redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
     }
 }

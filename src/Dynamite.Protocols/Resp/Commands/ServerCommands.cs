@@ -368,16 +368,28 @@ internal static class ServerCommands
     }
 
     /// <summary>
-    /// CONFIG SET name value [name value ...]: only the encoding thresholds (<see cref="EncodingParameters"/>) can be
-    /// set; every pair is checked before any is applied, so a refused call changes nothing. Another parameter may be
+    /// CONFIG SET name value [name value ...]: only the encoding thresholds (<see cref="EncodingParameters"/>) and the
+    /// pub/sub output limit can be set; every pair is checked before any is applied, so a refused call changes nothing. Another parameter may be
     /// "set" to the value CONFIG GET reports for it, which changes nothing (Redis's test harness sets <c>save ""</c>).
     /// </summary>
     private static ValueTask ConfigSet(CommandContext context)
     {
         var changes = new (string? Name, long Value)[(context.ArgumentCount - 2) / 2];
+        PubSub.OutputBufferLimit? pubSubLimit = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
+            if (string.Equals(name, "client-output-buffer-limit", StringComparison.OrdinalIgnoreCase))
+            {
+                pubSubLimit = PubSub.OutputBufferLimitSetting.Parse(context.ArgumentString(3 + (2 * i)), pubSubLimit ?? context.Server.PubSub.Limit);
+                if (pubSubLimit is null)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Invalid arguments (only the pubsub class can change)");
+                }
+
+                continue;
+            }
+
             if (EncodingParameters.Canonical(name) is not { } canonical)
             {
                 if (IsCurrentValue(context.Server, name, context.ArgumentString(3 + (2 * i))))
@@ -402,6 +414,11 @@ internal static class ServerCommands
             {
                 context.Server.EncodingParameters.Set(name, value);
             }
+        }
+
+        if (pubSubLimit is not null)
+        {
+            context.Server.PubSub.Limit = pubSubLimit;
         }
 
         context.Writer.WriteOk();
@@ -431,6 +448,7 @@ internal static class ServerCommands
             new("replica-read-only", "yes"),
             new("slave-read-only", "yes"),
             new("cluster-enabled", "no"),
+            new("client-output-buffer-limit", PubSub.OutputBufferLimitSetting.Format(server.PubSub.Limit)),
             .. server.EncodingParameters.All(),
         ];
     }
