@@ -41,8 +41,8 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>The commands queued since MULTI; null outside a transaction.</summary>
     public QueuedTransaction? Transaction { get; set; }
 
-    /// <summary>A WATCH was refused since the last EXEC, DISCARD or UNWATCH: the next EXEC aborts instead of committing.</summary>
-    public bool WatchRefused { get; set; }
+    /// <summary>The keys WATCHed since the last EXEC, DISCARD or UNWATCH; null when none.</summary>
+    public WatchedKeys? Watched { get; set; }
 
     public string LastCommand { get; set; } = "NULL";
 

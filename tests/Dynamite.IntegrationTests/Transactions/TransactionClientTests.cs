@@ -43,39 +43,47 @@ public sealed class TransactionClientTests
     }
 
     [Fact]
-    public async Task StackExchangeRedis_TransactionWithACondition_IsNotCommittedAndWritesNothing()
+    public async Task StackExchangeRedis_TransactionsWithConditions_CommitWhenTheyHold_AndNotWhenAnotherClientChangedTheKey()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
         ConnectionMultiplexer redis = Connect(cluster[0].Port);
-        Exception? failure = null;
-        bool committed = false;
         try
         {
             IDatabase db = redis.GetDatabase();
-            ITransaction transaction = db.CreateTransaction();
-            transaction.AddCondition(Condition.KeyNotExists("tx:guarded"));
-            _ = transaction.StringSetAsync("tx:guarded", "written");
+            ITransaction first = db.CreateTransaction();
+            first.AddCondition(Condition.KeyNotExists("{tx}:guarded"));
+            _ = first.StringSetAsync("{tx}:guarded", "written");
+            Assert.True(await first.ExecuteAsync());
 
-            // A condition needs WATCH, which the node refuses; the client goes on to EXEC, which aborts: no commit ...
-            try
-            {
-                committed = await transaction.ExecuteAsync();
-            }
-            catch (RedisException exception)
-            {
-                failure = exception;
-            }
+            // SE.Redis's conditions are WATCH plus a check; a change by another client between them aborts EXEC.
+            ITransaction second = db.CreateTransaction();
+            second.AddCondition(Condition.StringEqual("{tx}:guarded", "written"));
+            _ = second.StringSetAsync("{tx}:guarded", "second");
+            Assert.True(await second.ExecuteAsync());
+            Assert.Equal("second", (string?)await db.StringGetAsync("{tx}:guarded"));
+
+            ITransaction stale = db.CreateTransaction();
+            stale.AddCondition(Condition.StringEqual("{tx}:guarded", "written"));
+            _ = stale.StringSetAsync("{tx}:guarded", "stale");
+            Assert.False(await stale.ExecuteAsync());
         }
         finally
         {
             await Task.Run(redis.Dispose);
         }
 
-        // ... and nothing may be written.
-        Assert.False(committed, "the client was told the transaction committed");
         using RawRespClient node1 = cluster.Connect(0);
-        Assert.Equal("$(nil)", node1.Call("GET", "tx:guarded").ToString());
-        _ = failure;
+        Assert.Equal("$\"second\"", node1.Call("GET", "{tx}:guarded").ToString());
+
+        // Raw: WATCH, a change by another client through another node, then EXEC: null, nothing written.
+        using RawRespClient watcher = cluster.Connect(0);
+        using RawRespClient other = cluster.Connect(2);
+        Assert.Equal("+OK", watcher.Call("WATCH", "{tx}:guarded").ToString());
+        Assert.Equal("+OK", other.Call("SET", "{tx}:guarded", "changed").ToString());
+        Assert.Equal("+OK", watcher.Call("MULTI").ToString());
+        Assert.Equal("+QUEUED", watcher.Call("SET", "{tx}:guarded", "lost").ToString());
+        Assert.Equal("*(nil)", watcher.Call("EXEC").ToString());
+        Assert.Equal("$\"changed\"", node1.Call("GET", "{tx}:guarded").ToString());
     }
 
     [Fact]

@@ -104,29 +104,43 @@ public sealed class TransactionTests
     }
 
     [Fact]
-    public async Task ExecAfterARefusedWatch_Aborts_AndWritesNothing()
+    public async Task Exec_AfterAWatchedKeyChanged_AnswersNull_AndRunsNothing()
     {
         GatedStore store = WaitingStore();
         await using var connection = RespTestConnection.Start(store);
 
-        // StackExchange.Redis goes on to MULTI ... EXEC after WATCH fails: that EXEC must not commit.
-        await connection.SendAsync(Command("WATCH", "k") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC") + Command("GET", "k"));
+        // The change may come from the watching client itself, as in redis-server.
+        await connection.SendAsync(Command("WATCH", "k") + Command("SET", "k", "other") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC") + Command("GET", "k"));
 
-        string reply = await connection.ReceiveAsync("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+QUEUED\r\n*-1\r\n$-1\r\n");
-        Assert.Equal("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+QUEUED\r\n*-1\r\n$-1\r\n", reply);
-        Assert.Null(store.Value("k"));
+        const string expected = "+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n$5\r\nother\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
     }
 
     [Fact]
-    public async Task Unwatch_AfterARefusedWatch_LetsTheNextExecCommit()
+    public async Task Exec_WithItsWatchedKeysUnchanged_Commits_AndForgetsThem()
     {
         GatedStore store = WaitingStore();
         await using var connection = RespTestConnection.Start(store);
 
-        await connection.SendAsync(Command("WATCH", "k") + Command("UNWATCH") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC"));
+        await connection.SendAsync(
+            Command("SET", "k", "1") + Command("WATCH", "k", "absent") + Command("MULTI") + Command("SET", "k", "2") + Command("EXEC")
+            + Command("SET", "k", "3") + Command("MULTI") + Command("SET", "k", "4") + Command("EXEC"));
 
-        string reply = await connection.ReceiveAsync("-ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
-        Assert.EndsWith("+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n", reply);
+        const string expected = "+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
+        Assert.Equal("4", store.Value("k"));
+    }
+
+    [Fact]
+    public async Task Unwatch_ForgetsAChangedKey_SoTheNextExecCommits()
+    {
+        GatedStore store = WaitingStore();
+        await using var connection = RespTestConnection.Start(store);
+
+        await connection.SendAsync(Command("WATCH", "k") + Command("SET", "k", "x") + Command("UNWATCH") + Command("MULTI") + Command("SET", "k", "v") + Command("EXEC"));
+
+        const string expected = "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n";
+        Assert.Equal(expected, await connection.ReceiveAsync(expected));
         Assert.Equal("v", store.Value("k"));
     }
 }

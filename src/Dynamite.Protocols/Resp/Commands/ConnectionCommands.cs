@@ -28,7 +28,7 @@ internal static class ConnectionCommands
     {
         ClientSession client = context.Client;
         client.Transaction = null;
-        client.WatchRefused = false;
+        client.Watched = null;
         context.Server.PubSub.RemoveAll(client);
         context.Server.Monitors.Remove(client);
         client.Name = null;

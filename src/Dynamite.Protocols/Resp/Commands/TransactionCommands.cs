@@ -9,9 +9,8 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// EXEC runs the queue in order and answers an array of the replies, or <c>EXECABORT</c> and runs nothing when a
 /// command was refused while queueing. A command that fails while running (say INCR on a non-integer) puts its error
 /// in the array and the others still run, as in Redis. What EXEC does not give (README, "Transactions"): isolation
-/// from other clients' commands, which may interleave with the queued ones. WATCH is refused, and since clients such
-/// as StackExchange.Redis go on to EXEC after a refused WATCH, that EXEC aborts (a null reply, as when a watched key
-/// changed): a check-and-set transaction never commits without the check.
+/// from other clients' commands, which may interleave with the queued ones. WATCH reads each key and EXEC reads them
+/// again, answering null and running nothing when one changed (<see cref="WatchedKeys"/> says exactly what is seen).
 /// </summary>
 internal static class TransactionCommands
 {
@@ -22,7 +21,7 @@ internal static class TransactionCommands
         new("MULTI", 1, TransactionFlags, 0, 0, 0, "transactions", "1.2.0", "Starts a transaction.", Multi),
         new("EXEC", 1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "transactions", "1.2.0", "Executes all commands in a transaction.", Exec),
         new("DISCARD", 1, TransactionFlags, 0, 0, 0, "transactions", "2.0.0", "Discards a transaction.", Discard),
-        new("WATCH", -2, TransactionFlags, 1, -1, 1, "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction (not supported).", Watch),
+        new("WATCH", -2, TransactionFlags, 1, -1, 1, "transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction.", Watch),
         new("UNWATCH", 1, TransactionFlags, 0, 0, 0, "transactions", "2.2.0", "Forgets about watched keys of a transaction.", Unwatch),
     ];
 
@@ -50,7 +49,7 @@ internal static class TransactionCommands
         }
 
         context.Client.Transaction = null;
-        context.Client.WatchRefused = false;
+        context.Client.Watched = null;
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
@@ -62,13 +61,49 @@ internal static class TransactionCommands
             return context.Error("ERR WATCH inside MULTI is not allowed");
         }
 
-        context.Client.WatchRefused = true;
-        return context.Error("ERR WATCH is not supported: the next EXEC aborts (README, \"Transactions\")");
+        if ((context.Client.Watched?.Count ?? 0) + context.ArgumentCount - 1 > WatchedKeys.MaxKeys)
+        {
+            return context.Error($"ERR WATCH: a client watches at most {WatchedKeys.MaxKeys} keys");
+        }
+
+        if (context.Store is IVersionedKeyValueStore && !OneSlot(Enumerable.Range(1, context.ArgumentCount - 1).Select(context.OwnedArgument).Concat(context.Client.Watched?.Keys ?? [])))
+        {
+            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+        }
+
+        return WatchAsync(context);
+    }
+
+    private static async ValueTask WatchAsync(CommandContext context)
+    {
+        byte[][] keys = [.. Enumerable.Range(1, context.ArgumentCount - 1).Select(context.OwnedArgument)];
+        ulong[] fingerprints = new ulong[keys.Length];
+        try
+        {
+            for (int i = 0; i < keys.Length; i++)
+            {
+                fingerprints[i] = WatchedKeys.Fingerprint(await context.Store.ReadAsync(keys[i], context.Client.Consistency));
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Nothing is watched from this call: a key that could not be read cannot be checked at EXEC.
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
+            return;
+        }
+
+        WatchedKeys watched = context.Client.Watched ??= new WatchedKeys();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            watched.Add(keys[i], fingerprints[i]);
+        }
+
+        context.Writer.WriteOk();
     }
 
     private static ValueTask Unwatch(CommandContext context)
     {
-        context.Client.WatchRefused = false;
+        context.Client.Watched = null;
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
@@ -82,35 +117,63 @@ internal static class TransactionCommands
         }
 
         context.Client.Transaction = null;
+        WatchedKeys? watched = context.Client.Watched;
+        context.Client.Watched = null;
         if (transaction.Aborted)
         {
-            context.Client.WatchRefused = false;
             return context.Error("EXECABORT Transaction discarded because of previous errors.");
         }
 
-        if (context.Client.WatchRefused)
-        {
-            // What redis-server answers when a watched key changed: the client reports "not committed".
-            context.Client.WatchRefused = false;
-            context.Writer.WriteNullArray();
-            return ValueTask.CompletedTask;
-        }
-
-        if (context.Store is IVersionedKeyValueStore && SpansSeveralSlots(context.Server.Commands, transaction))
+        if (context.Store is IVersionedKeyValueStore && !OneSlot(QueuedKeys(context.Server.Commands, transaction).Concat(watched?.Keys ?? [])))
         {
             // Redis Cluster's rule, checked before anything runs: a transaction's keys live in one slot, which is one
             // partition here, so one replica set coordinates all of them.
             return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
         }
 
+        if (watched is { Count: > 0 })
+        {
+            return CheckWatchedThenRunAsync(context, transaction, watched);
+        }
+
         context.Writer.WriteArrayHeader(transaction.Commands.Count);
         return transaction.Commands.Count == 0 ? ValueTask.CompletedTask : RunQueuedAsync(context, transaction);
     }
 
-    /// <summary>True when the queued commands name keys of more than one hash slot (by each command's key positions).</summary>
-    private static bool SpansSeveralSlots(CommandTable commands, QueuedTransaction transaction)
+    /// <summary>Reads every watched key again; runs the queue only when none changed, else answers null as redis-server does.</summary>
+    private static async ValueTask CheckWatchedThenRunAsync(CommandContext context, QueuedTransaction transaction, WatchedKeys watched)
     {
-        int? slot = null;
+        foreach (byte[] key in watched.Keys)
+        {
+            ulong now;
+            try
+            {
+                now = WatchedKeys.Fingerprint(await context.Store.ReadAsync(key, context.Client.Consistency));
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Nothing ran: the check could not be made.
+                context.Writer.WriteError(CommandContext.StorageFailure(exception));
+                return;
+            }
+
+            if (watched.Changed(key, now))
+            {
+                context.Writer.WriteNullArray();
+                return;
+            }
+        }
+
+        context.Writer.WriteArrayHeader(transaction.Commands.Count);
+        if (transaction.Commands.Count > 0)
+        {
+            await RunQueuedAsync(context, transaction);
+        }
+    }
+
+    /// <summary>The keys the queued commands name (by each command's key positions).</summary>
+    private static IEnumerable<byte[]> QueuedKeys(CommandTable commands, QueuedTransaction transaction)
+    {
         foreach (byte[][] arguments in transaction.Commands)
         {
             if (!commands.TryGet(arguments[0], out CommandDefinition? command) || command.FirstKey <= 0 || command.FirstKey >= arguments.Length)
@@ -121,17 +184,27 @@ internal static class TransactionCommands
             int last = command.LastKey < 0 ? arguments.Length + command.LastKey : Math.Min(command.LastKey, arguments.Length - 1);
             for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
             {
-                int keySlot = HashSlot.Of(arguments[i]);
-                if (slot is { } first && first != keySlot)
-                {
-                    return true;
-                }
-
-                slot = keySlot;
+                yield return arguments[i];
             }
         }
+    }
 
-        return false;
+    /// <summary>True when every key hashes to one slot (or there are none).</summary>
+    private static bool OneSlot(IEnumerable<byte[]> keys)
+    {
+        int? slot = null;
+        foreach (byte[] key in keys)
+        {
+            int keySlot = HashSlot.Of(key);
+            if (slot is { } first && first != keySlot)
+            {
+                return false;
+            }
+
+            slot = keySlot;
+        }
+
+        return true;
     }
 
     /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
