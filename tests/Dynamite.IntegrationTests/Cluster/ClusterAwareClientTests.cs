@@ -68,7 +68,7 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task RedisPyRedisCluster_AndRedisCliInClusterMode_WorkThroughAnyNode()
+    public async Task RedisPyRedisCluster_WithPipelinesAndPubSub_AndRedisCliInClusterMode_WorkThroughAnyNode()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
         await WaitUntilEveryNodeIsAnnouncedAsync(cluster, 3);
@@ -85,6 +85,19 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
             assert pipe.execute() == [1] * 50
             nodes = {n.name for n in rc.get_nodes()}
             assert len(nodes) == 3, nodes
+            # Pub/sub: RedisCluster's pubsub subscribes through the node of the channel's slot; publish through any.
+            pubsub = rc.pubsub()
+            pubsub.subscribe("py-news")
+            assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+            for i in range(20):
+                rc.publish("py-news", f"m{i}")
+            got = []
+            while len(got) < 20:
+                message = pubsub.get_message(timeout=5)
+                assert message is not None, got
+                got.append(message["data"])
+            assert sorted(got) == sorted(f"m{i}" for i in range(20)), got
+            pubsub.close()
             print("OK", len(nodes))
             """;
         string path = Path.Combine(Path.GetTempPath(), $"redis-cluster-{Guid.NewGuid():N}.py");
@@ -167,7 +180,7 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
         node.Call("CLUSTER", "NODES").Text!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
-    public async Task IoredisCluster_SendsCommandsPipelinesAndATaggedTransaction_ThroughEveryNode()
+    public async Task IoredisCluster_SendsCommandsPipelinesATaggedTransactionAndPubSub_ThroughEveryNode()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();
         await WaitUntilEveryNodeIsAnnouncedAsync(cluster, 3);

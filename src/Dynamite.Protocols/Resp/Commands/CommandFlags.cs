@@ -14,4 +14,7 @@ public enum CommandFlags
     Loading = 1 << 5,
     Stale = 1 << 6,
     Admin = 1 << 7,
+
+    /// <summary>A pub/sub command: cluster clients (redis-py) route it by its channel, as COMMAND INFO's "pubsub" flag tells them.</summary>
+    PubSub = 1 << 8,
 }

@@ -14,7 +14,7 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// </summary>
 internal static class PubSubCommands
 {
-    private const CommandFlags PubSubFlags = CommandFlags.Loading | CommandFlags.Stale;
+    private const CommandFlags PubSubFlags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale;
 
     private static readonly IReadOnlyList<string> HelpLines =
     [

@@ -188,6 +188,7 @@ internal static class ServerCommands
         AddFlag(flags, definition.Flags, CommandFlags.Loading, "loading");
         AddFlag(flags, definition.Flags, CommandFlags.Stale, "stale");
         AddFlag(flags, definition.Flags, CommandFlags.Fast, "fast");
+        AddFlag(flags, definition.Flags, CommandFlags.PubSub, "pubsub");
         writer.WriteSetHeader(flags.Count);
         foreach (string flag in flags)
         {
