@@ -19,6 +19,7 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
     MembershipCommands.Leave(),
     MembershipCommands.Remove(),
     BenchCommand.Create(),
+    PubSubBenchCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.

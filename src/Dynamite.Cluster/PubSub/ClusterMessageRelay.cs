@@ -64,15 +64,8 @@ public sealed class ClusterMessageRelay(IClusterTopology topology, NodeId self, 
         try
         {
             PublishBatch batch = request.Read<PublishBatch>();
-            int deliveries = 0;
-            if (Sink is { } sink)
-            {
-                // Delivered before this returns, so batches from one member reach subscribers in the order they came.
-                foreach (PublishedMessage message in batch.Messages)
-                {
-                    deliveries += sink.Deliver(message);
-                }
-            }
+            // Delivered before this returns, so batches from one member reach subscribers in the order they came.
+            int deliveries = Sink?.Deliver(batch.Messages) ?? 0;
 
             answer = new PublishBatchAck(deliveries);
         }

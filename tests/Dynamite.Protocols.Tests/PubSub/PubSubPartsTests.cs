@@ -19,23 +19,23 @@ public sealed class PubSubPartsTests
     }
 
     [Fact]
-    public void Outbox_WakesItsConnectionOncePerBatch_AndDisconnectsAClientPastItsHardLimit()
+    public void Outbox_WakesItsConnectionOncePerRound_AndDisconnectsAClientPastItsHardLimit()
     {
-        int wakes = 0;
         int disconnects = 0;
-        var outbox = new ClientOutbox(() => wakes++, () => disconnects++);
+        var outbox = new ClientOutbox(() => { }, () => disconnects++);
         var limit = new OutputBufferLimit(HardBytes: 100, SoftBytes: 0, SoftSeconds: 0);
-        Assert.True(outbox.TryPush(new byte[40], limit, nowMs: 0));
-        Assert.True(outbox.TryPush(new byte[40], limit, nowMs: 0));
-        Assert.Equal(1, wakes);
+        var wakes = new WakeList();
+        Assert.True(outbox.TryPush(new byte[40], limit, nowMs: 0, wakes));
+        Assert.True(outbox.TryPush(new byte[40], limit, nowMs: 0, wakes));
+        Assert.Equal(1, wakes.Count);
         Assert.Equal(80, outbox.QueuedBytes);
 
         var pipe = new Pipe();
         Assert.Equal(80, outbox.WriteTo(pipe.Writer));
         Assert.Equal(0, outbox.QueuedBytes);
-        Assert.True(outbox.TryPush(new byte[60], limit, nowMs: 0));
-        Assert.Equal(2, wakes);
-        Assert.False(outbox.TryPush(new byte[60], limit, nowMs: 0));
+        Assert.True(outbox.TryPush(new byte[60], limit, nowMs: 0, wakes));
+        Assert.Equal(2, wakes.Count);
+        Assert.False(outbox.TryPush(new byte[60], limit, nowMs: 0, wakes));
         Assert.Equal(1, disconnects);
         Assert.True(outbox.Overflowed);
         Assert.Equal(0, outbox.QueuedBytes);

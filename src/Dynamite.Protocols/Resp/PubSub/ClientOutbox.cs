@@ -25,11 +25,12 @@ public sealed class ClientOutbox(Action wake, Action disconnect)
     public bool Overflowed => Volatile.Read(ref _overflowed);
 
     /// <summary>
-    /// Queues <paramref name="frame"/> (shared: never modified) and wakes the connection; false when the client is over
+    /// Queues <paramref name="frame"/> (shared: never modified) and wakes the connection (through <paramref name="wakes"/>
+    /// when the caller delivers a round of messages); false when the client is over
     /// <paramref name="limit"/>, in which case it is disconnected and the frame dropped. (What the socket holds is not
     /// counted: once it is full the connection's flush waits, and this outbox grows to the limit.)
     /// </summary>
-    public bool TryPush(byte[] frame, OutputBufferLimit limit, long nowMs)
+    public bool TryPush(byte[] frame, OutputBufferLimit limit, long nowMs, WakeList? wakes = null)
     {
         bool wasEmpty = false;
         bool overflowed;
@@ -64,8 +65,15 @@ public sealed class ClientOutbox(Action wake, Action disconnect)
 
         if (wasEmpty)
         {
-            // Outside the lock: with inline scheduling the connection's loop may run right here.
-            wake();
+            // Once the round ends (or now, on the thread pool): never inline, or the publisher would write every subscriber.
+            if (wakes is null)
+            {
+                WakeList.Schedule(wake);
+            }
+            else
+            {
+                wakes.Add(wake);
+            }
         }
 
         return true;

@@ -123,13 +123,27 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
     /// </summary>
     public int Publish(PublishedMessage message, ClientSession? publisher = null, RespWriter? publisherWriter = null)
     {
-        int delivered = DeliverLocal(message, publisher, publisherWriter);
+        WakeList wakes = WakeList.Rent();
+        int delivered = DeliverLocal(message, publisher, publisherWriter, wakes);
+        wakes.WakeAllAndReturn();
         Relay?.Relay(message);
         return delivered;
     }
 
-    /// <summary>A message relayed from another node: this node's subscribers only.</summary>
-    public int Deliver(PublishedMessage message) => DeliverLocal(message, null, null);
+    /// <summary>Messages relayed from another node, in order: each subscriber is woken once for all of them.</summary>
+    public int Deliver(IReadOnlyList<PublishedMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        WakeList wakes = WakeList.Rent();
+        int delivered = 0;
+        foreach (PublishedMessage message in messages)
+        {
+            delivered += DeliverLocal(message, null, null, wakes);
+        }
+
+        wakes.WakeAllAndReturn();
+        return delivered;
+    }
 
     /// <summary>The channels (or shard channels) with a subscriber, optionally matching a glob pattern (PUBSUB CHANNELS).</summary>
     public IReadOnlyList<byte[]> ActiveChannels(SubscriptionKind kind, byte[]? pattern)
@@ -149,7 +163,7 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
         }
     }
 
-    private int DeliverLocal(PublishedMessage message, ClientSession? publisher, RespWriter? publisherWriter)
+    private int DeliverLocal(PublishedMessage message, ClientSession? publisher, RespWriter? publisherWriter, WakeList wakes)
     {
         SubscriptionKind kind = message.Sharded ? SubscriptionKind.ShardChannel : SubscriptionKind.Channel;
         ClientSession[]? subscribers;
@@ -164,7 +178,7 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
             var frames = new FramePair(message.Sharded ? ShardMessageKind : MessageKind, null, message);
             foreach (ClientSession subscriber in subscribers)
             {
-                delivered += Push(subscriber, ref frames, publisher, publisherWriter);
+                delivered += Push(subscriber, ref frames, publisher, publisherWriter, wakes);
             }
         }
 
@@ -183,14 +197,14 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
             var frames = new FramePair(PatternMessageKind, pattern.Key, message);
             foreach (ClientSession subscriber in pattern.Value)
             {
-                delivered += Push(subscriber, ref frames, publisher, publisherWriter);
+                delivered += Push(subscriber, ref frames, publisher, publisherWriter, wakes);
             }
         }
 
         return delivered;
     }
 
-    private int Push(ClientSession subscriber, ref FramePair frames, ClientSession? publisher, RespWriter? publisherWriter)
+    private int Push(ClientSession subscriber, ref FramePair frames, ClientSession? publisher, RespWriter? publisherWriter, WakeList wakes)
     {
         byte[] frame = frames.For(subscriber.ProtocolVersion == 3);
         if (subscriber == publisher && publisherWriter is not null)
@@ -201,7 +215,7 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
             return 1;
         }
 
-        return subscriber.Outbox is { } outbox && outbox.TryPush(frame, _limit, nowUnixMs()) ? 1 : 0;
+        return subscriber.Outbox is { } outbox && outbox.TryPush(frame, _limit, nowUnixMs(), wakes) ? 1 : 0;
     }
 
     /// <summary>A message's frame in RESP2 and RESP3, each encoded on first use.</summary>
