@@ -33,6 +33,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>A command another node forwarded here (<see cref="ForwardedCommandRunner"/>): it runs here, never forwarded again.</summary>
     public bool IsForwarded { get; init; }
 
+    /// <summary>The client a running script's <c>redis.call</c>s run as.</summary>
+    public bool IsScript { get; init; }
+
     public int ProtocolVersion { get; set; } = 2;
 
     /// <summary>This connection's consistency (DYN.CONSISTENCY); null uses the cluster's defaults.</summary>

@@ -14,6 +14,7 @@ public sealed class RespServer : IDisposable
 
     private readonly ITimer? _idleSweep;
     private Core.Membership.NodeId? _actor;
+    private readonly Lazy<Scripting.ScriptRunner> _scripts;
 
     /// <param name="store">The key-value seam the commands run against.</param>
     /// <param name="options">The front end's settings.</param>
@@ -27,6 +28,7 @@ public sealed class RespServer : IDisposable
         Clock = clock;
         Metrics = metrics;
         PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
+        _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (options.IdleTimeout > TimeSpan.Zero)
@@ -56,6 +58,12 @@ public sealed class RespServer : IDisposable
     /// <summary>This node's subscribers and the delivery of published messages (to them, and through the relay to other nodes).</summary>
     public PubSub.PubSubHub PubSub { get; }
 
+    /// <summary>The script thread and cache (made on the first script: a node that runs none has no Lua state).</summary>
+    internal Scripting.ScriptRunner Scripts => _scripts.Value;
+
+    /// <summary>lua-time-limit, read without starting the script thread.</summary>
+    internal TimeSpan ScriptBusyThreshold => _scripts.IsValueCreated ? _scripts.Value.BusyThreshold : TimeSpan.FromSeconds(5);
+
     /// <summary>The clients that sent MONITOR.</summary>
     public PubSub.MonitorFeed Monitors { get; } = new();
 
@@ -78,5 +86,12 @@ public sealed class RespServer : IDisposable
 
     public long NowUnixMicroseconds => (Clock.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
-    public void Dispose() => _idleSweep?.Dispose();
+    public void Dispose()
+    {
+        _idleSweep?.Dispose();
+        if (_scripts.IsValueCreated)
+        {
+            _scripts.Value.Dispose();
+        }
+    }
 }

@@ -34,6 +34,12 @@ public sealed record RespServerOptions
     /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
     public Func<ClusterTopology?>? ClusterTopology { get; init; }
 
+    /// <summary>The most memory the node's Lua state may hold (scripts and functions).</summary>
+    public long ScriptMemoryLimitBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>Where <c>redis.log</c> writes; null: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILogger? ScriptLogger { get; init; }
+
     /// <summary>Carries PUBLISH to the other nodes' subscribers; null on a standalone node.</summary>
     public Dynamite.Core.PubSub.IMessageRelay? MessageRelay { get; init; }
 }

@@ -130,7 +130,11 @@ public static class NodeHost
             var server = new RespServer(
                 clustered ? provider.GetRequiredService<ClusterServices>().Store : new LocalKeyValueStore(engine, clock),
                 RespOptions(configuration, engine, limits, respEndpoint, metrics, provider.GetService<ClusterStatusView>(), provider.GetService<ClientTopologyView>())
-                    with { MessageRelay = clustered ? provider.GetRequiredService<ClusterServices>().Node.MessageRelay : null },
+                    with
+                    {
+                        MessageRelay = clustered ? provider.GetRequiredService<ClusterServices>().Node.MessageRelay : null,
+                        ScriptLogger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite.Scripts"),
+                    },
                 clock,
                 metrics.Resp);
             if (clustered)

@@ -43,5 +43,6 @@ public sealed class CommandTable
         .. DynamoCommands.Definitions,
         .. TransactionCommands.Definitions,
         .. PubSubCommands.Definitions,
+        .. ScriptCommands.Definitions,
     ]);
 }

@@ -377,9 +377,21 @@ internal static class ServerCommands
     {
         var changes = new (string? Name, long Value)[(context.ArgumentCount - 2) / 2];
         PubSub.OutputBufferLimit? pubSubLimit = null;
+        TimeSpan? busyThreshold = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
+            if (name.Equals("lua-time-limit", StringComparison.OrdinalIgnoreCase) || name.Equals("busy-reply-threshold", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long milliseconds) || milliseconds < 0)
+                {
+                    return context.Error($"ERR CONFIG SET failed (possibly related to argument '{RespErrors.Truncate(name)}') - argument couldn't be parsed into an integer");
+                }
+
+                busyThreshold = TimeSpan.FromMilliseconds(milliseconds);
+                continue;
+            }
+
             if (string.Equals(name, "client-output-buffer-limit", StringComparison.OrdinalIgnoreCase))
             {
                 pubSubLimit = PubSub.OutputBufferLimitSetting.Parse(context.ArgumentString(3 + (2 * i)), pubSubLimit ?? context.Server.PubSub.Limit);
@@ -422,6 +434,11 @@ internal static class ServerCommands
             context.Server.PubSub.Limit = pubSubLimit;
         }
 
+        if (busyThreshold is { } threshold)
+        {
+            context.Server.Scripts.BusyThreshold = threshold;
+        }
+
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
@@ -450,6 +467,8 @@ internal static class ServerCommands
             new("slave-read-only", "yes"),
             new("cluster-enabled", "no"),
             new("client-output-buffer-limit", PubSub.OutputBufferLimitSetting.Format(server.PubSub.Limit)),
+            new("lua-time-limit", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
+            new("busy-reply-threshold", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             .. server.EncodingParameters.All(),
         ];
     }

@@ -1,0 +1,602 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using KeraLua;
+
+namespace Dynamite.Protocols.Resp.Scripting;
+
+/// <summary>
+/// One Lua 5.4 state set up as Redis's scripting environment (<see cref="ScriptPrelude"/>), and the running of one
+/// script at a time in it, on the thread that owns it (<see cref="ScriptRunner"/>). Bounded: its allocator refuses to
+/// grow past <see cref="MemoryLimitBytes"/> (Lua raises "not enough memory"), and a count hook stops a script that
+/// <see cref="AbortReason"/> asks to stop, by yielding the coroutine it runs in, which is then dropped. Native
+/// safety: a Lua error unwinds with longjmp, which must never cross a .NET frame, so no host function raises one
+/// (they return an error value that the prelude raises), the hook only yields from a yieldable point after returning,
+/// and the allocator never refuses while a host function runs.
+/// </summary>
+internal sealed class LuaSandbox : IDisposable
+{
+    private const int HookInstructions = 100_000;
+    private const int MaxNesting = 200;
+    private const string ScriptsRegistryKey = "dynamite.scripts";
+
+    private readonly LuaAlloc _allocator;
+    private readonly LuaFunction _call;
+    private readonly LuaFunction _sha1;
+    private readonly LuaFunction _log;
+    private readonly LuaFunction _setResp;
+    private readonly LuaFunction _jsonEncode;
+    private readonly LuaFunction _jsonDecode;
+    private readonly LuaHookFunction _hook;
+    private readonly Lua _lua;
+    private long _allocated;
+    private bool _inHostFunction;
+    private IScriptHost? _host;
+    private volatile string? _abortReason;
+
+    public LuaSandbox(long memoryLimitBytes)
+    {
+        MemoryLimitBytes = memoryLimitBytes;
+        _allocator = Allocate;
+        _call = HostCall;
+        _sha1 = HostSha1;
+        _log = HostLog;
+        _setResp = HostSetResp;
+        _jsonEncode = HostJsonEncode;
+        _jsonDecode = HostJsonDecode;
+        _hook = Hook;
+        _lua = new Lua(_allocator, IntPtr.Zero);
+        _lua.OpenLibs();
+        _lua.Register("__dyn_call", _call);
+        _lua.Register("__dyn_sha1hex", _sha1);
+        _lua.Register("__dyn_log", _log);
+        _lua.Register("__dyn_setresp", _setResp);
+        _lua.Register("__dyn_json_encode", _jsonEncode);
+        _lua.Register("__dyn_json_decode", _jsonDecode);
+        if (_lua.LoadBuffer(Encoding.UTF8.GetBytes(ScriptPrelude.Source), "=prelude") != LuaStatus.OK || _lua.PCall(0, 0, 0) != LuaStatus.OK)
+        {
+            throw new InvalidOperationException("the scripting prelude failed: " + Text(_lua, -1));
+        }
+
+        _lua.NewTable();
+        _lua.SetField((int)LuaRegistry.Index, ScriptsRegistryKey);
+    }
+
+    /// <summary>The most memory the state may hold; a script that needs more fails with Lua's "not enough memory".</summary>
+    public long MemoryLimitBytes { get; set; }
+
+    /// <summary>Memory the state holds now.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocated);
+
+    /// <summary>Set from any thread to stop the running script at its next hook (SCRIPT KILL, the time limit).</summary>
+    public string? AbortReason
+    {
+        get => _abortReason;
+        set => _abortReason = value;
+    }
+
+    /// <summary>Compiles a script body under its SHA1 once; null when it compiled, else Redis's compile error.</summary>
+    public string? Compile(string sha, byte[] body)
+    {
+        _lua.GetField(LuaRegistry.Index, ScriptsRegistryKey);
+        if (_lua.GetField(-1, sha) == LuaType.Function)
+        {
+            _lua.Pop(2);
+            return null;
+        }
+
+        _lua.Pop(1);
+        if (_lua.LoadBuffer(body, "@user_script", "t") != LuaStatus.OK)
+        {
+            string message = Text(_lua, -1);
+            _lua.Pop(2);
+            return $"ERR Error compiling script (new function): {message}";
+        }
+
+        _lua.SetField(-2, sha);
+        _lua.Pop(1);
+        return null;
+    }
+
+    /// <summary>Forgets every compiled script (SCRIPT FLUSH) and collects the garbage.</summary>
+    public void Flush()
+    {
+        _lua.NewTable();
+        _lua.SetField((int)LuaRegistry.Index, ScriptsRegistryKey);
+        _lua.GarbageCollector(LuaGC.Collect, 0);
+    }
+
+    /// <summary>
+    /// Runs a compiled script with its KEYS and ARGV, writing its reply (or error) to <paramref name="reply"/>; the
+    /// caller compiled it first. <see cref="AbortReason"/> is cleared before it starts.
+    /// </summary>
+    public void Run(string sha, IReadOnlyList<byte[]> keys, IReadOnlyList<byte[]> argv, IScriptHost host, RespWriter reply)
+    {
+        _host = host;
+        _abortReason = null;
+        int top = _lua.GetTop();
+        try
+        {
+            SetArray("KEYS", keys);
+            SetArray("ARGV", argv);
+            Lua thread = _lua.NewThread();
+            _lua.GetField(LuaRegistry.Index, ScriptsRegistryKey);
+            _lua.GetField(-1, sha);
+            _lua.Remove(-2);
+            _lua.XMove(thread, 1);
+            thread.SetHook(_hook, LuaHookMask.Count, HookInstructions);
+            LuaStatus status = thread.Resume(null, 0, out int results);
+            switch (status)
+            {
+                case LuaStatus.OK:
+                    if (results == 0)
+                    {
+                        reply.WriteNull();
+                    }
+                    else
+                    {
+                        WriteValue(thread, thread.GetTop() - results + 1, reply, 0);
+                    }
+
+                    break;
+                case LuaStatus.Yield:
+                    reply.WriteError(_abortReason ?? "ERR script yielded, which scripts may not do");
+                    break;
+                case LuaStatus.ErrMem:
+                    reply.WriteError($"ERR script exceeded the scripting memory limit ({MemoryLimitBytes} bytes) script: {sha}");
+                    break;
+                default:
+                    WriteError(thread, sha, reply);
+                    break;
+            }
+        }
+        finally
+        {
+            _host = null;
+            _lua.SetTop(top);
+            _lua.PushNil();
+            _lua.SetGlobal("KEYS");
+            _lua.PushNil();
+            _lua.SetGlobal("ARGV");
+            if (AllocatedBytes > MemoryLimitBytes / 2)
+            {
+                _lua.GarbageCollector(LuaGC.Collect, 0);
+            }
+        }
+    }
+
+    public void Dispose() => _lua.Dispose();
+
+    private void SetArray(string name, IReadOnlyList<byte[]> values)
+    {
+        _lua.CreateTable(values.Count, 0);
+        for (int i = 0; i < values.Count; i++)
+        {
+            _lua.PushBuffer(values[i]);
+            _lua.RawSetInteger(-2, i + 1);
+        }
+
+        _lua.SetGlobal(name);
+    }
+
+    /// <summary>An error the script raised: an error reply table as it is, a message as Redis formats a runtime error.</summary>
+    private static void WriteError(Lua thread, string sha, RespWriter reply)
+    {
+        if (thread.Type(-1) == LuaType.Table)
+        {
+            thread.PushString("err");
+            if (thread.RawGet(-2) == LuaType.String)
+            {
+                reply.WriteError(Text(thread, -1));
+                return;
+            }
+
+            thread.Pop(1);
+        }
+
+        string message = thread.Type(-1) is LuaType.String or LuaType.Number ? Text(thread, -1) : "unknown error";
+        int line = 0;
+        if (message.StartsWith("user_script:", StringComparison.Ordinal))
+        {
+            string rest = message["user_script:".Length..];
+            int colon = rest.IndexOf(':', StringComparison.Ordinal);
+            _ = colon > 0 && int.TryParse(rest.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out line);
+        }
+
+        reply.WriteError($"ERR {message} script: {sha}, on @user_script:{line}.");
+    }
+
+    /// <summary>Redis's Lua-to-RESP conversion of a script's result.</summary>
+    private static void WriteValue(Lua lua, int index, RespWriter reply, int depth)
+    {
+        switch (lua.Type(index))
+        {
+            case LuaType.String:
+                reply.WriteBulk(lua.ToBuffer(index, false));
+                return;
+            case LuaType.Number:
+                reply.WriteInteger(lua.IsInteger(index) ? lua.ToInteger(index) : (long)Math.Truncate(lua.ToNumber(index)));
+                return;
+            case LuaType.Boolean:
+                if (lua.ToBoolean(index))
+                {
+                    reply.WriteInteger(1);
+                }
+                else
+                {
+                    reply.WriteNull();
+                }
+
+                return;
+            case LuaType.Table when depth < MaxNesting && lua.CheckStack(4):
+                WriteTable(lua, lua.AbsIndex(index), reply, depth);
+                return;
+            case LuaType.Table:
+                reply.WriteError("ERR reached lua stack limit");
+                return;
+            default:
+                reply.WriteNull();
+                return;
+        }
+    }
+
+    private static void WriteTable(Lua lua, int index, RespWriter reply, int depth)
+    {
+        lua.PushString("err");
+        if (lua.RawGet(index) == LuaType.String)
+        {
+            reply.WriteError(Text(lua, -1));
+            lua.Pop(1);
+            return;
+        }
+
+        lua.Pop(1);
+        lua.PushString("ok");
+        if (lua.RawGet(index) == LuaType.String)
+        {
+            reply.WriteSimpleString(Text(lua, -1));
+            lua.Pop(1);
+            return;
+        }
+
+        lua.Pop(1);
+        int count = 0;
+        while (lua.RawGetInteger(index, count + 1) != LuaType.Nil)
+        {
+            lua.Pop(1);
+            count++;
+        }
+
+        lua.Pop(1);
+        reply.WriteArrayHeader(count);
+        for (int i = 1; i <= count; i++)
+        {
+            lua.RawGetInteger(index, i);
+            WriteValue(lua, -1, reply, depth + 1);
+            lua.Pop(1);
+        }
+    }
+
+    /// <summary>A string or number on the stack as text, without metamethods (which could raise).</summary>
+    private static string Text(Lua lua, int index) =>
+        lua.Type(index) is LuaType.String or LuaType.Number ? Encoding.UTF8.GetString(lua.ToBuffer(index, false)) : lua.TypeName(lua.Type(index));
+
+    private int HostCall(IntPtr state)
+    {
+        _inHostFunction = true;
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            int count = lua.GetTop() - 1;
+            if (count < 1)
+            {
+                return Failure(lua, "ERR Please specify at least one argument for this redis lib call");
+            }
+
+            var arguments = new byte[count][];
+            for (int i = 0; i < count; i++)
+            {
+                int index = i + 2;
+                if (lua.Type(index) == LuaType.String)
+                {
+                    arguments[i] = lua.ToBuffer(index, false);
+                }
+                else if (lua.Type(index) == LuaType.Number)
+                {
+                    arguments[i] = Encoding.ASCII.GetBytes(lua.IsInteger(index)
+                        ? lua.ToInteger(index).ToString(CultureInfo.InvariantCulture)
+                        : lua.ToNumber(index).ToString("R", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    return Failure(lua, "ERR Lua redis lib command arguments must be strings or integers");
+                }
+            }
+
+            byte[] reply = _host is { } host ? host.Call(arguments) : "-ERR no script is running\r\n"u8.ToArray();
+            int position = 0;
+            lua.SetTop(0);
+            if (reply.Length > 0 && reply[0] == (byte)'-')
+            {
+                lua.PushBoolean(false);
+                PushReply(lua, reply, ref position, 0);
+                return 2;
+            }
+
+            lua.PushBoolean(true);
+            PushReply(lua, reply, ref position, 0);
+            return 2;
+        }
+        catch (Exception exception)
+        {
+            // Nothing may propagate into Lua's native frames: a failure is an error reply like any other.
+            return Failure(Lua.FromIntPtr(state), "ERR " + exception.Message);
+        }
+        finally
+        {
+            _inHostFunction = false;
+        }
+    }
+
+    private static int Failure(Lua lua, string message)
+    {
+        lua.SetTop(0);
+        lua.PushBoolean(false);
+        lua.CreateTable(0, 1);
+        lua.PushString(message);
+        lua.SetField(-2, "err");
+        return 2;
+    }
+
+    /// <summary>Redis's RESP-to-Lua conversion of one reply (RESP2, and RESP3 after <c>redis.setresp(3)</c>).</summary>
+    private static void PushReply(Lua lua, byte[] reply, ref int position, int depth)
+    {
+        if (depth > MaxNesting || !lua.CheckStack(4))
+        {
+            throw new FormatException("a reply nested too deeply");
+        }
+
+        byte type = reply[position];
+        string line = ReadLine(reply, ref position);
+        switch (type)
+        {
+            case (byte)'+':
+                lua.CreateTable(0, 1);
+                lua.PushString(line);
+                lua.SetField(-2, "ok");
+                return;
+            case (byte)'-':
+                lua.CreateTable(0, 1);
+                lua.PushString(line);
+                lua.SetField(-2, "err");
+                return;
+            case (byte)':':
+                lua.PushInteger(long.Parse(line, CultureInfo.InvariantCulture));
+                return;
+            case (byte)',':
+                lua.CreateTable(0, 1);
+                lua.PushNumber(double.Parse(line, CultureInfo.InvariantCulture));
+                lua.SetField(-2, "double");
+                return;
+            case (byte)'#':
+                lua.PushBoolean(line == "t");
+                return;
+            case (byte)'_':
+                lua.PushNil();
+                return;
+            case (byte)'$' or (byte)'=' or (byte)'(':
+            {
+                if (type == (byte)'(')
+                {
+                    lua.CreateTable(0, 1);
+                    lua.PushString(line);
+                    lua.SetField(-2, "big_number");
+                    return;
+                }
+
+                int length = int.Parse(line, CultureInfo.InvariantCulture);
+                if (length < 0)
+                {
+                    lua.PushBoolean(false);
+                    return;
+                }
+
+                byte[] value = reply.AsSpan(position + (type == (byte)'=' ? 4 : 0), length - (type == (byte)'=' ? 4 : 0)).ToArray();
+                position += length + 2;
+                lua.PushBuffer(value);
+                return;
+            }
+
+            case (byte)'*' or (byte)'>':
+            {
+                int count = int.Parse(line, CultureInfo.InvariantCulture);
+                if (count < 0)
+                {
+                    lua.PushBoolean(false);
+                    return;
+                }
+
+                lua.CreateTable(count, 0);
+                for (int i = 1; i <= count; i++)
+                {
+                    PushReply(lua, reply, ref position, depth + 1);
+                    lua.RawSetInteger(-2, i);
+                }
+
+                return;
+            }
+
+            case (byte)'%' or (byte)'~':
+            {
+                int count = int.Parse(line, CultureInfo.InvariantCulture);
+                lua.CreateTable(0, 1);
+                lua.CreateTable(0, count);
+                for (int i = 0; i < count; i++)
+                {
+                    PushReply(lua, reply, ref position, depth + 1);
+                    if (type == (byte)'%')
+                    {
+                        PushReply(lua, reply, ref position, depth + 1);
+                    }
+                    else
+                    {
+                        lua.PushBoolean(true);
+                    }
+
+                    lua.RawSet(-3);
+                }
+
+                lua.SetField(-2, type == (byte)'%' ? "map" : "set");
+                return;
+            }
+
+            default:
+                throw new FormatException($"unexpected reply type '{(char)type}'");
+        }
+    }
+
+    private static string ReadLine(byte[] reply, ref int position)
+    {
+        int end = reply.AsSpan(position).IndexOf("\r\n"u8);
+        if (end < 0)
+        {
+            throw new FormatException("a reply line without CRLF");
+        }
+
+        string line = Encoding.UTF8.GetString(reply, position + 1, end - 1);
+        position += end + 2;
+        return line;
+    }
+
+    private int HostSha1(IntPtr state)
+    {
+        _inHostFunction = true;
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            byte[] text = lua.Type(1) is LuaType.String or LuaType.Number ? lua.ToBuffer(1, false) : [];
+            lua.PushString(ScriptSha.Of(text));
+            return 1;
+        }
+        finally
+        {
+            _inHostFunction = false;
+        }
+    }
+
+    private int HostLog(IntPtr state)
+    {
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            _host?.Log((int)lua.ToInteger(1), Text(lua, 2));
+        }
+        catch (Exception)
+        {
+            // A log line that could not be written is dropped: nothing may propagate into Lua's native frames.
+        }
+
+        return 0;
+    }
+
+    private int HostSetResp(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        _host?.SetProtocol((int)lua.ToInteger(1));
+        return 0;
+    }
+
+    private int HostJsonEncode(IntPtr state)
+    {
+        _inHostFunction = true;
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            var json = new StringBuilder();
+            string? error = LuaJson.Encode(lua, 1, json, 0);
+            lua.SetTop(0);
+            lua.PushBoolean(error is null);
+            lua.PushString(error ?? json.ToString());
+            return 2;
+        }
+        finally
+        {
+            _inHostFunction = false;
+        }
+    }
+
+    private int HostJsonDecode(IntPtr state)
+    {
+        _inHostFunction = true;
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            byte[] text = lua.ToBuffer(1, false);
+            lua.SetTop(2);
+            string? error = LuaJson.Decode(lua, text, nullIndex: 2);
+            if (error is not null)
+            {
+                lua.SetTop(0);
+                lua.PushBoolean(false);
+                lua.PushString(error);
+                return 2;
+            }
+
+            lua.PushBoolean(true);
+            lua.Insert(-2);
+            return 2;
+        }
+        finally
+        {
+            _inHostFunction = false;
+        }
+    }
+
+    private void Hook(IntPtr state, IntPtr debug)
+    {
+        if (_abortReason is null)
+        {
+            return;
+        }
+
+        Lua lua = Lua.FromIntPtr(state);
+        // Yielding is only safe where Lua allows it (not inside a metamethod or a library callback); the next hook retries.
+        if (lua.IsYieldable)
+        {
+            lua.Yield(0);
+        }
+    }
+
+    private IntPtr Allocate(IntPtr ud, IntPtr pointer, UIntPtr oldSize, UIntPtr newSize)
+    {
+        long old = pointer == IntPtr.Zero ? 0 : (long)oldSize;
+        if (newSize == UIntPtr.Zero)
+        {
+            if (pointer != IntPtr.Zero)
+            {
+                Marshal.FreeHGlobal(pointer);
+                Interlocked.Add(ref _allocated, -old);
+            }
+
+            return IntPtr.Zero;
+        }
+
+        long delta = (long)newSize - old;
+        if (delta > 0 && !_inHostFunction && Interlocked.Read(ref _allocated) + delta > MemoryLimitBytes)
+        {
+            return IntPtr.Zero;
+        }
+
+        try
+        {
+            IntPtr result = pointer == IntPtr.Zero ? Marshal.AllocHGlobal((nint)newSize) : Marshal.ReAllocHGlobal(pointer, (nint)newSize);
+            Interlocked.Add(ref _allocated, delta);
+            return result;
+        }
+        catch (OutOfMemoryException)
+        {
+            // Lua raises "not enough memory" itself; an exception must not cross its native frames.
+            return IntPtr.Zero;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Dynamite.Protocols.Resp.Commands;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Protocols.Resp.Scripting;
+
+/// <summary>
+/// Runs a script's <c>redis.call</c>s through the node's own dispatcher, as a client named "lua" connected to this node
+/// would (the same checks, forwarding and consistency as the calling client's connection), waiting for each on the
+/// script thread. So a script's writes replicate as the commands they are ("by their effects"). Refuses what a script
+/// may not run: the commands Redis marks noscript, and any write from a read-only script.
+/// </summary>
+internal sealed class ScriptCommandHost : IScriptHost, IDisposable
+{
+    private readonly CommandContext _context;
+    private readonly ReplyBuffer _buffer = new();
+    private readonly bool _readOnly;
+    private readonly ILogger? _logger;
+
+    public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger)
+    {
+        var client = new ClientSession(server.Clients.NextId(), "lua", "lua", server.NowUnixMs)
+        {
+            Authenticated = true,
+            Consistency = caller.Consistency,
+            IsScript = true,
+        };
+        var writer = new RespWriter();
+        writer.Attach(_buffer);
+        _context = new CommandContext(server, client, writer);
+        _readOnly = readOnly;
+        _logger = logger;
+    }
+
+    /// <summary>True once a write command ran: SCRIPT KILL then answers UNKILLABLE, as in redis-server.</summary>
+    public bool Wrote { get; private set; }
+
+    public byte[] Call(byte[][] arguments)
+    {
+        CommandTable commands = _context.Server.Commands;
+        if (commands.TryGet(arguments[0], out CommandDefinition? command))
+        {
+            if (ScriptCommands.NotAllowedInScripts(command))
+            {
+                return "-ERR This Redis command is not allowed from script\r\n"u8.ToArray();
+            }
+
+            if ((command.Flags & CommandFlags.Write) != 0)
+            {
+                if (_readOnly)
+                {
+                    return "-ERR Write commands are not allowed from read-only scripts.\r\n"u8.ToArray();
+                }
+
+                Wrote = true;
+            }
+        }
+
+        _buffer.Reset();
+        _context.Request.Clear();
+        foreach (byte[] argument in arguments)
+        {
+            _context.Request.Add(argument, owned: true);
+        }
+
+        _context.Writer.ProtocolVersion = _context.Client.ProtocolVersion;
+        try
+        {
+            ValueTask run = CommandDispatcher.ExecuteAsync(_context);
+            if (!run.IsCompletedSuccessfully)
+            {
+                // The script thread is the script's own: it may wait here for a quorum.
+                run.AsTask().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            _context.Request.Release();
+        }
+
+        return _buffer.WrittenSpan.ToArray();
+    }
+
+    public void Log(int level, string message)
+    {
+        LogLevel mapped = level switch
+        {
+            0 => LogLevel.Debug,
+            1 => LogLevel.Information,
+            2 => LogLevel.Information,
+            _ => LogLevel.Warning,
+        };
+        _logger?.Log(mapped, "Script: {Message}", message);
+    }
+
+    public void SetProtocol(int version) => _context.Client.ProtocolVersion = version;
+
+    public void Dispose() => _buffer.Dispose();
+}
