@@ -61,6 +61,18 @@ public sealed class RespServer : IDisposable
     /// <summary>The script thread and cache (made on the first script: a node that runs none has no Lua state).</summary>
     internal Scripting.ScriptRunner Scripts => _scripts.Value;
 
+    /// <summary>True while a script runs past lua-time-limit: other clients are answered BUSY, as by redis-server.</summary>
+    internal bool ScriptIsBusy => _scripts.IsValueCreated && _scripts.Value.IsBusy;
+
+    /// <summary>For INFO memory, read without starting the script thread.</summary>
+    internal long ScriptMemoryBytes => _scripts.IsValueCreated ? _scripts.Value.LuaMemoryBytes : 0;
+
+    internal long ScriptCacheBytes => _scripts.IsValueCreated ? _scripts.Value.Cache.Bytes : 0;
+
+    internal int CachedScripts => _scripts.IsValueCreated ? _scripts.Value.Cache.Count : 0;
+
+    internal int LoadedFunctions => _scripts.IsValueCreated ? _scripts.Value.Functions.FunctionCount : 0;
+
     /// <summary>lua-time-limit, read without starting the script thread.</summary>
     internal TimeSpan ScriptBusyThreshold => _scripts.IsValueCreated ? _scripts.Value.BusyThreshold : TimeSpan.FromSeconds(5);
 

@@ -48,6 +48,21 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
+        if (!client.IsScript && server.ScriptIsBusy && !ScriptCommands.AllowedWhileBusy(command, context))
+        {
+            // As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.
+            const string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+            if (command.LowerName == "exec" && client.Transaction is not null)
+            {
+                client.Transaction = null;
+                client.Watched = null;
+                return context.Error("EXECABORT Transaction discarded because of: " + busy);
+            }
+
+            client.Transaction?.Abort();
+            return context.Error(busy);
+        }
+
         if (client.InSubscribedMode && !PubSubCommands.AllowedWhileSubscribed(command))
         {
             return context.Error($"ERR Can't execute '{command.LowerName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");

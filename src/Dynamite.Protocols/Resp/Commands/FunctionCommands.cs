@@ -1,71 +1,350 @@
+using System.Text;
+using Dynamite.Protocols.Resp.Scripting;
+
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
-/// FUNCTION, FCALL and FCALL_RO as a server with no function libraries answers them. Dynamite has no function engine
-/// yet (issue 15 brings scripts), but clients and test harnesses send <c>FUNCTION FLUSH</c> beside <c>FLUSHALL</c> to
-/// start clean, and read <c>FUNCTION LIST</c>/<c>STATS</c>: those answer truthfully (nothing to flush, nothing
-/// loaded). Whatever would load or restore code is refused before anything changes.
+/// FUNCTION LOAD/LIST/DELETE/FLUSH/DUMP/RESTORE/STATS/KILL/HELP, FCALL and FCALL_RO, as redis-server 7.0 answers them:
+/// a library (<c>#!lua name=lib</c>) registers functions with <c>redis.register_function</c> when loaded; FCALL runs
+/// one on the node's script thread, like EVAL (<see cref="ScriptCommands"/>). Libraries live on the node that loaded
+/// them (as in Redis Cluster, where each node's functions are its own): load them through every node, or RESTORE a
+/// DUMP there. DUMP's payload is this server's own format (a version, the libraries' code and a checksum).
 /// </summary>
 internal static class FunctionCommands
 {
-    private const string NoFunctionEngine = "ERR this server has no function engine yet: FUNCTION LOAD, RESTORE and DUMP are not supported";
+    private static readonly IReadOnlyList<string> HelpLines =
+    [
+        "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code.",
+        "DELETE <LIBRARY NAME>",
+        "    Delete the given library.",
+        "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+        "    Return general information on all the libraries:",
+        "    * Library name",
+        "    * The engine used to run the Library",
+        "    * Library description",
+        "    * Functions list",
+        "    * Library code (if WITHCODE is given)",
+        "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+        "STATS",
+        "    Return information about the current function running:",
+        "    * Function name",
+        "    * Command used to run the function",
+        "    * Duration in MS that the function is running",
+        "    If no function is running, return nil",
+        "    In addition, returns a list of available engines.",
+        "KILL",
+        "    Kill the current running function.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the libraries.",
+        "    * SYNC: Synchronously flush the libraries.",
+        "DUMP",
+        "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+        "    control how to handle existing libraries (default APPEND):",
+        "    * FLUSH: delete all existing libraries.",
+        "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+        "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+        "      in case of functions name collision with another library).",
+        "HELP",
+        "    Prints this help.",
+    ];
 
     public static IEnumerable<CommandDefinition> Definitions =>
     [
         new("FUNCTION", -2, CommandFlags.None, 0, 0, 0, "scripting", "7.0.0", "A container for function commands.", Function),
-        new("FCALL", -3, CommandFlags.None, 0, 0, 0, "scripting", "7.0.0", "Invokes a function.", Call),
-        new("FCALL_RO", -3, CommandFlags.ReadOnly, 0, 0, 0, "scripting", "7.0.0", "Invokes a read-only function.", Call),
+        new("FCALL", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a function.", static c => Call(c, readOnly: false)),
+        new("FCALL_RO", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a read-only function.", static c => Call(c, readOnly: true)),
     ];
+
+    private static ValueTask Call(CommandContext context, bool readOnly)
+    {
+        (byte[][] keys, byte[][] argv, string? error) = ScriptCommands.ParseKeysAndArguments(context);
+        if (error is not null)
+        {
+            return context.Error(error);
+        }
+
+        ScriptRunner runner = context.Server.Scripts;
+        string name = context.ArgumentString(1);
+        if (runner.Functions.LibraryOf(name) is not { } library)
+        {
+            return context.Error("ERR Function not found");
+        }
+
+        bool noWrites = library.Functions.First(f => f.Name == name).NoWrites;
+        if (readOnly && !noWrites)
+        {
+            return context.Error("ERR Can not execute a script with write flag using *_ro command.");
+        }
+
+        if (runner.IsBusy)
+        {
+            return context.Error("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+        }
+
+        var reply = new ReplyBuffer();
+        var writer = new RespWriter { ProtocolVersion = context.Client.ProtocolVersion };
+        writer.Attach(reply);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        RespServer server = context.Server;
+        ClientSession caller = context.Client;
+        string command = string.Join(' ', Enumerable.Range(0, context.ArgumentCount).Select(context.ArgumentString));
+        if (!runner.TryQueue(() =>
+        {
+            try
+            {
+                using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger);
+                if (!runner.Call(name, command, keys, argv, host, writer))
+                {
+                    writer.WriteError("ERR Function not found");
+                }
+            }
+            finally
+            {
+                done.SetResult();
+            }
+        }))
+        {
+            reply.Dispose();
+            return context.Error($"ERR too many scripts waiting to run ({ScriptRunner.MaxQueued}); try again");
+        }
+
+        return ScriptCommands.ReplyWhenDoneAsync(context, done.Task, reply);
+    }
 
     private static ValueTask Function(CommandContext context)
     {
+        ScriptRunner runner = context.Server.Scripts;
         string sub = context.ArgumentString(1).ToUpperInvariant();
+        int count = context.ArgumentCount;
         switch (sub)
         {
-            case "FLUSH" when context.ArgumentCount == 2 || (context.ArgumentCount == 3 && (context.ArgumentIs(2, "ASYNC") || context.ArgumentIs(2, "SYNC"))):
-                context.Writer.WriteOk();
-                return ValueTask.CompletedTask;
-            case "FLUSH":
+            case "LOAD" when count is 3 or 4:
+            {
+                bool replace = count == 4;
+                if (replace && !context.ArgumentIs(2, "REPLACE"))
+                {
+                    return context.Error($"ERR Unknown option given: {context.ArgumentString(2)}");
+                }
+
+                byte[] code = context.OwnedArgument(count - 1);
+                (string? Name, string? Error) outcome = default;
+                return ScriptCommands.OnScriptThreadAsync(context, runner, () => outcome = runner.LoadLibrary(code, replace), () =>
+                {
+                    if (outcome.Error is { } error)
+                    {
+                        context.Writer.WriteError(error);
+                    }
+                    else
+                    {
+                        context.Writer.WriteBulk(Encoding.UTF8.GetBytes(outcome.Name!));
+                    }
+                });
+            }
+
+            case "DELETE" when count == 3:
+            {
+                string name = context.ArgumentString(2);
+                bool deleted = false;
+                return ScriptCommands.OnScriptThreadAsync(context, runner, () => deleted = runner.DeleteLibrary(name), () =>
+                {
+                    if (deleted)
+                    {
+                        context.Writer.WriteOk();
+                    }
+                    else
+                    {
+                        context.Writer.WriteError("ERR Library not found");
+                    }
+                });
+            }
+
+            case "FLUSH" when count == 2 || (count == 3 && (context.ArgumentIs(2, "ASYNC") || context.ArgumentIs(2, "SYNC"))):
+                return ScriptCommands.OnScriptThreadAsync(context, runner, runner.FlushFunctions);
+            case "FLUSH" when count == 3:
                 return context.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             case "LIST":
-                return List(context);
-            case "STATS" when context.ArgumentCount == 2:
-                context.Writer.WriteMapHeader(2);
-                context.Writer.WriteBulk("running_script");
-                context.Writer.WriteNull();
-                context.Writer.WriteBulk("engines");
-                context.Writer.WriteMapHeader(0);
+                return List(context, runner);
+            case "DUMP" when count == 2:
+                context.Writer.WriteBulk(runner.Functions.Dump());
                 return ValueTask.CompletedTask;
-            case "KILL" when context.ArgumentCount == 2:
-                return context.Error("NOTBUSY No scripts in execution right now.");
-            case "DELETE" when context.ArgumentCount == 3:
-                return context.Error("ERR Library not found");
-            case "LOAD" or "RESTORE" or "DUMP":
-                return context.Error(NoFunctionEngine);
+            case "RESTORE" when count is 3 or 4:
+                return Restore(context, runner);
+            case "STATS" when count == 2:
+                return Stats(context, runner);
+            case "KILL" when count == 2:
+                if (runner.Kill(function: true) is { } refusal)
+                {
+                    return context.Error(refusal);
+                }
+
+                context.Writer.WriteOk();
+                return ValueTask.CompletedTask;
+            case "HELP" when count == 2:
+                return context.Help(HelpLines);
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "FUNCTION"));
         }
     }
 
-    /// <summary>FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: no libraries, so an empty list once the options parse.</summary>
-    private static ValueTask List(CommandContext context)
+    /// <summary>FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE].</summary>
+    private static ValueTask List(CommandContext context, ScriptRunner runner)
     {
+        byte[]? pattern = null;
+        bool withCode = false;
         for (int i = 2; i < context.ArgumentCount; i++)
         {
-            if (context.ArgumentIs(i, "LIBRARYNAME") && i + 1 < context.ArgumentCount)
+            if (context.ArgumentIs(i, "WITHCODE") && !withCode)
             {
-                i++;
+                withCode = true;
             }
-            else if (!context.ArgumentIs(i, "WITHCODE"))
+            else if (context.ArgumentIs(i, "LIBRARYNAME") && pattern is null && i + 1 < context.ArgumentCount)
             {
-                return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "FUNCTION"));
+                pattern = context.OwnedArgument(++i);
+            }
+            else
+            {
+                return context.Error($"ERR Unknown argument {context.ArgumentString(i)}");
             }
         }
 
-        context.Writer.WriteArrayHeader(0);
+        IReadOnlyList<FunctionLibrary> libraries = [.. runner.Functions.Snapshot().Where(l => pattern is null || GlobPattern.IsMatch(pattern, Encoding.UTF8.GetBytes(l.Name)))];
+        RespWriter writer = context.Writer;
+        writer.WriteArrayHeader(libraries.Count);
+        foreach (FunctionLibrary library in libraries)
+        {
+            writer.WriteMapHeader(withCode ? 4 : 3);
+            writer.WriteBulk("library_name"u8);
+            writer.WriteBulk(library.Name);
+            writer.WriteBulk("engine"u8);
+            writer.WriteBulk("LUA"u8);
+            writer.WriteBulk("functions"u8);
+            writer.WriteArrayHeader(library.Functions.Count);
+            foreach (RegisteredFunction function in library.Functions)
+            {
+                writer.WriteMapHeader(3);
+                writer.WriteBulk("name"u8);
+                writer.WriteBulk(function.Name);
+                writer.WriteBulk("description"u8);
+                if (function.Description is null)
+                {
+                    writer.WriteNull();
+                }
+                else
+                {
+                    writer.WriteBulk(function.Description);
+                }
+
+                writer.WriteBulk("flags"u8);
+                writer.WriteSetHeader(function.Flags.Count);
+                foreach (string flag in function.Flags)
+                {
+                    writer.WriteBulk(flag);
+                }
+            }
+
+            if (withCode)
+            {
+                writer.WriteBulk("library_code"u8);
+                writer.WriteBulk(library.Code);
+            }
+        }
+
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>FCALL and FCALL_RO: no function exists, which redis-server checks before the key count.</summary>
-    private static ValueTask Call(CommandContext context) => context.Error("ERR Function not found");
+    /// <summary>FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: all of it, or nothing when a library cannot load.</summary>
+    private static ValueTask Restore(CommandContext context, ScriptRunner runner)
+    {
+        string policy = context.ArgumentCount == 4 ? context.ArgumentString(3).ToUpperInvariant() : "APPEND";
+        if (policy is not ("FLUSH" or "APPEND" or "REPLACE"))
+        {
+            return context.Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+        }
+
+        if (FunctionLibraries.ReadDump(context.OwnedArgument(2)) is not { } codes)
+        {
+            return context.Error("ERR payload version or checksum are wrong");
+        }
+
+        string? error = null;
+        return ScriptCommands.OnScriptThreadAsync(context, runner, () =>
+        {
+            IReadOnlyList<FunctionLibrary> before = runner.Functions.Snapshot();
+            if (policy == "FLUSH")
+            {
+                runner.FlushFunctions();
+            }
+
+            foreach (byte[] code in codes)
+            {
+                if (runner.LoadLibrary(code, replace: policy != "APPEND").Error is { } failure)
+                {
+                    error = failure;
+                    // All or nothing: put back what was there.
+                    runner.FlushFunctions();
+                    foreach (FunctionLibrary library in before)
+                    {
+                        runner.LoadLibrary(library.Code, replace: true);
+                    }
+
+                    return;
+                }
+            }
+        }, () =>
+        {
+            if (error is not null)
+            {
+                context.Writer.WriteError(error);
+            }
+            else
+            {
+                context.Writer.WriteOk();
+            }
+        });
+    }
+
+    private static ValueTask Stats(CommandContext context, ScriptRunner runner)
+    {
+        RespWriter writer = context.Writer;
+        writer.WriteMapHeader(2);
+        writer.WriteBulk("running_script"u8);
+        if (runner.Running is { } running)
+        {
+            writer.WriteMapHeader(3);
+            writer.WriteBulk("name"u8);
+            writer.WriteBulk(running.Name);
+            writer.WriteBulk("command"u8);
+            string[] words = running.Command.Split(' ');
+            writer.WriteArrayHeader(words.Length);
+            foreach (string word in words)
+            {
+                writer.WriteBulk(word);
+            }
+
+            writer.WriteBulk("duration_ms"u8);
+            writer.WriteInteger((long)running.Duration.TotalMilliseconds);
+        }
+        else
+        {
+            writer.WriteNull();
+        }
+
+        writer.WriteBulk("engines"u8);
+        writer.WriteMapHeader(1);
+        writer.WriteBulk("LUA"u8);
+        writer.WriteMapHeader(2);
+        writer.WriteBulk("libraries_count"u8);
+        writer.WriteInteger(runner.Functions.Snapshot().Count);
+        writer.WriteBulk("functions_count"u8);
+        writer.WriteInteger(runner.Functions.FunctionCount);
+        return ValueTask.CompletedTask;
+    }
 }

@@ -38,7 +38,7 @@ internal static class ScriptCommands
     {
         "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
         "sunsubscribe", "eval", "evalsha", "eval_ro", "evalsha_ro", "script", "fcall", "fcall_ro", "function", "monitor", "reset",
-        "auth", "hello", "quit", "client",
+        "auth", "hello", "quit", "client", "cluster",
     };
 
     public static IEnumerable<CommandDefinition> Definitions =>
@@ -50,31 +50,24 @@ internal static class ScriptCommands
         new("SCRIPT", -2, CommandFlags.None, 0, 0, 0, "scripting", "2.6.0", "A container for Lua scripts management commands.", Script),
     ];
 
+    /// <summary>What other clients may still send while a script runs past lua-time-limit (Redis's allow-busy commands).</summary>
+    public static bool AllowedWhileBusy(CommandDefinition command, CommandContext context) => command.LowerName switch
+    {
+        "auth" or "hello" or "quit" or "reset" or "multi" or "discard" or "shutdown" => true,
+        "script" => context.ArgumentCount > 1 && context.ArgumentIs(1, "KILL"),
+        "function" => context.ArgumentCount > 1 && (context.ArgumentIs(1, "KILL") || context.ArgumentIs(1, "STATS")),
+        _ => false,
+    };
+
     /// <summary>Commands a script may not call (Redis's noscript flag).</summary>
     public static bool NotAllowedInScripts(CommandDefinition command) => NoScript.Contains(command.LowerName);
 
     private static ValueTask Eval(CommandContext context, bool bySha, bool readOnly)
     {
-        if (!RespNumbers.TryParseInt64(context.Argument(2), out long keyCount))
+        (byte[][] keys, byte[][] argv, string? error) = ParseKeysAndArguments(context);
+        if (error is not null)
         {
-            return context.Error(RespErrors.NotInteger);
-        }
-
-        if (keyCount < 0)
-        {
-            return context.Error("ERR Number of keys can't be negative");
-        }
-
-        if (keyCount > context.ArgumentCount - 3)
-        {
-            return context.Error("ERR Number of keys can't be greater than number of args");
-        }
-
-        byte[][] keys = [.. Enumerable.Range(3, (int)keyCount).Select(context.OwnedArgument)];
-        byte[][] argv = [.. Enumerable.Range(3 + (int)keyCount, context.ArgumentCount - 3 - (int)keyCount).Select(context.OwnedArgument)];
-        if (context.Store is IVersionedKeyValueStore && keys.Length > 1 && keys.Any(k => HashSlot.Of(k) != HashSlot.Of(keys[0])))
-        {
-            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+            return context.Error(error);
         }
 
         ScriptRunner runner = context.Server.Scripts;
@@ -140,7 +133,38 @@ internal static class ScriptCommands
         return ReplyWhenDoneAsync(context, done.Task, reply);
     }
 
-    private static async ValueTask ReplyWhenDoneAsync(CommandContext context, Task done, ReplyBuffer reply)
+    /// <summary>
+    /// EVAL's and FCALL's <c>numkeys key ... arg ...</c> from argument 2 on; an error when they do not parse or, on a
+    /// cluster node, when the keys span slots.
+    /// </summary>
+    internal static (byte[][] Keys, byte[][] Arguments, string? Error) ParseKeysAndArguments(CommandContext context)
+    {
+        if (!RespNumbers.TryParseInt64(context.Argument(2), out long keyCount))
+        {
+            return ([], [], RespErrors.NotInteger);
+        }
+
+        if (keyCount < 0)
+        {
+            return ([], [], "ERR Number of keys can't be negative");
+        }
+
+        if (keyCount > context.ArgumentCount - 3)
+        {
+            return ([], [], "ERR Number of keys can't be greater than number of args");
+        }
+
+        byte[][] keys = [.. Enumerable.Range(3, (int)keyCount).Select(context.OwnedArgument)];
+        byte[][] argv = [.. Enumerable.Range(3 + (int)keyCount, context.ArgumentCount - 3 - (int)keyCount).Select(context.OwnedArgument)];
+        if (context.Store is IVersionedKeyValueStore && keys.Length > 1 && keys.Any(k => HashSlot.Of(k) != HashSlot.Of(keys[0])))
+        {
+            return ([], [], "CROSSSLOT Keys in request don't hash to the same slot");
+        }
+
+        return (keys, argv, null);
+    }
+
+    internal static async ValueTask ReplyWhenDoneAsync(CommandContext context, Task done, ReplyBuffer reply)
     {
         // Bounded: the runner stops any script at its MaxRunTime, and the queue ahead of it is bounded.
         await done;
@@ -169,7 +193,7 @@ internal static class ScriptCommands
             case "FLUSH":
                 return context.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             case "KILL" when context.ArgumentCount == 2:
-                if (runner.Kill() is { } refusal)
+                if (runner.Kill(function: false) is { } refusal)
                 {
                     return context.Error(refusal);
                 }
@@ -218,7 +242,7 @@ internal static class ScriptCommands
         });
     }
 
-    private static ValueTask OnScriptThreadAsync(CommandContext context, ScriptRunner runner, Action work, Action? reply = null)
+    internal static ValueTask OnScriptThreadAsync(CommandContext context, ScriptRunner runner, Action work, Action? reply = null)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!runner.TryQueue(() =>

@@ -12,7 +12,7 @@ internal static class ServerCommands
     private static readonly string DynamiteVersion =
         typeof(ServerCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static readonly string[] DefaultInfoSections = ["server", "clients", "persistence", "stats", "replication", "keyspace", "cluster"];
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "replication", "keyspace", "cluster"];
 
     public static IEnumerable<CommandDefinition> Definitions =>
     [
@@ -289,6 +289,16 @@ internal static class ServerCommands
                 new("connected_clients", server.Clients.Count.ToString(CultureInfo.InvariantCulture)),
                 new("maxclients", server.Options.MaxClients.ToString(CultureInfo.InvariantCulture)),
                 new("blocked_clients", "0"),
+            ],
+            "memory" =>
+            [
+                new("used_memory", GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture)),
+                new("used_memory_rss", Environment.WorkingSet.ToString(CultureInfo.InvariantCulture)),
+                new("used_memory_lua", server.ScriptMemoryBytes.ToString(CultureInfo.InvariantCulture)),
+                new("used_memory_scripts", server.ScriptCacheBytes.ToString(CultureInfo.InvariantCulture)),
+                new("number_of_cached_scripts", server.CachedScripts.ToString(CultureInfo.InvariantCulture)),
+                new("number_of_functions", server.LoadedFunctions.ToString(CultureInfo.InvariantCulture)),
+                new("maxmemory", "0"),
             ],
             "persistence" =>
             [

@@ -12,10 +12,11 @@ namespace Dynamite.Protocols.Resp.Scripting;
 /// </summary>
 internal static class LuaJson
 {
-    private const int MaxDepth = 1000;
+    /// <summary>cjson's settings: the deepest nesting encoded, and whether NaN and infinities encode (as nan, inf, -inf).</summary>
+    public readonly record struct EncodeSettings(int MaxDepth, bool InvalidNumbers);
 
     /// <summary>Appends the value at <paramref name="index"/> as JSON; null when done, else why it cannot be encoded.</summary>
-    public static string? Encode(Lua lua, int index, StringBuilder json, int depth)
+    public static string? Encode(Lua lua, int index, StringBuilder json, int depth, EncodeSettings settings)
     {
         index = lua.AbsIndex(index);
         switch (lua.Type(index))
@@ -36,7 +37,13 @@ internal static class LuaJson
                 double number = lua.ToNumber(index);
                 if (double.IsNaN(number) || double.IsInfinity(number))
                 {
-                    return "Cannot serialise number: must not be NaN or Inf";
+                    if (!settings.InvalidNumbers)
+                    {
+                        return "Cannot serialise number: must not be NaN or Inf";
+                    }
+
+                    json.Append(double.IsNaN(number) ? "nan" : number > 0 ? "inf" : "-inf");
+                    return null;
                 }
 
                 json.Append(number.ToString("0.##############", CultureInfo.InvariantCulture));
@@ -44,17 +51,17 @@ internal static class LuaJson
             case LuaType.String:
                 json.Append(JsonSerializer.Serialize(Encoding.UTF8.GetString(lua.ToBuffer(index, false))));
                 return null;
-            case LuaType.Table when depth >= MaxDepth || !lua.CheckStack(4):
-                return "Cannot serialise, excessive nesting (1001)";
+            case LuaType.Table when depth >= settings.MaxDepth || !lua.CheckStack(4):
+                return $"Cannot serialise, excessive nesting ({depth + 1})";
             case LuaType.Table:
-                return EncodeTable(lua, index, json, depth);
+                return EncodeTable(lua, index, json, depth, settings);
             default:
                 // cjson.null is an empty table with a metatable: tables are handled above, so anything else is refused.
                 return $"Cannot serialise {lua.TypeName(lua.Type(index))}: type not supported";
         }
     }
 
-    private static string? EncodeTable(Lua lua, int index, StringBuilder json, int depth)
+    private static string? EncodeTable(Lua lua, int index, StringBuilder json, int depth, EncodeSettings settings)
     {
         // cjson.null: an empty table whose metatable's __tostring gives "null".
         if (lua.GetMetaTable(index))
@@ -94,7 +101,7 @@ internal static class LuaJson
                 }
 
                 lua.RawGetInteger(index, i);
-                string? error = Encode(lua, -1, json, depth + 1);
+                string? error = Encode(lua, -1, json, depth + 1, settings);
                 lua.Pop(1);
                 if (error is not null)
                 {
@@ -127,7 +134,7 @@ internal static class LuaJson
             lua.PushCopy(-2);
             json.Append(JsonSerializer.Serialize(Encoding.UTF8.GetString(lua.ToBuffer(-1, false)))).Append(':');
             lua.Pop(1);
-            string? error = Encode(lua, -1, json, depth + 1);
+            string? error = Encode(lua, -1, json, depth + 1, settings);
             lua.Pop(1);
             if (error is not null)
             {
@@ -141,16 +148,18 @@ internal static class LuaJson
     }
 
     /// <summary>Pushes the decoded value; null when done, else why the text is not JSON (nothing pushed).</summary>
-    public static string? Decode(Lua lua, byte[] text, int nullIndex)
+    public static string? Decode(Lua lua, byte[] text, int nullIndex, int maxDepth)
     {
         try
         {
-            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MaxDepth });
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = maxDepth });
             return Push(lua, document.RootElement, lua.AbsIndex(nullIndex), 0);
         }
         catch (JsonException exception)
         {
-            return "Expected value but found invalid token: " + exception.Message;
+            return exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"Found too many nested data structures ({maxDepth + 1})"
+                : "Expected value but found invalid token: " + exception.Message;
         }
     }
 
@@ -170,13 +179,19 @@ internal static class LuaJson
                 lua.PushBoolean(element.ValueKind == JsonValueKind.True);
                 return null;
             case JsonValueKind.Number:
+                // Redis's Lua 5.1 has one number type, so 0.0 and -5e3 read back as 0 and -5000: integral values become integers.
+                double value = element.GetDouble();
                 if (element.TryGetInt64(out long integer))
                 {
                     lua.PushInteger(integer);
                 }
+                else if (Math.Floor(value) == value && Math.Abs(value) < 9.007199254740992E15)
+                {
+                    lua.PushInteger((long)value);
+                }
                 else
                 {
-                    lua.PushNumber(element.GetDouble());
+                    lua.PushNumber(value);
                 }
 
                 return null;

@@ -18,7 +18,13 @@ internal sealed class LuaSandbox : IDisposable
 {
     private const int HookInstructions = 100_000;
     private const int MaxNesting = 200;
+
+    /// <summary>A full collection once the state grew this much since the last one: it stays near its baseline (tens of KiB).</summary>
+    private const long CollectAfterGrowthBytes = 24 * 1024;
     private const string ScriptsRegistryKey = "dynamite.scripts";
+    private const string FunctionsRegistryKey = "dynamite.functions";
+    private const string StagedRegistryKey = "dynamite.staged";
+    private const string LibraryEnvRegistryKey = "dynamite.library_env";
 
     private readonly LuaAlloc _allocator;
     private readonly LuaFunction _call;
@@ -30,6 +36,7 @@ internal sealed class LuaSandbox : IDisposable
     private readonly LuaHookFunction _hook;
     private readonly Lua _lua;
     private long _allocated;
+    private long _afterLastCollection;
     private bool _inHostFunction;
     private IScriptHost? _host;
     private volatile string? _abortReason;
@@ -47,19 +54,24 @@ internal sealed class LuaSandbox : IDisposable
         _hook = Hook;
         _lua = new Lua(_allocator, IntPtr.Zero);
         _lua.OpenLibs();
+        // Generational collection: each script's garbage (its coroutine, KEYS and ARGV) dies young.
+        _lua.GarbageCollector(LuaGC.Generational, 0, 0);
         _lua.Register("__dyn_call", _call);
         _lua.Register("__dyn_sha1hex", _sha1);
         _lua.Register("__dyn_log", _log);
         _lua.Register("__dyn_setresp", _setResp);
         _lua.Register("__dyn_json_encode", _jsonEncode);
         _lua.Register("__dyn_json_decode", _jsonDecode);
-        if (_lua.LoadBuffer(Encoding.UTF8.GetBytes(ScriptPrelude.Source), "=prelude") != LuaStatus.OK || _lua.PCall(0, 0, 0) != LuaStatus.OK)
+        if (_lua.LoadBuffer(Encoding.UTF8.GetBytes(ScriptPrelude.Source), "=prelude") != LuaStatus.OK || _lua.PCall(0, 1, 0) != LuaStatus.OK)
         {
             throw new InvalidOperationException("the scripting prelude failed: " + Text(_lua, -1));
         }
 
+        _lua.SetField((int)LuaRegistry.Index, LibraryEnvRegistryKey);
         _lua.NewTable();
         _lua.SetField((int)LuaRegistry.Index, ScriptsRegistryKey);
+        _lua.NewTable();
+        _lua.SetField((int)LuaRegistry.Index, FunctionsRegistryKey);
     }
 
     /// <summary>The most memory the state may hold; a script that needs more fails with Lua's "not enough memory".</summary>
@@ -98,6 +110,14 @@ internal sealed class LuaSandbox : IDisposable
         return null;
     }
 
+    /// <summary>Forgets every loaded function (FUNCTION FLUSH).</summary>
+    public void FlushFunctions()
+    {
+        _lua.NewTable();
+        _lua.SetField((int)LuaRegistry.Index, FunctionsRegistryKey);
+        _lua.GarbageCollector(LuaGC.Collect, 0);
+    }
+
     /// <summary>Forgets every compiled script (SCRIPT FLUSH) and collects the garbage.</summary>
     public void Flush()
     {
@@ -112,20 +132,185 @@ internal sealed class LuaSandbox : IDisposable
     /// </summary>
     public void Run(string sha, IReadOnlyList<byte[]> keys, IReadOnlyList<byte[]> argv, IScriptHost host, RespWriter reply)
     {
-        _host = host;
-        _abortReason = null;
         int top = _lua.GetTop();
         try
         {
-            SetArray("KEYS", keys);
-            SetArray("ARGV", argv);
-            Lua thread = _lua.NewThread();
-            _lua.GetField(LuaRegistry.Index, ScriptsRegistryKey);
+            SetGlobalRaw("KEYS", keys);
+            SetGlobalRaw("ARGV", argv);
+            _lua.GetField((int)LuaRegistry.Index, ScriptsRegistryKey);
             _lua.GetField(-1, sha);
             _lua.Remove(-2);
-            _lua.XMove(thread, 1);
+            Execute(0, host, reply, sha);
+        }
+        finally
+        {
+            _lua.SetTop(top);
+            SetGlobalRaw("KEYS", null);
+            SetGlobalRaw("ARGV", null);
+        }
+    }
+
+    /// <summary>Sets a global past the globals' protection (a script may not create globals, the host may).</summary>
+    private void SetGlobalRaw(string name, IReadOnlyList<byte[]>? values)
+    {
+        _lua.PushGlobalTable();
+        _lua.PushString(name);
+        if (values is null)
+        {
+            _lua.PushNil();
+        }
+        else
+        {
+            SetArray(values);
+        }
+
+        _lua.RawSet(-3);
+        _lua.Pop(1);
+    }
+
+    /// <summary>FCALL: runs a loaded function with its KEYS and ARGV as arguments; false when no such function is loaded.</summary>
+    public bool CallFunction(string name, IReadOnlyList<byte[]> keys, IReadOnlyList<byte[]> argv, IScriptHost host, RespWriter reply)
+    {
+        int top = _lua.GetTop();
+        try
+        {
+            _lua.GetField((int)LuaRegistry.Index, FunctionsRegistryKey);
+            if (_lua.GetField(-1, name) != LuaType.Function)
+            {
+                return false;
+            }
+
+            _lua.Remove(-2);
+            SetArray(keys);
+            SetArray(argv);
+            Execute(2, host, reply, name);
+            return true;
+        }
+        finally
+        {
+            _lua.SetTop(top);
+        }
+    }
+
+    /// <summary>
+    /// FUNCTION LOAD's first step: runs a library's code (its shebang line already blanked) in an environment whose
+    /// redis.register_function collects functions, and keeps them staged. Null and the functions, or why it failed.
+    /// </summary>
+    public string? StageLibrary(byte[] code, out List<RegisteredFunction> functions)
+    {
+        functions = [];
+        int top = _lua.GetTop();
+        try
+        {
+            _lua.GetField((int)LuaRegistry.Index, LibraryEnvRegistryKey);
+            if (_lua.PCall(0, 4, 0) != LuaStatus.OK)
+            {
+                return "ERR " + Text(_lua, -1);
+            }
+
+            // Stack: env, registered, order, finish.
+            int env = _lua.AbsIndex(-4);
+            int registered = _lua.AbsIndex(-3);
+            int order = _lua.AbsIndex(-2);
+            int finish = _lua.AbsIndex(-1);
+            if (_lua.LoadBuffer(code, "@user_function", "t") != LuaStatus.OK)
+            {
+                return "ERR Error compiling function: " + Text(_lua, -1);
+            }
+
+            _lua.PushCopy(env);
+            _lua.SetUpValue(-2, 1);
+            var result = new ReplyBuffer();
+            var writer = new RespWriter();
+            writer.Attach(result);
+            Execute(0, null, writer, "library");
+            string? failure = result.WrittenSpan.Length > 0 && result.WrittenSpan[0] == (byte)'-'
+                ? System.Text.Encoding.UTF8.GetString(result.WrittenSpan[1..^2])
+                : null;
+            result.Dispose();
+            _lua.PushCopy(finish);
+            _lua.PCall(0, 0, 0);
+            if (failure is not null)
+            {
+                return failure.StartsWith("ERR ", StringComparison.Ordinal) ? "ERR Error registering functions: " + failure[4..] : failure;
+            }
+
+            _lua.NewTable();
+            int staged = _lua.GetTop();
+            for (int i = 1; _lua.RawGetInteger(order, i) == LuaType.String; i++)
+            {
+                string name = Text(_lua, -1);
+                _lua.Pop(1);
+                _lua.GetField(registered, name);
+                int entry = _lua.GetTop();
+                _lua.GetField(entry, "callback");
+                _lua.SetField(staged, name);
+                var flags = new List<string>();
+                _lua.GetField(entry, "flags");
+                for (int f = 1; _lua.RawGetInteger(-1, f) == LuaType.String; f++)
+                {
+                    flags.Add(Text(_lua, -1));
+                    _lua.Pop(1);
+                }
+
+                _lua.Pop(2);
+                string? description = _lua.GetField(entry, "description") == LuaType.String ? Text(_lua, -1) : null;
+                _lua.Pop(2);
+                functions.Add(new RegisteredFunction(name, flags, description));
+            }
+
+            _lua.Pop(1);
+            _lua.PushCopy(staged);
+            _lua.SetField((int)LuaRegistry.Index, StagedRegistryKey);
+            return functions.Count == 0 ? "ERR No functions registered" : null;
+        }
+        finally
+        {
+            _lua.SetTop(top);
+        }
+    }
+
+    /// <summary>FUNCTION LOAD's second step, once the names are checked: drops <paramref name="removed"/>, installs what was staged.</summary>
+    public void InstallStaged(IEnumerable<string> removed, IEnumerable<string> added)
+    {
+        int top = _lua.GetTop();
+        _lua.GetField((int)LuaRegistry.Index, FunctionsRegistryKey);
+        int functions = _lua.GetTop();
+        foreach (string name in removed)
+        {
+            _lua.PushNil();
+            _lua.SetField(functions, name);
+        }
+
+        _lua.GetField((int)LuaRegistry.Index, StagedRegistryKey);
+        int staged = _lua.GetTop();
+        foreach (string name in added)
+        {
+            _lua.GetField(staged, name);
+            _lua.SetField(functions, name);
+        }
+
+        _lua.SetTop(top);
+    }
+
+    /// <summary>Removes loaded functions (FUNCTION DELETE, FLUSH, RESTORE).</summary>
+    public void RemoveFunctions(IEnumerable<string> names) => InstallStaged(names, []);
+
+    /// <summary>
+    /// Runs the function on top of the stack (below its <paramref name="arguments"/>) in a new coroutine with the hook
+    /// set, writing its result or error to <paramref name="reply"/>; the stack is the caller's to reset.
+    /// </summary>
+    private void Execute(int arguments, IScriptHost? host, RespWriter reply, string name)
+    {
+        _host = host;
+        _abortReason = null;
+        try
+        {
+            Lua thread = _lua.NewThread();
+            _lua.Insert(-2 - arguments);
+            _lua.XMove(thread, 1 + arguments);
             thread.SetHook(_hook, LuaHookMask.Count, HookInstructions);
-            LuaStatus status = thread.Resume(null, 0, out int results);
+            LuaStatus status = thread.Resume(null, arguments, out int results);
             switch (status)
             {
                 case LuaStatus.OK:
@@ -143,31 +328,34 @@ internal sealed class LuaSandbox : IDisposable
                     reply.WriteError(_abortReason ?? "ERR script yielded, which scripts may not do");
                     break;
                 case LuaStatus.ErrMem:
-                    reply.WriteError($"ERR script exceeded the scripting memory limit ({MemoryLimitBytes} bytes) script: {sha}");
+                    reply.WriteError($"ERR script exceeded the scripting memory limit ({MemoryLimitBytes} bytes) script: {name}");
                     break;
                 default:
-                    WriteError(thread, sha, reply);
+                    WriteError(thread, name, reply);
                     break;
             }
         }
         finally
         {
             _host = null;
-            _lua.SetTop(top);
-            _lua.PushNil();
-            _lua.SetGlobal("KEYS");
-            _lua.PushNil();
-            _lua.SetGlobal("ARGV");
-            if (AllocatedBytes > MemoryLimitBytes / 2)
+            // Each run leaves its coroutine and argument tables behind: a small step per run keeps the state near its
+            // baseline (Redis's own test wants it under 100 KiB after 10,000 scripts), a full collection past half the limit.
+            if (AllocatedBytes > MemoryLimitBytes / 2 || AllocatedBytes > _afterLastCollection + CollectAfterGrowthBytes)
             {
                 _lua.GarbageCollector(LuaGC.Collect, 0);
+                _afterLastCollection = AllocatedBytes;
+            }
+            else
+            {
+                _lua.GarbageCollector(LuaGC.Step, 0);
             }
         }
     }
 
     public void Dispose() => _lua.Dispose();
 
-    private void SetArray(string name, IReadOnlyList<byte[]> values)
+    /// <summary>Pushes a table of the values (KEYS, ARGV).</summary>
+    private void SetArray(IReadOnlyList<byte[]> values)
     {
         _lua.CreateTable(values.Count, 0);
         for (int i = 0; i < values.Count; i++)
@@ -175,8 +363,6 @@ internal sealed class LuaSandbox : IDisposable
             _lua.PushBuffer(values[i]);
             _lua.RawSetInteger(-2, i + 1);
         }
-
-        _lua.SetGlobal(name);
     }
 
     /// <summary>An error the script raised: an error reply table as it is, a message as Redis formats a runtime error.</summary>
@@ -260,6 +446,11 @@ internal sealed class LuaSandbox : IDisposable
         }
 
         lua.Pop(1);
+        if (WriteResp3Table(lua, index, reply, depth))
+        {
+            return;
+        }
+
         int count = 0;
         while (lua.RawGetInteger(index, count + 1) != LuaType.Nil)
         {
@@ -275,6 +466,73 @@ internal sealed class LuaSandbox : IDisposable
             WriteValue(lua, -1, reply, depth + 1);
             lua.Pop(1);
         }
+    }
+
+    /// <summary>The RESP3 shapes a script may return after <c>redis.setresp(3)</c>: {map=...}, {set=...}, {double=...}; false when the table is none of them.</summary>
+    private static bool WriteResp3Table(Lua lua, int index, RespWriter reply, int depth)
+    {
+        lua.PushString("double");
+        if (lua.RawGet(index) == LuaType.Number)
+        {
+            double value = lua.ToNumber(-1);
+            lua.Pop(1);
+            if (reply.IsResp3)
+            {
+                reply.WriteRaw(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $",{value:R}\r\n")));
+            }
+            else
+            {
+                reply.WriteBulk(Encoding.ASCII.GetBytes(value.ToString("R", CultureInfo.InvariantCulture)));
+            }
+
+            return true;
+        }
+
+        lua.Pop(1);
+        foreach (string shape in (string[])["map", "set"])
+        {
+            lua.PushString(shape);
+            if (lua.RawGet(index) != LuaType.Table)
+            {
+                lua.Pop(1);
+                continue;
+            }
+
+            int inner = lua.AbsIndex(-1);
+            int pairs = 0;
+            lua.PushNil();
+            while (lua.Next(inner))
+            {
+                pairs++;
+                lua.Pop(1);
+            }
+
+            if (shape == "map")
+            {
+                reply.WriteMapHeader(pairs);
+            }
+            else
+            {
+                reply.WriteSetHeader(pairs);
+            }
+
+            lua.PushNil();
+            while (lua.Next(inner))
+            {
+                WriteValue(lua, -2, reply, depth + 1);
+                if (shape == "map")
+                {
+                    WriteValue(lua, -1, reply, depth + 1);
+                }
+
+                lua.Pop(1);
+            }
+
+            lua.Pop(1);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>A string or number on the stack as text, without metamethods (which could raise).</summary>
@@ -513,7 +771,9 @@ internal sealed class LuaSandbox : IDisposable
         {
             Lua lua = Lua.FromIntPtr(state);
             var json = new StringBuilder();
-            string? error = LuaJson.Encode(lua, 1, json, 0);
+            var settings = new LuaJson.EncodeSettings((int)Math.Clamp(lua.ToInteger(2), 1, 10_000), lua.ToBoolean(3));
+            lua.SetTop(1);
+            string? error = LuaJson.Encode(lua, 1, json, 0, settings);
             lua.SetTop(0);
             lua.PushBoolean(error is null);
             lua.PushString(error ?? json.ToString());
@@ -532,8 +792,9 @@ internal sealed class LuaSandbox : IDisposable
         {
             Lua lua = Lua.FromIntPtr(state);
             byte[] text = lua.ToBuffer(1, false);
+            int maxDepth = (int)Math.Clamp(lua.ToInteger(3), 1, 10_000);
             lua.SetTop(2);
-            string? error = LuaJson.Decode(lua, text, nullIndex: 2);
+            string? error = LuaJson.Decode(lua, text, nullIndex: 2, maxDepth);
             if (error is not null)
             {
                 lua.SetTop(0);

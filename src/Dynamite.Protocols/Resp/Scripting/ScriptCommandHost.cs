@@ -37,22 +37,29 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
     public byte[] Call(byte[][] arguments)
     {
         CommandTable commands = _context.Server.Commands;
-        if (commands.TryGet(arguments[0], out CommandDefinition? command))
+        if (!commands.TryGet(arguments[0], out CommandDefinition? command))
         {
-            if (ScriptCommands.NotAllowedInScripts(command))
+            return "-ERR Unknown Redis command called from script\r\n"u8.ToArray();
+        }
+
+        if (!command.AcceptsArgumentCount(arguments.Length))
+        {
+            return "-ERR Wrong number of args calling Redis command from script\r\n"u8.ToArray();
+        }
+
+        if (ScriptCommands.NotAllowedInScripts(command))
+        {
+            return "-ERR This Redis command is not allowed from script\r\n"u8.ToArray();
+        }
+
+        if ((command.Flags & CommandFlags.Write) != 0)
+        {
+            if (_readOnly)
             {
-                return "-ERR This Redis command is not allowed from script\r\n"u8.ToArray();
+                return "-ERR Write commands are not allowed from read-only scripts.\r\n"u8.ToArray();
             }
 
-            if ((command.Flags & CommandFlags.Write) != 0)
-            {
-                if (_readOnly)
-                {
-                    return "-ERR Write commands are not allowed from read-only scripts.\r\n"u8.ToArray();
-                }
-
-                Wrote = true;
-            }
+            Wrote = true;
         }
 
         _buffer.Reset();

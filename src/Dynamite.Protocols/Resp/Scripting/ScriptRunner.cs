@@ -23,6 +23,8 @@ internal sealed class ScriptRunner : IDisposable
     private readonly ITimer _watchdog;
     private long _runningSince;
     private ScriptCommandHost? _running;
+    private volatile string? _runningName;
+    private volatile string? _runningCommand;
 
     public ScriptRunner(TimeProvider clock, long memoryLimitBytes, ILogger? logger)
     {
@@ -34,6 +36,15 @@ internal sealed class ScriptRunner : IDisposable
     }
 
     public ScriptCache Cache { get; } = new();
+
+    public FunctionLibraries Functions { get; } = new();
+
+    /// <summary>Memory the Lua state holds.</summary>
+    public long LuaMemoryBytes => _sandbox.AllocatedBytes;
+
+    /// <summary>The running script's or function's name and command, for FUNCTION STATS; null when none runs.</summary>
+    public (string Name, string Command, TimeSpan Duration)? Running =>
+        Volatile.Read(ref _running) is not null && _runningName is { } name ? (name, _runningCommand ?? "", Stopwatch.GetElapsedTime(Interlocked.Read(ref _runningSince))) : null;
 
     public ILogger? Logger { get; }
 
@@ -67,6 +78,33 @@ internal sealed class ScriptRunner : IDisposable
         }
     }
 
+    /// <summary>FCALL on the script thread (only); false when the function is not loaded.</summary>
+    public bool Call(string function, string command, IReadOnlyList<byte[]> keys, IReadOnlyList<byte[]> argv, ScriptCommandHost host, RespWriter reply)
+    {
+        Interlocked.Exchange(ref _runningSince, Stopwatch.GetTimestamp());
+        _runningName = function;
+        _runningCommand = command;
+        Volatile.Write(ref _running, host);
+        try
+        {
+            return _sandbox.CallFunction(function, keys, argv, host, reply);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, null);
+            _runningName = null;
+        }
+    }
+
+    /// <summary>FUNCTION LOAD on the script thread (only).</summary>
+    public (string? Name, string? Error) LoadLibrary(byte[] code, bool replace) => Functions.Load(_sandbox, code, replace);
+
+    /// <summary>FUNCTION DELETE on the script thread (only).</summary>
+    public bool DeleteLibrary(string name) => Functions.Delete(_sandbox, name);
+
+    /// <summary>FUNCTION FLUSH on the script thread (only).</summary>
+    public void FlushFunctions() => Functions.Flush(_sandbox);
+
     /// <summary>SCRIPT FLUSH on the script thread (only).</summary>
     public void Flush()
     {
@@ -74,13 +112,20 @@ internal sealed class ScriptRunner : IDisposable
         _sandbox.Flush();
     }
 
-    /// <summary>SCRIPT KILL: null when the running script will stop, else redis-server's refusal.</summary>
-    public string? Kill()
+    /// <summary>SCRIPT KILL and FUNCTION KILL: null when the running script will stop, else redis-server's refusal.</summary>
+    public string? Kill(bool function)
     {
         ScriptCommandHost? running = Volatile.Read(ref _running);
         if (running is null)
         {
             return "NOTBUSY No scripts in execution right now.";
+        }
+
+        if (function != (_runningName is not null))
+        {
+            return function
+                ? "NOTBUSY No scripts in execution right now."
+                : "BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
         }
 
         if (running.Wrote)
