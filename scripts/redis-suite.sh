@@ -2,7 +2,7 @@
 # Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node, or against node 1 of a 3-node
 # cluster (tests/redis-suite/README.md).
 # Usage: scripts/redis-suite.sh [--cluster] [UNIT...]
-#   default units: type/hash type/incr type/set, on a standalone node or on a cluster (the ones CI runs)
+#   default units: type/hash type/incr type/set multi scripting pubsub, on a standalone node or on a cluster (the ones CI runs)
 #   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
 #   ENGINE           the nodes' storage engine (default: the node's default)
 # Installs tcl and dpkg-dev and adds a deb-src line when they are missing (as root, or through sudo), fetches the
@@ -17,7 +17,7 @@ if [ "${1:-}" = "--cluster" ]; then
 fi
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
-  units=(type/hash type/incr type/set)
+  units=(type/hash type/incr type/set multi scripting pubsub)
 fi
 suite_home="${REDIS_SUITE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite}"
 sudo=""
@@ -122,8 +122,10 @@ for unit in "${units[@]}"; do
   ok=$(grep -c '^\[ok\]' "$log" || true)
   err=$(grep -c '^\[err\]' "$log" || true)
   exc=$(grep -c '^\[exception\]' "$log" || true)
-  skipped=$(grep -c '^\[skip\]\|^\[ignore\]' "$log" || true)
-  echo "redis suite unit/$unit on $where: $ok passed, $err failed, $exc aborted, $skipped skipped"
+  aside=$(grep -c '^\[skip\]' "$log" || true)
+  skipped=$(grep -c '^\[ignore\]' "$log" || true)
+  share=$(awk -v ok="$ok" -v err="$err" -v aside="$aside" 'BEGIN { t = ok + err + aside; printf "%.1f", t ? 100 * ok / t : 0 }')
+  echo "redis suite unit/$unit on $where: $ok passed, $err failed, $exc aborted, $aside set aside (skip.txt), $skipped skipped by the suite's tags: $share% of the applicable tests pass"
   if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$ok" -eq 0 ]; then
     status=1
     grep -A3 '^\[err\]\|^\[exception\]' "$log" | head -40

@@ -420,7 +420,7 @@ internal static class ServerCommands
                     continue;
                 }
 
-                return context.Error($"ERR CONFIG SET of '{RespErrors.Truncate(name)}' is not supported: Dynamite is configured by its YAML file and flags at start");
+                return context.Error($"ERR CONFIG SET failed (possibly related to argument '{RespErrors.Truncate(name)}') - not settable at runtime: Dynamite is configured by its YAML file and flags at start");
             }
 
             if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long value))

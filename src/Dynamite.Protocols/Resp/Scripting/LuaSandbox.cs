@@ -365,6 +365,15 @@ internal sealed class LuaSandbox : IDisposable
         }
     }
 
+    /// <summary>An error reply's text as sent: one without an error code (an upper-case first word) gets ERR, as in redis-server.</summary>
+    private static string WithErrorCode(string message)
+    {
+        int space = message.IndexOf(' ', StringComparison.Ordinal);
+        string first = space < 0 ? message : message[..space];
+        bool hasCode = first.Length > 0 && first.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_');
+        return hasCode ? message : message.Length == 0 ? "ERR" : "ERR " + message;
+    }
+
     /// <summary>An error the script raised: an error reply table as it is, a message as Redis formats a runtime error.</summary>
     private static void WriteError(Lua thread, string sha, RespWriter reply)
     {
@@ -373,7 +382,7 @@ internal sealed class LuaSandbox : IDisposable
             thread.PushString("err");
             if (thread.RawGet(-2) == LuaType.String)
             {
-                reply.WriteError(Text(thread, -1));
+                reply.WriteError(WithErrorCode(Text(thread, -1)));
                 return;
             }
 
@@ -431,7 +440,7 @@ internal sealed class LuaSandbox : IDisposable
         lua.PushString("err");
         if (lua.RawGet(index) == LuaType.String)
         {
-            reply.WriteError(Text(lua, -1));
+            reply.WriteError(WithErrorCode(Text(lua, -1)));
             lua.Pop(1);
             return;
         }

@@ -144,8 +144,17 @@ internal static class ScriptPrelude
             out[#out + 1] = mp_len(count, 0x90, 15, "\xdc", "\xdd")
             for i = 1, count do mp_encode(t[i], level + 1, out) end
           else
+            -- Keys in a fixed order (numbers, then strings, each ascending), so one table always packs the same bytes.
+            local keys = {}
+            for k in pairs(t) do keys[#keys + 1] = k end
+            table.sort(keys, function(a, b)
+              local ta, tb = type(a), type(b)
+              if ta ~= tb then return ta < tb end
+              if ta == "number" or ta == "string" then return a < b end
+              return tostring(a) < tostring(b)
+            end)
             out[#out + 1] = mp_len(count, 0x80, 15, "\xde", "\xdf")
-            for k, v in pairs(t) do mp_encode(k, level + 1, out) mp_encode(v, level + 1, out) end
+            for _, k in ipairs(keys) do mp_encode(k, level + 1, out) mp_encode(t[k], level + 1, out) end
           end
         end
         mp_encode = function(v, level, out)
