@@ -28,6 +28,7 @@ public sealed class RespServer : IDisposable
         Clock = clock;
         Metrics = metrics;
         PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
+        Keyspace = new PubSub.KeyspaceNotifier(PubSub);
         _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -75,6 +76,9 @@ public sealed class RespServer : IDisposable
 
     /// <summary>lua-time-limit, read without starting the script thread.</summary>
     internal TimeSpan ScriptBusyThreshold => _scripts.IsValueCreated ? _scripts.Value.BusyThreshold : TimeSpan.FromSeconds(5);
+
+    /// <summary>Keyspace notifications (notify-keyspace-events).</summary>
+    public PubSub.KeyspaceNotifier Keyspace { get; }
 
     /// <summary>The clients that sent MONITOR.</summary>
     public PubSub.MonitorFeed Monitors { get; } = new();

@@ -23,6 +23,15 @@ public sealed class RespWriter
 
     public bool IsResp3 => ProtocolVersion == 3;
 
+    /// <summary>What the reply since <see cref="BeginReply"/> began with, for keyspace notifications: an error, a null, or an integer.</summary>
+    public ReplyStart FirstReply { get; private set; }
+
+    /// <summary>The integer the reply began with, when <see cref="FirstReply"/> is <see cref="ReplyStart.Number"/>.</summary>
+    public long FirstInteger { get; private set; }
+
+    /// <summary>Starts watching a reply's first element (<see cref="FirstReply"/>).</summary>
+    public void BeginReply() => FirstReply = ReplyStart.Nothing;
+
     /// <summary>CLIENT REPLY OFF or SKIP: replies are dropped, but what is written while <see cref="Pushing"/> still goes out.</summary>
     public bool Suppressed
     {
@@ -69,13 +78,27 @@ public sealed class RespWriter
     /// <summary>Writes an error; <paramref name="message"/> starts with its code ("ERR ...", "WRONGTYPE ...").</summary>
     public void WriteError(string message)
     {
+        if (FirstReply == ReplyStart.Nothing)
+        {
+            FirstReply = ReplyStart.Error;
+        }
+
         WriteRawByte((byte)'-');
         // An error line must not break the framing: CR and LF become spaces, as redis-server does.
         WriteAscii(message.Replace('\r', ' ').Replace('\n', ' '));
         WriteRaw(Crlf);
     }
 
-    public void WriteInteger(long value) => WritePrefixedNumber((byte)':', value);
+    public void WriteInteger(long value)
+    {
+        if (FirstReply == ReplyStart.Nothing)
+        {
+            FirstReply = ReplyStart.Number;
+            FirstInteger = value;
+        }
+
+        WritePrefixedNumber((byte)':', value);
+    }
 
     public void WriteBulk(ReadOnlySpan<byte> value)
     {
@@ -94,10 +117,26 @@ public sealed class RespWriter
     }
 
     /// <summary>A missing value: $-1 in RESP2, _ in RESP3.</summary>
-    public void WriteNull() => WriteRaw(IsResp3 ? "_\r\n"u8 : "$-1\r\n"u8);
+    public void WriteNull()
+    {
+        if (FirstReply == ReplyStart.Nothing)
+        {
+            FirstReply = ReplyStart.Null;
+        }
+
+        WriteRaw(IsResp3 ? "_\r\n"u8 : "$-1\r\n"u8);
+    }
 
     /// <summary>A missing array: *-1 in RESP2, _ in RESP3.</summary>
-    public void WriteNullArray() => WriteRaw(IsResp3 ? "_\r\n"u8 : "*-1\r\n"u8);
+    public void WriteNullArray()
+    {
+        if (FirstReply == ReplyStart.Nothing)
+        {
+            FirstReply = ReplyStart.Null;
+        }
+
+        WriteRaw(IsResp3 ? "_\r\n"u8 : "*-1\r\n"u8);
+    }
 
     public void WriteArrayHeader(int count) => WritePrefixedNumber((byte)'*', count);
 
@@ -198,4 +237,13 @@ public sealed class RespWriter
         span[written + 2] = (byte)'\n';
         _output.Advance(written + 3);
     }
+}
+
+/// <summary>How a reply began (<see cref="RespWriter.FirstReply"/>); <see cref="Nothing"/> covers every other kind.</summary>
+public enum ReplyStart
+{
+    Nothing,
+    Error,
+    Null,
+    Number,
 }

@@ -119,6 +119,45 @@ public sealed class ClusterPubSubTests(ITestOutputHelper output)
         output.WriteLine($"the change reached the other instance in {waited.ElapsedMilliseconds} ms");
     }
 
+    [Fact]
+    public async Task KeyspaceNotifications_OfChangesMadeThroughAnyNode_ReachASubscriberOnAnotherNodeOnce()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            // CONFIG SET is per node, as in Redis Cluster: announcing every change needs it on every node.
+            using RawRespClient node = cluster.Connect(i);
+            Assert.Equal("+OK", node.Call("CONFIG", "SET", "notify-keyspace-events", "KEA").ToString());
+            Assert.Equal("*[$\"notify-keyspace-events\", $\"AKE\"]", node.Call("CONFIG", "GET", "notify-keyspace-events").ToString());
+        }
+
+        using RawRespClient subscriber = cluster.Connect(1);
+        Assert.Equal("*[$\"psubscribe\", $\"__keyspace@0__:app:*\", :1]", subscriber.Call("PSUBSCRIBE", "__keyspace@0__:app:*").ToString());
+        using RawRespClient first = cluster.Connect(0);
+        using RawRespClient third = cluster.Connect(2);
+        first.Call("SET", "app:a", "1");
+        third.Call("HSET", "app:h", "f", "v");
+        first.Call("SADD", "app:s", "m");
+        third.Call("SADD", "app:s", "m");
+        first.Call("DEL", "app:a", "app:missing");
+        first.Call("EXPIRE", "app:h", "100");
+
+        // The SADD of a member already there changed nothing and is not announced; DEL announces what it named.
+        string[] expected = ["app:a set", "app:h hset", "app:s sadd", "app:a del", "app:missing del", "app:h expire"];
+        var seen = new List<string>();
+        foreach (string _ in expected)
+        {
+            RespValue message = subscriber.Read();
+            seen.Add(message.Items![2].Text!["__keyspace@0__:".Length..] + " " + message.Items[3].Text);
+        }
+
+        Assert.Equal(expected.Order(), seen.Order());
+        using RawRespClient quiet = cluster.Connect(1);
+        Assert.Equal(":1", quiet.Call("PUBLISH", "__keyspace@0__:app:end", "marker").ToString());
+        Assert.Equal("app:end marker", subscriber.Read() is { } end ? end.Items![2].Text!["__keyspace@0__:".Length..] + " " + end.Items[3].Text : "");
+    }
+
     private static FusionCache CacheWithBackplane(int port)
     {
         var cache = new FusionCache(new FusionCacheOptions { CacheName = "app" });

@@ -94,6 +94,55 @@ internal static class CommandDispatcher
             return ForwardAsync(context, keyIndex);
         }
 
+        if (server.Keyspace.Enabled && PubSub.KeyspaceEventTable.For(command.LowerName) is { } keyspaceEvent)
+        {
+            return RunAndNotifyAsync(context, command, keyspaceEvent);
+        }
+
+        return Run(context, command);
+    }
+
+    /// <summary>Runs a command whose changes are announced (keyspace notifications are on), then announces them.</summary>
+    private static async ValueTask RunAndNotifyAsync(CommandContext context, CommandDefinition command, PubSub.KeyspaceEvent keyspaceEvent)
+    {
+        context.Writer.BeginReply();
+        await Run(context, command);
+        RespWriter writer = context.Writer;
+        bool changed = writer.FirstReply != ReplyStart.Error && keyspaceEvent.Condition switch
+        {
+            PubSub.KeyspaceEventCondition.Positive => writer.FirstReply == ReplyStart.Number && writer.FirstInteger > 0,
+            PubSub.KeyspaceEventCondition.NotNull => writer.FirstReply != ReplyStart.Null,
+            _ => true,
+        };
+        if (!changed || command.FirstKey <= 0 || command.FirstKey >= context.ArgumentCount)
+        {
+            return;
+        }
+
+        PubSub.KeyspaceNotifier notifier = context.Server.Keyspace;
+        if (keyspaceEvent.SecondKeyEvent is { } second)
+        {
+            if (keyspaceEvent.FirstKeyEvent is { } first)
+            {
+                notifier.Notify(keyspaceEvent.Class, first, context.OwnedArgument(command.FirstKey));
+            }
+
+            notifier.Notify(keyspaceEvent.Class, second, context.OwnedArgument(command.FirstKey + 1));
+            return;
+        }
+
+        // Every key the command names (MSET, DEL of several keys); a store command announces its destination only.
+        int last = command.LowerName.EndsWith("store", StringComparison.Ordinal) ? command.FirstKey
+            : command.LastKey < 0 ? context.ArgumentCount + command.LastKey : Math.Min(command.LastKey, context.ArgumentCount - 1);
+        for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
+        {
+            notifier.Notify(keyspaceEvent.Class, keyspaceEvent.FirstKeyEvent!, context.OwnedArgument(i));
+        }
+    }
+
+    private static ValueTask Run(CommandContext context, CommandDefinition command)
+    {
+        RespServer server = context.Server;
         if (server.Metrics is not { Enabled: true } metrics)
         {
             return command.Handler(context);

@@ -388,6 +388,7 @@ internal static class ServerCommands
         var changes = new (string? Name, long Value)[(context.ArgumentCount - 2) / 2];
         PubSub.OutputBufferLimit? pubSubLimit = null;
         TimeSpan? busyThreshold = null;
+        PubSub.KeyspaceEventClasses? keyspaceClasses = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
@@ -399,6 +400,17 @@ internal static class ServerCommands
                 }
 
                 busyThreshold = TimeSpan.FromMilliseconds(milliseconds);
+                continue;
+            }
+
+            if (name.Equals("notify-keyspace-events", StringComparison.OrdinalIgnoreCase))
+            {
+                keyspaceClasses = PubSub.KeyspaceNotifier.Parse(context.ArgumentString(3 + (2 * i)));
+                if (keyspaceClasses is null)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+                }
+
                 continue;
             }
 
@@ -444,6 +456,11 @@ internal static class ServerCommands
             context.Server.PubSub.Limit = pubSubLimit;
         }
 
+        if (keyspaceClasses is { } classes)
+        {
+            context.Server.Keyspace.Classes = classes;
+        }
+
         if (busyThreshold is { } threshold)
         {
             context.Server.Scripts.BusyThreshold = threshold;
@@ -477,6 +494,7 @@ internal static class ServerCommands
             new("slave-read-only", "yes"),
             new("cluster-enabled", "no"),
             new("client-output-buffer-limit", PubSub.OutputBufferLimitSetting.Format(server.PubSub.Limit)),
+            new("notify-keyspace-events", server.Keyspace.Setting),
             new("lua-time-limit", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             new("busy-reply-threshold", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             .. server.EncodingParameters.All(),
