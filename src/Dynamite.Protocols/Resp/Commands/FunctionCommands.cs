@@ -65,17 +65,18 @@ internal static class FunctionCommands
 
     private static ValueTask Call(CommandContext context, bool readOnly)
     {
-        (byte[][] keys, byte[][] argv, string? error) = ScriptCommands.ParseKeysAndArguments(context);
-        if (error is not null)
-        {
-            return context.Error(error);
-        }
-
+        // As redis-server: an unknown function is reported before the key count is read.
         ScriptRunner runner = context.Server.Scripts;
         string name = context.ArgumentString(1);
         if (runner.Functions.LibraryOf(name) is not { } library)
         {
             return context.Error("ERR Function not found");
+        }
+
+        (byte[][] keys, byte[][] argv, string? error) = ScriptCommands.ParseKeysAndArguments(context);
+        if (error is not null)
+        {
+            return context.Error(error);
         }
 
         bool noWrites = library.Functions.First(f => f.Name == name).NoWrites;

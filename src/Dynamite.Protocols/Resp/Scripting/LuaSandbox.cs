@@ -379,10 +379,22 @@ internal sealed class LuaSandbox : IDisposable
     {
         if (thread.Type(-1) == LuaType.Table)
         {
+            int error = thread.AbsIndex(-1);
             thread.PushString("err");
-            if (thread.RawGet(-2) == LuaType.String)
+            if (thread.RawGet(error) == LuaType.String)
             {
-                reply.WriteError(WithErrorCode(Text(thread, -1)));
+                string text = WithErrorCode(Text(thread, -1));
+                thread.PushString("line");
+                if (thread.RawGet(error) == LuaType.Number)
+                {
+                    // Raised by a failed redis.call: redis-server adds the script and the line of the call.
+                    long callLine = thread.ToInteger(-1);
+                    thread.PushString("source");
+                    string source = thread.RawGet(error) == LuaType.String ? Text(thread, -1) : "@user_script";
+                    text = $"{text} script: {sha}, on {source}:{callLine}.";
+                }
+
+                reply.WriteError(text);
                 return;
             }
 
@@ -440,7 +452,9 @@ internal sealed class LuaSandbox : IDisposable
         lua.PushString("err");
         if (lua.RawGet(index) == LuaType.String)
         {
-            reply.WriteError(WithErrorCode(Text(lua, -1)));
+            // A returned error reply goes out as the script wrote it (only a raised one gets ERR when it has no code).
+            string text = Text(lua, -1);
+            reply.WriteError(text.Length == 0 ? "ERR" : text);
             lua.Pop(1);
             return;
         }

@@ -19,9 +19,16 @@ internal static class ScriptPrelude
           LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
           REPL_NONE = 0, REPL_SLAVE = 1, REPL_REPLICA = 1, REPL_AOF = 2, REPL_ALL = 3,
         }
+        local getinfo = debug.getinfo
         function redis.call(...)
           local ok, result = host_call(true, ...)
-          if not ok then error(result, 0) end
+          if not ok then
+            -- As redis-server: a failed call raises its error reply, marked with the script line that made the call.
+            -- (Not after "return redis.call(...)": that tail call replaced the script's frame, and its line is gone.)
+            local caller = getinfo(2, "Sl")
+            if caller and string.sub(caller.source, 1, 6) == "@user_" then result.line = caller.currentline result.source = caller.source end
+            error(result, 0)
+          end
           return result
         end
         function redis.pcall(...)
