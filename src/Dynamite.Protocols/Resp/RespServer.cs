@@ -14,6 +14,7 @@ public sealed class RespServer : IDisposable
 
     private readonly ITimer? _idleSweep;
     private Core.Membership.NodeId? _actor;
+    private long _lastSaveUnixSeconds;
     private readonly Lazy<Scripting.ScriptRunner> _scripts;
 
     /// <param name="store">The key-value seam the commands run against.</param>
@@ -32,6 +33,7 @@ public sealed class RespServer : IDisposable
         _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        _lastSaveUnixSeconds = StartedAtUnixMs / 1000;
         if (options.IdleTimeout > TimeSpan.Zero)
         {
             long timeoutMs = (long)options.IdleTimeout.TotalMilliseconds;
@@ -93,6 +95,13 @@ public sealed class RespServer : IDisposable
     internal Commands.EncodingParameters EncodingParameters { get; } = new();
 
     public long StartedAtUnixMs { get; }
+
+    /// <summary>LASTSAVE: when SAVE last made every write durable (the start, before any).</summary>
+    public long LastSaveUnixSeconds
+    {
+        get => Interlocked.Read(ref _lastSaveUnixSeconds);
+        set => Interlocked.Exchange(ref _lastSaveUnixSeconds, value);
+    }
 
     public string RunId { get; } = Guid.NewGuid().ToString("N") + "00000000";
 

@@ -34,6 +34,12 @@ public sealed record RespServerOptions
     /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
     public Func<ClusterTopology?>? ClusterTopology { get; init; }
 
+    /// <summary>SAVE: makes every write the node acknowledged durable; null when the node has nothing to save.</summary>
+    public Func<CancellationToken, Task>? Save { get; init; }
+
+    /// <summary>SHUTDOWN: stops the node (as SIGTERM does); null when clients may not stop it.</summary>
+    public Action? Shutdown { get; init; }
+
     /// <summary>The most memory the node's Lua state may hold (scripts and functions).</summary>
     public long ScriptMemoryLimitBytes { get; init; } = 128L * 1024 * 1024;
 

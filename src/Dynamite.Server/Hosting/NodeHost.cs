@@ -134,6 +134,8 @@ public static class NodeHost
                     {
                         MessageRelay = clustered ? provider.GetRequiredService<ClusterServices>().Node.MessageRelay : null,
                         ScriptLogger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite.Scripts"),
+                        Save = cancellationToken => engine.FlushAsync(cancellationToken).AsTask(),
+                        Shutdown = () => provider.GetRequiredService<IHostApplicationLifetime>().StopApplication(),
                     },
                 clock,
                 metrics.Resp);

@@ -96,4 +96,40 @@ public sealed class ShutdownTests
         Assert.True(client.IsClosedByServer());
         Assert.ThrowsAny<System.Net.Sockets.SocketException>(() => RawRespClient.Connect(node.Port).Dispose());
     }
+
+    [Fact]
+    public async Task SaveThenShutdownCommand_StopsTheNodeCleanly_AndEverySavedWriteIsThereAfterARestart()
+    {
+        string dataDirectory = Directory.CreateTempSubdirectory("dynamite-shutdown-command-").FullName;
+        try
+        {
+            await using (DynamiteNode node = await DynamiteNode.StartAsync("rocksdb", ["--fsync", "never"], dataDirectory))
+            {
+                using RawRespClient client = node.Connect();
+                long startedAt = long.Parse(client.Call("LASTSAVE").Text!, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal("+OK", client.Call("SET", "saved", "1").ToString());
+                Assert.Equal("+OK", client.Call("SAVE").ToString());
+                Assert.True(long.Parse(client.Call("LASTSAVE").Text!, System.Globalization.CultureInfo.InvariantCulture) >= startedAt);
+                Assert.Equal("+OK", client.Call("MULTI").ToString());
+                Assert.Equal("-ERR Command not allowed inside a transaction", client.Call("SHUTDOWN").ToString());
+                Assert.StartsWith("-EXECABORT", client.Call("EXEC").ToString(), StringComparison.Ordinal);
+                Assert.Equal("+OK", client.Call("SET", "also", "2").ToString());
+
+                // SHUTDOWN answers nothing: the connection closes and the process exits 0.
+                client.Send("SHUTDOWN");
+                Assert.True(client.IsClosedByServer(), "SHUTDOWN left the connection open");
+                Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the node did not exit after SHUTDOWN");
+                Assert.Equal(0, node.ExitCode);
+            }
+
+            await using DynamiteNode restarted = await DynamiteNode.StartAsync("rocksdb", [], dataDirectory);
+            using RawRespClient again = restarted.Connect();
+            Assert.Equal("$\"1\"", again.Call("GET", "saved").ToString());
+            Assert.Equal("$\"2\"", again.Call("GET", "also").ToString());
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
 }

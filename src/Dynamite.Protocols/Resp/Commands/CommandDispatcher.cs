@@ -70,6 +70,12 @@ internal static class CommandDispatcher
 
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
         {
+            if ((command.Flags & CommandFlags.NoMulti) != 0)
+            {
+                transaction.Abort();
+                return context.Error("ERR Command not allowed inside a transaction");
+            }
+
             if (!transaction.TryQueue(context.Request))
             {
                 return context.Error($"ERR MULTI queue is full (at most {QueuedTransaction.MaxCommands} commands and {transaction.MaxBytes} bytes); transaction discarded at EXEC");

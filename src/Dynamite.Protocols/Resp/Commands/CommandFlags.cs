@@ -17,4 +17,7 @@ public enum CommandFlags
 
     /// <summary>A pub/sub command: cluster clients (redis-py) route it by its channel, as COMMAND INFO's "pubsub" flag tells them.</summary>
     PubSub = 1 << 8,
+
+    /// <summary>Refused inside MULTI, which it aborts (Redis's no-multi flag).</summary>
+    NoMulti = 1 << 9,
 }

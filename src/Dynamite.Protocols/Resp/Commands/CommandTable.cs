@@ -44,5 +44,6 @@ public sealed class CommandTable
         .. TransactionCommands.Definitions,
         .. PubSubCommands.Definitions,
         .. ScriptCommands.Definitions,
+        .. PersistenceCommands.Definitions,
     ]);
 }

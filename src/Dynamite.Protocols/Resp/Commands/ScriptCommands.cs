@@ -38,7 +38,7 @@ internal static class ScriptCommands
     {
         "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
         "sunsubscribe", "eval", "evalsha", "eval_ro", "evalsha_ro", "script", "fcall", "fcall_ro", "function", "monitor", "reset",
-        "auth", "hello", "quit", "client", "cluster",
+        "auth", "hello", "quit", "client", "cluster", "save", "bgsave", "shutdown",
     };
 
     public static IEnumerable<CommandDefinition> Definitions =>
