@@ -38,5 +38,20 @@ public sealed class WakeList
     }
 
     /// <summary>Wakes one connection on the thread pool.</summary>
-    public static void Schedule(Action wake) => ThreadPool.UnsafeQueueUserWorkItem(static w => w(), wake, preferLocal: false);
+    public static void Schedule(Action wake) => ThreadPool.UnsafeQueueUserWorkItem(static w => WakeQuietly(w), wake, preferLocal: false);
+
+    /// <summary>A connection that closed meanwhile has nothing to wake: its transport may refuse, which must not end the process.</summary>
+    private static void WakeQuietly(Action wake)
+    {
+        try
+        {
+            wake();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 }
