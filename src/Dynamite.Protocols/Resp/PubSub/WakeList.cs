@@ -49,9 +49,7 @@ public sealed class WakeList
         }
         catch (InvalidOperationException)
         {
-        }
-        catch (ObjectDisposedException)
-        {
+            // ObjectDisposedException included.
         }
     }
 }
