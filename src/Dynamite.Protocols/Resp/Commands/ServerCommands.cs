@@ -312,6 +312,9 @@ internal static class ServerCommands
                 new("rejected_connections", server.Clients.RejectedConnections.ToString(CultureInfo.InvariantCulture)),
                 new("keyspace_hits", server.Clients.KeyspaceHits.ToString(CultureInfo.InvariantCulture)),
                 new("keyspace_misses", server.Clients.KeyspaceMisses.ToString(CultureInfo.InvariantCulture)),
+                new("pubsub_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.Channel, null).Count.ToString(CultureInfo.InvariantCulture)),
+                new("pubsub_patterns", server.PubSub.PatternCount.ToString(CultureInfo.InvariantCulture)),
+                new("pubsubshard_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.ShardChannel, null).Count.ToString(CultureInfo.InvariantCulture)),
             ],
             "replication" =>
             [
