@@ -32,6 +32,25 @@ public static class HashSlot
         return Crc16(key) & (Count - 1);
     }
 
+    /// <summary>True when every key hashes to one slot, or there are none (Redis Cluster's rule for a multi-key request).</summary>
+    public static bool AllInOne(IEnumerable<byte[]> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        int slot = -1;
+        foreach (byte[] key in keys)
+        {
+            int keySlot = Of(key);
+            if (slot >= 0 && slot != keySlot)
+            {
+                return false;
+            }
+
+            slot = keySlot;
+        }
+
+        return true;
+    }
+
     /// <summary>CRC16-CCITT (XMODEM) of <paramref name="data"/>: 0x31C3 for "123456789".</summary>
     public static ushort Crc16(ReadOnlySpan<byte> data)
     {

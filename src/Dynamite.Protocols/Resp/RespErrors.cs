@@ -19,6 +19,9 @@ public static class RespErrors
     public const string NoSuchKey = "ERR no such key";
     public const string OffsetOutOfRange = "ERR offset is out of range";
 
+    /// <summary>Redis Cluster's refusal of a request whose keys (a transaction's, a script's, SSUBSCRIBE's channels) span slots.</summary>
+    public const string CrossSlot = "CROSSSLOT Keys in request don't hash to the same slot";
+
     /// <summary>A value over the configured maximum: nothing is stored (Redis says proto-max-bulk-len for its own limit).</summary>
     public const string ValueTooLarge = "ERR string exceeds maximum allowed size (max-value-size)";
 

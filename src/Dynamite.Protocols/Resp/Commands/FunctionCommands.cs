@@ -90,34 +90,17 @@ internal static class FunctionCommands
             return context.Error("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
         }
 
-        var reply = new ReplyBuffer();
-        var writer = new RespWriter { ProtocolVersion = context.Client.ProtocolVersion };
-        writer.Attach(reply);
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         RespServer server = context.Server;
         ClientSession caller = context.Client;
         string command = string.Join(' ', Enumerable.Range(0, context.ArgumentCount).Select(context.ArgumentString));
-        if (!runner.TryQueue(() =>
+        return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
         {
-            try
+            using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger);
+            if (!runner.Call(name, command, keys, argv, host, writer))
             {
-                using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger);
-                if (!runner.Call(name, command, keys, argv, host, writer))
-                {
-                    writer.WriteError("ERR Function not found");
-                }
+                writer.WriteError("ERR Function not found");
             }
-            finally
-            {
-                done.SetResult();
-            }
-        }))
-        {
-            reply.Dispose();
-            return context.Error($"ERR too many scripts waiting to run ({ScriptRunner.MaxQueued}); try again");
-        }
-
-        return ScriptCommands.ReplyWhenDoneAsync(context, done.Task, reply);
+        });
     }
 
     private static ValueTask Function(CommandContext context)
@@ -136,16 +119,16 @@ internal static class FunctionCommands
                 }
 
                 byte[] code = context.OwnedArgument(count - 1);
-                (string? Name, string? Error) outcome = default;
-                return ScriptCommands.OnScriptThreadAsync(context, runner, () => outcome = runner.LoadLibrary(code, replace), () =>
+                return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
                 {
-                    if (outcome.Error is { } error)
+                    (string? name, string? error) = runner.LoadLibrary(code, replace);
+                    if (error is not null)
                     {
-                        context.Writer.WriteError(error);
+                        writer.WriteError(error);
                     }
                     else
                     {
-                        context.Writer.WriteBulk(Encoding.UTF8.GetBytes(outcome.Name!));
+                        writer.WriteBulk(Encoding.UTF8.GetBytes(name!));
                     }
                 });
             }
@@ -153,22 +136,25 @@ internal static class FunctionCommands
             case "DELETE" when count == 3:
             {
                 string name = context.ArgumentString(2);
-                bool deleted = false;
-                return ScriptCommands.OnScriptThreadAsync(context, runner, () => deleted = runner.DeleteLibrary(name), () =>
+                return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
                 {
-                    if (deleted)
+                    if (runner.DeleteLibrary(name))
                     {
-                        context.Writer.WriteOk();
+                        writer.WriteOk();
                     }
                     else
                     {
-                        context.Writer.WriteError("ERR Library not found");
+                        writer.WriteError("ERR Library not found");
                     }
                 });
             }
 
             case "FLUSH" when count == 2 || (count == 3 && (context.ArgumentIs(2, "ASYNC") || context.ArgumentIs(2, "SYNC"))):
-                return ScriptCommands.OnScriptThreadAsync(context, runner, runner.FlushFunctions);
+                return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
+                {
+                    runner.FlushFunctions();
+                    writer.WriteOk();
+                });
             case "FLUSH" when count == 3:
                 return context.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             case "LIST":
@@ -275,8 +261,7 @@ internal static class FunctionCommands
             return context.Error("ERR payload version or checksum are wrong");
         }
 
-        string? error = null;
-        return ScriptCommands.OnScriptThreadAsync(context, runner, () =>
+        return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
         {
             IReadOnlyList<FunctionLibrary> before = runner.Functions.Snapshot();
             if (policy == "FLUSH")
@@ -288,7 +273,6 @@ internal static class FunctionCommands
             {
                 if (runner.LoadLibrary(code, replace: policy != "APPEND").Error is { } failure)
                 {
-                    error = failure;
                     // All or nothing: put back what was there.
                     runner.FlushFunctions();
                     foreach (FunctionLibrary library in before)
@@ -296,19 +280,12 @@ internal static class FunctionCommands
                         runner.LoadLibrary(library.Code, replace: true);
                     }
 
+                    writer.WriteError(failure);
                     return;
                 }
             }
-        }, () =>
-        {
-            if (error is not null)
-            {
-                context.Writer.WriteError(error);
-            }
-            else
-            {
-                context.Writer.WriteOk();
-            }
+
+            writer.WriteOk();
         });
     }
 

@@ -53,9 +53,10 @@ internal static class PubSubCommands
 
     private static ValueTask Subscribe(CommandContext context, SubscriptionKind kind)
     {
-        if (kind == SubscriptionKind.ShardChannel && context.Store is IVersionedKeyValueStore && !OneSlot(context))
+        if (kind == SubscriptionKind.ShardChannel && context.Store is IVersionedKeyValueStore
+            && !HashSlot.AllInOne(Enumerable.Range(1, context.ArgumentCount - 1).Select(context.OwnedArgument)))
         {
-            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+            return context.Error(RespErrors.CrossSlot);
         }
 
         ClientSession client = context.Client;
@@ -176,19 +177,4 @@ internal static class PubSubCommands
         SubscriptionKind.Pattern => "punsubscribe"u8,
         _ => "sunsubscribe"u8,
     };
-
-    /// <summary>True when every shard channel named hashes to one slot (Redis Cluster's rule for SSUBSCRIBE).</summary>
-    private static bool OneSlot(CommandContext context)
-    {
-        int slot = HashSlot.Of(context.Argument(1));
-        for (int i = 2; i < context.ArgumentCount; i++)
-        {
-            if (HashSlot.Of(context.Argument(i)) != slot)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

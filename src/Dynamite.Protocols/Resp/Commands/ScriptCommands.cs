@@ -99,38 +99,20 @@ internal static class ScriptCommands
 
         ScriptShebang shebang = ScriptShebang.Parse(body);
         bool scriptReadOnly = readOnly || shebang.NoWrites;
-        var reply = new ReplyBuffer();
-        var writer = new RespWriter { ProtocolVersion = context.Client.ProtocolVersion };
-        writer.Attach(reply);
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         RespServer server = context.Server;
         ClientSession caller = context.Client;
-        bool queued = runner.TryQueue(() =>
+        return RunOnScriptThreadAsync(context, writer =>
         {
-            try
+            if (runner.Compile(sha, shebang.Body) is { } compileError)
             {
-                if (runner.Compile(sha, shebang.Body) is { } compileError)
-                {
-                    writer.WriteError(compileError);
-                    return;
-                }
+                writer.WriteError(compileError);
+                return;
+            }
 
-                runner.Cache.TryAdd(sha, body);
-                using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger);
-                runner.Run(sha, keys, argv, host, writer);
-            }
-            finally
-            {
-                done.SetResult();
-            }
+            runner.Cache.TryAdd(sha, body);
+            using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger);
+            runner.Run(sha, keys, argv, host, writer);
         });
-        if (!queued)
-        {
-            reply.Dispose();
-            return context.Error($"ERR too many scripts waiting to run ({ScriptRunner.MaxQueued}); try again");
-        }
-
-        return ReplyWhenDoneAsync(context, done.Task, reply);
     }
 
     /// <summary>
@@ -156,20 +138,12 @@ internal static class ScriptCommands
 
         byte[][] keys = [.. Enumerable.Range(3, (int)keyCount).Select(context.OwnedArgument)];
         byte[][] argv = [.. Enumerable.Range(3 + (int)keyCount, context.ArgumentCount - 3 - (int)keyCount).Select(context.OwnedArgument)];
-        if (context.Store is IVersionedKeyValueStore && keys.Length > 1 && keys.Any(k => HashSlot.Of(k) != HashSlot.Of(keys[0])))
+        if (context.Store is IVersionedKeyValueStore && !HashSlot.AllInOne(keys))
         {
-            return ([], [], "CROSSSLOT Keys in request don't hash to the same slot");
+            return ([], [], RespErrors.CrossSlot);
         }
 
         return (keys, argv, null);
-    }
-
-    internal static async ValueTask ReplyWhenDoneAsync(CommandContext context, Task done, ReplyBuffer reply)
-    {
-        // Bounded: the runner stops any script at its MaxRunTime, and the queue ahead of it is bounded.
-        await done;
-        context.Writer.WriteRaw(reply.WrittenSpan);
-        reply.Dispose();
     }
 
     private static ValueTask Script(CommandContext context)
@@ -189,7 +163,11 @@ internal static class ScriptCommands
 
                 return ValueTask.CompletedTask;
             case "FLUSH" when context.ArgumentCount == 2 || (context.ArgumentCount == 3 && (context.ArgumentIs(2, "ASYNC") || context.ArgumentIs(2, "SYNC"))):
-                return OnScriptThreadAsync(context, runner, runner.Flush);
+                return RunOnScriptThreadAsync(context, writer =>
+                {
+                    runner.Flush();
+                    writer.WriteOk();
+                });
             case "FLUSH":
                 return context.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             case "KILL" when context.ArgumentCount == 2:
@@ -219,37 +197,39 @@ internal static class ScriptCommands
         }
 
         string sha = ScriptSha.Of(body);
-        string? error = null;
-        bool cached = true;
-        return OnScriptThreadAsync(context, runner, () =>
+        return RunOnScriptThreadAsync(context, writer =>
         {
-            error = runner.Compile(sha, shebang.Body);
-            cached = error is not null || runner.Cache.TryAdd(sha, body);
-        }, () =>
-        {
-            if (error is not null)
+            if (runner.Compile(sha, shebang.Body) is { } error)
             {
-                context.Writer.WriteError(error);
+                writer.WriteError(error);
             }
-            else if (!cached)
+            else if (!runner.Cache.TryAdd(sha, body))
             {
-                context.Writer.WriteError($"ERR the script cache is full ({ScriptCache.MaxScripts} scripts or {ScriptCache.MaxBytes} bytes): SCRIPT FLUSH first");
+                writer.WriteError($"ERR the script cache is full ({ScriptCache.MaxScripts} scripts or {ScriptCache.MaxBytes} bytes): SCRIPT FLUSH first");
             }
             else
             {
-                context.Writer.WriteBulk(Encoding.ASCII.GetBytes(sha));
+                writer.WriteBulk(Encoding.ASCII.GetBytes(sha));
             }
         });
     }
 
-    internal static ValueTask OnScriptThreadAsync(CommandContext context, ScriptRunner runner, Action work, Action? reply = null)
+    /// <summary>
+    /// Runs <paramref name="work"/> on the node's script thread (everything that touches the Lua state does), which
+    /// writes its reply into a writer of its own in the client's protocol; the reply is copied to the client once done.
+    /// Refused at once when the script queue is full.
+    /// </summary>
+    internal static ValueTask RunOnScriptThreadAsync(CommandContext context, Action<RespWriter> work)
     {
+        var reply = new ReplyBuffer();
+        var writer = new RespWriter { ProtocolVersion = context.Client.ProtocolVersion };
+        writer.Attach(reply);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!runner.TryQueue(() =>
+        if (!context.Server.Scripts.TryQueue(() =>
         {
             try
             {
-                work();
+                work(writer);
             }
             finally
             {
@@ -257,22 +237,18 @@ internal static class ScriptCommands
             }
         }))
         {
+            reply.Dispose();
             return context.Error($"ERR too many scripts waiting to run ({ScriptRunner.MaxQueued}); try again");
         }
 
-        return AwaitAsync(context, done.Task, reply);
+        return ReplyWhenDoneAsync(context, done.Task, reply);
 
-        static async ValueTask AwaitAsync(CommandContext context, Task done, Action? reply)
+        static async ValueTask ReplyWhenDoneAsync(CommandContext context, Task done, ReplyBuffer reply)
         {
+            // Bounded: the runner stops any script at its MaxRunTime, and the queue ahead of it is bounded.
             await done;
-            if (reply is null)
-            {
-                context.Writer.WriteOk();
-            }
-            else
-            {
-                reply();
-            }
+            context.Writer.WriteRaw(reply.WrittenSpan);
+            reply.Dispose();
         }
     }
 }

@@ -66,9 +66,9 @@ internal static class TransactionCommands
             return context.Error($"ERR WATCH: a client watches at most {WatchedKeys.MaxKeys} keys");
         }
 
-        if (context.Store is IVersionedKeyValueStore && !OneSlot(Enumerable.Range(1, context.ArgumentCount - 1).Select(context.OwnedArgument).Concat(context.Client.Watched?.Keys ?? [])))
+        if (context.Store is IVersionedKeyValueStore && !HashSlot.AllInOne(Enumerable.Range(1, context.ArgumentCount - 1).Select(context.OwnedArgument).Concat(context.Client.Watched?.Keys ?? [])))
         {
-            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+            return context.Error(RespErrors.CrossSlot);
         }
 
         return WatchAsync(context);
@@ -124,11 +124,11 @@ internal static class TransactionCommands
             return context.Error("EXECABORT Transaction discarded because of previous errors.");
         }
 
-        if (context.Store is IVersionedKeyValueStore && !OneSlot(QueuedKeys(context.Server.Commands, transaction).Concat(watched?.Keys ?? [])))
+        if (context.Store is IVersionedKeyValueStore && !HashSlot.AllInOne(QueuedKeys(context.Server.Commands, transaction).Concat(watched?.Keys ?? [])))
         {
             // Redis Cluster's rule, checked before anything runs: a transaction's keys live in one slot, which is one
             // partition here, so one replica set coordinates all of them.
-            return context.Error("CROSSSLOT Keys in request don't hash to the same slot");
+            return context.Error(RespErrors.CrossSlot);
         }
 
         if (watched is { Count: > 0 })
@@ -187,24 +187,6 @@ internal static class TransactionCommands
                 yield return arguments[i];
             }
         }
-    }
-
-    /// <summary>True when every key hashes to one slot (or there are none).</summary>
-    private static bool OneSlot(IEnumerable<byte[]> keys)
-    {
-        int? slot = null;
-        foreach (byte[] key in keys)
-        {
-            int keySlot = HashSlot.Of(key);
-            if (slot is { } first && first != keySlot)
-            {
-                return false;
-            }
-
-            slot = keySlot;
-        }
-
-        return true;
     }
 
     /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
