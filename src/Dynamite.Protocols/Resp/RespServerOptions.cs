@@ -34,6 +34,9 @@ public sealed record RespServerOptions
     /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
     public Func<ClusterTopology?>? ClusterTopology { get; init; }
 
+    /// <summary>"cluster" on a cluster node, "standalone" otherwise: the mode HELLO and INFO report, as Redis Cluster's nodes do.</summary>
+    public string Mode => ClusterTopology is null ? "standalone" : "cluster";
+
     /// <summary>SAVE: makes every write the node acknowledged durable; null when the node has nothing to save.</summary>
     public Func<CancellationToken, Task>? Save { get; init; }
 

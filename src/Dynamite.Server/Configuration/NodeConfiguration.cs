@@ -109,6 +109,11 @@ public sealed record NodeConfiguration
     [Setting("request-timeout-ms", "How long a coordinator waits for one replica, in milliseconds", Check = SettingCheck.Positive, Unit = "milliseconds")]
     public int RequestTimeoutMs { get; init; } = 2000;
 
+    [Setting("cluster-announce-replicas", "on: CLUSTER SLOTS and SHARDS list each slot range's other replicas after its master, for clients " +
+        "that read from replicas range by range; off: each range lists its master only, so every node is a master, the one role " +
+        "per node StackExchange.Redis 3.x and Redis Cluster's own tools expect")]
+    public bool ClusterAnnounceReplicas { get; init; }
+
     [Setting("aae", "on: replicas exchange Merkle trees in the background and repair what differs, so keys nobody reads converge too")]
     public bool AntiEntropy { get; init; } = true;
 

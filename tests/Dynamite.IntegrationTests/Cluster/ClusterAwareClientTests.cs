@@ -118,9 +118,42 @@ public sealed class ClusterAwareClientTests(ITestOutputHelper output)
         using RawRespClient node = cluster.Connect(0);
         RespValue slots = node.Call("CLUSTER", "SLOTS");
         Assert.Equal(16384, slots.Items!.Sum(r => int.Parse(r.Items![1].Text!, CultureInfo.InvariantCulture) - int.Parse(r.Items[0].Text!, CultureInfo.InvariantCulture) + 1));
-        Assert.All(slots.Items!, r => Assert.Equal(5, r.Items!.Count));
+        // By default a range lists its master only: every node is a master, one role per node, as clients expect.
+        Assert.All(slots.Items!, r => Assert.Equal(3, r.Items!.Count));
         Assert.Equal("$\"n1\"", node.Call("CLUSTER", "MYID").ToString());
         Assert.Equal("+OK", node.Call("READONLY").ToString());
+    }
+
+    [Fact]
+    public async Task ClusterSlots_ListReplicasWhenAsked_AndADownNodesRangesGoToTheNextPrimary()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: ["--cluster-announce-replicas", "on"]);
+        await WaitUntilEveryNodeIsAnnouncedAsync(cluster, 3);
+        using (RawRespClient node = cluster.Connect(0))
+        {
+            RespValue slots = node.Call("CLUSTER", "SLOTS");
+            // First and last slot, then the master and its two replicas, all three nodes.
+            Assert.All(slots.Items!, r => Assert.Equal(["n1", "n2", "n3"], r.Items!.Skip(2).Select(n => n.Items![2].Text!).Order()));
+            Assert.Contains(slots.Items!, r => r.Items![2].Items![2].Text == "n3");
+        }
+
+        await cluster.KillAsync(2);
+        string[] masters = [];
+        for (DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(60); DateTime.UtcNow < until; await Task.Delay(500))
+        {
+            using RawRespClient node = cluster.Connect(0);
+            masters = [.. node.Call("CLUSTER", "SLOTS").Items!.Select(r => r.Items![2].Items![2].Text!).Distinct().Order()];
+            if (!masters.Contains("n3"))
+            {
+                break;
+            }
+        }
+
+        // Once node 1 holds n3 down, n3's ranges have the next primary as their master, n3 listed after it.
+        Assert.Equal(["n1", "n2"], masters);
+        using RawRespClient survivor = cluster.Connect(0);
+        Assert.All(survivor.Call("CLUSTER", "SLOTS").Items!, r => Assert.Equal(5, r.Items!.Count));
+        Assert.Contains(survivor.Call("CLUSTER", "NODES").Text!.Split('\n'), l => l.StartsWith("n3 ", StringComparison.Ordinal) && l.Contains("master,fail", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -8,9 +8,10 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// <summary>
 /// CLUSTER on a cluster node, as Redis Cluster answers it, so that cluster-aware clients (StackExchange.Redis, ioredis'
 /// Cluster, redis-py's RedisCluster, redis-cli -c) send each command straight to a node that coordinates its key:
-/// SLOTS, SHARDS and NODES describe each slot range with its primaries in preference order, the first as its "master"
-/// (<see cref="ClusterTopology"/>; every node is a master of the ranges it comes first in, since any node serves any
-/// key and no MOVED is ever sent), MYID and INFO; KEYSLOT (a key's hash slot, <see cref="HashSlot"/>, which decides its
+/// SLOTS, SHARDS and NODES describe each slot range with its "master", the first of its primaries in preference order
+/// that is up, and, when the node announces them, the other primaries as its replicas (<see cref="ClusterTopology"/>;
+/// every node is a master of the ranges it comes first in, since any node serves any key and no MOVED is ever sent),
+/// MYID and INFO; KEYSLOT (a key's hash slot, <see cref="HashSlot"/>, which decides its
 /// partition), COUNTKEYSINSLOT and GETKEYSINSLOT (the live keys this node stores in a slot: a slot is one range of the
 /// key-hash order, so this is one bounded scan); READONLY, READWRITE and ASKING answer OK. A standalone node answers
 /// all of these as a redis-server without cluster support does, which is how clients tell the two apart.

@@ -176,7 +176,7 @@ internal static class ConnectionCommands
         writer.WriteBulk("id"u8);
         writer.WriteInteger(context.Client.Id);
         writer.WriteBulk("mode"u8);
-        writer.WriteBulk("standalone"u8);
+        writer.WriteBulk(context.Server.Options.Mode);
         writer.WriteBulk("role"u8);
         writer.WriteBulk("master"u8);
         writer.WriteBulk("modules"u8);

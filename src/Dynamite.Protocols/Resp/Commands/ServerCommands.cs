@@ -272,7 +272,7 @@ internal static class ServerCommands
                 new("redis_version", RespServer.CompatibleRedisVersion),
                 new("dynamite_version", DynamiteVersion),
                 new("dynamite_node_id", server.Options.NodeId),
-                new("redis_mode", "standalone"),
+                new("redis_mode", server.Options.Mode),
                 new("os", $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}"),
                 new("arch_bits", (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture)),
                 new("runtime", RuntimeInformation.FrameworkDescription),
