@@ -30,5 +30,9 @@ public static class RespErrors
     public static string UnknownSubcommand(string subcommand, string command) =>
         $"ERR unknown subcommand '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
 
+    /// <summary>A known subcommand whose arguments its handler refuses (redis-server's addReplySubcommandSyntaxError).</summary>
+    public static string SubcommandSyntax(string subcommand, string command) =>
+        $"ERR unknown subcommand or wrong number of arguments for '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
+
     internal static string Truncate(string text) => text.Length > 128 ? text[..128] : text;
 }

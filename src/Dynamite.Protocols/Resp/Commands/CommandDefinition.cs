@@ -35,5 +35,45 @@ public sealed record CommandDefinition(
         _ => CommandFamily.Connection,
     };
 
+    /// <summary>
+    /// For commands whose keys follow a key count (EVAL script numkeys key..., FCALL, SINTERCARD numkeys key...): the
+    /// count's position; 0 when the keys are where <see cref="FirstKey"/>, <see cref="LastKey"/> and <see cref="KeyStep"/> say.
+    /// </summary>
+    public int KeyCountAt { get; init; }
+
+    /// <summary>
+    /// The keys <paramref name="arguments"/> (the command's name first) name, as COMMAND GETKEYS reports them and as
+    /// Redis Cluster's one-slot rule reads them; a key count that is not a number within the arguments names none.
+    /// </summary>
+    public IEnumerable<byte[]> KeysOf(IReadOnlyList<byte[]> arguments)
+    {
+        if (KeyCountAt > 0)
+        {
+            if (KeyCountAt < arguments.Count
+                && RespNumbers.TryParseInt64(arguments[KeyCountAt], out long count)
+                && count > 0
+                && count <= arguments.Count - KeyCountAt - 1)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    yield return arguments[KeyCountAt + 1 + i];
+                }
+            }
+
+            yield break;
+        }
+
+        if (FirstKey <= 0 || FirstKey >= arguments.Count)
+        {
+            yield break;
+        }
+
+        int last = LastKey < 0 ? arguments.Count + LastKey : Math.Min(LastKey, arguments.Count - 1);
+        for (int i = FirstKey; i <= last; i += Math.Max(1, KeyStep))
+        {
+            yield return arguments[i];
+        }
+    }
+
     public bool AcceptsArgumentCount(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 }

@@ -59,8 +59,8 @@ internal static class FunctionCommands
     public static IEnumerable<CommandDefinition> Definitions =>
     [
         new("FUNCTION", -2, CommandFlags.None, 0, 0, 0, "scripting", "7.0.0", "A container for function commands.", Function),
-        new("FCALL", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a function.", static c => Call(c, readOnly: false)),
-        new("FCALL_RO", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a read-only function.", static c => Call(c, readOnly: true)),
+        new("FCALL", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a function.", static c => Call(c, readOnly: false)) { KeyCountAt = 2 },
+        new("FCALL_RO", -3, CommandFlags.Stale, 0, 0, 0, "scripting", "7.0.0", "Invokes a read-only function.", static c => Call(c, readOnly: true)) { KeyCountAt = 2 },
     ];
 
     private static ValueTask Call(CommandContext context, bool readOnly)
@@ -73,13 +73,16 @@ internal static class FunctionCommands
             return context.Error("ERR Function not found");
         }
 
-        (byte[][] keys, byte[][] argv, string? error) = ScriptCommands.ParseKeysAndArguments(context);
+        (byte[][] keys, byte[][] argv, string? error) = ScriptCommands.ParseKeysAndArguments(context, "ERR Bad number of keys provided");
         if (error is not null)
         {
             return context.Error(error);
         }
 
-        bool noWrites = library.Functions.First(f => f.Name == name).NoWrites;
+        // The name as the library registered it: FCALL finds functions case-insensitively, as redis-server does.
+        var function = library.Functions.First(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+        name = function.Name;
+        bool noWrites = function.NoWrites;
         if (readOnly && !noWrites)
         {
             return context.Error("ERR Can not execute a script with write flag using *_ro command.");
@@ -110,12 +113,18 @@ internal static class FunctionCommands
         int count = context.ArgumentCount;
         switch (sub)
         {
-            case "LOAD" when count is 3 or 4:
+            case "LOAD" when count >= 3:
             {
-                bool replace = count == 4;
-                if (replace && !context.ArgumentIs(2, "REPLACE"))
+                // Options come before the code, the last argument, as redis-server parses them.
+                bool replace = false;
+                for (int option = 2; option < count - 1; option++)
                 {
-                    return context.Error($"ERR Unknown option given: {context.ArgumentString(2)}");
+                    if (!context.ArgumentIs(option, "REPLACE"))
+                    {
+                        return context.Error($"ERR Unknown option given: {context.ArgumentString(option)}");
+                    }
+
+                    replace = true;
                 }
 
                 byte[] code = context.OwnedArgument(count - 1);
@@ -155,6 +164,8 @@ internal static class FunctionCommands
                     runner.FlushFunctions();
                     writer.WriteOk();
                 });
+            case "FLUSH" when count > 3:
+                return context.Error(RespErrors.SubcommandSyntax(context.ArgumentString(1), "FUNCTION"));
             case "FLUSH" when count == 3:
                 return context.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             case "LIST":
@@ -164,6 +175,8 @@ internal static class FunctionCommands
                 return ValueTask.CompletedTask;
             case "RESTORE" when count is 3 or 4:
                 return Restore(context, runner);
+            case "RESTORE" when count > 4:
+                return context.Error(RespErrors.SubcommandSyntax(context.ArgumentString(1), "FUNCTION"));
             case "STATS" when count == 2:
                 return Stats(context, runner);
             case "KILL" when count == 2:
@@ -192,8 +205,13 @@ internal static class FunctionCommands
             {
                 withCode = true;
             }
-            else if (context.ArgumentIs(i, "LIBRARYNAME") && pattern is null && i + 1 < context.ArgumentCount)
+            else if (context.ArgumentIs(i, "LIBRARYNAME") && pattern is null)
             {
+                if (i + 1 >= context.ArgumentCount)
+                {
+                    return context.Error("ERR library name argument was not given");
+                }
+
                 pattern = context.OwnedArgument(++i);
             }
             else
@@ -271,7 +289,7 @@ internal static class FunctionCommands
 
             foreach (byte[] code in codes)
             {
-                if (runner.LoadLibrary(code, replace: policy != "APPEND").Error is { } failure)
+                if (runner.LoadLibrary(code, replace: policy != "APPEND", restoring: true).Error is { } failure)
                 {
                     // All or nothing: put back what was there.
                     runner.FlushFunctions();

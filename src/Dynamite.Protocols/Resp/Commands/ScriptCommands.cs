@@ -43,10 +43,10 @@ internal static class ScriptCommands
 
     public static IEnumerable<CommandDefinition> Definitions =>
     [
-        new("EVAL", -3, ScriptFlags, 0, 0, 0, "scripting", "2.6.0", "Executes a server-side Lua script.", static c => Eval(c, bySha: false, readOnly: false)),
-        new("EVALSHA", -3, ScriptFlags, 0, 0, 0, "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", static c => Eval(c, bySha: true, readOnly: false)),
-        new("EVAL_RO", -3, ScriptFlags, 0, 0, 0, "scripting", "7.0.0", "Executes a read-only server-side Lua script.", static c => Eval(c, bySha: false, readOnly: true)),
-        new("EVALSHA_RO", -3, ScriptFlags, 0, 0, 0, "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", static c => Eval(c, bySha: true, readOnly: true)),
+        new("EVAL", -3, ScriptFlags, 0, 0, 0, "scripting", "2.6.0", "Executes a server-side Lua script.", static c => Eval(c, bySha: false, readOnly: false)) { KeyCountAt = 2 },
+        new("EVALSHA", -3, ScriptFlags, 0, 0, 0, "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest.", static c => Eval(c, bySha: true, readOnly: false)) { KeyCountAt = 2 },
+        new("EVAL_RO", -3, ScriptFlags, 0, 0, 0, "scripting", "7.0.0", "Executes a read-only server-side Lua script.", static c => Eval(c, bySha: false, readOnly: true)) { KeyCountAt = 2 },
+        new("EVALSHA_RO", -3, ScriptFlags, 0, 0, 0, "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", static c => Eval(c, bySha: true, readOnly: true)) { KeyCountAt = 2 },
         new("SCRIPT", -2, CommandFlags.None, 0, 0, 0, "scripting", "2.6.0", "A container for Lua scripts management commands.", Script),
     ];
 
@@ -119,11 +119,11 @@ internal static class ScriptCommands
     /// EVAL's and FCALL's <c>numkeys key ... arg ...</c> from argument 2 on; an error when they do not parse or, on a
     /// cluster node, when the keys span slots.
     /// </summary>
-    internal static (byte[][] Keys, byte[][] Arguments, string? Error) ParseKeysAndArguments(CommandContext context)
+    internal static (byte[][] Keys, byte[][] Arguments, string? Error) ParseKeysAndArguments(CommandContext context, string badKeyCount = RespErrors.NotInteger)
     {
         if (!RespNumbers.TryParseInt64(context.Argument(2), out long keyCount))
         {
-            return ([], [], RespErrors.NotInteger);
+            return ([], [], badKeyCount);
         }
 
         if (keyCount < 0)

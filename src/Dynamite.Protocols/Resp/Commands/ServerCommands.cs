@@ -142,6 +142,8 @@ internal static class ServerCommands
                 return ValueTask.CompletedTask;
             }
 
+            case "GETKEYS" when context.ArgumentCount >= 3:
+                return GetKeys(context, table);
             case "HELP" when context.ArgumentCount == 2:
                 string[] help =
                 [
@@ -151,6 +153,7 @@ internal static class ServerCommands
                     "LIST", "    Return a list of all commands in this server.",
                     "INFO [<command-name> ...]", "    Return details about multiple commands.",
                     "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+                    "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
                     "HELP", "    Print this help.",
                 ];
                 writer.WriteArrayHeader(help.Length);
@@ -160,11 +163,46 @@ internal static class ServerCommands
                 }
 
                 return ValueTask.CompletedTask;
-            case "COUNT" or "LIST" or "HELP":
+            case "COUNT" or "LIST" or "HELP" or "GETKEYS":
                 return context.WrongArgumentCount("command|" + sub.ToLowerInvariant());
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "COMMAND"));
         }
+    }
+
+    /// <summary>COMMAND GETKEYS command arg...: the keys that command would name, with redis-server's refusals in its order.</summary>
+    private static ValueTask GetKeys(CommandContext context, CommandTable table)
+    {
+        byte[][] arguments = [.. Enumerable.Range(2, context.ArgumentCount - 2).Select(context.OwnedArgument)];
+        if (!table.TryGet(arguments[0], out CommandDefinition? command))
+        {
+            return context.Error("ERR Invalid command specified");
+        }
+
+        if (command.FirstKey <= 0 && command.KeyCountAt == 0)
+        {
+            return context.Error("ERR The command has no key arguments");
+        }
+
+        if (!command.AcceptsArgumentCount(arguments.Length))
+        {
+            return context.Error("ERR Invalid number of arguments specified for command");
+        }
+
+        var keys = command.KeysOf(arguments).ToList();
+        // Scripts and functions may name no keys (redis-server's no-mandatory-keys flag); other commands must.
+        if (keys.Count == 0 && command.Group != "scripting")
+        {
+            return context.Error("ERR Invalid arguments specified for command");
+        }
+
+        context.Writer.WriteArrayHeader(keys.Count);
+        foreach (byte[] key in keys)
+        {
+            context.Writer.WriteBulk(key);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>COMMAND INFO with no names lists every command, like plain COMMAND.</summary>

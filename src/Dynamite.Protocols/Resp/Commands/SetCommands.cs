@@ -37,7 +37,7 @@ internal static class SetCommands
         new("SDIFFSTORE", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, -1, 1, "set", "1.0.0", "Stores the difference of multiple sets in a key.", SDiffStore),
 
         // Its keys follow a count (movable keys): COMMAND INFO gives no key range, as redis-server does.
-        new("SINTERCARD", -3, CommandFlags.ReadOnly, 0, 0, 0, "set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", SInterCard),
+        new("SINTERCARD", -3, CommandFlags.ReadOnly, 0, 0, 0, "set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", SInterCard) { KeyCountAt = 1 },
     ];
 
     private static ValueTask SAdd(CommandContext context) => WriteMembers(context, ElementWriteMode.Set);

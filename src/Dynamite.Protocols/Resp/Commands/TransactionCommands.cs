@@ -171,23 +171,10 @@ internal static class TransactionCommands
         }
     }
 
-    /// <summary>The keys the queued commands name (by each command's key positions).</summary>
-    private static IEnumerable<byte[]> QueuedKeys(CommandTable commands, QueuedTransaction transaction)
-    {
-        foreach (byte[][] arguments in transaction.Commands)
-        {
-            if (!commands.TryGet(arguments[0], out CommandDefinition? command) || command.FirstKey <= 0 || command.FirstKey >= arguments.Length)
-            {
-                continue;
-            }
-
-            int last = command.LastKey < 0 ? arguments.Length + command.LastKey : Math.Min(command.LastKey, arguments.Length - 1);
-            for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
-            {
-                yield return arguments[i];
-            }
-        }
-    }
+    /// <summary>The keys the queued commands name (<see cref="CommandDefinition.KeysOf"/>).</summary>
+    private static IEnumerable<byte[]> QueuedKeys(CommandTable commands, QueuedTransaction transaction) =>
+        transaction.Commands.SelectMany(arguments =>
+            commands.TryGet(arguments[0], out CommandDefinition? command) ? command.KeysOf(arguments) : []);
 
     /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
     private static async ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)

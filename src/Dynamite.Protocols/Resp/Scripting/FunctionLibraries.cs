@@ -13,7 +13,8 @@ internal sealed class FunctionLibraries
 {
     private static readonly byte[] DumpMagic = "DYNFN1"u8.ToArray();
     private readonly Dictionary<string, FunctionLibrary> _libraries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FunctionLibrary> _byFunction = new(StringComparer.Ordinal);
+    // Function names are case-insensitive across libraries (FCALL test finds TEST), library names are not: redis-server's dictionaries.
+    private readonly Dictionary<string, FunctionLibrary> _byFunction = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _lock = new();
 
     public IReadOnlyList<FunctionLibrary> Snapshot()
@@ -47,7 +48,7 @@ internal sealed class FunctionLibraries
     /// FUNCTION LOAD on the script thread: stages the code, checks it against the libraries loaded, installs it; returns
     /// the library name or an error (starting with ERR).
     /// </summary>
-    public (string? Name, string? Error) Load(LuaSandbox sandbox, byte[] code, bool replace)
+    public (string? Name, string? Error) Load(LuaSandbox sandbox, byte[] code, bool replace, bool restoring = false)
     {
         if (ParseShebang(code) is not { } header)
         {
@@ -64,7 +65,8 @@ internal sealed class FunctionLibraries
         {
             if (_libraries.ContainsKey(name) && !replace)
             {
-                return (null, $"ERR Library '{name}' already exists");
+                // redis-server words the two refusals differently.
+                return (null, restoring ? $"ERR Library {name} already exists" : $"ERR Library '{name}' already exists");
             }
         }
 
@@ -181,7 +183,10 @@ internal sealed class FunctionLibraries
         return codes;
     }
 
-    /// <summary>The <c>#!lua name=lib</c> header; null when there is none.</summary>
+    /// <summary>
+    /// The <c>#!lua name=lib</c> header, split with redis-server's quoting rules (name="lib" is lib); null when there is
+    /// none. Its checks come in redis-server's order: the metadata, then the engine, then the name's characters.
+    /// </summary>
     private static LibraryHeader? ParseShebang(byte[] code)
     {
         if (code.Length < 2 || code[0] != (byte)'#' || code[1] != (byte)'!')
@@ -190,37 +195,59 @@ internal sealed class FunctionLibraries
         }
 
         int end = Array.IndexOf(code, (byte)'\n');
-        string line = Encoding.UTF8.GetString(code, 2, (end < 0 ? code.Length : end) - 2).Trim();
-        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length == 0 || words[0] != "lua")
+        if (end < 0)
         {
-            return new LibraryHeader(null, [], $"ERR Engine '{(words.Length == 0 ? "" : words[0])}' not found");
+            return new LibraryHeader(null, [], "ERR Invalid library metadata");
         }
 
-        string? name = null;
-        foreach (string word in words.Skip(1))
+        var parts = new RespRequest();
+        try
         {
-            if (word.StartsWith("name=", StringComparison.Ordinal))
+            if (!InlineArgumentSplitter.TrySplit(code.AsSpan(0, end), parts) || parts.Count == 0)
             {
-                name = word["name=".Length..];
+                return new LibraryHeader(null, [], "ERR Invalid library metadata");
             }
-            else
+
+            string engine = Encoding.UTF8.GetString(parts[0][2..]);
+            string? name = null;
+            for (int i = 1; i < parts.Count; i++)
             {
-                return new LibraryHeader(null, [], $"ERR Invalid metadata value given: {word}");
+                string part = Encoding.UTF8.GetString(parts[i]);
+                if (!part.StartsWith("name=", StringComparison.OrdinalIgnoreCase))
+                {
+                    return new LibraryHeader(null, [], $"ERR Invalid metadata value given: {part}");
+                }
+
+                if (name is not null)
+                {
+                    return new LibraryHeader(null, [], "ERR Invalid metadata value, name argument was given multiple times");
+                }
+
+                name = part["name=".Length..];
             }
-        }
 
-        if (string.IsNullOrEmpty(name))
+            if (name is null)
+            {
+                return new LibraryHeader(null, [], "ERR Library name was not given");
+            }
+
+            // Engine names are case-insensitive, as in redis-server's engine table.
+            if (!engine.Equals("lua", StringComparison.OrdinalIgnoreCase))
+            {
+                return new LibraryHeader(null, [], $"ERR Engine '{engine}' not found");
+            }
+
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return new LibraryHeader(null, [], "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+            }
+
+            return new LibraryHeader(name, code[end..], null);
+        }
+        finally
         {
-            return new LibraryHeader(null, [], "ERR Library name was not given");
+            parts.Release();
         }
-
-        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
-        {
-            return new LibraryHeader(null, [], "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
-        }
-
-        return new LibraryHeader(name, end < 0 ? [] : code[end..], null);
     }
 
     private sealed record LibraryHeader(string? Name, byte[] Body, string? Error);

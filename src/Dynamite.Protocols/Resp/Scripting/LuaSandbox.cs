@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -26,6 +27,9 @@ internal sealed class LuaSandbox : IDisposable
     private const string StagedRegistryKey = "dynamite.staged";
     private const string LibraryEnvRegistryKey = "dynamite.library_env";
 
+    /// <summary>How long a library's own code may run in FUNCTION LOAD (redis-server's limit): it should only register functions.</summary>
+    private static readonly TimeSpan LibraryLoadLimit = TimeSpan.FromMilliseconds(500);
+
     private readonly LuaAlloc _allocator;
     private readonly LuaFunction _call;
     private readonly LuaFunction _sha1;
@@ -40,6 +44,9 @@ internal sealed class LuaSandbox : IDisposable
     private bool _inHostFunction;
     private IScriptHost? _host;
     private volatile string? _abortReason;
+
+    /// <summary>Stopwatch timestamp past which the hook stops the running code (a library load's limit); 0: none.</summary>
+    private long _loadDeadline;
 
     public LuaSandbox(long memoryLimitBytes)
     {
@@ -223,7 +230,16 @@ internal sealed class LuaSandbox : IDisposable
             var result = new ReplyBuffer();
             var writer = new RespWriter();
             writer.Attach(result);
-            Execute(0, null, writer, "library");
+            _loadDeadline = Stopwatch.GetTimestamp() + (long)(LibraryLoadLimit.TotalSeconds * Stopwatch.Frequency);
+            try
+            {
+                Execute(0, null, writer, "library");
+            }
+            finally
+            {
+                _loadDeadline = 0;
+            }
+
             string? failure = result.WrittenSpan.Length > 0 && result.WrittenSpan[0] == (byte)'-'
                 ? System.Text.Encoding.UTF8.GetString(result.WrittenSpan[1..^2])
                 : null;
@@ -838,6 +854,11 @@ internal sealed class LuaSandbox : IDisposable
 
     private void Hook(IntPtr state, IntPtr debug)
     {
+        if (_abortReason is null && _loadDeadline != 0 && Stopwatch.GetTimestamp() > _loadDeadline)
+        {
+            _abortReason = "ERR FUNCTION LOAD timeout";
+        }
+
         if (_abortReason is null)
         {
             return;

@@ -18,6 +18,8 @@ internal static class ScriptPrelude
         redis = {
           LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
           REPL_NONE = 0, REPL_SLAVE = 1, REPL_REPLICA = 1, REPL_AOF = 2, REPL_ALL = 3,
+          -- The Redis version this node answers as (RespServer.CompatibleRedisVersion), as redis.REDIS_VERSION says it.
+          REDIS_VERSION = "7.0.15", REDIS_VERSION_NUM = 0x07000f,
         }
         local getinfo = debug.getinfo
         function redis.call(...)
@@ -265,46 +267,76 @@ internal static class ScriptPrelude
           })
         end
 
-        -- FUNCTION LOAD: a library's code runs in its own environment, where redis.register_function collects its functions.
+        -- FUNCTION LOAD: a library's code runs in its own environment, as in Redis 7: while it loads, its only global is
+        -- a redis table holding register_function, log and the version constants, and anything else is a nonexistent
+        -- global; once loaded, its functions see the scripts' globals (where redis.register_function does not exist).
         local real_redis = redis
+        local function nonexistent(_, name) error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
+        local known_flags = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true, ["allow-cross-slot-keys"] = true }
         local function library_env()
           local registered, order, loading = {}, {}, true
-          local api = setmetatable({}, { __index = real_redis })
-          function api.register_function(first, second)
+          local function register(...)
             if not loading then error("redis.register_function can only be called on FUNCTION LOAD command", 2) end
+            local argc = select("#", ...)
+            if argc < 1 or argc > 2 then error("wrong number of arguments to redis.register_function", 2) end
+            local first, second = ...
             local name, callback, flags, description
-            if type(first) == "table" then
-              for key in pairs(first) do
-                if key ~= "function_name" and key ~= "callback" and key ~= "flags" and key ~= "description" then
+            if argc == 1 then
+              if type(first) ~= "table" then
+                error("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).", 2)
+              end
+              for key, value in pairs(first) do
+                if type(key) ~= "string" then error("named argument key given to redis.register_function is not a string", 2) end
+                local lower = string.lower(key)
+                if lower == "function_name" then
+                  if type(value) ~= "string" and type(value) ~= "number" then error("function_name argument given to redis.register_function must be a string", 2) end
+                  name = tostring(value)
+                elseif lower == "description" then
+                  if type(value) ~= "string" and type(value) ~= "number" then error("description argument given to redis.register_function must be a string", 2) end
+                  description = tostring(value)
+                elseif lower == "callback" then
+                  if type(value) ~= "function" then error("callback argument given to redis.register_function must be a function", 2) end
+                  callback = value
+                elseif lower == "flags" then
+                  if type(value) ~= "table" then error("flags argument to redis.register_function must be a table representing function flags", 2) end
+                  flags = value
+                else
                   error("unknown argument given to redis.register_function", 2)
                 end
               end
-              name, callback, flags, description = first.function_name, first.callback, first.flags, first.description
+              if name == nil then error("redis.register_function must get a function name argument", 2) end
+              if callback == nil then error("redis.register_function must get a callback argument", 2) end
             else
-              name, callback = first, second
+              if type(first) ~= "string" and type(first) ~= "number" then error("first argument to redis.register_function must be a string", 2) end
+              if type(second) ~= "function" then error("second argument to redis.register_function must be a function", 2) end
+              name, callback = tostring(first), second
             end
-            if type(name) ~= "string" then error("first argument to redis.register_function must be a string", 2) end
-            if type(callback) ~= "function" then error("second argument to redis.register_function must be a function", 2) end
-            if flags ~= nil and type(flags) ~= "table" then error("flags argument to redis.register_function must be a table representing function flags", 2) end
-            if description ~= nil and type(description) ~= "string" then error("description argument given to redis.register_function must be a string", 2) end
             if not string.match(name, "^[%w_]+$") then error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long", 2) end
             if registered[name] then error("Function already exists in the library", 2) end
             local flag_list = {}
             for _, flag in ipairs(flags or {}) do
-              if type(flag) ~= "string" then error("unknown flag given", 2) end
+              if not known_flags[flag] then error("unknown flag given", 2) end
               flag_list[#flag_list + 1] = flag
             end
             registered[name] = { callback = callback, flags = flag_list, description = description }
             order[#order + 1] = name
           end
-          function api.call() error("redis.call can only be called inside a script invocation", 2) end
-          function api.pcall() error("redis.pcall can only be called inside a script invocation", 2) end
+          local api = setmetatable({
+            register_function = register, log = real_redis.log,
+            LOG_DEBUG = real_redis.LOG_DEBUG, LOG_VERBOSE = real_redis.LOG_VERBOSE,
+            LOG_NOTICE = real_redis.LOG_NOTICE, LOG_WARNING = real_redis.LOG_WARNING,
+            REDIS_VERSION = real_redis.REDIS_VERSION, REDIS_VERSION_NUM = real_redis.REDIS_VERSION_NUM,
+          }, { __index = nonexistent })
           local api_view = readonly(api)
+          local scope = { __index = function(_, name) if name == "redis" then return api_view end nonexistent(_, name) end }
           local env = setmetatable({}, {
-            __index = function(_, name) if name == "redis" then return api_view end return _G[name] end,
+            __index = function(t, name) return scope.__index(t, name) end,
             __newindex = readonly_error, __metatable = frozen,
           })
-          local function finish() loading = false api.call = real_redis.call api.pcall = real_redis.pcall end
+          local function finish()
+            loading = false
+            scope.__index = function(_, name) return _G[name] end
+          end
           return env, registered, order, finish
         end
 

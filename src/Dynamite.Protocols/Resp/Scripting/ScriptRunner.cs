@@ -97,7 +97,7 @@ internal sealed class ScriptRunner : IDisposable
     }
 
     /// <summary>FUNCTION LOAD on the script thread (only).</summary>
-    public (string? Name, string? Error) LoadLibrary(byte[] code, bool replace) => Functions.Load(_sandbox, code, replace);
+    public (string? Name, string? Error) LoadLibrary(byte[] code, bool replace, bool restoring = false) => Functions.Load(_sandbox, code, replace, restoring);
 
     /// <summary>FUNCTION DELETE on the script thread (only).</summary>
     public bool DeleteLibrary(string name) => Functions.Delete(_sandbox, name);
@@ -121,16 +121,17 @@ internal sealed class ScriptRunner : IDisposable
             return "NOTBUSY No scripts in execution right now.";
         }
 
-        if (function != (_runningName is not null))
-        {
-            return function
-                ? "NOTBUSY No scripts in execution right now."
-                : "BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
-        }
-
         if (running.Wrote)
         {
             return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+        }
+
+        // SCRIPT KILL stops only scripts and FUNCTION KILL only functions; each names the other, as redis-server does.
+        if (function != (_runningName is not null))
+        {
+            return function
+                ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+                : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
         }
 
         _sandbox.AbortReason = "ERR Script killed by user with SCRIPT KILL...";
