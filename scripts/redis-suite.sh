@@ -111,13 +111,18 @@ fi
 where="a standalone node"
 [ $cluster -eq 1 ] && where="node 1 of a 3-node cluster"
 
+# On a cluster, the tests tests/redis-suite/skip-cluster.txt names are set aside too (reasons in the README there).
+skipfile="$work/skip.txt"
+cat "$root/tests/redis-suite/skip.txt" >"$skipfile"
+[ $cluster -eq 1 ] && cat "$root/tests/redis-suite/skip-cluster.txt" >>"$skipfile"
+
 status=0
 for unit in "${units[@]}"; do
   log="$work/$(echo "$unit" | tr / -).log"
   (cd "$src" && timeout 1200 ./runtest --host 127.0.0.1 --port "$port" --singledb --ignore-encoding --ignore-digest \
     --tags -needs:repl --tags -needs:debug --tags -needs:pfdebug --tags -needs:config-maxmemory \
     --tags -needs:config-resetstat --tags -needs:reset --tags -needs:save \
-    --skipfile "$root/tests/redis-suite/skip.txt" --single "unit/$unit" --clients 1) 2>&1 \
+    --skipfile "$skipfile" --single "unit/$unit" --clients 1) 2>&1 \
     | sed 's/\x1b\[[0-9;]*m//g' >"$log" || true
   ok=$(grep -c '^\[ok\]' "$log" || true)
   err=$(grep -c '^\[err\]' "$log" || true)
@@ -125,7 +130,7 @@ for unit in "${units[@]}"; do
   aside=$(grep -c '^\[skip\]' "$log" || true)
   skipped=$(grep -c '^\[ignore\]' "$log" || true)
   share=$(awk -v ok="$ok" -v err="$err" -v aside="$aside" 'BEGIN { t = ok + err + aside; printf "%.1f", t ? 100 * ok / t : 0 }')
-  echo "redis suite unit/$unit on $where: $ok passed, $err failed, $exc aborted, $aside set aside (skip.txt), $skipped skipped by the suite's tags: $share% of the applicable tests pass"
+  echo "redis suite unit/$unit on $where: $ok passed, $err failed, $exc aborted, $aside set aside (skip files), $skipped skipped by the suite's tags: $share% of the applicable tests pass"
   if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$ok" -eq 0 ]; then
     status=1
     grep -A3 '^\[err\]\|^\[exception\]' "$log" | head -40

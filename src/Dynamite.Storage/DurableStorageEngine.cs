@@ -111,14 +111,14 @@ public abstract class DurableStorageEngine : IStorageEngine
         return new ValueTask(Writer.EnqueueAsync(StorageWriteRequest.ForOperation(operation, nowUnixMs, started), cancellationToken));
     }
 
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
+    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys = null, CancellationToken cancellationToken = default)
     {
         if (maxKeys <= 0)
         {
             return ValueTask.FromResult(0);
         }
 
-        return new ValueTask<int>(Writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys), cancellationToken));
+        return new ValueTask<int>(Writer.EnqueueAsync(StorageWriteRequest.ForRemoveExpired(nowUnixMs, maxKeys, removedKeys), cancellationToken));
     }
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) =>

@@ -176,8 +176,9 @@ internal abstract class GroupCommitWriter : IDisposable
     }
 
     /// <summary>Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry
-    /// first, with their keys' elements, in one commit, and publishes the counters; returns how many. No group is open.</summary>
-    protected abstract int RemoveExpired(long nowUnixMs, int maxKeys);
+    /// first, with their keys' elements, in one commit, and publishes the counters; returns how many, adding each removed key
+    /// to <paramref name="removedKeys"/> when given. No group is open.</summary>
+    protected abstract int RemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys);
 
     /// <summary>Deletes every record and element in one commit and publishes zero counters. No group is open.</summary>
     protected abstract void Clear();
@@ -326,7 +327,7 @@ internal abstract class GroupCommitWriter : IDisposable
                 try
                 {
                     Cache.MarkSwept(request.NowUnixMs);
-                    return RemoveExpired(request.NowUnixMs, request.MaxKeys);
+                    return RemoveExpired(request.NowUnixMs, request.MaxKeys, request.RemovedKeys);
                 }
                 finally
                 {

@@ -56,8 +56,11 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Every live record of one partition (for handoff and anti-entropy).</summary>
     IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs);
 
-    /// <summary>The active expiry sweep: removes up to <paramref name="maxKeys"/> expired keys with their elements, returns how many.</summary>
-    ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The active expiry sweep: removes up to <paramref name="maxKeys"/> expired keys with their elements, returns how many,
+    /// and adds each removed key to <paramref name="removedKeys"/> when one is given (for keyspace notifications).
+    /// </summary>
+    ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes every key and element (FLUSHALL).</summary>
     ValueTask ClearAsync(CancellationToken cancellationToken = default);

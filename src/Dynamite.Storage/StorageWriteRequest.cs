@@ -17,10 +17,11 @@ internal sealed class StorageWriteRequest : TaskCompletionSource<int>
     private int _state;
     private CancellationTokenRegistration _cancellation;
 
-    private StorageWriteRequest(StorageWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0)
+    private StorageWriteRequest(StorageWriteKind kind, IStorageOperation? operation, long nowUnixMs, int maxKeys, long startTimestamp = 0, List<byte[]>? removedKeys = null)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Kind = kind;
+        RemovedKeys = removedKeys;
         Operation = operation;
         NowUnixMs = nowUnixMs;
         MaxKeys = maxKeys;
@@ -35,14 +36,17 @@ internal sealed class StorageWriteRequest : TaskCompletionSource<int>
 
     public int MaxKeys { get; }
 
+    /// <summary>For an expiry sweep: where the writer adds the keys it removed; null when nobody asked.</summary>
+    public List<byte[]>? RemovedKeys { get; }
+
     /// <summary>When the caller queued it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when writes are not timed.</summary>
     public long StartTimestamp { get; }
 
     public static StorageWriteRequest ForOperation(IStorageOperation operation, long nowUnixMs, long startTimestamp = 0) =>
         new(StorageWriteKind.Operation, operation, nowUnixMs, 0, startTimestamp);
 
-    public static StorageWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys) =>
-        new(StorageWriteKind.RemoveExpired, null, nowUnixMs, maxKeys);
+    public static StorageWriteRequest ForRemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys) =>
+        new(StorageWriteKind.RemoveExpired, null, nowUnixMs, maxKeys, removedKeys: removedKeys);
 
     public static StorageWriteRequest For(StorageWriteKind kind) => new(kind, null, 0, 0);
 

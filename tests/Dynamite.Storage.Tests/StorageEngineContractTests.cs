@@ -186,6 +186,24 @@ public abstract partial class StorageEngineContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RemoveExpiredAsync_AskedForTheKeys_ReportsEachKeyItRemoved()
+    {
+        IStorageEngine engine = CreateEngine();
+        // A key longer than any engine's inline limit (LMDB keeps long keys under a digest) is reported whole.
+        string longKey = "long:" + new string('x', 2000);
+        await Put(engine, "a", "alpha", expiresAt: Now + 10);
+        await Put(engine, longKey, "beta", expiresAt: Now + 10);
+        await Put(engine, "c", "gamma", expiresAt: Now + 30);
+        await Put(engine, "d", "delta");
+        var removedKeys = new List<byte[]>();
+
+        Assert.Equal(2, await engine.RemoveExpiredAsync(Now + 20, 100, removedKeys));
+
+        Assert.Equal(new[] { "a", longKey }.Order(), removedKeys.Select(k => Encoding.UTF8.GetString(k)).Order());
+        Assert.Null(Get(engine, longKey, now: Now));
+    }
+
+    [Fact]
     public async Task RemoveExpiredAsync_MaxKeys_RemovesAtMostThatMany()
     {
         IStorageEngine engine = CreateEngine();

@@ -114,6 +114,23 @@ public sealed partial class ClusterCoordinator
     /// (a typed change is built from a primary's state) and some primary is reachable. With every primary unreachable
     /// it stays here, where a string write still reaches fallbacks (sloppy quorum, hints).
     /// </summary>
+    /// <summary>
+    /// True when this node is the first primary of <paramref name="key"/> that it does not hold unreachable: of the
+    /// replicas that each sweep their own copy of an expired key, the one that announces it.
+    /// </summary>
+    public bool IsFirstPrimaryOf(ReadOnlySpan<byte> key)
+    {
+        try
+        {
+            PreferenceList list = _lists.Of(key, out _);
+            return list.Primaries.FirstOrDefault(p => !list.UnreachablePrimaries.Contains(p)) == _options.Self.Id;
+        }
+        catch (StoreUnavailableException)
+        {
+            return false;
+        }
+    }
+
     public bool ForwardsWritesOf(ReadOnlySpan<byte> key)
     {
         PreferenceList list;

@@ -37,6 +37,9 @@ public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
         _worker = new BackgroundWorker("expiry sweeper", Interval, SweepAsync, clock, logger);
     }
 
+    /// <summary>Told the keys each sweep removes while it listens; set once when the node starts.</summary>
+    public IExpiredKeysListener? Listener { get; set; }
+
     /// <summary>Keys removed by sweeps since start (INFO stats: expired_keys).</summary>
     public long ExpiredKeys => Interlocked.Read(ref _expiredKeys);
 
@@ -63,8 +66,14 @@ public sealed class ExpirySweeper : IHostedService, IAsyncDisposable
         int removed;
         do
         {
-            removed = await _engine.RemoveExpiredAsync(_clock.GetUtcNow().ToUnixTimeMilliseconds(), KeysPerSweep, stopping);
+            IExpiredKeysListener? listener = Listener;
+            List<byte[]>? keys = listener is { Listening: true } ? [] : null;
+            removed = await _engine.RemoveExpiredAsync(_clock.GetUtcNow().ToUnixTimeMilliseconds(), KeysPerSweep, keys, stopping);
             Interlocked.Add(ref _expiredKeys, removed);
+            if (keys is { Count: > 0 })
+            {
+                listener!.Expired(keys);
+            }
         }
         while (removed == KeysPerSweep && !stopping.IsCancellationRequested);
         return Interval;

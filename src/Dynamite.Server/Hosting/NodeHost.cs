@@ -1,4 +1,5 @@
 using System.Net;
+using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Expiry;
 using Dynamite.Cluster.Local;
 using Dynamite.Cluster.Membership;
@@ -146,6 +147,10 @@ public static class NodeHost
                 provider.GetRequiredService<ClusterServices>().Node.ForwardedCommands.Runner = new ForwardedCommandRunner(server, clock);
                 provider.GetRequiredService<ClusterServices>().Node.MessageRelay.Sink = server.PubSub;
             }
+
+            ClusterCoordinator? coordinator = clustered ? provider.GetRequiredService<ClusterServices>().Coordinator : null;
+            provider.GetRequiredService<ExpirySweeper>().Listener =
+                new ExpiredKeyAnnouncer(server.Keyspace, key => coordinator is null || coordinator.IsFirstPrimaryOf(key));
 
             return server;
         });

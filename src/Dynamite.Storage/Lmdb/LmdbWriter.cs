@@ -87,7 +87,7 @@ internal sealed class LmdbWriter : GroupCommitWriter
     /// with their keys' elements, in one transaction. The expiry index is ordered by time, so this reads only the expired prefix of the index,
     /// never the data. Every index entry names a record with exactly that expiry (they are only ever written together).
     /// </summary>
-    protected override int RemoveExpired(long nowUnixMs, int maxKeys)
+    protected override int RemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys)
     {
         using LightningTransaction transaction = _store.BeginWrite();
         var expired = new List<byte[]>(Math.Min(maxKeys, 1024));
@@ -122,6 +122,16 @@ internal sealed class LmdbWriter : GroupCommitWriter
         foreach (byte[] indexKey in expired)
         {
             ReadOnlySpan<byte> dataKey = LmdbKeys.DataKeyOfExpiryKey(indexKey);
+            if (removedKeys is not null && !LmdbKeys.IsLongDataKey(dataKey))
+            {
+                removedKeys.Add(LmdbKeys.InlineUserKeyOf(dataKey).ToArray());
+            }
+            else if (removedKeys is not null && _store.TryGet(transaction, _store.Data, dataKey, out ReadOnlySpan<byte> encoded))
+            {
+                // A long key's data key holds only its prefix and digest; its record carries the whole key.
+                removedKeys.Add(LmdbRecordCodec.KeyOf(encoded).ToArray());
+            }
+
             _store.Delete(transaction, _store.Expiry, indexKey);
             _store.Delete(transaction, _store.Data, dataKey);
             _store.DeleteRange(transaction, _store.Elements, elementPrefix[..LmdbKeys.WriteElementPrefixOfDataKey(dataKey, elementPrefix)]);

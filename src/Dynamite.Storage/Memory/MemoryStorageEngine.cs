@@ -209,7 +209,7 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
         }
     }
 
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default)
+    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys = null, CancellationToken cancellationToken = default)
     {
         int removed = 0;
         lock (_writeLock)
@@ -224,6 +224,7 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
 
                 Apply(new StagedChange(first.Key, first.Hash, null));
                 ElementsOf(first.Hash).TryRemove(first.Key, out _);
+                removedKeys?.Add(first.Key);
                 removed++;
             }
         }

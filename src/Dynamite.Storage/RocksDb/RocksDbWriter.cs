@@ -100,7 +100,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
     /// prefix of the index, never the data. Every index entry names a record with exactly that expiry (they are only
     /// ever written together).
     /// </summary>
-    protected override int RemoveExpired(long nowUnixMs, int maxKeys)
+    protected override int RemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys)
     {
         int removed = 0;
         try
@@ -121,6 +121,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
                     _writeBatch.Delete(indexKey, _store.Expiry);
                     _writeBatch.Delete(dataKey, _store.Data);
                     _store.StageDeleteElements(_writeBatch, elements, RocksDbKeys.HashOf(dataKey), RocksDbKeys.UserKeyOf(dataKey));
+                    removedKeys?.Add(RocksDbKeys.UserKeyOf(dataKey).ToArray());
                     removed++;
                     index.Next();
                 }

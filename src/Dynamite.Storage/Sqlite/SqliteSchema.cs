@@ -64,7 +64,7 @@ internal static class SqliteSchema
     /// <see cref="DeleteExpiredElements"/> before it, pick the same keys.</summary>
     public const string DeleteExpired =
         "DELETE FROM kv WHERE (hash, key) IN " +
-        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2)";
+        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2) RETURNING key";
 
     /// <summary>The elements of the keys <see cref="DeleteExpired"/> removes (run first, in the same transaction): ?1 now, ?2 most keys.</summary>
     public const string DeleteExpiredElements =

@@ -93,9 +93,9 @@ internal sealed class SqliteWriter : GroupCommitWriter
     }
 
     /// <summary>The expired keys' elements, then the keys, in one transaction: a failure leaves nothing half-deleted.</summary>
-    protected override int RemoveExpired(long nowUnixMs, int maxKeys)
+    protected override int RemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys)
     {
-        int removed;
+        int removed = 0;
         _begin.Execute();
         try
         {
@@ -104,8 +104,20 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _deleteExpiredElements.Execute();
             _deleteExpired.BindInt64(1, nowUnixMs);
             _deleteExpired.BindInt64(2, maxKeys);
-            _deleteExpired.Execute();
-            removed = _deleteExpired.Changes;
+            try
+            {
+                // One row per key removed (RETURNING key).
+                while (_deleteExpired.Step())
+                {
+                    removedKeys?.Add(_deleteExpired.GetBlob(0).ToArray());
+                    removed++;
+                }
+            }
+            finally
+            {
+                _deleteExpired.Reset();
+            }
+
             _commit.Execute();
         }
         catch

@@ -34,8 +34,8 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
 
     public IEnumerable<StoredEntry> ReadPartition(PartitionId partition, long nowUnixMs) => inner.ReadPartition(partition, nowUnixMs);
 
-    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, CancellationToken cancellationToken = default) =>
-        inner.RemoveExpiredAsync(nowUnixMs, maxKeys, cancellationToken);
+    public ValueTask<int> RemoveExpiredAsync(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys = null, CancellationToken cancellationToken = default) =>
+        inner.RemoveExpiredAsync(nowUnixMs, maxKeys, removedKeys, cancellationToken);
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) => inner.ClearAsync(cancellationToken);
 

@@ -160,6 +160,46 @@ public sealed class ClusterPubSubTests(ITestOutputHelper output)
         Assert.Equal("app:end marker", subscriber.Read() is { } end ? end.Items![2].Text!["__keyspace@0__:".Length..] + " " + end.Items[3].Text : "");
     }
 
+    [Fact]
+    public async Task NewAndExpiredKeyEvents_ReachASubscriberOnAnotherNodeOnce()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            // Every replica sweeps its own copy of an expired key; the key's first primary announces it, with its own setting.
+            using RawRespClient node = cluster.Connect(i);
+            Assert.Equal("+OK", node.Call("CONFIG", "SET", "notify-keyspace-events", "Exn").ToString());
+        }
+
+        using RawRespClient subscriber = cluster.Connect(2);
+        Assert.Equal("*[$\"subscribe\", $\"__keyevent@0__:new\", :1]", subscriber.Call("SUBSCRIBE", "__keyevent@0__:new", "__keyevent@0__:expired").ToString());
+        Assert.Equal("*[$\"subscribe\", $\"__keyevent@0__:expired\", :2]", subscriber.Read().ToString());
+        using RawRespClient writer = cluster.Connect(0);
+        const int Keys = 20;
+        for (int i = 0; i < Keys; i++)
+        {
+            Assert.Equal("+OK", writer.Call("SET", $"ttl:{i}", "v", "PX", "300").ToString());
+        }
+
+        // Written again while it exists: not new.
+        Assert.Equal("+OK", writer.Call("SET", "ttl:0", "w", "PX", "300").ToString());
+        var seen = new List<string>();
+        for (int i = 0; i < 2 * Keys; i++)
+        {
+            RespValue message = subscriber.Read();
+            seen.Add(message.Items![1].Text!["__keyevent@0__:".Length..] + " " + message.Items[2].Text);
+        }
+
+        string[] expected = [.. Enumerable.Range(0, Keys).SelectMany(i => new[] { $"new ttl:{i}", $"expired ttl:{i}" })];
+        Assert.Equal(expected.Order(), seen.Order());
+        // Nothing more comes (no replica announces an expiry twice): the next message is a marker published after a pause.
+        await Task.Delay(1000);
+        using RawRespClient sameNode = cluster.Connect(2);
+        Assert.Equal(":1", sameNode.Call("PUBLISH", "__keyevent@0__:new", "marker").ToString());
+        Assert.Equal("marker", subscriber.Read().Items![2].Text);
+    }
+
     private static FusionCache CacheWithBackplane(int port)
     {
         var cache = new FusionCache(new FusionCacheOptions { CacheName = "app" });

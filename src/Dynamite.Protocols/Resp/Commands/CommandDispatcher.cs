@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
@@ -108,9 +109,17 @@ internal static class CommandDispatcher
         return Run(context, command);
     }
 
-    /// <summary>Runs a command whose changes are announced (keyspace notifications are on), then announces them.</summary>
+    /// <summary>
+    /// Runs a command whose changes are announced (keyspace notifications are on), then announces them. With the
+    /// <c>n</c> class on, a write first reads whether its keys exist, and a key it created is announced <c>new</c> before
+    /// the command's own event, as redis-server announces it (an extra read per key, which is why <c>A</c> leaves it out).
+    /// </summary>
     private static async ValueTask RunAndNotifyAsync(CommandContext context, CommandDefinition command, PubSub.KeyspaceEvent keyspaceEvent)
     {
+        PubSub.KeyspaceNotifier notifier = context.Server.Keyspace;
+        byte[][]? absentBefore = (command.Flags & CommandFlags.Write) != 0 && notifier.Wants(PubSub.KeyspaceEventClasses.New)
+            ? await AbsentKeysAsync(context, command)
+            : null;
         context.Writer.BeginReply();
         await Run(context, command);
         RespWriter writer = context.Writer;
@@ -125,7 +134,14 @@ internal static class CommandDispatcher
             return;
         }
 
-        PubSub.KeyspaceNotifier notifier = context.Server.Keyspace;
+        foreach (byte[] key in absentBefore ?? [])
+        {
+            if (await ExistsAsync(context, key) == true)
+            {
+                notifier.Notify(PubSub.KeyspaceEventClasses.New, "new", key);
+            }
+        }
+
         if (keyspaceEvent.SecondKeyEvent is { } second)
         {
             if (keyspaceEvent.FirstKeyEvent is { } first)
@@ -143,6 +159,34 @@ internal static class CommandDispatcher
         for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
         {
             notifier.Notify(keyspaceEvent.Class, keyspaceEvent.FirstKeyEvent!, context.OwnedArgument(i));
+        }
+    }
+
+    /// <summary>The keys a write names that do not exist before it runs (a key that cannot be read is left out).</summary>
+    private static async ValueTask<byte[][]> AbsentKeysAsync(CommandContext context, CommandDefinition command)
+    {
+        var absent = new List<byte[]>();
+        foreach (byte[] key in command.KeysOf([.. Enumerable.Range(0, context.ArgumentCount).Select(context.OwnedArgument)]))
+        {
+            if (await ExistsAsync(context, key) == false && !absent.Any(k => k.AsSpan().SequenceEqual(key)))
+            {
+                absent.Add(key);
+            }
+        }
+
+        return [.. absent];
+    }
+
+    /// <summary>Whether <paramref name="key"/> exists at the connection's read consistency; null when it cannot be read.</summary>
+    private static async ValueTask<bool?> ExistsAsync(CommandContext context, byte[] key)
+    {
+        try
+        {
+            return (await context.Store.ReadAsync(key, context.Client.Consistency)).Found;
+        }
+        catch (Exception exception) when (exception is StoreUnavailableException or TypedKeyException)
+        {
+            return null;
         }
     }
 

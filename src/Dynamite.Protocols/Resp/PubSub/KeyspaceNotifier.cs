@@ -103,6 +103,9 @@ public sealed class KeyspaceNotifier(PubSubHub hub)
         return classes;
     }
 
+    /// <summary>Whether events of <paramref name="eventClass"/> are published now.</summary>
+    public bool Wants(KeyspaceEventClasses eventClass) => ((KeyspaceEventClasses)_classes & eventClass) != 0;
+
     /// <summary>Publishes one event of <paramref name="eventClass"/> for <paramref name="key"/> if it is configured.</summary>
     public void Notify(KeyspaceEventClasses eventClass, string eventName, byte[] key)
     {
