@@ -31,6 +31,7 @@ public sealed class CommandTable
         .. ConnectionCommands.Definitions,
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
+        .. LcsCommand.Definitions,
         .. CounterCommands.Definitions,
         .. KeyCommands.Definitions,
         .. KeyCopyCommands.Definitions,

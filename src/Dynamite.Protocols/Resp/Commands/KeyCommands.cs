@@ -31,6 +31,7 @@ internal static class KeyCommands
         new("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, "generic", "1.0.0", "Determines the type of value stored at a key.", Type),
         new("SCAN", -2, CommandFlags.ReadOnly, 0, 0, 0, "generic", "2.8.0", "Iterates over the key names in the database.", Scan),
         new("KEYS", 2, CommandFlags.ReadOnly, 0, 0, 0, "generic", "1.0.0", "Returns all key names that match a pattern.", Keys),
+        new("RANDOMKEY", 1, CommandFlags.ReadOnly, 0, 0, 0, "generic", "1.0.0", "Returns a random key name from the database.", RandomKey),
     ];
 
     private static ValueTask Del(CommandContext context)
@@ -283,6 +284,32 @@ internal static class KeyCommands
         {
             context.Writer.WriteBulk(key);
         }
+    }
+
+    /// <summary>
+    /// RANDOMKEY: the first live key at or after a random point of the key-hash order, wrapping to the start (null when
+    /// there is none). Keys after wide gaps in the hash order come up more often, as with redis-server's own sampling
+    /// it is random, not uniform. On a cluster node, one of the keys it stores (as KEYS and SCAN there).
+    /// </summary>
+    private static ValueTask RandomKey(CommandContext context)
+    {
+        ulong start = (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
+        ScanPage page = context.Store.Scan(start, 1);
+        if (page.Keys.Count == 0 && start != 0)
+        {
+            page = context.Store.Scan(0, 1);
+        }
+
+        if (page.Keys.Count == 0)
+        {
+            context.Writer.WriteNull();
+        }
+        else
+        {
+            context.Writer.WriteBulk(page.Keys[0]);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     private static ValueTask Keys(CommandContext context)

@@ -19,10 +19,21 @@ internal static class ServerCommands
         new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "server", "2.8.13", "Returns detailed information about all commands.", Command),
         new("INFO", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.", Info),
         new("CONFIG", -2, CommandFlags.None, 0, 0, 0, "server", "2.0.0", "A container for server configuration commands.", Config),
+        new("TIME", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, 0, 0, 0, "server", "2.6.0", "Returns the server time.", Time),
         new("DBSIZE", 1, CommandFlags.ReadOnly | CommandFlags.Fast, 0, 0, 0, "server", "1.0.0", "Returns the number of keys in the database.", DbSize),
         new("FLUSHALL", -1, CommandFlags.Write, 0, 0, 0, "server", "1.0.0", "Removes all keys from all databases.", Flush),
         new("FLUSHDB", -1, CommandFlags.Write, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database.", Flush),
     ];
+
+    /// <summary>TIME: the node's clock as Unix seconds and the microseconds within that second, both as bulk strings.</summary>
+    private static ValueTask Time(CommandContext context)
+    {
+        long microseconds = context.Server.NowUnixMicroseconds;
+        context.Writer.WriteArrayHeader(2);
+        context.Writer.WriteBulk((microseconds / 1_000_000).ToString(CultureInfo.InvariantCulture));
+        context.Writer.WriteBulk((microseconds % 1_000_000).ToString(CultureInfo.InvariantCulture));
+        return ValueTask.CompletedTask;
+    }
 
     private static ValueTask DbSize(CommandContext context)
     {
