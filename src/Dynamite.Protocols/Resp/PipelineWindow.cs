@@ -164,7 +164,7 @@ internal sealed class PipelineWindow : IDisposable
         slot.Pending = default;
         _head = (_head + 1) % Capacity;
         Count--;
-        slot.Context.FinishTiming(_server.Metrics);
+        slot.Context.FinishTiming();
         slot.Context.Request.Release();
         if (slot.Buffered)
         {
@@ -191,7 +191,7 @@ internal sealed class PipelineWindow : IDisposable
             }
 
             slot.Pending = default;
-            slot.Context.FinishTiming(_server.Metrics);
+            slot.Context.FinishTiming();
             slot.Context.Request.Release();
             slot.Buffer?.Reset();
             _head = (_head + 1) % Capacity;

@@ -39,22 +39,23 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     /// timestamp); 0: none.</summary>
     private long _timingStarted;
 
-    private CommandFamily _timingFamily;
+    private CommandDefinition? _timingCommand;
 
     /// <summary>The dispatcher hands the timing of a command still running to the window.</summary>
-    internal void DeferTiming(CommandFamily family, long started)
+    internal void DeferTiming(CommandDefinition command, long started)
     {
-        _timingFamily = family;
+        _timingCommand = command;
         _timingStarted = started;
     }
 
     /// <summary>Records the deferred timing, if any (the window finished the command).</summary>
-    internal void FinishTiming(RespMetrics? metrics)
+    internal void FinishTiming()
     {
         if (_timingStarted != 0)
         {
-            metrics?.CommandDone(_timingFamily, _timingStarted);
+            CommandDispatcher.Done(this, _timingCommand!, _timingStarted);
             _timingStarted = 0;
+            _timingCommand = null;
         }
     }
 

@@ -75,5 +75,8 @@ public sealed record CommandDefinition(
         }
     }
 
+    /// <summary>Its counts for INFO commandstats.</summary>
+    internal CommandCallStats Stats { get; } = new();
+
     public bool AcceptsArgumentCount(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 }

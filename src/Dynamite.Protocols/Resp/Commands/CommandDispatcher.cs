@@ -39,12 +39,14 @@ internal static class CommandDispatcher
         context.Command = command;
         if (!command.AcceptsArgumentCount(context.ArgumentCount))
         {
+            command.Stats.RecordRejected();
             client.Transaction?.Abort();
             return context.WrongArgumentCount(command.LowerName);
         }
 
         if (server.RequiresAuth && !client.Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
         {
+            command.Stats.RecordRejected();
             client.Transaction?.Abort();
             return context.Error(RespErrors.NoAuth);
         }
@@ -53,6 +55,7 @@ internal static class CommandDispatcher
         {
             // As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.
             const string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+            command.Stats.RecordRejected();
             if (command.LowerName == "exec" && client.Transaction is not null)
             {
                 client.Transaction = null;
@@ -66,6 +69,7 @@ internal static class CommandDispatcher
 
         if (client.InSubscribedMode && !PubSubCommands.AllowedWhileSubscribed(command))
         {
+            command.Stats.RecordRejected();
             return context.Error($"ERR Can't execute '{command.LowerName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
         }
 
@@ -73,6 +77,7 @@ internal static class CommandDispatcher
         {
             if ((command.Flags & CommandFlags.NoMulti) != 0)
             {
+                command.Stats.RecordRejected();
                 transaction.Abort();
                 return context.Error("ERR Command not allowed inside a transaction");
             }
@@ -190,35 +195,44 @@ internal static class CommandDispatcher
         }
     }
 
+    /// <summary>
+    /// Runs the handler and times it for the metrics (per family) and INFO commandstats (per command), noting whether
+    /// its reply began with an error (a failed call).
+    /// </summary>
     private static ValueTask Run(CommandContext context, CommandDefinition command)
     {
-        RespServer server = context.Server;
-        if (server.Metrics is not { Enabled: true } metrics)
-        {
-            return command.Handler(context);
-        }
-
         long started = Stopwatch.GetTimestamp();
+        context.Writer.BeginReply();
         ValueTask run = command.Handler(context);
         if (!run.IsCompleted)
         {
             if (context.TimedByWindow)
             {
-                context.DeferTiming(command.Family, started);
+                context.DeferTiming(command, started);
                 return run;
             }
 
-            return TimeWhenDoneAsync(run, metrics, command.Family, started);
+            return TimeWhenDoneAsync(run, context, command, started);
         }
 
-        metrics.CommandDone(command.Family, started);
+        Done(context, command, started);
         return run;
+    }
+
+    /// <summary>Records a finished command's time and outcome.</summary>
+    internal static void Done(CommandContext context, CommandDefinition command, long started)
+    {
+        command.Stats.RecordCall(started, context.Writer.FirstReply == ReplyStart.Error);
+        if (context.Server.Metrics is { Enabled: true } metrics)
+        {
+            metrics.CommandDone(command.Family, started);
+        }
     }
 
     /// <summary>A command waiting for storage (a cluster quorum) outside a pipeline window (in EXEC) is timed when it
     /// completes; the pooling builder keeps that allocation-free while its pool lasts.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask TimeWhenDoneAsync(ValueTask run, RespMetrics metrics, CommandFamily family, long started)
+    private static async ValueTask TimeWhenDoneAsync(ValueTask run, CommandContext context, CommandDefinition command, long started)
     {
         try
         {
@@ -226,7 +240,7 @@ internal static class CommandDispatcher
         }
         finally
         {
-            metrics.CommandDone(family, started);
+            Done(context, command, started);
         }
     }
 

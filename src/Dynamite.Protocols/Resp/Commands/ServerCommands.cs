@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -12,7 +13,10 @@ internal static class ServerCommands
     private static readonly string DynamiteVersion =
         typeof(ServerCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "replication", "keyspace", "cluster"];
+    private static readonly string[] DefaultInfoSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
+
+    /// <summary>What INFO all (and everything) adds to the default sections.</summary>
+    private static readonly string[] AllInfoSections = [.. DefaultInfoSections, "commandstats"];
 
     public static IEnumerable<CommandDefinition> Definitions =>
     [
@@ -274,7 +278,11 @@ internal static class ServerCommands
             for (int i = 1; i < context.ArgumentCount; i++)
             {
                 string section = context.ArgumentString(i).ToLowerInvariant();
-                if (section is "all" or "everything" or "default")
+                if (section is "all" or "everything")
+                {
+                    sections.AddRange(AllInfoSections);
+                }
+                else if (section is "default")
                 {
                     sections.AddRange(DefaultInfoSections);
                 }
@@ -299,7 +307,8 @@ internal static class ServerCommands
                 text.Append("\r\n");
             }
 
-            text.Append("# ").Append(char.ToUpperInvariant(section[0])).Append(section.AsSpan(1)).Append("\r\n");
+            // redis-server's headers: "# Server", "# Commandstats", but "# CPU".
+            text.Append("# ").Append(section == "cpu" ? "CPU" : char.ToUpperInvariant(section[0]) + section[1..]).Append("\r\n");
             foreach (KeyValuePair<string, string> line in lines)
             {
                 text.Append(line.Key).Append(':').Append(line.Value).Append("\r\n");
@@ -369,7 +378,11 @@ internal static class ServerCommands
             [
                 new("role", "master"),
                 new("connected_slaves", "0"),
+                // No Redis replication stream exists (replicas are Dynamo replicas, INFO cluster): its offset stays 0.
+                new("master_repl_offset", "0"),
             ],
+            "cpu" => CpuLines(),
+            "commandstats" => CommandStatsLines(server.Commands),
             "keyspace" => context.Store.KeyCount == 0
                 ? []
                 : [new("db0", $"keys={context.Store.KeyCount},expires={context.Store.KeysWithExpiryCount},avg_ttl=0")],
@@ -380,6 +393,36 @@ internal static class ServerCommands
         {
             lines ??= [];
             lines.AddRange(more);
+        }
+
+        return lines;
+    }
+
+    /// <summary>INFO cpu: the process's system and user CPU seconds (a node starts no child processes).</summary>
+    private static List<KeyValuePair<string, string>> CpuLines()
+    {
+        using Process process = Process.GetCurrentProcess();
+        return
+        [
+            new("used_cpu_sys", process.PrivilegedProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)),
+            new("used_cpu_user", process.UserProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)),
+            new("used_cpu_sys_children", "0.000000"),
+            new("used_cpu_user_children", "0.000000"),
+        ];
+    }
+
+    /// <summary>INFO commandstats: a cmdstat line for each command called or refused since the node started.</summary>
+    private static List<KeyValuePair<string, string>> CommandStatsLines(CommandTable commands)
+    {
+        var lines = new List<KeyValuePair<string, string>>();
+        foreach (CommandDefinition command in commands.All.OrderBy(c => c.LowerName, StringComparer.Ordinal))
+        {
+            (long calls, long microseconds, long rejected, long failed) = command.Stats.Read();
+            if (calls + rejected > 0)
+            {
+                lines.Add(new("cmdstat_" + command.LowerName, string.Create(CultureInfo.InvariantCulture,
+                    $"calls={calls},usec={microseconds},usec_per_call={(calls == 0 ? 0 : (double)microseconds / calls):0.00},rejected_calls={rejected},failed_calls={failed}")));
+            }
         }
 
         return lines;

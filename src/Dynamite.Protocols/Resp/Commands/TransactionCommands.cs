@@ -196,5 +196,7 @@ internal static class TransactionCommands
         }
 
         queued.Request.Release();
+        // The queued commands shared EXEC's writer: EXEC itself answered an array, not the last one's error (commandstats).
+        context.Writer.BeginReply();
     }
 }
