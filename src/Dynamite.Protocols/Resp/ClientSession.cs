@@ -10,6 +10,7 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 {
     private volatile ClientOutbox? _outbox;
     private volatile bool _shutdownRequested;
+    private long _queryBufferBytes;
     private long _lastInteractionUnixMs = connectedAtUnixMs;
     private long _keyspaceHits;
     private long _keyspaceMisses;
@@ -60,6 +61,13 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     {
         get => Volatile.Read(ref _lastInteractionUnixMs);
         set => Volatile.Write(ref _lastInteractionUnixMs, value);
+    }
+
+    /// <summary>Bytes read but not yet parsed into a whole command after the last read (CLIENT LIST qbuf); written by the connection's reader only.</summary>
+    public long QueryBufferBytes
+    {
+        get => Volatile.Read(ref _queryBufferBytes);
+        set => Volatile.Write(ref _queryBufferBytes, value);
     }
 
     /// <summary>Closes the connection from another thread (idle timeout, CLIENT KILL).</summary>

@@ -221,6 +221,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
+            client.QueryBufferBytes = buffer.Length;
             client.LastInteractionUnixMs = server.NowUnixMs;
             client.Outbox?.WriteTo(output);
             await output.FlushAsync();

@@ -10,6 +10,32 @@ namespace Dynamite.IntegrationTests.BadInput;
 public sealed class ConnectionLimitTests
 {
     [Fact]
+    public async Task ClientList_ShowsTheBytesOfACommandNotYetComplete_AsQbuf()
+    {
+        await using DynamiteNode node = await DynamiteNode.StartAsync("memory", []);
+        using RawRespClient partial = node.Connect();
+        string id = "id=" + partial.Call("CLIENT", "ID").Text + " ";
+        // Half a SET: its header and key, and no value yet.
+        const string Half = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n";
+        partial.SendRaw(Half);
+        using RawRespClient observer = node.Connect();
+        string line = "";
+        for (DateTime until = DateTime.UtcNow + TimeSpan.FromSeconds(10); DateTime.UtcNow < until; await Task.Delay(50))
+        {
+            line = observer.Call("CLIENT", "LIST").Text!.Split('\n').Single(l => l.StartsWith(id, StringComparison.Ordinal));
+            if (line.Contains($" qbuf={Half.Length} ", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        Assert.Contains($" qbuf={Half.Length} ", line, StringComparison.Ordinal);
+        partial.SendRaw("$1\r\nv\r\n");
+        Assert.Equal("+OK", partial.Read().ToString());
+        Assert.Contains(" qbuf=0 ", observer.Call("CLIENT", "LIST").Text!.Split('\n').Single(l => l.StartsWith(id, StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MaxClients_OneTooMany_GetsRedisErrorOthersServed()
     {
         await using DynamiteNode node = await DynamiteNode.StartAsync("memory", ["--maxclients", "3"]);

@@ -233,6 +233,8 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
         ObjectDisposedException => "ERR the node is shutting down",
         StoreUnavailableException => exception.Message,
         TypedKeyException => RespErrors.WrongType,
+        // A message that is already a Redis error (the engine refusing a FLUSHALL, say) is the reply as it is.
+        _ when exception.Message.StartsWith("ERR ", StringComparison.Ordinal) => exception.Message,
         _ => "ERR storage failure: " + exception.Message,
     };
 }

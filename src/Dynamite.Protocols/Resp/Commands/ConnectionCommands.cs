@@ -448,7 +448,7 @@ internal static class ConnectionCommands
             $"age={(now - session.ConnectedAtUnixMs) / 1000} idle={(now - session.LastInteractionUnixMs) / 1000} flags={Flags(session)} db=0 " +
             $"sub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Channel).Count ?? 0} psub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Pattern).Count ?? 0} " +
             $"ssub={session.Subscriptions?.ShardChannels ?? 0} " +
-            $"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={session.Outbox?.QueuedBytes ?? 0} tot-mem=0 events=r cmd={command} " +
+            $"multi=-1 qbuf={session.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={session.Outbox?.QueuedBytes ?? 0} tot-mem=0 events=r cmd={command} " +
             $"user=default redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
     }
 }

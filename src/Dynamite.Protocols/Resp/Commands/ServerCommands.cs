@@ -65,7 +65,7 @@ internal static class ServerCommands
         }
         catch (Exception exception)
         {
-            context.Writer.WriteError("ERR storage failure: " + exception.Message);
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
             return;
         }
 

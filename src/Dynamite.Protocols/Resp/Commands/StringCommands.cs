@@ -280,7 +280,8 @@ internal static class StringCommands
             return context.Error(RespErrors.OffsetOutOfRange);
         }
 
-        if (context.Request[3].Length > 0 && offset + context.Request[3].Length > context.Server.Options.Limits.MaxValueBytes)
+        // Compared without adding first: an offset near long.MaxValue must be too large, not overflow.
+        if (context.Request[3].Length > 0 && offset > context.Server.Options.Limits.MaxValueBytes - context.Request[3].Length)
         {
             return context.Error(RespErrors.ValueTooLarge);
         }

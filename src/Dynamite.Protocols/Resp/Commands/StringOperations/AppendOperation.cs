@@ -34,13 +34,14 @@ internal sealed class AppendOperation(byte[] key, byte[] bytes, long offset, lon
         }
 
         long start = offset < 0 ? old.Length : offset;
-        long newLength = Math.Max(old.Length, start + bytes.Length);
-        if (newLength > maxValueBytes)
+        // Compared without adding first: an offset near long.MaxValue must be too large, not overflow to a small length.
+        if (start > maxValueBytes - bytes.Length || old.Length > maxValueBytes)
         {
             TooLarge = true;
             return;
         }
 
+        long newLength = Math.Max(old.Length, start + bytes.Length);
         byte[] updated = new byte[newLength];
         old.CopyTo(updated, 0);
         bytes.CopyTo(updated, start);
