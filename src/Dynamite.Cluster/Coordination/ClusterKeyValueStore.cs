@@ -1,5 +1,6 @@
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.DataTypes;
+using Dynamite.Core.HyperLogLogs;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Quorum;
 using Dynamite.Core.Versioning;
@@ -270,7 +271,9 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
     /// <summary>
     /// Last-writer-wins over the siblings: the winner (the same on every node) is the value, unless it is a
-    /// tombstone or has expired.
+    /// tombstone or has expired. A HyperLogLog declares its own rule: when the winner is a sketch, every live sibling
+    /// that is a sketch joins it register-wise (concurrent PFADDs through different nodes both count), and the next
+    /// write, made with the context this read returns, replaces them all with the union.
     /// </summary>
     public static ReadResult Resolve(VersionedObject merged, long nowUnixMs)
     {
@@ -278,6 +281,12 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         if (winner is null || winner.IsTombstone || winner.IsExpiredAt(nowUnixMs))
         {
             return ReadResult.NotFound;
+        }
+
+        if (merged.Siblings.Length > 1 && HyperLogLog.IsSketch(winner.Value)
+            && HyperLogLog.Union(merged.Siblings.Where(s => !s.IsTombstone && !s.IsExpiredAt(nowUnixMs) && HyperLogLog.IsSketch(s.Value)).Select(s => s.Value!)) is { } union)
+        {
+            return ReadResult.Of(new StoredRecord(union, winner.ExpiresAtUnixMs));
         }
 
         return ReadResult.Of(new StoredRecord(winner.Value!, winner.ExpiresAtUnixMs));

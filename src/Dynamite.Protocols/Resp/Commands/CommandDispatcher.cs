@@ -159,7 +159,7 @@ internal static class CommandDispatcher
         }
 
         // Every key the command names (MSET, DEL of several keys); a store command announces its destination only.
-        int last = command.LowerName.EndsWith("store", StringComparison.Ordinal) ? command.FirstKey
+        int last = keyspaceEvent.DestinationOnly || command.LowerName.EndsWith("store", StringComparison.Ordinal) ? command.FirstKey
             : command.LastKey < 0 ? context.ArgumentCount + command.LastKey : Math.Min(command.LastKey, context.ArgumentCount - 1);
         for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
         {

@@ -32,6 +32,8 @@ public sealed class CommandTable
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
         .. LcsCommand.Definitions,
+        .. HyperLogLogCommands.Definitions,
+        .. PfDebugCommand.Definitions,
         .. CounterCommands.Definitions,
         .. KeyCommands.Definitions,
         .. KeyCopyCommands.Definitions,

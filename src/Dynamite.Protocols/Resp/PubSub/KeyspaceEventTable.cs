@@ -21,6 +21,8 @@ internal static class KeyspaceEventTable
         ["msetnx"] = new(KeyspaceEventClasses.Strings, "set", KeyspaceEventCondition.Positive),
         ["append"] = new(KeyspaceEventClasses.Strings, "append"),
         ["setrange"] = new(KeyspaceEventClasses.Strings, "setrange"),
+        ["pfadd"] = new(KeyspaceEventClasses.Strings, "pfadd", KeyspaceEventCondition.Positive),
+        ["pfmerge"] = new(KeyspaceEventClasses.Strings, "pfadd") { DestinationOnly = true },
         ["incr"] = new(KeyspaceEventClasses.Strings, "incrby"),
         ["decr"] = new(KeyspaceEventClasses.Strings, "decrby"),
         ["incrby"] = new(KeyspaceEventClasses.Strings, "incrby"),
@@ -72,4 +74,8 @@ internal enum KeyspaceEventCondition
 /// One command's event: its class, the event of its first key (or, for MSET and the store commands, of each key it
 /// names), and for two-key commands the event of its second key (SMOVE's destination, RENAME's new name).
 /// </summary>
-internal sealed record KeyspaceEvent(KeyspaceEventClasses Class, string? FirstKeyEvent, KeyspaceEventCondition Condition = KeyspaceEventCondition.Always, string? SecondKeyEvent = null);
+internal sealed record KeyspaceEvent(KeyspaceEventClasses Class, string? FirstKeyEvent, KeyspaceEventCondition Condition = KeyspaceEventCondition.Always, string? SecondKeyEvent = null)
+{
+    /// <summary>Only the first key changed (PFMERGE's destination; the *STORE commands are recognised by name).</summary>
+    public bool DestinationOnly { get; init; }
+}
