@@ -22,6 +22,31 @@ public sealed record NodeConfiguration
     [Setting("listen", "HOST:PORT for Redis clients (RESP)", Check = SettingCheck.Endpoint)]
     public string Listen { get; init; } = "127.0.0.1:8102";
 
+    // redis-server's TLS settings, under its names, so existing configurations and tooling carry over.
+    [Setting("tls-port", "Port for Redis clients over TLS, on the --listen host; 0: none. With it, a --listen port of 0 turns the plain port off",
+        Check = SettingCheck.ZeroOrPositive)]
+    public int TlsPort { get; init; }
+
+    [Setting("tls-cert-file", "PEM certificate (with its chain) the TLS port presents; a changed file is used for the next handshake, without a restart")]
+    public string? TlsCertFile { get; init; }
+
+    [Setting("tls-key-file", "PEM private key of --tls-cert-file")]
+    public string? TlsKeyFile { get; init; }
+
+    [Setting("tls-ca-cert-file", "PEM CA certificates a client certificate must chain to; re-read when the file changes")]
+    public string? TlsCaCertFile { get; init; }
+
+    [Setting("tls-auth-clients", "yes: a TLS client must present a certificate signed by --tls-ca-cert-file; optional: a certificate it presents must be; " +
+        "no: none is asked for", OneOf = "yes|no|optional")]
+    public string TlsAuthClients { get; init; } = "yes";
+
+    [Setting("tls-protocols", "TLS versions the TLS port accepts, space-separated (TLSv1.2, TLSv1.3)")]
+    public string TlsProtocols { get; init; } = "TLSv1.2 TLSv1.3";
+
+    [Setting("tls-ciphersuites", "TLSv1.3 cipher suites the TLS port offers, colon-separated IANA names (TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256); " +
+        "empty: the system's defaults")]
+    public string TlsCipherSuites { get; init; } = "";
+
     [Setting("http", "HOST:PORT for the admin HTTP API", Check = SettingCheck.Endpoint)]
     public string Http { get; init; } = "127.0.0.1:22222";
 
@@ -170,6 +195,7 @@ public sealed record NodeConfiguration
             setting.Check(this);
         }
 
+        ValidateTls();
         IPEndPoint peer = EndpointParser.Parse(PeerListen, "--peer-listen");
         if (Overlaps(peer, EndpointParser.Parse(Listen, "--listen")))
         {
@@ -180,6 +206,40 @@ public sealed record NodeConfiguration
         {
             throw new ConfigurationException($"--peer-listen ({PeerListen}) and --http ({Http}) must be different ports.");
         }
+    }
+
+    /// <summary>The TLS port's files, versions and suites, and that some port serves clients.</summary>
+    private void ValidateTls()
+    {
+        IPEndPoint listen = EndpointParser.Parse(Listen, "--listen");
+        if (TlsPort == 0)
+        {
+            if (listen.Port == 0)
+            {
+                throw new ConfigurationException("--listen port 0 turns the plain port off, which needs --tls-port: clients must reach the node somewhere.");
+            }
+
+            return;
+        }
+
+        if (TlsPort > 65535 || TlsPort == listen.Port || Overlaps(new IPEndPoint(listen.Address, TlsPort), EndpointParser.Parse(Http, "--http"))
+            || Overlaps(new IPEndPoint(listen.Address, TlsPort), EndpointParser.Parse(PeerListen, "--peer-listen")))
+        {
+            throw new ConfigurationException($"--tls-port ({TlsPort}) must be a free port (1-65535) other than --listen, --http and --peer-listen.");
+        }
+
+        if (string.IsNullOrEmpty(TlsCertFile) || string.IsNullOrEmpty(TlsKeyFile))
+        {
+            throw new ConfigurationException("--tls-port needs --tls-cert-file and --tls-key-file.");
+        }
+
+        if (TlsAuthClients != "no" && string.IsNullOrEmpty(TlsCaCertFile))
+        {
+            throw new ConfigurationException($"--tls-auth-clients {TlsAuthClients} needs --tls-ca-cert-file (the CA client certificates chain to), or --tls-auth-clients no.");
+        }
+
+        _ = Hosting.ClientTlsOptions.ParseProtocols(TlsProtocols);
+        _ = Hosting.ClientTlsOptions.ParseCipherSuites(TlsCipherSuites);
     }
 
     /// <summary>Two listeners clash on the same port when their addresses are equal or either is a wildcard.</summary>

@@ -172,13 +172,15 @@ public sealed class ClusterServices : IAsyncDisposable
     private static string AnnouncedClientAddress(NodeConfiguration configuration)
     {
         System.Net.IPEndPoint listen = EndpointParser.Parse(configuration.Listen, "--listen");
+        // A node whose plain port is off announces its TLS port, as a TLS-only Redis Cluster node does.
+        int port = listen.Port == 0 ? configuration.TlsPort : listen.Port;
         if (!IsWildcard(listen.Address))
         {
-            return configuration.Listen;
+            return new System.Net.IPEndPoint(listen.Address, port).ToString();
         }
 
         System.Net.IPEndPoint peer = EndpointParser.Parse(configuration.PeerListen, "--peer-listen");
-        return IsWildcard(peer.Address) ? "" : new System.Net.IPEndPoint(peer.Address, listen.Port).ToString();
+        return IsWildcard(peer.Address) ? "" : new System.Net.IPEndPoint(peer.Address, port).ToString();
     }
 
     private static bool IsWildcard(System.Net.IPAddress address) =>

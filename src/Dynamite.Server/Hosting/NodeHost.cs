@@ -68,7 +68,9 @@ public static class NodeHost
                 await app.StartAsync(cancellationToken);
                 logger.LogInformation(
                     "Dynamite node {NodeId} ready: RESP on {Resp}, admin HTTP on http://{Http}, engine {Engine} (fsync {Fsync}) in {DataDir}",
-                    configuration.NodeId, respEndpoint, httpEndpoint, engine.Name, configuration.Fsync.ToString().ToLowerInvariant(), Path.GetFullPath(configuration.ResolvedDataDir));
+                    configuration.NodeId,
+                    ((respEndpoint.Port == 0 ? "" : respEndpoint + " ") + (configuration.TlsPort == 0 ? "" : $"TLS {new IPEndPoint(respEndpoint.Address, configuration.TlsPort)}")).Trim(),
+                    httpEndpoint, engine.Name, configuration.Fsync.ToString().ToLowerInvariant(), Path.GetFullPath(configuration.ResolvedDataDir));
                 // Returns after SIGINT/SIGTERM (or cancellation) once the host, Kestrel included, has stopped.
                 await app.WaitForShutdownAsync(cancellationToken);
                 if (cluster is not null)
@@ -162,7 +164,7 @@ public static class NodeHost
         builder.Services.AddSingleton(configuration);
         builder.Services.AddSingleton<ExpirySweeper>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ExpirySweeper>());
-        ConfigureKestrel(builder, limits, respEndpoint, httpEndpoint);
+        ConfigureKestrel(builder, configuration, limits, respEndpoint, httpEndpoint);
         WebApplication app = builder.Build();
         AdminApi.Map(app);
         return app;
@@ -219,7 +221,7 @@ public static class NodeHost
             ClusterTopology = topology is null ? null : topology.Snapshot,
         };
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, NodeConfiguration configuration, RespLimits limits, IPEndPoint respEndpoint, IPEndPoint httpEndpoint)
     {
         builder.WebHost.UseSockets(options =>
         {
@@ -234,7 +236,24 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
+            if (respEndpoint.Port != 0)
+            {
+                kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
+            }
+
+            if (configuration.TlsPort > 0)
+            {
+                // The same RESP front end behind TLS (redis-server's tls-port), on the --listen host.
+                kestrel.Listen(new IPEndPoint(respEndpoint.Address, configuration.TlsPort), listen =>
+                {
+                    var certificates = new ReloadingCertificates(configuration.TlsCertFile!, configuration.TlsKeyFile!, configuration.TlsCaCertFile,
+                        TimeProvider.System, listen.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite.Tls"));
+                    certificates.Load();
+                    listen.UseHttps(ClientTlsOptions.Build(configuration, certificates));
+                    listen.UseConnectionHandler<RespConnectionHandler>();
+                });
+            }
+
             kestrel.Listen(httpEndpoint);
         });
     }

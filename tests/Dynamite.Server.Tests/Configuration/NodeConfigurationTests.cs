@@ -178,6 +178,23 @@ public sealed class NodeConfigurationTests
     }
 
     [Fact]
+    public void Validate_TlsSettings_NameWhatIsMissingOrWrong()
+    {
+        var tls = new NodeConfiguration { TlsPort = 6380, TlsCertFile = "node.pem", TlsKeyFile = "node.key", TlsCaCertFile = "ca.pem" };
+        tls.Validate();
+        (tls with { Listen = "127.0.0.1:0" }).Validate();
+        (tls with { TlsCaCertFile = null, TlsAuthClients = "no" }).Validate();
+
+        Assert.Equal("--tls-port needs --tls-cert-file and --tls-key-file.", Assert.Throws<ConfigurationException>((tls with { TlsKeyFile = null }).Validate).Message);
+        Assert.StartsWith("--tls-auth-clients yes needs --tls-ca-cert-file", Assert.Throws<ConfigurationException>((tls with { TlsCaCertFile = null }).Validate).Message, StringComparison.Ordinal);
+        Assert.StartsWith("--listen port 0 turns the plain port off", Assert.Throws<ConfigurationException>(new NodeConfiguration { Listen = "127.0.0.1:0" }.Validate).Message, StringComparison.Ordinal);
+        Assert.StartsWith("--tls-port (8102) must be a free port", Assert.Throws<ConfigurationException>((tls with { TlsPort = 8102 }).Validate).Message, StringComparison.Ordinal);
+        Assert.Equal("--tls-protocols: 'SSLv3' is not TLSv1.2 or TLSv1.3.", Assert.Throws<ConfigurationException>((tls with { TlsProtocols = "SSLv3" }).Validate).Message);
+        Assert.StartsWith("--tls-ciphersuites: 'RC4' is not", Assert.Throws<ConfigurationException>((tls with { TlsCipherSuites = "RC4" }).Validate).Message, StringComparison.Ordinal);
+        (tls with { TlsCipherSuites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", TlsProtocols = "TLSv1.3" }).Validate();
+    }
+
+    [Fact]
     public void Validate_NegativeTombstoneGrace_Throws()
     {
         var error = Assert.Throws<ConfigurationException>(() => new NodeConfiguration { TombstoneGraceSeconds = -1 }.Validate());

@@ -1,0 +1,125 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace Dynamite.Server.Hosting;
+
+/// <summary>
+/// The TLS port's certificate and the CAs client certificates must chain to, read from PEM files and read again when a
+/// file changes (its time or size), checked at most once a second on a handshake: a rotated certificate is used for the
+/// next connection, without a restart, while open connections keep theirs. A file caught half-written fails to load;
+/// the certificates loaded before stay in use and the failure is logged, so a rotation never takes the port down.
+/// </summary>
+internal sealed class ReloadingCertificates(string certFile, string keyFile, string? caFile, TimeProvider clock, ILogger logger)
+{
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
+    private readonly Lock _lock = new();
+    private X509Certificate2? _certificate;
+    private X509Certificate2Collection _authorities = [];
+    private (DateTime, long, DateTime, long, DateTime, long) _stamp;
+    private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
+
+    /// <summary>The certificate to present now. Throws when none could ever be loaded (the node does not start).</summary>
+    public X509Certificate2 Current
+    {
+        get
+        {
+            Refresh();
+            return _certificate ?? throw new InvalidOperationException($"No TLS certificate could be loaded from {certFile} and {keyFile}.");
+        }
+    }
+
+    /// <summary>Kestrel's client certificate check: the certificate chains to one of the configured CAs, and is within its validity.</summary>
+    public bool ValidateClient(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
+    {
+        Refresh();
+        X509Certificate2Collection authorities;
+        lock (_lock)
+        {
+            authorities = _authorities;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = clock.GetLocalNow().DateTime;
+        if (presentedChain is not null)
+        {
+            foreach (X509ChainElement element in presentedChain.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        bool valid = chain.Build(certificate);
+        if (!valid)
+        {
+            logger.LogWarning("Refused a TLS client certificate ({Subject}): {Status}", certificate.Subject,
+                string.Join(", ", chain.ChainStatus.Select(s => s.StatusInformation.Trim())));
+        }
+
+        return valid;
+    }
+
+    /// <summary>Loads the files now (at start, so a bad file stops the node with a clear error).</summary>
+    public void Load()
+    {
+        _checkedAt = DateTimeOffset.MinValue;
+        Refresh();
+        _ = Current;
+    }
+
+    private void Refresh()
+    {
+        DateTimeOffset now = clock.GetUtcNow();
+        lock (_lock)
+        {
+            if (now - _checkedAt < CheckInterval && _certificate is not null)
+            {
+                return;
+            }
+
+            _checkedAt = now;
+            (DateTime, long, DateTime, long, DateTime, long) stamp = (Stamp(certFile), Length(certFile), Stamp(keyFile), Length(keyFile),
+                caFile is null ? default : Stamp(caFile), caFile is null ? 0 : Length(caFile));
+            if (stamp == _stamp && _certificate is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                X509Certificate2 certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+                X509Certificate2Collection authorities = [];
+                if (caFile is not null)
+                {
+                    authorities.ImportFromPemFile(caFile);
+                }
+
+                bool reloaded = _certificate is not null;
+                _certificate = certificate;
+                _authorities = authorities;
+                _stamp = stamp;
+                if (reloaded)
+                {
+                    logger.LogInformation("Reloaded the TLS certificate ({Subject}, expires {Expiry:u}) and {Count} CA certificate(s)",
+                        certificate.Subject, certificate.NotAfter.ToUniversalTime(), authorities.Count);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                if (_certificate is null)
+                {
+                    throw new Configuration.ConfigurationException($"The TLS certificate could not be loaded ({certFile}, {keyFile}{(caFile is null ? "" : ", " + caFile)}): {exception.Message}");
+                }
+
+                logger.LogWarning("Keeping the TLS certificate in use: the changed files could not be loaded: {Reason}", exception.Message);
+            }
+        }
+    }
+
+    private static DateTime Stamp(string path) => File.GetLastWriteTimeUtc(path);
+
+    private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : -1;
+}
