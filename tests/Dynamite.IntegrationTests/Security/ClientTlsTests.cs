@@ -11,7 +11,7 @@ namespace Dynamite.IntegrationTests.Security;
 
 /// <summary>
 /// TLS for clients with redis-server's settings (tls-port, tls-cert-file, tls-key-file, tls-ca-cert-file,
-/// tls-auth-clients): unchanged clients (redis-cli --tls, StackExchange.Redis ssl=true, redis-py) connect with a client
+/// tls-auth-clients): unchanged clients (redis-cli --tls, StackExchange.Redis ssl=true, redis-py, ioredis) connect with a client
 /// certificate of the CA; a plaintext client, a client without a certificate and one from another CA are refused
 /// while every other connection keeps working; a replaced certificate is served to the next connection without a restart.
 /// </summary>
@@ -90,6 +90,14 @@ public sealed class ClientTlsTests
         await File.WriteAllTextAsync(path, script);
         ExternalTool.Result python = await ExternalTool.RunAsync(Python, [path, clientCertificate, clientKey, certificates.AuthorityFile], TimeSpan.FromSeconds(60));
         Assert.True(python.ExitCode == 0 && python.StandardOutput.Trim() == "42", python.ToString());
+
+        // ioredis, unchanged.
+        string scripts = Path.Combine(RepositoryPaths.Root, "tests", "Dynamite.IntegrationTests", "Node");
+        Assert.True(Directory.Exists(Path.Combine(scripts, "node_modules", "ioredis")), "ioredis is not installed: scripts/test.sh runs npm ci in " + scripts);
+        ExternalTool.Result ioredis = await ExternalTool.RunAsync(
+            "node", [Path.Combine(scripts, "ioredis_tls_check.js"), tlsPort.ToString(CultureInfo.InvariantCulture), clientCertificate, clientKey, certificates.AuthorityFile],
+            TimeSpan.FromSeconds(60));
+        Assert.True(ioredis.ExitCode == 0 && ioredis.StandardOutput.Contains("VALUE 42", StringComparison.Ordinal), ioredis.ToString());
 
         // Rotation: new files in place; the next connection gets the new certificate, the open one keeps working.
         (string rotatedCertificate, string rotatedKey) = certificates.Issue("node-rotated", server: true);
