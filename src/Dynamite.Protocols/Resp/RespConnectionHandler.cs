@@ -31,6 +31,16 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             now);
         var writer = new RespWriter();
         writer.Attach(connection.Transport.Output);
+        if (server.ProtectedMode && !server.RequiresAuth && !IsLoopback(connection.RemoteEndPoint)
+            && connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
+        {
+            // As redis-server: nothing of the node is reachable from outside while anyone could use it unauthenticated.
+            logger.LogWarning("Refused a client from {Address}: protected mode (no password is set and it connected from beyond loopback)", connection.RemoteEndPoint);
+            writer.WriteError(RespErrors.ProtectedMode);
+            await connection.Transport.Output.FlushAsync();
+            return;
+        }
+
         if (!server.Clients.TryRegister(client, server.Options.MaxClients))
         {
             writer.WriteError(RespErrors.MaxClients);
@@ -248,4 +258,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             return !flushed.IsCompleted && !flushed.IsCanceled;
         }
     }
+
+    private static bool IsLoopback(System.Net.EndPoint? endpoint) =>
+        endpoint is System.Net.IPEndPoint ip && System.Net.IPAddress.IsLoopback(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address);
 }

@@ -34,5 +34,14 @@ public static class RespErrors
     public static string SubcommandSyntax(string subcommand, string command) =>
         $"ERR unknown subcommand or wrong number of arguments for '{Truncate(subcommand)}'. Try {command.ToUpperInvariant()} HELP.";
 
+    /// <summary>redis-server's refusal of a client from beyond loopback while protected mode is on and no password is set.</summary>
+    public const string ProtectedMode = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
+        "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of " +
+        "the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to " +
+        "Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. 2) Alternatively you can " +
+        "just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
+        "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the " +
+        "default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
     internal static string Truncate(string text) => text.Length > 128 ? text[..128] : text;
 }

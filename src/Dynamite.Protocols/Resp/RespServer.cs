@@ -26,6 +26,7 @@ public sealed class RespServer : IDisposable
         options.Limits.Validate();
         Store = store;
         Options = options;
+        _protectedMode = options.ProtectedMode ? 1 : 0;
         Clock = clock;
         Metrics = metrics;
         PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
@@ -105,7 +106,16 @@ public sealed class RespServer : IDisposable
 
     public string RunId { get; } = Guid.NewGuid().ToString("N") + "00000000";
 
+    private int _protectedMode;
+
     public bool RequiresAuth => Options.RequirePass is not null;
+
+    /// <summary>Protected mode now: the configured setting, changed by CONFIG SET protected-mode.</summary>
+    public bool ProtectedMode
+    {
+        get => Volatile.Read(ref _protectedMode) == 1;
+        set => Volatile.Write(ref _protectedMode, value ? 1 : 0);
+    }
 
     public long NowUnixMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -31,6 +31,12 @@ public sealed record RespServerOptions
     /// </summary>
     public Func<string, IReadOnlyList<KeyValuePair<string, string>>?>? ExtraInfo { get; init; }
 
+    /// <summary>
+    /// redis-server's protected mode: while no password is set, clients connecting from beyond the loopback interface
+    /// without a verified TLS client certificate are refused with its DENIED error (CONFIG SET protected-mode changes it).
+    /// </summary>
+    public bool ProtectedMode { get; init; } = true;
+
     /// <summary>The cluster's topology as clients see it (CLUSTER SLOTS and the like); null on a standalone node, or answers null before the node has a ring.</summary>
     public Func<ClusterTopology?>? ClusterTopology { get; init; }
 

@@ -69,6 +69,10 @@ public sealed record NodeConfiguration
     [Setting("requirepass", "Password clients must AUTH with")]
     public string? RequirePass { get; init; }
 
+    [Setting("protected-mode", "on: while no requirepass is set, clients from beyond loopback without a verified TLS client certificate are refused " +
+        "(redis-server's protected mode)")]
+    public bool ProtectedMode { get; init; } = true;
+
     [Setting("maxclients", "Most clients connected at once")]
     public int MaxClients { get; init; } = 10000;
 

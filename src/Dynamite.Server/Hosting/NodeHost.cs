@@ -206,6 +206,7 @@ public static class NodeHost
         {
             Limits = limits,
             RequirePass = configuration.RequirePass,
+            ProtectedMode = configuration.ProtectedMode,
             MaxClients = configuration.MaxClients,
             IdleTimeout = TimeSpan.FromSeconds(configuration.Timeout),
             NodeId = configuration.NodeId,

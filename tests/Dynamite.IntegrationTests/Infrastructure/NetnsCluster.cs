@@ -220,6 +220,8 @@ internal sealed partial class NetnsCluster : IAsyncDisposable
             "--rack", $"rack{index + 1}",
             "--cluster-name", "netns",
             "--cluster-secret", "netns-secret",
+            // The tests reach the nodes from the host over the bridge, beyond their loopback, without a password.
+            "--protected-mode", "off",
         };
         arguments.AddRange(_extraArguments);
         _nodes[index] = NetnsNode.Start(Namespace(index), Address(index), arguments);

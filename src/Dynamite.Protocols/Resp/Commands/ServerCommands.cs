@@ -484,6 +484,7 @@ internal static class ServerCommands
         PubSub.OutputBufferLimit? pubSubLimit = null;
         TimeSpan? busyThreshold = null;
         PubSub.KeyspaceEventClasses? keyspaceClasses = null;
+        bool? protectedMode = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
@@ -495,6 +496,22 @@ internal static class ServerCommands
                 }
 
                 busyThreshold = TimeSpan.FromMilliseconds(milliseconds);
+                continue;
+            }
+
+            if (name.Equals("protected-mode", StringComparison.OrdinalIgnoreCase))
+            {
+                protectedMode = context.ArgumentString(3 + (2 * i)).ToLowerInvariant() switch
+                {
+                    "yes" => true,
+                    "no" => false,
+                    _ => null,
+                };
+                if (protectedMode is null)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'");
+                }
+
                 continue;
             }
 
@@ -536,6 +553,11 @@ internal static class ServerCommands
             }
 
             changes[i] = (canonical, value);
+        }
+
+        if (protectedMode is { } mode)
+        {
+            context.Server.ProtectedMode = mode;
         }
 
         foreach ((string? name, long value) in changes)
@@ -590,6 +612,7 @@ internal static class ServerCommands
             new("cluster-enabled", "no"),
             new("client-output-buffer-limit", PubSub.OutputBufferLimitSetting.Format(server.PubSub.Limit)),
             new("notify-keyspace-events", server.Keyspace.Setting),
+            new("protected-mode", server.ProtectedMode ? "yes" : "no"),
             new("lua-time-limit", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             new("busy-reply-threshold", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             .. server.EncodingParameters.All(),
