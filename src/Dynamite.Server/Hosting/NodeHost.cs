@@ -112,6 +112,9 @@ public static class NodeHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        // A refused TLS handshake (garbage, a plaintext client, a certificate of another CA) is worth a line: Kestrel
+        // reports it at debug level only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.Https", LogLevel.Debug);
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);
 
         TimeProvider clock = TimeProvider.System;
