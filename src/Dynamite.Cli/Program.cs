@@ -20,6 +20,7 @@ var root = new RootCommand("Dynamite: a leaderless, Dynamo-style, multi-datacent
     MembershipCommands.Remove(),
     BenchCommand.Create(),
     PubSubBenchCommand.Create(),
+    CertsCommand.Create(),
 };
 
 // The node's host handles SIGINT/SIGTERM itself (graceful shutdown), so the parser must not.

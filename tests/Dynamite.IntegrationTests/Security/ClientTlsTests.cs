@@ -116,6 +116,37 @@ public sealed class ClientTlsTests
         Assert.Equal("+PONG", kept.Call("PING"));
     }
 
+    [Fact]
+    public async Task CertsCommand_MakesACaAndCertificatesANodeAndRedisCliUse()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"dynamite-certs-cli-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (string[] arguments in new[] { new[] { "certs", "init", "--dir", directory, "--cluster", "prod" }, ["certs", "issue", "n1", "--dir", directory], ["certs", "issue", "app", "--dir", directory] })
+            {
+                ExternalTool.Result made = await ExternalTool.RunAsync("dotnet", [RepositoryPaths.DynamiteDll, .. arguments], TimeSpan.FromSeconds(60));
+                Assert.True(made.ExitCode == 0, made.ToString());
+            }
+
+            ExternalTool.Result again = await ExternalTool.RunAsync("dotnet", [RepositoryPaths.DynamiteDll, "certs", "issue", "app", "--dir", directory], TimeSpan.FromSeconds(60));
+            Assert.True(again.ExitCode == 2 && again.StandardError.Contains("exists already", StringComparison.Ordinal), again.ToString());
+
+            int tlsPort = FreePort.Next();
+            await using DynamiteNode node = await DynamiteNode.StartAsync("memory",
+            [
+                "--tls-port", tlsPort.ToString(CultureInfo.InvariantCulture), "--tls-cert-file", Path.Combine(directory, "n1.pem"),
+                "--tls-key-file", Path.Combine(directory, "n1.key"), "--tls-ca-cert-file", Path.Combine(directory, "ca.pem"),
+            ]);
+            ExternalTool.Result ping = await RedisCli(["--tls", "--cert", Path.Combine(directory, "app.pem"), "--key", Path.Combine(directory, "app.key"),
+                "--cacert", Path.Combine(directory, "ca.pem"), "-p", tlsPort.ToString(CultureInfo.InvariantCulture), "PING"]);
+            Assert.Equal("PONG", ping.StandardOutput.Trim());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static Task<ExternalTool.Result> RedisCli(string[] arguments) => ExternalTool.RunAsync("redis-cli", arguments, TimeSpan.FromSeconds(30));
 
     private static bool Chains(X509Certificate? certificate, X509Certificate2 authority)
