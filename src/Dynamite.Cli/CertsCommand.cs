@@ -64,6 +64,11 @@ internal static class CertsCommand
     /// <summary>Writes NAME.pem and NAME.key (owner-only), refusing to replace either.</summary>
     private static void Write(string directory, string name, string certificatePem, string keyPem)
     {
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is not a name: the files are written in --dir as NAME.pem and NAME.key.");
+        }
+
         Directory.CreateDirectory(directory);
         string certificateFile = Path.Combine(directory, name + ".pem");
         string keyFile = Path.Combine(directory, name + ".key");
@@ -84,6 +89,8 @@ internal static class CertsCommand
             writer.Write(keyPem);
         }
 
-        File.WriteAllText(certificateFile, certificatePem);
+        using var certificate = new FileStream(certificateFile, FileMode.CreateNew, FileAccess.Write);
+        using var certificateWriter = new StreamWriter(certificate);
+        certificateWriter.Write(certificatePem);
     }
 }

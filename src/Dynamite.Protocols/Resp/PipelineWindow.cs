@@ -125,6 +125,8 @@ internal sealed class PipelineWindow : IDisposable
             if (run.IsCompletedSuccessfully)
             {
                 run.GetAwaiter().GetResult();
+                // It may have finished after the dispatcher handed its timing over (DeferTiming): record it now.
+                context.FinishTiming();
                 return true;
             }
 

@@ -35,7 +35,8 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             && connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
         {
             // As redis-server: nothing of the node is reachable from outside while anyone could use it unauthenticated.
-            logger.LogWarning("Refused a client from {Address}: protected mode (no password is set and it connected from beyond loopback)", connection.RemoteEndPoint);
+            // Debug only: anyone who can reach the port could otherwise fill the log (redis-server logs nothing).
+            logger.LogDebug("Refused a client from {Address}: protected mode (no password is set and it connected from beyond loopback)", connection.RemoteEndPoint);
             writer.WriteError(RespErrors.ProtectedMode);
             await connection.Transport.Output.FlushAsync();
             return;
@@ -259,6 +260,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
         }
     }
 
+    /// <summary>A loopback address, or no network peer at all (an in-process connection, as a Unix socket is local to redis-server).</summary>
     private static bool IsLoopback(System.Net.EndPoint? endpoint) =>
-        endpoint is System.Net.IPEndPoint ip && System.Net.IPAddress.IsLoopback(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address);
+        endpoint is not System.Net.IPEndPoint ip || System.Net.IPAddress.IsLoopback(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address);
 }

@@ -1,12 +1,13 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using Dynamite.Server.Configuration;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Dynamite.Server.Hosting;
 
 /// <summary>
-/// The TLS port as redis-server's TLS settings describe it: the certificate (reloaded, <see cref="ReloadingCertificates"/>),
+/// The TLS port as redis-server's TLS settings describe it: the certificate and its chain (reloaded, <see cref="ReloadingCertificates"/>),
 /// client certificates required, optional or not asked for (<c>tls-auth-clients</c>), the accepted versions
 /// (<c>tls-protocols</c>) and TLSv1.3 suites (<c>tls-ciphersuites</c>). A handshake that fails (garbage, a plaintext
 /// client, a certificate from another CA) closes that connection only.
@@ -16,34 +17,37 @@ internal static class ClientTlsOptions
     /// <summary>How long a client gets to finish its handshake.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
-    public static HttpsConnectionAdapterOptions Build(NodeConfiguration configuration, ReloadingCertificates certificates)
+    public static TlsHandshakeCallbackOptions Build(NodeConfiguration configuration, ReloadingCertificates certificates)
     {
         SslProtocols protocols = ParseProtocols(configuration.TlsProtocols);
         CipherSuitesPolicy? suites = ParseCipherSuites(configuration.TlsCipherSuites);
-        var options = new HttpsConnectionAdapterOptions
+        string mode = configuration.TlsAuthClients;
+        return new TlsHandshakeCallbackOptions
         {
-            ServerCertificateSelector = (_, _) => certificates.Current,
-            SslProtocols = protocols,
             HandshakeTimeout = HandshakeTimeout,
-            CheckCertificateRevocation = false,
-            ClientCertificateMode = configuration.TlsAuthClients switch
+            OnConnection = _ =>
             {
-                "yes" => ClientCertificateMode.RequireCertificate,
-                "optional" => ClientCertificateMode.AllowCertificate,
-                _ => ClientCertificateMode.NoCertificate,
+                var options = new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = certificates.Current,
+                    EnabledSslProtocols = protocols,
+                    ClientCertificateRequired = mode != "no",
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = (_, certificate, chain, errors) => mode switch
+                    {
+                        "no" => true,
+                        _ when certificate is null => mode == "optional",
+                        _ => certificates.ValidateClient(certificate as X509Certificate2 ?? new X509Certificate2(certificate), chain, errors),
+                    },
+                };
+                if (suites is not null && !OperatingSystem.IsWindows())
+                {
+                    options.CipherSuitesPolicy = suites;
+                }
+
+                return ValueTask.FromResult(options);
             },
         };
-        if (configuration.TlsAuthClients != "no")
-        {
-            options.ClientCertificateValidation = certificates.ValidateClient;
-        }
-
-        if (suites is not null && !OperatingSystem.IsWindows())
-        {
-            options.OnAuthenticate = (_, ssl) => ssl.CipherSuitesPolicy = suites;
-        }
-
-        return options;
     }
 
     /// <summary><c>tls-protocols</c>: "TLSv1.2", "TLSv1.3" or both, space-separated.</summary>

@@ -15,21 +15,28 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private readonly Lock _lock = new();
     private X509Certificate2? _certificate;
+    private SslStreamCertificateContext? _context;
     private X509Certificate2Collection _authorities = [];
     private (DateTime, long, DateTime, long, DateTime, long) _stamp;
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
 
-    /// <summary>The certificate to present now. Throws when none could ever be loaded (the node does not start).</summary>
-    public X509Certificate2 Current
+    /// <summary>
+    /// The certificate to present now, with the intermediate certificates that follow it in the file (sent in the
+    /// handshake, so clients that trust only the root verify it). Throws when none could ever be loaded.
+    /// </summary>
+    public SslStreamCertificateContext Current
     {
         get
         {
             Refresh();
-            return _certificate ?? throw new InvalidOperationException($"No TLS certificate could be loaded from {certFile} and {keyFile}.");
+            return _context ?? throw new InvalidOperationException($"No TLS certificate could be loaded from {certFile} and {keyFile}.");
         }
     }
 
-    /// <summary>Kestrel's client certificate check: the certificate chains to one of the configured CAs, and is within its validity.</summary>
+    /// <summary>
+    /// The client certificate check: it chains to one of the configured CAs, is within its validity and is meant for
+    /// client authentication; nothing is downloaded while checking (a certificate must not make the node fetch a URL).
+    /// </summary>
     public bool ValidateClient(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
         Refresh();
@@ -43,6 +50,8 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
         chain.ChainPolicy.VerificationTime = clock.GetLocalNow().DateTime;
         if (presentedChain is not null)
         {
@@ -81,16 +90,20 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
             }
 
             _checkedAt = now;
-            (DateTime, long, DateTime, long, DateTime, long) stamp = (Stamp(certFile), Length(certFile), Stamp(keyFile), Length(keyFile),
-                caFile is null ? default : Stamp(caFile), caFile is null ? 0 : Length(caFile));
-            if (stamp == _stamp && _certificate is not null)
-            {
-                return;
-            }
-
             try
             {
+                (DateTime, long, DateTime, long, DateTime, long) stamp = (Stamp(certFile), Length(certFile), Stamp(keyFile), Length(keyFile),
+                    caFile is null ? default : Stamp(caFile), caFile is null ? 0 : Length(caFile));
+                if (stamp == _stamp && _certificate is not null)
+                {
+                    return;
+                }
+
                 X509Certificate2 certificate = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+                X509Certificate2Collection chain = [];
+                chain.ImportFromPemFile(certFile);
+                X509Certificate2Collection intermediates = [.. chain.Where(c => c.Thumbprint != certificate.Thumbprint)];
+                SslStreamCertificateContext context = SslStreamCertificateContext.Create(certificate, intermediates, offline: true);
                 X509Certificate2Collection authorities = [];
                 if (caFile is not null)
                 {
@@ -99,6 +112,7 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
 
                 bool reloaded = _certificate is not null;
                 _certificate = certificate;
+                _context = context;
                 _authorities = authorities;
                 _stamp = stamp;
                 if (reloaded)
@@ -107,7 +121,7 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
                         certificate.Subject, certificate.NotAfter.ToUniversalTime(), authorities.Count);
                 }
             }
-            catch (Exception exception) when (exception is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
             {
                 if (_certificate is null)
                 {

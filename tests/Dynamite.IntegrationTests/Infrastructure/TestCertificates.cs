@@ -10,10 +10,14 @@ internal sealed class TestCertificates : IDisposable
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
-    private TestCertificates(string directory, X509Certificate2 authority)
+    /// <summary>What follows an issued certificate in its file: an intermediate CA's own certificate, else nothing.</summary>
+    private readonly string _chainPem;
+
+    private TestCertificates(string directory, X509Certificate2 authority, string chainPem = "")
     {
         Directory = directory;
         Authority = authority;
+        _chainPem = chainPem;
         AuthorityFile = Path.Combine(directory, "ca.pem");
         File.WriteAllText(AuthorityFile, authority.ExportCertificatePem());
     }
@@ -40,6 +44,23 @@ internal sealed class TestCertificates : IDisposable
         return new TestCertificates(directory, request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1)));
     }
 
+    /// <summary>An intermediate CA signed by this one, in a directory of its own: certificates it issues carry it after them.</summary>
+    public TestCertificates CreateIntermediate(string name)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"dynamite-certs-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(directory);
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Authority, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 signed = request.Create(Authority, now.AddDays(-1), now.AddDays(100), RandomNumberGenerator.GetBytes(16));
+        X509Certificate2 intermediate = signed.CopyWithPrivateKey(key);
+        return new TestCertificates(directory, intermediate, intermediate.ExportCertificatePem());
+    }
+
     /// <summary>Issues a certificate for 127.0.0.1 and localhost and writes NAME.pem and NAME.key; returns the two paths.</summary>
     public (string Certificate, string Key) Issue(string name, bool server, DateTimeOffset? notAfter = null)
     {
@@ -58,7 +79,7 @@ internal sealed class TestCertificates : IDisposable
         string certificateFile = Path.Combine(Directory, name + ".pem");
         string keyFile = Path.Combine(Directory, name + ".key");
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
-        File.WriteAllText(certificateFile, issued.ExportCertificatePem());
+        File.WriteAllText(certificateFile, issued.ExportCertificatePem() + "\n" + _chainPem);
         return (certificateFile, keyFile);
     }
 

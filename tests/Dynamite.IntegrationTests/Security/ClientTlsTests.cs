@@ -117,6 +117,28 @@ public sealed class ClientTlsTests
     }
 
     [Fact]
+    public async Task TlsPort_SendsTheIntermediates_AndRefusesACertificateNotMeantForClients()
+    {
+        using TestCertificates root = TestCertificates.CreateAuthority("Root CA");
+        using TestCertificates issuing = root.CreateIntermediate("Issuing CA");
+        // The node's file holds its certificate and the intermediate; clients trust the root only.
+        (string serverCertificate, string serverKey) = issuing.Issue("node", server: true);
+        (string clientCertificate, string clientKey) = root.Issue("app", server: false);
+        (string serverOnly, string serverOnlyKey) = root.Issue("not-a-client", server: true);
+        int tlsPort = FreePort.Next();
+        await using DynamiteNode node = await DynamiteNode.StartAsync("memory",
+        [
+            "--tls-port", tlsPort.ToString(CultureInfo.InvariantCulture), "--tls-cert-file", serverCertificate, "--tls-key-file", serverKey,
+            "--tls-ca-cert-file", root.AuthorityFile,
+        ]);
+
+        ExternalTool.Result ping = await RedisCli(["--tls", "--cert", clientCertificate, "--key", clientKey, "--cacert", root.AuthorityFile, "-p", tlsPort.ToString(CultureInfo.InvariantCulture), "PING"]);
+        Assert.True(ping.StandardOutput.Trim() == "PONG", ping.ToString());
+        ExternalTool.Result wrongUse = await RedisCli(["--tls", "--cert", serverOnly, "--key", serverOnlyKey, "--cacert", root.AuthorityFile, "-p", tlsPort.ToString(CultureInfo.InvariantCulture), "PING"]);
+        Assert.DoesNotContain("PONG", wrongUse.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CertsCommand_MakesACaAndCertificatesANodeAndRedisCliUse()
     {
         string directory = Path.Combine(Path.GetTempPath(), $"dynamite-certs-cli-{Guid.NewGuid():N}");

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
@@ -171,7 +170,7 @@ internal static class CommandDispatcher
     private static async ValueTask<byte[][]> AbsentKeysAsync(CommandContext context, CommandDefinition command)
     {
         var absent = new List<byte[]>();
-        foreach (byte[] key in command.KeysOf([.. Enumerable.Range(0, context.ArgumentCount).Select(context.OwnedArgument)]))
+        foreach (byte[] key in command.KeysOf(new ArgumentsOnDemand(context)))
         {
             if (await ExistsAsync(context, key) == false && !absent.Any(k => k.AsSpan().SequenceEqual(key)))
             {
@@ -189,8 +188,10 @@ internal static class CommandDispatcher
         {
             return (await context.Store.ReadAsync(key, context.Client.Consistency)).Found;
         }
-        catch (Exception exception) when (exception is StoreUnavailableException or TypedKeyException)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
+            // Whatever stops the read (a quorum, a storage error, shutdown): no "new" event, and the command's own
+            // outcome stands, since this read may come after it applied.
             return null;
         }
     }
@@ -293,5 +294,23 @@ internal static class CommandDispatcher
         }
 
         return $"ERR unknown command '{name}', with args beginning with: {arguments}";
+    }
+
+    /// <summary>A request's arguments copied only when read, so finding a command's keys does not copy its values.</summary>
+    private sealed class ArgumentsOnDemand(CommandContext context) : IReadOnlyList<byte[]>
+    {
+        public int Count => context.ArgumentCount;
+
+        public byte[] this[int index] => context.Argument(index).ToArray();
+
+        public IEnumerator<byte[]> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

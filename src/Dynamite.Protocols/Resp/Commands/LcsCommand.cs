@@ -31,7 +31,8 @@ internal static class LcsCommand
 
             byte[] a = results[0].Found ? results[0].Record.Value : [];
             byte[] b = results[1].Found ? results[1].Record.Value : [];
-            if ((long)(a.Length + 1) * (b.Length + 1) * sizeof(uint) > c.Server.Options.Limits.MaxBulkBytes)
+            long cells = (long)(a.Length + 1) * (b.Length + 1);
+            if (cells * sizeof(uint) > c.Server.Options.Limits.MaxBulkBytes || cells > Array.MaxLength)
             {
                 c.Writer.WriteError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
                 return;

@@ -274,7 +274,7 @@ internal static class ScriptPrelude
         local function nonexistent(_, name) error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
         local known_flags = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true, ["allow-cross-slot-keys"] = true }
         local function library_env()
-          local registered, order, loading = {}, {}, true
+          local registered, order, folded, loading = {}, {}, {}, true
           local function register(...)
             if not loading then error("redis.register_function can only be called on FUNCTION LOAD command", 2) end
             local argc = select("#", ...)
@@ -312,7 +312,9 @@ internal static class ScriptPrelude
               name, callback = tostring(first), second
             end
             if not string.match(name, "^[%w_]+$") then error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long", 2) end
-            if registered[name] then error("Function already exists in the library", 2) end
+            -- Function names are case-insensitive across the node (FCALL), so f and F in one library clash.
+            if registered[name] or folded[string.lower(name)] then error("Function already exists in the library", 2) end
+            folded[string.lower(name)] = true
             local flag_list = {}
             for _, flag in ipairs(flags or {}) do
               if not known_flags[flag] then error("unknown flag given", 2) end
