@@ -32,20 +32,24 @@ internal sealed class TestCertificates : IDisposable
     /// <summary>A new CA in a new temporary directory.</summary>
     public static TestCertificates CreateAuthority(string name)
     {
-        string directory = Path.Combine(Path.GetTempPath(), $"dynamite-certs-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(directory);
-        // Not disposed: the authority certificate signs with it for as long as it lives.
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        (string directory, ECDsa _, CertificateRequest request) = AuthorityRequest(name);
         DateTimeOffset now = DateTimeOffset.UtcNow;
         return new TestCertificates(directory, request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1)));
     }
 
     /// <summary>An intermediate CA signed by this one, in a directory of its own: certificates it issues carry it after them.</summary>
     public TestCertificates CreateIntermediate(string name)
+    {
+        (string directory, ECDsa key, CertificateRequest request) = AuthorityRequest(name);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Authority, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 signed = request.Create(Authority, now.AddDays(-1), now.AddDays(100), RandomNumberGenerator.GetBytes(16));
+        X509Certificate2 intermediate = signed.CopyWithPrivateKey(key);
+        return new TestCertificates(directory, intermediate, intermediate.ExportCertificatePem());
+    }
+
+    /// <summary>A new directory and a CA's key and certificate request. The key is not disposed: the CA signs with it for as long as it lives.</summary>
+    private static (string Directory, ECDsa Key, CertificateRequest Request) AuthorityRequest(string name)
     {
         string directory = Path.Combine(Path.GetTempPath(), $"dynamite-certs-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
@@ -54,11 +58,7 @@ internal sealed class TestCertificates : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Authority, includeKeyIdentifier: true, includeIssuerAndSerial: false));
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        using X509Certificate2 signed = request.Create(Authority, now.AddDays(-1), now.AddDays(100), RandomNumberGenerator.GetBytes(16));
-        X509Certificate2 intermediate = signed.CopyWithPrivateKey(key);
-        return new TestCertificates(directory, intermediate, intermediate.ExportCertificatePem());
+        return (directory, key, request);
     }
 
     /// <summary>Issues a certificate for 127.0.0.1 and localhost and writes NAME.pem and NAME.key; returns the two paths.</summary>
