@@ -88,28 +88,9 @@ public static class HyperLogLog
         int index = 0;
         for (int p = 0; p < data.Length;)
         {
-            int run;
-            int value = 0;
-            if ((data[p] & 0xc0) == 0)
+            if (!TryReadSparseRun(data, ref p, out int run, out int value, out _))
             {
-                run = (data[p] & 0x3f) + 1;
-                p++;
-            }
-            else if ((data[p] & 0xc0) == 0x40)
-            {
-                if (p + 1 >= data.Length)
-                {
-                    return false;
-                }
-
-                run = (((data[p] & 0x3f) << 8) | data[p + 1]) + 1;
-                p += 2;
-            }
-            else
-            {
-                run = (data[p] & 0x3) + 1;
-                value = ((data[p] >> 2) & 0x1f) + 1;
-                p++;
+                return false;
             }
 
             if (run > RegisterCount - index)
@@ -124,6 +105,41 @@ public static class HyperLogLog
         }
 
         return index == RegisterCount;
+    }
+
+    /// <summary>
+    /// Reads the sparse opcode at <paramref name="position"/> and moves past it: a run of <paramref name="length"/>
+    /// registers of <paramref name="value"/>, and its kind (<c>z</c> ZERO, <c>Z</c> XZERO, <c>v</c> VAL); false when an
+    /// XZERO is cut short by the end of the data.
+    /// </summary>
+    public static bool TryReadSparseRun(ReadOnlySpan<byte> data, ref int position, out int length, out int value, out char kind)
+    {
+        byte opcode = data[position];
+        value = 0;
+        if ((opcode & 0xc0) == 0)
+        {
+            (length, kind) = ((opcode & 0x3f) + 1, 'z');
+            position++;
+            return true;
+        }
+
+        if ((opcode & 0xc0) == 0x40)
+        {
+            kind = 'Z';
+            if (position + 1 >= data.Length)
+            {
+                length = 0;
+                return false;
+            }
+
+            length = (((opcode & 0x3f) << 8) | data[position + 1]) + 1;
+            position += 2;
+            return true;
+        }
+
+        (length, value, kind) = ((opcode & 0x3) + 1, ((opcode >> 2) & 0x1f) + 1, 'v');
+        position++;
+        return true;
     }
 
     /// <summary>

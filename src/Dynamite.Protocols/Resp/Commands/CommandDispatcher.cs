@@ -122,7 +122,7 @@ internal static class CommandDispatcher
     {
         PubSub.KeyspaceNotifier notifier = context.Server.Keyspace;
         byte[][]? absentBefore = (command.Flags & CommandFlags.Write) != 0 && notifier.Wants(PubSub.KeyspaceEventClasses.New)
-            ? await AbsentKeysAsync(context, command)
+            ? await AbsentKeysAsync(context, ChangedKeys(context, command, keyspaceEvent))
             : null;
         context.Writer.BeginReply();
         await Run(context, command);
@@ -157,20 +157,33 @@ internal static class CommandDispatcher
             return;
         }
 
-        // Every key the command names (MSET, DEL of several keys); a store command announces its destination only.
-        int last = keyspaceEvent.DestinationOnly || command.LowerName.EndsWith("store", StringComparison.Ordinal) ? command.FirstKey
-            : command.LastKey < 0 ? context.ArgumentCount + command.LastKey : Math.Min(command.LastKey, context.ArgumentCount - 1);
-        for (int i = command.FirstKey; i <= last; i += Math.Max(1, command.KeyStep))
+        foreach (byte[] key in ChangedKeys(context, command, keyspaceEvent))
         {
-            notifier.Notify(keyspaceEvent.Class, keyspaceEvent.FirstKeyEvent!, context.OwnedArgument(i));
+            notifier.Notify(keyspaceEvent.Class, keyspaceEvent.FirstKeyEvent!, key);
         }
     }
 
-    /// <summary>The keys a write names that do not exist before it runs (a key that cannot be read is left out).</summary>
-    private static async ValueTask<byte[][]> AbsentKeysAsync(CommandContext context, CommandDefinition command)
+    /// <summary>
+    /// The keys a command's event announces: every key it names (MSET, DEL of several keys), or its destination only
+    /// (<see cref="PubSub.KeyspaceEvent.DestinationOnly"/>), or its first two for an event per key (RENAME, SMOVE, COPY).
+    /// </summary>
+    private static IEnumerable<byte[]> ChangedKeys(CommandContext context, CommandDefinition command, PubSub.KeyspaceEvent keyspaceEvent)
+    {
+        if (command.FirstKey <= 0 || command.FirstKey >= context.ArgumentCount)
+        {
+            return [];
+        }
+
+        return keyspaceEvent.SecondKeyEvent is not null ? command.KeysOf(new ArgumentsOnDemand(context)).Take(2)
+            : keyspaceEvent.DestinationOnly ? [context.OwnedArgument(command.FirstKey)]
+            : command.KeysOf(new ArgumentsOnDemand(context));
+    }
+
+    /// <summary>The keys among <paramref name="keys"/> that do not exist before the write runs (a key that cannot be read is left out).</summary>
+    private static async ValueTask<byte[][]> AbsentKeysAsync(CommandContext context, IEnumerable<byte[]> keys)
     {
         var absent = new List<byte[]>();
-        foreach (byte[] key in command.KeysOf(new ArgumentsOnDemand(context)))
+        foreach (byte[] key in keys)
         {
             if (await ExistsAsync(context, key) == false && !absent.Any(k => k.AsSpan().SequenceEqual(key)))
             {

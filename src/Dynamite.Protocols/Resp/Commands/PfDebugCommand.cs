@@ -86,29 +86,11 @@ internal static class PfDebugCommand
     {
         var text = new StringBuilder();
         ReadOnlySpan<byte> data = sketch[HyperLogLog.HeaderSize..];
-        for (int p = 0; p < data.Length;)
+        for (int p = 0; p < data.Length && HyperLogLog.TryReadSparseRun(data, ref p, out int length, out int value, out char kind);)
         {
-            if ((data[p] & 0xc0) == 0)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"z:{(data[p] & 0x3f) + 1} ");
-                p++;
-            }
-            else if ((data[p] & 0xc0) == 0x40)
-            {
-                if (p + 1 >= data.Length)
-                {
-                    // A long zero run cut short (a corrupt sketch): nothing more to print.
-                    break;
-                }
-
-                text.Append(CultureInfo.InvariantCulture, $"Z:{(((data[p] & 0x3f) << 8) | data[p + 1]) + 1} ");
-                p += 2;
-            }
-            else
-            {
-                text.Append(CultureInfo.InvariantCulture, $"v:{((data[p] >> 2) & 0x1f) + 1},{(data[p] & 0x3) + 1} ");
-                p++;
-            }
+            text.Append(kind == 'v'
+                ? string.Create(CultureInfo.InvariantCulture, $"v:{value},{length} ")
+                : string.Create(CultureInfo.InvariantCulture, $"{kind}:{length} "));
         }
 
         return text.ToString().TrimEnd(' ');

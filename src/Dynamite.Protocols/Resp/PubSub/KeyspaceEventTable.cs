@@ -49,9 +49,9 @@ internal static class KeyspaceEventTable
         ["srem"] = new(KeyspaceEventClasses.Set, "srem", KeyspaceEventCondition.Positive),
         ["spop"] = new(KeyspaceEventClasses.Set, "spop", KeyspaceEventCondition.NotNull),
         ["smove"] = new(KeyspaceEventClasses.Set, "srem", KeyspaceEventCondition.Positive, "sadd"),
-        ["sinterstore"] = new(KeyspaceEventClasses.Set, "sinterstore", KeyspaceEventCondition.Positive),
-        ["sunionstore"] = new(KeyspaceEventClasses.Set, "sunionstore", KeyspaceEventCondition.Positive),
-        ["sdiffstore"] = new(KeyspaceEventClasses.Set, "sdiffstore", KeyspaceEventCondition.Positive),
+        ["sinterstore"] = new(KeyspaceEventClasses.Set, "sinterstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+        ["sunionstore"] = new(KeyspaceEventClasses.Set, "sunionstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+        ["sdiffstore"] = new(KeyspaceEventClasses.Set, "sdiffstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static KeyspaceEvent? For(string command) => Events.GetValueOrDefault(command);
@@ -76,6 +76,6 @@ internal enum KeyspaceEventCondition
 /// </summary>
 internal sealed record KeyspaceEvent(KeyspaceEventClasses Class, string? FirstKeyEvent, KeyspaceEventCondition Condition = KeyspaceEventCondition.Always, string? SecondKeyEvent = null)
 {
-    /// <summary>Only the first key changed (PFMERGE's destination; the *STORE commands are recognised by name).</summary>
+    /// <summary>Only the first key changes: the destination of PFMERGE and the *STORE commands (their other keys are read).</summary>
     public bool DestinationOnly { get; init; }
 }
