@@ -26,9 +26,9 @@ public sealed partial class ClusterKeyValueStore
         int steps = 0;
         for (IStorageOperation? step = operation.NextStep(); step is not null; step = operation.NextStep())
         {
-            if (++steps > IStepwiseOperation.MaxSteps || step is IStepwiseOperation)
+            if (++steps > operation.StepLimit || step is IStepwiseOperation)
             {
-                throw new InvalidOperationException($"{operation.GetType().Name} takes more than {IStepwiseOperation.MaxSteps} steps, or nests them.");
+                throw new InvalidOperationException($"{operation.GetType().Name} takes more than {operation.StepLimit} steps, or nests them.");
             }
 
             // A client's single-key command reached a primary before it ran (the front end forwards it); a step of a

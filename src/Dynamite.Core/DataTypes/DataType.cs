@@ -11,6 +11,7 @@ public enum DataType : byte
 #pragma warning restore CA1720
     Hash = 2,
     Set = 3,
+    SortedSet = 4,
 }
 
 /// <summary>Redis's names for <see cref="DataType"/> (the <c>TYPE</c> reply).</summary>
@@ -21,9 +22,10 @@ public static class DataTypeNames
         DataType.String => "string",
         DataType.Hash => "hash",
         DataType.Set => "set",
+        DataType.SortedSet => "zset",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a data type"),
     };
 
     /// <summary>True for a value a peer or a file may carry.</summary>
-    public static bool IsDefined(byte value) => value is (byte)DataType.String or (byte)DataType.Hash or (byte)DataType.Set;
+    public static bool IsDefined(byte value) => value is (byte)DataType.String or (byte)DataType.Hash or (byte)DataType.Set or (byte)DataType.SortedSet;
 }

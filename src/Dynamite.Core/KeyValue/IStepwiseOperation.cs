@@ -11,6 +11,9 @@ public interface IStepwiseOperation : IStorageOperation
     /// <summary>Most steps a command takes: a bound on the loop that runs them.</summary>
     public const int MaxSteps = 8;
 
+    /// <summary>Most steps this command takes (a command over a client's list of keys, such as ZMPOP, takes one per key).</summary>
+    int StepLimit => MaxSteps;
+
     /// <summary>The next step, called first with none run and then once each step has completed; null when the command is done.</summary>
     IStorageOperation? NextStep();
 }

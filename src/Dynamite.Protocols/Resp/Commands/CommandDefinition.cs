@@ -38,6 +38,8 @@ public sealed record CommandDefinition(
     /// <summary>
     /// For commands whose keys follow a key count (EVAL script numkeys key..., FCALL, SINTERCARD numkeys key...): the
     /// count's position; 0 when the keys are where <see cref="FirstKey"/>, <see cref="LastKey"/> and <see cref="KeyStep"/> say.
+    /// A command with both (ZUNIONSTORE destination numkeys key...) names the keys from <see cref="FirstKey"/> up to the
+    /// count, then the counted ones.
     /// </summary>
     public int KeyCountAt { get; init; }
 
@@ -49,6 +51,11 @@ public sealed record CommandDefinition(
     {
         if (KeyCountAt > 0)
         {
+            for (int i = Math.Max(FirstKey, 1); FirstKey > 0 && i < KeyCountAt && i < arguments.Count; i++)
+            {
+                yield return arguments[i];
+            }
+
             if (KeyCountAt < arguments.Count
                 && RespNumbers.TryParseInt64(arguments[KeyCountAt], out long count)
                 && count > 0

@@ -39,6 +39,7 @@ public sealed class CommandTable
         .. KeyCopyCommands.Definitions,
         .. HashCommands.Definitions,
         .. SetCommands.Definitions,
+        .. SortedSetCommands.Definitions,
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
         .. ObjectCommands.Definitions,

@@ -61,7 +61,11 @@ internal static class ObjectCommands
 
         EncodingParameters parameters = context.Server.EncodingParameters;
         var thresholds = new EncodingThresholds(
-            parameters.Get("hash-max-listpack-entries"), parameters.Get("hash-max-listpack-value"), parameters.Get("set-max-intset-entries"));
+            parameters.Get("hash-max-listpack-entries"),
+            parameters.Get("hash-max-listpack-value"),
+            parameters.Get("set-max-intset-entries"),
+            parameters.Get("zset-max-listpack-entries"),
+            parameters.Get("zset-max-listpack-value"));
         return context.Apply(new ObjectEncodingRead(context.OwnedArgument(2), thresholds), (c, read) => Reply(c, subcommand, read));
     }
 

@@ -5,14 +5,14 @@ using Dynamite.Protocols.Resp.Commands.TypedKeys;
 namespace Dynamite.Protocols.Resp.Commands.KeyOperations;
 
 /// <summary>The encoding thresholds that <see cref="ObjectEncodingRead"/> applies, as <c>CONFIG SET</c> left them.</summary>
-internal readonly record struct EncodingThresholds(long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries);
+internal readonly record struct EncodingThresholds(long HashMaxEntries, long HashMaxValue, long SetMaxIntsetEntries, long SortedSetMaxEntries, long SortedSetMaxValue);
 
 /// <summary>
 /// OBJECT ENCODING: the encoding redis-server 7.0 gives a value with this content under the current thresholds, since
 /// Dynamite stores every value one way (a string as a record, a collection's elements as records) and tools and tests
 /// ask for Redis's names. A string is "int" when it is an integer of at most 20 characters, "embstr" up to 44
 /// bytes, "raw" beyond; a hash "listpack" while its fields and values fit <c>hash-max-listpack-*</c>, else
-/// "hashtable"; a set "intset" while it holds only integers and fits <c>set-max-intset-entries</c>, else "hashtable".
+/// "hashtable"; a sorted set "listpack" while its members fit <c>zset-max-listpack-*</c>, else "skiplist"; a set "intset" while it holds only integers and fits <c>set-max-intset-entries</c>, else "hashtable".
 /// Unlike redis-server, which never converts back, the answer follows the current content. Reads at most one element past
 /// the threshold; on a cluster node, by quorum.
 /// </summary>
@@ -46,7 +46,7 @@ internal sealed class ObjectEncodingRead(byte[] key, EncodingThresholds threshol
     public bool IsSharedInteger { get; private set; }
 
     /// <summary>Enough elements to tell either collection's encoding: one past the larger threshold.</summary>
-    private long ElementsToRead => Math.Max(Math.Max(thresholds.HashMaxEntries, thresholds.SetMaxIntsetEntries), 0) + 1;
+    private long ElementsToRead => Math.Max(Math.Max(Math.Max(thresholds.HashMaxEntries, thresholds.SetMaxIntsetEntries), thresholds.SortedSetMaxEntries), 0) + 1;
 
     public void Execute(IStorageTransaction transaction)
     {
@@ -64,7 +64,12 @@ internal sealed class ObjectEncodingRead(byte[] key, EncodingThresholds threshol
         }
 
         DataType type = TypedKeyRecord.TypeOf(record.Value);
-        long limit = type == DataType.Hash ? thresholds.HashMaxEntries : thresholds.SetMaxIntsetEntries;
+        long limit = type switch
+        {
+            DataType.Hash => thresholds.HashMaxEntries,
+            DataType.SortedSet => thresholds.SortedSetMaxEntries,
+            _ => thresholds.SetMaxIntsetEntries,
+        };
         long count = 0;
         bool compact = true;
         foreach (StoredElement element in TypedKey.AllElements(transaction, key))
@@ -75,9 +80,12 @@ internal sealed class ObjectEncodingRead(byte[] key, EncodingThresholds threshol
                 return;
             }
 
-            compact &= ++count <= limit && (type == DataType.Hash
-                ? element.Name.Length <= thresholds.HashMaxValue && ElementValue.Render(ElementState.Decode(element.Value)).Length <= thresholds.HashMaxValue
-                : RespNumbers.TryParseInt64(element.Name, out _));
+            compact &= ++count <= limit && type switch
+            {
+                DataType.Hash => element.Name.Length <= thresholds.HashMaxValue && ElementValue.Render(ElementState.Decode(element.Value)).Length <= thresholds.HashMaxValue,
+                DataType.SortedSet => element.Name.Length <= thresholds.SortedSetMaxValue,
+                _ => RespNumbers.TryParseInt64(element.Name, out _),
+            };
             if (!compact)
             {
                 break;
@@ -94,6 +102,8 @@ internal sealed class ObjectEncodingRead(byte[] key, EncodingThresholds threshol
         {
             (DataType.Hash, true) => "listpack",
             (DataType.Set, true) => "intset",
+            (DataType.SortedSet, true) => "listpack",
+            (DataType.SortedSet, false) => "skiplist",
             _ => "hashtable",
         };
     }
