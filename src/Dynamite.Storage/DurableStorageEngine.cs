@@ -79,6 +79,12 @@ public abstract class DurableStorageEngine : IStorageEngine
         return true;
     }
 
+    public IKeyChangeListener? ChangeListener
+    {
+        get => Writer.ChangeListener;
+        set => Writer.ChangeListener = value;
+    }
+
     public abstract ScanPage Scan(ulong fromHash, int limit, long nowUnixMs);
 
     public abstract bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Dynamite.Core.KeyValue;
 using Dynamite.Storage.Metrics;
 
 namespace Dynamite.Storage;
@@ -84,6 +85,9 @@ internal abstract class GroupCommitWriter : IDisposable
 
     /// <summary>The committed records of recently used keys, for reads on any thread and for the group's reads.</summary>
     public RecordCache Cache { get; }
+
+    /// <summary>Told the record keys of each committed group (<see cref="IKeyChangeListener"/>).</summary>
+    public IKeyChangeListener? ChangeListener { get; set; }
 
     public long KeyCount => Volatile.Read(ref _keyCount);
 
@@ -442,6 +446,14 @@ internal abstract class GroupCommitWriter : IDisposable
                 if (started != 0)
                 {
                     _metrics!.CommitDone(started);
+                }
+
+                if (ChangeListener is { IsListening: true } listener)
+                {
+                    foreach (StagedChange change in transaction.Changes.Changes)
+                    {
+                        listener.OnChanged(change.Key);
+                    }
                 }
             }
 

@@ -40,6 +40,9 @@ public interface IStorageEngine : IAsyncDisposable
     /// </summary>
     ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default);
 
+    /// <summary>Told the keys each commit changed, once it has completed; null: nobody listens.</summary>
+    IKeyChangeListener? ChangeListener { get; set; }
+
     /// <summary>Stored keys, counting expired keys the sweep has not removed yet (as Redis DBSIZE does).</summary>
     long KeyCount { get; }
 

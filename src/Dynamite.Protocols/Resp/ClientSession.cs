@@ -37,6 +37,12 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>The client a running script's <c>redis.call</c>s run as.</summary>
     public bool IsScript { get; init; }
 
+    /// <summary>True while EXEC runs this client's queued commands: a blocking command then answers at once, as in Redis.</summary>
+    public bool InExec { get; set; }
+
+    /// <summary>Fires when the connection closes: a blocked command stops waiting.</summary>
+    public CancellationToken Closed { get; set; }
+
     public int ProtocolVersion { get; set; } = 2;
 
     /// <summary>This connection's consistency (DYN.CONSISTENCY); null uses the cluster's defaults.</summary>

@@ -51,6 +51,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
 
         client.Authenticated = !server.RequiresAuth;
         client.Abort = connection.Abort;
+        client.Closed = connection.ConnectionClosed;
         PipeReader input = connection.Transport.Input;
         client.Wake = input.CancelPendingRead;
         using CancellationTokenRegistration closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?

@@ -86,6 +86,9 @@ public sealed class RespServer : IDisposable
     /// <summary>The clients that sent MONITOR.</summary>
     public PubSub.MonitorFeed Monitors { get; } = new();
 
+    /// <summary>Clients blocked on keys (BZPOPMIN); the storage engine tells it which keys each commit changed.</summary>
+    public Blocking.BlockedClients BlockedClients { get; } = new();
+
     /// <summary>The actor of the dots this node's typed-key writes take (docs/DATA-TYPES.md): the node's own id.</summary>
     internal Core.Membership.NodeId Actor => _actor ??= new Core.Membership.NodeId(Options.NodeId);
 

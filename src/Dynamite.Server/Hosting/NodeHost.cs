@@ -153,6 +153,8 @@ public static class NodeHost
                 provider.GetRequiredService<ClusterServices>().Node.MessageRelay.Sink = server.PubSub;
             }
 
+            // Clients blocked on keys wake on any commit to them, a replica write from another node too.
+            engine.ChangeListener = server.BlockedClients;
             ClusterCoordinator? coordinator = clustered ? provider.GetRequiredService<ClusterServices>().Coordinator : null;
             provider.GetRequiredService<ExpirySweeper>().Listener =
                 new ExpiredKeyAnnouncer(server.Keyspace, key => coordinator is null || coordinator.IsFirstPrimaryOf(key));

@@ -120,6 +120,8 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
         return end < elements.Count;
     }
 
+    public IKeyChangeListener? ChangeListener { get; set; }
+
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         lock (_writeLock)
@@ -139,6 +141,14 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
             foreach (StagedChange change in _transaction.Changes.Changes)
             {
                 Apply(change);
+            }
+
+            if (ChangeListener is { IsListening: true } listener)
+            {
+                foreach (StagedChange change in _transaction.Changes.Changes)
+                {
+                    listener.OnChanged(change.Key);
+                }
             }
 
             if (_transaction.ElementChanges.Count > 0)

@@ -18,6 +18,12 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
 
     public long KeyCount => inner.KeyCount;
 
+    public IKeyChangeListener? ChangeListener
+    {
+        get => inner.ChangeListener;
+        set => inner.ChangeListener = value;
+    }
+
     public long KeysWithExpiryCount => inner.KeysWithExpiryCount;
 
     public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) => inner.TryRead(key, nowUnixMs, out record);

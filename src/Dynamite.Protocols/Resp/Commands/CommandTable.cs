@@ -40,6 +40,7 @@ public sealed class CommandTable
         .. HashCommands.Definitions,
         .. SetCommands.Definitions,
         .. SortedSetCommands.Definitions,
+        .. BlockingSortedSetCommands.Definitions,
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
         .. ObjectCommands.Definitions,

@@ -346,7 +346,7 @@ internal static class ServerCommands
             [
                 new("connected_clients", server.Clients.Count.ToString(CultureInfo.InvariantCulture)),
                 new("maxclients", server.Options.MaxClients.ToString(CultureInfo.InvariantCulture)),
-                new("blocked_clients", "0"),
+                new("blocked_clients", server.BlockedClients.Count.ToString(CultureInfo.InvariantCulture)),
             ],
             "memory" =>
             [

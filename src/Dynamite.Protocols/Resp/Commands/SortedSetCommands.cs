@@ -540,22 +540,12 @@ internal static class SortedSetCommands
     private static ValueTask Combine(CommandContext context, SortedSetAlgebra algebra, bool store)
     {
         int countAt = store ? 2 : 1;
-        if (!RespNumbers.TryParseInt64(context.Argument(countAt), out long keys))
+        if (ParseKeyCount(context, countAt, out int end) is { } error)
         {
-            return context.Error(RespErrors.NotInteger);
+            return context.Error(error);
         }
 
-        if (keys < 1)
-        {
-            return context.Error($"ERR at least 1 input key is needed for '{context.Command.LowerName}' command");
-        }
-
-        if (keys > context.ArgumentCount - countAt - 1)
-        {
-            return context.SyntaxError();
-        }
-
-        int end = countAt + 1 + (int)keys;
+        int keys = end - countAt - 1;
         double[]? weights = null;
         ScoreAggregate aggregate = ScoreAggregate.Sum;
         bool withScores = false;
@@ -616,29 +606,23 @@ internal static class SortedSetCommands
         return TypedKeyCommands.Apply(context, read, (c, op) => WriteMembers(c, op.Result, Enumerable.Range(0, op.Result.Count).ToList(), withScores));
     }
 
+    /// <summary>ZINTERCARD numkeys key [key ...] [LIMIT limit], with the checks redis-server shares with ZINTER.</summary>
     private static ValueTask ZInterCard(CommandContext context)
     {
-        if (!RespNumbers.TryParseInt64(context.Argument(1), out long keys) || keys < 1)
+        if (ParseKeyCount(context, 1, out int end) is { } error)
         {
-            return context.Error("ERR numkeys should be greater than 0");
-        }
-
-        if (keys > context.ArgumentCount - 2)
-        {
-            return context.Error("ERR Number of keys can't be greater than number of args");
+            return context.Error(error);
         }
 
         long limit = 0;
-        int end = 2 + (int)keys;
-        for (int i = end; i < context.ArgumentCount; i++)
+        for (int j = end; j < context.ArgumentCount; j += 2)
         {
-            if (!context.ArgumentIs(i, "LIMIT") || i + 1 >= context.ArgumentCount)
+            if (!context.ArgumentIs(j, "LIMIT") || j + 1 >= context.ArgumentCount)
             {
                 return context.SyntaxError();
             }
 
-            i++;
-            if (!RespNumbers.TryParseInt64(context.Argument(i), out limit) || limit < 0)
+            if (!RespNumbers.TryParseInt64(context.Argument(j + 1), out limit) || limit < 0)
             {
                 return context.Error("ERR LIMIT can't be negative");
             }
@@ -649,6 +633,29 @@ internal static class SortedSetCommands
             CountUpTo = limit,
         };
         return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Cardinality));
+    }
+
+    /// <summary>The key count at <paramref name="countAt"/> and where the keys after it end; an error when it is wrong.</summary>
+    private static string? ParseKeyCount(CommandContext context, int countAt, out int end)
+    {
+        end = 0;
+        if (!RespNumbers.TryParseInt64(context.Argument(countAt), out long keys))
+        {
+            return RespErrors.NotInteger;
+        }
+
+        if (keys < 1)
+        {
+            return $"ERR at least 1 input key is needed for '{context.Command.LowerName}' command";
+        }
+
+        if (keys > context.ArgumentCount - countAt - 1)
+        {
+            return RespErrors.Syntax;
+        }
+
+        end = countAt + 1 + (int)keys;
+        return null;
     }
 
     /// <summary>

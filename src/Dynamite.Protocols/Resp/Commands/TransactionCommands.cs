@@ -180,19 +180,28 @@ internal static class TransactionCommands
     private static async ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
     {
         var queued = new CommandContext(context.Server, context.Client, context.Writer);
-        foreach (byte[][] arguments in transaction.Commands)
+        context.Client.InExec = true;
+        using Blocking.WakeHold hold = context.Server.BlockedClients.HoldWakes();
+        try
         {
-            queued.Request.Clear();
-            foreach (byte[] argument in arguments)
+            foreach (byte[][] arguments in transaction.Commands)
             {
-                queued.Request.Add(argument, owned: true);
-            }
+                queued.Request.Clear();
+                foreach (byte[] argument in arguments)
+                {
+                    queued.Request.Add(argument, owned: true);
+                }
 
-            await CommandDispatcher.ExecuteAsync(queued);
-            if (queued.CloseAfterReply)
-            {
-                context.CloseAfterReply = true;
+                await CommandDispatcher.ExecuteAsync(queued);
+                if (queued.CloseAfterReply)
+                {
+                    context.CloseAfterReply = true;
+                }
             }
+        }
+        finally
+        {
+            context.Client.InExec = false;
         }
 
         queued.Request.Release();

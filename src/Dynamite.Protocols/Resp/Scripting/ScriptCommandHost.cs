@@ -16,6 +16,9 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
     private readonly bool _readOnly;
     private readonly ILogger? _logger;
 
+    /// <summary>Clients blocked on keys wake once the script is done, on its whole effect (<see cref="Blocking.BlockedClients.HoldWakes"/>).</summary>
+    private readonly Blocking.WakeHold _wakeHold;
+
     public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger)
     {
         var client = new ClientSession(server.Clients.NextId(), "lua", "lua", server.NowUnixMs)
@@ -29,6 +32,7 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
         _context = new CommandContext(server, client, writer);
         _readOnly = readOnly;
         _logger = logger;
+        _wakeHold = server.BlockedClients.HoldWakes();
     }
 
     /// <summary>True once a write command ran: SCRIPT KILL then answers UNKILLABLE, as in redis-server.</summary>
@@ -101,5 +105,9 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
 
     public void SetProtocol(int version) => _context.Client.ProtocolVersion = version;
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _buffer.Dispose();
+        _wakeHold.Dispose();
+    }
 }
