@@ -138,7 +138,16 @@ public sealed class RespWriter
         WriteRaw(IsResp3 ? "_\r\n"u8 : "*-1\r\n"u8);
     }
 
-    public void WriteArrayHeader(int count) => WritePrefixedNumber((byte)'*', count);
+    public void WriteArrayHeader(int count)
+    {
+        if (FirstReply == ReplyStart.Nothing)
+        {
+            FirstReply = ReplyStart.Array;
+            FirstInteger = count;
+        }
+
+        WritePrefixedNumber((byte)'*', count);
+    }
 
     /// <summary>A map of <paramref name="pairs"/> entries: % in RESP3, a flat array of 2n elements in RESP2.</summary>
     public void WriteMapHeader(int pairs)
@@ -246,4 +255,7 @@ public enum ReplyStart
     Error,
     Null,
     Number,
+
+    /// <summary>An array; <see cref="RespWriter.FirstInteger"/> holds its length.</summary>
+    Array,
 }

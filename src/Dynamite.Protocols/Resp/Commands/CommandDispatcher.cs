@@ -131,6 +131,7 @@ internal static class CommandDispatcher
         {
             PubSub.KeyspaceEventCondition.Positive => writer.FirstReply == ReplyStart.Number && writer.FirstInteger > 0,
             PubSub.KeyspaceEventCondition.NotNull => writer.FirstReply != ReplyStart.Null,
+            PubSub.KeyspaceEventCondition.NonEmpty => writer.FirstReply == ReplyStart.Array && writer.FirstInteger > 0,
             _ => true,
         };
         if (!changed || command.FirstKey <= 0 || command.FirstKey >= context.ArgumentCount)

@@ -38,7 +38,8 @@ internal static class ScriptCommands
     {
         "multi", "exec", "discard", "watch", "unwatch", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
         "sunsubscribe", "eval", "evalsha", "eval_ro", "evalsha_ro", "script", "fcall", "fcall_ro", "function", "monitor", "reset",
-        "auth", "hello", "quit", "client", "cluster", "save", "bgsave", "shutdown",
+        "auth", "hello", "quit", "client", "cluster", "save", "bgsave", "shutdown", "bzpopmin", "bzpopmax", "blpop", "brpop",
+        "brpoplpush", "blmove",
     };
 
     public static IEnumerable<CommandDefinition> Definitions =>

@@ -52,6 +52,21 @@ internal static class KeyspaceEventTable
         ["sinterstore"] = new(KeyspaceEventClasses.Set, "sinterstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
         ["sunionstore"] = new(KeyspaceEventClasses.Set, "sunionstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
         ["sdiffstore"] = new(KeyspaceEventClasses.Set, "sdiffstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+
+        // ZADD's reply counts added members only (without CH), so an update that adds none is not announced here,
+        // where redis-server announces it.
+        ["zadd"] = new(KeyspaceEventClasses.SortedSet, "zadd", KeyspaceEventCondition.Positive),
+        ["zincrby"] = new(KeyspaceEventClasses.SortedSet, "zincr", KeyspaceEventCondition.NotNull),
+        ["zrem"] = new(KeyspaceEventClasses.SortedSet, "zrem", KeyspaceEventCondition.Positive),
+        ["zremrangebyscore"] = new(KeyspaceEventClasses.SortedSet, "zremrangebyscore", KeyspaceEventCondition.Positive),
+        ["zremrangebyrank"] = new(KeyspaceEventClasses.SortedSet, "zremrangebyrank", KeyspaceEventCondition.Positive),
+        ["zremrangebylex"] = new(KeyspaceEventClasses.SortedSet, "zremrangebylex", KeyspaceEventCondition.Positive),
+        ["zpopmin"] = new(KeyspaceEventClasses.SortedSet, "zpopmin", KeyspaceEventCondition.NonEmpty),
+        ["zpopmax"] = new(KeyspaceEventClasses.SortedSet, "zpopmax", KeyspaceEventCondition.NonEmpty),
+        ["zunionstore"] = new(KeyspaceEventClasses.SortedSet, "zunionstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+        ["zinterstore"] = new(KeyspaceEventClasses.SortedSet, "zinterstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+        ["zdiffstore"] = new(KeyspaceEventClasses.SortedSet, "zdiffstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
+        ["zrangestore"] = new(KeyspaceEventClasses.SortedSet, "zrangestore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static KeyspaceEvent? For(string command) => Events.GetValueOrDefault(command);
@@ -68,6 +83,9 @@ internal enum KeyspaceEventCondition
 
     /// <summary>A reply other than null (SET's refused NX, an empty SPOP).</summary>
     NotNull,
+
+    /// <summary>An array with something in it (ZPOPMIN's members).</summary>
+    NonEmpty,
 }
 
 /// <summary>
