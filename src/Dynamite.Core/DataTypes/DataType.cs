@@ -12,6 +12,7 @@ public enum DataType : byte
     Hash = 2,
     Set = 3,
     SortedSet = 4,
+    List = 5,
 }
 
 /// <summary>Redis's names for <see cref="DataType"/> (the <c>TYPE</c> reply).</summary>
@@ -23,9 +24,10 @@ public static class DataTypeNames
         DataType.Hash => "hash",
         DataType.Set => "set",
         DataType.SortedSet => "zset",
+        DataType.List => "list",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a data type"),
     };
 
     /// <summary>True for a value a peer or a file may carry.</summary>
-    public static bool IsDefined(byte value) => value is (byte)DataType.String or (byte)DataType.Hash or (byte)DataType.Set or (byte)DataType.SortedSet;
+    public static bool IsDefined(byte value) => value is (byte)DataType.String or (byte)DataType.Hash or (byte)DataType.Set or (byte)DataType.SortedSet or (byte)DataType.List;
 }

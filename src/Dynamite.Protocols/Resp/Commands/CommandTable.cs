@@ -41,6 +41,7 @@ public sealed class CommandTable
         .. SetCommands.Definitions,
         .. SortedSetCommands.Definitions,
         .. BlockingSortedSetCommands.Definitions,
+        .. ListCommands.Definitions,
         .. FunctionCommands.Definitions,
         .. MemoryCommands.Definitions,
         .. ObjectCommands.Definitions,

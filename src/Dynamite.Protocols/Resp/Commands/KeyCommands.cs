@@ -170,6 +170,7 @@ internal static class KeyCommands
             DataType.Hash => "hash"u8,
             DataType.Set => "set"u8,
             DataType.SortedSet => "zset"u8,
+            DataType.List => "list"u8,
             _ => "string"u8,
         };
 
