@@ -8,16 +8,23 @@ public sealed class KeyWait : IDisposable
 {
     private readonly BlockedClients _owner;
     private readonly Lock _lock = new();
+    private readonly List<byte[]> _wokenBy = [];
     private TaskCompletionSource _changed = NewSignal();
     private int _disposed;
 
-    internal KeyWait(BlockedClients owner, IReadOnlyList<byte[]> keys)
+    internal KeyWait(BlockedClients owner, IReadOnlyList<byte[]> keys, long clientId)
     {
         _owner = owner;
         Keys = keys;
+        ClientId = clientId;
     }
 
     internal IReadOnlyList<byte[]> Keys { get; }
+
+    internal long ClientId { get; }
+
+    /// <summary>Set by CLIENT UNBLOCK: the wait is over, answered as a timeout or (true) with an UNBLOCKED error.</summary>
+    public bool? UnblockedWithError { get; private set; }
 
     /// <summary>
     /// Waits for a change of a key, at most <paramref name="timeout"/> (infinite: until the change or the token);
@@ -59,11 +66,41 @@ public sealed class KeyWait : IDisposable
         }
     }
 
-    internal void Signal()
+    /// <summary>Ends the wait (CLIENT UNBLOCK); called under the owner's lock.</summary>
+    internal void Unblock(bool withError)
     {
         lock (_lock)
         {
+            UnblockedWithError = withError;
             _changed.TrySetResult();
+        }
+    }
+
+    /// <summary>After a try that a wake-up led to: the next client blocked on the same keys gets its turn.</summary>
+    public void PassOn() => _owner.PassOn(this);
+
+    /// <summary>Called under the owner's lock.</summary>
+    internal void Signal(byte[] key)
+    {
+        lock (_lock)
+        {
+            if (!_wokenBy.Exists(k => k.AsSpan().SequenceEqual(key)))
+            {
+                _wokenBy.Add(key);
+            }
+
+            _changed.TrySetResult();
+        }
+    }
+
+    /// <summary>The keys whose changes woke this wait since the last call; called under the owner's lock.</summary>
+    internal List<byte[]> TakeWokenBy()
+    {
+        lock (_lock)
+        {
+            List<byte[]> woken = [.. _wokenBy];
+            _wokenBy.Clear();
+            return woken;
         }
     }
 

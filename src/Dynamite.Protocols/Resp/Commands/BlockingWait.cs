@@ -47,13 +47,23 @@ internal static class BlockingWait
     /// <summary>
     /// Runs <paramref name="attempt"/>'s operation until it is <paramref name="served"/>, waiting for a change of
     /// <paramref name="keys"/> between tries, up to <paramref name="timeout"/>; a null array when the time runs out.
+    /// WRONGTYPE on the first try is the reply; after a wait, a key that became another type is passed over (Redis
+    /// serves a blocked client only from a key of its type) unless <paramref name="failsAfterWaiting"/> says the
+    /// operation fails anyway (BLMOVE's destination of another type).
     /// </summary>
-    public static async ValueTask BlockAsync<TOperation>(CommandContext context, byte[][] keys, Func<TOperation> attempt, Func<TOperation, bool> served, TimeSpan timeout, Action<CommandContext, TOperation> reply)
+    public static async ValueTask BlockAsync<TOperation>(
+        CommandContext context,
+        byte[][] keys,
+        Func<TOperation> attempt,
+        Func<TOperation, bool> served,
+        TimeSpan timeout,
+        Action<CommandContext, TOperation> reply,
+        Func<TOperation, bool>? failsAfterWaiting = null)
         where TOperation : ITypedKeyOperation
     {
         ClientSession client = context.Client;
         bool mayBlock = !client.IsScript && !client.InExec;
-        using KeyWait? wait = mayBlock ? context.Server.BlockedClients.Register(keys) : null;
+        using KeyWait? wait = mayBlock ? context.Server.BlockedClients.Register(keys, client.Id) : null;
         long started = Stopwatch.GetTimestamp();
         for (bool first = true; ; first = false)
         {
@@ -68,7 +78,7 @@ internal static class BlockingWait
                 return;
             }
 
-            if (pop.WrongType && first)
+            if (pop.WrongType && (first || (failsAfterWaiting?.Invoke(pop) ?? false)))
             {
                 context.Writer.WriteError(RespErrors.WrongType);
                 return;
@@ -81,6 +91,12 @@ internal static class BlockingWait
                 return;
             }
 
+            if (!first)
+            {
+                // This client's turn is over: the next one blocked on the keys tries.
+                wait?.PassOn();
+            }
+
             TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(started);
             if (wait is null || (timeout != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero))
             {
@@ -90,7 +106,23 @@ internal static class BlockingWait
 
             try
             {
-                if (!await wait.WaitAsync(remaining, client.Closed))
+                bool changed = await wait.WaitAsync(remaining, client.Closed);
+                if (wait.UnblockedWithError is { } withError)
+                {
+                    // CLIENT UNBLOCK: as a timeout, or with Redis's error.
+                    if (withError)
+                    {
+                        context.Writer.WriteError("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                    }
+                    else
+                    {
+                        context.Writer.WriteNullArray();
+                    }
+
+                    return;
+                }
+
+                if (!changed)
                 {
                     context.Writer.WriteNullArray();
                     return;

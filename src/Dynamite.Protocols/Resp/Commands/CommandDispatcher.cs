@@ -214,6 +214,9 @@ internal static class CommandDispatcher
     /// Runs the handler and times it for the metrics (per family) and INFO commandstats (per command), noting whether
     /// its reply began with an error (a failed call).
     /// </summary>
+    /// <summary>The longest a write waits for the clients it woke (<see cref="WaitForUnblockedClientsAsync"/>).</summary>
+    private static readonly TimeSpan UnblockedClientsWait = TimeSpan.FromSeconds(1);
+
     private static ValueTask Run(CommandContext context, CommandDefinition command)
     {
         long started = Stopwatch.GetTimestamp();
@@ -231,7 +234,27 @@ internal static class CommandDispatcher
         }
 
         Done(context, command, started);
+        if ((command.Flags & CommandFlags.Write) != 0 && context.Server.BlockedClients.HasWakesInFlight && !context.Client.InExec && !context.Client.IsScript)
+        {
+            return WaitForUnblockedClientsAsync(context.Server.BlockedClients);
+        }
+
         return run;
+    }
+
+    /// <summary>
+    /// A write that woke blocked clients answers once they have tried (BLPOP served before the writer's next command, as
+    /// in Redis); bounded, since a wake-up is only a hint.
+    /// </summary>
+    private static async ValueTask WaitForUnblockedClientsAsync(Blocking.BlockedClients blocked)
+    {
+        try
+        {
+            await blocked.WhenSettledAsync().WaitAsync(UnblockedClientsWait);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     /// <summary>Records a finished command's time and outcome.</summary>

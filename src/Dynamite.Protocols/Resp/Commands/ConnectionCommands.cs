@@ -287,6 +287,30 @@ internal static class ConnectionCommands
             case "ID" when count == 2:
                 writer.WriteInteger(client.Id);
                 return ValueTask.CompletedTask;
+            case "UNBLOCK" when count is 3 or 4:
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(2), out long id))
+                {
+                    return context.Error(RespErrors.NotInteger);
+                }
+
+                bool withError = false;
+                if (count == 4)
+                {
+                    if (context.ArgumentIs(3, "ERROR"))
+                    {
+                        withError = true;
+                    }
+                    else if (!context.ArgumentIs(3, "TIMEOUT"))
+                    {
+                        return context.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                    }
+                }
+
+                writer.WriteInteger(context.Server.BlockedClients.TryUnblock(id, withError) ? 1 : 0);
+                return ValueTask.CompletedTask;
+            }
+
             case "SETINFO" when count == 4:
             {
                 string value = context.ArgumentString(3);
@@ -358,6 +382,7 @@ internal static class ConnectionCommands
                     "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                     "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attr.",
                     "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                    "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
                     "HELP", "    Print this help.",
                 ];
                 writer.WriteArrayHeader(help.Length);
@@ -367,7 +392,7 @@ internal static class ConnectionCommands
                 }
 
                 return ValueTask.CompletedTask;
-            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP" or "REPLY":
+            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP" or "REPLY" or "UNBLOCK":
                 return context.WrongArgumentCount("client|" + sub.ToLowerInvariant());
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CLIENT"));

@@ -446,7 +446,7 @@ internal static class ListCommands
 
         byte[] source = context.OwnedArgument(1), destination = context.OwnedArgument(2);
         Core.Membership.NodeId actor = context.Server.Actor;
-        return BlockingWait.BlockAsync(context, [source], () => new ListMoveSteps(source, destination, fromHead, toHead, actor), static op => op.Moved is not null, timeout, static (c, op) => WriteMoved(c, op));
+        return BlockingWait.BlockAsync(context, [source], () => new ListMoveSteps(source, destination, fromHead, toHead, actor), static op => op.Moved is not null, timeout, static (c, op) => WriteMoved(c, op), static op => op.DestinationWrongType);
     }
 
     private static ValueTask BLMPop(CommandContext context)

@@ -21,7 +21,10 @@ internal sealed class ListMoveSteps(byte[] source, byte[] destination, bool from
 
     public byte[] GetTouchedKey(int index) => index == 0 ? source : destination;
 
-    public bool WrongType => (_sourceRead?.WrongType ?? false) || (_destinationRead?.WrongType ?? false) || (_pop?.WrongType ?? false);
+    public bool WrongType => (_sourceRead?.WrongType ?? false) || DestinationWrongType || (_pop?.WrongType ?? false);
+
+    /// <summary>The destination holds another type: an error even for a blocked client woken by a push to the source, as in Redis.</summary>
+    public bool DestinationWrongType => _destinationRead?.WrongType ?? false;
 
     /// <summary>The value moved; null when the source had none.</summary>
     public byte[]? Moved => _pop is { Popped.Count: > 0 } ? _pop.Popped[0] : null;
