@@ -2,7 +2,7 @@
 # Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node, or against node 1 of a 3-node
 # cluster (tests/redis-suite/README.md).
 # Usage: scripts/redis-suite.sh [--cluster] [UNIT...]
-#   default units: type/hash type/incr type/set type/zset multi scripting functions pubsub info-command hyperloglog, on a standalone node or on a cluster (the ones CI runs)
+#   default units: type/hash type/incr type/set type/zset type/list multi scripting functions pubsub info-command hyperloglog, on a standalone node or on a cluster (the ones CI runs)
 #   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
 #   ENGINE           the nodes' storage engine (default: the node's default)
 # Installs tcl and dpkg-dev and adds a deb-src line when they are missing (as root, or through sudo), fetches the
@@ -17,7 +17,7 @@ if [ "${1:-}" = "--cluster" ]; then
 fi
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
-  units=(type/hash type/incr type/set type/zset multi scripting functions pubsub info-command hyperloglog)
+  units=(type/hash type/incr type/set type/zset type/list multi scripting functions pubsub info-command hyperloglog)
 fi
 suite_home="${REDIS_SUITE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite}"
 sudo=""

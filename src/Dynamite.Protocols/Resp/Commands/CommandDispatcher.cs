@@ -224,13 +224,17 @@ internal static class CommandDispatcher
         ValueTask run = command.Handler(context);
         if (!run.IsCompleted)
         {
+            // A write still running (a cluster's quorum) while clients are blocked may wake them: it answers after them.
+            ValueTask pending = (command.Flags & CommandFlags.Write) != 0 && context.Server.BlockedClients.Count > 0 && !context.Client.InExec && !context.Client.IsScript
+                ? ThenWaitForUnblockedClientsAsync(run, context.Server.BlockedClients)
+                : run;
             if (context.TimedByWindow)
             {
                 context.DeferTiming(command, started);
-                return run;
+                return pending;
             }
 
-            return TimeWhenDoneAsync(run, context, command, started);
+            return TimeWhenDoneAsync(pending, context, command, started);
         }
 
         Done(context, command, started);
@@ -254,6 +258,15 @@ internal static class CommandDispatcher
         }
         catch (TimeoutException)
         {
+        }
+    }
+
+    private static async ValueTask ThenWaitForUnblockedClientsAsync(ValueTask run, Blocking.BlockedClients blocked)
+    {
+        await run;
+        if (blocked.HasWakesInFlight)
+        {
+            await WaitForUnblockedClientsAsync(blocked);
         }
     }
 

@@ -53,6 +53,17 @@ internal static class KeyspaceEventTable
         ["sunionstore"] = new(KeyspaceEventClasses.Set, "sunionstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
         ["sdiffstore"] = new(KeyspaceEventClasses.Set, "sdiffstore", KeyspaceEventCondition.Positive) { DestinationOnly = true },
 
+        ["lpush"] = new(KeyspaceEventClasses.List, "lpush", KeyspaceEventCondition.Positive),
+        ["lpushx"] = new(KeyspaceEventClasses.List, "lpush", KeyspaceEventCondition.Positive),
+        ["rpush"] = new(KeyspaceEventClasses.List, "rpush", KeyspaceEventCondition.Positive),
+        ["rpushx"] = new(KeyspaceEventClasses.List, "rpush", KeyspaceEventCondition.Positive),
+        ["lpop"] = new(KeyspaceEventClasses.List, "lpop", KeyspaceEventCondition.NotNull),
+        ["rpop"] = new(KeyspaceEventClasses.List, "rpop", KeyspaceEventCondition.NotNull),
+        ["linsert"] = new(KeyspaceEventClasses.List, "linsert", KeyspaceEventCondition.Positive),
+        ["lset"] = new(KeyspaceEventClasses.List, "lset"),
+        ["lrem"] = new(KeyspaceEventClasses.List, "lrem", KeyspaceEventCondition.Positive),
+        ["ltrim"] = new(KeyspaceEventClasses.List, "ltrim"),
+
         // ZADD's reply counts added members only (without CH), so an update that adds none is not announced here,
         // where redis-server announces it.
         ["zadd"] = new(KeyspaceEventClasses.SortedSet, "zadd", KeyspaceEventCondition.Positive),

@@ -82,7 +82,7 @@ internal sealed class KeyCopySteps(byte[] source, byte[] destination, KeyCopyMod
             case 3:
                 return DestinationWrite();
             case 4:
-                return _source.Type is DataType.Hash or DataType.Set && _source.ExpiresAtUnixMs != 0
+                return _source.Type is DataType.Hash or DataType.Set or DataType.SortedSet or DataType.List && _source.ExpiresAtUnixMs != 0
                     ? new ExpireOperation(destination, new ExpirySpec(ExpiryKind.Absolute, _source.ExpiresAtUnixMs), ExpireCondition.None, actor)
                     : null;
             case 5:
@@ -122,6 +122,23 @@ internal sealed class KeyCopySteps(byte[] source, byte[] destination, KeyCopyMod
     /// <summary>The source's value written under the destination as a client would write it.</summary>
     private IStorageOperation DestinationWrite()
     {
+        if (_source.Type == DataType.SortedSet)
+        {
+            var pairs = new SortedSetOperations.ScoredMember[_source.ElementNames.Count];
+            for (int i = 0; i < pairs.Length; i++)
+            {
+                pairs[i] = new SortedSetOperations.ScoredMember(_source.ElementNames[i], SortedSetOperations.SortedSetScore.Decode(_source.ElementValues[i]));
+            }
+
+            return new SortedSetOperations.SortedSetAddOperation(destination, pairs, SortedSetOperations.SortedSetAddFlags.None, actor);
+        }
+
+        if (_source.Type == DataType.List)
+        {
+            // The items in order, pushed at the tail: the destination gets positions of its own.
+            return new ListOperations.ListPushOperation(destination, [.. _source.ElementValues], atHead: false, onlyIfExists: false, actor);
+        }
+
         if (_source.Type is DataType.Hash or DataType.Set)
         {
             byte[][]? values = _source.Type == DataType.Hash ? [.. _source.ElementValues] : null;

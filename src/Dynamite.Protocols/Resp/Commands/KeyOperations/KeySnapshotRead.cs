@@ -7,7 +7,8 @@ namespace Dynamite.Protocols.Resp.Commands.KeyOperations;
 /// <summary>
 /// A whole key as a client would rewrite it elsewhere (RENAME and COPY on a cluster node, <see cref="KeyCopySteps"/>):
 /// a string's value and expiry, or a typed key's type, expiry and every element with its rendered value (a hash field's
-/// value, a counter's total; a set member's is empty). On a cluster node it is read by quorum, every element in pages,
+/// value, a counter's total, a sorted-set member's score as 8 bytes, a list item's value in list order; a set member's
+/// is empty). On a cluster node it is read by quorum, every element in pages,
 /// and runs over the join; a typed key whose last element went reads as absent.
 /// </summary>
 internal sealed class KeySnapshotRead(byte[] key) : IElementReadOperation
@@ -67,7 +68,10 @@ internal sealed class KeySnapshotRead(byte[] key) : IElementReadOperation
         foreach (StoredElement element in TypedKey.AllElements(transaction, key))
         {
             _names.Add(element.Name);
-            _values.Add(ElementValue.Render(ElementState.Decode(element.Value)));
+            // A sorted set's member carries its score as the register's 8 bytes would (counter writes summed in).
+            _values.Add(Type == DataType.SortedSet
+                ? SortedSetOperations.SortedSetScore.Encode(SortedSetOperations.SortedSetScore.OfEncodedState(element.Value))
+                : ElementValue.Render(ElementState.Decode(element.Value)));
         }
 
         Found = _names.Count > 0;

@@ -64,6 +64,13 @@ internal sealed class ObjectEncodingRead(byte[] key, EncodingThresholds threshol
         }
 
         DataType type = TypedKeyRecord.TypeOf(record.Value);
+        if (type == DataType.List)
+        {
+            // redis-server 7.0 keeps every list in a quicklist.
+            Encoding = TypedKeyRecord.CountOf(record.Value) > 0 ? "quicklist" : null;
+            return;
+        }
+
         long limit = type switch
         {
             DataType.Hash => thresholds.HashMaxEntries,

@@ -13,6 +13,16 @@ namespace Dynamite.Protocols.Resp.Commands.ListOperations;
 /// </summary>
 internal abstract class ListChange(byte[] key, NodeId actor) : TypedDeltaOperation(key, DataType.List, actor)
 {
+    /// <summary>
+    /// True when the list reads as absent: the command creates it, or (on a cluster) only the header a removal of its
+    /// last item left stands there.
+    /// </summary>
+    protected static bool IsAbsent(KeyDeltaBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Creates || builder.StoredElementCount == 0;
+    }
+
     /// <summary>Every item the replica holds, in order; none when the command creates the key.</summary>
     protected List<ListItem> ReadItems(KeyDeltaBuilder builder, IStorageTransaction transaction)
     {

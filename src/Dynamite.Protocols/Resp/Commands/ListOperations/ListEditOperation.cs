@@ -44,7 +44,7 @@ internal sealed class ListEditOperation(byte[] key, ListEdit edit, long number, 
 
     protected override void Change(KeyDeltaBuilder builder, IStorageTransaction transaction, bool replicated)
     {
-        if (builder.Creates)
+        if (IsAbsent(builder))
         {
             Error = edit == ListEdit.Set ? RespErrors.NoSuchKey : null;
             return;

@@ -30,7 +30,7 @@ internal sealed class ListPopOperation(byte[] key, bool atHead, long count, Node
 
     protected override void Change(KeyDeltaBuilder builder, IStorageTransaction transaction, bool replicated)
     {
-        if (builder.Creates)
+        if (IsAbsent(builder))
         {
             return;
         }

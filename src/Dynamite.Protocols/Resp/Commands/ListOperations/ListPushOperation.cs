@@ -23,13 +23,13 @@ internal sealed class ListPushOperation(byte[] key, byte[][] values, bool atHead
 
     protected override void Change(KeyDeltaBuilder builder, IStorageTransaction transaction, bool replicated)
     {
-        if (onlyIfExists && builder.Creates)
+        if (onlyIfExists && IsAbsent(builder))
         {
             return;
         }
 
         byte[] neighbour = [];
-        if (!builder.Creates)
+        if (!IsAbsent(builder))
         {
             var items = new List<ListItem>();
             if (atHead)
