@@ -20,12 +20,16 @@ public sealed class BlockedClients : IKeyChangeListener
     private readonly HashSet<KeyWait> _woken = [];
     private TaskCompletionSource? _settled;
     private int _wokenCount;
+    private int _registered;
     private int _blocked;
     private int _holds;
 
-    public bool IsListening => Volatile.Read(ref _blocked) > 0;
+    public bool IsListening => Volatile.Read(ref _registered) > 0;
 
-    /// <summary>Clients blocked now (INFO clients' blocked_clients).</summary>
+    /// <summary>
+    /// Clients blocked now (INFO clients' blocked_clients): registered and past a first try that found nothing, as Redis
+    /// counts a client blocked only once its command could not be served at once.
+    /// </summary>
     public int Count => Volatile.Read(ref _blocked);
 
     /// <summary>True while a woken client has not finished its try.</summary>
@@ -70,7 +74,7 @@ public sealed class BlockedClients : IKeyChangeListener
                 }
             }
 
-            _blocked++;
+            _registered++;
             _byClient[clientId] = wait;
         }
 
@@ -194,6 +198,19 @@ public sealed class BlockedClients : IKeyChangeListener
         }
     }
 
+    /// <summary>The first try found nothing: the client now counts as blocked.</summary>
+    internal void MarkBlocked(KeyWait wait)
+    {
+        lock (_lock)
+        {
+            if (!wait.CountedBlocked)
+            {
+                wait.CountedBlocked = true;
+                _blocked++;
+            }
+        }
+    }
+
     /// <summary>Wakes the client blocked after <paramref name="wait"/> on each key that woke it.</summary>
     internal void PassOn(KeyWait wait)
     {
@@ -219,7 +236,12 @@ public sealed class BlockedClients : IKeyChangeListener
                 }
             }
 
-            _blocked--;
+            _registered--;
+            if (wait.CountedBlocked)
+            {
+                _blocked--;
+            }
+
             if (_byClient.TryGetValue(wait.ClientId, out KeyWait? current) && ReferenceEquals(current, wait))
             {
                 _byClient.Remove(wait.ClientId);

@@ -23,6 +23,9 @@ public sealed class KeyWait : IDisposable
 
     internal long ClientId { get; }
 
+    /// <summary>True once counted in <see cref="BlockedClients.Count"/>; guarded by the owner's lock.</summary>
+    internal bool CountedBlocked { get; set; }
+
     /// <summary>Set by CLIENT UNBLOCK: the wait is over, answered as a timeout or (true) with an UNBLOCKED error.</summary>
     public bool? UnblockedWithError { get; private set; }
 
@@ -75,6 +78,9 @@ public sealed class KeyWait : IDisposable
             _changed.TrySetResult();
         }
     }
+
+    /// <summary>The first try found nothing: from now on the client counts as blocked (INFO's blocked_clients).</summary>
+    public void MarkBlocked() => _owner.MarkBlocked(this);
 
     /// <summary>After a try that a wake-up led to: the next client blocked on the same keys gets its turn.</summary>
     public void PassOn() => _owner.PassOn(this);

@@ -96,6 +96,10 @@ internal static class BlockingWait
                 // This client's turn is over: the next one blocked on the keys tries.
                 wait?.PassOn();
             }
+            else
+            {
+                wait?.MarkBlocked();
+            }
 
             TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(started);
             if (wait is null || (timeout != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero))

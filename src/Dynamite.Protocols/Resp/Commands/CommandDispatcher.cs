@@ -225,7 +225,7 @@ internal static class CommandDispatcher
         if (!run.IsCompleted)
         {
             // A write still running (a cluster's quorum) while clients are blocked may wake them: it answers after them.
-            ValueTask pending = (command.Flags & CommandFlags.Write) != 0 && context.Server.BlockedClients.Count > 0 && !context.Client.InExec && !context.Client.IsScript
+            ValueTask pending = (command.Flags & CommandFlags.Write) != 0 && context.Server.BlockedClients.IsListening && !context.Client.InExec && !context.Client.IsScript
                 ? ThenWaitForUnblockedClientsAsync(run, context.Server.BlockedClients)
                 : run;
             if (context.TimedByWindow)
