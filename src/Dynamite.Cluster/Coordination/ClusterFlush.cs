@@ -29,6 +29,12 @@ public sealed class ClusterFlush(
     /// <summary>The state file holding the last horizon (8 bytes, big-endian Unix milliseconds).</summary>
     public const string HorizonFile = "flush-horizon";
 
+    /// <summary>
+    /// The least a member is given to apply a flush: deleting a large store (RocksDB compacting away every range) takes
+    /// longer than a request's usual timeout, and a member that answers late has still flushed.
+    /// </summary>
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Lock _horizonLock = new();
 
     public IReadOnlyList<PeerMessageType> Serves { get; } = [PeerMessageType.FlushRequest];
@@ -140,7 +146,8 @@ public sealed class ClusterFlush(
                 return $"{node} (no connection)";
             }
 
-            (await client.SendAsync(request, requestTimeout, cancellationToken)).Read<FlushAck>();
+            TimeSpan timeout = request.CheckOnly ? requestTimeout : TimeSpan.FromTicks(Math.Max(requestTimeout.Ticks, ApplyTimeout.Ticks));
+            (await client.SendAsync(request, timeout, cancellationToken)).Read<FlushAck>();
             return null;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
