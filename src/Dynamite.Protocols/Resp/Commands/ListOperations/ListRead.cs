@@ -24,6 +24,7 @@ internal sealed class ListRead(byte[] key, bool lengthOnly) : ITypedKeyOperation
 
     public bool WrongType { get; private set; }
 
+    /// <summary>True when the key holds a list with at least one item.</summary>
     public bool Exists { get; private set; }
 
     public long Length { get; private set; }
@@ -48,14 +49,17 @@ internal sealed class ListRead(byte[] key, bool lengthOnly) : ITypedKeyOperation
             return;
         }
 
-        Exists = true;
         if (lengthOnly)
         {
             Length = TypedKeyRecord.CountOf(record.Value);
-            return;
+        }
+        else
+        {
+            ListItem.ReadAll(transaction, key, Items);
+            Length = Items.Count;
         }
 
-        ListItem.ReadAll(transaction, key, Items);
-        Length = Items.Count;
+        // On a cluster the header a list's last removal left stays (with its context): that list reads as absent.
+        Exists = Length > 0;
     }
 }
