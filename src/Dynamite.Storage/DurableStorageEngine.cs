@@ -48,6 +48,8 @@ public abstract class DurableStorageEngine : IStorageEngine
 
     public long KeysWithExpiryCount => Writer.KeysWithExpiryCount;
 
+    public long ChangedRecordCount => Writer.ChangedRecordCount;
+
     /// <summary>Commits the writer has made that changed the database. Fewer than writes is group commit at work;
     /// exposed for metrics and so tests can prove it.</summary>
     public long CommitCount => Writer.CommitCount;

@@ -86,6 +86,11 @@ internal abstract class GroupCommitWriter : IDisposable
     /// <summary>The committed records of recently used keys, for reads on any thread and for the group's reads.</summary>
     public RecordCache Cache { get; }
 
+    private long _changedRecordCount;
+
+    /// <summary>Key records written or deleted by committed groups; written by the writer thread only.</summary>
+    public long ChangedRecordCount => Volatile.Read(ref _changedRecordCount);
+
     /// <summary>Told the record keys of each committed group (<see cref="IKeyChangeListener"/>).</summary>
     public IKeyChangeListener? ChangeListener { get; set; }
 
@@ -448,6 +453,7 @@ internal abstract class GroupCommitWriter : IDisposable
                     _metrics!.CommitDone(started);
                 }
 
+                Volatile.Write(ref _changedRecordCount, _changedRecordCount + transaction.Changes.Count);
                 if (ChangeListener is { IsListening: true } listener)
                 {
                     foreach (StagedChange change in transaction.Changes.Changes)

@@ -49,6 +49,9 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Stored keys that carry an expiry.</summary>
     long KeysWithExpiryCount { get; }
 
+    /// <summary>Key records written or deleted by the commits since the engine opened (element writes not counted).</summary>
+    long ChangedRecordCount { get; }
+
     /// <summary>
     /// Up to about <paramref name="limit"/> live keys with hash &gt;= <paramref name="fromHash"/>, in hash order.
     /// Keys with equal hashes are never split across pages, so resuming from <see cref="ScanPage.NextHash"/>

@@ -24,14 +24,21 @@ public sealed partial class ClusterCoordinator
     /// replicas, as in Dynamo).
     /// </summary>
     public ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
-        PutAsync(key, context, value, expiresAtUnixMs, consistency, mayForward: true, cancellationToken);
+        PutAsync(key, context, value, null, expiresAtUnixMs, consistency, mayForward: true, cancellationToken);
+
+    /// <summary>
+    /// As the overload without <paramref name="bitPatches"/>, for a value a bit command wrote: the fields it set
+    /// travel with the value (<see cref="Sibling.BitPatches"/>), so a read joins concurrent bit writes.
+    /// </summary>
+    public ValueTask<VersionedObject> PutBitsAsync(byte[] key, VersionVector? context, byte[] value, byte[] bitPatches, long expiresAtUnixMs, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        PutAsync(key, context, value, bitPatches, expiresAtUnixMs, consistency, mayForward: true, cancellationToken);
 
     /// <summary>
     /// As the overload without <paramref name="mayForward"/>;
     /// <paramref name="mayForward"/> is false for a write another node forwarded here, so two nodes with
     /// different views never bounce a write between them.
     /// </summary>
-    public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, ConsistencyLevel? consistency, bool mayForward, CancellationToken cancellationToken = default)
+    public async ValueTask<VersionedObject> PutAsync(byte[] key, VersionVector? context, byte[]? value, byte[]? bitPatches, long expiresAtUnixMs, ConsistencyLevel? consistency, bool mayForward, CancellationToken cancellationToken = default)
     {
         PreferenceList list = _lists.Of(key, out int n, out NodeId[] gainers);
         ConsistencyLevel level = consistency ?? ConsistencyLevel.Default;
@@ -57,7 +64,7 @@ public sealed partial class ClusterCoordinator
                 throw new StoreUnavailableException($"{NotAReplicaPrefix} {_options.Self.Id} is not a replica of partition {list.Partition} either; the nodes disagree about the partition map");
             }
 
-            await _forwarder.ForwardAsync(list, key, context, value, expiresAtUnixMs, w, cancellationToken);
+            await _forwarder.ForwardAsync(list, key, context, value, bitPatches, expiresAtUnixMs, w, cancellationToken);
             return VersionedObject.Empty;
         }
 
@@ -72,7 +79,7 @@ public sealed partial class ClusterCoordinator
         byte[] encoded;
         try
         {
-            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _actor, value, expiresAtUnixMs, cancellationToken);
+            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _actor, value, bitPatches, expiresAtUnixMs, cancellationToken);
         }
         catch
         {

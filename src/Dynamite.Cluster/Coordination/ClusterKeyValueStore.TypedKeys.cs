@@ -150,7 +150,7 @@ public sealed partial class ClusterKeyValueStore
     {
         if (change is { IsTypedHeader: false } && type != DataType.String)
         {
-            return new ValueTask(PutStagedAsync(key, null, change, NowUnixMs, consistency, cancellationToken).AsTask());
+            return new ValueTask(PutStagedAsync(key, null, change, null, NowUnixMs, consistency, cancellationToken).AsTask());
         }
 
         if (!read.Found)

@@ -1,4 +1,5 @@
 using Dynamite.Cluster.Replication;
+using Dynamite.Core.Bitmaps;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.HyperLogLogs;
 using Dynamite.Core.KeyValue;
@@ -87,7 +88,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         }
 
         // A blind write carries no context.
-        ValueTask<VersionedObject> put = PutStagedAsync(key, null, record, now, consistency, cancellationToken);
+        ValueTask<VersionedObject> put = PutStagedAsync(key, null, record, transaction.BitPatchesOf(0), now, consistency, cancellationToken);
         return put.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitBlindWriteAsync(put, operation, consistency, cancellationToken);
     }
 
@@ -170,7 +171,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             else if (transaction.TryGetChange(i, out StoredRecord? record))
             {
                 // A blind write supersedes whatever the coordinating replica holds (null context).
-                writes.Add(PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, now, consistency, cancellationToken).AsTask());
+                writes.Add(PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, transaction.BitPatchesOf(i), now, consistency, cancellationToken).AsTask());
             }
         }
 
@@ -200,11 +201,16 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     /// The quorum write of what an operation staged for a key (null: a delete). A record expired already is a delete
     /// (Redis: SET with a past EXAT removes the key).
     /// </summary>
-    private ValueTask<VersionedObject> PutStagedAsync(byte[] key, VersionVector? context, StoredRecord? record, long now, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    private ValueTask<VersionedObject> PutStagedAsync(byte[] key, VersionVector? context, StoredRecord? record, byte[]? bitPatches, long now, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
         byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
-        return coordinator.PutAsync(key, context, value, value is null ? 0 : record!.Value.ExpiresAtUnixMs, consistency, cancellationToken);
+        long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
+        return value is not null && bitPatches is not null
+            ? coordinator.PutBitsAsync(key, context, value, bitPatches, expiresAt, consistency, cancellationToken)
+            : coordinator.PutAsync(key, context, value, expiresAt, consistency, cancellationToken);
     }
+
+    public long ChangeCount => coordinator.LocalReplica.Engine.ChangedRecordCount;
 
     /// <summary>This node's live keys, counted a page of <see cref="LiveKeyCountPage"/> at a time.</summary>
     public long LiveKeyCount
@@ -273,7 +279,8 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     /// Last-writer-wins over the siblings: the winner (the same on every node) is the value, unless it is a
     /// tombstone or has expired. A HyperLogLog declares its own rule: when the winner is a sketch, every live sibling
     /// that is a sketch joins it register-wise (concurrent PFADDs through different nodes both count), and the next
-    /// write, made with the context this read returns, replaces them all with the union.
+    /// write, made with the context this read returns, replaces them all with the union. So does a string written by
+    /// bit commands: when every live sibling was, they join bitwise (<see cref="BitmapSiblings"/>).
     /// </summary>
     public static ReadResult Resolve(VersionedObject merged, long nowUnixMs)
     {
@@ -287,6 +294,12 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             && HyperLogLog.Union(merged.Siblings.Where(s => !s.IsTombstone && !s.IsExpiredAt(nowUnixMs) && HyperLogLog.IsSketch(s.Value)).Select(s => s.Value!)) is { } union)
         {
             return ReadResult.Of(new StoredRecord(union, winner.ExpiresAtUnixMs));
+        }
+
+        if (merged.Siblings.Length > 1 && winner.BitPatches is not null
+            && BitmapSiblings.TryJoin([.. merged.Siblings.Where(s => !s.IsTombstone && !s.IsExpiredAt(nowUnixMs))]) is { } joined)
+        {
+            return ReadResult.Of(new StoredRecord(joined, winner.ExpiresAtUnixMs));
         }
 
         return ReadResult.Of(new StoredRecord(winner.Value!, winner.ExpiresAtUnixMs));

@@ -17,6 +17,9 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
     /// <summary>Per declared key: whether it was written or deleted, and the record (null: delete).</summary>
     private readonly (bool Changed, StoredRecord? Record)[] _changes = new (bool, StoredRecord?)[keys.Length];
 
+    /// <summary>Per declared key: the fields a bit command wrote with its record (null: a whole value or a delete).</summary>
+    private readonly byte[]?[] _bitPatches = new byte[keys.Length][];
+
     public long NowUnixMs => nowUnixMs;
 
     public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
@@ -32,9 +35,26 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
         return reads[index].Found;
     }
 
-    public void Write(byte[] key, StoredRecord record) => _changes[IndexOf(key)] = (true, record);
+    public void Write(byte[] key, StoredRecord record)
+    {
+        int index = IndexOf(key);
+        _changes[index] = (true, record);
+        _bitPatches[index] = null;
+    }
 
-    public void Delete(byte[] key) => _changes[IndexOf(key)] = (true, null);
+    public void WriteBits(byte[] key, StoredRecord record, byte[] bitPatches)
+    {
+        int index = IndexOf(key);
+        _changes[index] = (true, record);
+        _bitPatches[index] = bitPatches;
+    }
+
+    public void Delete(byte[] key)
+    {
+        int index = IndexOf(key);
+        _changes[index] = (true, null);
+        _bitPatches[index] = null;
+    }
 
     public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) => throw ElementsNotCarried();
 
@@ -51,6 +71,9 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
     public void DeleteAllElements(byte[] key)
     {
     }
+
+    /// <summary>The fields a bit command wrote with key <paramref name="index"/>'s staged record; null for a whole value or a delete.</summary>
+    public byte[]? BitPatchesOf(int index) => _bitPatches[index];
 
     /// <summary>Whether key <paramref name="index"/> was changed, and how (null record: deleted).</summary>
     public bool TryGetChange(int index, out StoredRecord? record)

@@ -23,7 +23,7 @@ public sealed class CoordinatorRequestHandler(ClusterCoordinator coordinator) : 
             CoordinatePut put = request.Read<CoordinatePut>();
             VersionVector? context = put.EncodedContext.IsEmpty ? null : VersionVector.Read(put.EncodedContext.Span, out _);
             ConsistencyLevel? level = put.WriteQuorum == 0 ? null : ConsistencyLevel.Explicit(1, put.WriteQuorum);
-            await coordinator.PutAsync(put.Key.ToArray(), context, put.IsDelete ? null : put.Value.ToArray(), put.ExpiresAtUnixMs, level, mayForward: false, connectionClosed);
+            await coordinator.PutAsync(put.Key.ToArray(), context, put.IsDelete ? null : put.Value.ToArray(), put.IsDelete || put.BitPatches.IsEmpty ? null : put.BitPatches.ToArray(), put.ExpiresAtUnixMs, level, mayForward: false, connectionClosed);
             answer = new CoordinatePutReply(true, "");
         }
         catch (StoreUnavailableException exception)

@@ -16,7 +16,7 @@ internal sealed class WriteForwarder(IClusterTopology topology, TimeSpan request
     /// A node that holds no replica of the key (the cluster is larger than N) hands the write to the first
     /// reachable replica, which coordinates it; the next one is tried if a replica cannot be reached.
     /// </summary>
-    public async Task ForwardAsync(PreferenceList list, byte[] key, VersionVector? context, byte[]? value, long expiresAtUnixMs, int w, CancellationToken cancellationToken)
+    public async Task ForwardAsync(PreferenceList list, byte[] key, VersionVector? context, byte[]? value, byte[]? bitPatches, long expiresAtUnixMs, int w, CancellationToken cancellationToken)
     {
         byte[] encodedContext = [];
         if (context is not null)
@@ -26,7 +26,7 @@ internal sealed class WriteForwarder(IClusterTopology topology, TimeSpan request
             encodedContext = buffer.WrittenSpan.ToArray();
         }
 
-        var request = new CoordinatePut(key, encodedContext, value ?? [], value is null, expiresAtUnixMs, w);
+        var request = new CoordinatePut(key, encodedContext, value ?? [], value is null, expiresAtUnixMs, w, bitPatches ?? []);
         string lastFailure = "no replica is reachable";
         foreach (PreferenceListEntry entry in list.Entries)
         {

@@ -16,6 +16,8 @@ public sealed class LocalKeyValueStore(IStorageEngine engine, TimeProvider clock
 
     public long KeyCount => engine.KeyCount;
 
+    public long ChangeCount => engine.ChangedRecordCount;
+
     public long KeysWithExpiryCount => engine.KeysWithExpiryCount;
 
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>

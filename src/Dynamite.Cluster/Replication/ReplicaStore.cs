@@ -162,17 +162,19 @@ public sealed class ReplicaStore
         byte[]? value,
         long expiresAtUnixMs,
         CancellationToken ct = default) =>
-        (await UpdateEncodedAsync(key, clientContext, actor, value, expiresAtUnixMs, ct)).Written;
+        (await UpdateEncodedAsync(key, clientContext, actor, value, null, expiresAtUnixMs, ct)).Written;
 
     /// <summary>
     /// As <see cref="UpdateAsync"/>, also returning the bytes stored: the canonical encoding, which the coordinator
-    /// sends to the other replicas as it is (a large value is not encoded a second time).
+    /// sends to the other replicas as it is (a large value is not encoded a second time). <paramref name="bitPatches"/>:
+    /// the fields a bit command wrote (<see cref="Sibling.BitPatches"/>); null for a whole value.
     /// </summary>
     public async ValueTask<(VersionedObject Written, byte[] Encoded)> UpdateEncodedAsync(
         byte[] key,
         VersionVector? clientContext,
         NodeId actor,
         byte[]? value,
+        byte[]? bitPatches,
         long expiresAtUnixMs,
         CancellationToken ct = default)
     {
@@ -182,7 +184,7 @@ public sealed class ReplicaStore
             throw new ArgumentException("The actor id must not be default.", nameof(actor));
         }
 
-        var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs);
+        var operation = new UpdateOperation(key, clientContext, actor, value, expiresAtUnixMs, bitPatches);
         await _engine.ExecuteAsync(operation, WriteStampUnixMs, ct);
         if (operation.Stored)
         {
@@ -415,7 +417,7 @@ public sealed class ReplicaStore
     }
 
     /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
-    private sealed class UpdateOperation(byte[] key, VersionVector? clientContext, NodeId actor, byte[]? value, long expiresAtUnixMs)
+    private sealed class UpdateOperation(byte[] key, VersionVector? clientContext, NodeId actor, byte[]? value, long expiresAtUnixMs, byte[]? bitPatches)
         : IStorageOperation
     {
         public VersionedObject? Result { get; private set; }
@@ -447,7 +449,7 @@ public sealed class ReplicaStore
 
             byte[]? previous = exists && !typed ? stored.Value : null;
             VersionedObject local = previous is null ? VersionedObject.Empty : Decode(key, previous);
-            VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs);
+            VersionedObject updated = local.Update(clientContext ?? local.Context, actor, value, transaction.NowUnixMs, expiresAtUnixMs, bitPatches);
             PreviousEncoded = exists ? stored.Value : null;
             Result = updated;
             Stored = !typed || TryReadForWrite(transaction, key, updated, out _, out _);

@@ -53,6 +53,12 @@ public interface IKeyValueStore
     long KeysWithExpiryCount { get; }
 
     /// <summary>
+    /// Key records this node's engine wrote or deleted since it opened (redis-server's dirty counter, INFO's
+    /// <c>rdb_changes_since_last_save</c>): a write that changed nothing (a SETBIT of the bit's own value) adds none.
+    /// </summary>
+    long ChangeCount { get; }
+
+    /// <summary>
     /// The keys DBSIZE reports. A standalone node's <see cref="KeyCount"/> (O(1), expired keys not yet swept included, as
     /// in Redis); a cluster node's live keys among those it stores, as KEYS and SCAN see them (without the tombstones and
     /// emptied typed keys its replica keeps for a while), found by walking them: O(n) there.

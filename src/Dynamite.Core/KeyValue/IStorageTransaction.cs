@@ -32,6 +32,13 @@ public interface IStorageTransaction
     /// <summary>Stages a write of <paramref name="record"/> under <paramref name="key"/>. The engine keeps both arrays: callers pass copies they own.</summary>
     void Write(byte[] key, StoredRecord record);
 
+    /// <summary>
+    /// Stages a write of a string a bit command (SETBIT, BITFIELD) changed: <paramref name="bitPatches"/>
+    /// (<see cref="Bitmaps.BitPatches"/>) are the fields it set. A node's own engine keeps only the record; a cluster
+    /// node sends the fields with the value, so a read joins concurrent bit writes (<see cref="Bitmaps.BitmapSiblings"/>).
+    /// </summary>
+    void WriteBits(byte[] key, StoredRecord record, byte[] bitPatches) => Write(key, record);
+
     /// <summary>Stages a delete of <paramref name="key"/>'s record and of every element of the key.</summary>
     void Delete(byte[] key);
 

@@ -14,6 +14,12 @@ namespace Dynamite.Core.Versioning;
 /// <param name="ExpiresAtUnixMs">Absolute expiry in Unix milliseconds; 0 means never (as <see cref="KeyValue.StoredRecord"/>).</param>
 public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long ExpiresAtUnixMs)
 {
+    /// <summary>
+    /// For a value written by a bit command (SETBIT, BITFIELD), the bits that write set (<see cref="Bitmaps.BitPatches"/>),
+    /// so that concurrent bit writes through different nodes both survive a read; null for a write of the whole value.
+    /// </summary>
+    public byte[]? BitPatches { get; init; }
+
     public bool IsTombstone => Value is null;
 
     public bool HasExpiry => ExpiresAtUnixMs != 0;
@@ -27,7 +33,8 @@ public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long 
             || (Dot == other.Dot
                 && TimestampUnixMs == other.TimestampUnixMs
                 && ExpiresAtUnixMs == other.ExpiresAtUnixMs
-                && NullableBytes.Equal(Value, other.Value)));
+                && NullableBytes.Equal(Value, other.Value)
+                && NullableBytes.Equal(BitPatches, other.BitPatches)));
 
     public override int GetHashCode()
     {
@@ -36,6 +43,7 @@ public sealed record Sibling(Dot Dot, byte[]? Value, long TimestampUnixMs, long 
         hash.Add(TimestampUnixMs);
         hash.Add(ExpiresAtUnixMs);
         NullableBytes.AddTo(ref hash, Value);
+        NullableBytes.AddTo(ref hash, BitPatches);
         return hash.ToHashCode();
     }
 

@@ -24,6 +24,11 @@ public sealed partial class VersionedObject
             {
                 size += WireWriter.SizeOfVarUInt64((ulong)sibling.Value.Length) + sibling.Value.Length;
             }
+
+            if (sibling.BitPatches is not null)
+            {
+                size += WireWriter.SizeOfVarUInt64((ulong)sibling.BitPatches.Length) + sibling.BitPatches.Length;
+            }
         }
 
         byte[] output = new byte[size];
@@ -35,7 +40,7 @@ public sealed partial class VersionedObject
         {
             writer.WriteVarUInt64((ulong)IndexInContext(entries, sibling.Dot.Node));
             writer.WriteVarUInt64((ulong)sibling.Dot.Counter);
-            writer.WriteByte((byte)((sibling.Value is null ? 0 : HasValueFlag) | (sibling.HasExpiry ? HasExpiryFlag : 0)));
+            writer.WriteByte((byte)((sibling.Value is null ? 0 : HasValueFlag) | (sibling.HasExpiry ? HasExpiryFlag : 0) | (sibling.BitPatches is null ? 0 : HasBitPatchesFlag)));
             writer.WriteVarInt64(sibling.TimestampUnixMs);
             if (sibling.HasExpiry)
             {
@@ -46,6 +51,12 @@ public sealed partial class VersionedObject
             {
                 writer.WriteVarUInt64((ulong)sibling.Value.Length);
                 writer.WriteBytes(sibling.Value);
+            }
+
+            if (sibling.BitPatches is not null)
+            {
+                writer.WriteVarUInt64((ulong)sibling.BitPatches.Length);
+                writer.WriteBytes(sibling.BitPatches);
             }
         }
 
@@ -89,7 +100,7 @@ public sealed partial class VersionedObject
             }
 
             byte flags = reader.ReadByte();
-            if ((flags & ~(HasValueFlag | HasExpiryFlag)) != 0)
+            if ((flags & ~(HasValueFlag | HasExpiryFlag | HasBitPatchesFlag)) != 0)
             {
                 throw new FormatException($"Sibling at offset {offset} has unknown flags 0x{flags:X2}.");
             }
@@ -112,7 +123,19 @@ public sealed partial class VersionedObject
                 value = reader.ReadBytes(length).ToArray();
             }
 
-            siblings[i] = new Sibling(dot, value, timestamp, expiresAt);
+            byte[]? bitPatches = null;
+            if ((flags & HasBitPatchesFlag) != 0)
+            {
+                if (value is null)
+                {
+                    throw new FormatException($"Sibling at offset {offset} is a tombstone with bit patches.");
+                }
+
+                int length = reader.ReadCount(reader.Remaining, "Bit patches length");
+                bitPatches = reader.ReadBytes(length).ToArray();
+            }
+
+            siblings[i] = new Sibling(dot, value, timestamp, expiresAt) { BitPatches = bitPatches };
         }
 
         reader.ExpectEnd();

@@ -19,8 +19,9 @@ namespace Dynamite.Core.Versioning;
 /// <para>
 /// Binary form (<see cref="Encode"/>): format version byte (1), context (see
 /// <see cref="VersionVector"/>), varint sibling count, then per sibling: varint index of its node
-/// in the context, varint counter, flags byte (bit 0: has a value, bit 1: has an expiry), zigzag
-/// timestamp, zigzag expiry when flagged, varint length and the value bytes when flagged.
+/// in the context, varint counter, flags byte (bit 0: has a value, bit 1: has an expiry, bit 2: has
+/// bit patches), zigzag timestamp, zigzag expiry when flagged, varint length and the value bytes when
+/// flagged, varint length and the bit patches when flagged (<see cref="Sibling.BitPatches"/>).
 /// </para>
 /// </summary>
 public sealed partial class VersionedObject : IEquatable<VersionedObject>
@@ -30,6 +31,7 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
 
     private const byte HasValueFlag = 1;
     private const byte HasExpiryFlag = 2;
+    private const byte HasBitPatchesFlag = 4;
 
     /// <summary>Smallest possible sibling on the wire: node index, counter, flags, timestamp.</summary>
     private const int MinSiblingBytes = 4;
@@ -161,8 +163,9 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
     /// read <paramref name="clientContext"/> and now writes <paramref name="value"/> (null deletes).
     /// Siblings the client has seen are superseded; the others stay as concurrent siblings. The new
     /// sibling's dot is the coordinator's next counter, above anything either context has of it.
+    /// <paramref name="bitPatches"/>: the bits a bit command set (<see cref="Sibling.BitPatches"/>); null for a whole value.
     /// </summary>
-    public VersionedObject Update(VersionVector clientContext, NodeId coordinator, byte[]? value, long nowUnixMs, long expiresAtUnixMs)
+    public VersionedObject Update(VersionVector clientContext, NodeId coordinator, byte[]? value, long nowUnixMs, long expiresAtUnixMs, byte[]? bitPatches = null)
     {
         ArgumentNullException.ThrowIfNull(clientContext);
         if (coordinator.Value is null)
@@ -184,7 +187,7 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
 
             if (!added && dot < sibling.Dot)
             {
-                siblings[count++] = new Sibling(dot, value, nowUnixMs, expiresAtUnixMs);
+                siblings[count++] = new Sibling(dot, value, nowUnixMs, expiresAtUnixMs) { BitPatches = value is null ? null : bitPatches };
                 added = true;
             }
 
@@ -193,7 +196,7 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
 
         if (!added)
         {
-            siblings[count++] = new Sibling(dot, value, nowUnixMs, expiresAtUnixMs);
+            siblings[count++] = new Sibling(dot, value, nowUnixMs, expiresAtUnixMs) { BitPatches = value is null ? null : bitPatches };
         }
 
         if (count < siblings.Length)
@@ -269,6 +272,13 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
 
     public override string ToString() => $"{Context} {{{string.Join("; ", (IEnumerable<Sibling>)_siblings)}}}";
 
+    /// <summary>The order <see cref="ResolveLastWriterWins"/> picks by: positive when <paramref name="x"/> is the later write.</summary>
+    public static int CompareWriteOrder(Sibling x, Sibling y)
+    {
+        int order = x.TimestampUnixMs.CompareTo(y.TimestampUnixMs);
+        return order != 0 ? order : x.Dot.CompareTo(y.Dot);
+    }
+
     private static bool IsLaterWrite(Sibling candidate, Sibling current)
     {
         int order = candidate.TimestampUnixMs.CompareTo(current.TimestampUnixMs);
@@ -300,7 +310,15 @@ public sealed partial class VersionedObject : IEquatable<VersionedObject>
             return (x.Value is null ? 0 : 1) - (y.Value is null ? 0 : 1);
         }
 
-        return x.Value.AsSpan().SequenceCompareTo(y.Value);
+        order = x.Value.AsSpan().SequenceCompareTo(y.Value);
+        if (order != 0 || (x.BitPatches is null && y.BitPatches is null))
+        {
+            return order;
+        }
+
+        return x.BitPatches is null || y.BitPatches is null
+            ? (x.BitPatches is null ? 0 : 1) - (y.BitPatches is null ? 0 : 1)
+            : x.BitPatches.AsSpan().SequenceCompareTo(y.BitPatches);
     }
 
     private static int IndexInContext(ReadOnlySpan<VersionVectorEntry> entries, NodeId node)

@@ -122,6 +122,10 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
 
     public IKeyChangeListener? ChangeListener { get; set; }
 
+    private long _changedRecordCount;
+
+    public long ChangedRecordCount => Interlocked.Read(ref _changedRecordCount);
+
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         lock (_writeLock)
@@ -143,6 +147,7 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
                 Apply(change);
             }
 
+            Interlocked.Add(ref _changedRecordCount, _transaction.Changes.Count);
             if (ChangeListener is { IsListening: true } listener)
             {
                 foreach (StagedChange change in _transaction.Changes.Changes)

@@ -26,6 +26,8 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
 
     public long KeysWithExpiryCount => inner.KeysWithExpiryCount;
 
+    public long ChangedRecordCount => inner.ChangedRecordCount;
+
     public bool TryRead(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) => inner.TryRead(key, nowUnixMs, out record);
 
     public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>

@@ -50,6 +50,8 @@ internal sealed class GatedStore(Func<int, Task> gate) : IKeyValueStore
 
     public long KeyCount => _data.Count;
 
+    public long ChangeCount => 0;
+
     public long KeysWithExpiryCount => 0;
 
     public void Seed(string key, string value) => _data[key] = new StoredRecord(Encoding.UTF8.GetBytes(value), 0);

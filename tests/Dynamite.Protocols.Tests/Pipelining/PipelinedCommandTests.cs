@@ -181,6 +181,8 @@ public sealed class PipelinedCommandTests
 
         public long KeyCount => 0;
 
+        public long ChangeCount => 0;
+
         public long KeysWithExpiryCount => 0;
 
         public ValueTask<Dynamite.Core.KeyValue.ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>

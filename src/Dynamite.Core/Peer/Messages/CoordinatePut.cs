@@ -13,13 +13,15 @@ namespace Dynamite.Core.Peer.Messages;
 /// <param name="IsDelete">A delete (tombstone) rather than a value.</param>
 /// <param name="ExpiresAtUnixMs">Absolute expiry; 0 for none.</param>
 /// <param name="WriteQuorum">W for this write; 0 for the cluster default.</param>
+/// <param name="BitPatches">The fields a bit command wrote (<see cref="Versioning.Sibling.BitPatches"/>); empty for a whole value.</param>
 public sealed record CoordinatePut(
     ReadOnlyMemory<byte> Key,
     ReadOnlyMemory<byte> EncodedContext,
     ReadOnlyMemory<byte> Value,
     bool IsDelete,
     long ExpiresAtUnixMs,
-    int WriteQuorum) : IPeerMessage<CoordinatePut>
+    int WriteQuorum,
+    ReadOnlyMemory<byte> BitPatches) : IPeerMessage<CoordinatePut>
 {
     public static PeerMessageType MessageType => PeerMessageType.CoordinatePut;
 
@@ -29,7 +31,8 @@ public sealed record CoordinatePut(
         PeerPayloadWriter.BytesSize(Key, PeerLimits.MaxKeyBytes, nameof(Key))
         + PeerPayloadWriter.BytesSize(EncodedContext, PeerLimits.MaxObjectBytes, nameof(EncodedContext))
         + PeerPayloadWriter.BytesSize(Value, PeerLimits.MaxObjectBytes, nameof(Value))
-        + 1 + 8 + 4;
+        + 1 + 8 + 4
+        + PeerPayloadWriter.BytesSize(BitPatches, PeerLimits.MaxObjectBytes, nameof(BitPatches));
 
     public void Write(IBufferWriter<byte> writer)
     {
@@ -39,6 +42,7 @@ public sealed record CoordinatePut(
         PeerPayloadWriter.WriteByte(writer, IsDelete ? (byte)1 : (byte)0);
         PeerPayloadWriter.WriteInt64(writer, ExpiresAtUnixMs);
         PeerPayloadWriter.WriteInt32(writer, WriteQuorum);
+        PeerPayloadWriter.WriteBytes(writer, BitPatches.Span, PeerLimits.MaxObjectBytes, nameof(BitPatches));
     }
 
     public static CoordinatePut Read(ReadOnlySpan<byte> payload)
@@ -50,12 +54,13 @@ public sealed record CoordinatePut(
         byte isDelete = reader.ReadByte("delete flag");
         long expiresAt = reader.ReadInt64("expiry");
         int writeQuorum = reader.ReadInt32("write quorum");
+        byte[] bitPatches = reader.ReadBytes("bit patches", PeerLimits.MaxObjectBytes);
         reader.EnsureEnd();
         if (isDelete > 1 || expiresAt < 0 || writeQuorum < 0)
         {
             throw new PeerProtocolException($"{MessageType} payload: invalid delete flag, expiry or write quorum");
         }
 
-        return new CoordinatePut(key, context, value, isDelete == 1, expiresAt, writeQuorum);
+        return new CoordinatePut(key, context, value, isDelete == 1, expiresAt, writeQuorum, bitPatches);
     }
 }

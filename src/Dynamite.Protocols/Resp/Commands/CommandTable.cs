@@ -32,6 +32,7 @@ public sealed class CommandTable
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
         .. LcsCommand.Definitions,
+        .. BitmapCommands.Definitions,
         .. HyperLogLogCommands.Definitions,
         .. PfDebugCommand.Definitions,
         .. CounterCommands.Definitions,

@@ -362,6 +362,7 @@ internal static class ServerCommands
             [
                 new("loading", "0"),
                 new("storage_engine", server.Options.EngineName),
+                new("rdb_changes_since_last_save", server.Store.ChangeCount.ToString(CultureInfo.InvariantCulture)),
             ],
             "stats" =>
             [

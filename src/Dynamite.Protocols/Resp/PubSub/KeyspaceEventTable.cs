@@ -21,6 +21,7 @@ internal static class KeyspaceEventTable
         ["msetnx"] = new(KeyspaceEventClasses.Strings, "set", KeyspaceEventCondition.Positive),
         ["append"] = new(KeyspaceEventClasses.Strings, "append"),
         ["setrange"] = new(KeyspaceEventClasses.Strings, "setrange"),
+        ["setbit"] = new(KeyspaceEventClasses.Strings, "setbit"),
         ["pfadd"] = new(KeyspaceEventClasses.Strings, "pfadd", KeyspaceEventCondition.Positive),
         ["pfmerge"] = new(KeyspaceEventClasses.Strings, "pfadd") { DestinationOnly = true },
         ["incr"] = new(KeyspaceEventClasses.Strings, "incrby"),
