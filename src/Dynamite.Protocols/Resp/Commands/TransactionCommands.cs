@@ -27,7 +27,7 @@ internal static class TransactionCommands
 
     /// <summary>The commands that act at once inside MULTI instead of being queued, as in redis-server.</summary>
     public static bool RunsImmediatelyInMulti(CommandDefinition command) =>
-        command.LowerName is "exec" or "discard" or "multi" or "watch" or "quit";
+        command.LowerName is "exec" or "discard" or "multi" or "watch" or "quit" or "reset";
 
     private static ValueTask Multi(CommandContext context)
     {
