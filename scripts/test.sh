@@ -43,4 +43,7 @@ echo "$passed passed, $failed failed, $skipped skipped"
 # Redis's own test suite, the units that pass, against a standalone node (tests/redis-suite/README.md).
 bash "$root/scripts/redis-suite.sh" || status=1
 bash "$root/scripts/redis-suite.sh" --cluster || status=1
+# The sorted-set and list units on a cluster of their own: after the other units the 2-core machine's three nodes
+# fell behind in them (a peer's heartbeats late enough for the failure detector, FLUSHALL refused).
+bash "$root/scripts/redis-suite.sh" --cluster type/zset type/list || status=1
 exit "$status"

@@ -38,7 +38,10 @@ public sealed class HistoryEntry
     public SimulatedSetCommand? SetCommand { get; set; }
 
     /// <summary>A typed set command: whether its coordinator's replica saw the member change (an SREM that removed it), known once it ran.</summary>
-    public bool Changed => SetCommand?.Changed ?? false;
+    public bool Changed => SetCommand?.Changed ?? ChangeProbe?.Invoke() ?? false;
+
+    /// <summary>For a command of another typed key (a ZREM): whether its coordinator's replica saw it change something.</summary>
+    public Func<bool>? ChangeProbe { get; set; }
 
     public override string ToString() =>
         $"#{Index} c{Client} {Kind} {Key}={Value} via {Node} [{InvokedMs}..{CompletedMs}] {Status}{(Dot is { } dot ? $" dot={dot}" : "")}{(Changed ? " changed" : "")}{(Error is null ? "" : $" ({Error})")}";

@@ -23,4 +23,13 @@ public enum OperationKind
 
     /// <summary>A counter's INCRBY of a positive amount, sent as a delta.</summary>
     CounterIncrement = 7,
+
+    /// <summary>A sorted set's ZADD of one member (a new unique one, or a new score for one already added), sent as a delta.</summary>
+    SortedSetAdd = 8,
+
+    /// <summary>A sorted set's ZREM of a member whose add was acknowledged, sent as a delta.</summary>
+    SortedSetRemove = 9,
+
+    /// <summary>A list's LPUSH or RPUSH of one unique value, sent as a delta.</summary>
+    ListPush = 10,
 }

@@ -279,6 +279,9 @@ public sealed partial class SimulatedNode
 
     public TypedSetSnapshot TypedSet(string key) => TypedSetSnapshot.Read(_engine, key, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
 
+    /// <summary>This replica's stored sorted set or list <paramref name="key"/> (members by name, list positions in hex).</summary>
+    public CollectionSnapshot Collection(string key, bool namesAreText) => CollectionSnapshot.Read(_engine, key, namesAreText, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+
     /// <summary>The key's primaries under the ring this node holds now (reachability ignored).</summary>
     public IReadOnlyList<NodeId> PrimariesOf(string key)
     {

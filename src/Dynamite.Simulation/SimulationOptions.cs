@@ -56,6 +56,13 @@ public sealed record SimulationOptions
     /// <summary>Counters the workload increments (INCRBY as deltas through a primary; <see cref="CounterChecker"/>); 0: none.</summary>
     public int CounterKeys { get; init; }
 
+    /// <summary>
+    /// Sorted sets and lists of the collection workload, this many of each: clients send the front end's own <c>ZADD</c>,
+    /// <c>ZREM</c>, <c>LPUSH</c> and <c>RPUSH</c> operations as deltas through a primary (<see cref="CollectionChecker"/>);
+    /// 0 (the default) leaves it out, so the seeds of the other workloads keep their histories.
+    /// </summary>
+    public int CollectionKeys { get; init; }
+
     /// <summary>How a set client reads the set; see <see cref="Simulation.SetPolicy"/>.</summary>
     public SetPolicy SetPolicy { get; init; } = SetPolicy.Siblings;
 
@@ -137,6 +144,7 @@ public sealed record SimulationOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Clients, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(SetKeys);
         ArgumentOutOfRangeException.ThrowIfNegative(TypedSetKeys);
+        ArgumentOutOfRangeException.ThrowIfNegative(CollectionKeys);
         ArgumentOutOfRangeException.ThrowIfNegative(CounterKeys);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelayMs, MinDelayMs);
         ArgumentOutOfRangeException.ThrowIfNegative(MinDelayMs);

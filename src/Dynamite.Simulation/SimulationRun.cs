@@ -75,6 +75,7 @@ public static class SimulationRun
         violations.AddRange(TypedSetChecker.Check(nodes, workload, history, headersConverge: options.HintedHandoff || options.AntiEntropyIntervalMs > 0));
         violations.AddRange(TypedSetChecker.ReadAll(network, options, nodes, workload, compare: true));
         violations.AddRange(CounterChecker.Check(nodes, workload, history, converges: options.HintedHandoff || options.AntiEntropyIntervalMs > 0));
+        violations.AddRange(CollectionChecker.Check(nodes, workload, history, converges: options.HintedHandoff || options.AntiEntropyIntervalMs > 0));
         string summary =
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "

@@ -3,6 +3,8 @@ using System.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Versioning;
+using Dynamite.Protocols.Resp.Commands.ListOperations;
+using Dynamite.Protocols.Resp.Commands.SortedSetOperations;
 
 namespace Dynamite.Simulation;
 
@@ -21,6 +23,12 @@ public sealed class Workload
     private readonly WriteLedger _ledger;
     private readonly int[] _sequence;
     private readonly Dictionary<string, List<string>> _acknowledgedAdds = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The actor the collection operations are built with: a standalone node's dots. On a cluster the coordinator's
+    /// id replaces it (TypedDeltaOperation.BuildDelta), so it never reaches a replica.
+    /// </summary>
+    private static readonly NodeId CollectionActor = new("simulation-client");
     private int _inFlight;
 
     public Workload(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, History history, WriteLedger ledger)
@@ -36,7 +44,15 @@ public sealed class Workload
         SetKeys = [.. Enumerable.Range(0, options.SetKeys).Select(i => $"s{i}")];
         TypedSetKeys = [.. Enumerable.Range(0, options.TypedSetKeys).Select(i => $"t{i}")];
         CounterKeys = [.. Enumerable.Range(0, options.CounterKeys).Select(i => $"k{i}")];
+        SortedSetKeys = [.. Enumerable.Range(0, options.CollectionKeys).Select(i => $"z{i}")];
+        ListKeys = [.. Enumerable.Range(0, options.CollectionKeys).Select(i => $"l{i}")];
     }
+
+    /// <summary>The collection workload's sorted sets (<see cref="SimulationOptions.CollectionKeys"/>).</summary>
+    public IReadOnlyList<string> SortedSetKeys { get; }
+
+    /// <summary>The collection workload's lists (<see cref="SimulationOptions.CollectionKeys"/>).</summary>
+    public IReadOnlyList<string> ListKeys { get; }
 
     /// <summary>The typed-set workload's keys (<see cref="SimulationOptions.TypedSetKeys"/>).</summary>
     public IReadOnlyList<string> TypedSetKeys { get; }
@@ -136,6 +152,13 @@ public sealed class Workload
         if (CounterKeys.Count > 0 && random.NextDouble() < 0.5)
         {
             IssueCounter(client, random);
+            return;
+        }
+
+        // And for sorted sets and lists.
+        if (SortedSetKeys.Count > 0 && random.NextDouble() < 0.5)
+        {
+            IssueCollection(client, random);
             return;
         }
 
@@ -261,6 +284,56 @@ public sealed class Workload
                 if (!_acknowledgedAdds.TryGetValue(key, out List<string>? list))
                 {
                     _acknowledgedAdds[key] = list = [];
+                }
+
+                list.Add(member);
+            }
+        });
+    }
+
+    /// <summary>
+    /// A sorted set's or a list's command, half each. A sorted set gets a ZADD of a unique member with a score of 0 to 99,
+    /// or (once an add was acknowledged) a ZADD of a new score for an added member (two in ten) or a ZREM of one (two
+    /// in ten); a list an LPUSH or RPUSH of a unique value. The operations are the front end's own.
+    /// </summary>
+    private void IssueCollection(int client, Random random)
+    {
+        if (random.NextDouble() < 0.5)
+        {
+            string listKey = ListKeys[random.Next(ListKeys.Count)];
+            string value = $"c{client}-{++_sequence[client]}";
+            bool atHead = random.NextDouble() < 0.5;
+            var push = new ListPushOperation(
+                Encoding.UTF8.GetBytes(listKey), [Encoding.UTF8.GetBytes(value)], atHead, onlyIfExists: false, CollectionActor);
+            SubmitToPrimary(client, random, OperationKind.ListPush, listKey, value, push, _ => { }, acknowledged: () => { });
+            return;
+        }
+
+        string key = SortedSetKeys[random.Next(SortedSetKeys.Count)];
+        string zsetKey = "zset:" + key;
+        List<string> added = _acknowledgedAdds.TryGetValue(zsetKey, out List<string>? members) ? members : [];
+        double roll = random.NextDouble();
+        if (added.Count > 0 && roll < 0.2)
+        {
+            string removed = added[random.Next(added.Count)];
+            var remove = SortedSetTakeOperation.Named(Encoding.UTF8.GetBytes(key), [Encoding.UTF8.GetBytes(removed)], CollectionActor);
+            SubmitToPrimary(client, random, OperationKind.SortedSetRemove, key, removed, remove, entry => entry.ChangeProbe = () => remove.Removed > 0, acknowledged: () => { });
+            return;
+        }
+
+        bool rescore = added.Count > 0 && roll < 0.4;
+        string member = rescore ? added[random.Next(added.Count)] : $"c{client}-{++_sequence[client]}";
+        double score = random.Next(0, 100);
+        var add = new SortedSetAddOperation(
+            Encoding.UTF8.GetBytes(key), [new ScoredMember(Encoding.UTF8.GetBytes(member), score)],
+            SortedSetAddFlags.None, CollectionActor);
+        SubmitToPrimary(client, random, OperationKind.SortedSetAdd, key, member, add, _ => { }, acknowledged: () =>
+        {
+            if (!rescore)
+            {
+                if (!_acknowledgedAdds.TryGetValue(zsetKey, out List<string>? list))
+                {
+                    _acknowledgedAdds[zsetKey] = list = [];
                 }
 
                 list.Add(member);

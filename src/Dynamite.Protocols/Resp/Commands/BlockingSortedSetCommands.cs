@@ -26,7 +26,7 @@ internal static class BlockingSortedSetCommands
         }
 
         byte[][] keys = TypedKeyCommands.OwnedArguments(context, 1, context.ArgumentCount - 1);
-        return BlockingWait.BlockAsync(context, keys, () => new SortedSetMultiPopSteps(keys, highest, 1, context.Server.Actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
+        return BlockingWait.BlockAsync(context, keys, () => SortedSetTakeOperation.PopFirstOf(keys, highest, 1, context.Server.Actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
         {
             // The key, the member and its score, flat in both protocols.
             c.Writer.WriteArrayHeader(3);
@@ -43,51 +43,13 @@ internal static class BlockingSortedSetCommands
             return context.Error(error!);
         }
 
-        if (!RespNumbers.TryParseInt64(context.Argument(2), out long keyCount) || keyCount < 1)
+        if (MultiPopArguments.Parse(context, 2, "MIN", "MAX", out byte[][] keys, out bool lowest, out long popCount) is { } parseError)
         {
-            return context.Error("ERR numkeys should be greater than 0");
+            return context.Error(parseError);
         }
 
-        long whereAt = 3 + keyCount;
-        if (whereAt >= context.ArgumentCount)
-        {
-            return context.SyntaxError();
-        }
-
-        bool highest;
-        if (context.ArgumentIs((int)whereAt, "MIN"))
-        {
-            highest = false;
-        }
-        else if (context.ArgumentIs((int)whereAt, "MAX"))
-        {
-            highest = true;
-        }
-        else
-        {
-            return context.SyntaxError();
-        }
-
-        long count = -1;
-        for (int j = (int)whereAt + 1; j < context.ArgumentCount; j++)
-        {
-            if (count == -1 && context.ArgumentIs(j, "COUNT") && j + 1 < context.ArgumentCount)
-            {
-                j++;
-                if (!RespNumbers.TryParseInt64(context.Argument(j), out count) || count < 1)
-                {
-                    return context.Error("ERR count should be greater than 0");
-                }
-            }
-            else
-            {
-                return context.SyntaxError();
-            }
-        }
-
-        byte[][] keys = TypedKeyCommands.OwnedArguments(context, 3, (int)whereAt);
-        long popCount = Math.Max(count, 1);
-        return BlockingWait.BlockAsync(context, keys, () => new SortedSetMultiPopSteps(keys, highest, popCount, context.Server.Actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
+        bool highest = !lowest;
+        return BlockingWait.BlockAsync(context, keys, () => SortedSetTakeOperation.PopFirstOf(keys, highest, popCount, context.Server.Actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
         {
             c.Writer.WriteArrayHeader(2);
             c.Writer.WriteBulk(op.PoppedKey!);

@@ -6,8 +6,9 @@ namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// PFADD, PFCOUNT and PFMERGE over redis-server's sketch format (<see cref="HyperLogLog"/>), with its replies and
-/// errors. PFCOUNT is a read: it answers a sketch's cached count when fresh and otherwise computes it without writing
-/// the cache back (redis-server writes it, which would make every PFCOUNT a replicated write on a cluster).
+/// errors. PFCOUNT answers a sketch's cached count when fresh; otherwise it computes the count and, on a standalone
+/// node, writes it into the header as redis-server does (<see cref="PfCountCacheOperation"/>). On a cluster node it is a
+/// read that writes nothing: writing the cache back would make every PFCOUNT a replicated write.
 /// </summary>
 internal static class HyperLogLogCommands
 {
@@ -45,7 +46,23 @@ internal static class HyperLogLogCommands
         });
     }
 
-    private static ValueTask PfCount(CommandContext context) =>
+    private static ValueTask PfCount(CommandContext context)
+    {
+        if (context.ArgumentCount == 2 && context.Store is not IVersionedKeyValueStore)
+        {
+            return context.Apply(new PfCountCacheOperation(context.OwnedArgument(1)), static (c, op) =>
+            {
+                if (!TryWriteRefusal(c, op.Outcome))
+                {
+                    c.Writer.WriteInteger(op.Count);
+                }
+            });
+        }
+
+        return PfCountRead(context);
+    }
+
+    private static ValueTask PfCountRead(CommandContext context) =>
         context.ReadKeys(1, context.ArgumentCount - 1, 1, static (c, results) =>
         {
             if (results.Length == 1)

@@ -345,57 +345,18 @@ internal static class ListCommands
         }
     }
 
-    /// <summary>The keys and options of LMPOP (key count at <paramref name="countAt"/>); an error when they are wrong.</summary>
-    private static string? ParseMultiPop(CommandContext context, int countAt, out byte[][] keys, out bool atHead, out long count)
-    {
-        keys = [];
-        atHead = true;
-        count = 1;
-        if (!RespNumbers.TryParseInt64(context.Argument(countAt), out long keyCount) || keyCount < 1)
-        {
-            return "ERR numkeys should be greater than 0";
-        }
-
-        long whereAt = countAt + 1 + keyCount;
-        if (whereAt >= context.ArgumentCount || ParseEnd(context, (int)whereAt) is not { } head)
-        {
-            return RespErrors.Syntax;
-        }
-
-        atHead = head;
-        bool counted = false;
-        for (int j = (int)whereAt + 1; j < context.ArgumentCount; j++)
-        {
-            if (!counted && context.ArgumentIs(j, "COUNT") && j + 1 < context.ArgumentCount)
-            {
-                counted = true;
-                if (!RespNumbers.TryParseInt64(context.Argument(++j), out count) || count < 1)
-                {
-                    return "ERR count should be greater than 0";
-                }
-            }
-            else
-            {
-                return RespErrors.Syntax;
-            }
-        }
-
-        keys = TypedKeyCommands.OwnedArguments(context, countAt + 1, (int)whereAt);
-        return null;
-    }
-
     private static ValueTask LMPop(CommandContext context)
     {
-        if (ParseMultiPop(context, 1, out byte[][] keys, out bool atHead, out long count) is { } error)
+        if (MultiPopArguments.Parse(context, 1, "LEFT", "RIGHT", out byte[][] keys, out bool atHead, out long count) is { } error)
         {
             return context.Error(error);
         }
 
-        var operation = new ListMultiPopSteps(keys, atHead, count, context.Server.Actor);
+        var operation = ListPopOperation.PopFirstOf(keys, atHead, count, context.Server.Actor);
         return TypedKeyCommands.Apply(context, operation, static (c, op) => WriteKeyAndValues(c, op));
     }
 
-    private static void WriteKeyAndValues(CommandContext context, ListMultiPopSteps op)
+    private static void WriteKeyAndValues(CommandContext context, MultiKeyPopSteps<ListPopOperation, byte[]> op)
     {
         if (op.PoppedKey is not { } key)
         {
@@ -417,7 +378,7 @@ internal static class ListCommands
 
         byte[][] keys = TypedKeyCommands.OwnedArguments(context, 1, context.ArgumentCount - 1);
         Core.Membership.NodeId actor = context.Server.Actor;
-        return BlockingWait.BlockAsync(context, keys, () => new ListMultiPopSteps(keys, atHead, 1, actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
+        return BlockingWait.BlockAsync(context, keys, () => ListPopOperation.PopFirstOf(keys, atHead, 1, actor), static op => op.PoppedKey is not null, timeout, static (c, op) =>
         {
             c.Writer.WriteArrayHeader(2);
             c.Writer.WriteBulk(op.PoppedKey!);
@@ -456,13 +417,13 @@ internal static class ListCommands
             return context.Error(timeoutError!);
         }
 
-        if (ParseMultiPop(context, 2, out byte[][] keys, out bool atHead, out long count) is { } error)
+        if (MultiPopArguments.Parse(context, 2, "LEFT", "RIGHT", out byte[][] keys, out bool atHead, out long count) is { } error)
         {
             return context.Error(error);
         }
 
         Core.Membership.NodeId actor = context.Server.Actor;
-        return BlockingWait.BlockAsync(context, keys, () => new ListMultiPopSteps(keys, atHead, count, actor), static op => op.PoppedKey is not null, timeout, static (c, op) => WriteKeyAndValues(c, op));
+        return BlockingWait.BlockAsync(context, keys, () => ListPopOperation.PopFirstOf(keys, atHead, count, actor), static op => op.PoppedKey is not null, timeout, static (c, op) => WriteKeyAndValues(c, op));
     }
 
     private static void WriteValues(CommandContext context, IReadOnlyList<byte[]> values)

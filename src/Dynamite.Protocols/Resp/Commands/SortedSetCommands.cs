@@ -438,49 +438,12 @@ internal static class SortedSetCommands
 
     private static ValueTask ZMPop(CommandContext context)
     {
-        if (!RespNumbers.TryParseInt64(context.Argument(1), out long keys) || keys < 1)
+        if (MultiPopArguments.Parse(context, 1, "MIN", "MAX", out byte[][] keys, out bool lowest, out long count) is { } error)
         {
-            return context.Error("ERR numkeys should be greater than 0");
+            return context.Error(error);
         }
 
-        long whereAt = 2 + keys;
-        if (whereAt >= context.ArgumentCount)
-        {
-            return context.SyntaxError();
-        }
-
-        bool highest;
-        if (context.ArgumentIs((int)whereAt, "MIN"))
-        {
-            highest = false;
-        }
-        else if (context.ArgumentIs((int)whereAt, "MAX"))
-        {
-            highest = true;
-        }
-        else
-        {
-            return context.SyntaxError();
-        }
-
-        long count = -1;
-        for (int j = (int)whereAt + 1; j < context.ArgumentCount; j++)
-        {
-            if (count == -1 && context.ArgumentIs(j, "COUNT") && j + 1 < context.ArgumentCount)
-            {
-                j++;
-                if (!RespNumbers.TryParseInt64(context.Argument(j), out count) || count < 1)
-                {
-                    return context.Error("ERR count should be greater than 0");
-                }
-            }
-            else
-            {
-                return context.SyntaxError();
-            }
-        }
-
-        var operation = new SortedSetMultiPopSteps(TypedKeyCommands.OwnedArguments(context, 2, (int)whereAt), highest, Math.Max(count, 1), context.Server.Actor);
+        var operation = SortedSetTakeOperation.PopFirstOf(keys, !lowest, count, context.Server.Actor);
         return TypedKeyCommands.Apply(context, operation, static (c, op) =>
         {
             if (op.PoppedKey is not { } key)

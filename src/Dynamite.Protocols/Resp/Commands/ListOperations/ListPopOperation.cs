@@ -3,6 +3,7 @@ using System.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands.ListOperations;
 
@@ -11,10 +12,16 @@ namespace Dynamite.Protocols.Resp.Commands.ListOperations;
 /// <paramref name="count"/> items from one end, as observed removes. On a cluster the coordinating primary chooses them
 /// from its own state, so two nodes popping at once may pop the same item (at least once, as Redis Active-Active says).
 /// </summary>
-internal sealed class ListPopOperation(byte[] key, bool atHead, long count, NodeId actor) : ListChange(key, actor), IForwardableOperation
+internal sealed class ListPopOperation(byte[] key, bool atHead, long count, NodeId actor) : ListChange(key, actor), IForwardableOperation, IKeyPopOperation<byte[]>
 {
     /// <summary>The values popped, in the order popped.</summary>
     public List<byte[]> Popped { get; } = [];
+
+    IReadOnlyList<byte[]> IKeyPopOperation<byte[]>.Popped => Popped;
+
+    /// <summary>LMPOP, BLPOP, BRPOP and BLMPOP's pop: from the first of <paramref name="keys"/> that holds a list.</summary>
+    public static MultiKeyPopSteps<ListPopOperation, byte[]> PopFirstOf(byte[][] keys, bool atHead, long count, NodeId actor) =>
+        new(keys, key => new ListPopOperation(key, atHead, count, actor));
 
     /// <summary>True when the key held a list (even if the pop took nothing).</summary>
     public bool Existed { get; private set; }

@@ -107,22 +107,56 @@ internal static class SortedSetScore
         return score.ToString("G17", CultureInfo.InvariantCulture).Replace('E', 'e');
     }
 
-    public static byte[] FormatBytes(double score) => Encoding.ASCII.GetBytes(Format(score));
+    public static byte[] FormatBytes(double score)
+    {
+        Span<byte> text = stackalloc byte[MaxFormattedBytes];
+        return text[..FormatInto(score, text)].ToArray();
+    }
 
-    /// <summary>A score reply: a bulk string in RESP2, a double in RESP3.</summary>
+    /// <summary>A score reply: a bulk string in RESP2, a double in RESP3; formatted on the stack, nothing allocated.</summary>
     public static void Write(RespWriter writer, double score)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        Span<byte> text = stackalloc byte[MaxFormattedBytes];
+        text = text[..FormatInto(score, text)];
         if (writer.IsResp3)
         {
             writer.WriteRaw(","u8);
-            writer.WriteRaw(Encoding.ASCII.GetBytes(Format(score)));
+            writer.WriteRaw(text);
             writer.WriteRaw("\r\n"u8);
         }
         else
         {
-            writer.WriteBulk(Encoding.ASCII.GetBytes(Format(score)));
+            writer.WriteBulk(text);
         }
+    }
+
+    /// <summary>The longest <see cref="FormatInto"/> writes: a sign, 17 digits, a point and an exponent fit with room to spare.</summary>
+    private const int MaxFormattedBytes = 32;
+
+    /// <summary>Writes <see cref="Format"/>'s text as ASCII into <paramref name="destination"/> (at least 32 bytes) and returns its length.</summary>
+    private static int FormatInto(double score, Span<byte> destination)
+    {
+        if (double.IsInfinity(score))
+        {
+            ReadOnlySpan<byte> infinity = score > 0 ? "inf"u8 : "-inf"u8;
+            infinity.CopyTo(destination);
+            return infinity.Length;
+        }
+
+        if (!score.TryFormat(destination, out int written, "G17", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException("A %.17g score did not fit in its buffer.");
+        }
+
+        Span<byte> text = destination[..written];
+        int exponent = text.IndexOf((byte)'E');
+        if (exponent >= 0)
+        {
+            text[exponent] = (byte)'e';
+        }
+
+        return written;
     }
 
     private static bool IsSpace(byte value) => value is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';

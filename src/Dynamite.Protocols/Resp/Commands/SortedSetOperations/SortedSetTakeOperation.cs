@@ -3,6 +3,7 @@ using System.Text;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
 namespace Dynamite.Protocols.Resp.Commands.SortedSetOperations;
 
@@ -12,7 +13,7 @@ namespace Dynamite.Protocols.Resp.Commands.SortedSetOperations;
 /// coordinating primary chooses the members from its own state, so two nodes popping at once may pop the same member
 /// (docs/DATA-TYPES.md, "What a cluster does not promise"; Redis Active-Active promises the same: at least once).
 /// </summary>
-internal sealed class SortedSetTakeOperation : SortedSetChange, IForwardableOperation
+internal sealed class SortedSetTakeOperation : SortedSetChange, IForwardableOperation, IKeyPopOperation<ScoredMember>
 {
     private readonly byte[][]? _names;
     private readonly SortedSetQuery? _range;
@@ -34,11 +35,17 @@ internal sealed class SortedSetTakeOperation : SortedSetChange, IForwardableOper
     /// <summary>A pop's members with their scores, in the order popped.</summary>
     public List<ScoredMember> Popped { get; } = [];
 
+    IReadOnlyList<ScoredMember> IKeyPopOperation<ScoredMember>.Popped => Popped;
+
     public static SortedSetTakeOperation Named(byte[] key, byte[][] names, NodeId actor) => new(key, actor, names, null, 0, false);
 
     public static SortedSetTakeOperation InRange(byte[] key, SortedSetQuery range, NodeId actor) => new(key, actor, null, range, 0, false);
 
     public static SortedSetTakeOperation Pop(byte[] key, long count, bool highest, NodeId actor) => new(key, actor, null, null, count, highest);
+
+    /// <summary>ZMPOP, BZPOPMIN, BZPOPMAX and BZMPOP's pop: from the first of <paramref name="keys"/> that holds members.</summary>
+    public static MultiKeyPopSteps<SortedSetTakeOperation, ScoredMember> PopFirstOf(byte[][] keys, bool highest, long count, NodeId actor) =>
+        new(keys, key => Pop(key, count, highest, actor));
 
     public IReadOnlyList<byte[]> CommandArguments()
     {
