@@ -60,7 +60,9 @@ measure() {
   before=$(cpu)
   out=$(timeout "$run_timeout" redis-benchmark -p "$port" -c 50 -n "$n" -r "$members" --csv "$@" 2>/dev/null | tail -1 || true)
   r=$(echo "$out" | awk -F'","' '{print $2}'); p50=$(echo "$out" | awk -F'","' '{print $5}')
-  echo "${r:-0} ${p50:-0} $(awk -v a="$(cpu)" -v b="$before" -v n="$n" 'BEGIN{printf "%.2f", (a-b)/(n/1000)}')"
+  # A run that hit RUN_TIMEOUT prints no result row: reported as 0 requests/s.
+  [[ "$r" =~ ^[0-9.]+$ ]] || { r=0; p50="timeout"; }
+  echo "$r $p50 $(awk -v a="$(cpu)" -v b="$before" -v n="$n" 'BEGIN{printf "%.2f", (a-b)/(n/1000)}')"
 }
 size_of() {
   case $1 in

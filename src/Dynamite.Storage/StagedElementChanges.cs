@@ -79,7 +79,7 @@ internal sealed class StagedElementChanges
     public ElementPage Scan(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, IElementReader committed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        List<(byte[] Name, byte[]? Value)>? staged = CollectForScan(key, afterElement, out bool deletedAll);
+        List<(byte[] Name, byte[]? Value)>? staged = CollectForScan(key, afterElement, null, out bool deletedAll);
         if (staged is null)
         {
             var elements = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
@@ -109,6 +109,74 @@ internal sealed class StagedElementChanges
             }
 
             int order = !stagedLeft ? -1 : !storedLeft ? 1 : ElementNames.Compare(stored[i].Name, staged[j].Name);
+            if (order < 0)
+            {
+                page.Add(stored[i++]);
+                continue;
+            }
+
+            if (order == 0)
+            {
+                // The staged change replaces or deletes the committed element.
+                i++;
+            }
+
+            (byte[] name, byte[]? value) = staged[j++];
+            if (value is not null)
+            {
+                page.Add(new StoredElement(name, value));
+            }
+        }
+
+        bool hasMore = page.Count > limit;
+        if (hasMore)
+        {
+            page.RemoveAt(limit);
+        }
+
+        return new ElementPage(page, hasMore);
+    }
+
+    /// <summary>
+    /// A page of <paramref name="key"/>'s elements before <paramref name="beforeElement"/> (null: from the last), last
+    /// first, as the staged changes leave them (what <c>IStorageTransaction.ScanElementsBackward</c> returns): the
+    /// mirror of <see cref="Scan"/>, reading <c>limit + 1 + staged</c> committed elements backwards when changes are staged.
+    /// </summary>
+    public ElementPage ScanBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, IElementReader committed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        List<(byte[] Name, byte[]? Value)>? staged = CollectForScan(key, null, beforeElement, out bool deletedAll);
+        if (staged is null)
+        {
+            var elements = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
+            bool more = committed.ReadElementsBackward(key, beforeElement, limit, elements);
+            return new ElementPage(elements, more);
+        }
+
+        staged.Reverse();
+        var stored = new List<StoredElement>();
+        bool storedHasMore = false;
+        if (!deletedAll)
+        {
+            int read = (int)Math.Min(int.MaxValue, (long)limit + 1 + staged.Count);
+            storedHasMore = committed.ReadElementsBackward(key, beforeElement, read, stored);
+        }
+
+        // Before the last (smallest) committed element read, committed elements not read yet may sort between staged ones.
+        byte[]? boundary = storedHasMore ? stored[^1].Name : null;
+        var page = new List<StoredElement>(Math.Min(limit + 1, ElementNames.InitialPageCapacity));
+        int i = 0, j = 0;
+        while (page.Count <= limit)
+        {
+            bool storedLeft = i < stored.Count;
+            bool stagedLeft = j < staged.Count && (boundary is null || ElementNames.Compare(staged[j].Name, boundary) >= 0);
+            if (!storedLeft && !stagedLeft)
+            {
+                break;
+            }
+
+            // Last first: the larger name is taken first.
+            int order = !stagedLeft ? -1 : !storedLeft ? 1 : ElementNames.Compare(staged[j].Name, stored[i].Name);
             if (order < 0)
             {
                 page.Add(stored[i++]);
@@ -246,7 +314,7 @@ internal sealed class StagedElementChanges
     /// sorted by name (a null value: deleted), and whether all the key's committed elements were deleted; null when
     /// nothing is staged for the key.
     /// </summary>
-    private List<(byte[] Name, byte[]? Value)>? CollectForScan(ReadOnlySpan<byte> key, byte[]? afterElement, out bool deletedAll)
+    private List<(byte[] Name, byte[]? Value)>? CollectForScan(ReadOnlySpan<byte> key, byte[]? afterElement, byte[]? beforeElement, out bool deletedAll)
     {
         deletedAll = false;
         List<(byte[] Name, byte[]? Value)> net;
@@ -261,7 +329,7 @@ internal sealed class StagedElementChanges
             net = new List<(byte[] Name, byte[]? Value)>(keyChanges.LatestByElement.Count);
             foreach ((byte[] element, int position) in keyChanges.LatestByElement)
             {
-                if (ElementNames.IsAfter(element, afterElement))
+                if (ElementNames.IsAfter(element, afterElement) && IsBefore(element, beforeElement))
                 {
                     net.Add((element, _changes[position].Value));
                 }
@@ -297,7 +365,7 @@ internal sealed class StagedElementChanges
             net = new List<(byte[] Name, byte[]? Value)>(latest.Count);
             foreach ((byte[] element, byte[]? value) in latest)
             {
-                if (ElementNames.IsAfter(element, afterElement))
+                if (ElementNames.IsAfter(element, afterElement) && IsBefore(element, beforeElement))
                 {
                     net.Add((element, value));
                 }
@@ -307,6 +375,8 @@ internal sealed class StagedElementChanges
         net.Sort(static (x, y) => ElementNames.Compare(x.Name, y.Name));
         return net;
     }
+
+    private static bool IsBefore(ReadOnlySpan<byte> name, byte[]? beforeElement) => beforeElement is null || ElementNames.Compare(name, beforeElement) < 0;
 
     /// <summary>The staged changes of one key, past the index threshold.</summary>
     private sealed class KeyChanges

@@ -47,6 +47,9 @@ internal abstract class StagedTransaction : IStorageTransaction
     public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) =>
         ElementChanges.Scan(key, afterElement, limit, StoredElements);
 
+    public ElementPage ScanElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit) =>
+        ElementChanges.ScanBackward(key, beforeElement, limit, StoredElements);
+
     public void WriteElement(byte[] key, byte[] element, byte[] value) => ElementChanges.StageWrite(key, element, value);
 
     public void DeleteElement(byte[] key, byte[] element) => ElementChanges.StageDelete(key, element);

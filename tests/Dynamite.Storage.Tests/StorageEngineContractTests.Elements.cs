@@ -151,6 +151,86 @@ public abstract partial class StorageEngineContractTests
         Assert.NotEmpty(engine.ScanElements(Key("h"), [], 1).Elements[0].Name);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public async Task ScanElementsBackward_BeforeAnyNameInPages_ReturnsTheStoredNamesBeforeItLastFirst(int limit)
+    {
+        IStorageEngine engine = CreateEngine();
+        List<byte[]> names = TrickyNames().Where((_, i) => i % 2 == 0).ToList();
+        await WriteNames(engine, Key("h"), names);
+        await WriteNames(engine, Key("h2"), [[0x00], [0xFF, 0xFF]]);
+        List<byte[]> sorted = names.Order(ByteOrder).ToList();
+
+        // Every name, stored or not, and null (from the last) as the bound; pages resumed before their last name.
+        foreach (byte[]? before in TrickyNames().Append([0xFF, 0xFF, 0xFF, 0xFF]).Append(null))
+        {
+            var expected = sorted.Where(n => before is null || ByteOrder.Compare(n, before) < 0).Reverse().Select(Convert.ToHexString).ToList();
+            var read = new List<string>();
+            byte[]? bound = before;
+            await engine.ExecuteAsync(
+                new DelegateOperation(t =>
+                {
+                    while (true)
+                    {
+                        ElementPage page = t.ScanElementsBackward(Key("h"), bound, limit);
+                        Assert.InRange(page.Elements.Count, 0, limit);
+                        read.AddRange(page.Elements.Select(e => Convert.ToHexString(e.Name)));
+                        Assert.All(page.Elements, e => Assert.Equal(ValueOf(e.Name), e.Value));
+                        if (!page.HasMore)
+                        {
+                            break;
+                        }
+
+                        Assert.Equal(limit, page.Elements.Count);
+                        bound = page.Elements[^1].Name;
+                    }
+                }),
+                Now);
+            Assert.Equal(expected, read);
+        }
+    }
+
+    [Fact]
+    public async Task ScanElements_FromEitherEndAfterPopsThenAWritePastThatEnd_FindTheNewEnd()
+    {
+        // A queue: pops from both ends (reads from an end, then deletes), then writes past each end. RocksDB remembers
+        // the ends its reads found; a write past one must be seen by the next read from that end, on the writer's
+        // transactions and on reads outside them.
+        IStorageEngine engine = CreateEngine();
+        byte[] key = Key("queue");
+        await WriteNames(engine, key, [.. Enumerable.Range(100, 100).Select(i => Key($"item-{i}"))]);
+        for (int i = 0; i < 20; i++)
+        {
+            await engine.ExecuteAsync(
+                new DelegateOperation(t =>
+                {
+                    t.DeleteElement(key, t.ScanElements(key, null, 1).Elements[0].Name);
+                    t.DeleteElement(key, t.ScanElementsBackward(key, null, 1).Elements[0].Name);
+                }),
+                Now);
+        }
+
+        Assert.Equal("item-120", Text(engine.ScanElements(key, null, 1).Elements[0].Name));
+        await engine.ExecuteAsync(new DelegateOperation(t => t.WriteElement(key, Key("item-000"), Key("v"))), Now);
+        await engine.ExecuteAsync(new DelegateOperation(t => t.WriteElement(key, Key("item-999"), Key("v"))), Now);
+
+        Assert.Equal("item-000", Text(engine.ScanElements(key, null, 1).Elements[0].Name));
+        string? first = null, last = null;
+        await engine.ExecuteAsync(
+            new DelegateOperation(t =>
+            {
+                first = Text(t.ScanElements(key, null, 1).Elements[0].Name);
+                last = Text(t.ScanElementsBackward(key, null, 1).Elements[0].Name);
+            }),
+            Now);
+        Assert.Equal("item-000", first);
+        Assert.Equal("item-999", last);
+        Assert.Equal(62, engine.ScanElements(key, null, 1000).Elements.Count);
+    }
+
     [Fact]
     public void ScanElements_LimitBelowOne_Throws()
     {
@@ -404,6 +484,29 @@ public abstract partial class StorageEngineContractTests
                         Assert.True(
                             model.TryGetValue(name, out byte[]? expected) == t.TryReadElement(key, name, out byte[]? value) && expected.AsSpan().SequenceEqual(value),
                             $"seed {seed}, step {step}: read of {Convert.ToHexString(name)}");
+                    }
+                    else if (action < 95)
+                    {
+                        int limit = random.Next(1, 8);
+                        byte[]? start = random.Next(3) == 0 ? null : name;
+                        var scanned = new List<StoredElement>();
+                        byte[]? before = start;
+                        ElementPage page;
+                        do
+                        {
+                            page = t.ScanElementsBackward(key, before, limit);
+                            Assert.InRange(page.Elements.Count, 0, limit);
+                            scanned.AddRange(page.Elements);
+                            if (page.Elements.Count > 0)
+                            {
+                                before = page.Elements[^1].Name;
+                            }
+                        }
+                        while (page.HasMore);
+                        string expected = string.Join(",", model.Reverse().Where(e => start is null || ByteOrder.Compare(e.Key, start) < 0).Select(e => Convert.ToHexString(e.Key) + "=" + Text(e.Value)));
+                        Assert.True(
+                            expected == string.Join(",", scanned.Select(e => Convert.ToHexString(e.Name) + "=" + Text(e.Value))),
+                            $"seed {seed}, step {step}: backward scan before {(start is null ? "null" : Convert.ToHexString(start))} by {limit}");
                     }
                     else
                     {

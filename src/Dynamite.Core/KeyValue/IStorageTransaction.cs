@@ -54,6 +54,50 @@ public interface IStorageTransaction
     /// </summary>
     ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> (at least 1) elements of <paramref name="key"/> whose names sort before
+    /// <paramref name="beforeElement"/> (null: from the last), last first; a page with more elements before it is full.
+    /// Pass the name of its last (smallest) element to read the next page. An engine's own transaction reads only what it
+    /// returns (a list's tail is one seek); this default, for views that can only walk forwards, reads the names before the
+    /// bound and keeps the last ones, O(n).
+    /// </summary>
+    ElementPage ScanElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var before = new List<StoredElement>();
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = ScanElements(key, after, 1024);
+            foreach (StoredElement element in page.Elements)
+            {
+                if (beforeElement is not null && element.Name.AsSpan().SequenceCompareTo(beforeElement) >= 0)
+                {
+                    return LastOf(before, limit);
+                }
+
+                before.Add(element);
+            }
+
+            after = page.Elements.Count > 0 ? page.Elements[^1].Name : after;
+        }
+        while (page.HasMore);
+        return LastOf(before, limit);
+
+        static ElementPage LastOf(List<StoredElement> names, int count)
+        {
+            int first = Math.Max(0, names.Count - count);
+            var last = new List<StoredElement>(names.Count - first);
+            for (int i = names.Count - 1; i >= first; i--)
+            {
+                last.Add(names[i]);
+            }
+
+            return new ElementPage(last, first > 0);
+        }
+    }
+
     /// <summary>Stages a write of element <paramref name="element"/> of <paramref name="key"/>. The engine keeps the arrays: callers pass copies they own.</summary>
     void WriteElement(byte[] key, byte[] element, byte[] value);
 

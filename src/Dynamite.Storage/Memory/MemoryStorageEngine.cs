@@ -120,6 +120,24 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
         return end < elements.Count;
     }
 
+    /// <summary>The stored arrays themselves, as <see cref="IElementReader.ReadElements"/>: from the end of the sorted set.</summary>
+    bool IElementReader.ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into)
+    {
+        if (!TryGetElements(key, out ImmutableSortedSet<StoredElement>? elements))
+        {
+            return false;
+        }
+
+        int end = beforeElement is null ? elements.Count : FirstIndexFrom(elements, beforeElement, after: false);
+        int first = (int)Math.Max(0, (long)end - limit);
+        for (int i = end - 1; i >= first; i--)
+        {
+            into.Add(elements[i]);
+        }
+
+        return first > 0;
+    }
+
     public IKeyChangeListener? ChangeListener { get; set; }
 
     private long _changedRecordCount;

@@ -19,5 +19,8 @@ internal sealed class RocksDbBatchTransaction(RecordCache cache, RocksDbStore st
         store.TryReadElement(key, element, out value);
 
     bool IElementReader.ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
-        store.ReadElements(key, afterElement, limit, into);
+        store.ReadElements(key, afterElement, limit, into, onWriterThread: true);
+
+    bool IElementReader.ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into) =>
+        store.ReadElementsBackward(key, beforeElement, limit, into, onWriterThread: true);
 }

@@ -54,8 +54,12 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) 
         return before;
     }
 
-    protected override void WriteElement(StagedElementChange change) =>
+    protected override void WriteElement(StagedElementChange change)
+    {
+        // Forgotten before the write is committed: a read from then on seeks from the key's real end.
+        store.ElementEnds.OnWrite(change.Key, change.Element);
         batch.Put(ElementKey(change), change.Value!, store.Elements);
+    }
 
     protected override void DeleteElement(StagedElementChange change) =>
         batch.Delete(ElementKey(change), store.Elements);

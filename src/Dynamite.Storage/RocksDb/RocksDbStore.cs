@@ -24,6 +24,9 @@ internal sealed class RocksDbStore : IDisposable
 
     private readonly RocksDatabase _db;
     private readonly ReadOptions _readOptions = new();
+
+    /// <summary>Keys' first and last live element names as the writer last read them (<see cref="RocksDbElementEnds"/>).</summary>
+    public RocksDbElementEnds ElementEnds { get; } = new();
     private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
     private readonly IntPtr[] _familyHandles;
 
@@ -242,10 +245,12 @@ internal sealed class RocksDbStore : IDisposable
     /// whether more remain: one seek (to the prefix, or to the prefix and the name after <paramref name="afterElement"/>,
     /// which is that name and a zero byte) and a forward walk while keys start with the key's prefix.
     /// </summary>
-    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into, bool onWriterThread = false)
     {
+        // From the start: from the first live name the writer last read, past the tombstones of the pops before it.
+        byte[]? first = afterElement is null ? ElementEnds.FirstOf(key) : null;
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
-        int seekLength = prefixLength + (afterElement is null ? 0 : afterElement.Length + 1);
+        int seekLength = prefixLength + (afterElement is null ? first?.Length ?? 0 : afterElement.Length + 1);
         byte[]? rented = null;
         Span<byte> seek = seekLength <= RocksDbKeys.StackKeyLimit
             ? stackalloc byte[seekLength]
@@ -257,6 +262,10 @@ internal sealed class RocksDbStore : IDisposable
             {
                 afterElement.CopyTo(seek[prefixLength..]);
                 seek[^1] = 0;
+            }
+            else
+            {
+                first?.CopyTo(seek[prefixLength..]);
             }
 
             ReadOnlySpan<byte> prefix = seek[..prefixLength];
@@ -276,6 +285,110 @@ internal sealed class RocksDbStore : IDisposable
                 }
 
                 into.Add(new StoredElement(elementKey[prefixLength..].ToArray(), iterator.GetValueSpan().ToArray()));
+                if (read == 0 && afterElement is null && onWriterThread)
+                {
+                    ElementEnds.RememberFirst(key, into[^1].Name);
+                }
+
+                read++;
+            }
+
+            ThrowIfFailed(iterator);
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends up to <paramref name="limit"/> elements of <paramref name="key"/> named before
+    /// <paramref name="beforeElement"/> (null: from the last) to <paramref name="into"/>, last first, and returns
+    /// whether more remain before them: one seek (to the prefix and <paramref name="beforeElement"/>, or to the first key
+    /// after the prefix) and a backward walk while keys start with the key's prefix.
+    /// </summary>
+    public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into, bool onWriterThread = false)
+    {
+        // From the end: from the last live name the writer last read (that name included), not over the tombstones of
+        // the pops after it. Every seek here is a SeekForPrev: a forward Seek would step over those tombstones first.
+        byte[]? last = beforeElement is null ? ElementEnds.LastOf(key) : null;
+        bool fromEnd = beforeElement is null;
+        byte[]? bound = beforeElement ?? last;
+        int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
+        int seekLength = prefixLength + (bound?.Length ?? 0);
+        byte[]? rented = null;
+        Span<byte> seek = seekLength <= RocksDbKeys.StackKeyLimit
+            ? stackalloc byte[seekLength]
+            : (rented = ArrayPool<byte>.Shared.Rent(seekLength)).AsSpan(0, seekLength);
+        try
+        {
+            RocksDbKeys.WriteElementPrefix(seek[..prefixLength], KeyPartitioner.HashKey(key), key);
+            using Iterator iterator = NewIterator(Elements);
+            if (bound is not null)
+            {
+                bound.CopyTo(seek[prefixLength..]);
+                iterator.SeekForPrev(seek);
+
+                // The bound itself is excluded, but for the remembered last name, which is the end.
+                if (beforeElement is not null && iterator.Valid() && iterator.GetKeySpan().SequenceEqual(seek))
+                {
+                    iterator.Prev();
+                }
+            }
+            else
+            {
+                // Every element key of the prefix sorts before the prefix with its last byte that is not 0xFF raised
+                // by one (the bytes after it dropped), which is no element key of this prefix; a prefix of 0xFF bytes
+                // only has no such key: the walk starts from the database's last key.
+                int raise = prefixLength - 1;
+                while (raise >= 0 && seek[raise] == 0xFF)
+                {
+                    raise--;
+                }
+
+                if (raise >= 0)
+                {
+                    Span<byte> successor = seek[..(raise + 1)];
+                    successor[raise]++;
+                    iterator.SeekForPrev(successor);
+                    if (iterator.Valid() && iterator.GetKeySpan().SequenceEqual(successor))
+                    {
+                        iterator.Prev();
+                    }
+
+                    successor[raise]--;
+                }
+                else
+                {
+                    iterator.SeekToLast();
+                }
+            }
+
+            ReadOnlySpan<byte> prefix = seek[..prefixLength];
+            int read = 0;
+            for (; iterator.Valid(); iterator.Prev())
+            {
+                ReadOnlySpan<byte> elementKey = iterator.GetKeySpan();
+                if (!elementKey.StartsWith(prefix))
+                {
+                    return false;
+                }
+
+                if (read == limit)
+                {
+                    return true;
+                }
+
+                into.Add(new StoredElement(elementKey[prefixLength..].ToArray(), iterator.GetValueSpan().ToArray()));
+                if (read == 0 && fromEnd && onWriterThread)
+                {
+                    ElementEnds.RememberLast(key, into[^1].Name);
+                }
+
                 read++;
             }
 

@@ -158,6 +158,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
             StageDeleteAll(_store.Data);
             StageDeleteAll(_store.Expiry);
             StageDeleteAll(_store.Elements);
+            _store.ElementEnds.Clear();
             RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, 0, 0);
             _store.Write(_writeBatch, _writeOptions);
         }

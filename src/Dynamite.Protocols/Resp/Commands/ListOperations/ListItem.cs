@@ -40,6 +40,35 @@ internal readonly record struct ListItem(byte[] Position, byte[] Value)
     }
 
     /// <summary>
+    /// The last <paramref name="limit"/> items, in list order, into <paramref name="items"/> (a backward page read from the
+    /// list's end: O(limit) on an engine's own transaction).
+    /// </summary>
+    public static void ReadLast(IStorageTransaction transaction, byte[] key, int limit, List<ListItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(items);
+        int start = items.Count;
+        byte[]? before = null;
+        while (items.Count - start < limit)
+        {
+            ElementPage page = transaction.ScanElementsBackward(key, before, Math.Min(limit - (items.Count - start), 1024));
+            foreach (StoredElement element in page.Elements)
+            {
+                items.Add(new ListItem(element.Name, ElementValue.Render(ElementState.Decode(element.Value))));
+            }
+
+            if (!page.HasMore || page.Elements.Count == 0)
+            {
+                break;
+            }
+
+            before = page.Elements[^1].Name;
+        }
+
+        items.Reverse(start, items.Count - start);
+    }
+
+    /// <summary>
     /// A Redis list index (negative counts from the end) as a position in a list of <paramref name="length"/>; -1 when
     /// it is outside.
     /// </summary>

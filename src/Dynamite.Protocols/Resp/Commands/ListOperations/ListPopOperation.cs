@@ -55,7 +55,7 @@ internal sealed class ListPopOperation(byte[] key, bool atHead, long count, Node
         }
         else
         {
-            ListItem.ReadAll(transaction, Key, items);
+            ListItem.ReadLast(transaction, Key, (int)Math.Min(count, int.MaxValue), items);
         }
 
         int take = (int)Math.Min(count, items.Count);

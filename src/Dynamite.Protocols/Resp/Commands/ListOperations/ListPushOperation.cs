@@ -7,8 +7,7 @@ namespace Dynamite.Protocols.Resp.Commands.ListOperations;
 
 /// <summary>
 /// LPUSH, RPUSH, LPUSHX and RPUSHX: each value gets a position before the first item or after the last, in argument
-/// order (so LPUSH a b c leaves c b a). Finding the first item is one page read; the last is a walk of the list
-/// (O(n)) until the engines can scan a key's elements backwards.
+/// order (so LPUSH a b c leaves c b a). Finding the first or the last item is one page read (the last a backward one).
 /// </summary>
 internal sealed class ListPushOperation(byte[] key, byte[][] values, bool atHead, bool onlyIfExists, NodeId actor)
     : ListChange(key, actor), IForwardableOperation
@@ -38,7 +37,7 @@ internal sealed class ListPushOperation(byte[] key, byte[][] values, bool atHead
             }
             else
             {
-                ListItem.ReadAll(transaction, Key, items);
+                ListItem.ReadLast(transaction, Key, 1, items);
             }
 
             if (items.Count > 0)
