@@ -59,6 +59,14 @@ nodes=()
 # SIGTERM is not the suite's result.
 stop_nodes() {
   local result=$?
+  local i
+  # A failed run shows whether each node is still running and how its log ends (a node marked unreachable: dead or hung?).
+  if [ "$result" -ne 0 ]; then
+    for i in "${!nodes[@]}"; do
+      if kill -0 "${nodes[$i]}" 2>/dev/null; then echo "node $((i + 1)) (pid ${nodes[$i]}) is running; its log ends:"; else echo "node $((i + 1)) (pid ${nodes[$i]}) has exited; its log ends:"; fi
+      tail -n 25 "$work/node$i.log" 2>/dev/null || true
+    done
+  fi
   for n in "${nodes[@]}"; do kill "$n" 2>/dev/null || true; done
   for n in "${nodes[@]}"; do wait "$n" 2>/dev/null || true; done
   rm -rf "$work"

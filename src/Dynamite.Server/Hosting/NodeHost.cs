@@ -242,11 +242,9 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            if (respEndpoint.Port != 0)
-            {
-                kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
-            }
 
+            // The TLS port is bound before the plain one (Kestrel binds in this order and serves each as it is bound):
+            // a client that waits for the plain port to answer then finds the TLS port listening too.
             if (configuration.TlsPort > 0)
             {
                 // The same RESP front end behind TLS (redis-server's tls-port), on the --listen host.
@@ -258,6 +256,11 @@ public static class NodeHost
                     listen.UseHttps(ClientTlsOptions.Build(configuration, certificates));
                     listen.UseConnectionHandler<RespConnectionHandler>();
                 });
+            }
+
+            if (respEndpoint.Port != 0)
+            {
+                kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
             }
 
             kestrel.Listen(httpEndpoint);

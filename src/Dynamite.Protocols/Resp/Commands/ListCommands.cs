@@ -103,23 +103,12 @@ internal static class ListCommands
             return context.Error(RespErrors.NotInteger);
         }
 
-        return TypedKeyCommands.Apply(context, new ListRead(context.OwnedArgument(1), lengthOnly: false), (c, op) =>
+        return TypedKeyCommands.Apply(context, ListRead.Window(context.OwnedArgument(1), start, stop), static (c, op) =>
         {
-            long length = op.Items.Count;
-            long first = start < 0 ? length + start : start;
-            long last = stop < 0 ? length + stop : stop;
-            first = Math.Max(first, 0);
-            if (first > last || first >= length)
+            c.Writer.WriteArrayHeader(op.Items.Count);
+            foreach (ListItem item in op.Items)
             {
-                c.Writer.WriteArrayHeader(0);
-                return;
-            }
-
-            last = Math.Min(last, length - 1);
-            c.Writer.WriteArrayHeader((int)(last - first + 1));
-            for (long i = first; i <= last; i++)
-            {
-                c.Writer.WriteBulk(op.Items[(int)i].Value);
+                c.Writer.WriteBulk(item.Value);
             }
         });
     }
@@ -131,16 +120,16 @@ internal static class ListCommands
             return context.Error(RespErrors.NotInteger);
         }
 
-        return TypedKeyCommands.Apply(context, new ListRead(context.OwnedArgument(1), lengthOnly: false), (c, op) =>
+        // A window of one item: an index past either end (a negative one too) leaves it empty.
+        return TypedKeyCommands.Apply(context, ListRead.Window(context.OwnedArgument(1), index, index), static (c, op) =>
         {
-            int at = ListItem.IndexOf(index, op.Items.Count);
-            if (at < 0)
+            if (op.Items.Count == 0)
             {
                 c.Writer.WriteNull();
             }
             else
             {
-                c.Writer.WriteBulk(op.Items[at].Value);
+                c.Writer.WriteBulk(op.Items[0].Value);
             }
         });
     }
