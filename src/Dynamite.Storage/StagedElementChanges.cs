@@ -88,53 +88,8 @@ internal sealed class StagedElementChanges
         }
 
         var stored = new List<StoredElement>();
-        bool storedHasMore = false;
-        if (!deletedAll)
-        {
-            int read = (int)Math.Min(int.MaxValue, (long)limit + 1 + staged.Count);
-            storedHasMore = committed.ReadElements(key, afterElement, read, stored);
-        }
-
-        // Past the last committed element read, committed elements not read yet may sort between staged ones.
-        byte[]? boundary = storedHasMore ? stored[^1].Name : null;
-        var page = new List<StoredElement>(Math.Min(limit + 1, ElementNames.InitialPageCapacity));
-        int i = 0, j = 0;
-        while (page.Count <= limit)
-        {
-            bool storedLeft = i < stored.Count;
-            bool stagedLeft = j < staged.Count && (boundary is null || ElementNames.Compare(staged[j].Name, boundary) <= 0);
-            if (!storedLeft && !stagedLeft)
-            {
-                break;
-            }
-
-            int order = !stagedLeft ? -1 : !storedLeft ? 1 : ElementNames.Compare(stored[i].Name, staged[j].Name);
-            if (order < 0)
-            {
-                page.Add(stored[i++]);
-                continue;
-            }
-
-            if (order == 0)
-            {
-                // The staged change replaces or deletes the committed element.
-                i++;
-            }
-
-            (byte[] name, byte[]? value) = staged[j++];
-            if (value is not null)
-            {
-                page.Add(new StoredElement(name, value));
-            }
-        }
-
-        bool hasMore = page.Count > limit;
-        if (hasMore)
-        {
-            page.RemoveAt(limit);
-        }
-
-        return new ElementPage(page, hasMore);
+        bool storedHasMore = !deletedAll && committed.ReadElements(key, afterElement, ReadAround(limit, staged), stored);
+        return Merge(stored, storedHasMore, staged, limit, direction: 1);
     }
 
     /// <summary>
@@ -155,28 +110,33 @@ internal sealed class StagedElementChanges
 
         staged.Reverse();
         var stored = new List<StoredElement>();
-        bool storedHasMore = false;
-        if (!deletedAll)
-        {
-            int read = (int)Math.Min(int.MaxValue, (long)limit + 1 + staged.Count);
-            storedHasMore = committed.ReadElementsBackward(key, beforeElement, read, stored);
-        }
+        bool storedHasMore = !deletedAll && committed.ReadElementsBackward(key, beforeElement, ReadAround(limit, staged), stored);
+        return Merge(stored, storedHasMore, staged, limit, direction: -1);
+    }
 
-        // Before the last (smallest) committed element read, committed elements not read yet may sort between staged ones.
+    /// <summary>Each staged change hides at most one committed element: this many committed ones leave a full page visible.</summary>
+    private static int ReadAround(int limit, List<(byte[] Name, byte[]? Value)> staged) => (int)Math.Min(int.MaxValue, (long)limit + 1 + staged.Count);
+
+    /// <summary>
+    /// One page of the committed elements read (<paramref name="stored"/>) with the staged changes laid over them, both in
+    /// scan order: ascending names for <paramref name="direction"/> 1, descending for -1. Past the last committed element
+    /// read, committed elements not read yet may sort between staged ones, so staged changes beyond it wait for the next page.
+    /// </summary>
+    private static ElementPage Merge(List<StoredElement> stored, bool storedHasMore, List<(byte[] Name, byte[]? Value)> staged, int limit, int direction)
+    {
         byte[]? boundary = storedHasMore ? stored[^1].Name : null;
         var page = new List<StoredElement>(Math.Min(limit + 1, ElementNames.InitialPageCapacity));
         int i = 0, j = 0;
         while (page.Count <= limit)
         {
             bool storedLeft = i < stored.Count;
-            bool stagedLeft = j < staged.Count && (boundary is null || ElementNames.Compare(staged[j].Name, boundary) >= 0);
+            bool stagedLeft = j < staged.Count && (boundary is null || direction * ElementNames.Compare(staged[j].Name, boundary) <= 0);
             if (!storedLeft && !stagedLeft)
             {
                 break;
             }
 
-            // Last first: the larger name is taken first.
-            int order = !stagedLeft ? -1 : !storedLeft ? 1 : ElementNames.Compare(staged[j].Name, stored[i].Name);
+            int order = !stagedLeft ? -1 : !storedLeft ? 1 : direction * ElementNames.Compare(stored[i].Name, staged[j].Name);
             if (order < 0)
             {
                 page.Add(stored[i++]);
