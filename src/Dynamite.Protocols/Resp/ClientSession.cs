@@ -31,6 +31,10 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
     public bool Authenticated { get; set; }
 
+    /// <summary>The ACL user this client runs as (the default user until AUTH); null for the node's own internal clients,
+    /// whose commands were checked where they came from.</summary>
+    internal Acl.AclUser? User { get; set; }
+
     /// <summary>A command another node forwarded here (<see cref="ForwardedCommandRunner"/>): it runs here, never forwarded again.</summary>
     public bool IsForwarded { get; init; }
 

@@ -49,6 +49,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             return;
         }
 
+        client.User = server.Acl.Default;
         client.Authenticated = !server.RequiresAuth;
         client.Abort = connection.Abort;
         client.Closed = connection.ConnectionClosed;

@@ -26,6 +26,7 @@ public sealed class RespServer : IDisposable
         options.Limits.Validate();
         Store = store;
         Options = options;
+        Acl = new Acl.AclUsers(Commands, options.RequirePass);
         _protectedMode = options.ProtectedMode ? 1 : 0;
         Clock = clock;
         Metrics = metrics;
@@ -56,6 +57,9 @@ public sealed class RespServer : IDisposable
     public RespMetrics? Metrics { get; }
 
     public CommandTable Commands { get; } = CommandTable.CreateDefault();
+
+    /// <summary>The ACL users (ACL SETUSER, AUTH user pass) and the ACL log.</summary>
+    internal Acl.AclUsers Acl { get; }
 
     public ClientRegistry Clients { get; } = new();
 
@@ -111,7 +115,8 @@ public sealed class RespServer : IDisposable
 
     private int _protectedMode;
 
-    public bool RequiresAuth => Options.RequirePass is not null;
+    /// <summary>Whether a new connection must authenticate first: the default user is off or has a password.</summary>
+    public bool RequiresAuth => Acl.RequiresAuth;
 
     /// <summary>Protected mode now: the configured setting, changed by CONFIG SET protected-mode.</summary>
     public bool ProtectedMode

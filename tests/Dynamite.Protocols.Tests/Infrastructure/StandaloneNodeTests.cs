@@ -48,8 +48,14 @@ public abstract class StandaloneNodeTests : IAsyncLifetime
     {
         await Connection.SendAsync(RespText.Command(command) + RespText.Command("PING", "end-of-reply"));
         var reply = new StringBuilder();
+        DateTime deadline = DateTime.UtcNow + RespText.Timeout;
         while (!reply.ToString().EndsWith(EndOfReply, StringComparison.Ordinal))
         {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No end-of-reply marker within {RespText.Timeout}; received so far: {reply}");
+            }
+
             reply.Append(await Connection.ReceiveAsync("x"));
         }
 

@@ -50,6 +50,13 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
+        if (client.User is { State.Unrestricted: false } user && DeniedByAcl(context, command, user) is { } denial)
+        {
+            command.Stats.RecordRejected();
+            client.Transaction?.Abort();
+            return context.Error(denial.Error);
+        }
+
         if (!client.IsScript && server.ScriptIsBusy && !ScriptCommands.AllowedWhileBusy(command, context))
         {
             // As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.
@@ -111,6 +118,29 @@ internal static class CommandDispatcher
         }
 
         return Run(context, command);
+    }
+
+    /// <summary>
+    /// What the client's user may not use of this command, its keys and its channels (logged in ACL LOG); null when
+    /// it may run it.
+    /// </summary>
+    private static Acl.AclDenial? DeniedByAcl(CommandContext context, CommandDefinition command, Acl.AclUser user)
+    {
+        var arguments = new byte[context.ArgumentCount][];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = context.OwnedArgument(i);
+        }
+
+        if (Acl.AclCheck.Check(user.State, command, arguments) is not { } denial)
+        {
+            return null;
+        }
+
+        RespServer server = context.Server;
+        server.Acl.Log.Add(denial.Reason, ConnectionCommands.AclContext(context.Client), denial.Object, user.Name,
+            ConnectionCommands.DescribeClient(context, context.Client).TrimEnd('\n'), server.NowUnixMs);
+        return denial;
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public sealed class CommandTable
     public static CommandTable CreateDefault() => new(
     [
         .. ConnectionCommands.Definitions,
+        .. AclCommands.Definitions,
         .. ServerCommands.Definitions,
         .. StringCommands.Definitions,
         .. LcsCommand.Definitions,

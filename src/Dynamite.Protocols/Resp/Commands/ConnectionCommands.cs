@@ -35,6 +35,7 @@ internal static class ConnectionCommands
         client.Consistency = null;
         client.ProtocolVersion = 2;
         context.Writer.ProtocolVersion = 2;
+        client.User = context.Server.Acl.Default;
         client.Authenticated = !context.Server.RequiresAuth;
         context.Writer.WriteSimpleString("RESET");
         return ValueTask.CompletedTask;
@@ -112,6 +113,7 @@ internal static class ConnectionCommands
             next = 2;
         }
 
+        string? user = null;
         string? password = null;
         string? name = null;
         for (int i = next; i < context.ArgumentCount; i++)
@@ -119,11 +121,7 @@ internal static class ConnectionCommands
             int remaining = context.ArgumentCount - i - 1;
             if (context.ArgumentIs(i, "AUTH") && remaining >= 2)
             {
-                if (!Ascii.EqualsIgnoreCase(context.Argument(i + 1), "default"u8) && context.Server.RequiresAuth)
-                {
-                    return context.Error(RespErrors.WrongPass);
-                }
-
+                user = context.ArgumentString(i + 1);
                 password = context.ArgumentString(i + 2);
                 i += 2;
             }
@@ -143,14 +141,9 @@ internal static class ConnectionCommands
             }
         }
 
-        if (password is not null && context.Server.RequiresAuth)
+        if (user is not null && !TryAuthenticate(context, user, password!))
         {
-            if (password != context.Server.Options.RequirePass)
-            {
-                return context.Error(RespErrors.WrongPass);
-            }
-
-            context.Client.Authenticated = true;
+            return context.Error(RespErrors.WrongPass);
         }
 
         if (!context.Client.Authenticated)
@@ -191,35 +184,43 @@ internal static class ConnectionCommands
             return context.SyntaxError();
         }
 
-        string? user = context.ArgumentCount == 3 ? context.ArgumentString(1) : null;
-        string password = context.ArgumentString(context.ArgumentCount - 1);
-        string? required = context.Server.Options.RequirePass;
-        if (required is null)
+        if (context.ArgumentCount == 2 && context.Server.Acl.Default.State.NoPass)
         {
-            if (user is null)
-            {
-                return context.Error(RespErrors.AuthNotConfigured);
-            }
-
-            // The default user has no password: any password authenticates it, as in redis-server.
-            if (user != "default")
-            {
-                return context.Error(RespErrors.WrongPass);
-            }
-
-            context.Writer.WriteOk();
-            return ValueTask.CompletedTask;
+            // AUTH <password> with no password to check it against: redis-server's hint at a misconfiguration.
+            return context.Error(RespErrors.AuthNotConfigured);
         }
 
-        if ((user is not null && user != "default") || password != required)
+        string user = context.ArgumentCount == 3 ? context.ArgumentString(1) : Acl.AclUsers.DefaultUserName;
+        if (!TryAuthenticate(context, user, context.ArgumentString(context.ArgumentCount - 1)))
         {
             return context.Error(RespErrors.WrongPass);
         }
 
-        context.Client.Authenticated = true;
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Makes the client <paramref name="user"/> when the user is on and <paramref name="password"/> is one of its
+    /// passwords (any, for a nopass user); otherwise the client stays as it was and the failure goes to the ACL log.
+    /// </summary>
+    private static bool TryAuthenticate(CommandContext context, string user, string password)
+    {
+        Acl.AclUsers users = context.Server.Acl;
+        if (users.Authenticate(user, password) is { } authenticated)
+        {
+            context.Client.User = authenticated;
+            context.Client.Authenticated = true;
+            return true;
+        }
+
+        users.Log.Add("auth", AclContext(context.Client), "AUTH", user, DescribeClient(context, context.Client).TrimEnd('\n'), context.Server.NowUnixMs);
+        return false;
+    }
+
+    /// <summary>Where a refused command ran, as ACL LOG names it.</summary>
+    internal static string AclContext(ClientSession client) =>
+        client.IsScript ? "lua" : client.InExec || client.Transaction is not null ? "multi" : "toplevel";
 
     private static ValueTask Select(CommandContext context)
     {
@@ -465,15 +466,17 @@ internal static class ConnectionCommands
     }
 
     /// <summary>One CLIENT LIST line in redis-server's field order (fields Dynamite has no notion of are zero).</summary>
-    private static string DescribeClient(CommandContext context, ClientSession session)
+    internal static string DescribeClient(CommandContext context, ClientSession session)
     {
         long now = context.Server.NowUnixMs;
-        string command = ReferenceEquals(session, context.Client) ? context.Command.LowerName + (context.ArgumentCount > 1 ? "|" + context.ArgumentString(1).ToLowerInvariant() : "") : session.LastCommand;
+        string command = ReferenceEquals(session, context.Client)
+            ? context.Command.LowerName + (context.ArgumentCount > 1 && Acl.AclSubcommands.IsContainer(context.Command.LowerName) ? "|" + context.ArgumentString(1).ToLowerInvariant() : "")
+            : session.LastCommand;
         return $"id={session.Id} addr={session.RemoteAddress} laddr={session.LocalAddress} fd=0 name={session.Name} " +
             $"age={(now - session.ConnectedAtUnixMs) / 1000} idle={(now - session.LastInteractionUnixMs) / 1000} flags={Flags(session)} db=0 " +
             $"sub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Channel).Count ?? 0} psub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Pattern).Count ?? 0} " +
             $"ssub={session.Subscriptions?.ShardChannels ?? 0} " +
             $"multi=-1 qbuf={session.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={session.Outbox?.QueuedBytes ?? 0} tot-mem=0 events=r cmd={command} " +
-            $"user=default redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
+            $"user={session.User?.Name ?? Acl.AclUsers.DefaultUserName} redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
     }
 }

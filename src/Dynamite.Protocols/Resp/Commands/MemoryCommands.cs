@@ -4,7 +4,7 @@ using Dynamite.Core.KeyValue;
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
-/// MEMORY USAGE and MEMORY DOCTOR. Dynamite keeps keys in a storage engine, not in a process heap laid out per key,
+/// MEMORY USAGE, MEMORY STATS and MEMORY DOCTOR. Dynamite keeps keys in a storage engine, not in a process heap laid out per key,
 /// so MEMORY USAGE is an estimate of what the key occupies: its name, its stored record, and for a collection a fixed
 /// allowance per element (the elements are not read; Redis samples five of them for the same purpose).
 /// </summary>
@@ -34,7 +34,36 @@ internal static class MemoryCommands
             return ValueTask.CompletedTask;
         }
 
+        if (context.ArgumentIs(1, "STATS") && context.ArgumentCount == 2)
+        {
+            return Stats(context);
+        }
+
         return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "MEMORY"));
+    }
+
+    /// <summary>
+    /// MEMORY STATS: the process's memory as this runtime sees it, under redis-server's names where one means the same
+    /// (peak.allocated: the peak resident set; total.allocated: the resident set now) and the managed heap's own figures.
+    /// The storage engine's memory (RocksDB's caches and memtables) is part of the resident set.
+    /// </summary>
+    private static ValueTask Stats(CommandContext context)
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        GCMemoryInfo heap = GC.GetGCMemoryInfo();
+        RespWriter writer = context.Writer;
+        writer.WriteMapHeader(5);
+        writer.WriteBulk("peak.allocated"u8);
+        writer.WriteInteger(process.PeakWorkingSet64);
+        writer.WriteBulk("total.allocated"u8);
+        writer.WriteInteger(process.WorkingSet64);
+        writer.WriteBulk("managed-heap.bytes"u8);
+        writer.WriteInteger(heap.HeapSizeBytes);
+        writer.WriteBulk("managed-heap.fragmented.bytes"u8);
+        writer.WriteInteger(heap.FragmentedBytes);
+        writer.WriteBulk("clients.count"u8);
+        writer.WriteInteger(context.Server.Clients.Count);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>MEMORY USAGE key [SAMPLES count]: the estimate, or null for a missing key.</summary>

@@ -486,9 +486,21 @@ internal static class ServerCommands
         TimeSpan? busyThreshold = null;
         PubSub.KeyspaceEventClasses? keyspaceClasses = null;
         bool? protectedMode = null;
+        int? aclLogLength = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
+            if (name.Equals("acllog-max-len", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long length) || length is < 0 or > int.MaxValue)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'acllog-max-len') - argument couldn't be parsed into an integer");
+                }
+
+                aclLogLength = (int)length;
+                continue;
+            }
+
             if (name.Equals("lua-time-limit", StringComparison.OrdinalIgnoreCase) || name.Equals("busy-reply-threshold", StringComparison.OrdinalIgnoreCase))
             {
                 if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long milliseconds) || milliseconds < 0)
@@ -556,6 +568,11 @@ internal static class ServerCommands
             changes[i] = (canonical, value);
         }
 
+        if (aclLogLength is { } maxEntries)
+        {
+            context.Server.Acl.Log.MaxEntries = maxEntries;
+        }
+
         if (protectedMode is { } mode)
         {
             context.Server.ProtectedMode = mode;
@@ -614,6 +631,7 @@ internal static class ServerCommands
             new("client-output-buffer-limit", PubSub.OutputBufferLimitSetting.Format(server.PubSub.Limit)),
             new("notify-keyspace-events", server.Keyspace.Setting),
             new("protected-mode", server.ProtectedMode ? "yes" : "no"),
+            new("acllog-max-len", Number(server.Acl.Log.MaxEntries)),
             new("lua-time-limit", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             new("busy-reply-threshold", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             .. server.EncodingParameters.All(),

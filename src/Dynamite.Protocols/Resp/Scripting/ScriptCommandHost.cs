@@ -24,6 +24,7 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
         var client = new ClientSession(server.Clients.NextId(), "lua", "lua", server.NowUnixMs)
         {
             Authenticated = true,
+            User = caller.User,
             Consistency = caller.Consistency,
             IsScript = true,
         };

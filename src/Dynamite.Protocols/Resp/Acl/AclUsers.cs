@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Dynamite.Protocols.Resp.Commands;
+
+namespace Dynamite.Protocols.Resp.Acl;
+
+/// <summary>
+/// A node's ACL users, as redis-server keeps them: the <c>default</c> user every connection starts as (all commands,
+/// keys and channels; its password is <c>requirepass</c>, or none), the users <c>ACL SETUSER</c> made, and the
+/// <see cref="AclLog"/>. Thread-safe: users are looked up without a lock; changes to the set of users take one.
+/// </summary>
+internal sealed class AclUsers
+{
+    public const string DefaultUserName = "default";
+
+    private readonly ConcurrentDictionary<string, AclUser> _users = new(StringComparer.Ordinal);
+    private readonly CommandTable _commands;
+    private readonly Lock _changes = new();
+
+    public AclUsers(CommandTable commands, string? requirePass)
+    {
+        _commands = commands;
+        AclUserState state = Build(new AclUserState(), ["on", requirePass is null ? "nopass" : ">" + requirePass, "allkeys", "allchannels", "allcommands"]);
+        Default = new AclUser(DefaultUserName, state);
+        _users[DefaultUserName] = Default;
+    }
+
+    public AclUser Default { get; }
+
+    public AclLog Log { get; } = new();
+
+    /// <summary>Whether a new connection must authenticate: the default user is off or has a password.</summary>
+    public bool RequiresAuth => Default.State is { Enabled: true, NoPass: true } ? false : true;
+
+    public IReadOnlyList<AclUser> All => [.. _users.Values.OrderBy(u => u.Name, StringComparer.Ordinal)];
+
+    public AclUser? Find(string name) => _users.GetValueOrDefault(name);
+
+    /// <summary>The user <paramref name="name"/> if it is on and <paramref name="password"/> is one of its passwords.</summary>
+    public AclUser? Authenticate(string name, string password) =>
+        Find(name) is { } user && user.State.Enabled && user.State.AcceptsPassword(password) ? user : null;
+
+    /// <summary>
+    /// ACL SETUSER: creates <paramref name="name"/> (off, no passwords, no keys, channels or commands) or changes it by
+    /// <paramref name="rules"/>, all or nothing. Throws <see cref="AclRuleException"/> naming the rule that failed.
+    /// </summary>
+    public void SetUser(string name, IReadOnlyList<string> rules)
+    {
+        lock (_changes)
+        {
+            AclUser? existing = Find(name);
+            AclUserState state = Build(existing?.State.Clone() ?? new AclUserState(), rules);
+            if (existing is null)
+            {
+                _users[name] = new AclUser(name, state);
+            }
+            else
+            {
+                existing.State = state;
+            }
+        }
+    }
+
+    /// <summary>ACL DELUSER: removes the users named; returns how many existed. The default user cannot be removed.</summary>
+    public int DeleteUsers(IEnumerable<string> names)
+    {
+        int removed = 0;
+        lock (_changes)
+        {
+            foreach (string name in names)
+            {
+                if (_users.TryRemove(name, out AclUser? user))
+                {
+                    user.Deleted = true;
+                    removed++;
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private AclUserState Build(AclUserState state, IReadOnlyList<string> rules)
+    {
+        foreach (string rule in rules)
+        {
+            try
+            {
+                state.Apply(rule, _commands);
+            }
+            catch (AclRuleException exception)
+            {
+                throw new AclRuleException($"Error in ACL SETUSER modifier '{rule}': {exception.Message}");
+            }
+        }
+
+        state.Seal(_commands);
+        return state;
+    }
+}
