@@ -197,6 +197,16 @@ public sealed class GossipMembership : IClusterTopology
         return ClusterTransitions.Remove(state, node);
     });
 
+    /// <summary>
+    /// An ACL user changed through this node (<paramref name="rules"/> as ACL LIST writes them; null: deleted): the change
+    /// becomes the user's latest version, which gossip takes to every member.
+    /// </summary>
+    public ClusterState SetAclUser(string name, string? rules) => Apply(state =>
+    {
+        long version = state.Users.TryGetValue(name, out AclUserRecord? known) ? known!.Version + 1 : 1;
+        return state.WithUser(new AclUserRecord(name, version, Self.Value, Deleted: rules is null, rules ?? ""));
+    });
+
     /// <summary>This node holds every partition the plan <paramref name="copiedFor"/> gives it.</summary>
     public ClusterState ReportReady(RingState copiedFor) => Apply(state => ClusterTransitions.ReportReady(state, Self, copiedFor));
 

@@ -10,12 +10,14 @@ namespace Dynamite.Core.Gossip;
 
 /// <summary>
 /// The versioned cluster state every node gossips (riak_core's ring gossip, Dynamo §4.8): the
-/// members with their status and address, and the ring (<see cref="RingState"/>). Immutable.
+/// members with their status and address, the ring (<see cref="RingState"/>), and the ACL users
+/// (<see cref="AclUserRecord"/>), so a user set through one node is enforced by every node. Immutable.
 /// <para>
 /// <see cref="Merge"/> is a state-based CRDT join, so gossip converges whatever the order,
 /// duplication or grouping of exchanges: members merge per id by <see cref="MemberRecord.Precedes"/>
 /// (last writer wins by incarnation, ties by status severity), removed members stay as tombstones,
-/// and the rings merge by <see cref="RingState.Merge"/>. Only the claimant (<see cref="Claimant"/>)
+/// the rings merge by <see cref="RingState.Merge"/>, and users merge per name by <see cref="AclUserRecord.Precedes"/>
+/// (deleted users stay as tombstones, so a deletion is not undone by a node that missed it). Only the claimant (<see cref="Claimant"/>)
 /// changes ownership; everyone else only learns it.
 /// </para>
 /// <para>
@@ -26,7 +28,13 @@ namespace Dynamite.Core.Gossip;
 public sealed class ClusterState : IEquatable<ClusterState>
 {
     /// <summary>The first byte of every encoded state; a reader refuses any other.</summary>
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
+
+    /// <summary>The format before ACL users were cluster state: read as a state without users.</summary>
+    private const byte FormatWithoutUsers = 2;
+
+    /// <summary>Upper bound on ACL users a decoder accepts.</summary>
+    public const int MaxUsers = 4096;
 
     /// <summary>Upper bound on members a decoder accepts, so a corrupt count cannot allocate much.</summary>
     public const int MaxMembers = 4096;
@@ -36,14 +44,20 @@ public sealed class ClusterState : IEquatable<ClusterState>
     private byte[]? _encoded;
     private ulong? _digest;
 
-    private ClusterState(ImmutableSortedDictionary<NodeId, MemberRecord> members, RingState? ring)
+    private static readonly ImmutableSortedDictionary<string, AclUserRecord> NoUsers = ImmutableSortedDictionary.Create<string, AclUserRecord>(StringComparer.Ordinal);
+
+    private ClusterState(ImmutableSortedDictionary<NodeId, MemberRecord> members, RingState? ring, ImmutableSortedDictionary<string, AclUserRecord>? users = null)
     {
         Members = members;
         Ring = ring;
+        Users = users ?? NoUsers;
     }
 
     /// <summary>What a node knows before it has joined anything: no members, no ring.</summary>
     public static ClusterState Empty { get; } = new(ImmutableSortedDictionary<NodeId, MemberRecord>.Empty, null);
+
+    /// <summary>The ACL users set through any node, by name (tombstones of deleted ones included).</summary>
+    public ImmutableSortedDictionary<string, AclUserRecord> Users { get; }
 
     public ImmutableSortedDictionary<NodeId, MemberRecord> Members { get; }
 
@@ -129,13 +143,20 @@ public sealed class ClusterState : IEquatable<ClusterState>
     public ClusterState WithMember(MemberRecord member)
     {
         ArgumentNullException.ThrowIfNull(member);
-        return new ClusterState(Members.SetItem(member.Id, member), Ring);
+        return new ClusterState(Members.SetItem(member.Id, member), Ring, Users);
     }
 
     public ClusterState WithRing(RingState ring)
     {
         ArgumentNullException.ThrowIfNull(ring);
-        return ReferenceEquals(ring, Ring) ? this : new ClusterState(Members, ring);
+        return ReferenceEquals(ring, Ring) ? this : new ClusterState(Members, ring, Users);
+    }
+
+    /// <summary>This state with one ACL user's record replaced (or added).</summary>
+    public ClusterState WithUser(AclUserRecord user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return new ClusterState(Members, Ring, Users.SetItem(user.Name, user));
     }
 
     /// <summary>The CRDT join of two states: commutative, associative, idempotent.</summary>
@@ -163,20 +184,29 @@ public sealed class ClusterState : IEquatable<ClusterState>
             _ => Ring.Merge(other.Ring),
         };
 
-        if (ReferenceEquals(members, Members) && ReferenceEquals(ring, Ring))
+        ImmutableSortedDictionary<string, AclUserRecord> users = Users;
+        foreach (KeyValuePair<string, AclUserRecord> entry in other.Users)
+        {
+            if (!users.TryGetValue(entry.Key, out AclUserRecord? mine) || entry.Value.Precedes(mine) > 0)
+            {
+                users = users.SetItem(entry.Key, entry.Value);
+            }
+        }
+
+        if (ReferenceEquals(members, Members) && ReferenceEquals(ring, Ring) && ReferenceEquals(users, Users))
         {
             return this;
         }
 
-        if (ReferenceEquals(members, other.Members) && ReferenceEquals(ring, other.Ring))
+        if (ReferenceEquals(members, other.Members) && ReferenceEquals(ring, other.Ring) && ReferenceEquals(users, other.Users))
         {
             return other;
         }
 
-        return new ClusterState(members, ring);
+        return new ClusterState(members, ring, users);
     }
 
-    /// <summary>The canonical encoding: format version, members sorted by id, then the ring (a 0 byte when none).</summary>
+    /// <summary>The canonical encoding: format version, members sorted by id, the ring (a 0 byte when none), then users sorted by name.</summary>
     public void Write(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -193,7 +223,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
     {
         var reader = new WireReader(source);
         byte version = reader.ReadByte();
-        if (version != FormatVersion)
+        if (version != FormatVersion && version != FormatWithoutUsers)
         {
             throw new FormatException($"Cluster state format {version} is not supported (expected {FormatVersion}).");
         }
@@ -228,6 +258,7 @@ public sealed class ClusterState : IEquatable<ClusterState>
             1 => RingState.ReadFrom(ref reader),
             byte other => throw new FormatException($"Ring flag {other} is neither 0 nor 1."),
         };
+        ImmutableSortedDictionary<string, AclUserRecord> users = version == FormatWithoutUsers ? NoUsers : ReadUsers(ref reader);
         reader.ExpectEnd();
 
         if (ring is not null)
@@ -241,7 +272,41 @@ public sealed class ClusterState : IEquatable<ClusterState>
             }
         }
 
-        return new ClusterState(members.ToImmutable(), ring);
+        return new ClusterState(members.ToImmutable(), ring, users);
+    }
+
+    private static ImmutableSortedDictionary<string, AclUserRecord> ReadUsers(ref WireReader reader)
+    {
+        int count = reader.ReadCount(Math.Min(MaxUsers, reader.Remaining / 4), "user count");
+        ImmutableSortedDictionary<string, AclUserRecord>.Builder users = ImmutableSortedDictionary.CreateBuilder<string, AclUserRecord>(StringComparer.Ordinal);
+        string? previous = null;
+        for (int i = 0; i < count; i++)
+        {
+            string name = GossipWire.ReadString(ref reader, "user name");
+            ulong userVersion = reader.ReadVarUInt64();
+            string actor = GossipWire.ReadString(ref reader, "user actor");
+            bool deleted = reader.ReadByte() switch
+            {
+                0 => false,
+                1 => true,
+                byte other => throw new FormatException($"User deletion flag {other} is neither 0 nor 1."),
+            };
+            string rules = GossipWire.ReadString(ref reader, "user rules", AclUserRecord.MaxRulesBytes);
+            if (previous is not null && string.CompareOrdinal(previous, name) >= 0)
+            {
+                throw new FormatException("Users are not sorted by name without duplicates.");
+            }
+
+            if (name.Length == 0 || userVersion > long.MaxValue)
+            {
+                throw new FormatException($"User '{name}' has an empty name or an invalid version.");
+            }
+
+            users.Add(name, new AclUserRecord(name, (long)userVersion, actor, deleted, rules));
+            previous = name;
+        }
+
+        return users.ToImmutable();
     }
 
     public bool Equals(ClusterState? other) =>
@@ -275,6 +340,16 @@ public sealed class ClusterState : IEquatable<ClusterState>
         {
             writer.WriteByte(1);
             Ring.WriteTo(writer);
+        }
+
+        writer.WriteVarUInt64((ulong)Users.Count);
+        foreach (AclUserRecord user in Users.Values)
+        {
+            writer.WriteString(user.Name);
+            writer.WriteVarUInt64((ulong)user.Version);
+            writer.WriteString(user.Actor);
+            writer.WriteByte(user.Deleted ? (byte)1 : (byte)0);
+            writer.WriteString(user.Rules);
         }
 
         return writer.WrittenSpan.ToArray();

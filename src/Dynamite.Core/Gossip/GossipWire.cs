@@ -12,9 +12,9 @@ internal static class GossipWire
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static string ReadString(ref WireReader reader, string what)
+    public static string ReadString(ref WireReader reader, string what, int maxBytes = MaxNameBytes)
     {
-        int length = reader.ReadCount(Math.Min(MaxNameBytes, reader.Remaining), what);
+        int length = reader.ReadCount(Math.Min(maxBytes, reader.Remaining), what);
         ReadOnlySpan<byte> bytes = reader.ReadBytes(length);
         try
         {

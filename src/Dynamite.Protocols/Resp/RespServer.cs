@@ -61,6 +61,31 @@ public sealed class RespServer : IDisposable
     /// <summary>The ACL users (ACL SETUSER, AUTH user pass) and the ACL log.</summary>
     internal Acl.AclUsers Acl { get; }
 
+    /// <summary>Where this node's ACL changes are published (a cluster node's gossip); null: they stay on this node.</summary>
+    public Acl.IAclUserReplication? AclReplication
+    {
+        get => Acl.Replication;
+        set => Acl.Replication = value;
+    }
+
+    /// <summary>
+    /// Applies an ACL user change made through another node (rules as ACL LIST writes them; null: deleted). The user's
+    /// clients are closed when it was deleted, as ACL DELUSER closes them.
+    /// </summary>
+    public void ApplyReplicatedAclUser(string name, string? rules)
+    {
+        if (Acl.ApplyReplicated(name, rules) is { Deleted: true } removed)
+        {
+            foreach (ClientSession client in Clients.Snapshot())
+            {
+                if (ReferenceEquals(client.User, removed))
+                {
+                    client.Abort();
+                }
+            }
+        }
+    }
+
     public ClientRegistry Clients { get; } = new();
 
     /// <summary>This node's subscribers and the delivery of published messages (to them, and through the relay to other nodes).</summary>

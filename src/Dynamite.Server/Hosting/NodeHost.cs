@@ -151,6 +151,10 @@ public static class NodeHost
                 // messages published on other nodes reach its subscribers.
                 provider.GetRequiredService<ClusterServices>().Node.ForwardedCommands.Runner = new ForwardedCommandRunner(server, clock);
                 provider.GetRequiredService<ClusterServices>().Node.MessageRelay.Sink = server.PubSub;
+
+                // ACL users are cluster state: set through any node, enforced by every node.
+                ClusterAclReplication.Attach(provider.GetRequiredService<ClusterServices>().Node.Membership, server,
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite.Acl"));
             }
 
             // Clients blocked on keys wake on any commit to them, a replica write from another node too.

@@ -16,8 +16,9 @@ public sealed class ClusterStateEncodingTests
             Assert.Equal(pinned[value.ToString()], (byte)value);
         }
 
-        // Format 2 added each member's client address (format 1 states are not read: there were no users to migrate).
-        Assert.Equal(2, ClusterState.FormatVersion);
+        // Format 2 added each member's client address (format 1 states are not read: there were no users to migrate);
+        // format 3 the ACL users (format 2 states are still read, as states without users).
+        Assert.Equal(3, ClusterState.FormatVersion);
     }
 
     [Fact]
@@ -68,8 +69,45 @@ public sealed class ClusterStateEncodingTests
         Assert.Throws<FormatException>(() => ClusterState.Read([.. encoded, 0]));
         encoded[0] = 1;
         Assert.Throws<FormatException>(() => ClusterState.Read(encoded));
-        encoded[0] = 3;
+        encoded[0] = 4;
         Assert.Throws<FormatException>(() => ClusterState.Read(encoded));
+    }
+
+    [Fact]
+    public void Read_TheFormatBeforeUsers_GivesTheStateWithoutUsers()
+    {
+        ClusterState state = MidHandoff();
+        byte[] encoded = state.ToBytes();
+        Assert.Equal(0, encoded[^1]); // no users: the count alone
+
+        byte[] previousFormat = encoded[..^1];
+        previousFormat[0] = 2;
+
+        ClusterState read = ClusterState.Read(previousFormat);
+        Assert.Equal(state, read);
+        Assert.Empty(read.Users);
+    }
+
+    [Fact]
+    public void Users_RoundTrip_AndTheLaterVersionOfEachWinsTheMerge()
+    {
+        ClusterState state = MidHandoff()
+            .WithUser(new AclUserRecord("alice", 2, "n1", Deleted: false, "on nopass ~app:* resetchannels -@all +get"))
+            .WithUser(new AclUserRecord("bob", 1, "n2", Deleted: false, "on #" + new string('a', 64) + " ~* &* +@all"));
+        ClusterState elsewhere = MidHandoff()
+            .WithUser(new AclUserRecord("alice", 1, "n3", Deleted: false, "off"))
+            .WithUser(new AclUserRecord("bob", 2, "n3", Deleted: true, ""));
+
+        ClusterState read = ClusterState.Read(state.ToBytes());
+        Assert.Equal(state, read);
+        Assert.Equal("on nopass ~app:* resetchannels -@all +get", read.Users["alice"].Rules);
+
+        ClusterState merged = state.Merge(elsewhere);
+        Assert.Equal(merged, elsewhere.Merge(state));
+        Assert.Equal(2, merged.Users["alice"].Version);
+        Assert.Equal("n1", merged.Users["alice"].Actor);
+        Assert.True(merged.Users["bob"].Deleted);
+        Assert.NotEqual(state.Digest, merged.Digest);
     }
 
     [Fact]

@@ -27,8 +27,8 @@ public static class GossipArbitraries
         foreach (int x in script)
         {
             int i = x % 3;
-            int kind = x / 3 % 8;
-            int pick = x / 24;
+            int kind = x / 3 % 9;
+            int pick = x / 27;
             ClusterState view = views[i];
             NodeId node = GossipTopology.Member(pick % Universe).Id;
             bool known = view.TryGetMember(node, out _);
@@ -43,11 +43,21 @@ public static class GossipArbitraries
                 5 when view.Claimant is NodeId claimant => Claimant.Step(view, claimant, 3).State,
                 6 => CompleteOne(view, pick),
                 7 => view.Merge(views[(i + 1 + (pick % 2)) % 3]),
+                8 => ChangeUser(view, GossipTopology.Member(i).Id, pick),
                 _ => view,
             };
         }
 
         return new ClusterStateTriple(views[0], views[1], views[2], history.ToString());
+    }
+
+    /// <summary>An ACL user changed (or deleted) through <paramref name="actor"/>, as <c>GossipMembership.SetAclUser</c> does.</summary>
+    private static ClusterState ChangeUser(ClusterState view, NodeId actor, int pick)
+    {
+        string name = "user" + (pick % 3);
+        long version = view.Users.TryGetValue(name, out AclUserRecord? known) ? known!.Version + 1 : 1;
+        bool deleted = pick % 5 == 0;
+        return view.WithUser(new AclUserRecord(name, version, actor.Value, deleted, deleted ? "" : $"on nopass ~k{pick % 7}:* -@all +get"));
     }
 
     private static ClusterState CompleteOne(ClusterState view, int pick)

@@ -12,6 +12,9 @@ internal sealed class AclUsers
 {
     public const string DefaultUserName = "default";
 
+    /// <summary>The longest user name (UTF-8 bytes): the cluster state's bound on names.</summary>
+    public const int MaxNameBytes = 256;
+
     private readonly ConcurrentDictionary<string, AclUser> _users = new(StringComparer.Ordinal);
     private readonly CommandTable _commands;
     private readonly Lock _changes = new();
@@ -25,6 +28,9 @@ internal sealed class AclUsers
     }
 
     public AclUser Default { get; }
+
+    /// <summary>Told of every change made through this node (not of the ones it applies from elsewhere); null: none.</summary>
+    public IAclUserReplication? Replication { get; set; }
 
     public AclLog Log { get; } = new();
 
@@ -57,6 +63,41 @@ internal sealed class AclUsers
             {
                 existing.State = state;
             }
+
+            Replication?.Publish(name, state.Describe());
+        }
+    }
+
+    /// <summary>
+    /// A change made through another node: user <paramref name="name"/> becomes exactly <paramref name="rules"/> (as ACL
+    /// LIST writes them), or is deleted when null (the default user is never deleted). Not published again. Rules this
+    /// node cannot apply (a command it does not know) leave the user as it was and are reported by the exception.
+    /// </summary>
+    public AclUser? ApplyReplicated(string name, string? rules)
+    {
+        lock (_changes)
+        {
+            if (rules is null)
+            {
+                if (name != DefaultUserName && _users.TryRemove(name, out AclUser? removed))
+                {
+                    removed.Deleted = true;
+                    return removed;
+                }
+
+                return null;
+            }
+
+            AclUserState state = Build(new AclUserState(), rules.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            if (Find(name) is { } existing)
+            {
+                existing.State = state;
+                return existing;
+            }
+
+            var user = new AclUser(name, state);
+            _users[name] = user;
+            return user;
         }
     }
 
@@ -72,6 +113,7 @@ internal sealed class AclUsers
                 {
                     user.Deleted = true;
                     removed++;
+                    Replication?.Publish(name, null);
                 }
             }
         }

@@ -99,6 +99,12 @@ internal static class AclCommands
             return context.Error("ERR Usernames can't contain spaces or null characters");
         }
 
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > AclUsers.MaxNameBytes)
+        {
+            // Users are cluster state, whose names are bounded so a damaged state cannot make a node allocate much.
+            return context.Error($"ERR Usernames are limited to {AclUsers.MaxNameBytes} bytes");
+        }
+
         var rules = new List<string>(context.ArgumentCount - 3);
         for (int i = 3; i < context.ArgumentCount; i++)
         {
