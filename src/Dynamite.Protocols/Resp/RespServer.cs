@@ -27,6 +27,7 @@ public sealed class RespServer : IDisposable
         Store = store;
         Options = options;
         Acl = new Acl.AclUsers(Commands, options.RequirePass);
+        AuthFailures = new Acl.AuthFailureThrottle(clock);
         _protectedMode = options.ProtectedMode ? 1 : 0;
         Clock = clock;
         Metrics = metrics;
@@ -60,6 +61,9 @@ public sealed class RespServer : IDisposable
 
     /// <summary>The ACL users (ACL SETUSER, AUTH user pass) and the ACL log.</summary>
     internal Acl.AclUsers Acl { get; }
+
+    /// <summary>Failed AUTHs per client address, and the delay the next one is answered after.</summary>
+    internal Acl.AuthFailureThrottle AuthFailures { get; }
 
     /// <summary>Where this node's ACL changes are published (a cluster node's gossip); null: they stay on this node.</summary>
     public Acl.IAclUserReplication? AclReplication

@@ -141,9 +141,9 @@ internal static class ConnectionCommands
             }
         }
 
-        if (user is not null && !TryAuthenticate(context, user, password!))
+        if (user is not null && !TryAuthenticate(context, user, password!, out TimeSpan helloDelay))
         {
-            return context.Error(RespErrors.WrongPass);
+            return WrongPassAfter(context, helloDelay);
         }
 
         if (!context.Client.Authenticated)
@@ -191,9 +191,9 @@ internal static class ConnectionCommands
         }
 
         string user = context.ArgumentCount == 3 ? context.ArgumentString(1) : Acl.AclUsers.DefaultUserName;
-        if (!TryAuthenticate(context, user, context.ArgumentString(context.ArgumentCount - 1)))
+        if (!TryAuthenticate(context, user, context.ArgumentString(context.ArgumentCount - 1), out TimeSpan delay))
         {
-            return context.Error(RespErrors.WrongPass);
+            return WrongPassAfter(context, delay);
         }
 
         context.Writer.WriteOk();
@@ -202,20 +202,42 @@ internal static class ConnectionCommands
 
     /// <summary>
     /// Makes the client <paramref name="user"/> when the user is on and <paramref name="password"/> is one of its
-    /// passwords (any, for a nopass user); otherwise the client stays as it was and the failure goes to the ACL log.
+    /// passwords (any, for a nopass user); otherwise the client stays as it was, the failure goes to the ACL log, and
+    /// <paramref name="delay"/> is how long the refusal waits (<see cref="Acl.AuthFailureThrottle"/>).
     /// </summary>
-    private static bool TryAuthenticate(CommandContext context, string user, string password)
+    private static bool TryAuthenticate(CommandContext context, string user, string password, out TimeSpan delay)
     {
         Acl.AclUsers users = context.Server.Acl;
         if (users.Authenticate(user, password) is { } authenticated)
         {
             context.Client.User = authenticated;
             context.Client.Authenticated = true;
+            context.Server.AuthFailures.OnSuccess(context.Client.RemoteAddress);
+            delay = TimeSpan.Zero;
             return true;
         }
 
+        delay = context.Server.AuthFailures.OnFailure(context.Client.RemoteAddress);
         users.Log.Add("auth", AclContext(context.Client), "AUTH", user, DescribeClient(context, context.Client).TrimEnd('\n'), context.Server.NowUnixMs);
         return false;
+    }
+
+    /// <summary>WRONGPASS, at once or, for an address that keeps failing, after <paramref name="delay"/>.</summary>
+    private static ValueTask WrongPassAfter(CommandContext context, TimeSpan delay) =>
+        delay == TimeSpan.Zero ? context.Error(RespErrors.WrongPass) : WrongPassLaterAsync(context, delay);
+
+    private static async ValueTask WrongPassLaterAsync(CommandContext context, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, context.Server.Clock, context.Client.Closed);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        await context.Error(RespErrors.WrongPass);
     }
 
     /// <summary>Where a refused command ran, as ACL LOG names it.</summary>
