@@ -17,6 +17,15 @@ internal sealed class AdminClient : IDisposable
     {
         _address = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
         _http = new HttpClient { BaseAddress = new Uri(_address), Timeout = RequestTimeout };
+
+        // What changes the cluster needs an @admin ACL user: taken from the environment, as redis-cli takes REDISCLI_AUTH,
+        // so the password is not in the process list.
+        if (Environment.GetEnvironmentVariable("DYNAMITE_PASSWORD") is { Length: > 0 } password)
+        {
+            string user = Environment.GetEnvironmentVariable("DYNAMITE_USER") is { Length: > 0 } name ? name : "default";
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
+        }
     }
 
     /// <summary>The JSON document at <paramref name="path"/>; throws <see cref="AdminException"/> with a readable reason.</summary>

@@ -73,6 +73,26 @@ public sealed class RespServer : IDisposable
     }
 
     /// <summary>
+    /// Whether <paramref name="user"/> with <paramref name="password"/> may change the cluster through the admin API:
+    /// it authenticates as AUTH would, and may run every @admin command. A failure counts against
+    /// <paramref name="remoteAddress"/> (the AUTH throttle) and goes to ACL LOG; <paramref name="delay"/> is how long the
+    /// refusal should wait.
+    /// </summary>
+    public bool AuthorizeAdmin(string user, string password, string remoteAddress, out TimeSpan delay)
+    {
+        if (Acl.Authenticate(user, password) is { } found && found.State.AllowsCategory("admin", Commands))
+        {
+            AuthFailures.OnSuccess(remoteAddress);
+            delay = TimeSpan.Zero;
+            return true;
+        }
+
+        delay = AuthFailures.OnFailure(remoteAddress);
+        Acl.Log.Add("auth", "admin-api", "admin-api", user, "addr=" + remoteAddress, NowUnixMs);
+        return false;
+    }
+
+    /// <summary>
     /// Applies an ACL user change made through another node (rules as ACL LIST writes them; null: deleted). The user's
     /// clients are closed when it was deleted, as ACL DELUSER closes them.
     /// </summary>

@@ -11,7 +11,8 @@ namespace Dynamite.Server.Admin;
 
 /// <summary>
 /// The node's admin HTTP API (JSON), and its metrics in the Prometheus text format (<see cref="PrometheusEndpoint"/>).
-/// The CLI's admin verbs talk to it.
+/// The CLI's admin verbs talk to it. What changes the cluster (join, leave, remove, repair) needs an @admin user
+/// (<see cref="AdminAuthorization"/>); the read-only views do not.
 /// </summary>
 public static class AdminApi
 {
@@ -59,7 +60,7 @@ public static class AdminApi
                 bytesExchanged = results.Sum(r => r.BytesExchanged),
                 errors = results.Where(r => r.Error is not null).Select(r => $"partition {r.Partition} with {r.Peer}: {r.Error}").Take(20),
             });
-        });
+        }).AddEndpointFilter<AdminAuthorization>();
         app.MapPost("/v1/join", async (IServiceProvider services, string? seed, CancellationToken cancellationToken) =>
         {
             if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
@@ -82,7 +83,7 @@ public static class AdminApi
             {
                 return Results.Json(new { error = $"join through {seed} failed: {exception.Message}" }, statusCode: 409);
             }
-        });
+        }).AddEndpointFilter<AdminAuthorization>();
         app.MapPost("/v1/leave", (IServiceProvider services) =>
         {
             if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
@@ -99,7 +100,7 @@ public static class AdminApi
             {
                 return Results.Json(new { error = exception.Message }, statusCode: 409);
             }
-        });
+        }).AddEndpointFilter<AdminAuthorization>();
         app.MapPost("/v1/remove", (IServiceProvider services, string? node) =>
         {
             if (services.GetService(typeof(ClusterServices)) is not ClusterServices cluster)
@@ -121,7 +122,7 @@ public static class AdminApi
             {
                 return Results.Json(new { error = exception.Message }, statusCode: 409);
             }
-        });
+        }).AddEndpointFilter<AdminAuthorization>();
         app.MapGet("/v1/ring", (IServiceProvider services) => services.GetService(typeof(ClusterStatusView)) is ClusterStatusView cluster
             ? Results.Json(cluster.Ring())
             : Results.Json(new { error = "this node is standalone (started without --seeds)" }, statusCode: 404));

@@ -178,6 +178,10 @@ internal sealed class AclUserState
         return exceptions.Contains(qualified) ? !allowed : allowed;
     }
 
+    /// <summary>Whether the user may run every command of <paramref name="category"/> (the admin API asks it of @admin).</summary>
+    public bool AllowsCategory(string category, CommandTable commands) =>
+        commands.All.Where(command => AclCategories.Contains(category, command)).All(command => _allowed.Contains(command));
+
     /// <summary>Whether some key pattern gives <paramref name="key"/> the access asked for.</summary>
     public bool CanAccessKey(ReadOnlySpan<byte> key, bool read, bool write)
     {
