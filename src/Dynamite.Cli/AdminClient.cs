@@ -16,7 +16,7 @@ internal sealed class AdminClient : IDisposable
     public AdminClient(string address)
     {
         _address = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
-        _http = new HttpClient { BaseAddress = new Uri(_address), Timeout = RequestTimeout };
+        _http = new HttpClient(Handler()) { BaseAddress = new Uri(_address), Timeout = RequestTimeout };
 
         // What changes the cluster needs an @admin ACL user: taken from the environment, as redis-cli takes REDISCLI_AUTH,
         // so the password is not in the process list.
@@ -26,6 +26,35 @@ internal sealed class AdminClient : IDisposable
             _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
                 "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
         }
+    }
+
+    /// <summary>
+    /// The HTTP handler: over HTTPS a node's certificate is checked against the system's roots, or against the CA in
+    /// <c>DYNAMITE_CA_CERT</c> (a PEM file, such as <c>dynamite certs init</c> makes) when it is set.
+    /// </summary>
+    private static HttpClientHandler Handler()
+    {
+        var handler = new HttpClientHandler();
+        if (Environment.GetEnvironmentVariable("DYNAMITE_CA_CERT") is { Length: > 0 } caFile)
+        {
+            var authorities = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            authorities.ImportFromPemFile(caFile);
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+                {
+                    return false;
+                }
+
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+                return chain.Build(certificate);
+            };
+        }
+
+        return handler;
     }
 
     /// <summary>The JSON document at <paramref name="path"/>; throws <see cref="AdminException"/> with a readable reason.</summary>

@@ -33,6 +33,10 @@ public sealed record NodeConfiguration
     [Setting("tls-key-file", "PEM private key of --tls-cert-file")]
     public string? TlsKeyFile { get; init; }
 
+    [Setting("http-tls", "on: the admin HTTP API (--http) serves HTTPS with --tls-cert-file and --tls-key-file (the CLI then takes --http https://HOST:PORT " +
+        "and trusts the CA in DYNAMITE_CA_CERT)")]
+    public bool HttpTls { get; init; }
+
     [Setting("tls-ca-cert-file", "PEM CA certificates a client certificate must chain to; re-read when the file changes")]
     public string? TlsCaCertFile { get; init; }
 
@@ -215,6 +219,11 @@ public sealed record NodeConfiguration
     /// <summary>The TLS port's files, versions and suites, and that some port serves clients.</summary>
     private void ValidateTls()
     {
+        if (HttpTls && (string.IsNullOrEmpty(TlsCertFile) || string.IsNullOrEmpty(TlsKeyFile)))
+        {
+            throw new ConfigurationException("--http-tls needs --tls-cert-file and --tls-key-file (the certificate the admin API presents).");
+        }
+
         IPEndPoint listen = EndpointParser.Parse(Listen, "--listen");
         if (TlsPort == 0)
         {

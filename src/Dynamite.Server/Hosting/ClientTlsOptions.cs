@@ -50,6 +50,23 @@ internal static class ClientTlsOptions
         };
     }
 
+    /// <summary>HTTPS for the admin API: the node's certificate and TLS versions, no client certificate asked for.</summary>
+    public static TlsHandshakeCallbackOptions BuildServerOnly(NodeConfiguration configuration, ReloadingCertificates certificates)
+    {
+        SslProtocols protocols = ParseProtocols(configuration.TlsProtocols);
+        return new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = HandshakeTimeout,
+            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = certificates.Current,
+                EnabledSslProtocols = protocols,
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }),
+        };
+    }
+
     /// <summary><c>tls-protocols</c>: "TLSv1.2", "TLSv1.3" or both, space-separated.</summary>
     public static SslProtocols ParseProtocols(string text)
     {

@@ -267,7 +267,22 @@ public static class NodeHost
                 kestrel.Listen(respEndpoint, listen => listen.UseConnectionHandler<RespConnectionHandler>());
             }
 
-            kestrel.Listen(httpEndpoint);
+            if (configuration.HttpTls)
+            {
+                // The admin API over HTTPS with the node's certificate (reloaded as the TLS port's is); who may change the
+                // cluster is decided by its ACL credentials, so no client certificate is asked for.
+                kestrel.Listen(httpEndpoint, listen =>
+                {
+                    var certificates = new ReloadingCertificates(configuration.TlsCertFile!, configuration.TlsKeyFile!, configuration.TlsCaCertFile,
+                        TimeProvider.System, listen.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Dynamite.Tls"));
+                    certificates.Load();
+                    listen.UseHttps(ClientTlsOptions.BuildServerOnly(configuration, certificates));
+                });
+            }
+            else
+            {
+                kestrel.Listen(httpEndpoint);
+            }
         });
     }
 }
