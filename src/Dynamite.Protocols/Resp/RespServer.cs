@@ -27,6 +27,19 @@ public sealed class RespServer : IDisposable
         Store = store;
         Options = options;
         Acl = new Acl.AclUsers(Commands, options.RequirePass);
+        if (options.AclFile is { } aclFile)
+        {
+            // As redis-server: a configured ACL file that cannot be read or has a bad line stops the start.
+            try
+            {
+                Acl.Load(File.ReadAllLines(aclFile));
+            }
+            catch (Acl.AclRuleException exception)
+            {
+                throw new InvalidOperationException($"aclfile {aclFile}: {exception.Message}", exception);
+            }
+        }
+
         AuthFailures = new Acl.AuthFailureThrottle(clock);
         _protectedMode = options.ProtectedMode ? 1 : 0;
         Clock = clock;

@@ -8,6 +8,9 @@ public sealed record RespServerOptions
     /// <summary>The password AUTH must present; null means no authentication (Redis: requirepass).</summary>
     public string? RequirePass { get; init; }
 
+    /// <summary>The file ACL LOAD reads users from and ACL SAVE writes them to (Redis: aclfile); null: none. Read at start.</summary>
+    public string? AclFile { get; init; }
+
     /// <summary>Most clients connected at once (Redis: maxclients).</summary>
     public int MaxClients { get; init; } = 10000;
 

@@ -73,6 +73,9 @@ public sealed record NodeConfiguration
     [Setting("requirepass", "Password clients must AUTH with")]
     public string? RequirePass { get; init; }
 
+    [Setting("aclfile", "File of ACL users (lines as ACL LIST writes them), read at start and by ACL LOAD, written by ACL SAVE; it must exist")]
+    public string? AclFile { get; init; }
+
     [Setting("protected-mode", "on: while no requirepass is set, clients from beyond loopback without a verified TLS client certificate are refused " +
         "(redis-server's protected mode)")]
     public bool ProtectedMode { get; init; } = true;
@@ -204,6 +207,10 @@ public sealed record NodeConfiguration
         }
 
         ValidateTls();
+        if (AclFile is not null && !File.Exists(AclFile))
+        {
+            throw new ConfigurationException($"--aclfile {AclFile} does not exist: create it (an empty file means no users besides default), as redis-server requires.");
+        }
         IPEndPoint peer = EndpointParser.Parse(PeerListen, "--peer-listen");
         if (Overlaps(peer, EndpointParser.Parse(Listen, "--listen")))
         {

@@ -215,6 +215,7 @@ public static class NodeHost
         {
             Limits = limits,
             RequirePass = configuration.RequirePass,
+            AclFile = configuration.AclFile is null ? null : Path.GetFullPath(configuration.AclFile),
             ProtectedMode = configuration.ProtectedMode,
             MaxClients = configuration.MaxClients,
             IdleTimeout = TimeSpan.FromSeconds(configuration.Timeout),

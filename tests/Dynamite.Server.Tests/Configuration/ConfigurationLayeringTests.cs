@@ -162,7 +162,7 @@ public sealed partial class ConfigurationLayeringTests
     [Fact]
     public void Settings_KeysFlagsAndVariables_Distinct()
     {
-        Assert.Equal(41, NodeSetting.All.Count);
+        Assert.Equal(42, NodeSetting.All.Count);
         Assert.Equal(NodeSetting.All.Count, NodeSetting.All.Select(setting => setting.Key).Distinct().Count());
         Assert.Equal(NodeSetting.All.Count, NodeSetting.All.Select(setting => setting.EnvironmentVariable).Distinct().Count());
         Assert.Equal("DYNAMITE_CLIENT_QUERY_BUFFER_LIMIT", NodeSetting.Find("client-query-buffer-limit")!.EnvironmentVariable);
@@ -176,7 +176,7 @@ public sealed partial class ConfigurationLayeringTests
             .ToDictionary(setting => setting.Key, setting => SettingParser.Format(setting.ValueIn(defaults)));
 
         Assert.Equal(defaults, NodeConfigurationLoader.Load(null, flags, _ => null));
-        // All but data-dir, requirepass, cluster-secret, the three TLS files (no default value) and seeds (a list).
+        // All but data-dir, requirepass, cluster-secret, the three TLS files (no default value), aclfile and seeds (a list).
         Assert.Equal(34, flags.Count);
     }
 

@@ -121,6 +121,74 @@ internal sealed class AclUsers
         return removed;
     }
 
+    /// <summary>
+    /// ACL LOAD: the users become exactly those of <paramref name="lines"/> ("user NAME RULES...", as ACL LIST and ACL
+    /// SAVE write them; blank lines and # comments skipped), all or nothing. The default user keeps its state when the
+    /// lines do not name it. Throws <see cref="AclRuleException"/> naming the first bad line (1-based) and why.
+    /// </summary>
+    public void Load(IReadOnlyList<string> lines)
+    {
+        var loaded = new Dictionary<string, AclUserState>(StringComparer.Ordinal);
+        for (int i = 0; i < lines.Count; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length < 2 || words[0] != "user")
+            {
+                throw new AclRuleException($"line {i + 1}: should start with user keyword");
+            }
+
+            if (loaded.ContainsKey(words[1]))
+            {
+                throw new AclRuleException($"line {i + 1}: Duplicate user '{words[1]}' found");
+            }
+
+            try
+            {
+                loaded[words[1]] = Build(new AclUserState(), words[2..]);
+            }
+            catch (AclRuleException exception)
+            {
+                throw new AclRuleException($"line {i + 1}: {exception.Message}");
+            }
+        }
+
+        lock (_changes)
+        {
+            foreach (AclUser user in All)
+            {
+                if (user.Name != DefaultUserName && !loaded.ContainsKey(user.Name))
+                {
+                    _users.TryRemove(user.Name, out _);
+                    user.Deleted = true;
+                    Replication?.Publish(user.Name, null);
+                }
+            }
+
+            foreach ((string name, AclUserState state) in loaded)
+            {
+                if (Find(name) is { } existing)
+                {
+                    existing.State = state;
+                }
+                else
+                {
+                    _users[name] = new AclUser(name, state);
+                }
+
+                Replication?.Publish(name, state.Describe());
+            }
+        }
+    }
+
+    /// <summary>ACL SAVE's lines: every user as ACL LIST writes it.</summary>
+    public IReadOnlyList<string> Lines() => [.. All.Select(user => $"user {user.Name} {user.State.Describe()}")];
+
     private AclUserState Build(AclUserState state, IReadOnlyList<string> rules)
     {
         foreach (string rule in rules)

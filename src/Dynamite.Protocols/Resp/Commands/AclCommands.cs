@@ -5,9 +5,9 @@ using Dynamite.Protocols.Resp.Acl;
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
-/// ACL: the users of this node (<see cref="AclUsers"/>) as redis-server's ACL command shows and changes them. Users live
-/// in the node's memory: <c>ACL SAVE</c>/<c>LOAD</c> answer that no ACL file is configured, as redis-server does without
-/// an <c>aclfile</c>.
+/// ACL: the users of this node (<see cref="AclUsers"/>) as redis-server's ACL command shows and changes them. With an
+/// <c>aclfile</c>, <c>ACL SAVE</c> writes the users to it and <c>ACL LOAD</c> reads them back; without one both answer
+/// redis-server's "not configured" error.
 /// </summary>
 internal static class AclCommands
 {
@@ -77,8 +77,12 @@ internal static class AclCommands
                 return Log(context, users);
             case "DRYRUN" when count >= 4:
                 return DryRun(context, users);
-            case "LOAD" or "SAVE" when count == 2:
+            case "LOAD" or "SAVE" when count == 2 && context.Server.Options.AclFile is null:
                 return context.Error("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.");
+            case "LOAD" when count == 2:
+                return LoadFile(context, users, context.Server.Options.AclFile!);
+            case "SAVE" when count == 2:
+                return SaveFile(context, users, context.Server.Options.AclFile!);
             case "HELP" when count == 2:
                 return context.Help(HelpLines);
             case "CAT" or "GENPASS" or "LOG":
@@ -89,6 +93,56 @@ internal static class AclCommands
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "ACL"));
         }
+    }
+
+    private static ValueTask LoadFile(CommandContext context, AclUsers users, string path)
+    {
+        try
+        {
+            users.Load(File.ReadAllLines(path));
+            CloseClientsOfDeletedUsers(context);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return context.Error($"ERR Error loading ACLs, opening file '{path}': {exception.Message}");
+        }
+        catch (AclRuleException exception)
+        {
+            return context.Error($"ERR {path}:{exception.Message}");
+        }
+
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>ACL SAVE: every user into the ACL file, through a temporary file renamed over it, so a crash leaves the old or the new file whole.</summary>
+    private static ValueTask SaveFile(CommandContext context, AclUsers users, string path)
+    {
+        string temporary = path + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var writer = new StreamWriter(stream))
+            {
+                foreach (string line in users.Lines())
+                {
+                    writer.Write(line);
+                    writer.Write('\n');
+                }
+
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return context.Error($"ERR There was an error trying to save the ACLs. Please check the server logs for more information ({exception.Message})");
+        }
+
+        context.Writer.WriteOk();
+        return ValueTask.CompletedTask;
     }
 
     private static ValueTask SetUser(CommandContext context, AclUsers users)
@@ -236,22 +290,27 @@ internal static class AclCommands
         context.Writer.WriteInteger(removed);
         if (removed > 0)
         {
-            // As redis-server: a client authenticated as a removed user is closed (after this reply, if it is this one).
-            foreach (ClientSession client in context.Server.Clients.Snapshot())
-            {
-                if (client.User is { Deleted: true } && !ReferenceEquals(client, context.Client))
-                {
-                    client.Abort();
-                }
-            }
-
-            if (context.Client.User is { Deleted: true })
-            {
-                context.CloseAfterReply = true;
-            }
+            CloseClientsOfDeletedUsers(context);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>As redis-server: a client authenticated as a removed user is closed (after this reply, if it is this one).</summary>
+    private static void CloseClientsOfDeletedUsers(CommandContext context)
+    {
+        foreach (ClientSession client in context.Server.Clients.Snapshot())
+        {
+            if (client.User is { Deleted: true } && !ReferenceEquals(client, context.Client))
+            {
+                client.Abort();
+            }
+        }
+
+        if (context.Client.User is { Deleted: true })
+        {
+            context.CloseAfterReply = true;
+        }
     }
 
     private static ValueTask Categories(CommandContext context)

@@ -50,6 +50,13 @@ internal static class CommandDispatcher
             return context.Error(RespErrors.NoAuth);
         }
 
+        if (client.User is { Deleted: true })
+        {
+            // Its user was deleted (ACL DELUSER or LOAD, here or on another node) while the connection raced the close.
+            context.CloseAfterReply = true;
+            return context.Error("ERR this connection's user was deleted");
+        }
+
         if (client.User is { State.Unrestricted: false } user && DeniedByAcl(context, command, user) is { } denial)
         {
             command.Stats.RecordRejected();
