@@ -107,18 +107,26 @@ public sealed class RespServer : IDisposable
 
     /// <summary>
     /// Applies an ACL user change made through another node (rules as ACL LIST writes them; null: deleted). The user's
-    /// clients are closed when it was deleted, as ACL DELUSER closes them.
+    /// clients are closed when it was deleted, as ACL DELUSER closes them, and its subscribers whose channels it lost.
     /// </summary>
     public void ApplyReplicatedAclUser(string name, string? rules)
     {
-        if (Acl.ApplyReplicated(name, rules) is { Deleted: true } removed)
+        if (Acl.ApplyReplicated(name, rules) is not { } user)
         {
-            foreach (ClientSession client in Clients.Snapshot())
+            return;
+        }
+
+        if (!user.Deleted)
+        {
+            Dynamite.Protocols.Resp.Acl.RevokedSubscriptions.CloseClients(this, user, current: null);
+            return;
+        }
+
+        foreach (ClientSession client in Clients.Snapshot())
+        {
+            if (ReferenceEquals(client.User, user))
             {
-                if (ReferenceEquals(client.User, removed))
-                {
-                    client.Abort();
-                }
+                client.Abort();
             }
         }
     }

@@ -48,6 +48,43 @@ public sealed class AclClusterTests
         Assert.StartsWith("-WRONGPASS", restarted.Call("AUTH", "reporter", "s3cret").ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ChannelPermissionRevokedThroughNodeOne_ClosesTheUsersSubscriberOnNodeTwo()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartAsync();
+        await cluster.WaitUntilAllSeeEachOtherAsync();
+        using (RawRespClient admin = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", admin.Call("ACL", "SETUSER", "listener", "on", ">l", "+@all", "resetchannels", "&news").ToString());
+        }
+
+        await WaitUntilAsync(cluster, 1, client => client.Call("AUTH", "listener", "l").ToString() == "+OK");
+        using RawRespClient subscriber = cluster.Connect(1);
+        Assert.Equal("+OK", subscriber.Call("AUTH", "listener", "l").ToString());
+        Assert.StartsWith("*[$\"subscribe\"", subscriber.Call("SUBSCRIBE", "news").ToString(), StringComparison.Ordinal);
+
+        using (RawRespClient admin = cluster.Connect(0))
+        {
+            Assert.Equal("+OK", admin.Call("ACL", "SETUSER", "listener", "resetchannels", "&weather").ToString());
+        }
+
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                subscriber.Call("PING");
+            }
+            catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException or InvalidOperationException or EndOfStreamException)
+            {
+                break;
+            }
+
+            Assert.True(watch.Elapsed < Spread, "the subscriber whose channel was revoked through another node stayed connected");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task WaitUntilAsync(LocalCluster cluster, int node, Func<RawRespClient, bool> condition)
     {
         var watch = Stopwatch.StartNew();

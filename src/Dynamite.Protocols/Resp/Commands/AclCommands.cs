@@ -101,6 +101,10 @@ internal static class AclCommands
         {
             users.Load(File.ReadAllLines(path));
             CloseClientsOfDeletedUsers(context);
+            foreach (AclUser user in users.All)
+            {
+                context.CloseAfterReply |= RevokedSubscriptions.CloseClients(context.Server, user, context.Client);
+            }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -175,58 +179,8 @@ internal static class AclCommands
         }
 
         context.Writer.WriteOk();
-        CloseSubscribersNoLongerAllowed(context, users.Find(name)!);
+        context.CloseAfterReply |= RevokedSubscriptions.CloseClients(context.Server, users.Find(name)!, context.Client);
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>
-    /// As redis-server: a client of <paramref name="user"/> subscribed to a channel or pattern the user may no longer
-    /// use is closed, so a revoked permission does not keep delivering messages.
-    /// </summary>
-    private static void CloseSubscribersNoLongerAllowed(CommandContext context, AclUser user)
-    {
-        AclUserState state = user.State;
-        if (state.AllChannels)
-        {
-            return;
-        }
-
-        foreach (ClientSession client in context.Server.Clients.Snapshot())
-        {
-            if (!ReferenceEquals(client.User, user) || client.Subscriptions is not { Total: > 0 } subscriptions)
-            {
-                continue;
-            }
-
-            bool allowed;
-            try
-            {
-                allowed = subscriptions.Of(PubSub.SubscriptionKind.Channel).All(c => state.CanAccessChannel(c, isPattern: false))
-                    && subscriptions.Of(PubSub.SubscriptionKind.ShardChannel).All(c => state.CanAccessChannel(c, isPattern: false))
-                    && subscriptions.Of(PubSub.SubscriptionKind.Pattern).All(p => state.CanAccessChannel(p, isPattern: true));
-            }
-            catch (InvalidOperationException)
-            {
-                // The client's own loop changed its subscriptions while this read them: close it, the safe side.
-                allowed = false;
-            }
-
-            if (allowed)
-            {
-                continue;
-            }
-
-            if (ReferenceEquals(client, context.Client))
-            {
-                context.CloseAfterReply = true;
-            }
-            else
-            {
-                // Gone from CLIENT LIST at once, as in redis-server; the connection's own end finds it unregistered.
-                client.Abort();
-                context.Server.Clients.Unregister(client);
-            }
-        }
     }
 
     private static ValueTask GetUser(CommandContext context, AclUsers users)
