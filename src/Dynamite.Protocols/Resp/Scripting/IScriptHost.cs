@@ -11,4 +11,8 @@ internal interface IScriptHost
 
     /// <summary><c>redis.setresp</c>: the protocol later calls reply in.</summary>
     void SetProtocol(int version);
+
+    /// <summary><c>redis.acl_check_cmd</c>: whether the script's user may run this command (its name first) with these
+    /// arguments; null when there is no such command.</summary>
+    bool? MayRun(byte[][] arguments);
 }

@@ -35,6 +35,7 @@ internal sealed class LuaSandbox : IDisposable
     private readonly LuaFunction _sha1;
     private readonly LuaFunction _log;
     private readonly LuaFunction _setResp;
+    private readonly LuaFunction _aclCheck;
     private readonly LuaFunction _jsonEncode;
     private readonly LuaFunction _jsonDecode;
     private readonly LuaHookFunction _hook;
@@ -56,6 +57,7 @@ internal sealed class LuaSandbox : IDisposable
         _sha1 = HostSha1;
         _log = HostLog;
         _setResp = HostSetResp;
+        _aclCheck = HostAclCheck;
         _jsonEncode = HostJsonEncode;
         _jsonDecode = HostJsonDecode;
         _hook = Hook;
@@ -67,6 +69,7 @@ internal sealed class LuaSandbox : IDisposable
         _lua.Register("__dyn_sha1hex", _sha1);
         _lua.Register("__dyn_log", _log);
         _lua.Register("__dyn_setresp", _setResp);
+        _lua.Register("__dyn_acl_check", _aclCheck);
         _lua.Register("__dyn_json_encode", _jsonEncode);
         _lua.Register("__dyn_json_decode", _jsonDecode);
         if (_lua.LoadBuffer(Encoding.UTF8.GetBytes(ScriptPrelude.Source), "=prelude") != LuaStatus.OK || _lua.PCall(0, 1, 0) != LuaStatus.OK)
@@ -794,6 +797,43 @@ internal sealed class LuaSandbox : IDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>redis.acl_check_cmd</c>'s host half: pushes true or false, or nothing for a command that does not exist (the
+    /// prelude raises that error, in Lua). Arguments other than strings and numbers count as not allowed.
+    /// </summary>
+    private int HostAclCheck(IntPtr state)
+    {
+        _inHostFunction = true;
+        try
+        {
+            Lua lua = Lua.FromIntPtr(state);
+            int count = lua.GetTop();
+            var arguments = new byte[count][];
+            for (int i = 0; i < count; i++)
+            {
+                if (lua.Type(i + 1) is not (LuaType.String or LuaType.Number))
+                {
+                    lua.PushBoolean(false);
+                    return 1;
+                }
+
+                arguments[i] = lua.ToBuffer(i + 1, false);
+            }
+
+            if (count == 0 || _host?.MayRun(arguments) is not { } allowed)
+            {
+                return 0;
+            }
+
+            lua.PushBoolean(allowed);
+            return 1;
+        }
+        finally
+        {
+            _inHostFunction = false;
+        }
     }
 
     private int HostSetResp(IntPtr state)

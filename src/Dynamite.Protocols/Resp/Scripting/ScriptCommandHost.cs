@@ -106,6 +106,16 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
 
     public void SetProtocol(int version) => _context.Client.ProtocolVersion = version;
 
+    public bool? MayRun(byte[][] arguments)
+    {
+        if (!_context.Server.Commands.TryGet(arguments[0], out CommandDefinition? command) || !command.AcceptsArgumentCount(arguments.Length))
+        {
+            return null;
+        }
+
+        return _context.Client.User is not { } user || Acl.AclCheck.Check(user.State, command, arguments) is null;
+    }
+
     public void Dispose()
     {
         _buffer.Dispose();

@@ -12,8 +12,8 @@ internal static class ScriptPrelude
 {
     public const string Source = """
         local host_call, host_sha1, host_log, host_setresp = __dyn_call, __dyn_sha1hex, __dyn_log, __dyn_setresp
-        local host_json_encode, host_json_decode = __dyn_json_encode, __dyn_json_decode
-        __dyn_call, __dyn_sha1hex, __dyn_log, __dyn_setresp, __dyn_json_encode, __dyn_json_decode = nil, nil, nil, nil, nil, nil
+        local host_json_encode, host_json_decode, host_acl_check = __dyn_json_encode, __dyn_json_decode, __dyn_acl_check
+        __dyn_call, __dyn_sha1hex, __dyn_log, __dyn_setresp, __dyn_json_encode, __dyn_json_decode, __dyn_acl_check = nil, nil, nil, nil, nil, nil, nil
 
         redis = {
           LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
@@ -58,6 +58,11 @@ internal static class ScriptPrelude
         function redis.setresp(version)
           if version ~= 2 and version ~= 3 then error("RESP version must be 2 or 3.", 2) end
           host_setresp(version)
+        end
+        function redis.acl_check_cmd(...)
+          local allowed = host_acl_check(...)
+          if allowed == nil then error({ err = "ERR Invalid command passed to redis.acl_check_cmd()" }, 2) end
+          return allowed
         end
         function redis.set_repl(mode) end
         function redis.replicate_commands() return true end
