@@ -31,8 +31,9 @@ internal sealed class ClusterAclReplication : IAclUserReplication
     public static void Attach(GossipMembership membership, RespServer server, ILogger logger)
     {
         var replication = new ClusterAclReplication(membership, server, logger);
-        replication.Apply(membership.State);
+        // Subscribed first: a state announced while the current one is applied is applied too (once per version).
         membership.StateChanged += replication.Apply;
+        replication.Apply(membership.State);
         server.AclReplication = replication;
     }
 

@@ -6,7 +6,9 @@ namespace Dynamite.Protocols.Resp.Acl;
 /// <summary>
 /// A node's ACL users, as redis-server keeps them: the <c>default</c> user every connection starts as (all commands,
 /// keys and channels; its password is <c>requirepass</c>, or none), the users <c>ACL SETUSER</c> made, and the
-/// <see cref="AclLog"/>. Thread-safe: users are looked up without a lock; changes to the set of users take one.
+/// <see cref="AclLog"/>. Thread-safe: users are looked up without a lock; changes to the set of users take one, and are
+/// published (<see cref="Replication"/>) after it is released: the cluster's announcement of a change applies changes
+/// here from another thread (<see cref="ApplyReplicated"/>), so publishing under the lock could deadlock with it.
 /// </summary>
 internal sealed class AclUsers
 {
@@ -51,10 +53,11 @@ internal sealed class AclUsers
     /// </summary>
     public void SetUser(string name, IReadOnlyList<string> rules)
     {
+        AclUserState state;
         lock (_changes)
         {
             AclUser? existing = Find(name);
-            AclUserState state = Build(existing?.State.Clone() ?? new AclUserState(), rules);
+            state = Build(existing?.State.Clone() ?? new AclUserState(), rules);
             if (existing is null)
             {
                 _users[name] = new AclUser(name, state);
@@ -63,9 +66,10 @@ internal sealed class AclUsers
             {
                 existing.State = state;
             }
-
-            Replication?.Publish(name, state.Describe());
         }
+
+        // Outside the lock: publishing reaches the cluster state, whose announcement applies changes here under it.
+        Replication?.Publish(name, state.Describe());
     }
 
     /// <summary>
@@ -104,7 +108,7 @@ internal sealed class AclUsers
     /// <summary>ACL DELUSER: removes the users named; returns how many existed. The default user cannot be removed.</summary>
     public int DeleteUsers(IEnumerable<string> names)
     {
-        int removed = 0;
+        var removed = new List<string>();
         lock (_changes)
         {
             foreach (string name in names)
@@ -112,13 +116,17 @@ internal sealed class AclUsers
                 if (_users.TryRemove(name, out AclUser? user))
                 {
                     user.Deleted = true;
-                    removed++;
-                    Replication?.Publish(name, null);
+                    removed.Add(name);
                 }
             }
         }
 
-        return removed;
+        foreach (string name in removed)
+        {
+            Replication?.Publish(name, null);
+        }
+
+        return removed.Count;
     }
 
     /// <summary>
@@ -158,6 +166,7 @@ internal sealed class AclUsers
             }
         }
 
+        var deleted = new List<string>();
         lock (_changes)
         {
             foreach (AclUser user in All)
@@ -166,7 +175,7 @@ internal sealed class AclUsers
                 {
                     _users.TryRemove(user.Name, out _);
                     user.Deleted = true;
-                    Replication?.Publish(user.Name, null);
+                    deleted.Add(user.Name);
                 }
             }
 
@@ -180,9 +189,17 @@ internal sealed class AclUsers
                 {
                     _users[name] = new AclUser(name, state);
                 }
-
-                Replication?.Publish(name, state.Describe());
             }
+        }
+
+        foreach (string name in deleted)
+        {
+            Replication?.Publish(name, null);
+        }
+
+        foreach ((string name, AclUserState state) in loaded)
+        {
+            Replication?.Publish(name, state.Describe());
         }
     }
 
