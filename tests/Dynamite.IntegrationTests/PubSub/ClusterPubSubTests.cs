@@ -177,13 +177,16 @@ public sealed class ClusterPubSubTests(ITestOutputHelper output)
         Assert.Equal("*[$\"subscribe\", $\"__keyevent@0__:expired\", :2]", subscriber.Read().ToString());
         using RawRespClient writer = cluster.Connect(0);
         const int Keys = 20;
+
+        // Two seconds to live: long enough that the second write of ttl:0 lands while it exists even on a loaded machine
+        // (with 300 ms, a CI run once took longer than that over the 21 writes, and the rewrite was a new key).
         for (int i = 0; i < Keys; i++)
         {
-            Assert.Equal("+OK", writer.Call("SET", $"ttl:{i}", "v", "PX", "300").ToString());
+            Assert.Equal("+OK", writer.Call("SET", $"ttl:{i}", "v", "PX", "2000").ToString());
         }
 
         // Written again while it exists: not new.
-        Assert.Equal("+OK", writer.Call("SET", "ttl:0", "w", "PX", "300").ToString());
+        Assert.Equal("+OK", writer.Call("SET", "ttl:0", "w", "PX", "2000").ToString());
         var seen = new List<string>();
         for (int i = 0; i < 2 * Keys; i++)
         {
