@@ -116,18 +116,13 @@ public sealed class RespServer : IDisposable
             return;
         }
 
-        if (!user.Deleted)
+        if (user.Deleted)
         {
-            Dynamite.Protocols.Resp.Acl.RevokedSubscriptions.CloseClients(this, user, current: null);
-            return;
+            Dynamite.Protocols.Resp.Acl.AclRevocations.CloseClientsOfDeletedUsers(this, current: null);
         }
-
-        foreach (ClientSession client in Clients.Snapshot())
+        else
         {
-            if (ReferenceEquals(client.User, user))
-            {
-                client.Abort();
-            }
+            Dynamite.Protocols.Resp.Acl.AclRevocations.CloseSubscribers(this, user, current: null);
         }
     }
 

@@ -15,7 +15,7 @@ internal readonly record struct AclDenial(string Reason, string Object)
     };
 
     /// <summary>ACL DRYRUN's answer for a refused command.</summary>
-    public string DryRunMessage(string user) => Reason switch
+    public string DryRunMessage() => Reason switch
     {
         "command" => $"This user has no permissions to run the '{Object}' command",
         "key" => $"This user has no permissions to access the '{Object}' key",

@@ -27,6 +27,10 @@ internal sealed class AclUserState
     private readonly List<string> _channelPatterns = [];
     private string _commandBase = "-@all";
 
+    // The patterns as bytes, made once by Seal: the checks on the request path match them without encoding them again.
+    private byte[][] _keyPatternBytes = [];
+    private byte[][] _channelPatternBytes = [];
+
     public bool Enabled { get; private set; }
 
     public bool NoPass { get; private set; }
@@ -160,8 +164,12 @@ internal sealed class AclUserState
     }
 
     /// <summary>Publishes what the dispatcher's fast path needs; call after the last rule.</summary>
-    public void Seal(CommandTable commands) =>
+    public void Seal(CommandTable commands)
+    {
         Unrestricted = AllKeys && AllChannels && _allowed.Count == commands.Count && _deniedSubcommands.Count == 0;
+        _keyPatternBytes = [.. _keyPatterns.Select(pattern => Encoding.UTF8.GetBytes(pattern.Pattern))];
+        _channelPatternBytes = [.. _channelPatterns.Select(pattern => Encoding.UTF8.GetBytes(pattern))];
+    }
 
     /// <summary>Whether the user may run <paramref name="command"/> whose first argument is <paramref name="firstArgument"/>
     /// (empty when it has none).</summary>
@@ -192,11 +200,12 @@ internal sealed class AclUserState
 
         bool readOk = !read;
         bool writeOk = !write;
-        foreach (AclKeyPattern pattern in _keyPatterns)
+        for (int i = 0; i < _keyPatterns.Count; i++)
         {
+            AclKeyPattern pattern = _keyPatterns[i];
             if ((pattern.Read && !readOk) || (pattern.Write && !writeOk))
             {
-                if (GlobPattern.IsMatch(Encoding.UTF8.GetBytes(pattern.Pattern), key))
+                if (GlobPattern.IsMatch(_keyPatternBytes[i], key))
                 {
                     readOk |= pattern.Read;
                     writeOk |= pattern.Write;
@@ -221,9 +230,8 @@ internal sealed class AclUserState
             return true;
         }
 
-        foreach (string allowed in _channelPatterns)
+        foreach (byte[] pattern in _channelPatternBytes)
         {
-            byte[] pattern = Encoding.UTF8.GetBytes(allowed);
             if (isPattern ? channel.SequenceEqual(pattern) : GlobPattern.IsMatch(pattern, channel))
             {
                 return true;

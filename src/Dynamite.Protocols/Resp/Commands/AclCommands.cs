@@ -100,10 +100,10 @@ internal static class AclCommands
         try
         {
             users.Load(File.ReadAllLines(path));
-            CloseClientsOfDeletedUsers(context);
+            context.CloseAfterReply |= AclRevocations.CloseClientsOfDeletedUsers(context.Server, context.Client);
             foreach (AclUser user in users.All)
             {
-                context.CloseAfterReply |= RevokedSubscriptions.CloseClients(context.Server, user, context.Client);
+                context.CloseAfterReply |= AclRevocations.CloseSubscribers(context.Server, user, context.Client);
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -179,7 +179,7 @@ internal static class AclCommands
         }
 
         context.Writer.WriteOk();
-        context.CloseAfterReply |= RevokedSubscriptions.CloseClients(context.Server, users.Find(name)!, context.Client);
+        context.CloseAfterReply |= AclRevocations.CloseSubscribers(context.Server, users.Find(name)!, context.Client);
         return ValueTask.CompletedTask;
     }
 
@@ -244,27 +244,10 @@ internal static class AclCommands
         context.Writer.WriteInteger(removed);
         if (removed > 0)
         {
-            CloseClientsOfDeletedUsers(context);
+            context.CloseAfterReply |= AclRevocations.CloseClientsOfDeletedUsers(context.Server, context.Client);
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>As redis-server: a client authenticated as a removed user is closed (after this reply, if it is this one).</summary>
-    private static void CloseClientsOfDeletedUsers(CommandContext context)
-    {
-        foreach (ClientSession client in context.Server.Clients.Snapshot())
-        {
-            if (client.User is { Deleted: true } && !ReferenceEquals(client, context.Client))
-            {
-                client.Abort();
-            }
-        }
-
-        if (context.Client.User is { Deleted: true })
-        {
-            context.CloseAfterReply = true;
-        }
     }
 
     private static ValueTask Categories(CommandContext context)
@@ -403,7 +386,7 @@ internal static class AclCommands
         }
         else
         {
-            context.Writer.WriteBulk(denial.Value.DryRunMessage(user.Name));
+            context.Writer.WriteBulk(denial.Value.DryRunMessage());
         }
 
         return ValueTask.CompletedTask;

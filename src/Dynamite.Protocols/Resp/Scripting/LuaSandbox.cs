@@ -593,24 +593,9 @@ internal sealed class LuaSandbox : IDisposable
                 return Failure(lua, "ERR Please specify at least one argument for this redis lib call");
             }
 
-            var arguments = new byte[count][];
-            for (int i = 0; i < count; i++)
+            if (CommandArguments(lua, first: 2, count) is not { } arguments)
             {
-                int index = i + 2;
-                if (lua.Type(index) == LuaType.String)
-                {
-                    arguments[i] = lua.ToBuffer(index, false);
-                }
-                else if (lua.Type(index) == LuaType.Number)
-                {
-                    arguments[i] = Encoding.ASCII.GetBytes(lua.IsInteger(index)
-                        ? lua.ToInteger(index).ToString(CultureInfo.InvariantCulture)
-                        : lua.ToNumber(index).ToString("R", CultureInfo.InvariantCulture));
-                }
-                else
-                {
-                    return Failure(lua, "ERR Lua redis lib command arguments must be strings or integers");
-                }
+                return Failure(lua, "ERR Lua redis lib command arguments must be strings or integers");
             }
 
             byte[] reply = _host is { } host ? host.Call(arguments) : "-ERR no script is running\r\n"u8.ToArray();
@@ -800,6 +785,35 @@ internal sealed class LuaSandbox : IDisposable
     }
 
     /// <summary>
+    /// A command's arguments from the Lua stack, <paramref name="count"/> of them from <paramref name="first"/>: strings as
+    /// they are, numbers as Redis formats them; null when one is neither.
+    /// </summary>
+    private static byte[][]? CommandArguments(Lua lua, int first, int count)
+    {
+        var arguments = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            int index = i + first;
+            if (lua.Type(index) == LuaType.String)
+            {
+                arguments[i] = lua.ToBuffer(index, false);
+            }
+            else if (lua.Type(index) == LuaType.Number)
+            {
+                arguments[i] = Encoding.ASCII.GetBytes(lua.IsInteger(index)
+                    ? lua.ToInteger(index).ToString(CultureInfo.InvariantCulture)
+                    : lua.ToNumber(index).ToString("R", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return arguments;
+    }
+
+    /// <summary>
     /// <c>redis.acl_check_cmd</c>'s host half: pushes true or false, or nothing for a command that does not exist (the
     /// prelude raises that error, in Lua). Arguments other than strings and numbers count as not allowed.
     /// </summary>
@@ -810,16 +824,10 @@ internal sealed class LuaSandbox : IDisposable
         {
             Lua lua = Lua.FromIntPtr(state);
             int count = lua.GetTop();
-            var arguments = new byte[count][];
-            for (int i = 0; i < count; i++)
+            if (CommandArguments(lua, first: 1, count) is not { } arguments)
             {
-                if (lua.Type(i + 1) is not (LuaType.String or LuaType.Number))
-                {
-                    lua.PushBoolean(false);
-                    return 1;
-                }
-
-                arguments[i] = lua.ToBuffer(i + 1, false);
+                lua.PushBoolean(false);
+                return 1;
             }
 
             if (count == 0 || _host?.MayRun(arguments) is not { } allowed)

@@ -1,17 +1,45 @@
 namespace Dynamite.Protocols.Resp.Acl;
 
 /// <summary>
-/// As redis-server: a client of a user subscribed to a channel or pattern the user may no longer use is closed, so a
-/// revoked permission does not keep delivering messages, whether it was revoked through this node or another.
+/// The clients an ACL change takes rights from are closed, as redis-server closes them, whether the change came through
+/// this node or another: those of a deleted user, and a user's subscribers to channels it may no longer use (so a
+/// revoked permission does not keep delivering messages).
 /// </summary>
-internal static class RevokedSubscriptions
+internal static class AclRevocations
 {
+    /// <summary>
+    /// Closes every client of a deleted user except <paramref name="current"/>; returns whether <paramref name="current"/>
+    /// is one and must close after its reply.
+    /// </summary>
+    public static bool CloseClientsOfDeletedUsers(RespServer server, ClientSession? current)
+    {
+        bool closeCurrent = false;
+        foreach (ClientSession client in server.Clients.Snapshot())
+        {
+            if (client.User is not { Deleted: true })
+            {
+                continue;
+            }
+
+            if (ReferenceEquals(client, current))
+            {
+                closeCurrent = true;
+            }
+            else
+            {
+                client.Abort();
+            }
+        }
+
+        return closeCurrent;
+    }
+
     /// <summary>
     /// Closes <paramref name="user"/>'s clients whose subscriptions its current state no longer allows, except
     /// <paramref name="current"/> (the client whose command made the change, closed after its reply); returns whether
     /// <paramref name="current"/> must close.
     /// </summary>
-    public static bool CloseClients(RespServer server, AclUser user, ClientSession? current)
+    public static bool CloseSubscribers(RespServer server, AclUser user, ClientSession? current)
     {
         AclUserState state = user.State;
         if (state.AllChannels)
