@@ -6,9 +6,9 @@ namespace Dynamite.Cli;
 
 /// <summary>
 /// <c>dynamite certs init</c> makes a cluster's CA (ca.pem, ca.key) in a directory; <c>dynamite certs issue NAME</c>
-/// issues a certificate for a node or a client from it (NAME.pem with the CA's certificate after it, NAME.key), for
-/// the addresses and host names given: what <c>--tls-cert-file</c>, <c>--tls-key-file</c> and <c>--tls-ca-cert-file</c>
-/// take, and what TLS clients present. Keys are written readable by their owner only; existing files are never
+/// issues a certificate for a node (or with <c>--client</c> an application) from it (NAME.pem with the CA's certificate
+/// after it, NAME.key), for the addresses and host names given: what <c>--tls-cert-file</c>, <c>--tls-key-file</c> and
+/// <c>--tls-ca-cert-file</c> take, what peers present with <c>--peer-tls</c>, and what TLS clients present. Keys are written readable by their owner only; existing files are never
 /// overwritten.
 /// </summary>
 internal static class CertsCommand
@@ -31,7 +31,11 @@ internal static class CertsCommand
         var addresses = new Option<string[]>("--ip") { Description = "An IP address the certificate is good for (repeatable).", DefaultValueFactory = _ => ["127.0.0.1"], AllowMultipleArgumentsPerToken = true };
         var hostNames = new Option<string[]>("--dns") { Description = "A host name the certificate is good for (repeatable).", DefaultValueFactory = _ => ["localhost"], AllowMultipleArgumentsPerToken = true };
         var days = new Option<int>("--days") { Description = "How long the certificate is valid, in days (at most as long as the CA).", DefaultValueFactory = _ => 365 };
-        var issue = new Command("issue", "Issue a certificate for a node or a client from the CA in --dir: NAME.pem and NAME.key.") { name, directory, addresses, hostNames, days };
+        var client = new Option<bool>("--client") { Description = "A client's certificate (client authentication only; refused as a peer) rather than a node's." };
+        var issue = new Command("issue", "Issue a certificate for a node (or, with --client, an application) from the CA in --dir: NAME.pem and NAME.key.")
+        {
+            name, directory, addresses, hostNames, days, client,
+        };
         issue.SetAction(parseResult => Run(() =>
         {
             string dir = parseResult.GetValue(directory)!;
@@ -39,7 +43,7 @@ internal static class CertsCommand
             IPAddress[] ips = [.. parseResult.GetValue(addresses)!.Select(text => IPAddress.TryParse(text, out IPAddress? ip) ? ip : throw new ArgumentException($"--ip: '{text}' is not an IP address."))];
             (string certificate, string key) = ClusterCertificates.Issue(
                 File.ReadAllText(Path.Combine(dir, "ca.pem")), File.ReadAllText(Path.Combine(dir, "ca.key")), subject, ips, parseResult.GetValue(hostNames)!,
-                TimeSpan.FromDays(parseResult.GetValue(days)), DateTimeOffset.UtcNow);
+                TimeSpan.FromDays(parseResult.GetValue(days)), DateTimeOffset.UtcNow, parseResult.GetValue(client));
             Write(dir, subject, certificate, key);
             Console.WriteLine($"{Path.Combine(dir, subject + ".pem")} and {Path.Combine(dir, subject + ".key")}");
         }));
@@ -83,14 +87,15 @@ internal static class CertsCommand
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
+        // Each file ends with a newline, as openssl writes them, so `cat old-ca.pem new-ca.pem > trusted.pem` is a valid bundle.
         using (var key = new FileStream(keyFile, options))
         using (var writer = new StreamWriter(key))
         {
-            writer.Write(keyPem);
+            writer.Write(keyPem.TrimEnd('\n') + "\n");
         }
 
         using var certificate = new FileStream(certificateFile, FileMode.CreateNew, FileAccess.Write);
         using var certificateWriter = new StreamWriter(certificate);
-        certificateWriter.Write(certificatePem);
+        certificateWriter.Write(certificatePem.TrimEnd('\n') + "\n");
     }
 }

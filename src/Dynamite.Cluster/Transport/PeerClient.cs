@@ -120,7 +120,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
 
         // The fast path: connected and a slot free. No task, no timer: the connection's sweep enforces the deadline.
         PeerClientConnection? connection = _connection;
-        if (connection is { IsAlive: true } && _inFlight.Wait(0))
+        if (connection is { IsUsable: true } && _inFlight.Wait(0))
         {
             ulong requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
             long now = _time.GetTimestamp();
@@ -178,7 +178,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
     private async ValueTask<PeerClientConnection> GetConnectionAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         PeerClientConnection? current = _connection;
-        if (current is { IsAlive: true })
+        if (current is { IsUsable: true })
         {
             return current;
         }
@@ -187,7 +187,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         try
         {
             current = _connection;
-            if (current is { IsAlive: true })
+            if (current is { IsUsable: true })
             {
                 return current;
             }
@@ -210,7 +210,7 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
 
             try
             {
-                current = await PeerClientConnection.ConnectAsync(RemoteEndPoint, _options, _secret, _time, _inFlight, cancellationToken);
+                current = await PeerClientConnection.ConnectAsync(RemoteEndPoint, _options, _secret, _time, _inFlight, _logger, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

@@ -2,10 +2,12 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Microsoft.Extensions.Logging;
 
 namespace Dynamite.Cluster.Transport;
 
@@ -16,14 +18,24 @@ namespace Dynamite.Cluster.Transport;
 /// deadline are failed with a <see cref="TimeoutException"/> by a sweep every <see cref="SweepInterval"/>, so a
 /// request needs no timer of its own. The sweep's timer runs only while requests are pending: an idle connection
 /// wakes nobody. Whoever removes a request from the pending table reports its outcome, so
-/// each is reported once.
+/// each is reported once. Over TLS, a change of certificates retires the connection (<see cref="Retire"/>): the
+/// client opens a new one for new requests and this one closes once its requests are answered, so a rotation fails none.
 /// </summary>
 internal sealed class PeerClientConnection
 {
     /// <summary>How often expired requests are failed: a request's timeout is late by at most this much.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How long a retired connection may still wait for its replies before it closes anyway.</summary>
+    private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(30);
+
     private readonly PeerStream _stream;
+    private readonly PeerTransportOptions _options;
+
+    /// <summary>The TLS layer with the peer's certificate, when peers use certificates; null over plain TCP.</summary>
+    private readonly SslStream? _tls;
+
+    private readonly ILogger _logger;
     private readonly int _maxFrameBytes;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _inFlightSlots;
@@ -47,12 +59,19 @@ internal sealed class PeerClientConnection
     /// </summary>
     private volatile PeerUnavailableException? _failure;
 
-    private PeerClientConnection(PeerStream stream, PeerIdentity remote, EndPoint endpoint, int maxFrameBytes, TimeProvider time, SemaphoreSlim inFlightSlots)
+    /// <summary>0 while new requests may use the connection; else the timestamp at which it was retired.</summary>
+    private long _retiredAt;
+
+    private PeerClientConnection(PeerStream stream, SslStream? tls, PeerIdentity remote, EndPoint endpoint, PeerTransportOptions options, TimeProvider time,
+        SemaphoreSlim inFlightSlots, ILogger logger)
     {
         _stream = stream;
+        _tls = tls;
+        _options = options;
+        _logger = logger;
         Remote = remote;
         EndPoint = endpoint;
-        _maxFrameBytes = maxFrameBytes;
+        _maxFrameBytes = options.MaxFrameBytes;
         _time = time;
         _inFlightSlots = inFlightSlots;
         _sweep = time.CreateTimer(static state => ((PeerClientConnection)state!).FailExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -63,6 +82,9 @@ internal sealed class PeerClientConnection
     public EndPoint EndPoint { get; }
 
     public bool IsAlive => _failure is null;
+
+    /// <summary>Alive and not retired: new requests may use it.</summary>
+    public bool IsUsable => _failure is null && Volatile.Read(ref _retiredAt) == 0;
 
     /// <summary>
     /// Connects and runs the client half of <see cref="PeerHandshake"/>; the result is reading replies.
@@ -75,6 +97,7 @@ internal sealed class PeerClientConnection
         byte[] secret,
         TimeProvider time,
         SemaphoreSlim inFlightSlots,
+        ILogger logger,
         CancellationToken cancellationToken)
     {
         if (endpoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped)
@@ -106,14 +129,26 @@ internal sealed class PeerClientConnection
                 }
             }
 
-            stream = new PeerStream(socket);
             PeerIdentity remote;
+            SslStream? tls = null;
             using (var handshakeTimeout = new CancellationTokenSource(options.HandshakeTimeout, time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(handshakeTimeout.Token, cancellationToken))
             {
                 try
                 {
+                    PeerCertificateCheck? certified = null;
+                    if (options.Certificates is { } certificates)
+                    {
+                        (tls, PeerCertificateCheck check) = await PeerTls.AuthenticateAsClientAsync(socket, endpoint, options, certificates, linked.Token);
+                        certified = check;
+                    }
+
+                    stream = new PeerStream(socket, tls);
                     remote = await HandshakeAsync(stream, endpoint, options, secret, linked.Token);
+                    if (certified is { } proven && !string.Equals(proven.NodeId, remote.NodeId, StringComparison.Ordinal))
+                    {
+                        throw new PeerRefusedException($"peer at {endpoint} says it is node '{remote.NodeId}', but its certificate is node '{proven.NodeId}''s");
+                    }
                 }
                 catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -125,7 +160,12 @@ internal sealed class PeerClientConnection
                 }
             }
 
-            var connection = new PeerClientConnection(stream, remote, endpoint, options.MaxFrameBytes, time, inFlightSlots);
+            var connection = new PeerClientConnection(stream, tls, remote, endpoint, options, time, inFlightSlots, logger);
+            if (options.Certificates is { } watched)
+            {
+                watched.Changed += connection.OnCertificatesChanged;
+            }
+
             _ = connection.ReadLoopAsync();
             return connection;
         }
@@ -182,6 +222,40 @@ internal sealed class PeerClientConnection
 
     /// <summary>Closes the connection (client disposal); pending requests fail.</summary>
     public void Close() => Fail(new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} was closed locally"));
+
+    /// <summary>
+    /// Stops new requests from using the connection; it closes once the requests on it are answered (or time out), and at
+    /// the latest after <see cref="RetireGrace"/>. The sweep does the closing, one interval after the retirement at the
+    /// earliest, so a sender that picked the connection just before registers its request first.
+    /// </summary>
+    public void Retire()
+    {
+        if (Interlocked.CompareExchange(ref _retiredAt, Math.Max(1, _time.GetTimestamp()), 0) == 0)
+        {
+            StartSweep();
+        }
+    }
+
+    /// <summary>Over TLS: new certificates here, or CAs that no longer trust the peer's, retire the connection.</summary>
+    private void OnCertificatesChanged(object? sender, PeerCertificatesChangedEventArgs change)
+    {
+        if (_tls is null || _options.Certificates is not { } certificates || !IsUsable)
+        {
+            return;
+        }
+
+        string? refusal = change.TrustChanged ? PeerTls.Recheck(_tls, _options, certificates) : null;
+        if (refusal is not null)
+        {
+            _logger.LogWarning("Replacing the connection to peer {Peer} at {EndPoint}: its certificate is no longer trusted ({Reason})", Remote, EndPoint, refusal);
+            Retire();
+        }
+        else if (change.LocalChanged)
+        {
+            _logger.LogInformation("Replacing the connection to peer {Peer} at {EndPoint}, so it sees this node's new certificate", Remote, EndPoint);
+            Retire();
+        }
+    }
 
     private static async Task<PeerIdentity> HandshakeAsync(
         PeerStream stream,
@@ -349,12 +423,20 @@ internal sealed class PeerClientConnection
     /// <summary>The sweep: fails every request past its deadline, and reports the ones past their "slow" time once.</summary>
     private void FailExpired()
     {
-        if (_pending.IsEmpty && TryStopSweep())
+        long now = _time.GetTimestamp();
+        long retiredAt = Volatile.Read(ref _retiredAt);
+        if (retiredAt != 0 && _time.GetElapsedTime(retiredAt, now) >= SweepInterval
+            && (_pending.IsEmpty || _time.GetElapsedTime(retiredAt, now) >= RetireGrace))
+        {
+            Fail(new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} was replaced (new certificates)"));
+            return;
+        }
+
+        if (_pending.IsEmpty && retiredAt == 0 && TryStopSweep())
         {
             return;
         }
 
-        long now = _time.GetTimestamp();
         foreach (KeyValuePair<ulong, PendingRequest> entry in _pending)
         {
             if (entry.Value.Deadline <= now)
@@ -380,6 +462,11 @@ internal sealed class PeerClientConnection
 
     private void Fail(PeerUnavailableException failure)
     {
+        if (_options.Certificates is { } watched)
+        {
+            watched.Changed -= OnCertificatesChanged;
+        }
+
         lock (_sweepSwitch)
         {
             _sweepDisposed = true;

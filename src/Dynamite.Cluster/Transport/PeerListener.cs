@@ -121,7 +121,7 @@ public sealed class PeerListener : IAsyncDisposable
                 continue;
             }
 
-            var connection = new PeerServerConnection(new PeerStream(accepted), _options, _secret, _handler, _time, _logger);
+            var connection = new PeerServerConnection(accepted, _options, _secret, _handler, _time, _logger);
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _connections[connection] = RunConnectionAsync(connection, started.Task, stopping);
             started.SetResult();

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
@@ -8,7 +11,9 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Transport;
 
 /// <summary>
-/// The listener's side of one accepted connection: the server half of <see cref="PeerHandshake"/>, then a read
+/// The listener's side of one accepted connection: TLS when peers use certificates (<see cref="PeerTls"/>; a
+/// peer whose certificate another CA signed, or that names another cluster or node, is refused there), the
+/// server half of <see cref="PeerHandshake"/>, then a read
 /// loop that dispatches each request to the handler without waiting for it, so many are in flight and replies
 /// leave in whatever order handlers finish. At <see cref="PeerTransportOptions.MaxInFlightPerConnection"/>
 /// unanswered requests the loop stops reading (TCP back-pressure on the sender); nothing is dropped.
@@ -30,7 +35,19 @@ internal sealed class PeerServerConnection : IPeerReplySink
     /// </summary>
     private static readonly TimeSpan RefusalDrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly PeerStream _stream;
+    private readonly Socket _socket;
+    private readonly EndPoint? _remoteEndPoint;
+
+    /// <summary>Set once the connection's bytes flow (after TLS, when peers use it); null before.</summary>
+    private PeerStream? _stream;
+
+    /// <summary>The stream, in the handshake and after it (never before <see cref="OpenAsync"/> set it).</summary>
+    private PeerStream Stream => _stream ?? throw new InvalidOperationException("the peer connection is not open yet");
+
+    /// <summary>TLS with the node certificate it presented, when peers use certificates.</summary>
+    private SslStream? _tls;
+    private PeerCertificateCheck? _certified;
+
     private readonly PeerTransportOptions _options;
     private readonly byte[] _secret;
     private readonly IPeerRequestHandler _handler;
@@ -54,14 +71,15 @@ internal sealed class PeerServerConnection : IPeerReplySink
     private volatile int _dispatchingThread;
 
     public PeerServerConnection(
-        PeerStream stream,
+        Socket socket,
         PeerTransportOptions options,
         byte[] secret,
         IPeerRequestHandler handler,
         TimeProvider time,
         ILogger logger)
     {
-        _stream = stream;
+        _socket = socket;
+        _remoteEndPoint = socket.RemoteEndPoint;
         _options = options;
         _secret = secret;
         _handler = handler;
@@ -76,27 +94,44 @@ internal sealed class PeerServerConnection : IPeerReplySink
     public bool Reply<TPayload>(ulong requestId, TPayload payload)
         where TPayload : IPeerPayload
     {
+        // Handlers run after the handshake only, when the stream is set.
         if (_dispatchingThread != Environment.CurrentManagedThreadId)
         {
-            return _stream.TrySend(requestId, payload);
+            return Stream.TrySend(requestId, payload);
         }
 
         _ = payload.PayloadLength; // Over-limit payloads throw here, in the handler, as TrySend would.
         _batchReplies.Add((requestId, payload));
-        return !_stream.IsAborted;
+        return !Stream.IsAborted;
     }
 
-    /// <summary>Closes the connection from outside (the listener stopping).</summary>
-    public void Abort() => _stream.Abort();
+    /// <summary>Closes the connection from outside (the listener stopping, the CAs no longer trusting the peer).</summary>
+    public void Abort()
+    {
+        if (_stream is { } stream)
+        {
+            stream.Abort();
+        }
+        else
+        {
+            _socket.Dispose();
+        }
+    }
 
     public async Task RunAsync(CancellationToken stopping)
     {
         try
         {
-            PeerIdentity? remote = await HandshakeAsync(stopping);
+            _stream = await OpenAsync(stopping);
+            PeerIdentity? remote = _stream is null ? null : await HandshakeAsync(stopping);
             if (remote is not null)
             {
                 Remote = remote;
+                if (_options.Certificates is { } watched)
+                {
+                    watched.Changed += OnCertificatesChanged;
+                }
+
                 await ServeAsync(remote, stopping);
             }
         }
@@ -105,21 +140,73 @@ internal sealed class PeerServerConnection : IPeerReplySink
         }
         catch (PeerProtocolException exception)
         {
-            _logger.LogWarning("Closing peer connection from {Address} ({Peer}): {Reason}", _stream.RemoteEndPoint, Remote, exception.Message);
+            _logger.LogWarning("Closing peer connection from {Address} ({Peer}): {Reason}", _remoteEndPoint, Remote, exception.Message);
         }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException || _stream.IsAborted)
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException || _stream?.IsAborted == true)
         {
             // The peer went away or the connection was closed under the loop.
         }
         catch (Exception exception)
         {
-            _logger.LogError(exception, "Peer connection from {Address} ({Peer}) failed", _stream.RemoteEndPoint, Remote);
+            _logger.LogError(exception, "Peer connection from {Address} ({Peer}) failed", _remoteEndPoint, Remote);
         }
         finally
         {
-            _stream.Abort();
+            if (_options.Certificates is { } watched)
+            {
+                watched.Changed -= OnCertificatesChanged;
+            }
+
+            Abort();
             await _closed.CancelAsync();
-            await _stream.Input.CompleteAsync();
+            if (_stream is { } stream)
+            {
+                await stream.Input.CompleteAsync();
+            }
+        }
+    }
+
+    /// <summary>The connection's stream: the socket as it is, or TLS over it; null after refusing the peer's TLS (logged).</summary>
+    private async Task<PeerStream?> OpenAsync(CancellationToken stopping)
+    {
+        if (_options.Certificates is not { } certificates)
+        {
+            return new PeerStream(_socket);
+        }
+
+        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
+        try
+        {
+            (SslStream tls, PeerCertificateCheck check) = await PeerTls.AuthenticateAsServerAsync(_socket, _options, certificates, linked.Token);
+            _tls = tls;
+            _certified = check;
+            return new PeerStream(_socket, tls);
+        }
+        catch (PeerRefusedException exception)
+        {
+            _logger.LogWarning("Refused peer TLS connection from {Address}: {Reason}", _remoteEndPoint, exception.Message);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            _logger.LogWarning("Refused peer TLS connection from {Address}: no TLS handshake within {Timeout} ms", _remoteEndPoint, _options.HandshakeTimeout.TotalMilliseconds);
+        }
+
+        return null;
+    }
+
+    /// <summary>CAs trusted from now on that no longer accept the peer's certificate close its connection.</summary>
+    private void OnCertificatesChanged(object? sender, PeerCertificatesChangedEventArgs change)
+    {
+        if (!change.TrustChanged || _tls is null || _options.Certificates is not { } certificates)
+        {
+            return;
+        }
+
+        if (PeerTls.Recheck(_tls, _options, certificates) is { } refusal)
+        {
+            _logger.LogWarning("Closing the connection from peer {Peer} at {Address}: its certificate is no longer trusted ({Reason})", Remote, _remoteEndPoint, refusal);
+            Abort();
         }
     }
 
@@ -130,7 +217,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         try
         {
-            (PeerFrameHeader Header, byte[] Payload)? frame = await _stream.ReadFrameAsync(HandshakeMaxFrameBytes, linked.Token);
+            (PeerFrameHeader Header, byte[] Payload)? frame = await Stream.ReadFrameAsync(HandshakeMaxFrameBytes, linked.Token);
             if (frame is null)
             {
                 return null;
@@ -143,6 +230,11 @@ internal sealed class PeerServerConnection : IPeerReplySink
 
             Hello hello = Hello.Read(frame.Value.Payload);
             string? refusal = PeerHandshake.CheckHello(hello, _options.ClusterName);
+            if (refusal is null && _certified is { } certified && !string.Equals(certified.NodeId, hello.Node.NodeId, StringComparison.Ordinal))
+            {
+                refusal = $"it says it is node '{hello.Node.NodeId}', but its certificate is node '{certified.NodeId}''s";
+            }
+
             if (refusal is not null)
             {
                 return await RefuseAsync(refusal, hello.Node);
@@ -150,9 +242,9 @@ internal sealed class PeerServerConnection : IPeerReplySink
 
             PeerIdentity local = _options.LocalIdentity;
             byte[] serverNonce = RandomNumberGenerator.GetBytes(PeerHandshake.NonceBytes);
-            _stream.TrySend(0, new HelloChallenge(serverNonce, local));
+            Stream.TrySend(0, new HelloChallenge(serverNonce, local));
 
-            frame = await _stream.ReadFrameAsync(HandshakeMaxFrameBytes, linked.Token);
+            frame = await Stream.ReadFrameAsync(HandshakeMaxFrameBytes, linked.Token);
             if (frame is null)
             {
                 return null;
@@ -175,8 +267,8 @@ internal sealed class PeerServerConnection : IPeerReplySink
             byte[] serverProof = PeerHandshake.ComputeProof(
                 PeerHandshakeRole.Server, _secret, _options.ClusterName, hello.Node.NodeId, local.NodeId,
                 hello.ClientNonce.Span, serverNonce);
-            _stream.TrySend(0, new Welcome(serverProof));
-            _logger.LogInformation("Peer {Peer} connected from {Address}", hello.Node, _stream.RemoteEndPoint);
+            Stream.TrySend(0, new Welcome(serverProof));
+            _logger.LogInformation("Peer {Peer} connected from {Address}", hello.Node, _remoteEndPoint);
             return hello.Node;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
@@ -191,9 +283,9 @@ internal sealed class PeerServerConnection : IPeerReplySink
 
     private async Task<PeerIdentity?> RefuseAsync(string reason, PeerIdentity? claimed = null)
     {
-        _logger.LogWarning("Refused peer connection from {Address} ({Claimed}): {Reason}", _stream.RemoteEndPoint, claimed, reason);
-        _stream.TrySend(0, Refusal(reason));
-        await _stream.CloseAfterDrainAsync(RefusalDrainTimeout);
+        _logger.LogWarning("Refused peer connection from {Address} ({Claimed}): {Reason}", _remoteEndPoint, claimed, reason);
+        Stream.TrySend(0, Refusal(reason));
+        await Stream.CloseAfterDrainAsync(RefusalDrainTimeout);
         return null;
     }
 
@@ -202,7 +294,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
 
     private async Task ServeAsync(PeerIdentity remote, CancellationToken stopping)
     {
-        PipeReader input = _stream.Input;
+        PipeReader input = Stream.Input;
         int maxFrameBytes = _options.MaxFrameBytes;
         while (true)
         {
@@ -245,7 +337,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         _dispatchingThread = 0;
         foreach ((ulong requestId, IPeerPayload payload) in _batchReplies)
         {
-            _stream.TrySend(requestId, payload);
+            Stream.TrySend(requestId, payload);
         }
 
         _batchReplies.Clear();
@@ -258,7 +350,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         {
             case PeerMessageType.Ping:
                 // Liveness is the transport's own business: answered here, never queued behind the handler.
-                _stream.TrySend(header.RequestId, new Pong(Ping.Read(payload.ToArray()).Sequence));
+                Stream.TrySend(header.RequestId, new Pong(Ping.Read(payload.ToArray()).Sequence));
                 _inFlight.Release();
                 return;
             case PeerMessageType.Hello or PeerMessageType.HelloChallenge or PeerMessageType.HelloProof
@@ -269,7 +361,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         if (!Enum.IsDefined(header.Type))
         {
             // A newer peer's message: answer, so its request fails fast instead of timing out; stay connected.
-            _stream.TrySend(header.RequestId, new ErrorMessage(PeerErrorCode.UnknownMessageType, $"unknown message type {(byte)header.Type}"));
+            Stream.TrySend(header.RequestId, new ErrorMessage(PeerErrorCode.UnknownMessageType, $"unknown message type {(byte)header.Type}"));
             _inFlight.Release();
             return;
         }
@@ -307,7 +399,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         }
         catch (PeerProtocolException exception)
         {
-            _stream.TrySend(request.RequestId, ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message));
+            Stream.TrySend(request.RequestId, ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message));
         }
         catch (OperationCanceledException) when (_closed.IsCancellationRequested)
         {
@@ -315,7 +407,7 @@ internal sealed class PeerServerConnection : IPeerReplySink
         catch (Exception exception)
         {
             _logger.LogError(exception, "Handling {Type} from {Peer} failed", request.Type, request.Remote);
-            _stream.TrySend(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
+            Stream.TrySend(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
         }
         finally
         {

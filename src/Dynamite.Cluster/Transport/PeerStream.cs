@@ -8,7 +8,7 @@ using Dynamite.Core.Peer;
 namespace Dynamite.Cluster.Transport;
 
 /// <summary>
-/// One TCP connection as pipes, shared by both ends of the peer protocol. Reading belongs to one loop of the
+/// One TCP connection (or TLS over it) as pipes, shared by both ends of the peer protocol. Reading belongs to one loop of the
 /// owner (<see cref="Input"/>). Writing is serialized by a writer loop: any thread queues frames with
 /// <see cref="TrySend"/>; the loop encodes every queued frame and flushes once per batch, as the RESP server
 /// does (PERFORMANCE.md, "one flush per read batch"). The queue is unbounded because what feeds it is bounded:
@@ -20,6 +20,9 @@ internal sealed class PeerStream
     private const int FlushThresholdBytes = 64 * 1024;
 
     private readonly Socket _socket;
+
+    /// <summary>What the pipes read and write: the socket's own stream, or TLS over it.</summary>
+    private readonly Stream _transport;
     private readonly PipeWriter _output;
     private readonly Channel<PeerOutgoingFrame> _outgoing;
     private readonly Task _writing;
@@ -27,14 +30,16 @@ internal sealed class PeerStream
     /// <summary>0 while open, 1 once <see cref="Abort"/> ran; set once, by any thread.</summary>
     private int _aborted;
 
-    public PeerStream(Socket socket)
+    /// <param name="socket">The connection; closed by <see cref="Abort"/>.</param>
+    /// <param name="transport">TLS over <paramref name="socket"/> (disposed by <see cref="Abort"/>); null: the socket's bytes as they are.</param>
+    public PeerStream(Socket socket, Stream? transport = null)
     {
         _socket = socket;
         _socket.NoDelay = true; // small request/reply frames: Nagle plus delayed ACKs would add ~40 ms each.
         RemoteEndPoint = socket.RemoteEndPoint;
-        var stream = new NetworkStream(socket, ownsSocket: false);
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+        _transport = transport ?? new NetworkStream(socket, ownsSocket: false);
+        Input = PipeReader.Create(_transport, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        _output = PipeWriter.Create(_transport, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         _outgoing = Channel.CreateUnbounded<PeerOutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
         _writing = WriteLoopAsync();
     }
@@ -118,6 +123,14 @@ internal sealed class PeerStream
         }
 
         _socket.Dispose();
+        try
+        {
+            // Frees TLS state; its pending reads and writes already failed with the socket.
+            _transport.Dispose();
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
     }
 
     private async Task WriteLoopAsync()

@@ -1,3 +1,4 @@
+using System.Security.Authentication;
 using Dynamite.Core.Peer;
 
 namespace Dynamite.Cluster.Transport;
@@ -10,6 +11,15 @@ public sealed record PeerTransportOptions
 
     /// <summary>Shared by every node of the cluster; proven with HMAC, never sent (see <see cref="PeerHandshake"/>).</summary>
     public required string ClusterSecret { get; init; }
+
+    /// <summary>
+    /// Null: peers connect over plain TCP and prove the cluster secret. Set: every peer connection is mutual TLS with
+    /// node certificates of the cluster's CA (<see cref="PeerTls"/>), and the secret's handshake runs inside it.
+    /// </summary>
+    public IPeerCertificates? Certificates { get; init; }
+
+    /// <summary>TLS versions of peer connections with <see cref="Certificates"/>; None: the system's choice.</summary>
+    public SslProtocols TlsProtocols { get; init; } = SslProtocols.None;
 
     /// <summary>This node: sent in the handshake, and what the remote side's handler sees as the request's origin.</summary>
     public required PeerIdentity LocalIdentity { get; init; }

@@ -119,6 +119,11 @@ public sealed record NodeConfiguration
     [Setting("cluster-name", "Nodes with another cluster name are refused", Check = SettingCheck.Name)]
     public string ClusterName { get; init; } = "dynamite";
 
+    [Setting("peer-tls", "on: peer connections are mutual TLS: a node presents --tls-cert-file (a node certificate, dynamite certs issue NODE) and " +
+        "accepts only peers whose node certificate chains to --tls-ca-cert-file and names this --cluster-name and the node it says it is. " +
+        "Changed files are used within seconds; a CA removed from the file closes the connections it alone trusted")]
+    public bool PeerTls { get; init; }
+
     [Setting("cluster-secret", "Shared secret every node must prove when connecting; without it any node that knows the name may join " +
         "(warned about at start). Prefer the YAML key or DYNAMITE_CLUSTER_SECRET: flags are visible to other local users in ps")]
     public string? ClusterSecret { get; init; }
@@ -226,9 +231,19 @@ public sealed record NodeConfiguration
     /// <summary>The TLS port's files, versions and suites, and that some port serves clients.</summary>
     private void ValidateTls()
     {
+        if (PeerTls && (string.IsNullOrEmpty(TlsCertFile) || string.IsNullOrEmpty(TlsKeyFile) || string.IsNullOrEmpty(TlsCaCertFile)))
+        {
+            throw new ConfigurationException("--peer-tls needs --tls-cert-file and --tls-key-file (this node's certificate) and --tls-ca-cert-file (the cluster CA peers chain to).");
+        }
+
         if (HttpTls && (string.IsNullOrEmpty(TlsCertFile) || string.IsNullOrEmpty(TlsKeyFile)))
         {
             throw new ConfigurationException("--http-tls needs --tls-cert-file and --tls-key-file (the certificate the admin API presents).");
+        }
+
+        if (PeerTls || HttpTls)
+        {
+            _ = Hosting.ClientTlsOptions.ParseProtocols(TlsProtocols);
         }
 
         IPEndPoint listen = EndpointParser.Parse(Listen, "--listen");

@@ -33,6 +33,9 @@ public sealed class ClusterServices : IAsyncDisposable
     private int _disposed;
     private readonly IPEndPoint _peerEndpoint;
 
+    /// <summary>The node's certificates for peer mTLS (<c>--peer-tls</c>); null when peers prove the cluster secret only.</summary>
+    private readonly Security.PeerCertificates? _peerCertificates;
+
     private ClusterServices(NodeConfiguration configuration, IStorageEngine engine, TimeProvider clock, ILoggerFactory loggers, NodeMetrics metrics)
     {
         _logger = loggers.CreateLogger("Dynamite.Cluster");
@@ -53,13 +56,22 @@ public sealed class ClusterServices : IAsyncDisposable
             ? new MemoryStorageEngine(partitioner)
             : new SqliteStorageEngine(Path.Combine(dataDirectory, "hints"), partitioner, configuration.Fsync, metrics.ForHintEngine("sqlite"), clock);
 
-        if (configuration.ClusterSecret is null)
+        if (configuration.ClusterSecret is null && !configuration.PeerTls)
         {
             _logger.LogWarning("No --cluster-secret: any process that knows the cluster name may join this cluster's peer protocol");
         }
 
+        if (configuration.PeerTls)
+        {
+            _peerCertificates = new Security.PeerCertificates(
+                new ReloadingCertificates(configuration.TlsCertFile!, configuration.TlsKeyFile!, configuration.TlsCaCertFile, clock, loggers.CreateLogger("Dynamite.PeerTls")),
+                clock);
+        }
+
         var transport = new PeerTransportOptions
         {
+            Certificates = _peerCertificates,
+            TlsProtocols = configuration.PeerTls ? ClientTlsOptions.ParseProtocols(configuration.TlsProtocols) : System.Security.Authentication.SslProtocols.None,
             ClusterName = configuration.ClusterName,
             // Without a secret the handshake still runs, keyed by the cluster name: it then only tells clusters apart.
             ClusterSecret = configuration.ClusterSecret ?? "dynamite-cluster:" + configuration.ClusterName,
@@ -138,8 +150,8 @@ public sealed class ClusterServices : IAsyncDisposable
         Listener.Start(_peerEndpoint);
         Node.Start();
         _logger.LogInformation(
-            "Cluster {Cluster}: peer protocol on {Peer}, seeds {Seeds}, N={N} R={R} W={W}, hinted handoff {Handoff}, read repair {Repair}",
-            Configuration.ClusterName, _peerEndpoint, string.Join(",", Configuration.Seeds), Configuration.ReplicationFactor,
+            "Cluster {Cluster}: peer protocol{Tls} on {Peer}, seeds {Seeds}, N={N} R={R} W={W}, hinted handoff {Handoff}, read repair {Repair}",
+            Configuration.ClusterName, Configuration.PeerTls ? " (mutual TLS)" : "", _peerEndpoint, string.Join(",", Configuration.Seeds), Configuration.ReplicationFactor,
             Configuration.ReadQuorum, Configuration.WriteQuorum, Configuration.HintedHandoff ? "on" : "off", Configuration.ReadRepair ? "on" : "off");
     }
 
@@ -160,6 +172,7 @@ public sealed class ClusterServices : IAsyncDisposable
 
         await Node.DisposeAsync();
         await Listener.DisposeAsync();
+        _peerCertificates?.Dispose();
         await _hintEngine.FlushAsync();
         await _hintEngine.DisposeAsync();
     }

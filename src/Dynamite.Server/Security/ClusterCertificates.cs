@@ -9,11 +9,19 @@ namespace Dynamite.Server.Security;
 /// A cluster's own certificate authority and the certificates it issues (<c>dynamite certs</c>): EC P-256 keys,
 /// PEM files. Every certificate names its cluster (the subject's O), and a node or client certificate names itself
 /// in a URI subject alternative name, <c>dynamite://CLUSTER/NAME</c>, next to the addresses and host names it serves
-/// (checked by TLS clients as usual). Issued certificates are good for both ends of a connection (server and client
-/// authentication), so one node certificate serves its TLS port and, later, its peer connections.
+/// (checked by TLS clients as usual). A node certificate (subject OU <see cref="NodeUnit"/>) is good for both ends of a
+/// connection (server and client authentication): it serves the node's TLS port and its peer connections. A client
+/// certificate (OU <see cref="ClientUnit"/>) only authenticates a client: a peer presenting one is refused, so an
+/// application's certificate never lets it join the cluster.
 /// </summary>
 public static class ClusterCertificates
 {
+    /// <summary>The subject OU of a node's certificate: what a peer must present.</summary>
+    public const string NodeUnit = "Dynamite node";
+
+    /// <summary>The subject OU of a client's certificate.</summary>
+    public const string ClientUnit = "Dynamite client";
+
     private const string UriScheme = "dynamite";
     private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
@@ -31,19 +39,20 @@ public static class ClusterCertificates
     }
 
     /// <summary>
-    /// A certificate for node or client <paramref name="name"/> signed by the CA, for <paramref name="addresses"/> and
-    /// <paramref name="hostNames"/>: the certificate followed by the CA's (its chain), and its private key, PEM.
+    /// A certificate for node (or, with <paramref name="client"/>, client) <paramref name="name"/> signed by the CA, for
+    /// <paramref name="addresses"/> and <paramref name="hostNames"/>: the certificate followed by the CA's (its chain),
+    /// and its private key, PEM.
     /// </summary>
     public static (string CertificatePem, string KeyPem) Issue(string authorityPem, string authorityKeyPem, string name,
-        IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> hostNames, TimeSpan lifetime, DateTimeOffset now)
+        IReadOnlyList<IPAddress> addresses, IReadOnlyList<string> hostNames, TimeSpan lifetime, DateTimeOffset now, bool client = false)
     {
         using X509Certificate2 authority = X509Certificate2.CreateFromPem(authorityPem, authorityKeyPem);
         string cluster = ClusterOf(authority) ?? throw new ArgumentException("The CA certificate names no cluster (no O= in its subject).", nameof(authorityPem));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(Subject(name, cluster), key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(Subject(name, cluster, client ? ClientUnit : NodeUnit), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuthentication, ClientAuthentication], critical: false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(client ? [ClientAuthentication] : [ServerAuthentication, ClientAuthentication], critical: false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddUri(new Uri($"{UriScheme}://{Uri.EscapeDataString(cluster)}/{Uri.EscapeDataString(name)}"));
         foreach (IPAddress address in addresses)
@@ -89,13 +98,22 @@ public static class ClusterCertificates
         return null;
     }
 
+    /// <summary>The cluster and node a node's certificate names; null for any other certificate (a client's, a CA's, a stranger's).</summary>
+    public static (string Cluster, string Name)? NodeIdentityOf(X509Certificate2 certificate) =>
+        SubjectPart(certificate, "2.5.4.11") == NodeUnit && IdentityOf(certificate) is { } identity && SubjectPart(certificate, "2.5.4.10") == identity.Cluster
+            ? identity
+            : null;
+
     /// <summary>The cluster a certificate's subject names (its O).</summary>
-    public static string? ClusterOf(X509Certificate2 certificate)
+    public static string? ClusterOf(X509Certificate2 certificate) => SubjectPart(certificate, "2.5.4.10");
+
+    /// <summary>The value of the subject's relative name of type <paramref name="oid"/> (O, OU, ...); null when it has none.</summary>
+    private static string? SubjectPart(X509Certificate2 certificate, string oid)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         foreach (X500RelativeDistinguishedName part in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
         {
-            if (part.GetSingleElementType().Value == "2.5.4.10")
+            if (!part.HasMultipleElements && part.GetSingleElementType().Value == oid)
             {
                 return part.GetSingleElementValue();
             }
@@ -104,10 +122,15 @@ public static class ClusterCertificates
         return null;
     }
 
-    private static X500DistinguishedName Subject(string commonName, string cluster)
+    private static X500DistinguishedName Subject(string commonName, string cluster, string? unit = null)
     {
         var builder = new X500DistinguishedNameBuilder();
         builder.AddCommonName(commonName);
+        if (unit is not null)
+        {
+            builder.AddOrganizationalUnitName(unit);
+        }
+
         builder.AddOrganizationName(cluster);
         return builder.Build();
     }

@@ -18,10 +18,12 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly string[] _dataDirectories;
     private readonly string _engine;
     private readonly IReadOnlyList<string> _extraArguments;
+    private readonly Func<int, IEnumerable<string>>? _nodeArguments;
     private readonly int _founders;
 
-    private LocalCluster(int founders, int count, string engine, IReadOnlyList<string> extraArguments)
+    private LocalCluster(int founders, int count, string engine, IReadOnlyList<string> extraArguments, Func<int, IEnumerable<string>>? nodeArguments)
     {
+        _nodeArguments = nodeArguments;
         _founders = founders;
         _nodes = new DynamiteNode?[count];
         _respPorts = [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
@@ -37,9 +39,15 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Node <paramref name="index"/> (0-based; its id is n{index+1}).</summary>
     public DynamiteNode this[int index] => _nodes[index] ?? throw new InvalidOperationException($"node n{index + 1} is not running");
 
-    public static async Task<LocalCluster> StartAsync(int count = 3, string engine = "memory", IEnumerable<string>? extraArguments = null, int spares = 0)
+    /// <summary>
+    /// Starts <paramref name="count"/> founding nodes on <paramref name="engine"/> with <paramref name="extraArguments"/>
+    /// and <paramref name="spares"/> slots for later nodes; <paramref name="nodeArguments"/> gives the flags of node
+    /// <c>index</c> alone (its certificate files), every time it starts.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(int count = 3, string engine = "memory", IEnumerable<string>? extraArguments = null, int spares = 0,
+        Func<int, IEnumerable<string>>? nodeArguments = null)
     {
-        var cluster = new LocalCluster(count, count + spares, engine, [.. extraArguments ?? []]);
+        var cluster = new LocalCluster(count, count + spares, engine, [.. extraArguments ?? []], nodeArguments);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, count).Select(i => cluster.StartNodeAsync(i)));
@@ -186,6 +194,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         arguments.AddRange(_extraArguments);
+        arguments.AddRange(_nodeArguments?.Invoke(index) ?? []);
         arguments.AddRange(extraArguments ?? []);
         _nodes[index] = await DynamiteNode.StartAsync(_engine, arguments, _dataDirectories[index], _respPorts[index], $"n{index + 1}", _httpPorts[index]);
     }

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Dynamite.Cluster.Transport;
+
+/// <summary>
+/// The TLS layer of a peer connection when the cluster uses certificates (<see cref="PeerTransportOptions.Certificates"/>):
+/// both ends present their node certificate, and each accepts the other only if it chains to a trusted CA and names a
+/// node of this cluster. It runs before the peer handshake, which then also checks that the node the handshake names
+/// is the node the certificate names, so a node cannot speak for another.
+/// </summary>
+internal static class PeerTls
+{
+    /// <summary>The client side: the remote node's certificate check, or an <see cref="AuthenticationException"/>/<see cref="PeerRefusedException"/>.</summary>
+    public static async Task<(SslStream Stream, PeerCertificateCheck Remote)> AuthenticateAsClientAsync(
+        Socket socket, EndPoint endpoint, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
+    {
+        PeerCertificateCheck remote = default;
+        string? refusal = null;
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var authentication = new SslClientAuthenticationOptions
+        {
+            TargetHost = endpoint switch
+            {
+                DnsEndPoint dns => dns.Host,
+                IPEndPoint ip => ip.Address.ToString(),
+                _ => "",
+            },
+            ClientCertificateContext = certificates.Local,
+            EnabledSslProtocols = options.TlsProtocols,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // Trust is the cluster CA's and the certificate's node identity, not the address it was reached at
+            // (nodes are found by gossiped addresses, which a certificate need not list).
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                remote = Check(certificates, certificate, chain);
+                refusal = remote.RefusalFor(options.ClusterName);
+                return refusal is null;
+            },
+        };
+        try
+        {
+            await stream.AuthenticateAsClientAsync(authentication, cancellationToken);
+        }
+        catch (AuthenticationException exception)
+        {
+            await stream.DisposeAsync();
+            throw new PeerRefusedException($"TLS with peer {endpoint} failed: {refusal ?? exception.Message}");
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+
+        return (stream, remote);
+    }
+
+    /// <summary>
+    /// The server side: the connecting node's certificate check; a refused handshake throws <see cref="PeerRefusedException"/>
+    /// with the reason (a missing certificate, another CA, another cluster, a client's certificate, garbage).
+    /// </summary>
+    public static async Task<(SslStream Stream, PeerCertificateCheck Remote)> AuthenticateAsServerAsync(
+        Socket socket, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
+    {
+        PeerCertificateCheck remote = default;
+        string? refusal = null;
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var authentication = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificates.Local,
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = options.TlsProtocols,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                remote = Check(certificates, certificate, chain);
+                refusal = remote.RefusalFor(options.ClusterName);
+                return refusal is null;
+            },
+        };
+        try
+        {
+            await stream.AuthenticateAsServerAsync(authentication, cancellationToken);
+        }
+        catch (Exception exception) when (exception is AuthenticationException or IOException)
+        {
+            // No refusal of ours: the bytes were not TLS (a node without --peer-tls, garbage) or the peer gave up.
+            await stream.DisposeAsync();
+            throw new PeerRefusedException(refusal ?? $"no TLS handshake ({exception.Message})");
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+
+        return (stream, remote);
+    }
+
+    /// <summary>The peer certificate of an established connection, checked again against the CAs trusted now.</summary>
+    public static string? Recheck(SslStream stream, PeerTransportOptions options, IPeerCertificates certificates) =>
+        stream.RemoteCertificate is { } certificate
+            ? Check(certificates, certificate, chain: null).RefusalFor(options.ClusterName)
+            : "it presented no certificate";
+
+    private static PeerCertificateCheck Check(IPeerCertificates certificates, X509Certificate? certificate, X509Chain? chain) =>
+        certificate switch
+        {
+            null => PeerCertificateCheck.Refused("it presented no certificate"),
+            X509Certificate2 full => certificates.Check(full, chain),
+            _ => CheckCopy(certificates, certificate, chain),
+        };
+
+    private static PeerCertificateCheck CheckCopy(IPeerCertificates certificates, X509Certificate certificate, X509Chain? chain)
+    {
+        using X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return certificates.Check(copy, chain);
+    }
+}
