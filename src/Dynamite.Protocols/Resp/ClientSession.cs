@@ -9,6 +9,9 @@ namespace Dynamite.Protocols.Resp;
 public sealed class ClientSession(long id, string remoteAddress, string localAddress, long connectedAtUnixMs)
 {
     private volatile ClientOutbox? _outbox;
+
+    /// <summary>Connected through the TLS port: CLUSTER SLOTS, SHARDS and NODES then name TLS ports.</summary>
+    public bool UsesTls { get; init; }
     private volatile bool _shutdownRequested;
     private long _queryBufferBytes;
     private long _lastInteractionUnixMs = connectedAtUnixMs;

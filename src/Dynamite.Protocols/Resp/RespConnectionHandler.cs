@@ -28,7 +28,10 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             server.Clients.NextId(),
             connection.RemoteEndPoint?.ToString() ?? "?",
             connection.LocalEndPoint?.ToString() ?? "?",
-            now);
+            now)
+        {
+            UsesTls = connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>() is not null,
+        };
         var writer = new RespWriter();
         writer.Attach(connection.Transport.Output);
         if (server.ProtectedMode && !server.RequiresAuth && !IsLoopback(connection.RemoteEndPoint)

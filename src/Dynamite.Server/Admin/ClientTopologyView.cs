@@ -1,4 +1,3 @@
-using System.Net;
 using Dynamite.Core.Gossip;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
@@ -77,7 +76,7 @@ public sealed class ClientTopologyView(ClusterServices cluster)
     private static bool Serving(ClusterTopologyNode node) => node.Reachable && node.Port > 0;
 
     private static ClusterTopologyNode Describe(MemberRecord member) =>
-        IPEndPoint.TryParse(member.ClientAddress, out IPEndPoint? endpoint)
-            ? new ClusterTopologyNode(member.Id.Value, endpoint.Address.ToString(), endpoint.Port, member.Status != MemberStatus.Down)
+        AnnouncedClientAddress.Parse(member.ClientAddress) is { } address
+            ? new ClusterTopologyNode(member.Id.Value, address.Host, address.Port, member.Status != MemberStatus.Down, address.TlsPort)
             : new ClusterTopologyNode(member.Id.Value, "", 0, member.Status != MemberStatus.Down);
 }

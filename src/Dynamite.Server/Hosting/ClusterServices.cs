@@ -65,7 +65,7 @@ public sealed class ClusterServices : IAsyncDisposable
         {
             _peerCertificates = new Security.PeerCertificates(
                 new ReloadingCertificates(configuration.TlsCertFile!, configuration.TlsKeyFile!, configuration.TlsCaCertFile, clock, loggers.CreateLogger("Dynamite.PeerTls")),
-                clock);
+                configuration.ClusterName, configuration.NodeId, clock);
         }
 
         var transport = new PeerTransportOptions
@@ -180,7 +180,7 @@ public sealed class ClusterServices : IAsyncDisposable
     /// <summary>
     /// Where clients reach this node, as CLUSTER SLOTS and NODES announce it: --listen, or, when it listens on every
     /// interface, the --peer-listen host with the --listen port (empty when both are wildcards: the replies then name no
-    /// address, as Redis Cluster does for a node it cannot place).
+    /// address, as Redis Cluster does for a node it cannot place); with its TLS port (<see cref="Admin.AnnouncedClientAddress"/>).
     /// </summary>
     private static string AnnouncedClientAddress(NodeConfiguration configuration)
     {
@@ -189,11 +189,11 @@ public sealed class ClusterServices : IAsyncDisposable
         int port = listen.Port == 0 ? configuration.TlsPort : listen.Port;
         if (!IsWildcard(listen.Address))
         {
-            return new System.Net.IPEndPoint(listen.Address, port).ToString();
+            return Admin.AnnouncedClientAddress.Format(new System.Net.IPEndPoint(listen.Address, port), configuration.TlsPort);
         }
 
         System.Net.IPEndPoint peer = EndpointParser.Parse(configuration.PeerListen, "--peer-listen");
-        return IsWildcard(peer.Address) ? "" : new System.Net.IPEndPoint(peer.Address, port).ToString();
+        return IsWildcard(peer.Address) ? "" : Admin.AnnouncedClientAddress.Format(new System.Net.IPEndPoint(peer.Address, port), configuration.TlsPort);
     }
 
     private static bool IsWildcard(System.Net.IPAddress address) =>

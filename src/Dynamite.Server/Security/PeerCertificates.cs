@@ -19,10 +19,20 @@ internal sealed class PeerCertificates : IPeerCertificates, IDisposable
     private readonly ReloadingCertificates _files;
     private readonly ITimer _poll;
 
-    public PeerCertificates(ReloadingCertificates files, TimeProvider clock)
+    /// <summary>Loads the files; throws a ConfigurationException when they are not a node certificate of <paramref name="nodeId"/> in <paramref name="cluster"/>.</summary>
+    public PeerCertificates(ReloadingCertificates files, string cluster, string nodeId, TimeProvider clock)
     {
         _files = files;
         _files.Load();
+        // Fail at start, not at every peer's refusal: the node's own certificate must be what its peers will accept.
+        (string Cluster, string Name)? own = ClusterCertificates.NodeIdentityOf(_files.Current.TargetCertificate);
+        if (own != (cluster, nodeId))
+        {
+            throw new Configuration.ConfigurationException(own is { } named
+                ? $"--peer-tls: --tls-cert-file is the certificate of node '{named.Name}' of cluster '{named.Cluster}', but this is node '{nodeId}' of cluster '{cluster}' (--node-id, --cluster-name)."
+                : $"--peer-tls: --tls-cert-file is not a node certificate ({_files.Current.TargetCertificate.Subject}); issue one with `dynamite certs issue {nodeId}`.");
+        }
+
         _files.Changed += (_, change) => Changed?.Invoke(this, change);
         _poll = clock.CreateTimer(static state => ((PeerCertificates)state!).CheckFiles(), this, PollInterval, PollInterval);
     }

@@ -1,13 +1,18 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Dynamite.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
 using Xunit;
 
 namespace Dynamite.IntegrationTests.Security;
 
 /// <summary>
 /// Mutual TLS between peers (<c>--peer-tls on</c>) with certificates from <c>dynamite certs</c>: a cluster of node
-/// certificates serves and replicates; a node whose certificate another CA signed, and a node without TLS, are refused
+/// certificates serves and replicates, and unchanged clients (redis-cli, StackExchange.Redis, redis-py's RedisCluster,
+/// ioredis' Cluster) use it over TLS; a node whose certificate another CA signed, and a node without TLS, are refused
 /// and get no data; node certificates and the CA are replaced while <c>dynamite bench</c> runs, without a failed request.
 /// </summary>
 public sealed class PeerTlsTests
@@ -24,15 +29,17 @@ public sealed class PeerTlsTests
             await IssueAsync(directory.Path, node);
         }
 
+        await CertsAsync(["issue", "app", "--client", "--dir", directory.Path]);
         using var strangers = new TemporaryDirectory();
         await MakeAuthorityAsync(strangers.Path, "test");
         await IssueAsync(strangers.Path, "n4");
 
+        int[] tlsPorts = [FreePort.Next(), FreePort.Next(), FreePort.Next()];
         await using LocalCluster cluster = await LocalCluster.StartAsync(
             spares: 2,
             nodeArguments: index => index switch
             {
-                < 3 => ["--peer-tls", "on", .. NodeCertificate(directory.Path, $"n{index + 1}", ca)],
+                < 3 => ["--peer-tls", "on", "--tls-port", tlsPorts[index].ToString(CultureInfo.InvariantCulture), .. NodeCertificate(directory.Path, $"n{index + 1}", ca)],
                 3 => ["--peer-tls", "on", .. NodeCertificate(strangers.Path, "n4", Path.Combine(strangers.Path, "ca.pem"))],
                 _ => [],
             });
@@ -45,6 +52,8 @@ public sealed class PeerTlsTests
         {
             Assert.Equal("1", third.Call("GET", "over-tls").Text);
         }
+
+        await ClientsOverTlsAsync(directory.Path, ca, tlsPorts);
 
         // n4 has a node certificate of another CA (same cluster name); n5 speaks the peer protocol without TLS.
         await cluster.StartSpareAsync(3);
@@ -149,6 +158,78 @@ public sealed class PeerTlsTests
         await cluster.StartSpareAsync(3);
         await WaitUntilAsync(() => (cluster[0].Output + cluster[1].Output + cluster[2].Output).Contains("Refused peer TLS connection", StringComparison.Ordinal));
         Assert.DoesNotContain("peer_n4", cluster.Info(0), StringComparison.Ordinal);
+    }
+
+    /// <summary>redis-cli, StackExchange.Redis, redis-py's RedisCluster and ioredis' Cluster over TLS, with the application's client certificate.</summary>
+    private static async Task ClientsOverTlsAsync(string directory, string ca, int[] tlsPorts)
+    {
+        string certificate = Path.Combine(directory, "app.pem");
+        string key = Path.Combine(directory, "app.key");
+        string[] tls = ["--tls", "--cert", certificate, "--key", key, "--cacert", ca];
+        string port3 = tlsPorts[2].ToString(CultureInfo.InvariantCulture);
+        ExternalTool.Result cli = await ExternalTool.RunAsync("redis-cli", [.. tls, "-p", port3, "GET", "over-tls"], ToolTimeout);
+        Assert.True(cli.StandardOutput.Trim() == "1", cli.ToString());
+        ExternalTool.Result slots = await ExternalTool.RunAsync("redis-cli", [.. tls, "-p", port3, "CLUSTER", "SLOTS"], ToolTimeout);
+        Assert.Contains(tlsPorts[0].ToString(CultureInfo.InvariantCulture), slots.StandardOutput, StringComparison.Ordinal);
+
+        // StackExchange.Redis, unchanged: given one TLS endpoint, it finds the other nodes' TLS ports and uses all three.
+        var options = new ConfigurationOptions { Ssl = true, SslHost = "localhost", AbortOnConnectFail = true, ConnectTimeout = 15000 };
+        options.EndPoints.Add("127.0.0.1", tlsPorts[0]);
+        using X509Certificate2 clientPair = X509Certificate2.CreateFromPemFile(certificate, key);
+        using X509Certificate2 authority = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(ca));
+        options.CertificateSelection += (_, _, _, _, _) => clientPair;
+        options.CertificateValidation += (_, presented, _, _) => presented is not null && Chains(presented, authority);
+        ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(options);
+        try
+        {
+            IDatabase database = redis.GetDatabase();
+            for (int i = 0; i < 30; i++)
+            {
+                Assert.True(await database.StringSetAsync($"se:{i}", i));
+            }
+
+            for (int i = 0; i < 30; i++)
+            {
+                Assert.Equal(i, (int)await database.StringGetAsync($"se:{i}"));
+            }
+
+            Assert.Equal(tlsPorts.Order(), redis.GetEndPoints().Cast<IPEndPoint>().Select(e => e.Port).Order());
+        }
+        finally
+        {
+            await Task.Run(redis.Dispose);
+        }
+
+        string script = $$"""
+            import sys
+            from redis.cluster import RedisCluster
+            rc = RedisCluster(host="127.0.0.1", port={{tlsPorts[1]}}, ssl=True, ssl_certfile=sys.argv[1], ssl_keyfile=sys.argv[2], ssl_ca_certs=sys.argv[3],
+                              ssl_check_hostname=False, decode_responses=True)
+            for i in range(50):
+                rc.set(f"py:{i}", str(i))
+            assert all(rc.get(f"py:{i}") == str(i) for i in range(50))
+            print("OK", ",".join(sorted(str(n.port) for n in rc.get_nodes())))
+            """;
+        string path = Path.Combine(directory, "cluster_tls.py");
+        await File.WriteAllTextAsync(path, script);
+        ExternalTool.Result python = await ExternalTool.RunAsync("/usr/bin/python3", [path, certificate, key, ca], ToolTimeout);
+        string expectedPorts = string.Join(",", tlsPorts.Select(p => p.ToString(CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal));
+        Assert.True(python.ExitCode == 0 && python.StandardOutput.Trim() == "OK " + expectedPorts, python.ToString());
+
+        string scripts = Path.Combine(RepositoryPaths.Root, "tests", "Dynamite.IntegrationTests", "Node");
+        ExternalTool.Result ioredis = await ExternalTool.RunAsync(
+            "node", [Path.Combine(scripts, "ioredis_tls_cluster_check.js"), tlsPorts[0].ToString(CultureInfo.InvariantCulture), certificate, key, ca], ToolTimeout);
+        Assert.True(ioredis.ExitCode == 0 && ioredis.StandardOutput.Trim() == "OK " + expectedPorts, ioredis.ToString());
+    }
+
+    private static bool Chains(X509Certificate presented, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var certificate = new X509Certificate2(presented);
+        return chain.Build(certificate);
     }
 
     private static string[] NodeCertificate(string directory, string node, string authority) =>

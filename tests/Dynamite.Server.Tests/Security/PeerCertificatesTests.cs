@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Dynamite.Cluster.Transport;
+using Dynamite.Server.Configuration;
 using Dynamite.Server.Hosting;
 using Dynamite.Server.Security;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -69,6 +70,15 @@ public sealed class PeerCertificatesTests : IDisposable
         Assert.Equal(PeerCertificateCheck.Node("prod", "n2"), Check(certificates, Issue(_prod, "n2")));
     }
 
+    [Fact]
+    public void Start_RefusesACertificateOfAnotherNodeOrCluster_OrAClients()
+    {
+        Assert.Contains("of node 'n2' of cluster 'prod', but this is node 'n1'",
+            Assert.Throws<ConfigurationException>(() => Open(Issue(_prod, "n2"), _prod.Certificate)).Message, StringComparison.Ordinal);
+        Assert.Contains("cluster 'staging'", Assert.Throws<ConfigurationException>(() => Open(Issue(_staging, "n1"), _prod.Certificate)).Message, StringComparison.Ordinal);
+        Assert.Contains("not a node certificate", Assert.Throws<ConfigurationException>(() => Open(Issue(_prod, "n1", client: true), _prod.Certificate)).Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private PeerCertificates Open((string Certificate, string Key) node, string authorities)
@@ -78,7 +88,7 @@ public sealed class PeerCertificatesTests : IDisposable
         Write("ca.pem", authorities);
         var files = new ReloadingCertificates(Path.Combine(_directory, "node.pem"), Path.Combine(_directory, "node.key"), Path.Combine(_directory, "ca.pem"),
             _clock, NullLogger.Instance);
-        return new PeerCertificates(files, _clock);
+        return new PeerCertificates(files, "prod", "n1", _clock);
     }
 
     private void Reload(PeerCertificates certificates)

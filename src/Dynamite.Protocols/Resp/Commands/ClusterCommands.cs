@@ -92,13 +92,13 @@ internal static class ClusterCommands
             switch (topologyCommand)
             {
                 case "slots":
-                    WriteSlots(context.Writer, topology);
+                    WriteSlots(context.Writer, topology, context.Client.UsesTls);
                     break;
                 case "shards":
                     WriteShards(context.Writer, topology);
                     break;
                 case "nodes":
-                    context.Writer.WriteVerbatimText(Nodes(topology));
+                    context.Writer.WriteVerbatimText(Nodes(topology, context.Client.UsesTls));
                     break;
                 case "myid":
                     context.Writer.WriteBulk(topology.SelfId);
@@ -167,8 +167,11 @@ internal static class ClusterCommands
         return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CLUSTER"));
     }
 
-    /// <summary>CLUSTER SLOTS: per slot range, its first and last slot, then each node (host, port, id), the master first.</summary>
-    private static void WriteSlots(RespWriter writer, ClusterTopology topology)
+    /// <summary>
+    /// CLUSTER SLOTS: per slot range, its first and last slot, then each node (host, port, id), the master first; the
+    /// ports are TLS ones for a client connected over TLS.
+    /// </summary>
+    private static void WriteSlots(RespWriter writer, ClusterTopology topology, bool tls)
     {
         var ranges = topology.Ranges.Where(r => r.Nodes.Any(HasAddress)).ToList();
         writer.WriteArrayHeader(ranges.Count);
@@ -182,13 +185,13 @@ internal static class ClusterCommands
             {
                 writer.WriteArrayHeader(3);
                 writer.WriteBulk(node.Host);
-                writer.WriteInteger(node.Port);
+                writer.WriteInteger(node.PortFor(tls));
                 writer.WriteBulk(node.Id);
             }
         }
     }
 
-    /// <summary>CLUSTER SHARDS: each distinct list of nodes is one shard, with every slot range it holds.</summary>
+    /// <summary>CLUSTER SHARDS: each distinct list of nodes is one shard, with every slot range it holds; a node's plain and TLS ports as <c>port</c> and <c>tls-port</c>.</summary>
     private static void WriteShards(RespWriter writer, ClusterTopology topology)
     {
         var shards = topology.Ranges.Where(r => r.Nodes.Any(HasAddress))
@@ -211,11 +214,22 @@ internal static class ClusterCommands
             writer.WriteArrayHeader(nodes.Count);
             for (int i = 0; i < nodes.Count; i++)
             {
-                writer.WriteMapHeader(7);
+                int plain = nodes[i].PlainPort;
+                writer.WriteMapHeader(6 + (plain > 0 ? 1 : 0) + (nodes[i].TlsPort > 0 ? 1 : 0));
                 writer.WriteBulk("id");
                 writer.WriteBulk(nodes[i].Id);
-                writer.WriteBulk("port");
-                writer.WriteInteger(nodes[i].Port);
+                if (plain > 0)
+                {
+                    writer.WriteBulk("port");
+                    writer.WriteInteger(plain);
+                }
+
+                if (nodes[i].TlsPort > 0)
+                {
+                    writer.WriteBulk("tls-port");
+                    writer.WriteInteger(nodes[i].TlsPort);
+                }
+
                 writer.WriteBulk("ip");
                 writer.WriteBulk(nodes[i].Host);
                 writer.WriteBulk("endpoint");
@@ -235,13 +249,13 @@ internal static class ClusterCommands
     /// state, then the slot ranges it is the first node of). Every member is a master: a Dynamo node is a primary of
     /// some ranges and a replica of others, which Redis's master/replica roles cannot say per node.
     /// </summary>
-    private static string Nodes(ClusterTopology topology)
+    private static string Nodes(ClusterTopology topology, bool tls)
     {
         var lines = new StringBuilder();
         foreach (ClusterTopologyNode node in topology.Nodes.Where(HasAddress))
         {
             string flags = (node.Id == topology.SelfId ? "myself,master" : "master") + (node.Reachable ? "" : ",fail");
-            lines.Append(CultureInfo.InvariantCulture, $"{node.Id} {node.Host}:{node.Port}@0 {flags} - 0 0 {topology.Epoch} {(node.Reachable ? "connected" : "disconnected")}");
+            lines.Append(CultureInfo.InvariantCulture, $"{node.Id} {node.Host}:{node.PortFor(tls)}@0 {flags} - 0 0 {topology.Epoch} {(node.Reachable ? "connected" : "disconnected")}");
             foreach (ClusterSlotRange range in topology.Ranges.Where(r => r.Nodes.FirstOrDefault(HasAddress)?.Id == node.Id))
             {
                 lines.Append(' ').Append(range.First.ToString(CultureInfo.InvariantCulture));
