@@ -2,7 +2,7 @@
 # Runs units of Redis 7.0.15's own TCL test suite against a standalone Dynamite node, or against node 1 of a 3-node
 # cluster (tests/redis-suite/README.md).
 # Usage: scripts/redis-suite.sh [--cluster] [UNIT...]
-#   default units: type/hash type/incr type/set type/zset type/list type/string bitops bitfield keyspace expire protocol other multi scripting functions pubsub info-command hyperloglog dynamite-acl on a standalone node, the same without type/zset and type/list on a cluster (the ones CI runs)
+#   default units: type/hash type/incr type/set type/zset type/list type/string bitops bitfield keyspace expire protocol other multi scripting functions pubsub info-command hyperloglog dynamite-acl tracking on a standalone node, the same without type/zset, type/list and tracking (refused on a cluster node) on a cluster (the ones CI runs)
 #   dynamite-acl is unit/acl's first server block, whose tests need nothing but a client, with its "external:skip" tag
 #   dropped (the suite skips the whole unit against an external server; the later blocks restart servers with files)
 #   REDIS_SUITE_DIR  where the suite is unpacked (default ${XDG_CACHE_HOME:-$HOME/.cache}/dynamite/redis-suite)
@@ -19,7 +19,7 @@ if [ "${1:-}" = "--cluster" ]; then
 fi
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
-  units=(type/hash type/incr type/set type/zset type/list type/string bitops bitfield keyspace expire protocol other multi scripting functions pubsub info-command hyperloglog dynamite-acl)
+  units=(type/hash type/incr type/set type/zset type/list type/string bitops bitfield keyspace expire protocol other multi scripting functions pubsub info-command hyperloglog dynamite-acl tracking)
   # On a cluster the sorted-set and list units are left out of the default list: with them, the 2-core CI machine's
   # three nodes fell behind (a peer's heartbeats late enough for the failure detector, FLUSHALL refused) in later
   # units. CI runs them on a fresh cluster of their own (scripts/test.sh: --cluster type/zset type/list).

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 
 namespace Dynamite.Cluster.Transport;
 
@@ -13,8 +12,8 @@ public interface IPeerCertificates
     /// <summary>This node's certificate with its chain, as presented now.</summary>
     SslStreamCertificateContext Local { get; }
 
-    /// <summary>What a peer's certificate proves, checked against the CAs trusted now; nothing is downloaded.</summary>
-    PeerCertificateCheck Check(X509Certificate2 certificate, X509Chain? presentedChain);
+    /// <summary>What a peer's certificates prove, checked against the CAs trusted now; nothing is downloaded.</summary>
+    PeerCertificateCheck Check(PresentedCertificates presented);
 
     /// <summary>Raised, on any thread, after this node's certificate or the trusted CAs changed.</summary>
     event EventHandler<PeerCertificatesChangedEventArgs>? Changed;

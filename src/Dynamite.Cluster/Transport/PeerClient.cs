@@ -32,6 +32,9 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
     /// <summary>Why the last connect failed (for the back-off error); guarded by <see cref="_connectLock"/>.</summary>
     private Exception? _lastConnectError;
 
+    /// <summary>Retired connections that were still answering requests when replaced; guarded by <see cref="_connectLock"/>.</summary>
+    private readonly List<PeerClientConnection> _draining = [];
+
     /// <summary>The current connection, possibly dead; replaced under <see cref="_connectLock"/>, read without it.</summary>
     private volatile PeerClientConnection? _connection;
 
@@ -82,10 +85,15 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         {
             await _inFlight.WaitAsync(token);
             holdsSlot = true;
-            connection = await GetConnectionAsync(deadline, token);
-            requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
             var pending = new ResponseTask();
-            connection.Send(requestId, request, pending, deadline: long.MaxValue, holdsSlot: false);
+            do
+            {
+                // A connection retired for new certificates may be closing as this request picks it: then the next.
+                connection = await GetConnectionAsync(deadline, token);
+                requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
+            }
+            while (!connection.Send(requestId, request, pending, deadline: long.MaxValue, holdsSlot: false));
+
             return await pending.Task.WaitAsync(token);
         }
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -126,8 +134,12 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
             long now = _time.GetTimestamp();
             long deadline = now + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
             long slowAt = slowAfter is { } slow ? now + (long)(slow.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
-            connection.Send(requestId, request, callback, deadline, holdsSlot: true, slowAt);
-            return;
+            if (connection.Send(requestId, request, callback, deadline, holdsSlot: true, slowAt))
+            {
+                return;
+            }
+
+            _inFlight.Release();
         }
 
         // Connecting, backing off or saturated: the task path waits for all that within the same timeout.
@@ -168,6 +180,10 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
         try
         {
             _connection?.Close();
+            foreach (PeerClientConnection retired in _draining)
+            {
+                retired.Close();
+            }
         }
         finally
         {
@@ -237,6 +253,13 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
             _retryAt = DateTimeOffset.MinValue;
             _lastConnectError = null;
             RemoteIdentity = current.Remote;
+            if (_connection is { IsAlive: true } retired)
+            {
+                // A retired connection still answering its requests: closed with the client if it outlives it.
+                _draining.RemoveAll(c => !c.IsAlive);
+                _draining.Add(retired);
+            }
+
             _connection = current;
             if (Volatile.Read(ref _disposed) != 0)
             {

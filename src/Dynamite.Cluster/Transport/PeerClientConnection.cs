@@ -32,8 +32,8 @@ internal sealed class PeerClientConnection
     private readonly PeerStream _stream;
     private readonly PeerTransportOptions _options;
 
-    /// <summary>The TLS layer with the peer's certificate, when peers use certificates; null over plain TCP.</summary>
-    private readonly SslStream? _tls;
+    /// <summary>What the peer presented in TLS, when peers use certificates; null over plain TCP.</summary>
+    private readonly PresentedCertificates? _presented;
 
     private readonly ILogger _logger;
     private readonly int _maxFrameBytes;
@@ -62,11 +62,17 @@ internal sealed class PeerClientConnection
     /// <summary>0 while new requests may use the connection; else the timestamp at which it was retired.</summary>
     private long _retiredAt;
 
-    private PeerClientConnection(PeerStream stream, SslStream? tls, PeerIdentity remote, EndPoint endpoint, PeerTransportOptions options, TimeProvider time,
+    /// <summary>Senders inside <see cref="Send"/>: a retired connection closes only while there are none.</summary>
+    private int _senders;
+
+    /// <summary>1 while the sweep closes a retired connection: a sender that sees it sends on another connection.</summary>
+    private int _closing;
+
+    private PeerClientConnection(PeerStream stream, PresentedCertificates? presented, PeerIdentity remote, EndPoint endpoint, PeerTransportOptions options, TimeProvider time,
         SemaphoreSlim inFlightSlots, ILogger logger)
     {
         _stream = stream;
-        _tls = tls;
+        _presented = presented;
         _options = options;
         _logger = logger;
         Remote = remote;
@@ -131,6 +137,7 @@ internal sealed class PeerClientConnection
 
             PeerIdentity remote;
             SslStream? tls = null;
+            PresentedCertificates? presented = null;
             using (var handshakeTimeout = new CancellationTokenSource(options.HandshakeTimeout, time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(handshakeTimeout.Token, cancellationToken))
             {
@@ -139,7 +146,7 @@ internal sealed class PeerClientConnection
                     PeerCertificateCheck? certified = null;
                     if (options.Certificates is { } certificates)
                     {
-                        (tls, PeerCertificateCheck check) = await PeerTls.AuthenticateAsClientAsync(socket, endpoint, options, certificates, linked.Token);
+                        (tls, presented, PeerCertificateCheck check) = await PeerTls.AuthenticateAsClientAsync(socket, endpoint, options, certificates, linked.Token);
                         certified = check;
                     }
 
@@ -160,10 +167,12 @@ internal sealed class PeerClientConnection
                 }
             }
 
-            var connection = new PeerClientConnection(stream, tls, remote, endpoint, options, time, inFlightSlots, logger);
+            var connection = new PeerClientConnection(stream, presented, remote, endpoint, options, time, inFlightSlots, logger);
             if (options.Certificates is { } watched)
             {
                 watched.Changed += connection.OnCertificatesChanged;
+                // The CAs may have changed since TLS checked the peer, before this subscription: check once more.
+                connection.OnCertificatesChanged(null, new PeerCertificatesChangedEventArgs(localChanged: false, trustChanged: true));
             }
 
             _ = connection.ReadLoopAsync();
@@ -192,7 +201,27 @@ internal sealed class PeerClientConnection
     /// <paramref name="holdsSlot"/>, the request holds one of the client's in-flight slots, released when it ends.
     /// The sweep reports the request to <see cref="IPeerResponseCallback.OnSlow"/> once after <paramref name="slowAt"/>.
     /// </summary>
-    public void Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot, long slowAt = long.MaxValue)
+    /// <returns>False, having done nothing, when the connection is retired and closing: the caller sends on another.</returns>
+    public bool Send(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot, long slowAt = long.MaxValue)
+    {
+        Interlocked.Increment(ref _senders);
+        try
+        {
+            if (Volatile.Read(ref _closing) != 0)
+            {
+                return false;
+            }
+
+            Register(requestId, request, callback, deadline, holdsSlot, slowAt);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _senders);
+        }
+    }
+
+    private void Register(ulong requestId, IPeerPayload request, IPeerResponseCallback callback, long deadline, bool holdsSlot, long slowAt)
     {
         _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot, slowAt);
 
@@ -239,14 +268,17 @@ internal sealed class PeerClientConnection
     /// <summary>Over TLS: new certificates here, or CAs that no longer trust the peer's, retire the connection.</summary>
     private void OnCertificatesChanged(object? sender, PeerCertificatesChangedEventArgs change)
     {
-        if (_tls is null || _options.Certificates is not { } certificates || !IsUsable)
+        if (_presented is null || _options.Certificates is not { } certificates || !IsUsable)
         {
             return;
         }
 
-        string? refusal = change.TrustChanged ? PeerTls.Recheck(_tls, _options, certificates) : null;
+        string? refusal = change.TrustChanged ? PeerTls.Recheck(_presented, _options, certificates) : null;
         if (refusal is not null)
         {
+            // Retired, not closed: no new request goes to the peer, and the ones it holds may still be answered (closing
+            // would fail them, and a CA rotation would then fail client requests). The peer's own node closes its side
+            // if it no longer trusts this node.
             _logger.LogWarning("Replacing the connection to peer {Peer} at {EndPoint}: its certificate is no longer trusted ({Reason})", Remote, EndPoint, refusal);
             Retire();
         }
@@ -398,8 +430,9 @@ internal sealed class PeerClientConnection
         {
             Volatile.Write(ref _sweepRunning, 0);
             Interlocked.MemoryBarrier();
-            if (!_pending.IsEmpty)
+            if (!_pending.IsEmpty || Volatile.Read(ref _retiredAt) != 0)
             {
+                // Pending requests still need their deadlines; a retired connection still needs the sweep to close it.
                 // Start it again rather than trust it runs: timer callbacks can overlap, and an earlier one may
                 // have stopped the timer after this one began.
                 Volatile.Write(ref _sweepRunning, 1);
@@ -428,8 +461,16 @@ internal sealed class PeerClientConnection
         if (retiredAt != 0 && _time.GetElapsedTime(retiredAt, now) >= SweepInterval
             && (_pending.IsEmpty || _time.GetElapsedTime(retiredAt, now) >= RetireGrace))
         {
-            Fail(new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} was replaced (new certificates)"));
-            return;
+            // Close only with no sender between choosing this connection and registering its request: either a sender
+            // sees the flag and goes to another connection, or this sees the sender and looks again next time.
+            Interlocked.Exchange(ref _closing, 1);
+            if (Volatile.Read(ref _senders) == 0 && (_pending.IsEmpty || _time.GetElapsedTime(retiredAt, now) >= RetireGrace))
+            {
+                Fail(new PeerUnavailableException($"connection to peer {Remote} at {EndPoint} was replaced (new certificates)"));
+                return;
+            }
+
+            Interlocked.Exchange(ref _closing, 0);
         }
 
         if (_pending.IsEmpty && retiredAt == 0 && TryStopSweep())

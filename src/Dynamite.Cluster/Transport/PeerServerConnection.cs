@@ -44,8 +44,8 @@ internal sealed class PeerServerConnection : IPeerReplySink
     /// <summary>The stream, in the handshake and after it (never before <see cref="OpenAsync"/> set it).</summary>
     private PeerStream Stream => _stream ?? throw new InvalidOperationException("the peer connection is not open yet");
 
-    /// <summary>TLS with the node certificate it presented, when peers use certificates.</summary>
-    private SslStream? _tls;
+    /// <summary>The node certificate it presented in TLS, and what it proved, when peers use certificates.</summary>
+    private PresentedCertificates? _presented;
     private PeerCertificateCheck? _certified;
 
     private readonly PeerTransportOptions _options;
@@ -130,6 +130,8 @@ internal sealed class PeerServerConnection : IPeerReplySink
                 if (_options.Certificates is { } watched)
                 {
                     watched.Changed += OnCertificatesChanged;
+                    // The CAs may have changed since TLS checked the peer, before this subscription: check once more.
+                    OnCertificatesChanged(null, new PeerCertificatesChangedEventArgs(localChanged: false, trustChanged: true));
                 }
 
                 await ServeAsync(remote, stopping);
@@ -178,10 +180,19 @@ internal sealed class PeerServerConnection : IPeerReplySink
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         try
         {
-            (SslStream tls, PeerCertificateCheck check) = await PeerTls.AuthenticateAsServerAsync(_socket, _options, certificates, linked.Token);
-            _tls = tls;
+            (SslStream tls, PresentedCertificates presented, PeerCertificateCheck check) = await PeerTls.AuthenticateAsServerAsync(_socket, _options, certificates, linked.Token);
+            _presented = presented;
             _certified = check;
-            return new PeerStream(_socket, tls);
+            try
+            {
+                return new PeerStream(_socket, tls);
+            }
+            catch
+            {
+                // Closed under it (the listener stopping): the TLS stream is this method's to dispose.
+                await tls.DisposeAsync();
+                throw;
+            }
         }
         catch (PeerRefusedException exception)
         {
@@ -198,12 +209,12 @@ internal sealed class PeerServerConnection : IPeerReplySink
     /// <summary>CAs trusted from now on that no longer accept the peer's certificate close its connection.</summary>
     private void OnCertificatesChanged(object? sender, PeerCertificatesChangedEventArgs change)
     {
-        if (!change.TrustChanged || _tls is null || _options.Certificates is not { } certificates)
+        if (!change.TrustChanged || _presented is null || _options.Certificates is not { } certificates || _stream?.IsAborted != false)
         {
             return;
         }
 
-        if (PeerTls.Recheck(_tls, _options, certificates) is { } refusal)
+        if (PeerTls.Recheck(_presented, _options, certificates) is { } refusal)
         {
             _logger.LogWarning("Closing the connection from peer {Peer} at {Address}: its certificate is no longer trusted ({Reason})", Remote, _remoteEndPoint, refusal);
             Abort();

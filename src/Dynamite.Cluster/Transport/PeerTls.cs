@@ -14,11 +14,12 @@ namespace Dynamite.Cluster.Transport;
 /// </summary>
 internal static class PeerTls
 {
-    /// <summary>The client side: the remote node's certificate check, or an <see cref="AuthenticationException"/>/<see cref="PeerRefusedException"/>.</summary>
-    public static async Task<(SslStream Stream, PeerCertificateCheck Remote)> AuthenticateAsClientAsync(
+    /// <summary>The client side: the remote node's certificates and their check, or a <see cref="PeerRefusedException"/>.</summary>
+    public static async Task<(SslStream Stream, PresentedCertificates Presented, PeerCertificateCheck Remote)> AuthenticateAsClientAsync(
         Socket socket, EndPoint endpoint, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
     {
         PeerCertificateCheck remote = default;
+        PresentedCertificates? presented = null;
         string? refusal = null;
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         var authentication = new SslClientAuthenticationOptions
@@ -36,7 +37,8 @@ internal static class PeerTls
             // (nodes are found by gossiped addresses, which a certificate need not list).
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
-                remote = Check(certificates, certificate, chain);
+                presented = certificate is null ? null : PresentedCertificates.Copy(certificate, chain);
+                remote = presented is null ? PeerCertificateCheck.Refused("it presented no certificate") : certificates.Check(presented);
                 refusal = remote.RefusalFor(options.ClusterName);
                 return refusal is null;
             },
@@ -56,17 +58,18 @@ internal static class PeerTls
             throw;
         }
 
-        return (stream, remote);
+        return (stream, presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), remote);
     }
 
     /// <summary>
     /// The server side: the connecting node's certificate check; a refused handshake throws <see cref="PeerRefusedException"/>
     /// with the reason (a missing certificate, another CA, another cluster, a client's certificate, garbage).
     /// </summary>
-    public static async Task<(SslStream Stream, PeerCertificateCheck Remote)> AuthenticateAsServerAsync(
+    public static async Task<(SslStream Stream, PresentedCertificates Presented, PeerCertificateCheck Remote)> AuthenticateAsServerAsync(
         Socket socket, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
     {
         PeerCertificateCheck remote = default;
+        PresentedCertificates? presented = null;
         string? refusal = null;
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         var authentication = new SslServerAuthenticationOptions
@@ -77,7 +80,8 @@ internal static class PeerTls
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
-                remote = Check(certificates, certificate, chain);
+                presented = certificate is null ? null : PresentedCertificates.Copy(certificate, chain);
+                remote = presented is null ? PeerCertificateCheck.Refused("it presented no certificate") : certificates.Check(presented);
                 refusal = remote.RefusalFor(options.ClusterName);
                 return refusal is null;
             },
@@ -98,26 +102,10 @@ internal static class PeerTls
             throw;
         }
 
-        return (stream, remote);
+        return (stream, presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), remote);
     }
 
-    /// <summary>The peer certificate of an established connection, checked again against the CAs trusted now.</summary>
-    public static string? Recheck(SslStream stream, PeerTransportOptions options, IPeerCertificates certificates) =>
-        stream.RemoteCertificate is { } certificate
-            ? Check(certificates, certificate, chain: null).RefusalFor(options.ClusterName)
-            : "it presented no certificate";
-
-    private static PeerCertificateCheck Check(IPeerCertificates certificates, X509Certificate? certificate, X509Chain? chain) =>
-        certificate switch
-        {
-            null => PeerCertificateCheck.Refused("it presented no certificate"),
-            X509Certificate2 full => certificates.Check(full, chain),
-            _ => CheckCopy(certificates, certificate, chain),
-        };
-
-    private static PeerCertificateCheck CheckCopy(IPeerCertificates certificates, X509Certificate certificate, X509Chain? chain)
-    {
-        using X509Certificate2 copy = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return certificates.Check(copy, chain);
-    }
+    /// <summary>The certificates a peer presented, checked again against the CAs trusted now; null when they still pass.</summary>
+    public static string? Recheck(PresentedCertificates presented, PeerTransportOptions options, IPeerCertificates certificates) =>
+        certificates.Check(presented).RefusalFor(options.ClusterName);
 }

@@ -51,6 +51,8 @@ public sealed class ClientRegistry
         }
     }
 
+    public bool TryGet(long id, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out ClientSession session) => _clients.TryGetValue(id, out session);
+
     public IReadOnlyList<ClientSession> Snapshot() => [.. _clients.Values.OrderBy(s => s.Id)];
 
     public long TotalCommands => Interlocked.Read(ref _retiredCommands) + _clients.Values.Sum(s => s.CommandsProcessed);

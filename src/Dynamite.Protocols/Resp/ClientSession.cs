@@ -10,6 +10,18 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 {
     private volatile ClientOutbox? _outbox;
 
+    /// <summary>CLIENT TRACKING settings while tracking is on; null: off. Set by <see cref="Resp.Tracking.KeyTracker.Set"/> only.</summary>
+    public Tracking.TrackingSettings? Tracking { get; internal set; }
+
+    /// <summary>For a script's own client: the client that runs the script (whose NOLOOP its writes respect).</summary>
+    public ClientSession? ScriptCaller { get; init; }
+
+    /// <summary>While EXEC or a script runs with tracking on: the keys its commands changed, announced when it ends.</summary>
+    public List<byte[]>? TrackingBatch { get; set; }
+
+    /// <summary>CLIENT CACHING's answer for the next command (OPTIN/OPTOUT); null: none given.</summary>
+    public bool? CachingNext { get; set; }
+
     /// <summary>Connected through the TLS port: CLUSTER SLOTS, SHARDS and NODES then name TLS ports.</summary>
     public bool UsesTls { get; init; }
     private volatile bool _shutdownRequested;
@@ -115,7 +127,18 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     public ClientOutbox? Outbox => _outbox;
 
     /// <summary>The outbox, made on first use by the connection's own loop.</summary>
-    public ClientOutbox EnsureOutbox() => _outbox ??= new ClientOutbox(Wake, Abort);
+    public ClientOutbox EnsureOutbox()
+    {
+        if (_outbox is { } outbox)
+        {
+            return outbox;
+        }
+
+        // Any thread may be first (a tracking invalidation redirected to this client): one outbox wins.
+#pragma warning disable CS0420 // A volatile field passed by reference: Interlocked supplies the barrier.
+        return Interlocked.CompareExchange(ref _outbox, new ClientOutbox(Wake, Abort), null) ?? _outbox!;
+#pragma warning restore CS0420
+    }
 
     public void CountHit() => Interlocked.Increment(ref _keyspaceHits);
 

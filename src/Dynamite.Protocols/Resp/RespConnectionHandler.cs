@@ -89,6 +89,7 @@ public sealed class RespConnectionHandler(RespServer server, ILogger<RespConnect
             server.PubSub.RemoveAll(client);
             server.Monitors.Remove(client);
             server.Clients.Unregister(client);
+            server.Tracking.Remove(client);
         }
     }
 

@@ -46,6 +46,7 @@ public sealed class RespServer : IDisposable
         Metrics = metrics;
         PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
         Keyspace = new PubSub.KeyspaceNotifier(PubSub);
+        Tracking = new Tracking.KeyTracker(Clients, PubSub, () => NowUnixMs);
         _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -130,6 +131,9 @@ public sealed class RespServer : IDisposable
 
     /// <summary>This node's subscribers and the delivery of published messages (to them, and through the relay to other nodes).</summary>
     public PubSub.PubSubHub PubSub { get; }
+
+    /// <summary>CLIENT TRACKING: which clients cache which keys, and their invalidations.</summary>
+    public Tracking.KeyTracker Tracking { get; }
 
     /// <summary>The script thread and cache (made on the first script: a node that runs none has no Lua state).</summary>
     internal Scripting.ScriptRunner Scripts => _scripts.Value;

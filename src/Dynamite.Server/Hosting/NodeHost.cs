@@ -161,7 +161,7 @@ public static class NodeHost
             engine.ChangeListener = server.BlockedClients;
             ClusterCoordinator? coordinator = clustered ? provider.GetRequiredService<ClusterServices>().Coordinator : null;
             provider.GetRequiredService<ExpirySweeper>().Listener =
-                new ExpiredKeyAnnouncer(server.Keyspace, key => coordinator is null || coordinator.IsFirstPrimaryOf(key));
+                new ExpiredKeyAnnouncer(server.Keyspace, server.Tracking, key => coordinator is null || coordinator.IsFirstPrimaryOf(key));
 
             return server;
         });

@@ -47,7 +47,7 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
     /// </summary>
     public bool ValidateClient(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
-        string? failure = Validate(certificate, presentedChain, peer: false);
+        string? failure = Validate(certificate, presentedChain?.ChainElements.Select(e => e.Certificate) ?? [], peer: false);
         if (failure is not null)
         {
             logger.LogWarning("Refused a TLS client certificate ({Subject}): {Status}", certificate.Subject, failure);
@@ -60,7 +60,7 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
     /// Null when <paramref name="certificate"/> chains to a configured CA, is within its validity and is meant for client
     /// authentication (and, for a <paramref name="peer"/>, server authentication too, as node certificates are); else why not.
     /// </summary>
-    public string? Validate(X509Certificate2 certificate, X509Chain? presentedChain, bool peer)
+    public string? Validate(X509Certificate2 certificate, IEnumerable<X509Certificate2> presentedChain, bool peer)
     {
         Refresh();
         X509Certificate2Collection authorities;
@@ -81,12 +81,9 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
         }
 
         chain.ChainPolicy.VerificationTime = clock.GetLocalNow().DateTime;
-        if (presentedChain is not null)
+        foreach (X509Certificate2 presented in presentedChain)
         {
-            foreach (X509ChainElement element in presentedChain.ChainElements)
-            {
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
+            chain.ChainPolicy.ExtraStore.Add(presented);
         }
 
         return chain.Build(certificate)
@@ -106,9 +103,23 @@ internal sealed class ReloadingCertificates(string certFile, string keyFile, str
     public void Refresh()
     {
         PeerCertificatesChangedEventArgs? change = ReloadIfChanged();
-        if (change is not null)
+        if (change is null || Changed is not { } handlers)
         {
-            Changed?.Invoke(this, change);
+            return;
+        }
+
+        // Each listener alone: one that throws must neither keep the others from hearing of the change nor escape a
+        // timer callback (which would end the process).
+        foreach (EventHandler<PeerCertificatesChangedEventArgs> handler in handlers.GetInvocationList().Cast<EventHandler<PeerCertificatesChangedEventArgs>>())
+        {
+            try
+            {
+                handler(this, change);
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "A listener of the certificate change failed");
+            }
         }
     }
 

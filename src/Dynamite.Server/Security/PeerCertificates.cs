@@ -41,9 +41,11 @@ internal sealed class PeerCertificates : IPeerCertificates, IDisposable
 
     public SslStreamCertificateContext Local => _files.Current;
 
-    public PeerCertificateCheck Check(X509Certificate2 certificate, X509Chain? presentedChain)
+    public PeerCertificateCheck Check(PresentedCertificates presented)
     {
-        if (_files.Validate(certificate, presentedChain, peer: true) is { } failure)
+        ArgumentNullException.ThrowIfNull(presented);
+        X509Certificate2 certificate = presented.Certificate;
+        if (_files.Validate(certificate, presented.Chain, peer: true) is { } failure)
         {
             return PeerCertificateCheck.Refused($"its certificate ({certificate.Subject}) is not trusted: {failure}");
         }

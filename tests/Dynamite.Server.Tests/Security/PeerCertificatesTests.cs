@@ -108,7 +108,7 @@ public sealed class PeerCertificatesTests : IDisposable
     private static PeerCertificateCheck Check(PeerCertificates certificates, (string Certificate, string Key) presented)
     {
         using X509Certificate2 certificate = X509Certificate2.CreateFromPem(presented.Certificate);
-        return certificates.Check(certificate, null);
+        return certificates.Check(PresentedCertificates.Copy(certificate, null));
     }
 
     private static (string Certificate, string Key) Issue((string Certificate, string Key) authority, string name, bool client = false) =>

@@ -119,13 +119,105 @@ internal static class CommandDispatcher
             return ForwardAsync(context, keyIndex);
         }
 
-        if (server.Keyspace.Enabled && PubSub.KeyspaceEventTable.For(command.LowerName) is { } keyspaceEvent)
+        if (client.CachingNext is { } caching && command.LowerName != "client")
         {
-            return RunAndNotifyAsync(context, command, keyspaceEvent);
+            // CLIENT CACHING YES/NO speaks for the one command after it (CLIENT commands aside, as in redis-server); a
+            // transaction's commands all follow EXEC's answer, which EXEC's run clears when it ends.
+            if (client.TrackingBatch is null && command.LowerName != "exec")
+            {
+                client.CachingNext = null;
+            }
+
+            if (server.Tracking.Active)
+            {
+                return RunTrackedAsync(context, command, caching);
+            }
         }
 
-        return Run(context, command);
+        if (server.Tracking.Active && (command.FirstKey > 0 || command.LowerName is "flushall" or "flushdb" || GathersInvalidations(command)))
+        {
+            return RunTrackedAsync(context, command, caching: null);
+        }
+
+        return RunAnnounced(context, command);
     }
+
+    private static ValueTask RunAnnounced(CommandContext context, CommandDefinition command) =>
+        context.Server.Keyspace.Enabled && PubSub.KeyspaceEventTable.For(command.LowerName) is { } keyspaceEvent
+            ? RunAndNotifyAsync(context, command, keyspaceEvent)
+            : Run(context, command);
+
+    /// <summary>
+    /// Runs a command while clients track keys (CLIENT TRACKING): a read by a tracking client is remembered before it
+    /// reads, so any write after it is announced to it; a write's keys are announced after it ran (whatever its reply:
+    /// an extra invalidation costs a client a cache miss, a missing one a stale value); FLUSHALL and FLUSHDB announce
+    /// that everything changed.
+    /// </summary>
+    private static async ValueTask RunTrackedAsync(CommandContext context, CommandDefinition command, bool? caching)
+    {
+        ClientSession client = context.Client;
+        Tracking.KeyTracker tracker = context.Server.Tracking;
+        if (GathersInvalidations(command))
+        {
+            // A transaction or a script announces what all its commands changed together, once it is done (as
+            // redis-server does at the end of the command), so a BCAST client gets one message per prefix.
+            if (client.TrackingBatch is not null)
+            {
+                await RunAnnounced(context, command);
+                return;
+            }
+
+            client.TrackingBatch = [];
+            try
+            {
+                await RunAnnounced(context, command);
+            }
+            finally
+            {
+                List<byte[]> changed = client.TrackingBatch;
+                client.TrackingBatch = null;
+                if (command.LowerName == "exec")
+                {
+                    client.CachingNext = null;
+                }
+
+                tracker.Invalidate(changed, client);
+            }
+
+            return;
+        }
+
+        bool write = (command.Flags & CommandFlags.Write) != 0;
+        bool hasKeys = command.FirstKey > 0 && command.FirstKey < context.ArgumentCount;
+        if (!write && hasKeys && (command.Flags & CommandFlags.ReadOnly) != 0 && client.Tracking is { } settings && settings.TracksReads(caching))
+        {
+            tracker.RecordReads(client, command.KeysOf(new ArgumentsOnDemand(context)));
+        }
+
+        byte[][] written = write && hasKeys ? [.. command.KeysOf(new ArgumentsOnDemand(context))] : [];
+        await RunAnnounced(context, command);
+        if (command.LowerName is "flushall" or "flushdb")
+        {
+            tracker.InvalidateAll();
+        }
+        else if (written.Length > 0)
+        {
+            // A script's write is its caller's (NOLOOP), and both gather theirs while a transaction or script runs.
+            ClientSession owner = client.ScriptCaller ?? client;
+            if (owner.TrackingBatch is { } batch)
+            {
+                batch.AddRange(written);
+            }
+            else
+            {
+                tracker.Invalidate(written, owner);
+            }
+        }
+    }
+
+    /// <summary>EXEC and the script commands: their commands' invalidations go out together when they end.</summary>
+    private static bool GathersInvalidations(CommandDefinition command) =>
+        command.LowerName is "exec" or "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro";
 
     /// <summary>
     /// What the client's user may not use of this command, its keys and its channels (logged in ACL LOG); null when

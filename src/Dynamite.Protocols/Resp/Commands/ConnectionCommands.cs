@@ -31,6 +31,8 @@ internal static class ConnectionCommands
         client.Watched = null;
         context.Server.PubSub.RemoveAll(client);
         context.Server.Monitors.Remove(client);
+        context.Server.Tracking.Set(client, null);
+        client.CachingNext = null;
         client.Name = null;
         client.Consistency = null;
         client.ProtocolVersion = 2;
@@ -366,6 +368,14 @@ internal static class ConnectionCommands
 
             case "LIST":
                 return ClientList(context);
+            case "TRACKING" when count >= 3:
+                return ClientTrackingCommands.Tracking(context);
+            case "CACHING" when count == 3:
+                return ClientTrackingCommands.Caching(context);
+            case "GETREDIR" when count == 2:
+                return ClientTrackingCommands.GetRedirect(context);
+            case "TRACKINGINFO" when count == 2:
+                return ClientTrackingCommands.TrackingInfo(context);
             case "REPLY" when count == 3:
                 if (context.ArgumentIs(2, "ON"))
                 {
@@ -398,6 +408,8 @@ internal static class ConnectionCommands
                 string[] help =
                 [
                     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+                    "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
                     "GETNAME", "    Return the name of the current connection.",
                     "ID", "    Return the ID of the current connection.",
                     "INFO", "    Return information about the current client connection.",
@@ -405,6 +417,9 @@ internal static class ConnectionCommands
                     "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                     "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attr.",
                     "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+                    "    Control server assisted client side caching.",
+                    "TRACKINGINFO", "    Report tracking status for the current connection.",
                     "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
                     "HELP", "    Print this help.",
                 ];
@@ -415,7 +430,7 @@ internal static class ConnectionCommands
                 }
 
                 return ValueTask.CompletedTask;
-            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP" or "REPLY" or "UNBLOCK":
+            case "SETNAME" or "GETNAME" or "ID" or "SETINFO" or "INFO" or "HELP" or "REPLY" or "UNBLOCK" or "TRACKING" or "CACHING" or "GETREDIR" or "TRACKINGINFO":
                 return context.WrongArgumentCount("client|" + sub.ToLowerInvariant());
             default:
                 return context.Error(RespErrors.UnknownSubcommand(context.ArgumentString(1), "CLIENT"));
@@ -480,10 +495,11 @@ internal static class ConnectionCommands
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>CLIENT LIST's flags: P a subscriber, O a monitor, x in MULTI, N none of them.</summary>
+    /// <summary>CLIENT LIST's flags: P a subscriber, O a monitor, x in MULTI, t tracking, B in BCAST mode, N none of them.</summary>
     private static string Flags(ClientSession session)
     {
-        string flags = (session.Subscriptions is { Total: > 0 } ? "P" : "") + (session.IsMonitor ? "O" : "") + (session.Transaction is not null ? "x" : "");
+        string flags = (session.Subscriptions is { Total: > 0 } ? "P" : "") + (session.IsMonitor ? "O" : "") + (session.Transaction is not null ? "x" : "")
+            + (session.Tracking is { } tracking ? "t" + (tracking.Broadcast ? "B" : "") : "");
         return flags.Length == 0 ? "N" : flags;
     }
 
@@ -499,6 +515,6 @@ internal static class ConnectionCommands
             $"sub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Channel).Count ?? 0} psub={session.Subscriptions?.Of(PubSub.SubscriptionKind.Pattern).Count ?? 0} " +
             $"ssub={session.Subscriptions?.ShardChannels ?? 0} " +
             $"multi=-1 qbuf={session.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={session.Outbox?.QueuedBytes ?? 0} tot-mem=0 events=r cmd={command} " +
-            $"user={session.User?.Name ?? Acl.AclUsers.DefaultUserName} redir=-1 resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
+            $"user={session.User?.Name ?? Acl.AclUsers.DefaultUserName} redir={session.Tracking?.RedirectId ?? -1} resp={session.ProtocolVersion} lib-name={session.LibraryName} lib-ver={session.LibraryVersion}\n";
     }
 }

@@ -98,7 +98,7 @@ internal static class FunctionCommands
         string command = string.Join(' ', Enumerable.Range(0, context.ArgumentCount).Select(context.ArgumentString));
         return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
         {
-            using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger);
+            using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger, keys);
             if (!runner.Call(name, command, keys, argv, host, writer))
             {
                 writer.WriteError("ERR Function not found");

@@ -111,7 +111,7 @@ internal static class ScriptCommands
             }
 
             runner.Cache.TryAdd(sha, body);
-            using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger);
+            using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger, keys);
             runner.Run(sha, keys, argv, host, writer);
         });
     }

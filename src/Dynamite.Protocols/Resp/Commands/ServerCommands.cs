@@ -347,6 +347,7 @@ internal static class ServerCommands
                 new("connected_clients", server.Clients.Count.ToString(CultureInfo.InvariantCulture)),
                 new("maxclients", server.Options.MaxClients.ToString(CultureInfo.InvariantCulture)),
                 new("blocked_clients", server.BlockedClients.Count.ToString(CultureInfo.InvariantCulture)),
+                new("tracking_clients", server.Tracking.ClientCount.ToString(CultureInfo.InvariantCulture)),
             ],
             "memory" =>
             [
@@ -374,6 +375,9 @@ internal static class ServerCommands
                 new("pubsub_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.Channel, null).Count.ToString(CultureInfo.InvariantCulture)),
                 new("pubsub_patterns", server.PubSub.PatternCount.ToString(CultureInfo.InvariantCulture)),
                 new("pubsubshard_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.ShardChannel, null).Count.ToString(CultureInfo.InvariantCulture)),
+                new("tracking_total_keys", server.Tracking.KeyCount.ToString(CultureInfo.InvariantCulture)),
+                new("tracking_total_items", server.Tracking.ItemCount.ToString(CultureInfo.InvariantCulture)),
+                new("tracking_total_prefixes", server.Tracking.PrefixCount.ToString(CultureInfo.InvariantCulture)),
             ],
             "replication" =>
             [
@@ -487,9 +491,21 @@ internal static class ServerCommands
         PubSub.KeyspaceEventClasses? keyspaceClasses = null;
         bool? protectedMode = null;
         int? aclLogLength = null;
+        int? trackingKeys = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
+            if (name.Equals("tracking-table-max-keys", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long keys) || keys is < 0 or > int.MaxValue)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'tracking-table-max-keys') - argument couldn't be parsed into an integer");
+                }
+
+                trackingKeys = (int)keys;
+                continue;
+            }
+
             if (name.Equals("acllog-max-len", StringComparison.OrdinalIgnoreCase))
             {
                 if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long length) || length is < 0 or > int.MaxValue)
@@ -573,6 +589,11 @@ internal static class ServerCommands
             context.Server.Acl.Log.MaxEntries = maxEntries;
         }
 
+        if (trackingKeys is { } maxKeys)
+        {
+            context.Server.Tracking.MaxKeys = maxKeys;
+        }
+
         if (protectedMode is { } mode)
         {
             context.Server.ProtectedMode = mode;
@@ -632,6 +653,7 @@ internal static class ServerCommands
             new("notify-keyspace-events", server.Keyspace.Setting),
             new("protected-mode", server.ProtectedMode ? "yes" : "no"),
             new("acllog-max-len", Number(server.Acl.Log.MaxEntries)),
+            new("tracking-table-max-keys", Number(server.Tracking.MaxKeys)),
             new("lua-time-limit", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             new("busy-reply-threshold", Number((long)server.ScriptBusyThreshold.TotalMilliseconds)),
             .. server.EncodingParameters.All(),

@@ -98,6 +98,15 @@ public sealed class PubSubHub(Func<long> nowUnixMs) : IPublishedMessageSink
         return true;
     }
 
+    /// <summary>Whether <paramref name="client"/> is subscribed to <paramref name="channel"/> (safe from any thread).</summary>
+    public bool IsSubscribed(ClientSession client, byte[] channel)
+    {
+        lock (_lock)
+        {
+            return _index[(int)SubscriptionKind.Channel].TryGetValue(channel, out ClientSession[]? subscribers) && subscribers.Contains(client);
+        }
+    }
+
     /// <summary>Every subscription of a client that is going away.</summary>
     public void RemoveAll(ClientSession client)
     {

@@ -15,11 +15,18 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
     private readonly ReplyBuffer _buffer = new();
     private readonly bool _readOnly;
     private readonly ILogger? _logger;
+    private readonly ClientSession _caller;
+    private readonly byte[][] _declaredKeys;
+
+    /// <summary>Set once the script's declared keys are remembered for its tracking caller.</summary>
+    private bool _tracked;
 
     /// <summary>Clients blocked on keys wake once the script is done, on its whole effect (<see cref="Blocking.BlockedClients.HoldWakes"/>).</summary>
     private readonly Blocking.WakeHold _wakeHold;
 
-    public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger)
+    /// <summary>A host for one script run by <paramref name="caller"/> (read-only: <paramref name="readOnly"/>); <paramref name="declaredKeys"/>, the
+    /// script's KEYS, are what a tracking caller is told about once the script reads (CLIENT TRACKING). Logs to <paramref name="logger"/>.</summary>
+    public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger, byte[][] declaredKeys)
     {
         var client = new ClientSession(server.Clients.NextId(), "lua", "lua", server.NowUnixMs)
         {
@@ -27,7 +34,10 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             User = caller.User,
             Consistency = caller.Consistency,
             IsScript = true,
+            ScriptCaller = caller,
         };
+        _caller = caller;
+        _declaredKeys = declaredKeys;
         var writer = new RespWriter();
         writer.Attach(_buffer);
         _context = new CommandContext(server, client, writer);
@@ -65,6 +75,13 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             }
 
             Wrote = true;
+        }
+
+        if (!_tracked && (command.Flags & CommandFlags.ReadOnly) != 0 && _caller.Tracking is { } tracking && tracking.TracksReads(caching: null))
+        {
+            // As redis-server: a script that reads makes its caller track every key it declared (before the read runs).
+            _tracked = true;
+            _context.Server.Tracking.RecordReads(_caller, _declaredKeys);
         }
 
         _buffer.Reset();
