@@ -136,7 +136,8 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
 
         // Any thread may be first (a tracking invalidation redirected to this client): one outbox wins.
 #pragma warning disable CS0420 // A volatile field passed by reference: Interlocked supplies the barrier.
-        return Interlocked.CompareExchange(ref _outbox, new ClientOutbox(Wake, Abort), null) ?? _outbox!;
+        // Through lambdas: the connection sets Wake and Abort after registering, and an outbox made before must use them.
+        return Interlocked.CompareExchange(ref _outbox, new ClientOutbox(() => Wake(), () => Abort()), null) ?? _outbox!;
 #pragma warning restore CS0420
     }
 

@@ -95,6 +95,27 @@ public sealed class ClientTrackingTests
     }
 
     [Fact]
+    public async Task CommandsWhoseKeysFollowACount_AreTrackedAndAnnounced()
+    {
+        await using DynamiteNode node = await DynamiteNode.StartAsync("memory");
+        using RawRespClient cache = node.Connect();
+        using RawRespClient writer = node.Connect();
+        Assert.False(cache.Call("HELLO", "3").IsError);
+        Assert.Equal("+OK", cache.Call("CLIENT", "TRACKING", "ON").ToString());
+        writer.Call("SADD", "s1", "a");
+        writer.Call("RPUSH", "l", "a", "b");
+
+        // SINTERCARD numkeys key: a read whose key follows a count; LMPOP numkeys key: a write of that shape.
+        Assert.Equal(":1", cache.Call("SINTERCARD", "1", "s1").ToString());
+        Assert.Equal(":1", writer.Call("SADD", "s1", "b").ToString());
+        Assert.Equal(["s1"], cache.Read().Items![1].Items!.Select(k => k.Text));
+
+        Assert.Equal(2, cache.Call("LRANGE", "l", "0", "-1").Items!.Count);
+        Assert.False(writer.Call("LMPOP", "1", "l", "LEFT").IsError);
+        Assert.Equal(["l"], cache.Read().Items![1].Items!.Select(k => k.Text));
+    }
+
+    [Fact]
     public async Task ClusterNode_RefusesTracking_WithAReason()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync();

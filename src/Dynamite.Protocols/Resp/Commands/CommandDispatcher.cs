@@ -122,8 +122,8 @@ internal static class CommandDispatcher
         if (client.CachingNext is { } caching && command.LowerName != "client")
         {
             // CLIENT CACHING YES/NO speaks for the one command after it (CLIENT commands aside, as in redis-server); a
-            // transaction's commands all follow EXEC's answer, which EXEC's run clears when it ends.
-            if (client.TrackingBatch is null && command.LowerName != "exec")
+            // transaction's commands all follow it, from MULTI through EXEC, whose run clears it when it ends.
+            if (client.TrackingBatch is null && command.LowerName is not ("exec" or "multi"))
             {
                 client.CachingNext = null;
             }
@@ -134,7 +134,7 @@ internal static class CommandDispatcher
             }
         }
 
-        if (server.Tracking.Active && (command.FirstKey > 0 || command.LowerName is "flushall" or "flushdb" || GathersInvalidations(command)))
+        if (server.Tracking.Active && (command.FirstKey > 0 || command.KeyCountAt > 0 || command.LowerName is "flushall" or "flushdb" || GathersInvalidations(command)))
         {
             return RunTrackedAsync(context, command, caching: null);
         }
@@ -188,29 +188,36 @@ internal static class CommandDispatcher
         }
 
         bool write = (command.Flags & CommandFlags.Write) != 0;
-        bool hasKeys = command.FirstKey > 0 && command.FirstKey < context.ArgumentCount;
-        if (!write && hasKeys && (command.Flags & CommandFlags.ReadOnly) != 0 && client.Tracking is { } settings && settings.TracksReads(caching))
+        // Keys where FirstKey says, or after a count (LMPOP, ZUNION, SINTERCARD...): KeysOf reads both.
+        byte[][] keys = command.FirstKey > 0 || command.KeyCountAt > 0 ? [.. command.KeysOf(new ArgumentsOnDemand(context))] : [];
+        if (!write && keys.Length > 0 && (command.Flags & CommandFlags.ReadOnly) != 0 && client.Tracking is { } settings && settings.TracksReads(caching))
         {
-            tracker.RecordReads(client, command.KeysOf(new ArgumentsOnDemand(context)));
+            tracker.RecordReads(client, keys);
         }
 
-        byte[][] written = write && hasKeys ? [.. command.KeysOf(new ArgumentsOnDemand(context))] : [];
-        await RunAnnounced(context, command);
-        if (command.LowerName is "flushall" or "flushdb")
+        try
         {
-            tracker.InvalidateAll();
+            await RunAnnounced(context, command);
         }
-        else if (written.Length > 0)
+        finally
         {
-            // A script's write is its caller's (NOLOOP), and both gather theirs while a transaction or script runs.
-            ClientSession owner = client.ScriptCaller ?? client;
-            if (owner.TrackingBatch is { } batch)
+            // Also when the command failed part-way (a storage error after some keys changed): announcing costs a miss.
+            if (command.LowerName is "flushall" or "flushdb")
             {
-                batch.AddRange(written);
+                tracker.InvalidateAll();
             }
-            else
+            else if (write && keys.Length > 0)
             {
-                tracker.Invalidate(written, owner);
+                // A script's write is its caller's (NOLOOP), and both gather theirs while a transaction or script runs.
+                ClientSession owner = client.ScriptCaller ?? client;
+                if (owner.TrackingBatch is { } batch)
+                {
+                    batch.AddRange(keys);
+                }
+                else
+                {
+                    tracker.Invalidate(keys, owner);
+                }
             }
         }
     }

@@ -28,6 +28,12 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
     /// <summary>Clients in BCAST mode; copy-on-write.</summary>
     private volatile ClientSession[] _broadcast = [];
 
+    /// <summary>
+    /// Keys in the table, written under the lock after each change and read without it: a write that finds 0 skips the
+    /// lock (a read remembered after that finds the write's value, since it is remembered before it reads).
+    /// </summary>
+    private int _readerCount;
+
     /// <summary>Clients with tracking on; while 0, the command path skips every tracking step with one read.</summary>
     private int _tracking;
 
@@ -102,6 +108,7 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
                     // Nobody tracks: the readers left in the table would only be told about keys they no longer cache.
                     _readers.Clear();
                     _order.Clear();
+                    Volatile.Write(ref _readerCount, 0);
                 }
             }
 
@@ -136,6 +143,20 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
                 }
 
                 readers.Add(client.Id);
+            }
+
+            Volatile.Write(ref _readerCount, _readers.Count);
+            if (_order.Count > (2 * _readers.Count) + 1024)
+            {
+                // Announced keys stay in the eviction order until dequeued: drop them, and repeats, keeping each key's
+                // first (oldest) place, so the order stays within twice the table.
+                var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
+                byte[][] live = [.. _order.Where(k => _readers.ContainsKey(k) && seen.Add(k))];
+                _order.Clear();
+                foreach (byte[] key in live)
+                {
+                    _order.Enqueue(key);
+                }
             }
 
             evicted = EvictOverLimit();
@@ -176,6 +197,12 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
             return;
         }
 
+        if (_broadcast.Length == 0 && Volatile.Read(ref _readerCount) == 0)
+        {
+            // Nobody to tell: every write of every client comes here while anyone tracks.
+            return;
+        }
+
         if (keys.Count > 1)
         {
             // A transaction that changed a key twice announces it once.
@@ -194,13 +221,14 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
                         Add(perClient, reader, key);
                     }
                 }
-
             }
 
             if (_readers.Count == 0)
             {
                 _order.Clear();
             }
+
+            Volatile.Write(ref _readerCount, _readers.Count);
         }
 
         // The table's readers, in the default mode: one message per key, as redis-server sends them. A reader that has
@@ -248,6 +276,7 @@ public sealed class KeyTracker(ClientRegistry clients, PubSubHub hub, Func<long>
         {
             _readers.Clear();
             _order.Clear();
+            Volatile.Write(ref _readerCount, 0);
         }
 
         foreach (ClientSession client in clients.Snapshot())
