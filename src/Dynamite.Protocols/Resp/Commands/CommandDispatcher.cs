@@ -190,7 +190,8 @@ internal static class CommandDispatcher
         bool write = (command.Flags & CommandFlags.Write) != 0;
         // Keys where FirstKey says, or after a count (LMPOP, ZUNION, SINTERCARD...): KeysOf reads both.
         byte[][] keys = command.FirstKey > 0 || command.KeyCountAt > 0 ? [.. command.KeysOf(new ArgumentsOnDemand(context))] : [];
-        if (!write && keys.Length > 0 && (command.Flags & CommandFlags.ReadOnly) != 0 && client.Tracking is { } settings && settings.TracksReads(caching))
+        bool tracksRead = !write && keys.Length > 0 && (command.Flags & CommandFlags.ReadOnly) != 0 && client.Tracking is { } settings && settings.TracksReads(caching);
+        if (tracksRead)
         {
             tracker.RecordReads(client, keys);
         }
@@ -201,6 +202,13 @@ internal static class CommandDispatcher
         }
         finally
         {
+            if (tracksRead)
+            {
+                // Again after the read: a write that landed between the first record and the read took the key out of the
+                // table, and the value read may be that write's. Remembered twice costs at most one extra invalidation.
+                tracker.RecordReads(client, keys);
+            }
+
             // Also when the command failed part-way (a storage error after some keys changed): announcing costs a miss.
             if (command.LowerName is "flushall" or "flushdb")
             {
