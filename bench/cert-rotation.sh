@@ -23,7 +23,8 @@ base=17830
 for i in 1 2 3; do
   cp old/n$i.pem n$i.pem; cp old/n$i.key n$i.key
   seeds=""; for j in 1 2 3; do [ $j != $i ] && seeds="$seeds,127.0.0.1:$((base+10*j+1))"; done
-  dynamite start --node-id n$i --rack rack$i --cluster-name rot --peer-tls on --tls-cert-file n$i.pem --tls-key-file n$i.key --tls-ca-cert-file trusted.pem \
+  # dotnet directly, not the function: $! must be the node's own process, which the trap stops.
+  dotnet $build/dynamite.dll start --node-id n$i --rack rack$i --cluster-name rot --peer-tls on --tls-cert-file n$i.pem --tls-key-file n$i.key --tls-ca-cert-file trusted.pem \
     --listen 127.0.0.1:$((base+10*i+2)) --peer-listen 127.0.0.1:$((base+10*i+1)) --http 127.0.0.1:$((base+10*i+3)) --seeds "${seeds#,}" \
     --data-dir $work/d$i > n$i.log 2>&1 &
   pids+=($!)
@@ -45,7 +46,7 @@ wait $bench
 cat bench.json
 echo "peer connections replaced after a node's new certificate: $(cat n1.log n2.log n3.log | grep -c "so it sees this node's new certificate")"
 echo "peer connections replaced or closed for an untrusted certificate: $(cat n1.log n2.log n3.log | grep -c "no longer trusted")"
-dynamite start --node-id n4 --rack rack4 --cluster-name rot --peer-tls on --tls-cert-file old/n4.pem --tls-key-file old/n4.key --tls-ca-cert-file old/ca.pem \
+dotnet $build/dynamite.dll start --node-id n4 --rack rack4 --cluster-name rot --peer-tls on --tls-cert-file old/n4.pem --tls-key-file old/n4.key --tls-ca-cert-file old/ca.pem \
   --listen 127.0.0.1:$((base+42)) --peer-listen 127.0.0.1:$((base+41)) --http 127.0.0.1:$((base+43)) --seeds 127.0.0.1:$((base+11)) --data-dir $work/d4 > n4.log 2>&1 &
 pids+=($!)
 sleep 5
