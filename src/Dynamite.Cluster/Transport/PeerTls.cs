@@ -18,9 +18,7 @@ internal static class PeerTls
     public static async Task<(SslStream Stream, PresentedCertificates Presented, PeerCertificateCheck Remote)> AuthenticateAsClientAsync(
         Socket socket, EndPoint endpoint, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
     {
-        PeerCertificateCheck remote = default;
-        PresentedCertificates? presented = null;
-        string? refusal = null;
+        var check = new HandshakeCheck(certificates, options.ClusterName);
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         var authentication = new SslClientAuthenticationOptions
         {
@@ -35,13 +33,7 @@ internal static class PeerTls
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             // Trust is the cluster CA's and the certificate's node identity, not the address it was reached at
             // (nodes are found by gossiped addresses, which a certificate need not list).
-            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
-            {
-                presented = certificate is null ? null : PresentedCertificates.Copy(certificate, chain);
-                remote = presented is null ? PeerCertificateCheck.Refused("it presented no certificate") : certificates.Check(presented);
-                refusal = remote.RefusalFor(options.ClusterName);
-                return refusal is null;
-            },
+            RemoteCertificateValidationCallback = check.Accept,
         };
         try
         {
@@ -50,7 +42,7 @@ internal static class PeerTls
         catch (AuthenticationException exception)
         {
             await stream.DisposeAsync();
-            throw new PeerRefusedException($"TLS with peer {endpoint} failed: {refusal ?? exception.Message}");
+            throw new PeerRefusedException($"TLS with peer {endpoint} failed: {check.Refusal ?? exception.Message}");
         }
         catch
         {
@@ -58,7 +50,7 @@ internal static class PeerTls
             throw;
         }
 
-        return (stream, presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), remote);
+        return (stream, check.Presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), check.Remote);
     }
 
     /// <summary>
@@ -68,9 +60,7 @@ internal static class PeerTls
     public static async Task<(SslStream Stream, PresentedCertificates Presented, PeerCertificateCheck Remote)> AuthenticateAsServerAsync(
         Socket socket, PeerTransportOptions options, IPeerCertificates certificates, CancellationToken cancellationToken)
     {
-        PeerCertificateCheck remote = default;
-        PresentedCertificates? presented = null;
-        string? refusal = null;
+        var check = new HandshakeCheck(certificates, options.ClusterName);
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         var authentication = new SslServerAuthenticationOptions
         {
@@ -78,13 +68,7 @@ internal static class PeerTls
             ClientCertificateRequired = true,
             EnabledSslProtocols = options.TlsProtocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
-            {
-                presented = certificate is null ? null : PresentedCertificates.Copy(certificate, chain);
-                remote = presented is null ? PeerCertificateCheck.Refused("it presented no certificate") : certificates.Check(presented);
-                refusal = remote.RefusalFor(options.ClusterName);
-                return refusal is null;
-            },
+            RemoteCertificateValidationCallback = check.Accept,
         };
         try
         {
@@ -94,7 +78,7 @@ internal static class PeerTls
         {
             // No refusal of ours: the bytes were not TLS (a node without --peer-tls, garbage) or the peer gave up.
             await stream.DisposeAsync();
-            throw new PeerRefusedException(refusal ?? $"no TLS handshake ({exception.Message})");
+            throw new PeerRefusedException(check.Refusal ?? $"no TLS handshake ({exception.Message})");
         }
         catch
         {
@@ -102,10 +86,29 @@ internal static class PeerTls
             throw;
         }
 
-        return (stream, presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), remote);
+        return (stream, check.Presented ?? throw new PeerRefusedException("TLS completed without the peer's certificate"), check.Remote);
     }
 
     /// <summary>The certificates a peer presented, checked again against the CAs trusted now; null when they still pass.</summary>
     public static string? Recheck(PresentedCertificates presented, PeerTransportOptions options, IPeerCertificates certificates) =>
         certificates.Check(presented).RefusalFor(options.ClusterName);
+
+    /// <summary>One handshake's check of the peer's certificate (both sides'), and what it found, for the caller.</summary>
+    private sealed class HandshakeCheck(IPeerCertificates certificates, string clusterName)
+    {
+        public PresentedCertificates? Presented { get; private set; }
+
+        public PeerCertificateCheck Remote { get; private set; }
+
+        /// <summary>Why the peer was refused; null while it passes (or was never checked: the bytes were not TLS).</summary>
+        public string? Refusal { get; private set; }
+
+        public bool Accept(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            Presented = certificate is null ? null : PresentedCertificates.Copy(certificate, chain);
+            Remote = Presented is null ? PeerCertificateCheck.Refused("it presented no certificate") : certificates.Check(Presented);
+            Refusal = Remote.RefusalFor(clusterName);
+            return Refusal is null;
+        }
+    }
 }

@@ -83,6 +83,22 @@ internal sealed class TestCertificates : IDisposable
         return (certificateFile, keyFile);
     }
 
+    /// <summary>Whether a certificate a server presented chains to <paramref name="authority"/> (what a TLS client checks).</summary>
+    public static bool Chains(X509Certificate? certificate, X509Certificate2 authority)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var presented = new X509Certificate2(certificate);
+        return chain.Build(presented);
+    }
+
     public void Dispose()
     {
         Authority.Dispose();

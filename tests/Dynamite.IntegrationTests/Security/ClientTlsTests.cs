@@ -69,7 +69,7 @@ public sealed class ClientTlsTests
         options.EndPoints.Add("127.0.0.1", tlsPort);
         using X509Certificate2 clientPair = X509Certificate2.CreateFromPemFile(clientCertificate, clientKey);
         options.CertificateSelection += (_, _, _, _, _) => clientPair;
-        options.CertificateValidation += (_, certificate, _, _) => Chains(certificate, certificates.Authority);
+        options.CertificateValidation += (_, certificate, _, _) => TestCertificates.Chains(certificate, certificates.Authority);
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(options);
         try
         {
@@ -171,21 +171,6 @@ public sealed class ClientTlsTests
 
     private static Task<ExternalTool.Result> RedisCli(string[] arguments) => ExternalTool.RunAsync("redis-cli", arguments, TimeSpan.FromSeconds(30));
 
-    private static bool Chains(X509Certificate? certificate, X509Certificate2 authority)
-    {
-        if (certificate is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var presented = new X509Certificate2(certificate);
-        return chain.Build(presented);
-    }
-
     /// <summary>A RESP connection over TLS that tells which certificate the server presented.</summary>
     private sealed class TlsClient : IDisposable
     {
@@ -206,7 +191,7 @@ public sealed class ClientTlsTests
         {
             var tcp = new TcpClient();
             await tcp.ConnectAsync("127.0.0.1", port);
-            var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) => Chains(certificate, authority));
+            var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) => TestCertificates.Chains(certificate, authority));
             using X509Certificate2 pair = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {

@@ -178,7 +178,7 @@ public sealed class PeerTlsTests
         using X509Certificate2 clientPair = X509Certificate2.CreateFromPemFile(certificate, key);
         using X509Certificate2 authority = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(ca));
         options.CertificateSelection += (_, _, _, _, _) => clientPair;
-        options.CertificateValidation += (_, presented, _, _) => presented is not null && Chains(presented, authority);
+        options.CertificateValidation += (_, presented, _, _) => TestCertificates.Chains(presented, authority);
         ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(options);
         try
         {
@@ -220,16 +220,6 @@ public sealed class PeerTlsTests
         ExternalTool.Result ioredis = await ExternalTool.RunAsync(
             "node", [Path.Combine(scripts, "ioredis_tls_cluster_check.js"), tlsPorts[0].ToString(CultureInfo.InvariantCulture), certificate, key, ca], ToolTimeout);
         Assert.True(ioredis.ExitCode == 0 && ioredis.StandardOutput.Trim() == "OK " + expectedPorts, ioredis.ToString());
-    }
-
-    private static bool Chains(X509Certificate presented, X509Certificate2 authority)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var certificate = new X509Certificate2(presented);
-        return chain.Build(certificate);
     }
 
     private static string[] NodeCertificate(string directory, string node, string authority) =>
