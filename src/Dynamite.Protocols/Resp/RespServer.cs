@@ -141,6 +141,14 @@ public sealed class RespServer : IDisposable
     /// <summary>True while a script runs past lua-time-limit: other clients are answered BUSY, as by redis-server.</summary>
     internal bool ScriptIsBusy => _scripts.IsValueCreated && _scripts.Value.IsBusy;
 
+    /// <summary>Held shared by every client command and exclusively by EXEC and scripts (<see cref="Commands.GatedHandler"/>).</summary>
+    internal Isolation.IsolationGate Isolation { get; } = new();
+
+    /// <summary><see cref="ScriptIsBusy"/> as the gate's waiters poll it: made once, not per wait.</summary>
+    internal Func<bool> ScriptIsBusyCheck => _scriptIsBusyCheck ??= () => ScriptIsBusy;
+
+    private Func<bool>? _scriptIsBusyCheck;
+
     /// <summary>For INFO memory, read without starting the script thread.</summary>
     internal long ScriptMemoryBytes => _scripts.IsValueCreated ? _scripts.Value.LuaMemoryBytes : 0;
 

@@ -13,16 +13,26 @@ internal sealed class RespTestConnection : IAsyncDisposable
     private readonly Pipe _toServer = new();
     private readonly Pipe _toClient = new();
     private readonly RespServer _server;
+    private readonly bool _ownsServer;
     private Task _serving = Task.CompletedTask;
 
-    private RespTestConnection(IKeyValueStore store, RespMetrics? metrics)
+    private RespTestConnection(RespServer server, bool ownsServer)
     {
-        _server = new RespServer(store, new RespServerOptions(), TimeProvider.System, metrics);
+        _server = server;
+        _ownsServer = ownsServer;
     }
 
-    public static RespTestConnection Start(IKeyValueStore store, RespMetrics? metrics = null)
+    /// <summary>The server this connection talks to.</summary>
+    public RespServer Server => _server;
+
+    public static RespTestConnection Start(IKeyValueStore store, RespMetrics? metrics = null) =>
+        Serve(new RespTestConnection(new RespServer(store, new RespServerOptions(), TimeProvider.System, metrics), ownsServer: true));
+
+    /// <summary>Another client of <paramref name="first"/>'s server; disposing it leaves the server to <paramref name="first"/>.</summary>
+    public static RespTestConnection StartBeside(RespTestConnection first) => Serve(new RespTestConnection(first._server, ownsServer: false));
+
+    private static RespTestConnection Serve(RespTestConnection connection)
     {
-        var connection = new RespTestConnection(store, metrics);
         var handler = new RespConnectionHandler(connection._server, NullLogger<RespConnectionHandler>.Instance);
         var transport = new Duplex(connection._toServer.Reader, connection._toClient.Writer);
         var application = new Duplex(connection._toClient.Reader, connection._toServer.Writer);
@@ -86,7 +96,10 @@ internal sealed class RespTestConnection : IAsyncDisposable
     {
         await _toServer.Writer.CompleteAsync();
         await _serving.WaitAsync(RespText.Timeout);
-        _server.Dispose();
+        if (_ownsServer)
+        {
+            _server.Dispose();
+        }
     }
 }
 

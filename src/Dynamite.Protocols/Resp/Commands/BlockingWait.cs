@@ -108,9 +108,17 @@ internal static class BlockingWait
                 return;
             }
 
+            // Blocked, the command must not keep a transaction or script out: it lets go of the gate until it tries again.
+            bool heldGate = GatedHandler.LeaveShared(context);
             try
             {
                 bool changed = await wait.WaitAsync(remaining, client.Closed);
+                if (heldGate && !await GatedHandler.ReenterSharedAsync(context))
+                {
+                    await GatedHandler.GaveUp(context, context.Command);
+                    return;
+                }
+
                 if (wait.UnblockedWithError is { } withError)
                 {
                     // CLIENT UNBLOCK: as a timeout, or with Redis's error.

@@ -35,6 +35,9 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     /// </summary>
     internal bool TimedByWindow { get; set; }
 
+    /// <summary>True while the running command holds the node's isolation gate shared (<see cref="GatedHandler"/>).</summary>
+    internal bool HoldsSharedGate { get; set; }
+
     /// <summary>When the command waiting to be timed by the window started (a <see cref="System.Diagnostics.Stopwatch"/>
     /// timestamp); 0: none.</summary>
     private long _timingStarted;

@@ -21,6 +21,9 @@ public sealed record CommandDefinition(
 
     public byte[] NameBytes { get; } = System.Text.Encoding.ASCII.GetBytes(Name.ToLowerInvariant());
 
+    /// <summary>How the command holds the node's isolation gate (<see cref="GatedHandler"/>).</summary>
+    internal GateMode Gate { get; } = GatedHandler.ModeOf(Name.ToLowerInvariant());
+
     /// <summary>
     /// What its metrics count it as: the connection and server groups as themselves, the generic key commands as
     /// keyspace, then by flags: write, read, and a command that neither reads nor writes keys as connection.

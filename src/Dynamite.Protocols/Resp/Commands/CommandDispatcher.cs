@@ -66,18 +66,7 @@ internal static class CommandDispatcher
 
         if (!client.IsScript && server.ScriptIsBusy && !ScriptCommands.AllowedWhileBusy(command, context))
         {
-            // As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.
-            const string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-            command.Stats.RecordRejected();
-            if (command.LowerName == "exec" && client.Transaction is not null)
-            {
-                client.Transaction = null;
-                client.Watched = null;
-                return context.Error("EXECABORT Transaction discarded because of: " + busy);
-            }
-
-            client.Transaction?.Abort();
-            return context.Error(busy);
+            return AnswerBusy(context, command);
         }
 
         if (client.InSubscribedMode && !PubSubCommands.AllowedWhileSubscribed(command))
@@ -140,6 +129,23 @@ internal static class CommandDispatcher
         }
 
         return RunAnnounced(context, command);
+    }
+
+    /// <summary>As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.</summary>
+    internal static ValueTask AnswerBusy(CommandContext context, CommandDefinition command)
+    {
+        const string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+        ClientSession client = context.Client;
+        command.Stats.RecordRejected();
+        if (command.LowerName == "exec" && client.Transaction is not null)
+        {
+            client.Transaction = null;
+            client.Watched = null;
+            return context.Error("EXECABORT Transaction discarded because of: " + busy);
+        }
+
+        client.Transaction?.Abort();
+        return context.Error(busy);
     }
 
     private static ValueTask RunAnnounced(CommandContext context, CommandDefinition command) =>
@@ -365,7 +371,7 @@ internal static class CommandDispatcher
     {
         long started = Stopwatch.GetTimestamp();
         context.Writer.BeginReply();
-        ValueTask run = command.Handler(context);
+        ValueTask run = GatedHandler.Invoke(context, command);
         if (!run.IsCompleted)
         {
             // A write still running (a cluster's quorum) while clients are blocked may wake them: it answers after them.
