@@ -26,6 +26,8 @@ public sealed class LocalKeyValueStore(IStorageEngine engine, TimeProvider clock
     public ValueTask ExecuteAsync(IStorageOperation operation, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         engine.ExecuteAsync(operation, NowUnixMs, cancellationToken);
 
+    public IStagedKeyValueStore BeginStaged() => new StagedLocalStore(this);
+
     public ScanPage Scan(ulong fromHash, int limit) => engine.Scan(fromHash, limit, NowUnixMs);
 
     public ValueTask ClearAsync(CancellationToken cancellationToken = default) => engine.ClearAsync(cancellationToken);

@@ -26,6 +26,12 @@ public interface IKeyValueStore
     ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This store runs every command itself.");
 
+    /// <summary>
+    /// A view whose writes are held back until it commits them in one storage transaction (EXEC on a single node); null
+    /// where the store cannot hold writes back (a cluster node, whose writes are quorum writes of their own).
+    /// </summary>
+    IStagedKeyValueStore? BeginStaged() => null;
+
     /// <summary>The store's current time in Unix milliseconds (from its injected clock), for TTL arithmetic.</summary>
     long NowUnixMs { get; }
 

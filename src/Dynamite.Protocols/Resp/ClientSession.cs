@@ -59,6 +59,9 @@ public sealed class ClientSession(long id, string remoteAddress, string localAdd
     /// <summary>True while EXEC runs this client's queued commands: a blocking command then answers at once, as in Redis.</summary>
     public bool InExec { get; set; }
 
+    /// <summary>While EXEC runs on a single node: the staged view its commands write to, committed when they are done.</summary>
+    internal Dynamite.Core.KeyValue.IKeyValueStore? TransactionStore { get; set; }
+
     /// <summary>Fires when the connection closes: a blocked command stops waiting.</summary>
     public CancellationToken Closed { get; set; }
 

@@ -18,7 +18,8 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
 
     public RespWriter Writer { get; } = writer;
 
-    public IKeyValueStore Store => Server.Store;
+    /// <summary>The store commands run against: inside a single node's EXEC, the transaction's staged view of it.</summary>
+    public IKeyValueStore Store => Client.TransactionStore ?? Server.Store;
 
     public RespRequest Request { get; } = new();
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 
@@ -8,8 +9,8 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// is checked (known, arity, authentication) and queued, answering <c>+QUEUED</c> (<see cref="CommandDispatcher"/>);
 /// EXEC runs the queue in order and answers an array of the replies, or <c>EXECABORT</c> and runs nothing when a
 /// command was refused while queueing. A command that fails while running (say INCR on a non-integer) puts its error
-/// in the array and the others still run, as in Redis. What EXEC does not give (README, "Transactions"): isolation
-/// from other clients' commands, which may interleave with the queued ones. WATCH reads each key and EXEC reads them
+/// in the array and the others still run, as in Redis. EXEC holds the node's isolation gate alone (<see cref="GatedHandler"/>),
+/// so no other client's command runs between the queued ones; on a single node their writes are committed together. WATCH reads each key and EXEC reads them
 /// again, answering null and running nothing when one changed (<see cref="WatchedKeys"/> says exactly what is seen).
 /// </summary>
 internal static class TransactionCommands
@@ -136,8 +137,7 @@ internal static class TransactionCommands
             return CheckWatchedThenRunAsync(context, transaction, watched);
         }
 
-        context.Writer.WriteArrayHeader(transaction.Commands.Count);
-        return transaction.Commands.Count == 0 ? ValueTask.CompletedTask : RunQueuedAsync(context, transaction);
+        return RunQueuedAsync(context, transaction);
     }
 
     /// <summary>Reads every watched key again; runs the queue only when none changed, else answers null as redis-server does.</summary>
@@ -164,11 +164,7 @@ internal static class TransactionCommands
             }
         }
 
-        context.Writer.WriteArrayHeader(transaction.Commands.Count);
-        if (transaction.Commands.Count > 0)
-        {
-            await RunQueuedAsync(context, transaction);
-        }
+        await RunQueuedAsync(context, transaction);
     }
 
     /// <summary>The keys the queued commands name (<see cref="CommandDefinition.KeysOf"/>).</summary>
@@ -176,16 +172,113 @@ internal static class TransactionCommands
         transaction.Commands.SelectMany(arguments =>
             commands.TryGet(arguments[0], out CommandDefinition? command) ? command.KeysOf(arguments) : []);
 
-    /// <summary>Runs each queued command to completion before the next, replies into EXEC's array.</summary>
-    private static async ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
+    /// <summary>
+    /// Runs the queue, each command to completion before the next, and answers the array of their replies. Where the store
+    /// can hold writes back (a single node), the commands run against a staged view of it and their writes are committed
+    /// together at the end, in one storage transaction, so the transaction is durable whole or not at all; their replies
+    /// wait in a buffer until that commit, and a failed commit answers EXECABORT instead.
+    /// </summary>
+    private static ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
     {
-        var queued = new CommandContext(context.Server, context.Client, context.Writer);
+        if (transaction.Commands.Count == 0)
+        {
+            context.Writer.WriteArrayHeader(0);
+            return ValueTask.CompletedTask;
+        }
+
+        if (context.Store.BeginStaged() is { } staged)
+        {
+            return RunStagedAsync(context, transaction, staged);
+        }
+
+        context.Writer.WriteArrayHeader(transaction.Commands.Count);
+        return RunUnstagedAsync(context, transaction);
+    }
+
+    private static async ValueTask RunUnstagedAsync(CommandContext context, QueuedTransaction transaction) =>
+        await RunEachAsync(context, transaction, context.Writer, staged: null);
+
+    private static async ValueTask RunStagedAsync(CommandContext context, QueuedTransaction transaction, IStagedKeyValueStore staged)
+    {
+        using var replies = new ReplyBuffer();
+        var writer = new RespWriter { ProtocolVersion = context.Client.ProtocolVersion };
+        writer.Attach(replies);
+        bool committedPart = false;
+        try
+        {
+            context.Client.TransactionStore = staged;
+            committedPart = await RunEachAsync(context, transaction, writer, staged);
+            await staged.CommitAsync();
+        }
+        catch (StagedCommitException exception)
+        {
+            context.Writer.WriteError(committedPart || exception.CommittedPart
+                ? $"ERR EXEC's last writes were not stored, those before its keyspace-wide command were: {CommandContext.StorageFailure(exception.InnerException!)}"
+                : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception.InnerException!)}");
+            return;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            context.Writer.WriteError(committedPart
+                ? $"ERR EXEC's last writes were not stored, those before its keyspace-wide command were: {CommandContext.StorageFailure(exception)}"
+                : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception)}");
+            return;
+        }
+        finally
+        {
+            context.Client.TransactionStore = null;
+            context.Writer.ProtocolVersion = context.Client.ProtocolVersion;
+        }
+
+        context.Writer.WriteArrayHeader(transaction.Commands.Count);
+        context.Writer.WriteRaw(replies.WrittenSpan);
+    }
+
+    /// <summary>A commit of what was staged before a keyspace-wide command failed: EXEC stops there.</summary>
+    private sealed class StagedCommitException(Exception inner, bool committedPart) : Exception(inner.Message, inner)
+    {
+        public bool CommittedPart { get; } = committedPart;
+    }
+
+    /// <summary>
+    /// The commands that read what the staged view cannot show (the whole keyspace, or the store itself, as a script does):
+    /// what is staged before them is committed first, so they see it. A transaction with one of them after a write is
+    /// committed in two parts.
+    /// </summary>
+    private static bool CommitsStagedBefore(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "KEYS"u8) || Ascii.EqualsIgnoreCase(name, "SCAN"u8) || Ascii.EqualsIgnoreCase(name, "DBSIZE"u8)
+        || Ascii.EqualsIgnoreCase(name, "RANDOMKEY"u8) || Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8) || Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)
+        || Ascii.EqualsIgnoreCase(name, "INFO"u8) || Ascii.EqualsIgnoreCase(name, "SAVE"u8) || Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)
+        || Ascii.EqualsIgnoreCase(name, "DYN.LOCALDBSIZE"u8) || Ascii.EqualsIgnoreCase(name, "EVAL"u8) || Ascii.EqualsIgnoreCase(name, "EVALSHA"u8)
+        || Ascii.EqualsIgnoreCase(name, "EVAL_RO"u8) || Ascii.EqualsIgnoreCase(name, "EVALSHA_RO"u8) || Ascii.EqualsIgnoreCase(name, "FCALL"u8)
+        || Ascii.EqualsIgnoreCase(name, "FCALL_RO"u8);
+
+    /// <summary>Runs each queued command to completion before the next, its reply into <paramref name="writer"/>; true when
+    /// part of what was staged was committed before a command of <see cref="CommitsStagedBefore"/>.</summary>
+    private static async ValueTask<bool> RunEachAsync(CommandContext context, QueuedTransaction transaction, RespWriter writer, IStagedKeyValueStore? staged)
+    {
+        var queued = new CommandContext(context.Server, context.Client, writer);
         context.Client.InExec = true;
+        bool committedPart = false;
         using Blocking.WakeHold hold = context.Server.BlockedClients.HoldWakes();
         try
         {
             foreach (byte[][] arguments in transaction.Commands)
             {
+                if (staged is { IsEmpty: false } && CommitsStagedBefore(arguments[0]))
+                {
+                    try
+                    {
+                        await staged.CommitAsync();
+                    }
+                    catch (Exception exception) when (exception is not OutOfMemoryException)
+                    {
+                        throw new StagedCommitException(exception, committedPart);
+                    }
+
+                    committedPart = true;
+                }
+
                 queued.Request.Clear();
                 foreach (byte[] argument in arguments)
                 {
@@ -193,6 +286,7 @@ internal static class TransactionCommands
                 }
 
                 await CommandDispatcher.ExecuteAsync(queued);
+                writer.ProtocolVersion = context.Client.ProtocolVersion;
                 if (queued.CloseAfterReply)
                 {
                     context.CloseAfterReply = true;
@@ -207,5 +301,6 @@ internal static class TransactionCommands
         queued.Request.Release();
         // The queued commands shared EXEC's writer: EXEC itself answered an array, not the last one's error (commandstats).
         context.Writer.BeginReply();
+        return committedPart;
     }
 }
