@@ -110,23 +110,6 @@ public sealed partial class ClusterCoordinator
     }
 
     /// <summary>
-    /// True when this node is the first primary of <paramref name="key"/> that it does not hold unreachable: of the
-    /// replicas that each sweep their own copy of an expired key, the one that announces it.
-    /// </summary>
-    public bool IsFirstPrimaryOf(ReadOnlySpan<byte> key)
-    {
-        try
-        {
-            PreferenceList list = _lists.Of(key, out _);
-            return list.Primaries.FirstOrDefault(p => !list.UnreachablePrimaries.Contains(p)) == _options.Self.Id;
-        }
-        catch (StoreUnavailableException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>
     /// True when a write of <paramref name="key"/> is better run on another node: this node is not a primary of the key
     /// (a typed change is built from a primary's state) and some primary is reachable. With every primary unreachable
     /// it stays here, where a string write still reaches fallbacks (sloppy quorum, hints).

@@ -5,11 +5,12 @@ namespace Dynamite.Server.Hosting;
 
 /// <summary>
 /// Announces the keys the expiry sweep removes as keyspace notifications (<c>expired</c>, class <c>x</c>), as
-/// redis-server does when it expires a key. On a cluster every replica sweeps its own copy, so only the key's first
-/// reachable primary announces it (<paramref name="announces"/>), and that message reaches subscribers on every node
-/// like any publish. Clients that track keys (CLIENT TRACKING) are told an expired key changed, as redis-server tells them.
+/// redis-server does when it expires a key. On a cluster every replica sweeps its own copy and announces it to its own
+/// subscribers only, with its own <c>notify-keyspace-events</c> (as each Redis Cluster node announces what happens to the
+/// keys it holds): a subscriber hears each expiry once, from the node it is connected to, when that node holds the key.
+/// Clients that track keys (CLIENT TRACKING) are told an expired key changed, as redis-server tells them.
 /// </summary>
-internal sealed class ExpiredKeyAnnouncer(KeyspaceNotifier notifier, Protocols.Resp.Tracking.KeyTracker tracker, Func<byte[], bool> announces) : IExpiredKeysListener
+internal sealed class ExpiredKeyAnnouncer(KeyspaceNotifier notifier, Protocols.Resp.Tracking.KeyTracker tracker) : IExpiredKeysListener
 {
     public bool Listening => notifier.Wants(KeyspaceEventClasses.Expired) || tracker.Active;
 
@@ -27,10 +28,7 @@ internal sealed class ExpiredKeyAnnouncer(KeyspaceNotifier notifier, Protocols.R
 
         foreach (byte[] key in keys)
         {
-            if (announces(key))
-            {
-                notifier.Notify(KeyspaceEventClasses.Expired, "expired", key);
-            }
+            notifier.Notify(KeyspaceEventClasses.Expired, "expired", key, relay: false);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using Dynamite.Cluster.Coordination;
 using Dynamite.Cluster.Expiry;
 using Dynamite.Cluster.Local;
 using Dynamite.Cluster.Membership;
@@ -159,9 +158,7 @@ public static class NodeHost
 
             // Clients blocked on keys wake on any commit to them, a replica write from another node too.
             engine.ChangeListener = server.BlockedClients;
-            ClusterCoordinator? coordinator = clustered ? provider.GetRequiredService<ClusterServices>().Coordinator : null;
-            provider.GetRequiredService<ExpirySweeper>().Listener =
-                new ExpiredKeyAnnouncer(server.Keyspace, server.Tracking, key => coordinator is null || coordinator.IsFirstPrimaryOf(key));
+            provider.GetRequiredService<ExpirySweeper>().Listener = new ExpiredKeyAnnouncer(server.Keyspace, server.Tracking);
 
             return server;
         });

@@ -167,7 +167,7 @@ public sealed class ClusterPubSubTests(ITestOutputHelper output)
         await cluster.WaitUntilAllSeeEachOtherAsync();
         for (int i = 0; i < 3; i++)
         {
-            // Every replica sweeps its own copy of an expired key; the key's first primary announces it, with its own setting.
+            // Every replica sweeps its own copy of an expired key and announces it to its own subscribers, with its own setting.
             using RawRespClient node = cluster.Connect(i);
             Assert.Equal("+OK", node.Call("CONFIG", "SET", "notify-keyspace-events", "Exn").ToString());
         }

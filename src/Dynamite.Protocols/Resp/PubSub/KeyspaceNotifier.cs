@@ -106,8 +106,11 @@ public sealed class KeyspaceNotifier(PubSubHub hub)
     /// <summary>Whether events of <paramref name="eventClass"/> are published now.</summary>
     public bool Wants(KeyspaceEventClasses eventClass) => ((KeyspaceEventClasses)_classes & eventClass) != 0;
 
-    /// <summary>Publishes one event of <paramref name="eventClass"/> for <paramref name="key"/> if it is configured.</summary>
-    public void Notify(KeyspaceEventClasses eventClass, string eventName, byte[] key)
+    /// <summary>
+    /// Publishes one event of <paramref name="eventClass"/> for <paramref name="key"/> if it is configured: to every node's
+    /// subscribers, or with <paramref name="relay"/> false to this node's only (an event each node announces itself).
+    /// </summary>
+    public void Notify(KeyspaceEventClasses eventClass, string eventName, byte[] key, bool relay = true)
     {
         KeyspaceEventClasses classes = (KeyspaceEventClasses)_classes;
         if ((classes & eventClass) == 0)
@@ -118,12 +121,24 @@ public sealed class KeyspaceNotifier(PubSubHub hub)
         byte[] name = Encoding.ASCII.GetBytes(eventName);
         if ((classes & KeyspaceEventClasses.Keyspace) != 0)
         {
-            hub.Publish(new PublishedMessage([.. "__keyspace@0__:"u8, .. key], name, Sharded: false));
+            Publish(new PublishedMessage([.. "__keyspace@0__:"u8, .. key], name, Sharded: false), relay);
         }
 
         if ((classes & KeyspaceEventClasses.Keyevent) != 0)
         {
-            hub.Publish(new PublishedMessage([.. "__keyevent@0__:"u8, .. name], key, Sharded: false));
+            Publish(new PublishedMessage([.. "__keyevent@0__:"u8, .. name], key, Sharded: false), relay);
+        }
+    }
+
+    private void Publish(PublishedMessage message, bool relay)
+    {
+        if (relay)
+        {
+            hub.Publish(message);
+        }
+        else
+        {
+            hub.Deliver([message]);
         }
     }
 }
