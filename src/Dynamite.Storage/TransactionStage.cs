@@ -18,6 +18,9 @@ public sealed class TransactionStage
     /// <summary>True while nothing is staged.</summary>
     public bool IsEmpty => _view.Changes.Count == 0 && _view.ElementChanges.Count == 0;
 
+    /// <summary>The record and element changes staged, every change of a key counted.</summary>
+    public int ChangeCount => _view.Changes.Count + _view.ElementChanges.Count;
+
     /// <summary>An operation over the same keys that runs <paramref name="operation"/> against this stage over the engine's state.</summary>
     public IStorageOperation Staging(IStorageOperation operation)
     {

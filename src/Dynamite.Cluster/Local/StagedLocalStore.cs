@@ -17,6 +17,8 @@ internal sealed class StagedLocalStore(LocalKeyValueStore store) : IStagedKeyVal
 
     public bool IsEmpty => _stage.IsEmpty;
 
+    public int StagedChangeCount => _stage.ChangeCount;
+
     public long NowUnixMs => store.NowUnixMs;
 
     public long KeyCount => store.KeyCount;

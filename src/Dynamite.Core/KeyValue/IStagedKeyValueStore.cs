@@ -10,6 +10,9 @@ public interface IStagedKeyValueStore : IKeyValueStore
     /// <summary>True while nothing is held back.</summary>
     bool IsEmpty { get; }
 
+    /// <summary>How many record and element changes are held back (each key's every change counted).</summary>
+    int StagedChangeCount { get; }
+
     /// <summary>
     /// Applies everything held back in one storage transaction and starts holding back anew. Throws when the store
     /// failed, and then none of it was applied.

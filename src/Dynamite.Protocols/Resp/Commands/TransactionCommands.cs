@@ -213,14 +213,14 @@ internal static class TransactionCommands
         catch (StagedCommitException exception)
         {
             context.Writer.WriteError(committedPart || exception.CommittedPart
-                ? $"ERR EXEC's last writes were not stored, those before its keyspace-wide command were: {CommandContext.StorageFailure(exception.InnerException!)}"
+                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailure(exception.InnerException!)}"
                 : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception.InnerException!)}");
             return;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             context.Writer.WriteError(committedPart
-                ? $"ERR EXEC's last writes were not stored, those before its keyspace-wide command were: {CommandContext.StorageFailure(exception)}"
+                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailure(exception)}"
                 : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception)}");
             return;
         }
@@ -239,6 +239,12 @@ internal static class TransactionCommands
     {
         public bool CommittedPart { get; } = committedPart;
     }
+
+    /// <summary>
+    /// The most changes a transaction holds back in memory: past this (a transaction whose commands write large sets, say)
+    /// what is staged is committed before its next command, so it is committed in parts rather than held without bound.
+    /// </summary>
+    public const int MaxStagedChanges = 100_000;
 
     /// <summary>
     /// The commands that read what the staged view cannot show (the whole keyspace, or the store itself, as a script does):
@@ -265,7 +271,7 @@ internal static class TransactionCommands
         {
             foreach (byte[][] arguments in transaction.Commands)
             {
-                if (staged is { IsEmpty: false } && CommitsStagedBefore(arguments[0]))
+                if (staged is { IsEmpty: false } && (CommitsStagedBefore(arguments[0]) || staged.StagedChangeCount > MaxStagedChanges))
                 {
                     try
                     {
