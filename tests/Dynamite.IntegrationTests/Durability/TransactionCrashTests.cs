@@ -5,19 +5,22 @@ using Xunit;
 namespace Dynamite.IntegrationTests.Durability;
 
 /// <summary>
-/// kill -9 while clients run transactions on a single node: after a restart each transaction is there whole or not at
-/// all (its writes are one storage commit), and every acknowledged one is there. Each writer's transaction sets two keys
-/// to the same number; without one commit per transaction, a crash between its two writes leaves them different.
+/// kill -9 while clients run transactions or scripts on a single node: after a restart each is there whole or not at all
+/// (its writes are one storage commit), and every acknowledged one is there. Each writer's transaction (or script) sets two
+/// keys to the same number; without one commit for both, a crash between its two writes leaves them different.
 /// </summary>
 public sealed class TransactionCrashTests
 {
     private const int Writers = 4;
 
+    private const string SetBoth = "redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[1]) return 1";
+
     [Theory]
-    [InlineData("rocksdb")]
-    [InlineData("sqlite")]
-    [InlineData("lmdb")]
-    public async Task KillDashNine_DuringTransactions_EachIsStoredWholeOrNotAtAll(string engine)
+    [InlineData("rocksdb", false)]
+    [InlineData("sqlite", false)]
+    [InlineData("lmdb", false)]
+    [InlineData("rocksdb", true)]
+    public async Task KillDashNine_DuringTransactionsOrScripts_EachIsStoredWholeOrNotAtAll(string engine, bool script)
     {
         string dataDirectory = Directory.CreateTempSubdirectory("dynamite-exec-crash-").FullName;
         try
@@ -28,7 +31,7 @@ public sealed class TransactionCrashTests
             {
                 port = node.Port;
                 using var stop = new CancellationTokenSource();
-                Task[] writers = [.. Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(() => Write(node, w, acknowledged, stop.Token), TaskCreationOptions.LongRunning))];
+                Task[] writers = [.. Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(() => Write(node, w, script, acknowledged, stop.Token), TaskCreationOptions.LongRunning))];
 
                 DateTime deadline = DateTime.UtcNow.AddSeconds(20);
                 while (acknowledged.Sum() < 1500 && DateTime.UtcNow < deadline)
@@ -60,7 +63,7 @@ public sealed class TransactionCrashTests
         }
     }
 
-    private static void Write(DynamiteNode node, int writer, long[] acknowledged, CancellationToken stop)
+    private static void Write(DynamiteNode node, int writer, bool script, long[] acknowledged, CancellationToken stop)
     {
         RawRespClient client;
         try
@@ -78,6 +81,16 @@ public sealed class TransactionCrashTests
             string number = i.ToString(CultureInfo.InvariantCulture);
             try
             {
+                if (script)
+                {
+                    if (client.Call("EVAL", SetBoth, "2", $"{{w{writer}}}:x", $"{{w{writer}}}:y", number).ToString() == ":1")
+                    {
+                        Volatile.Write(ref acknowledged[writer], i);
+                    }
+
+                    continue;
+                }
+
                 // One write, as clients pipeline a transaction: MULTI, the two SETs, EXEC.
                 client.SendRaw([.. RawRespClient.Encode("MULTI"), .. RawRespClient.Encode("SET", $"{{w{writer}}}:x", number),
                     .. RawRespClient.Encode("SET", $"{{w{writer}}}:y", number), .. RawRespClient.Encode("EXEC")]);

@@ -232,6 +232,10 @@ public sealed class CommandContext(RespServer server, ClientSession client, Resp
     /// Redis Cluster answers CLUSTERDOWN; a string read of a hash or a set that reached the client (DGET of one on a
     /// cluster node) is WRONGTYPE; anything else is a storage failure.
     /// </summary>
+    /// <summary><see cref="StorageFailure"/> without its leading <c>ERR</c>, for an error that explains it.</summary>
+    internal static string StorageFailureReason(Exception exception) =>
+        StorageFailure(exception) is var failure && failure.StartsWith("ERR ", StringComparison.Ordinal) ? failure[4..] : failure;
+
     internal static string StorageFailure(Exception exception) => exception switch
     {
         ObjectDisposedException => "ERR the node is shutting down",

@@ -99,10 +99,13 @@ internal static class FunctionCommands
         return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
         {
             using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger, keys);
-            if (!runner.Call(name, command, keys, argv, host, writer))
+            host.RunStaged(writer, functionWriter =>
             {
-                writer.WriteError("ERR Function not found");
-            }
+                if (!runner.Call(name, command, keys, argv, host, functionWriter))
+                {
+                    functionWriter.WriteError("ERR Function not found");
+                }
+            });
         });
     }
 

@@ -112,7 +112,7 @@ internal static class ScriptCommands
 
             runner.Cache.TryAdd(sha, body);
             using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger, keys);
-            runner.Run(sha, keys, argv, host, writer);
+            host.RunStaged(writer, scriptWriter => runner.Run(sha, keys, argv, host, scriptWriter));
         });
     }
 

@@ -213,14 +213,14 @@ internal static class TransactionCommands
         catch (StagedCommitException exception)
         {
             context.Writer.WriteError(committedPart || exception.CommittedPart
-                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailure(exception.InnerException!)}"
+                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailureReason(exception.InnerException!)}"
                 : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception.InnerException!)}");
             return;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             context.Writer.WriteError(committedPart
-                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailure(exception)}"
+                ? $"ERR EXEC's last writes were not stored, its first ones were (committed before a keyspace-wide command or past {MaxStagedChanges} changes): {CommandContext.StorageFailureReason(exception)}"
                 : $"EXECABORT Transaction discarded because of: {CommandContext.StorageFailure(exception)}");
             return;
         }
@@ -251,7 +251,7 @@ internal static class TransactionCommands
     /// what is staged before them is committed first, so they see it. A transaction with one of them after a write is
     /// committed in two parts.
     /// </summary>
-    private static bool CommitsStagedBefore(ReadOnlySpan<byte> name) =>
+    internal static bool CommitsStagedBefore(ReadOnlySpan<byte> name) =>
         Ascii.EqualsIgnoreCase(name, "KEYS"u8) || Ascii.EqualsIgnoreCase(name, "SCAN"u8) || Ascii.EqualsIgnoreCase(name, "DBSIZE"u8)
         || Ascii.EqualsIgnoreCase(name, "RANDOMKEY"u8) || Ascii.EqualsIgnoreCase(name, "FLUSHALL"u8) || Ascii.EqualsIgnoreCase(name, "FLUSHDB"u8)
         || Ascii.EqualsIgnoreCase(name, "INFO"u8) || Ascii.EqualsIgnoreCase(name, "SAVE"u8) || Ascii.EqualsIgnoreCase(name, "BGSAVE"u8)

@@ -7,7 +7,9 @@ namespace Dynamite.Protocols.Resp.Scripting;
 /// Runs a script's <c>redis.call</c>s through the node's own dispatcher, as a client named "lua" connected to this node
 /// would (the same checks, forwarding and consistency as the calling client's connection), waiting for each on the
 /// script thread. So a script's writes replicate as the commands they are ("by their effects"). Refuses what a script
-/// may not run: the commands Redis marks noscript, and any write from a read-only script.
+/// may not run: the commands Redis marks noscript, and any write from a read-only script. On a single node its writes
+/// are held back in a staged view of the store and committed together when it ends (<see cref="RunStaged"/>), as an
+/// EXEC's are: after a crash a script's writes are there whole or not at all.
 /// </summary>
 internal sealed class ScriptCommandHost : IScriptHost, IDisposable
 {
@@ -24,6 +26,9 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
     /// <summary>Clients blocked on keys wake once the script is done, on its whole effect (<see cref="Blocking.BlockedClients.HoldWakes"/>).</summary>
     private readonly Blocking.WakeHold _wakeHold;
 
+    /// <summary>Where the script's writes wait for its end on a single node; null on a cluster node.</summary>
+    private readonly Dynamite.Core.KeyValue.IStagedKeyValueStore? _staged;
+
     /// <summary>A host for one script run by <paramref name="caller"/> (read-only: <paramref name="readOnly"/>); <paramref name="declaredKeys"/>, the
     /// script's KEYS, are what a tracking caller is told about once the script reads (CLIENT TRACKING). Logs to <paramref name="logger"/>.</summary>
     public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger, byte[][] declaredKeys)
@@ -36,6 +41,8 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             IsScript = true,
             ScriptCaller = caller,
         };
+        _staged = server.Store.BeginStaged();
+        client.TransactionStore = _staged;
         _caller = caller;
         _declaredKeys = declaredKeys;
         var writer = new RespWriter();
@@ -84,6 +91,19 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             _context.Server.Tracking.RecordReads(_caller, _declaredKeys);
         }
 
+        if (_staged is { IsEmpty: false } && (TransactionCommands.CommitsStagedBefore(arguments[0]) || _staged.StagedChangeCount > TransactionCommands.MaxStagedChanges))
+        {
+            // As in EXEC: a keyspace-wide read sees what the script wrote before it.
+            try
+            {
+                _staged.CommitAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                return System.Text.Encoding.UTF8.GetBytes($"-{CommandContext.StorageFailure(exception)}\r\n");
+            }
+        }
+
         _buffer.Reset();
         _context.Request.Clear();
         foreach (byte[] argument in arguments)
@@ -107,6 +127,36 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
         }
 
         return _buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Runs the script (<paramref name="run"/>, writing its reply) and then commits what it staged; the reply goes to
+    /// <paramref name="writer"/> once its writes are stored, or an error says they were not.
+    /// </summary>
+    public void RunStaged(RespWriter writer, Action<RespWriter> run)
+    {
+        if (_staged is null)
+        {
+            run(writer);
+            return;
+        }
+
+        using var reply = new ReplyBuffer();
+        var scriptWriter = new RespWriter { ProtocolVersion = writer.ProtocolVersion };
+        scriptWriter.Attach(reply);
+        run(scriptWriter);
+        try
+        {
+            // The script thread is the script's own: it may wait here for the engine's commit.
+            _staged.CommitAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            writer.WriteError($"ERR the script's writes were not stored: {CommandContext.StorageFailureReason(exception)}");
+            return;
+        }
+
+        writer.WriteRaw(reply.WrittenSpan);
     }
 
     public void Log(int level, string message)
