@@ -183,13 +183,7 @@ internal static class FunctionCommands
             case "STATS" when count == 2:
                 return Stats(context, runner);
             case "KILL" when count == 2:
-                if (runner.Kill(function: true) is { } refusal)
-                {
-                    return context.Error(refusal);
-                }
-
-                context.Writer.WriteOk();
-                return ValueTask.CompletedTask;
+                return ScriptCommands.KillWhenBusyAsync(context, function: true);
             case "HELP" when count == 2:
                 return context.Help(HelpLines);
             default:

@@ -172,13 +172,7 @@ internal static class ScriptCommands
             case "FLUSH":
                 return context.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             case "KILL" when context.ArgumentCount == 2:
-                if (runner.Kill(function: false) is { } refusal)
-                {
-                    return context.Error(refusal);
-                }
-
-                context.Writer.WriteOk();
-                return ValueTask.CompletedTask;
+                return KillWhenBusyAsync(context, function: false);
             case "HELP" when context.ArgumentCount == 2:
                 return context.Help(HelpLines);
             case "LOAD" or "EXISTS" or "KILL" or "HELP":
@@ -213,6 +207,38 @@ internal static class ScriptCommands
                 writer.WriteBulk(Encoding.ASCII.GetBytes(sha));
             }
         });
+    }
+
+    /// <summary>
+    /// SCRIPT KILL and FUNCTION KILL as redis-server serves them: once the running script is busy (past lua-time-limit),
+    /// since redis-server reads no other command before then. One sent earlier waits for that (or for the script's end,
+    /// then NOTBUSY), so a script is never killed in the moment between its start and its first write.
+    /// </summary>
+    internal static async ValueTask KillWhenBusyAsync(CommandContext context, bool function)
+    {
+        ScriptRunner runner = context.Server.Scripts;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan longest = runner.BusyThreshold + TimeSpan.FromSeconds(1);
+        while (runner.IsRunning && !runner.IsBusy && System.Diagnostics.Stopwatch.GetElapsedTime(started) < longest)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), context.Server.Clock, context.Client.Closed);
+            }
+            catch (OperationCanceledException)
+            {
+                // The connection closed: nobody reads the reply.
+                return;
+            }
+        }
+
+        if (runner.Kill(function) is { } refusal)
+        {
+            context.Writer.WriteError(refusal);
+            return;
+        }
+
+        context.Writer.WriteOk();
     }
 
     /// <summary>

@@ -55,6 +55,9 @@ internal sealed class ScriptRunner : IDisposable
     public TimeSpan MaxRunTime { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>True while a script runs past <see cref="BusyThreshold"/>.</summary>
+    /// <summary>True while a script or function runs.</summary>
+    public bool IsRunning => Volatile.Read(ref _running) is not null;
+
     public bool IsBusy => _running is not null && Stopwatch.GetElapsedTime(Interlocked.Read(ref _runningSince)) > BusyThreshold;
 
     /// <summary>Queues <paramref name="work"/> for the script thread; false when the queue is full.</summary>
