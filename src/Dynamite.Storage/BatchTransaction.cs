@@ -20,16 +20,9 @@ internal abstract class BatchTransaction(RecordCache cache) : StagedTransaction
 
     public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
     {
-        if (Changes.TryFind(key, out StagedChange change))
+        if (Changes.TryReadLive(key, NowUnixMs, out record) is { } staged)
         {
-            if (change.Record is { } staged && !staged.IsExpiredAt(NowUnixMs))
-            {
-                record = staged;
-                return true;
-            }
-
-            record = default;
-            return false;
+            return staged;
         }
 
         bool stored;

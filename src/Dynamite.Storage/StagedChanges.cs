@@ -63,6 +63,28 @@ public sealed class StagedChanges
         return false;
     }
 
+    /// <summary>
+    /// What a read of <paramref name="key"/> finds among the staged changes at <paramref name="nowUnixMs"/>: null when none
+    /// is staged for it (the committed state decides); else whether its latest change leaves a live record, then in
+    /// <paramref name="record"/>.
+    /// </summary>
+    public bool? TryReadLive(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
+    {
+        record = default;
+        if (!TryFind(key, out StagedChange change))
+        {
+            return null;
+        }
+
+        if (change.Record is { } staged && !staged.IsExpiredAt(nowUnixMs))
+        {
+            record = staged;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Drops the changes from position <paramref name="count"/> on (an operation that threw).</summary>
     public void TruncateTo(int count)
     {

@@ -32,22 +32,8 @@ public sealed class TransactionStage
     /// What a read of <paramref name="key"/> finds in the stage: null when nothing is staged for it (read the engine);
     /// else whether the staged change leaves a live record, which is then in <paramref name="record"/>.
     /// </summary>
-    public bool? TryReadStaged(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record)
-    {
-        record = default;
-        if (!_view.Changes.TryFind(key, out StagedChange change))
-        {
-            return null;
-        }
-
-        if (change.Record is { } staged && !staged.IsExpiredAt(nowUnixMs))
-        {
-            record = staged;
-            return true;
-        }
-
-        return false;
-    }
+    public bool? TryReadStaged(ReadOnlySpan<byte> key, long nowUnixMs, out StoredRecord record) =>
+        _view.Changes.TryReadLive(key, nowUnixMs, out record);
 
     /// <summary>
     /// The one operation that writes every staged change: each key's last record change, and the element changes in the
@@ -70,22 +56,8 @@ public sealed class TransactionStage
 
         protected override IElementReader StoredElements => this;
 
-        public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
-        {
-            if (Changes.TryFind(key, out StagedChange change))
-            {
-                if (change.Record is { } staged && !staged.IsExpiredAt(NowUnixMs))
-                {
-                    record = staged;
-                    return true;
-                }
-
-                record = default;
-                return false;
-            }
-
-            return Engine.TryRead(key, out record);
-        }
+        public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) =>
+            Changes.TryReadLive(key, NowUnixMs, out record) ?? Engine.TryRead(key, out record);
 
         bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
             Engine.TryReadElement(key, element, out value);

@@ -14,13 +14,7 @@ public sealed partial class MemoryStorageEngine
 
         public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record)
         {
-            if (Changes.TryFind(key, out StagedChange change))
-            {
-                record = change.Record.GetValueOrDefault();
-                return change.Record is { } staged && !staged.IsExpiredAt(NowUnixMs);
-            }
-
-            return engine.TryRead(key, NowUnixMs, out record);
+            return Changes.TryReadLive(key, NowUnixMs, out record) ?? engine.TryRead(key, NowUnixMs, out record);
         }
     }
 }

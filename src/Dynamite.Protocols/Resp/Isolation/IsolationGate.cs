@@ -36,27 +36,7 @@ internal sealed class IsolationGate
     public bool IsHeldExclusively => Volatile.Read(ref _state) == Exclusive;
 
     /// <summary>Enters shared without waiting: true when nobody holds it exclusively and nobody waits.</summary>
-    public bool TryEnterShared()
-    {
-        if (Volatile.Read(ref _waiting) != 0)
-        {
-            return false;
-        }
-
-        int state = Volatile.Read(ref _state);
-        while (state >= 0)
-        {
-            int seen = Interlocked.CompareExchange(ref _state, state + 1, state);
-            if (seen == state)
-            {
-                return true;
-            }
-
-            state = seen;
-        }
-
-        return false;
-    }
+    public bool TryEnterShared() => Volatile.Read(ref _waiting) == 0 && TryAddShared();
 
     public void ExitShared()
     {
@@ -170,13 +150,12 @@ internal sealed class IsolationGate
         }
     }
 
-    private bool TryTakeLocked(bool exclusive)
-    {
-        if (exclusive)
-        {
-            return Interlocked.CompareExchange(ref _state, Exclusive, 0) == 0;
-        }
+    private bool TryTakeLocked(bool exclusive) =>
+        exclusive ? Interlocked.CompareExchange(ref _state, Exclusive, 0) == 0 : TryAddShared();
 
+    /// <summary>One more shared holder, unless it is held exclusively.</summary>
+    private bool TryAddShared()
+    {
         int state = Volatile.Read(ref _state);
         while (state >= 0)
         {
