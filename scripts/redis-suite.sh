@@ -144,7 +144,7 @@ status=0
 for unit in "${units[@]}"; do
   log="$work/$(echo "$unit" | tr / -).log"
   (cd "$src" && timeout 1200 ./runtest --host 127.0.0.1 --port "$port" --singledb --ignore-encoding --ignore-digest \
-    --tags -needs:repl --tags -needs:debug --tags -needs:pfdebug --tags -needs:config-maxmemory \
+    --tags -needs:repl --tags -needs:debug --tags -needs:pfdebug \
     --tags -needs:config-resetstat --tags -needs:save \
     --skipfile "$skipfile" --single "unit/$unit" --clients 1) 2>&1 \
     | sed 's/\x1b\[[0-9;]*m//g' >"$log" || true

@@ -24,6 +24,9 @@ public sealed class QueuedTransaction(long maxBytes)
 
     public void Abort() => Aborted = true;
 
+    /// <summary>Whether a queued command may add memory (Redis's denyoom): EXEC is then refused while the node is over <c>maxmemory</c>.</summary>
+    public bool MayAddMemory { get; set; }
+
     /// <summary>Copies and queues a request; false (and the transaction aborted) when it would pass a bound.</summary>
     public bool TryQueue(RespRequest request)
     {

@@ -47,6 +47,7 @@ public sealed class RespServer : IDisposable
         PubSub = new PubSub.PubSubHub(() => NowUnixMs) { Relay = options.MessageRelay };
         Keyspace = new PubSub.KeyspaceNotifier(PubSub);
         Tracking = new Tracking.KeyTracker(Clients, PubSub, () => NowUnixMs);
+        Memory = new Memory.MemoryLimit { MaxBytes = options.MaxMemoryBytes, Policy = options.MaxMemoryPolicy };
         _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -63,6 +64,9 @@ public sealed class RespServer : IDisposable
     }
 
     public IKeyValueStore Store { get; }
+
+    /// <summary><c>maxmemory</c> and its policy (<see cref="Memory.KeyEvictor"/> acts on them before commands).</summary>
+    public Memory.MemoryLimit Memory { get; }
 
     public RespServerOptions Options { get; }
 

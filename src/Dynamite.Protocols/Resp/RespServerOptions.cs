@@ -52,6 +52,12 @@ public sealed record RespServerOptions
     /// <summary>SHUTDOWN: stops the node (as SIGTERM does); null when clients may not stop it.</summary>
     public Action? Shutdown { get; init; }
 
+    /// <summary>redis-server's <c>maxmemory</c> in bytes; 0: no limit. CONFIG SET changes it.</summary>
+    public long MaxMemoryBytes { get; init; }
+
+    /// <summary>redis-server's <c>maxmemory-policy</c>; a cluster node only takes <c>noeviction</c> (a replica's keys are not its own to drop).</summary>
+    public Memory.EvictionPolicy MaxMemoryPolicy { get; init; }
+
     /// <summary>The most memory the node's Lua state may hold (scripts and functions).</summary>
     public long ScriptMemoryLimitBytes { get; init; } = 128L * 1024 * 1024;
 

@@ -87,6 +87,14 @@ public sealed record NodeConfiguration
     [Setting("timeout", "Close clients idle for this many seconds; 0 never")]
     public int Timeout { get; init; }
 
+    [Setting("maxmemory", "Bytes of managed memory above which the node evicts keys (maxmemory-policy) or refuses commands that add memory; " +
+        "0: no limit. CONFIG SET maxmemory changes it", Check = SettingCheck.ZeroOrPositive, Unit = "bytes")]
+    public long MaxMemory { get; init; }
+
+    [Setting("maxmemory-policy", "What a node over maxmemory does: noeviction refuses commands that add memory (OOM); the others evict keys " +
+        "(a standalone node only)", OneOf = "noeviction|allkeys-lru|volatile-lru|allkeys-lfu|volatile-lfu|allkeys-random|volatile-random|volatile-ttl")]
+    public string MaxMemoryPolicy { get; init; } = "noeviction";
+
     [Setting("max-value-size", "Largest value in bytes a command may store")]
     public long MaxValueSize { get; init; } = 32L * 1024 * 1024;
 
@@ -185,6 +193,12 @@ public sealed record NodeConfiguration
     /// <exception cref="ConfigurationException">The first problem found.</exception>
     public void Validate()
     {
+        if (MaxMemoryPolicy != "noeviction" && Seeds.Count > 0)
+        {
+            throw new ConfigurationException($"--maxmemory-policy {MaxMemoryPolicy} is for a standalone node: a cluster node's keys are replicas, " +
+                "and evicting one would be a delete every replica takes. Use noeviction.");
+        }
+
         if (ReplicationFactor is < 1 or > MaxReplicationFactor)
         {
             throw new ConfigurationException($"--n (replication factor) must be between 1 and {MaxReplicationFactor}, not {ReplicationFactor}.");

@@ -215,6 +215,8 @@ public static class NodeHost
             AclFile = configuration.AclFile is null ? null : Path.GetFullPath(configuration.AclFile),
             ProtectedMode = configuration.ProtectedMode,
             MaxClients = configuration.MaxClients,
+            MaxMemoryBytes = configuration.MaxMemory,
+            MaxMemoryPolicy = Protocols.Resp.Memory.EvictionPolicies.TryParse(configuration.MaxMemoryPolicy, out var policy) ? policy : default,
             IdleTimeout = TimeSpan.FromSeconds(configuration.Timeout),
             NodeId = configuration.NodeId,
             Port = respEndpoint.Port,

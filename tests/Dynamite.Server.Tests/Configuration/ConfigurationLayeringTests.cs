@@ -162,7 +162,7 @@ public sealed partial class ConfigurationLayeringTests
     [Fact]
     public void Settings_KeysFlagsAndVariables_Distinct()
     {
-        Assert.Equal(43, NodeSetting.All.Count);
+        Assert.Equal(45, NodeSetting.All.Count);
         Assert.Equal(NodeSetting.All.Count, NodeSetting.All.Select(setting => setting.Key).Distinct().Count());
         Assert.Equal(NodeSetting.All.Count, NodeSetting.All.Select(setting => setting.EnvironmentVariable).Distinct().Count());
         Assert.Equal("DYNAMITE_CLIENT_QUERY_BUFFER_LIMIT", NodeSetting.Find("client-query-buffer-limit")!.EnvironmentVariable);
@@ -177,7 +177,7 @@ public sealed partial class ConfigurationLayeringTests
 
         Assert.Equal(defaults, NodeConfigurationLoader.Load(null, flags, _ => null));
         // All but data-dir, requirepass, cluster-secret, the three TLS files (no default value), aclfile and seeds (a list).
-        Assert.Equal(35, flags.Count);
+        Assert.Equal(37, flags.Count);
     }
 
     [Fact]

@@ -202,6 +202,15 @@ public sealed class NodeConfigurationTests
     }
 
     [Fact]
+    public void Validate_AnEvictionPolicyOnAClusterNode_Throws_NoEvictionIsAccepted()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => new NodeConfiguration { Seeds = ["127.0.0.1:8101"], MaxMemoryPolicy = "allkeys-lru" }.Validate());
+        Assert.StartsWith("--maxmemory-policy allkeys-lru is for a standalone node", error.Message, StringComparison.Ordinal);
+        new NodeConfiguration { Seeds = ["127.0.0.1:8101"], MaxMemory = 1 << 30 }.Validate();
+        new NodeConfiguration { MaxMemoryPolicy = "allkeys-lru" }.Validate();
+    }
+
+    [Fact]
     public void Parse_HintedHandoffNotASwitch_ParseError()
     {
         Assert.NotEmpty(new StartCommand().Command.Parse(["--hinted-handoff", "sometimes"]).Errors);

@@ -75,6 +75,52 @@ internal static class CommandDispatcher
             return context.Error($"ERR Can't execute '{command.LowerName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
         }
 
+        if (server.Memory.Enabled && !client.IsForwarded && !client.IsScript && !client.InExec)
+        {
+            return RunWithinMemoryLimitAsync(context, command);
+        }
+
+        return QueueOrRun(context, command);
+    }
+
+    /// <summary>
+    /// Before a command while <c>maxmemory</c> is set, as redis-server: evicts what the policy allows, and if the node is
+    /// still over the limit refuses a command that may add memory with OOM (EXEC with EXECABORT, discarding the
+    /// transaction; a command refused inside MULTI makes its EXEC fail).
+    /// </summary>
+    private static async ValueTask RunWithinMemoryLimitAsync(CommandContext context, CommandDefinition command)
+    {
+        ClientSession client = context.Client;
+        bool underLimit = await Memory.KeyEvictor.FreeMemoryAsync(context.Server, client.Closed);
+        if (client.Outbox is { } outbox && !context.Writer.Suppressed)
+        {
+            // The invalidations of keys evicted for this command go out before its reply.
+            outbox.WriteTo(context.Writer);
+        }
+
+        if (!underLimit && Memory.OutOfMemoryRule.Refuses(context, command))
+        {
+            command.Stats.RecordRejected();
+            if (command.LowerName == "exec" && client.Transaction is not null)
+            {
+                client.Transaction = null;
+                client.Watched = null;
+                await context.Error("EXECABORT Transaction discarded because of: " + Memory.OutOfMemoryRule.Error);
+                return;
+            }
+
+            client.Transaction?.Abort();
+            await context.Error(Memory.OutOfMemoryRule.Error);
+            return;
+        }
+
+        await QueueOrRun(context, command);
+    }
+
+    private static ValueTask QueueOrRun(CommandContext context, CommandDefinition command)
+    {
+        RespServer server = context.Server;
+        ClientSession client = context.Client;
         if (client.Transaction is { } transaction && !TransactionCommands.RunsImmediatelyInMulti(command))
         {
             if ((command.Flags & CommandFlags.NoMulti) != 0)
@@ -82,6 +128,11 @@ internal static class CommandDispatcher
                 command.Stats.RecordRejected();
                 transaction.Abort();
                 return context.Error("ERR Command not allowed inside a transaction");
+            }
+
+            if (Memory.OutOfMemoryRule.MayAddMemory(context, command))
+            {
+                transaction.MayAddMemory = true;
             }
 
             if (!transaction.TryQueue(context.Request))

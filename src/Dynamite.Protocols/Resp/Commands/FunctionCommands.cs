@@ -98,7 +98,7 @@ internal static class FunctionCommands
         string command = string.Join(' ', Enumerable.Range(0, context.ArgumentCount).Select(context.ArgumentString));
         return ScriptCommands.RunOnScriptThreadAsync(context, writer =>
         {
-            using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger, keys);
+            using var host = new ScriptCommandHost(server, caller, readOnly || noWrites, runner.Logger, keys, allowOom: function.Flags.Contains("allow-oom"));
             host.RunStaged(writer, functionWriter =>
             {
                 if (!runner.Call(name, command, keys, argv, host, functionWriter))

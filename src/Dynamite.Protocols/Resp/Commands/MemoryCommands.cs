@@ -1,21 +1,13 @@
-using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 
 namespace Dynamite.Protocols.Resp.Commands;
 
 /// <summary>
 /// MEMORY USAGE, MEMORY STATS and MEMORY DOCTOR. Dynamite keeps keys in a storage engine, not in a process heap laid out per key,
-/// so MEMORY USAGE is an estimate of what the key occupies: its name, its stored record, and for a collection a fixed
-/// allowance per element (the elements are not read; Redis samples five of them for the same purpose).
+/// so MEMORY USAGE is an estimate of what the key occupies (<see cref="Memory.KeyFootprint"/>).
 /// </summary>
 internal static class MemoryCommands
 {
-    /// <summary>Per-key bookkeeping beside the name and the record (a redis-server key costs about as much).</summary>
-    private const long KeyOverheadBytes = 56;
-
-    /// <summary>The allowance for one element of a collection: its record key, its state and a typical short name and value.</summary>
-    private const long ElementAllowanceBytes = 64;
-
     public static IEnumerable<CommandDefinition> Definitions =>
     [
         new("MEMORY", -2, CommandFlags.ReadOnly, 0, 0, 0, "server", "4.0.0", "A container for memory diagnostics commands.", Memory),
@@ -88,13 +80,7 @@ internal static class MemoryCommands
                 return;
             }
 
-            long bytes = KeyOverheadBytes + c.Argument(2).Length + result.Record.Value.Length;
-            if (result.Record.IsTypedHeader)
-            {
-                bytes += TypedKeyRecord.CountOf(result.Record.Value) * ElementAllowanceBytes;
-            }
-
-            c.Writer.WriteInteger(bytes);
+            c.Writer.WriteInteger(Resp.Memory.KeyFootprint.Estimate(c.Argument(2).Length, result.Record));
         });
     }
 }

@@ -6,7 +6,7 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// OBJECT ENCODING, REFCOUNT, FREQ, IDLETIME and HELP, answered as redis-server 7.0 answers them where Dynamite can
 /// know the answer: ENCODING names the encoding redis-server would give the value (<see cref="ObjectEncodingRead"/>),
 /// REFCOUNT is 1 (INT_MAX for the integers Redis shares), FREQ answers Redis's own error for a server without an LFU
-/// eviction policy (Dynamite has none), and IDLETIME an error, since a key's last access is not recorded.
+/// eviction policy (and says it keeps no frequencies under one), and IDLETIME an error, since a key's last access is not recorded.
 /// </summary>
 internal static class ObjectCommands
 {
@@ -84,6 +84,9 @@ internal static class ObjectCommands
                 break;
             case "refcount":
                 context.Writer.WriteInteger(read.IsSharedInteger ? SharedReferenceCount : 1);
+                break;
+            case "freq" when context.Server.Memory.Policy is Memory.EvictionPolicy.AllKeysLfu or Memory.EvictionPolicy.VolatileLfu:
+                context.Writer.WriteError("ERR Dynamite does not record a key's access frequency, so OBJECT FREQ has no answer (its lfu eviction policies choose at random)");
                 break;
             case "freq":
                 context.Writer.WriteError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");

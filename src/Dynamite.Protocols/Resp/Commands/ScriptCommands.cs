@@ -111,7 +111,7 @@ internal static class ScriptCommands
             }
 
             runner.Cache.TryAdd(sha, body);
-            using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger, keys);
+            using var host = new ScriptCommandHost(server, caller, scriptReadOnly, runner.Logger, keys, allowOom: shebang.AllowOom);
             host.RunStaged(writer, scriptWriter => runner.Run(sha, keys, argv, host, scriptWriter));
         });
     }

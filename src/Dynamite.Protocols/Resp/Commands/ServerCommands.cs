@@ -351,13 +351,17 @@ internal static class ServerCommands
             ],
             "memory" =>
             [
-                new("used_memory", GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture)),
+                new("used_memory", server.Memory.UsedBytes.ToString(CultureInfo.InvariantCulture)),
                 new("used_memory_rss", Environment.WorkingSet.ToString(CultureInfo.InvariantCulture)),
                 new("used_memory_lua", server.ScriptMemoryBytes.ToString(CultureInfo.InvariantCulture)),
                 new("used_memory_scripts", server.ScriptCacheBytes.ToString(CultureInfo.InvariantCulture)),
                 new("number_of_cached_scripts", server.CachedScripts.ToString(CultureInfo.InvariantCulture)),
                 new("number_of_functions", server.LoadedFunctions.ToString(CultureInfo.InvariantCulture)),
-                new("maxmemory", "0"),
+                new("maxmemory", server.Memory.MaxBytes.ToString(CultureInfo.InvariantCulture)),
+                new("maxmemory_human", Memory.MemorySize.Human(server.Memory.MaxBytes)),
+                new("maxmemory_policy", Memory.EvictionPolicies.NameOf(server.Memory.Policy)),
+                new("mem_not_counted_for_evict", "0"),
+                new("lazyfree_pending_objects", "0"),
             ],
             "persistence" =>
             [
@@ -372,6 +376,7 @@ internal static class ServerCommands
                 new("rejected_connections", server.Clients.RejectedConnections.ToString(CultureInfo.InvariantCulture)),
                 new("keyspace_hits", server.Clients.KeyspaceHits.ToString(CultureInfo.InvariantCulture)),
                 new("keyspace_misses", server.Clients.KeyspaceMisses.ToString(CultureInfo.InvariantCulture)),
+                new("evicted_keys", server.Memory.EvictedKeys.ToString(CultureInfo.InvariantCulture)),
                 new("pubsub_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.Channel, null).Count.ToString(CultureInfo.InvariantCulture)),
                 new("pubsub_patterns", server.PubSub.PatternCount.ToString(CultureInfo.InvariantCulture)),
                 new("pubsubshard_channels", server.PubSub.ActiveChannels(PubSub.SubscriptionKind.ShardChannel, null).Count.ToString(CultureInfo.InvariantCulture)),
@@ -492,9 +497,52 @@ internal static class ServerCommands
         bool? protectedMode = null;
         int? aclLogLength = null;
         int? trackingKeys = null;
+        long? maxMemory = null;
+        Memory.EvictionPolicy? evictionPolicy = null;
+        int? evictionSamples = null;
         for (int i = 0; i < changes.Length; i++)
         {
             string name = context.ArgumentString(2 + (2 * i));
+            if (name.Equals("maxmemory", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Memory.MemorySize.TryParse(context.ArgumentString(3 + (2 * i)), out long bytes))
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value");
+                }
+
+                maxMemory = bytes;
+                continue;
+            }
+
+            if (name.Equals("maxmemory-policy", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Memory.EvictionPolicies.TryParse(context.ArgumentString(3 + (2 * i)), out Memory.EvictionPolicy policy))
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: " +
+                        string.Join(", ", Memory.EvictionPolicies.All));
+                }
+
+                if (policy != Memory.EvictionPolicy.NoEviction && context.Server.Options.Mode == "cluster")
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - a cluster node only takes noeviction: " +
+                        "the keys it stores are replicas, and evicting one would be a delete every replica takes");
+                }
+
+                evictionPolicy = policy;
+                continue;
+            }
+
+            if (name.Equals("maxmemory-samples", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long samples) || samples is < 1 or > 64)
+                {
+                    return context.Error("ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument must be between 1 and 64 inclusive");
+                }
+
+                evictionSamples = (int)samples;
+                continue;
+            }
+
             if (name.Equals("tracking-table-max-keys", StringComparison.OrdinalIgnoreCase))
             {
                 if (!RespNumbers.TryParseInt64(context.Argument(3 + (2 * i)), out long keys) || keys is < 0 or > int.MaxValue)
@@ -584,6 +632,16 @@ internal static class ServerCommands
             changes[i] = (canonical, value);
         }
 
+        if (evictionPolicy is { } newPolicy)
+        {
+            context.Server.Memory.Policy = newPolicy;
+        }
+
+        if (evictionSamples is { } newSamples)
+        {
+            context.Server.Memory.Samples = newSamples;
+        }
+
         if (aclLogLength is { } maxEntries)
         {
             context.Server.Acl.Log.MaxEntries = maxEntries;
@@ -622,8 +680,27 @@ internal static class ServerCommands
             context.Server.Scripts.BusyThreshold = threshold;
         }
 
+        if (maxMemory is { } newLimit)
+        {
+            // As redis-server: a limit below what the node uses starts eviction at once (the policy permitting).
+            context.Server.Memory.MaxBytes = newLimit;
+            return EvictThenOkAsync(context);
+        }
+
         context.Writer.WriteOk();
         return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask EvictThenOkAsync(CommandContext context)
+    {
+        await Memory.KeyEvictor.FreeMemoryAsync(context.Server, context.Client.Closed, callerHoldsGate: context.HoldsSharedGate);
+        if (context.Client.Outbox is { } outbox && !context.Writer.Suppressed)
+        {
+            // As for any command: the invalidations of keys it evicted go out before its reply.
+            outbox.WriteTo(context.Writer);
+        }
+
+        context.Writer.WriteOk();
     }
 
     private static bool IsCurrentValue(RespServer server, string name, string value) =>
@@ -643,7 +720,9 @@ internal static class ServerCommands
             new("client-query-buffer-limit", Number(options.Limits.MaxQueryBufferBytes)),
             new("max-value-size", Number(options.Limits.MaxValueBytes)),
             new("databases", "1"),
-            new("maxmemory", "0"),
+            new("maxmemory", Number(server.Memory.MaxBytes)),
+            new("maxmemory-policy", Memory.EvictionPolicies.NameOf(server.Memory.Policy)),
+            new("maxmemory-samples", Number(server.Memory.Samples)),
             new("appendonly", "no"),
             new("save", ""),
             new("replica-read-only", "yes"),

@@ -80,7 +80,15 @@ public sealed class ClientOutbox(Action wake, Action disconnect)
     }
 
     /// <summary>Writes every waiting frame to <paramref name="output"/> (not flushed); how many bytes.</summary>
-    public long WriteTo(PipeWriter output)
+    public long WriteTo(PipeWriter output) => Drain(output, static (pipe, frame) => pipe.Write(frame));
+
+    /// <summary>
+    /// Writes the frames queued so far into <paramref name="writer"/>, ahead of the reply it is about to carry: what a
+    /// command caused before it ran (an eviction's invalidations) reaches the client before its reply, as on redis-server.
+    /// </summary>
+    public long WriteTo(RespWriter writer) => Drain(writer, static (target, frame) => target.WriteRaw(frame));
+
+    private long Drain<TTarget>(TTarget target, Action<TTarget, byte[]> write)
     {
         long written = 0;
         while (true)
@@ -96,7 +104,7 @@ public sealed class ClientOutbox(Action wake, Action disconnect)
                 Interlocked.Add(ref _bytes, -frame.Length);
             }
 
-            output.Write(frame);
+            write(target, frame);
             written += frame.Length;
         }
     }

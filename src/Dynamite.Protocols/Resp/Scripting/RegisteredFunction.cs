@@ -4,4 +4,7 @@ namespace Dynamite.Protocols.Resp.Scripting;
 internal sealed record RegisteredFunction(string Name, IReadOnlyList<string> Flags, string? Description)
 {
     public bool NoWrites => Flags.Contains("no-writes");
+
+    /// <summary>Whether FCALL of it is refused while the node is over <c>maxmemory</c> (neither allow-oom nor no-writes).</summary>
+    public bool DeniedOnOutOfMemory => !NoWrites && !Flags.Contains("allow-oom");
 }

@@ -26,13 +26,19 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
     /// <summary>Clients blocked on keys wake once the script is done, on its whole effect (<see cref="Blocking.BlockedClients.HoldWakes"/>).</summary>
     private readonly Blocking.WakeHold _wakeHold;
 
+    /// <summary>Whether the node was over <c>maxmemory</c> when the script began (redis-server's pre-command OOM state).</summary>
+    private readonly bool _outOfMemoryAtStart;
+
     /// <summary>Where the script's writes wait for its end on a single node; null on a cluster node.</summary>
     private readonly Dynamite.Core.KeyValue.IStagedKeyValueStore? _staged;
 
     /// <summary>A host for one script run by <paramref name="caller"/> (read-only: <paramref name="readOnly"/>); <paramref name="declaredKeys"/>, the
-    /// script's KEYS, are what a tracking caller is told about once the script reads (CLIENT TRACKING). Logs to <paramref name="logger"/>.</summary>
-    public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger, byte[][] declaredKeys)
+    /// script's KEYS, are what a tracking caller is told about once the script reads (CLIENT TRACKING). Logs to <paramref name="logger"/>.
+    /// Unless <paramref name="allowOom"/>, a script that starts while the node is over <c>maxmemory</c> may not call commands that add
+    /// memory until it has written (as redis-server: a script that has begun writing finishes).</summary>
+    public ScriptCommandHost(RespServer server, ClientSession caller, bool readOnly, ILogger? logger, byte[][] declaredKeys, bool allowOom = false)
     {
+        _outOfMemoryAtStart = !allowOom && server.Memory.IsOver;
         var client = new ClientSession(server.Clients.NextId(), "lua", "lua", server.NowUnixMs)
         {
             Authenticated = true,
@@ -74,13 +80,18 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             return "-ERR This Redis command is not allowed from script\r\n"u8.ToArray();
         }
 
+        if ((command.Flags & CommandFlags.Write) != 0 && _readOnly)
+        {
+            return "-ERR Write commands are not allowed from read-only scripts.\r\n"u8.ToArray();
+        }
+
+        if ((command.Flags & CommandFlags.DenyOom) != 0 && _outOfMemoryAtStart && !Wrote)
+        {
+            return System.Text.Encoding.ASCII.GetBytes("-" + Memory.OutOfMemoryRule.Error + "\r\n");
+        }
+
         if ((command.Flags & CommandFlags.Write) != 0)
         {
-            if (_readOnly)
-            {
-                return "-ERR Write commands are not allowed from read-only scripts.\r\n"u8.ToArray();
-            }
-
             Wrote = true;
         }
 

@@ -4,11 +4,15 @@ namespace Dynamite.Protocols.Resp.Scripting;
 
 /// <summary>
 /// Redis 7's script shebang, <c>#!lua flags=no-writes,allow-oom</c> on the first line: the engine must be lua, and
-/// <c>no-writes</c> makes the script read-only. The line is blanked before compiling (Lua would not parse it), keeping
+/// <c>no-writes</c> makes the script read-only, and a script that declares flags without <c>allow-oom</c> or <c>no-writes</c> is
+/// refused while the node is over <c>maxmemory</c> (<see cref="DeniedOnOutOfMemory"/>). The line is blanked before compiling (Lua would not parse it), keeping
 /// line numbers in error messages.
 /// </summary>
-internal readonly record struct ScriptShebang(byte[] Body, bool NoWrites, string? Error)
+internal readonly record struct ScriptShebang(byte[] Body, bool NoWrites, string? Error, bool DeclaresFlags = false, bool AllowOom = false)
 {
+    /// <summary>Redis 7: a script with a shebang may add memory unless it says otherwise (no-writes implies allow-oom).</summary>
+    public bool DeniedOnOutOfMemory => DeclaresFlags && !NoWrites && !AllowOom;
+
     private static readonly HashSet<string> KnownFlags = new(StringComparer.Ordinal)
     {
         "no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys",
@@ -30,6 +34,7 @@ internal readonly record struct ScriptShebang(byte[] Body, bool NoWrites, string
         }
 
         bool noWrites = false;
+        bool allowOom = false;
         foreach (string word in words.Skip(1))
         {
             if (!word.StartsWith("flags=", StringComparison.Ordinal))
@@ -45,10 +50,11 @@ internal readonly record struct ScriptShebang(byte[] Body, bool NoWrites, string
                 }
 
                 noWrites |= flag == "no-writes";
+                allowOom |= flag == "allow-oom";
             }
         }
 
         byte[] stripped = end < 0 ? [] : body[end..];
-        return new ScriptShebang(stripped, noWrites, null);
+        return new ScriptShebang(stripped, noWrites, null, DeclaresFlags: true, allowOom);
     }
 }
