@@ -48,6 +48,7 @@ public sealed class RespServer : IDisposable
         Keyspace = new PubSub.KeyspaceNotifier(PubSub);
         Tracking = new Tracking.KeyTracker(Clients, PubSub, () => NowUnixMs);
         Memory = new Memory.MemoryLimit { MaxBytes = options.MaxMemoryBytes, Policy = options.MaxMemoryPolicy };
+        Memory.Access.Clear(clock.GetUtcNow().ToUnixTimeMilliseconds());
         _scripts = new Lazy<Scripting.ScriptRunner>(() => new Scripting.ScriptRunner(clock, options.ScriptMemoryLimitBytes, options.ScriptLogger), LazyThreadSafetyMode.ExecutionAndPublication);
         metrics?.ObserveClients(Clients);
         StartedAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();

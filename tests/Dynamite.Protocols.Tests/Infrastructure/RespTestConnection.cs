@@ -25,8 +25,9 @@ internal sealed class RespTestConnection : IAsyncDisposable
     /// <summary>The server this connection talks to.</summary>
     public RespServer Server => _server;
 
-    public static RespTestConnection Start(IKeyValueStore store, RespMetrics? metrics = null) =>
-        Serve(new RespTestConnection(new RespServer(store, new RespServerOptions(), TimeProvider.System, metrics), ownsServer: true));
+    /// <summary>A client of a new server over <paramref name="store"/>, on <paramref name="clock"/> (default: the system's).</summary>
+    public static RespTestConnection Start(IKeyValueStore store, RespMetrics? metrics = null, TimeProvider? clock = null) =>
+        Serve(new RespTestConnection(new RespServer(store, new RespServerOptions(), clock ?? TimeProvider.System, metrics), ownsServer: true));
 
     /// <summary>Another client of <paramref name="first"/>'s server; disposing it leaves the server to <paramref name="first"/>.</summary>
     public static RespTestConnection StartBeside(RespTestConnection first) => Serve(new RespTestConnection(first._server, ownsServer: false));

@@ -113,6 +113,106 @@ public sealed class MemoryLimitTests : StandaloneNodeTests
         await Expect("$1\r\n1\r\n", "GET", "x");
     }
 
+    [Fact]
+    public async Task AllKeysLru_EvictsTheKeyUsedLongestAgoFirst()
+    {
+        // A server on the test's clock, so that uses are seconds apart.
+        await using var client = RespTestConnection.Start(Store, clock: Clock);
+        async Task Expect(string expected, params string[] command)
+        {
+            await client.SendAsync(RespText.Command(command));
+            Assert.Equal(expected, await client.ReceiveAsync(expected));
+        }
+
+        await Expect("+OK\r\n", "CONFIG", "SET", "notify-keyspace-events", "Ee");
+        await using var subscriber = await SubscribeToEvictionsAsync(client);
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory-samples", "64");
+        for (int i = 0; i < 5; i++)
+        {
+            await Expect("+OK\r\n", "SET", $"key{i}", "value");
+            Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // key0 was written first but read last; OBJECT reports uses without being one.
+        await Expect("$5\r\nvalue\r\n", "GET", "key0");
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        await Expect(":3\r\n", "OBJECT", "IDLETIME", "key0");
+        await Expect(":7\r\n", "OBJECT", "IDLETIME", "key1");
+        await Expect(":3\r\n", "OBJECT", "IDLETIME", "key0");
+
+        // Every sampled key is a candidate (5 keys, 64 samples): a limit of one byte evicts them in order of last use.
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "1");
+        Assert.Equal(["key1", "key2", "key3", "key4", "key0"], await EvictedKeysAsync(subscriber, 5));
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "0");
+    }
+
+    [Fact]
+    public async Task AllKeysLfu_EvictsTheKeyUsedLeastOftenFirst()
+    {
+        await using var client = RespTestConnection.Start(Store, clock: Clock);
+        async Task Expect(string expected, params string[] command)
+        {
+            await client.SendAsync(RespText.Command(command));
+            Assert.Equal(expected, await client.ReceiveAsync(expected));
+        }
+
+        await Expect("+OK\r\n", "CONFIG", "SET", "notify-keyspace-events", "Ee");
+        await using var subscriber = await SubscribeToEvictionsAsync(client);
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory-samples", "64");
+
+        // A new key's counter is 5, and its first use after that always raises it (Redis's LFULogIncr).
+        await Expect("+OK\r\n", "SET", "often", "value");
+        await Expect("$5\r\nvalue\r\n", "GET", "often");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Expect("+OK\r\n", "SET", "once", "value");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await Expect("+OK\r\n", "SET", "once-later", "value");
+        await Expect(":6\r\n", "OBJECT", "FREQ", "often");
+        await Expect(":5\r\n", "OBJECT", "FREQ", "once");
+
+        // By recency "often" would go first; by frequency it goes last (ties by recency).
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "1");
+        Assert.Equal(["once", "once-later", "often"], await EvictedKeysAsync(subscriber, 3));
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "0");
+    }
+
+    private static async Task<RespTestConnection> SubscribeToEvictionsAsync(RespTestConnection client)
+    {
+        var subscriber = RespTestConnection.StartBeside(client);
+        await subscriber.SendAsync(RespText.Command("SUBSCRIBE", "__keyevent@0__:evicted"));
+        await subscriber.ReceiveAsync("*3\r\n$9\r\nsubscribe\r\n$22\r\n__keyevent@0__:evicted\r\n:1\r\n");
+        return subscriber;
+    }
+
+    /// <summary>The keys of the next <paramref name="count"/> evicted events, in the order they came.</summary>
+    private static async Task<List<string>> EvictedKeysAsync(RespTestConnection subscriber, int count)
+    {
+        var keys = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            // *3 $7 message $22 channel $N key: read the fixed part, then the key's length line and the key.
+            await subscriber.ReceiveAsync("*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:evicted\r\n");
+            string lengthLine = await ReadLineAsync(subscriber);
+            int length = int.Parse(lengthLine[1..], System.Globalization.CultureInfo.InvariantCulture);
+            keys.Add((await subscriber.ReceiveAsync(new string('k', length) + "\r\n"))[..length]);
+        }
+
+        return keys;
+    }
+
+    private static async Task<string> ReadLineAsync(RespTestConnection connection)
+    {
+        var line = new System.Text.StringBuilder();
+        while (!line.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            line.Append(await connection.ReceiveAsync("x"));
+        }
+
+        return line.ToString()[..^2];
+    }
+
     [Theory]
     [InlineData("100mb", "104857600")]
     [InlineData("1gb", "1073741824")]

@@ -146,6 +146,11 @@ internal static class CommandDispatcher
 
         client.CommandsProcessed++;
         client.LastCommand = command.LowerName;
+        if (server.Memory.TracksAccess && (command.FirstKey > 0 || command.KeyCountAt > 0) && command.LowerName != "object")
+        {
+            RecordUse(context, command);
+        }
+
         if (server.Monitors.Active && !client.IsForwarded && !client.IsMonitor && (command.Flags & CommandFlags.Admin) == 0)
         {
             server.Monitors.Feed(client, context.Request, server.NowUnixMicroseconds, server.PubSub.Limit, redactArguments: command.LowerName is "auth" or "hello");
@@ -180,6 +185,26 @@ internal static class CommandDispatcher
         }
 
         return RunAnnounced(context, command);
+    }
+
+    /// <summary>
+    /// Records a use of each key the command names, for the lru and lfu eviction policies (OBJECT, which reports a key's
+    /// use, is no use of it). An overgrown clock is swept in the background.
+    /// </summary>
+    private static void RecordUse(CommandContext context, CommandDefinition command)
+    {
+        RespServer server = context.Server;
+        Memory.KeyAccessClock clock = server.Memory.Access;
+        long now = server.NowUnixMs;
+        foreach (byte[] key in command.KeysOf(new ArgumentsOnDemand(context)))
+        {
+            clock.Touch(key, now);
+        }
+
+        if (clock.IsOvergrown(server.Store.KeyCount))
+        {
+            _ = Task.Run(() => clock.SweepIfOvergrownAsync(server.Store, CancellationToken.None).AsTask());
+        }
     }
 
     /// <summary>As redis-server while a script runs past lua-time-limit: only what can end it, or leave, is served.</summary>

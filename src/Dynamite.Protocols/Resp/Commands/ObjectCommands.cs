@@ -5,8 +5,9 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// <summary>
 /// OBJECT ENCODING, REFCOUNT, FREQ, IDLETIME and HELP, answered as redis-server 7.0 answers them where Dynamite can
 /// know the answer: ENCODING names the encoding redis-server would give the value (<see cref="ObjectEncodingRead"/>),
-/// REFCOUNT is 1 (INT_MAX for the integers Redis shares), FREQ answers Redis's own error for a server without an LFU
-/// eviction policy (and says it keeps no frequencies under one), and IDLETIME an error, since a key's last access is not recorded.
+/// REFCOUNT is 1 (INT_MAX for the integers Redis shares), FREQ the key's use counter under an lfu eviction policy (Redis's
+/// own error otherwise), IDLETIME the seconds since its last use under an lru policy (an error otherwise: Dynamite records
+/// uses only while such a policy needs them, <see cref="Memory.KeyAccessClock"/>).
 /// </summary>
 internal static class ObjectCommands
 {
@@ -69,6 +70,8 @@ internal static class ObjectCommands
         return context.Apply(new ObjectEncodingRead(context.OwnedArgument(2), thresholds), (c, read) => Reply(c, subcommand, read));
     }
 
+    private static bool IsLfu(Memory.EvictionPolicy policy) => policy is Memory.EvictionPolicy.AllKeysLfu or Memory.EvictionPolicy.VolatileLfu;
+
     private static void Reply(CommandContext context, string subcommand, ObjectEncodingRead read)
     {
         if (read.Encoding is null)
@@ -85,14 +88,20 @@ internal static class ObjectCommands
             case "refcount":
                 context.Writer.WriteInteger(read.IsSharedInteger ? SharedReferenceCount : 1);
                 break;
-            case "freq" when context.Server.Memory.Policy is Memory.EvictionPolicy.AllKeysLfu or Memory.EvictionPolicy.VolatileLfu:
-                context.Writer.WriteError("ERR Dynamite does not record a key's access frequency, so OBJECT FREQ has no answer (its lfu eviction policies choose at random)");
+            case "freq" when IsLfu(context.Server.Memory.Policy):
+                context.Writer.WriteInteger(context.Server.Memory.Access.Frequency(context.OwnedArgument(2), context.Server.NowUnixMs));
                 break;
             case "freq":
                 context.Writer.WriteError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
                 break;
+            case "idletime" when IsLfu(context.Server.Memory.Policy):
+                context.Writer.WriteError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+                break;
+            case "idletime" when context.Server.Memory.TracksAccess:
+                context.Writer.WriteInteger(Math.Max(0, context.Server.NowUnixMs - context.Server.Memory.Access.LastUsedUnixMs(context.OwnedArgument(2))) / 1000);
+                break;
             default:
-                context.Writer.WriteError("ERR Dynamite does not record a key's last access, so OBJECT IDLETIME has no answer");
+                context.Writer.WriteError("ERR Dynamite records a key's last access only while an lru maxmemory-policy is selected, so OBJECT IDLETIME has no answer now");
                 break;
         }
     }

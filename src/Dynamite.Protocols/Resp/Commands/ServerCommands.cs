@@ -634,7 +634,7 @@ internal static class ServerCommands
 
         if (evictionPolicy is { } newPolicy)
         {
-            context.Server.Memory.Policy = newPolicy;
+            context.Server.Memory.SetPolicy(newPolicy, context.Server.NowUnixMs);
         }
 
         if (evictionSamples is { } newSamples)

@@ -2,8 +2,8 @@ namespace Dynamite.Protocols.Resp.Memory;
 
 /// <summary>
 /// redis-server's <c>maxmemory-policy</c>: what a node does when a command finds it over <c>maxmemory</c>. Every name
-/// Redis accepts is accepted. Dynamite records no per-key access time or frequency, so the <c>lru</c> and <c>lfu</c>
-/// policies pick among sampled keys at random, as the <c>random</c> ones do (README, "Memory limit and eviction").
+/// Redis accepts is accepted; the <c>lru</c> and <c>lfu</c> ones choose by the uses <see cref="KeyAccessClock"/> records
+/// while one of them is selected (README, "Memory limit and eviction").
 /// </summary>
 public enum EvictionPolicy
 {

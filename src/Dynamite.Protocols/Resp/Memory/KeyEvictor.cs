@@ -7,7 +7,8 @@ namespace Dynamite.Protocols.Resp.Memory;
 /// <summary>
 /// Brings a node back under <c>maxmemory</c> as redis-server's <c>performEvictions</c> does before a command: while the
 /// memory measured is over the limit, it samples keys, evicts the one the policy picks (a delete, announced as the
-/// <c>evicted</c> keyspace event and to tracking clients), and counts the key's estimated footprint as freed, until
+/// <c>evicted</c> keyspace event and to tracking clients; the lru policies pick the sampled key used longest ago, the lfu
+/// ones the least often used), and counts the key's estimated footprint as freed, until
 /// that covers the excess. One eviction runs at a time; a command that finds one running waits for it and measures
 /// again. Evicting holds the node's isolation gate shared, so no key vanishes in the middle of a transaction or script.
 /// </summary>
@@ -94,6 +95,7 @@ internal static class KeyEvictor
             long footprint = KeyFootprint.Estimate(victim.Key.Length, victim.Record);
             freed += footprint;
             limit.RecordEviction(footprint);
+            limit.Access.Forget(victim.Key);
             server.Keyspace.Notify(PubSub.KeyspaceEventClasses.Evicted, "evicted", victim.Key);
             server.Tracking.Invalidate([victim.Key], writer: null);
         }
@@ -144,9 +146,14 @@ internal static class KeyEvictor
             return null;
         }
 
-        // Dynamite records no access times, so the lru and lfu policies choose as the random ones do.
-        return policy == EvictionPolicy.VolatileTtl
-            ? candidates.MinBy(c => c.Record.ExpiresAtUnixMs)
-            : candidates[Random.Shared.Next(candidates.Count)];
+        KeyAccessClock clock = server.Memory.Access;
+        long now = server.NowUnixMs;
+        return policy switch
+        {
+            EvictionPolicy.VolatileTtl => candidates.MinBy(c => c.Record.ExpiresAtUnixMs),
+            EvictionPolicy.AllKeysLru or EvictionPolicy.VolatileLru => candidates.MinBy(c => clock.LastUsedUnixMs(c.Key)),
+            EvictionPolicy.AllKeysLfu or EvictionPolicy.VolatileLfu => candidates.MinBy(c => ((long)clock.Frequency(c.Key, now) << 48) + clock.LastUsedUnixMs(c.Key)),
+            _ => candidates[Random.Shared.Next(candidates.Count)],
+        };
     }
 }

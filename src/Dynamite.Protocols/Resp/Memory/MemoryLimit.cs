@@ -5,7 +5,7 @@ namespace Dynamite.Protocols.Resp.Memory;
 /// measured against: the node's managed heap in use (what INFO reports as <c>used_memory</c>), less what eviction has
 /// freed that the collector has not yet given back. A deleted key's memory returns only at a later collection, so
 /// without that credit a node would go on evicting for memory it has already freed; the credit ends once the heap
-/// itself is back under the limit. On a durable engine the data lives on disk, so evicting a key frees only what the
+/// itself is back under the limit. The lru and lfu policies choose by the uses <see cref="Access"/> records. On a durable engine the data lives on disk, so evicting a key frees only what the
 /// node holds of it in memory (README, "Memory limit and eviction").
 /// </summary>
 public sealed class MemoryLimit
@@ -34,7 +34,22 @@ public sealed class MemoryLimit
     public EvictionPolicy Policy
     {
         get => (EvictionPolicy)Volatile.Read(ref _policy);
-        set => Volatile.Write(ref _policy, (int)value);
+        init => _policy = (int)value;
+    }
+
+    /// <summary>Whether the policy chooses by use (<see cref="Access"/> is kept): the lru and lfu ones.</summary>
+    public bool TracksAccess => Policy is EvictionPolicy.AllKeysLru or EvictionPolicy.VolatileLru or EvictionPolicy.AllKeysLfu or EvictionPolicy.VolatileLfu;
+
+    /// <summary>When keys were last used and how often, while <see cref="TracksAccess"/>.</summary>
+    public KeyAccessClock Access { get; } = new();
+
+    /// <summary>Selects <paramref name="policy"/>; the access clock starts afresh when the policy changes.</summary>
+    public void SetPolicy(EvictionPolicy policy, long nowUnixMs)
+    {
+        if (Interlocked.Exchange(ref _policy, (int)policy) != (int)policy)
+        {
+            Access.Clear(nowUnixMs);
+        }
     }
 
     /// <summary>Keys sampled to choose each one evicted.</summary>
