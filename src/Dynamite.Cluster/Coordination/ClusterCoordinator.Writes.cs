@@ -220,8 +220,20 @@ public sealed partial class ClusterCoordinator
     }
 
     /// <summary>Keeps <paramref name="write"/>'s change (an object, or a typed key's delta) as a hint for <paramref name="owner"/>.</summary>
-    private Task StoreHintAsync(NodeId owner, PendingWrite write, string reason) =>
-        StoreHintAsync(owner, write.Key, write.Written, reason, write.Delta);
+    private async Task StoreHintAsync(NodeId owner, PendingWrite write, string reason)
+    {
+        if (write.Batch is not { } batch)
+        {
+            await StoreHintAsync(owner, write.Key, write.Written, reason, write.Delta);
+            return;
+        }
+
+        // A batch's replica gets its keys back one hint each (a hint holds one key); replayed, each merges on its own.
+        foreach ((byte[] key, VersionedObject written) in batch)
+        {
+            await StoreHintAsync(owner, key, written, reason);
+        }
+    }
 
     private async Task StoreHintAsync(NodeId owner, byte[] key, VersionedObject obj, string reason, KeyDelta? delta = null)
     {

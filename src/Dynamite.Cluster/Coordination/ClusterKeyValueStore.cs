@@ -14,7 +14,9 @@ namespace Dynamite.Cluster.Coordination;
 /// causally newest value, or among concurrent ones the highest (timestamp, node), the same on every node.
 /// An operation (SET, DEL, MSET, APPEND...) first reads every key it declares, runs against those values,
 /// then writes each changed key with the context it read, so a concurrent write becomes a sibling instead
-/// of vanishing unseen. Across keys (MSET) nothing is atomic; a multi-key write that partly fails says so.
+/// of vanishing unseen. A blind write of keys of one partition (MSET of keys sharing a hash tag) is one transaction on
+/// every replica (<see cref="ClusterCoordinator.TryPutBatchAsync"/>); across partitions nothing is atomic, and a
+/// multi-key write that partly fails says so.
 /// Read-modify-write commands (APPEND, SETNX...) are not linearizable here: two concurrent APPENDs of one key
 /// may both read the same value, and last-writer-wins then keeps one of them (README, "Consistency"). Counters,
 /// hashes and sets are typed keys instead (ClusterKeyValueStore.TypedKeys.cs): their changes merge.
@@ -161,6 +163,24 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         var transaction = new ClusterTransaction(keys, results, now);
         operation.Execute(transaction);
 
+        if (blind && count > 1)
+        {
+            // MSET and the like: keys of one partition go to every replica as one transaction.
+            try
+            {
+                if (await coordinator.TryPutBatchAsync(StagedUpdates(keys, transaction, now), consistency, cancellationToken))
+                {
+                    return;
+                }
+            }
+            catch (TypedKeyException)
+            {
+                // A counter among the keys: nothing was written; a read-modify-write sees it and writes its register.
+                await ReadThenWriteAsync(operation, consistency, cancellationToken, readEvenIfBlind: true);
+                return;
+            }
+        }
+
         var writes = new List<Task>();
         for (int i = 0; i < count; i++)
         {
@@ -195,6 +215,22 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             throw writes.Count == 1 ? firstWriteFailure : new StoreUnavailableException(
                 $"{firstWriteFailure.Message} ({failedWrites} of {writes.Count} keys were not written; the others were)", firstWriteFailure);
         }
+    }
+
+    /// <summary>What a blind operation staged, as the coordinating replica's updates (an expired record is a delete), each key once.</summary>
+    private static List<ReplicaUpdate> StagedUpdates(byte[][] keys, ClusterTransaction transaction, long now)
+    {
+        var updates = new List<ReplicaUpdate>(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (transaction.TryGetChange(i, out StoredRecord? record))
+            {
+                byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
+                updates.Add(new ReplicaUpdate(keys[i], null, value, value is null ? null : transaction.BitPatchesOf(i), value is null ? 0 : record!.Value.ExpiresAtUnixMs));
+            }
+        }
+
+        return updates;
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ internal sealed class PendingWrite(PutRequest request, byte[] key, VersionedObje
     /// <summary>A typed key's change, sent and hinted instead of <see cref="Written"/> (then empty); null for a string's write.</summary>
     public KeyDelta? Delta { get; init; }
 
+    /// <summary>
+    /// Every key a batch wrote with its object (<see cref="ClusterCoordinator.TryPutBatchAsync"/>; <see cref="Key"/> and
+    /// <see cref="Written"/> are its first): a replica that missed the batch gets a hint of each. Null for one key's write.
+    /// </summary>
+    public IReadOnlyList<(byte[] Key, VersionedObject Written)>? Batch { get; init; }
+
     /// <summary>Completes when the state machine says answer (its outcome is read from <see cref="Request"/>); awaited once.</summary>
     public ValueTask Answer => new(this, _answer.Version);
 

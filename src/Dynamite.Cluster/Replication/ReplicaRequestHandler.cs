@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Replication;
 
 /// <summary>
-/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount, ReplicaDelta, HintedDelta and ReplicaReadElements from a
+/// The replica side of the peer protocol: serves ReplicaGet, ReplicaPut, HintedPut, ReplicaCount, ReplicaDelta, HintedDelta, ReplicaReadElements and ReplicaBatch from a
 /// <see cref="ReplicaStore"/> and, when hinted handoff is on, a <see cref="HintStore"/>.
 /// <para>
 /// Every request gets exactly one reply. A malformed payload or object is answered with
@@ -56,7 +56,7 @@ public sealed class ReplicaRequestHandler : IPeerService
     private static readonly ReplicaPutAck StoredAck = new(ReplicaPutStatus.Stored);
 
     public IReadOnlyList<PeerMessageType> Serves { get; } =
-        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta, PeerMessageType.HintedDelta, PeerMessageType.ReplicaReadElements];
+        [PeerMessageType.ReplicaGet, PeerMessageType.ReplicaPut, PeerMessageType.HintedPut, PeerMessageType.ReplicaCount, PeerMessageType.ReplicaDelta, PeerMessageType.HintedDelta, PeerMessageType.ReplicaReadElements, PeerMessageType.ReplicaBatch];
 
     public async ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed)
     {
@@ -73,6 +73,7 @@ public sealed class ReplicaRequestHandler : IPeerService
                 PeerMessageType.ReplicaDelta => await JoinDeltaAsync(request.Read<ReplicaDelta>(), connectionClosed),
                 PeerMessageType.HintedDelta => await HintedDeltaAsync(request.Read<HintedDelta>(), connectionClosed),
                 PeerMessageType.ReplicaReadElements => ReadElements(request.Read<ReplicaReadElements>()),
+                PeerMessageType.ReplicaBatch => await ApplyBatchAsync(request.Read<ReplicaBatch>(), connectionClosed),
                 _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
             };
         }
@@ -190,6 +191,30 @@ public sealed class ReplicaRequestHandler : IPeerService
     {
         KeyDelta delta = DecodeDelta(message.Key, message.EncodedDelta);
         await _store.TypedKeys.JoinAsync(Owned(message.Key), delta, cancellationToken);
+        return StoredAck;
+    }
+
+    /// <summary>
+    /// A transaction's changes: every entry is decoded first (a malformed one refuses the whole batch, nothing stored),
+    /// then all are applied in one storage operation.
+    /// </summary>
+    private async ValueTask<IPeerPayload> ApplyBatchAsync(ReplicaBatch batch, CancellationToken cancellationToken)
+    {
+        var changes = new ReplicaChange[batch.Entries.Count];
+        for (int i = 0; i < changes.Length; i++)
+        {
+            ReplicaBatchEntry entry = batch.Entries[i];
+            changes[i] = entry.Kind == ReplicaBatchEntryKind.Delta
+                ? ReplicaChange.Join(Owned(entry.Key), DecodeDelta(entry.Key, entry.Encoded))
+                : ReplicaChange.Merge(Owned(entry.Key), DecodeIncoming(entry.Key, entry.Encoded), Owned(entry.Encoded));
+            if (changes[i].Delta is { RemovalScope: not null })
+            {
+                // A page of a whole key is joined only in order with the rest of its transfer, never inside a transaction.
+                throw new MalformedObjectException($"a replica batch's delta for key {KeyText.Format(entry.Key.Span)} is a page of a whole key");
+            }
+        }
+
+        await _store.ApplyBatchAsync(changes, cancellationToken);
         return StoredAck;
     }
 

@@ -148,6 +148,64 @@ public sealed class ReplicaStore
     }
 
     /// <summary>
+    /// Applies one transaction's changes (a <see cref="Core.Peer.Messages.ReplicaBatch"/>) in one storage operation, in
+    /// order: each object is merged as <see cref="MergeAsync(byte[], VersionedObject, byte[], CancellationToken)"/> merges
+    /// it, each delta joined as <see cref="TypedKeyReplica.JoinAsync"/> joins it, and the engine stores all of them or,
+    /// if it fails, none. The listener hears of every key changed once they are stored. The engine keeps the keys: pass
+    /// arrays nobody mutates.
+    /// </summary>
+    public async ValueTask ApplyBatchAsync(IReadOnlyList<ReplicaChange> changes, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var parts = new List<IStorageOperation>(changes.Count);
+        foreach (ReplicaChange change in changes)
+        {
+            if (change.Delta is { } delta)
+            {
+                parts.Add(TypedKeys.JoinOf(change.Key, delta));
+                continue;
+            }
+
+            VersionedObject incoming = change.Incoming ?? throw new ArgumentException("a replica change carries an object or a delta", nameof(changes));
+            byte[]? encoded = change.EncodedObject;
+            if (WithoutFlushedWrites(incoming) is { } kept && !ReferenceEquals(kept, incoming))
+            {
+                if (kept.Siblings.IsEmpty)
+                {
+                    // Everything it carried was written before a FLUSHALL: nothing to store for this key.
+                    continue;
+                }
+
+                incoming = kept;
+                encoded = null;
+            }
+
+            parts.Add(new MergeOperation(change.Key, incoming, encoded));
+        }
+
+        if (parts.Count == 0)
+        {
+            return;
+        }
+
+        await _engine.ExecuteAsync(new ReplicaBatchOperation(parts), NowUnixMs, ct);
+        foreach (IStorageOperation part in parts)
+        {
+            if (part is MergeOperation merge)
+            {
+                if (merge.WrittenEncoded is { } written)
+                {
+                    _listener?.OnWritten(merge.Key, merge.PreviousEncoded, written);
+                }
+            }
+            else
+            {
+                TypedKeys.OnJoined(part);
+            }
+        }
+    }
+
+    /// <summary>
     /// The coordinating replica's write: updates the stored object with <paramref name="value"/> (null writes a
     /// tombstone) as <paramref name="actor"/>'s next event. A null <paramref name="clientContext"/> means
     /// "supersede everything this replica has seen" (a plain Redis SET under last-writer-wins); otherwise
@@ -192,6 +250,42 @@ public sealed class ReplicaStore
         }
 
         return (operation.Result!, operation.WrittenEncoded!);
+    }
+
+    /// <summary>
+    /// As <see cref="UpdateEncodedAsync"/> for several keys at once, in one storage operation (a transaction's writes on
+    /// its coordinating replica): all are stored or, if one fails, none. A live counter among the keys refuses the whole
+    /// batch (<see cref="TypedKeyException"/>), as it refuses a single blind write.
+    /// </summary>
+    public async ValueTask<(VersionedObject Written, byte[] Encoded)[]> UpdateBatchEncodedAsync(IReadOnlyList<ReplicaUpdate> updates, NodeId actor, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        if (actor.Value is null)
+        {
+            throw new ArgumentException("The actor id must not be default.", nameof(actor));
+        }
+
+        var operations = new UpdateOperation[updates.Count];
+        for (int i = 0; i < operations.Length; i++)
+        {
+            ReplicaUpdate update = updates[i];
+            operations[i] = new UpdateOperation(update.Key, update.Context, actor, update.Value, update.ExpiresAtUnixMs, update.BitPatches);
+        }
+
+        await _engine.ExecuteAsync(new ReplicaBatchOperation(operations), WriteStampUnixMs, ct);
+        var results = new (VersionedObject Written, byte[] Encoded)[operations.Length];
+        for (int i = 0; i < operations.Length; i++)
+        {
+            UpdateOperation operation = operations[i];
+            if (operation.Stored)
+            {
+                _listener?.OnWritten(updates[i].Key, operation.PreviousEncoded, operation.WrittenEncoded!);
+            }
+
+            results[i] = (operation.Result!, operation.WrittenEncoded!);
+        }
+
+        return results;
     }
 
     /// <summary>
@@ -345,6 +439,8 @@ public sealed class ReplicaStore
     /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
     private sealed class MergeOperation(byte[] key, VersionedObject incoming, byte[]? incomingEncoded) : IStorageOperation
     {
+        public byte[] Key => key;
+
         public VersionedObject? Result { get; private set; }
 
         /// <summary>The stored bytes before the write (null: absent); set only when the merge changed something.</summary>

@@ -160,6 +160,22 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, page.HasMore);
     }
 
+    /// <summary>
+    /// A join of <paramref name="delta"/> into <paramref name="key"/> to run inside a larger storage operation (a replica
+    /// batch); once that committed, <see cref="OnJoined"/> tells the listener what it changed.
+    /// </summary>
+    internal IStorageOperation JoinOf(byte[] key, KeyDelta delta) => new JoinOperation(key, delta, command: null, default);
+
+    /// <summary>After the storage operation holding <paramref name="join"/> (from <see cref="JoinOf"/>) committed.</summary>
+    internal void OnJoined(IStorageOperation join)
+    {
+        var operation = (JoinOperation)join;
+        if (operation.Changed)
+        {
+            listener?.OnTypedKeyWritten(operation.Key, operation.PreviousRecord, operation.WrittenRecord);
+        }
+    }
+
     private async ValueTask ExecuteAsync(JoinOperation operation, CancellationToken ct)
     {
         await engine.ExecuteAsync(operation, NowUnixMs, ct);

@@ -113,4 +113,7 @@ public enum PeerMessageType : byte
 
     /// <summary>How many of the batch's messages reached a subscriber on the receiving node.</summary>
     PublishBatchAck = 69,
+
+    /// <summary>Coordinator → replica: one transaction's changes to keys of one partition, applied in one storage operation; answered by <see cref="ReplicaPutAck"/>.</summary>
+    ReplicaBatch = 70,
 }

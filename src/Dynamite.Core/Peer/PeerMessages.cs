@@ -17,6 +17,7 @@ public static class PeerMessages
         PeerMessageType.HintedPut,
         PeerMessageType.ReplicaCount,
         PeerMessageType.ReplicaDelta,
+        PeerMessageType.ReplicaBatch,
         PeerMessageType.HintedDelta,
         PeerMessageType.ReplicaReadElements,
         PeerMessageType.ForwardCommand,
@@ -77,6 +78,7 @@ public static class PeerMessages
         PeerMessageType.ForwardCommandReply => ForwardCommandReply.Read(payload),
         PeerMessageType.PublishBatch => PublishBatch.Read(payload),
         PeerMessageType.PublishBatchAck => PublishBatchAck.Read(payload),
+        PeerMessageType.ReplicaBatch => ReplicaBatch.Read(payload),
         _ => throw new PeerProtocolException($"unknown peer message type {(byte)type}"),
     };
 }

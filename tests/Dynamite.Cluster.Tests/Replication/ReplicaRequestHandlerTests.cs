@@ -258,6 +258,81 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
         Assert.True(client.IsConnected);
     }
 
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
+    public async Task ReplicaBatch_OfObjectsAndADelta_StoresThemAllAndAcks(string engine)
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica(engine, hintsOn: false);
+        VersionedObject first = Write("one");
+        VersionedObject second = Write("two");
+
+        var batch = new ReplicaBatch(
+        [
+            new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, Key("{t}a"), first.Encode()),
+            new ReplicaBatchEntry(ReplicaBatchEntryKind.Delta, Key("{t}h"), FieldWrite("f", "v").Encode()),
+            new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, Key("{t}b"), second.Encode()),
+        ]);
+        ReplicaPutAck ack = (await client.SendAsync(batch)).Read<ReplicaPutAck>();
+
+        Assert.Equal(ReplicaPutStatus.Stored, ack.Status);
+        Assert.Equal(first, store.Read(Key("{t}a")));
+        Assert.Equal(second, store.Read(Key("{t}b")));
+        Assert.True(store.Engine.TryReadElement(Key("{t}h"), Key("f"), out byte[]? element));
+        Assert.Equal("v", Encoding.UTF8.GetString(Assert.Single(ElementState.Decode(element).Writes).Value!));
+    }
+
+    [Fact]
+    public async Task ReplicaBatch_OneMalformedEntry_RefusesTheWholeBatch_AndStoresNothing()
+    {
+        (PeerClient client, ReplicaStore store, _) = StartReplica("memory", hintsOn: false);
+
+        var batch = new ReplicaBatch(
+        [
+            new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, Key("{t}a"), Write("one").Encode()),
+            new ReplicaBatchEntry(ReplicaBatchEntryKind.Delta, Key("{t}h"), new byte[] { 0x01, 0x00, 0x05 }),
+        ]);
+        PeerResponse response = await client.SendAsync(batch);
+
+        PeerRemoteException error = Assert.Throws<PeerRemoteException>(() => response.Read<ReplicaPutAck>());
+        Assert.Equal(PeerErrorCode.MalformedPayload, error.Code);
+        Assert.Null(store.Read(Key("{t}a")));
+        Assert.False(store.Engine.TryRead(Key("{t}h"), Start, out _));
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task ReplicaBatch_APartThatFails_LeavesEveryKeyAsItWas()
+    {
+        var store = new ReplicaStore(_engines.Open("memory"), _clock);
+        await store.MergeAsync(Key("{t}a"), Write("before"));
+
+        // The batch's parts run in one storage operation: the second failing undoes the first.
+        var failing = new ReplicaBatchOperation([new OverwriteOperation(Key("{t}a"), "after"), new FailingOperation()]);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.Engine.ExecuteAsync(failing, Start));
+
+        Assert.Equal(Write("before"), store.Read(Key("{t}a")));
+    }
+
+    /// <summary>Replaces a key's record with a plain object of <paramref name="value"/>.</summary>
+    private sealed class OverwriteOperation(byte[] key, string value) : IStorageOperation
+    {
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => key;
+
+        public void Execute(IStorageTransaction transaction) => transaction.Write(key, new StoredRecord(Write(value).Encode(), 0));
+    }
+
+    private sealed class FailingOperation : IStorageOperation
+    {
+        public int TouchedKeyCount => 0;
+
+        public byte[] GetTouchedKey(int index) => throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction) => throw new InvalidOperationException("this part fails");
+    }
+
     [Fact]
     public async Task ReplicaGet_OfATypedKey_AnswersTypedAndTheKeyStaysOutOfHandoff()
     {

@@ -109,6 +109,20 @@ internal static class PeerFuzzTarget
                 case HintedDelta hinted:
                     KeyDelta.Decode(hinted.EncodedDelta.Span);
                     break;
+                case ReplicaBatch batch:
+                    foreach (ReplicaBatchEntry entry in batch.Entries)
+                    {
+                        if (entry.Kind == ReplicaBatchEntryKind.Delta)
+                        {
+                            KeyDelta.Decode(entry.Encoded.Span);
+                        }
+                        else
+                        {
+                            VersionedObject.Decode(entry.Encoded.Span);
+                        }
+                    }
+
+                    break;
                 case ReplicaReadElements read:
                     ElementSelection.Decode(read.EncodedSelection.Span);
                     break;

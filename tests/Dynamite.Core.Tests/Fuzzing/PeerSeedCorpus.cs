@@ -96,6 +96,7 @@ internal static class PeerSeedCorpus
             new ForwardCommandReply(":5\r\n"u8.ToArray()),
             new PublishBatch(new[] { new PublishedMessage("chan"u8.ToArray(), "hello"u8.ToArray(), Sharded: false) }),
             new PublishBatchAck(1),
+            new ReplicaBatch([new ReplicaBatchEntry(ReplicaBatchEntryKind.Delta, "h"u8.ToArray(), HashFieldDelta(nodeA))]),
             new FlushRequest(Now),
             new FlushAck(Now),
             new MerkleRootsRequest(1024, 16, new[] { new PartitionId(0), new PartitionId(3), new PartitionId(255) }),

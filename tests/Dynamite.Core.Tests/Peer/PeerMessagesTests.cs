@@ -72,6 +72,7 @@ public sealed class PeerMessagesTests
         new ForwardCommandReply(":1\r\n"u8.ToArray()),
         new PublishBatch([new PublishedMessage("news"u8.ToArray(), Filled(40, 3), Sharded: false), new PublishedMessage("{user}:1"u8.ToArray(), [], Sharded: true)]),
         new PublishBatchAck(7),
+        new ReplicaBatch([new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, "{t}a"u8.ToArray(), Filled(300, 4)), new ReplicaBatchEntry(ReplicaBatchEntryKind.Delta, "{t}h"u8.ToArray(), Filled(200, 5))]),
     ];
 
     [Fact]

@@ -56,6 +56,7 @@ public sealed class PeerWireEnumTests
             ["ForwardCommandReply"] = 67,
             ["PublishBatch"] = 68,
             ["PublishBatchAck"] = 69,
+            ["ReplicaBatch"] = 70,
         }, Enum.GetValues<PeerMessageType>(), v => (byte)v);
     }
 

@@ -33,18 +33,18 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
             }
         }
 
-        string exposition = await GetAsync(cluster[0].HttpPort, "/metrics");
+        string exposition = await MetricsExposition.GetAsync(cluster[0].HttpPort, "/metrics");
         ExternalTool.Result promtool = await ExternalTool.RunAsync("promtool", ["check", "metrics"], Timeout, exposition);
         output.WriteLine($"promtool check metrics: {promtool}");
         Assert.True(promtool.ExitCode == 0, $"promtool rejected /metrics: {promtool}\n{exposition}");
 
-        List<Sample> samples = Parse(exposition);
-        Assert.Equal(50, Value(samples, ReadCount, ("family", "write")));
-        Assert.Equal(50, Value(samples, ReadCount, ("family", "read")));
-        Assert.True(Value(samples, "dynamite_replica_request_duration_seconds_count", ("op", "write"), ("outcome", "ok"), ("peer", "n2")) >= 1);
+        List<MetricsExposition.Sample> samples = MetricsExposition.Parse(exposition);
+        Assert.Equal(50, MetricsExposition.Value(samples, ReadCount, ("family", "write")));
+        Assert.Equal(50, MetricsExposition.Value(samples, ReadCount, ("family", "read")));
+        Assert.True(MetricsExposition.Value(samples, "dynamite_replica_request_duration_seconds_count", ("op", "write"), ("outcome", "ok"), ("peer", "n2")) >= 1);
         // The memory engine's writes are not timed (MemoryStorageEngine says why); durable engines' are (EngineMetricsTests).
         Assert.DoesNotContain(samples, s => s.Name.StartsWith("dynamite_storage_operation_duration", StringComparison.Ordinal));
-        Assert.Equal(50, Value(samples, "dynamite_storage_keys", ("store", "data")));
+        Assert.Equal(50, MetricsExposition.Value(samples, "dynamite_storage_keys", ("store", "data")));
         Assert.Contains(samples, s => s.Name == "dynamite_resp_clients_connected");
         Assert.Contains(samples, s => s.Name == "dynamite_aae_tree_size_bytes");
 
@@ -53,8 +53,8 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         string stats = client.Call("INFO", "stats").Text!;
         Assert.Contains("command_family_write:calls=50,", stats, StringComparison.Ordinal);
         Assert.Contains("command_family_read:calls=50,", stats, StringComparison.Ordinal);
-        Assert.Equal(Value(samples, "dynamite_aae_tree_size_bytes"), cluster.InfoNumber(0, "aae_tree_bytes"));
-        using JsonDocument status = JsonDocument.Parse(await GetAsync(cluster[0].HttpPort, "/v1/cluster"));
+        Assert.Equal(MetricsExposition.Value(samples, "dynamite_aae_tree_size_bytes"), cluster.InfoNumber(0, "aae_tree_bytes"));
+        using JsonDocument status = JsonDocument.Parse(await MetricsExposition.GetAsync(cluster[0].HttpPort, "/v1/cluster"));
         Assert.Equal(50, status.RootElement.GetProperty("localKeys").GetInt64());
     }
 
@@ -95,51 +95,4 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         Assert.InRange(increase, Gets - 0.001, Gets * 3.5);
         Assert.InRange(rate * 30, Gets - 0.5, Gets * 3.5);
     }
-
-    private static async Task<string> GetAsync(int port, string path)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return await http.GetStringAsync($"http://127.0.0.1:{port}{path}");
-    }
-
-    /// <summary>The one sample of <paramref name="name"/> with (at least) the given labels.</summary>
-    private static double Value(List<Sample> samples, string name, params (string Key, string Value)[] labels)
-    {
-        Sample[] found = [.. samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value))];
-        Assert.True(found.Length == 1, $"{found.Length} samples of {name} with {string.Join(",", labels)}");
-        return found[0].Value;
-    }
-
-    /// <summary>The samples of a text exposition (names, labels, values; comments skipped).</summary>
-    private static List<Sample> Parse(string exposition)
-    {
-        var samples = new List<Sample>();
-        foreach (string line in exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (line.StartsWith('#'))
-            {
-                continue;
-            }
-
-            int brace = line.IndexOf('{', StringComparison.Ordinal);
-            int space = line.LastIndexOf(' ');
-            string name = brace >= 0 ? line[..brace] : line[..space];
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (brace >= 0)
-            {
-                string inner = line[(brace + 1)..line.LastIndexOf('}')];
-                foreach (string pair in inner.Split("\",", StringSplitOptions.RemoveEmptyEntries))
-                {
-                    int equals = pair.IndexOf('=', StringComparison.Ordinal);
-                    labels[pair[..equals]] = pair[(equals + 1)..].Trim('"');
-                }
-            }
-
-            samples.Add(new Sample(name, labels, double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture)));
-        }
-
-        return samples;
-    }
-
-    private sealed record Sample(string Name, Dictionary<string, string> Labels, double Value);
 }
