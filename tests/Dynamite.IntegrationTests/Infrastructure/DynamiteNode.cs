@@ -64,8 +64,18 @@ internal sealed class DynamiteNode : ManagedProcess
 
             try
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port);
+                // The RESP port and the admin port: Kestrel binds them one after the other (the admin port may come
+                // second, later still over HTTPS), and a test may use either at once.
+                using (var resp = new TcpClient())
+                {
+                    await resp.ConnectAsync("127.0.0.1", Port);
+                }
+
+                using (var admin = new TcpClient())
+                {
+                    await admin.ConnectAsync("127.0.0.1", HttpPort);
+                }
+
                 return;
             }
             catch (SocketException)
@@ -74,7 +84,7 @@ internal sealed class DynamiteNode : ManagedProcess
             }
         }
 
-        throw new TimeoutException($"dynamite did not listen on {Port} within {StartTimeout}:\n{Output}");
+        throw new TimeoutException($"dynamite did not listen on {Port} and {HttpPort} within {StartTimeout}:\n{Output}");
     }
 
     public RawRespClient Connect() => RawRespClient.Connect(Port);
