@@ -33,6 +33,12 @@ public sealed partial class ClusterCoordinator
             return true;
         }
 
+        if (updates.Count > ReplicaBatch.MaxEntries || !FitsOneMessage(updates))
+        {
+            // Too many keys or bytes for one replica message: written key by key instead.
+            return false;
+        }
+
         PreferenceList list = _lists.Of(updates[0].Key, out int n, out NodeId[] gainers);
         for (int i = 1; i < updates.Count; i++)
         {
@@ -108,5 +114,19 @@ public sealed partial class ClusterCoordinator
                 : throw new StoreUnavailableException(
                     $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {request.W} acknowledgements (W={request.W}, N={n}{Unreachable(list)}); the writes may be applied on some replicas");
         }
+    }
+
+    /// <summary>Whether the batch's encoded objects certainly fit one message: each value, key and a generous allowance
+    /// for its versions and framing, against half of <see cref="Core.Peer.PeerLimits.MaxObjectBytes"/>.</summary>
+    private static bool FitsOneMessage(IReadOnlyList<ReplicaUpdate> updates)
+    {
+        const long PerEntryAllowance = 4096;
+        long bytes = 0;
+        foreach (ReplicaUpdate update in updates)
+        {
+            bytes += update.Key.Length + (update.Value?.Length ?? 0) + (update.BitPatches?.Length ?? 0) + PerEntryAllowance;
+        }
+
+        return bytes <= Core.Peer.PeerLimits.MaxObjectBytes / 2;
     }
 }

@@ -76,6 +76,15 @@ public sealed class PeerMessagesTests
     ];
 
     [Fact]
+    public void ReplicaBatch_OfNoEntriesOrTooMany_IsRefusedBeforeItIsSent()
+    {
+        // PayloadLength is what a send checks first: a batch that cannot be written never reaches a connection's write loop.
+        Assert.Throws<ArgumentException>(() => new ReplicaBatch([]).PayloadLength);
+        var entry = new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, "k"u8.ToArray(), new byte[1]);
+        Assert.Throws<ArgumentException>(() => new ReplicaBatch(Enumerable.Repeat(entry, ReplicaBatch.MaxEntries + 1).ToArray()).PayloadLength);
+    }
+
+    [Fact]
     public void AllMessages_CoverEveryMessageType()
     {
         var covered = new HashSet<PeerMessageType>();

@@ -99,6 +99,20 @@ public sealed class MemoryLimitTests : StandaloneNodeTests
     }
 
     [Fact]
+    public async Task ConfigSetMaxmemoryInsideExec_EvictsAtOnce_WithoutWaitingForTheGateItsTransactionHolds()
+    {
+        await Expect("+OK\r\n", "SET", "key", "value");
+        await Expect("+OK\r\n", "MULTI");
+        await Expect("+QUEUED\r\n", "CONFIG", "SET", "maxmemory-policy", "allkeys-random");
+        await Expect("+QUEUED\r\n", "CONFIG", "SET", "maxmemory", "1");
+
+        // EXEC holds the isolation gate alone; an eviction queueing for it would wait on its own transaction.
+        await Expect("*2\r\n+OK\r\n+OK\r\n", "EXEC");
+        await Expect(":0\r\n", "DBSIZE");
+        await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "0");
+    }
+
+    [Fact]
     public async Task AScriptWithoutFlags_MayNotWrite_OneWithAllowOomMay_AndOneDeclaringNoneIsRefused()
     {
         await Expect("+OK\r\n", "CONFIG", "SET", "maxmemory", "1");

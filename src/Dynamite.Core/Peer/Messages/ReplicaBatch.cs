@@ -22,6 +22,12 @@ public sealed record ReplicaBatch(IReadOnlyList<ReplicaBatchEntry> Entries) : IP
     {
         get
         {
+            if (Entries.Count is 0 or > MaxEntries)
+            {
+                // Checked before a send is accepted, so that the write loop never meets a batch it cannot write.
+                throw new ArgumentException($"a replica batch carries 1 to {MaxEntries} entries, not {Entries.Count}");
+            }
+
             long length = 4;
             foreach (ReplicaBatchEntry entry in Entries)
             {

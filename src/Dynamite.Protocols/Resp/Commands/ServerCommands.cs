@@ -693,7 +693,9 @@ internal static class ServerCommands
 
     private static async ValueTask EvictThenOkAsync(CommandContext context)
     {
-        await Memory.KeyEvictor.FreeMemoryAsync(context.Server, context.Client.Closed, callerHoldsGate: context.HoldsSharedGate);
+        // Inside EXEC or a script the gate is held alone by the transaction or script that runs this.
+        ClientSession client = context.Client;
+        await Memory.KeyEvictor.FreeMemoryAsync(context.Server, client.Closed, callerHoldsGate: context.HoldsSharedGate || client.InExec || client.IsScript);
         if (context.Client.Outbox is { } outbox && !context.Writer.Suppressed)
         {
             // As for any command: the invalidations of keys it evicted go out before its reply.

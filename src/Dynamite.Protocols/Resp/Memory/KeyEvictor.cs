@@ -29,8 +29,8 @@ internal static class KeyEvictor
     /// <summary>
     /// Evicts what the policy allows; true when the node is (back) under its limit, false when it is still over it
     /// (<c>noeviction</c>, nothing left to evict, or the bound reached): the caller then refuses commands that may add
-    /// memory. <paramref name="callerHoldsGate"/>: the caller holds the isolation gate shared already (a command evicting
-    /// as it runs, CONFIG SET maxmemory), so eviction must not queue for it again behind a waiting transaction.
+    /// memory. <paramref name="callerHoldsGate"/>: the caller holds the isolation gate already (CONFIG SET maxmemory, shared,
+    /// or inside EXEC or a script, whose caller holds it alone), so eviction must not queue for it again.
     /// </summary>
     public static async ValueTask<bool> FreeMemoryAsync(RespServer server, CancellationToken cancellationToken, bool callerHoldsGate = false)
     {
@@ -45,7 +45,9 @@ internal static class KeyEvictor
             return false;
         }
 
-        if (!await limit.EvictionTurn.WaitAsync(EvictionWait, cancellationToken))
+        // The gate is always taken before the turn: a caller that holds the gate already only tries the turn, so that it
+        // never waits for an eviction that itself waits for the gate behind a transaction waiting for this caller.
+        if (!await limit.EvictionTurn.WaitAsync(callerHoldsGate ? TimeSpan.Zero : EvictionWait, cancellationToken))
         {
             return !limit.IsOver;
         }
@@ -61,6 +63,11 @@ internal static class KeyEvictor
             }
 
             return await EvictUntilUnderAsync(server, limit, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not (OperationCanceledException or OutOfMemoryException))
+        {
+            // A store that cannot be read or written now: nothing more is evicted, and the OOM rule answers the command.
+            return !limit.IsOver;
         }
         finally
         {
