@@ -4,6 +4,7 @@ using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer.Messages;
 using Dynamite.Core.Quorum;
+using Dynamite.Core.Partitioning;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
 
@@ -20,8 +21,9 @@ public sealed partial class ClusterCoordinator
     /// of the partition, stores them in one storage operation, then sends them to each other replica in one message,
     /// applied there all or none; completes when W replicas hold them all. A replica that misses the batch gets a hint
     /// of each key. Returns false, having written nothing, when the batch cannot go this way: the keys span partitions,
-    /// this node is not a primary of theirs, or a replica is down so that a fallback stands in (a fallback keeps hints,
-    /// one key each): the caller then writes the keys one by one. Throws <see cref="StoreUnavailableException"/> when W was
+    /// this node is not a primary of theirs, or a replica is down so that a fallback stands in (whose acknowledgement a
+    /// write of single keys counts towards W): the caller then writes the keys one by one. More keys or bytes than one
+    /// replica message holds go in several, each applied whole. Throws <see cref="StoreUnavailableException"/> when W was
     /// not reached (the batch may be whole on some replicas), and <see cref="TypedKeyException"/>, having written nothing,
     /// when a key holds a counter.
     /// </summary>
@@ -31,12 +33,6 @@ public sealed partial class ClusterCoordinator
         if (updates.Count == 0)
         {
             return true;
-        }
-
-        if (updates.Count > ReplicaBatch.MaxEntries || !FitsOneMessage(updates))
-        {
-            // Too many keys or bytes for one replica message: written key by key instead.
-            return false;
         }
 
         PreferenceList list = _lists.Of(updates[0].Key, out int n, out NodeId[] gainers);
@@ -76,15 +72,103 @@ public sealed partial class ClusterCoordinator
             throw;
         }
 
-        var batch = new (byte[] Key, VersionedObject Written)[updates.Count];
-        var entries = new ReplicaBatchEntry[updates.Count];
+        var changes = new ReplicaChange[updates.Count];
         for (int i = 0; i < updates.Count; i++)
         {
-            batch[i] = (updates[i].Key, written[i].Written);
-            entries[i] = new ReplicaBatchEntry(ReplicaBatchEntryKind.VersionedObject, updates[i].Key, written[i].Encoded);
+            changes[i] = ReplicaChange.Merge(updates[i].Key, written[i].Written, written[i].Encoded);
         }
 
-        var write = new PendingWrite(request, updates[0].Key, written[0].Written) { Batch = batch };
+        await ReplicateBatchAsync(request, list, n, gainers, changes, "writes");
+        return true;
+    }
+
+    /// <summary>
+    /// Begins a transaction on keys of <paramref name="key"/>'s partition with this node as its coordinator
+    /// (<see cref="ReplicaTransaction"/>, committed by <see cref="CommitTransactionAsync"/>); null when this node cannot
+    /// coordinate one: it is not a primary of the partition (a typed change is built from a primary's state, and only a
+    /// primary's replica holds the whole key), or its replica is still warming (its reads would miss data), or it has no ring yet.
+    /// </summary>
+    public ReplicaTransaction? BeginTransaction(ReadOnlySpan<byte> key)
+    {
+        PreferenceList list;
+        try
+        {
+            list = _lists.Of(key, out _);
+        }
+        catch (StoreUnavailableException)
+        {
+            return null;
+        }
+
+        return list.Primaries.Contains(_options.Self.Id) && _topology.ServesLocalReads ? _local.BeginTransaction(list.Partition, _actor) : null;
+    }
+
+    /// <summary>The partition <paramref name="key"/> belongs to.</summary>
+    public PartitionId PartitionOf(ReadOnlySpan<byte> key) => _lists.PartitionOf(key);
+
+    /// <summary>
+    /// Commits <paramref name="transaction"/>: this replica stores everything it staged in one storage operation, then each
+    /// other replica gets its changes in one <see cref="ReplicaBatch"/> (several only when they are more than one message
+    /// holds), which it applies in one storage operation; completes when W replicas hold them. A replica that misses it, and
+    /// one a fallback stands in for, gets a hint of each change, kept here. Throws <see cref="StoreUnavailableException"/>
+    /// having stored nothing when this node is no longer a primary of the partition, and one with
+    /// <see cref="StoreUnavailableException.MayBeApplied"/> when W was not reached after this replica stored the changes.
+    /// The transaction is empty afterwards, whatever the outcome.
+    /// </summary>
+    public async ValueTask CommitTransactionAsync(ReplicaTransaction transaction, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        try
+        {
+            if (transaction.IsEmpty)
+            {
+                return;
+            }
+
+            ReplicaChange[] changes = [.. transaction.Changes];
+            if (changes.Length == 0)
+            {
+                // Staged changes that replicate nothing (none so far): this replica's part only.
+                await transaction.CommitHereAsync();
+                return;
+            }
+
+            PreferenceList list = _lists.Of(changes[0].Key, out int n, out NodeId[] gainers);
+            if (list.Partition != transaction.Partition || !list.Primaries.Contains(_options.Self.Id))
+            {
+                throw new StoreUnavailableException(
+                    $"{NotAReplicaPrefix} {_options.Self.Id} is no longer a primary of partition {transaction.Partition}; the ring changed during the transaction and nothing of it was stored");
+            }
+
+            var request = new PutRequest(list, _options.Self.Id, (consistency ?? ConsistencyLevel.Default).Resolve(n, _options.ReadQuorum, _options.WriteQuorum).W);
+            int remote = request.ReplicaWrites.Count + gainers.Length;
+            await AcquireReplicaWriteSlotsAsync(remote, cancellationToken);
+            try
+            {
+                await transaction.CommitHereAsync();
+            }
+            catch
+            {
+                ReleaseSlots(remote);
+                throw;
+            }
+
+            await ReplicateBatchAsync(request, list, n, gainers, changes, "transaction");
+        }
+        finally
+        {
+            transaction.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Sends what this replica stored (<paramref name="changes"/>, one partition's) to the other replicas as one transaction
+    /// each, with a slot per replica write held, and waits for W. A fallback standing in for a primary gets nothing: the
+    /// primary's hints are kept here, one per change (a fallback keeps hints of single keys, not transactions).
+    /// </summary>
+    private async ValueTask ReplicateBatchAsync(PutRequest request, PreferenceList list, int n, NodeId[] gainers, ReplicaChange[] changes, string what)
+    {
+        var write = new PendingWrite(request, changes[0].Key, changes[0].Incoming ?? VersionedObject.Empty) { Batch = changes };
         lock (request)
         {
             request.OnLocalWrite();
@@ -95,38 +179,91 @@ public sealed partial class ClusterCoordinator
             write.TrySetResult();
         }
 
-        var message = new ReplicaBatch(entries);
+        ReplicaBatch[] messages = ReplicaBatchesOf(changes);
+        IReadOnlyList<PreferenceListEntry> replicaWrites = request.ReplicaWrites;
         for (int i = 0; i < replicaWrites.Count; i++)
         {
-            SendReplicaWrite(replicaWrites[i].Node, message, new ReplicaWriteCallback(this, write, replicaWrites[i].Node, countsTowardsW: true));
+            PreferenceListEntry entry = replicaWrites[i];
+            if (!entry.IsPrimary && entry.HintFor is not null)
+            {
+                // As a write to it that failed: the hint for the primary it stands in for is kept here.
+                OnReplicaWritten(write, entry.Node, countsTowardsW: true, stored: false);
+                continue;
+            }
+
+            SendReplicaBatch(entry.Node, messages, new ReplicaWriteCallback(this, write, entry.Node, countsTowardsW: true));
         }
 
         foreach (NodeId gainer in gainers)
         {
-            SendReplicaWrite(gainer, message, new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
+            SendReplicaBatch(gainer, messages, new ReplicaWriteCallback(this, write, gainer, countsTowardsW: false));
+        }
+
+        IReadOnlyList<NodeId> coordinatorHints = request.HintsAtCoordinator;
+        for (int i = 0; i < coordinatorHints.Count; i++)
+        {
+            await StoreHintAsync(coordinatorHints[i], write, "its primary is unreachable and no fallback is free");
         }
 
         await write.Answer;
         lock (request)
         {
-            return request.Outcome == PutOutcome.Ok
-                ? true
-                : throw new StoreUnavailableException(
-                    $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {request.W} acknowledgements (W={request.W}, N={n}{Unreachable(list)}); the writes may be applied on some replicas");
+            if (request.Outcome != PutOutcome.Ok)
+            {
+                throw new StoreUnavailableException(
+                    $"NOQUORUM write quorum not reached: {request.Acknowledgements} of {request.W} acknowledgements (W={request.W}, N={n}{Unreachable(list)}); the {what} may be applied on some replicas")
+                {
+                    MayBeApplied = true,
+                };
+            }
         }
     }
 
-    /// <summary>Whether the batch's encoded objects certainly fit one message: each value, key and a generous allowance
-    /// for its versions and framing, against half of <see cref="Core.Peer.PeerLimits.MaxObjectBytes"/>.</summary>
-    private static bool FitsOneMessage(IReadOnlyList<ReplicaUpdate> updates)
+    /// <summary>The replica messages carrying <paramref name="changes"/> in order: one, unless they are more entries or bytes than one message holds.</summary>
+    private static ReplicaBatch[] ReplicaBatchesOf(ReplicaChange[] changes)
     {
-        const long PerEntryAllowance = 4096;
-        long bytes = 0;
-        foreach (ReplicaUpdate update in updates)
+        var messages = new List<ReplicaBatch>(1);
+        var entries = new List<ReplicaBatchEntry>(changes.Length);
+        long bytes = 4;
+        foreach (ReplicaChange change in changes)
         {
-            bytes += update.Key.Length + (update.Value?.Length ?? 0) + (update.BitPatches?.Length ?? 0) + PerEntryAllowance;
+            byte[] encoded = change.Delta is { } delta ? delta.Encode() : change.EncodedObject ?? change.Incoming!.Encode();
+            // A kind byte and two lengths beside the key and the change (ReplicaBatch's layout).
+            long size = 9L + change.Key.Length + encoded.Length;
+            if (entries.Count > 0 && (entries.Count == ReplicaBatch.MaxEntries || bytes + size > Core.Peer.PeerLimits.MaxObjectBytes))
+            {
+                messages.Add(new ReplicaBatch([.. entries]));
+                entries.Clear();
+                bytes = 4;
+            }
+
+            entries.Add(new ReplicaBatchEntry(change.Delta is null ? ReplicaBatchEntryKind.VersionedObject : ReplicaBatchEntryKind.Delta, change.Key, encoded));
+            bytes += size;
         }
 
-        return bytes <= Core.Peer.PeerLimits.MaxObjectBytes / 2;
+        messages.Add(new ReplicaBatch([.. entries]));
+        return [.. messages];
+    }
+
+    /// <summary>Sends a replica its batch: one message, or several whose answers count as one (stored once all are).</summary>
+    private void SendReplicaBatch(NodeId node, ReplicaBatch[] messages, ReplicaWriteCallback callback)
+    {
+        if (messages.Length == 1)
+        {
+            SendReplicaWrite(node, messages[0], callback);
+            return;
+        }
+
+        if (_topology.ClientFor(node) is not { } client)
+        {
+            callback.OnFailure(new Transport.PeerUnavailableException($"no connection to {node}"));
+            return;
+        }
+
+        var parts = new ReplicaBatchPartsCallback(messages.Length, callback);
+        foreach (ReplicaBatch message in messages)
+        {
+            client.Send(message, _options.RequestTimeout, parts);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
@@ -18,7 +19,15 @@ public sealed partial class ClusterCoordinator
     /// or, with a level that requires agreement, their replies differed. <paramref name="cancellationToken"/> is
     /// checked before anything is sent; once sent, the read ends within the request timeout either way.
     /// </summary>
-    public ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    public ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        GetAsync(key, consistency, transaction: null, cancellationToken);
+
+    /// <summary>
+    /// As the overload without <paramref name="transaction"/>, inside a transaction this node
+    /// coordinates: this replica's copy is the transaction's view of it (its staged writes), and no read repair is made
+    /// (it would carry them to other replicas before the commit).
+    /// </summary>
+    public ValueTask<VersionedObject> GetAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -27,7 +36,7 @@ public sealed partial class ClusterCoordinator
 
         try
         {
-            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped: null, cancellationToken);
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped: null, transaction, cancellationToken);
             return read is null ? new(immediate) : read.Answer;
         }
         catch (Exception exception)
@@ -37,7 +46,7 @@ public sealed partial class ClusterCoordinator
     }
 
     /// <summary>
-    /// A quorum read as <see cref="GetAsync"/>, answered with <paramref name="resolve"/> applied to the merge when the
+    /// A quorum read as <see cref="GetAsync(ReadOnlyMemory{byte}, ConsistencyLevel?, ReplicaTransaction?, CancellationToken)"/>, answered with <paramref name="resolve"/> applied to the merge when the
     /// client takes the answer (a front end's resolution of siblings): one awaitable, no state machine of its own.
     /// When a replica holds a typed key there (a hash, a set), the answer is <paramref name="readTyped"/>'s instead (a
     /// typed read, which applies the rule between a string and a typed key); without it, a <see cref="TypedKeyException"/>.
@@ -47,6 +56,7 @@ public sealed partial class ClusterCoordinator
         ConsistencyLevel? consistency,
         Func<VersionedObject, ReadResult> resolve,
         Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
+        ReplicaTransaction? transaction = null,
         CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -56,7 +66,7 @@ public sealed partial class ClusterCoordinator
 
         try
         {
-            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped, cancellationToken);
+            PendingRead? read = StartRead(key, consistency, out VersionedObject immediate, readTyped, transaction, cancellationToken);
             return read is null ? new(resolve(immediate)) : read.ResolvedAnswer(resolve);
         }
         catch (TypedKeyException) when (readTyped is not null)
@@ -76,8 +86,9 @@ public sealed partial class ClusterCoordinator
         ReadOnlyMemory<byte> key,
         ConsistencyLevel? consistency,
         out VersionedObject immediate,
-        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped = null,
-        CancellationToken cancellationToken = default)
+        Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>>? readTyped,
+        ReplicaTransaction? transaction,
+        CancellationToken cancellationToken)
     {
         immediate = VersionedObject.Empty;
         PreferenceList list = _lists.Of(key.Span, out int n);
@@ -87,11 +98,11 @@ public sealed partial class ClusterCoordinator
         {
             // R = 1 and this node holds a replica: its own copy is the answer. Asking the others would only feed
             // read repair, which at R = 1 the client has traded for speed; anti-entropy still converges them.
-            immediate = _local.Read(key.Span) ?? VersionedObject.Empty;
+            immediate = (transaction is null ? _local.Read(key.Span) : transaction.Read(key.Span, out _)) ?? VersionedObject.Empty;
             return null;
         }
 
-        var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair, _options.ReadFanout, _options.Self.Id);
+        var request = new GetRequest(list, n, r, level.RequireAgreement, _options.ReadRepair && transaction is null, _options.ReadFanout, _options.Self.Id);
 
         // Keys outlive the client's request buffer here (late replies and repairs run after the answer).
         byte[] ownedKey = key.ToArray();
@@ -104,7 +115,7 @@ public sealed partial class ClusterCoordinator
         ulong localDigest = 0;
         if (selfIsReplica && _topology.ServesLocalReads)
         {
-            local = _local.Read(ownedKey, out localDigest);
+            local = transaction is null ? _local.Read(ownedKey, out localDigest) : transaction.Read(ownedKey, out localDigest);
         }
 
         // The typed fallback is set before anything is sent: a reply may answer the read on another thread at once.

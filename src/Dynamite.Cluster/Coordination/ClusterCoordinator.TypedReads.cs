@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Transport;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
@@ -23,7 +24,15 @@ public sealed partial class ClusterCoordinator
     /// fewer than R primaries answered. Every replica request ends within the request timeout; answers that come after
     /// the quorum are not waited for.
     /// </summary>
-    public async ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
+    public ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        ReadElementsAsync(key, selection, consistency, transaction: null, cancellationToken);
+
+    /// <summary>
+    /// As the overload without <paramref name="transaction"/>, inside a
+    /// transaction this node coordinates: this replica's answer is the transaction's view (its staged changes), and no
+    /// read repair is made (it would carry them to other replicas before the commit).
+    /// </summary>
+    public async ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(selection);
@@ -39,7 +48,7 @@ public sealed partial class ClusterCoordinator
             {
                 if (_topology.ServesLocalReads)
                 {
-                    replies.Add((primary, _local.TypedKeys.Read(key, selection)));
+                    replies.Add((primary, transaction is null ? _local.TypedKeys.Read(key, selection) : await transaction.ReadElementsAsync(key, selection, cancellationToken)));
                 }
             }
             else if (_topology.IsReachable(primary))
@@ -65,7 +74,7 @@ public sealed partial class ClusterCoordinator
         }
 
         TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)]);
-        if (_options.ReadRepair)
+        if (_options.ReadRepair && transaction is null)
         {
             foreach ((NodeId node, ReplicaElements reply) in replies)
             {

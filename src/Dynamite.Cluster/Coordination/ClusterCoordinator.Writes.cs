@@ -228,10 +228,10 @@ public sealed partial class ClusterCoordinator
             return;
         }
 
-        // A batch's replica gets its keys back one hint each (a hint holds one key); replayed, each merges on its own.
-        foreach ((byte[] key, VersionedObject written) in batch)
+        // A batch's replica gets its changes back one hint each (a hint holds one key); replayed, each merges or joins on its own.
+        foreach (ReplicaChange change in batch)
         {
-            await StoreHintAsync(owner, key, written, reason);
+            await StoreHintAsync(owner, change.Key, change.Incoming ?? VersionedObject.Empty, reason, change.Delta);
         }
     }
 

@@ -68,7 +68,7 @@ public sealed partial class ClusterKeyValueStore
             for (int start = 0; first || start < names.Count; start += ElementSelection.MaxElements)
             {
                 ElementSelection chunk = ElementSelection.Named(names.Skip(start).Take(ElementSelection.MaxElements));
-                TypedReadJoin join = await coordinator.ReadElementsAsync(key, chunk, consistency, cancellationToken);
+                TypedReadJoin join = await coordinator.ReadElementsAsync(key, chunk, consistency, Transaction, cancellationToken);
                 if (!Take(join, ref header, ref plain, ref first))
                 {
                     break;
@@ -82,7 +82,7 @@ public sealed partial class ClusterKeyValueStore
             do
             {
                 int pageLimit = limit == 0 ? ElementSelection.MaxElements : Math.Min(limit - elements.Count, ElementSelection.MaxElements);
-                TypedReadJoin join = await coordinator.ReadElementsAsync(key, ElementSelection.Page(after, pageLimit), consistency, cancellationToken);
+                TypedReadJoin join = await coordinator.ReadElementsAsync(key, ElementSelection.Page(after, pageLimit), consistency, Transaction, cancellationToken);
                 if (!Take(join, ref header, ref plain, ref first))
                 {
                     break;
@@ -176,9 +176,21 @@ public sealed partial class ClusterKeyValueStore
     /// forwarded, at this command's consistency.
     /// </summary>
     private ValueTask ApplyOrForwardDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
-        command is IForwardableOperation forwardable && coordinator.ForwardsWritesOf(command.Key)
+        Transaction is null && command is IForwardableOperation forwardable && coordinator.ForwardsWritesOf(command.Key)
             ? ForwardAsync(forwardable, consistency, cancellationToken)
-            : coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
+            : ApplyDeltaAsync(command, consistency, cancellationToken);
+
+    /// <summary>A typed key's change coordinated here: staged in the transaction, or replicated at once.</summary>
+    private ValueTask ApplyDeltaAsync(IKeyDeltaOperation command, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        if (Transaction is not { } staged)
+        {
+            return coordinator.ApplyDeltaAsync(command, consistency, cancellationToken);
+        }
+
+        ValueTask<KeyDelta?> coordinated = staged.CoordinateAsync(command, cancellationToken);
+        return coordinated.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(coordinated.AsTask());
+    }
 
     private async ValueTask ForwardAsync(IForwardableOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {

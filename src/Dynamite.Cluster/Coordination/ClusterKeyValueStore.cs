@@ -37,6 +37,18 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
     public long LocalKeyCount => coordinator.LocalReplica.KeyCount;
 
+    /// <summary>
+    /// Set on the store a transaction's commands run against (<see cref="BeginStaged"/>): their writes are staged in it
+    /// instead of written, and their reads see them.
+    /// </summary>
+    internal ReplicaTransaction? Transaction { get; init; }
+
+    /// <summary>
+    /// EXEC's and a script's store: on a primary of the transaction's partition its writes are one transaction on every
+    /// replica (<see cref="StagedClusterStore"/>).
+    /// </summary>
+    public IStagedKeyValueStore BeginStaged() => new StagedClusterStore(this, coordinator, clock, flush);
+
     /// <summary>A write of a key this node is not a primary of runs on a primary (a typed change is built from a primary's state).</summary>
     public bool ForwardsWritesOf(ReadOnlySpan<byte> key) => coordinator.ForwardsWritesOf(key);
 
@@ -45,7 +57,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
 
     /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
-        coordinator.ReadAsync(key, consistency, ResolveNow, ReadTypedKey, cancellationToken);
+        coordinator.ReadAsync(key, consistency, ResolveNow, ReadTypedKey, Transaction, cancellationToken);
 
     /// <summary><see cref="ReadTypedKeyAsync"/> as the coordinator calls it when a replica holds a typed key; made once.</summary>
     private Func<byte[], ConsistencyLevel?, CancellationToken, ValueTask<ReadResult>> ReadTypedKey => field ??= ReadTypedKeyAsync;
@@ -57,7 +69,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         operation is IStepwiseOperation stepwise
             ? RunStepsAsync(stepwise, consistency, cancellationToken)
             : operation is IKeyDeltaOperation typed
-            ? coordinator.ApplyDeltaAsync(typed, consistency, cancellationToken)
+            ? ApplyDeltaAsync(typed, consistency, cancellationToken)
             : operation is IElementReadOperation elementRead
             ? ReadElementsThenRunAsync(elementRead, consistency, cancellationToken)
             : operation is IMultiKeyElementReadOperation keysRead
@@ -121,7 +133,7 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         for (int i = 0; i < count; i++)
         {
             keys[i] = operation.GetTouchedKey(i);
-            reads[i] = blind ? Task.FromResult(VersionedObject.Empty) : coordinator.GetAsync(keys[i], consistency, cancellationToken).AsTask();
+            reads[i] = blind ? Task.FromResult(VersionedObject.Empty) : coordinator.GetAsync(keys[i], consistency, Transaction, cancellationToken).AsTask();
         }
 
         long now = NowUnixMs;
@@ -168,6 +180,12 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
             // MSET and the like: keys of one partition go to every replica as one transaction.
             try
             {
+                if (Transaction is { } staged)
+                {
+                    await staged.UpdateBatchAsync(StagedUpdates(keys, transaction, now), cancellationToken);
+                    return;
+                }
+
                 if (await coordinator.TryPutBatchAsync(StagedUpdates(keys, transaction, now), consistency, cancellationToken))
                 {
                     return;
@@ -241,6 +259,11 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     {
         byte[]? value = record is { } live && !live.IsExpiredAt(now) ? live.Value : null;
         long expiresAt = value is null ? 0 : record!.Value.ExpiresAtUnixMs;
+        if (Transaction is { } staged)
+        {
+            return staged.UpdateAsync(new ReplicaUpdate(key, context, value, value is null ? null : bitPatches, expiresAt), cancellationToken);
+        }
+
         return value is not null && bitPatches is not null
             ? coordinator.PutBitsAsync(key, context, value, bitPatches, expiresAt, consistency, cancellationToken)
             : coordinator.PutAsync(key, context, value, expiresAt, consistency, cancellationToken);
@@ -304,10 +327,12 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     }
 
     public ValueTask<VersionedObject> GetVersionedAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
-        coordinator.GetAsync(key, consistency, cancellationToken);
+        coordinator.GetAsync(key, consistency, Transaction, cancellationToken);
 
     public async ValueTask PutVersionedAsync(byte[] key, VersionVector context, byte[]? value, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
-        await coordinator.PutAsync(key, context, value, 0, consistency, cancellationToken);
+        await (Transaction is { } staged
+            ? staged.UpdateAsync(new ReplicaUpdate(key, context, value, null, 0), cancellationToken)
+            : coordinator.PutAsync(key, context, value, 0, consistency, cancellationToken));
 
     public VersionedObject? ReadLocal(ReadOnlySpan<byte> key) => coordinator.LocalReplica.Read(key);
 

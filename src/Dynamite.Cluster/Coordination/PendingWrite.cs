@@ -27,10 +27,11 @@ internal sealed class PendingWrite(PutRequest request, byte[] key, VersionedObje
     public KeyDelta? Delta { get; init; }
 
     /// <summary>
-    /// Every key a batch wrote with its object (<see cref="ClusterCoordinator.TryPutBatchAsync"/>; <see cref="Key"/> and
-    /// <see cref="Written"/> are its first): a replica that missed the batch gets a hint of each. Null for one key's write.
+    /// Every change a batch made, an object or a delta per entry (<see cref="ClusterCoordinator.TryPutBatchAsync"/>, a
+    /// transaction's commit; <see cref="Key"/> is its first key): a replica that missed the batch gets a hint of each.
+    /// Null for one key's write.
     /// </summary>
-    public IReadOnlyList<(byte[] Key, VersionedObject Written)>? Batch { get; init; }
+    public IReadOnlyList<Replication.ReplicaChange>? Batch { get; init; }
 
     /// <summary>Completes when the state machine says answer (its outcome is read from <see cref="Request"/>); awaited once.</summary>
     public ValueTask Answer => new(this, _answer.Version);

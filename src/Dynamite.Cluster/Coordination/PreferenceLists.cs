@@ -19,6 +19,9 @@ internal sealed class PreferenceLists(ClusterOptions options, IClusterTopology t
 
     public PreferenceList Of(ReadOnlySpan<byte> key, out int n) => Of(key, out n, out _);
 
+    /// <summary>The partition <paramref name="key"/> belongs to (fixed by the partition count, whatever the ring).</summary>
+    public PartitionId PartitionOf(ReadOnlySpan<byte> key) => _partitioner.PartitionOf(key);
+
     /// <summary>The key's preference list, and the nodes that gain its partition under the pending plan (not in the list).</summary>
     public PreferenceList Of(ReadOnlySpan<byte> key, out int n, out NodeId[] gainers)
     {

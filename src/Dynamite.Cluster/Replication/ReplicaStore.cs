@@ -54,13 +54,13 @@ public sealed class ReplicaStore
     /// <summary>Stored keys, tombstones and expired keys the sweep has not removed yet included.</summary>
     public long KeyCount => _engine.KeyCount;
 
-    private long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+    internal long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
     /// The time a write coordinated here is stamped with: now, or just after the last flush's horizon when this clock
     /// lags the flush coordinator's, so a write made after this node applied a flush is never taken for a flushed one.
     /// </summary>
-    private long WriteStampUnixMs => Math.Max(NowUnixMs, FlushedBeforeUnixMs + 1);
+    internal long WriteStampUnixMs => Math.Max(NowUnixMs, FlushedBeforeUnixMs + 1);
 
     /// <summary>The engine-level expiry of <paramref name="obj"/>: see the class remarks.</summary>
     public static long RecordExpiryOf(VersionedObject obj)
@@ -289,6 +289,33 @@ public sealed class ReplicaStore
     }
 
     /// <summary>
+    /// A transaction on keys of <paramref name="partition"/> coordinated here (<see cref="ReplicaTransaction"/>): its writes
+    /// are this replica's with dots of <paramref name="actor"/>, held back until it commits them in one storage operation.
+    /// </summary>
+    public ReplicaTransaction BeginTransaction(PartitionId partition, NodeId actor)
+    {
+        if (actor.Value is null)
+        {
+            throw new ArgumentException("The actor id must not be default.", nameof(actor));
+        }
+
+        return new ReplicaTransaction(this, partition, actor);
+    }
+
+    /// <summary>The coordinating replica's write of <paramref name="update"/> as an operation to run in a larger one (a transaction's).</summary>
+    internal static UpdateOperation UpdateOf(ReplicaUpdate update, NodeId actor) =>
+        new(update.Key, update.Context, actor, update.Value, update.ExpiresAtUnixMs, update.BitPatches);
+
+    /// <summary>Once the storage operation holding <paramref name="operation"/> committed: the listener hears of what it stored.</summary>
+    internal void OnUpdated(UpdateOperation operation)
+    {
+        if (operation.Stored)
+        {
+            _listener?.OnWritten(operation.Key, operation.PreviousEncoded, operation.WrittenEncoded!);
+        }
+    }
+
+    /// <summary>
     /// Tombstone collection's delete: removes <paramref name="key"/> only if the stored object is still exactly
     /// the one named by <paramref name="expectedKeyDigest"/> (<see cref="PartitionMerkleTree.KeyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>)
     /// and holds no live value, checked and deleted in one atomic operation. A write that reached the key since
@@ -376,7 +403,7 @@ public sealed class ReplicaStore
     /// <see cref="TypedKeys"/>) is a <see cref="TypedKeyException"/>: the coordinator reads such a key through the typed
     /// path (a write decides between them with <see cref="TryReadForWrite"/>).
     /// </summary>
-    private static StoredRecord Plain(ReadOnlySpan<byte> key, StoredRecord record) =>
+    internal static StoredRecord Plain(ReadOnlySpan<byte> key, StoredRecord record) =>
         record.IsTypedHeader
             ? throw new TypedKeyException($"Key {KeyText.Format(key)} holds a hash or a set.")
             : record;
@@ -513,9 +540,11 @@ public sealed class ReplicaStore
     }
 
     /// <summary>Runs once on the engine's write path; <see cref="Result"/> is read after the engine's task completes.</summary>
-    private sealed class UpdateOperation(byte[] key, VersionVector? clientContext, NodeId actor, byte[]? value, long expiresAtUnixMs, byte[]? bitPatches)
+    internal sealed class UpdateOperation(byte[] key, VersionVector? clientContext, NodeId actor, byte[]? value, long expiresAtUnixMs, byte[]? bitPatches)
         : IStorageOperation
     {
+        public byte[] Key => key;
+
         public VersionedObject? Result { get; private set; }
 
         public byte[]? PreviousEncoded { get; private set; }

@@ -127,7 +127,16 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(selection);
-        if (!engine.TryRead(key, NowUnixMs, out StoredRecord record))
+        return Read(new EngineReads(engine, NowUnixMs), key, selection);
+    }
+
+    /// <summary>As <see cref="Read(byte[], ElementSelection)"/>, as an operation over a transaction's view (a staged transaction's reads of its own writes).</summary>
+    internal static ReadOperation ReadOf(byte[] key, ElementSelection selection) => new(key, selection);
+
+    private static ReplicaElements Read<TReads>(TReads reads, byte[] key, ElementSelection selection)
+        where TReads : struct, IKeyReads
+    {
+        if (!reads.TryRead(key, out StoredRecord record))
         {
             return ReplicaElements.Absent;
         }
@@ -142,7 +151,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         {
             foreach (byte[] name in names)
             {
-                if (engine.TryReadElement(key, name, out byte[]? encoded))
+                if (reads.TryReadElement(key, name, out byte[]? encoded))
                 {
                     elements.Add(new(name, ElementState.Decode(encoded)));
                 }
@@ -151,7 +160,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
             return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, false);
         }
 
-        ElementPage page = engine.ScanElements(key, selection.After, selection.Limit);
+        ElementPage page = reads.ScanElements(key, selection.After, selection.Limit);
         foreach (StoredElement element in page.Elements)
         {
             elements.Add(new(element.Name, ElementState.Decode(element.Value)));
@@ -159,6 +168,55 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
 
         return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, page.HasMore);
     }
+
+    /// <summary>What a replica read needs of a key's state: the engine's committed state, or a transaction's view of it.</summary>
+    private interface IKeyReads
+    {
+        bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record);
+
+        bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value);
+
+        ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
+    }
+
+    private readonly struct EngineReads(IStorageEngine engine, long nowUnixMs) : IKeyReads
+    {
+        public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) => engine.TryRead(key, nowUnixMs, out record);
+
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value) =>
+            engine.TryReadElement(key, element, out value);
+
+        public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => engine.ScanElements(key, afterElement, limit);
+    }
+
+    private readonly struct TransactionReads(IStorageTransaction transaction) : IKeyReads
+    {
+        public bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) => transaction.TryRead(key, out record);
+
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value) =>
+            transaction.TryReadElement(key, element, out value);
+
+        public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => transaction.ScanElements(key, afterElement, limit);
+    }
+
+    /// <summary>A replica read run as a storage operation (it writes nothing); <see cref="Result"/> is read after it ran.</summary>
+    internal sealed class ReadOperation(byte[] key, ElementSelection selection) : IStorageOperation
+    {
+        public ReplicaElements? Result { get; private set; }
+
+        public int TouchedKeyCount => 1;
+
+        public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Execute(IStorageTransaction transaction) => Result = Read(new TransactionReads(transaction), key, selection);
+    }
+
+    /// <summary>
+    /// <paramref name="command"/> run with this replica as its coordinator, as an operation to run in a larger one (a
+    /// transaction's); once that committed, <see cref="OnJoined"/> tells the listener what it changed, and
+    /// <see cref="JoinOperation.Delta"/> is the change to send.
+    /// </summary>
+    internal static JoinOperation CoordinationOf(IKeyDeltaOperation command, NodeId actor) => new(command.Key, delta: null, command, actor);
 
     /// <summary>
     /// A join of <paramref name="delta"/> into <paramref name="key"/> to run inside a larger storage operation (a replica
@@ -186,7 +244,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
     }
 
     /// <summary>Joins a delta given, or built by a command, into the key; runs once on the engine's write path.</summary>
-    private sealed class JoinOperation(byte[] key, KeyDelta? delta, IKeyDeltaOperation? command, NodeId actor) : IStorageOperation
+    internal sealed class JoinOperation(byte[] key, KeyDelta? delta, IKeyDeltaOperation? command, NodeId actor) : IStorageOperation
     {
         public byte[] Key => key;
 

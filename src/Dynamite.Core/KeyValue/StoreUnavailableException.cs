@@ -20,4 +20,10 @@ public sealed class StoreUnavailableException : Exception
     public StoreUnavailableException()
     {
     }
+
+    /// <summary>
+    /// True when part of the failed change is known to be stored (a transaction committed on its coordinating replica that
+    /// did not reach W): a front end must not answer that nothing was applied.
+    /// </summary>
+    public bool MayBeApplied { get; init; }
 }

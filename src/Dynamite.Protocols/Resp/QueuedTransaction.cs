@@ -27,6 +27,19 @@ public sealed class QueuedTransaction(long maxBytes)
     /// <summary>Whether a queued command may add memory (Redis's denyoom): EXEC is then refused while the node is over <c>maxmemory</c>.</summary>
     public bool MayAddMemory { get; set; }
 
+    /// <summary>Queues a command another node checked and forwarded (<see cref="Commands.ForwardedTransactions"/>); false past <see cref="MaxCommands"/>.</summary>
+    public bool Add(byte[][] arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (_commands.Count >= MaxCommands)
+        {
+            return false;
+        }
+
+        _commands.Add(arguments);
+        return true;
+    }
+
     /// <summary>Copies and queues a request; false (and the transaction aborted) when it would pass a bound.</summary>
     public bool TryQueue(RespRequest request)
     {

@@ -156,6 +156,13 @@ internal static class CommandDispatcher
             server.Monitors.Feed(client, context.Request, server.NowUnixMicroseconds, server.PubSub.Limit, redactArguments: command.LowerName is "auth" or "hello");
         }
 
+        if (command.LowerName == "exec" && client.Transaction is { } queued && ForwardedTransactions.ForwardingKeyOf(context, queued) is { } transactionKey)
+        {
+            // A cluster node that is not a primary of the transaction's slot: a primary runs it whole, one transaction on
+            // every replica, without this node's gate.
+            return ForwardedTransactions.ForwardAsync(context, transactionKey);
+        }
+
         if ((command.Flags & CommandFlags.Write) != 0 && !client.IsForwarded && SingleKeyIndex(command, context.ArgumentCount) is int keyIndex
             && server.Store.ForwardsWritesOf(context.Argument(keyIndex)))
         {

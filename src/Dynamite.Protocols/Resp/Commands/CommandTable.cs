@@ -49,6 +49,7 @@ public sealed class CommandTable
         .. ObjectCommands.Definitions,
         .. ClusterCommands.Definitions,
         .. DynamoCommands.Definitions,
+        ForwardedTransactions.Definition,
         .. TransactionCommands.Definitions,
         .. PubSubCommands.Definitions,
         .. ScriptCommands.Definitions,

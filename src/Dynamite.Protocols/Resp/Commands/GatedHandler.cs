@@ -21,7 +21,7 @@ internal static class GatedHandler
     /// <summary>A command's mode by its name (<see cref="CommandDefinition.Gate"/>).</summary>
     public static GateMode ModeOf(string lowerName) => lowerName switch
     {
-        "exec" or "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro" => GateMode.Exclusive,
+        "exec" or "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro" or "dyn.exec" => GateMode.Exclusive,
         "auth" or "hello" or "quit" or "reset" or "multi" or "discard" or "shutdown" => GateMode.None,
         "script" or "function" => GateMode.BySubcommand,
         _ => GateMode.Shared,
@@ -31,7 +31,9 @@ internal static class GatedHandler
     {
         ClientSession client = context.Client;
         GateMode mode = command.Gate;
-        if (client.IsScript || client.InExec || client.IsForwarded
+        // A forwarded command runs under the gate its own node's client held, except a forwarded transaction, which runs
+        // alone here as EXEC does (the node that forwarded it holds nothing meanwhile).
+        if (client.IsScript || client.InExec || (client.IsForwarded && mode != GateMode.Exclusive)
             || (mode == GateMode.BySubcommand && ScriptCommands.AllowedWhileBusy(command, context)))
         {
             mode = GateMode.None;

@@ -143,28 +143,39 @@ internal static class TransactionCommands
     /// <summary>Reads every watched key again; runs the queue only when none changed, else answers null as redis-server does.</summary>
     private static async ValueTask CheckWatchedThenRunAsync(CommandContext context, QueuedTransaction transaction, WatchedKeys watched)
     {
-        foreach (byte[] key in watched.Keys)
+        bool changed;
+        try
         {
-            ulong now;
-            try
-            {
-                now = WatchedKeys.Fingerprint(await context.Store.ReadAsync(key, context.Client.Consistency));
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                // Nothing ran: the check could not be made.
-                context.Writer.WriteError(CommandContext.StorageFailure(exception));
-                return;
-            }
+            changed = await AnyWatchedChangedAsync(context, watched);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Nothing ran: the check could not be made.
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
+            return;
+        }
 
-            if (watched.Changed(key, now))
-            {
-                context.Writer.WriteNullArray();
-                return;
-            }
+        if (changed)
+        {
+            context.Writer.WriteNullArray();
+            return;
         }
 
         await RunQueuedAsync(context, transaction);
+    }
+
+    /// <summary>Whether a watched key reads differently now than when WATCH read it; throws when a read fails.</summary>
+    internal static async ValueTask<bool> AnyWatchedChangedAsync(CommandContext context, WatchedKeys watched)
+    {
+        foreach (byte[] key in watched.Keys)
+        {
+            if (watched.Changed(key, WatchedKeys.Fingerprint(await context.Store.ReadAsync(key, context.Client.Consistency))))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The keys the queued commands name (<see cref="CommandDefinition.KeysOf"/>).</summary>
@@ -178,7 +189,7 @@ internal static class TransactionCommands
     /// together at the end, in one storage transaction, so the transaction is durable whole or not at all; their replies
     /// wait in a buffer until that commit, and a failed commit answers EXECABORT instead.
     /// </summary>
-    private static ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
+    internal static ValueTask RunQueuedAsync(CommandContext context, QueuedTransaction transaction)
     {
         if (transaction.Commands.Count == 0)
         {
@@ -210,6 +221,13 @@ internal static class TransactionCommands
             committedPart = await RunEachAsync(context, transaction, writer, staged);
             await staged.CommitAsync();
         }
+        catch (Exception exception) when (MayBeApplied(exception) is { } partly)
+        {
+            // A cluster commit stored on its coordinating replica that did not reach W: not "discarded", and not retried
+            // blindly either; the error says what Dynamo says of any write that missed its quorum.
+            context.Writer.WriteError(partly.Message);
+            return;
+        }
         catch (StagedCommitException exception)
         {
             context.Writer.WriteError(committedPart || exception.CommittedPart
@@ -233,6 +251,10 @@ internal static class TransactionCommands
         context.Writer.WriteArrayHeader(transaction.Commands.Count);
         context.Writer.WriteRaw(replies.WrittenSpan);
     }
+
+    /// <summary>The failure of a commit that may be stored on some replicas (<see cref="StoreUnavailableException.MayBeApplied"/>), if it is one.</summary>
+    private static StoreUnavailableException? MayBeApplied(Exception exception) =>
+        (exception as StoreUnavailableException ?? exception.InnerException as StoreUnavailableException) is { MayBeApplied: true } failure ? failure : null;
 
     /// <summary>A commit of what was staged before a keyspace-wide command failed: EXEC stops there.</summary>
     private sealed class StagedCommitException(Exception inner, bool committedPart) : Exception(inner.Message, inner)

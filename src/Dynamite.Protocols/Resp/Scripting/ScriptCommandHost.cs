@@ -161,6 +161,12 @@ internal sealed class ScriptCommandHost : IScriptHost, IDisposable
             // The script thread is the script's own: it may wait here for the engine's commit.
             _staged.CommitAsync().AsTask().GetAwaiter().GetResult();
         }
+        catch (Dynamite.Core.KeyValue.StoreUnavailableException exception) when (exception.MayBeApplied)
+        {
+            // Stored on the coordinating replica, short of W: as any write that missed its quorum, it may be applied.
+            writer.WriteError(exception.Message);
+            return;
+        }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             writer.WriteError($"ERR the script's writes were not stored: {CommandContext.StorageFailureReason(exception)}");

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+using Dynamite.Core.Peer;
+using Dynamite.Core.Peer.Messages;
+
+namespace Dynamite.Protocols.Resp.Commands;
+
+/// <summary>
+/// EXEC on a cluster node that is not a primary of the transaction's slot: a primary runs the whole transaction, so its
+/// writes are one transaction on every replica there (a primary stages them and commits them in one replica message each),
+/// and this node only relays. The queued commands travel as one <c>DYN.EXEC</c> command
+/// (<c>DYN.EXEC count n1 args1... n2 args2...</c>) through the forwarding every single-key write uses; the primary runs it
+/// under its own isolation gate, alone, and its reply (EXEC's array) goes to the client as it is. This node does not hold
+/// its gate meanwhile (two nodes forwarding to each other must not wait on each other). Only a transaction of plain key
+/// commands is forwarded: one with a keyless command (a CLIENT, CONFIG or PING that speaks of this connection or node) or
+/// a script (whose cache is per node) runs here, each command replicated on its own.
+/// </summary>
+internal static class ForwardedTransactions
+{
+    private const string NotForwarded = "ERR DYN.EXEC runs a transaction another node forwarded; clients send MULTI ... EXEC";
+
+    public static CommandDefinition Definition { get; } = new(
+        "DYN.EXEC", -3, CommandFlags.Write | CommandFlags.NoMulti, 0, 0, 0, "dynamo", "1.0.0",
+        "Runs a transaction another cluster node forwarded to a primary of its slot (internal).", RunForwarded);
+
+    /// <summary>
+    /// The key of <paramref name="transaction"/> to forward it by, when EXEC on this node should hand it to a primary of its
+    /// slot; null when it runs here (a single node, a primary of the slot, a keyless or script command among its commands,
+    /// keys of several slots, which EXEC refuses, or more than one forwarded message carries).
+    /// </summary>
+    public static byte[]? ForwardingKeyOf(CommandContext context, QueuedTransaction transaction)
+    {
+        if (context.Client.IsForwarded || context.Server.Store is not IVersionedKeyValueStore || transaction.Aborted || transaction.Commands.Count == 0)
+        {
+            return null;
+        }
+
+        var keys = new List<byte[]>();
+        long arguments = 2;
+        long bytes = 0;
+        foreach (byte[][] command in transaction.Commands)
+        {
+            if (!context.Server.Commands.TryGet(command[0], out CommandDefinition? definition) || definition.LowerName is "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro")
+            {
+                return null;
+            }
+
+            int before = keys.Count;
+            keys.AddRange(definition.KeysOf(command));
+            if (keys.Count == before)
+            {
+                return null;
+            }
+
+            arguments += 1 + command.Length;
+            bytes += command.Sum(argument => (long)argument.Length);
+        }
+
+        if (arguments > ForwardCommand.MaxArguments || bytes > PeerLimits.MaxObjectBytes / 2
+            || !HashSlot.AllInOne(keys.Concat(context.Client.Watched?.Keys ?? [])))
+        {
+            return null;
+        }
+
+        return context.Server.Store.ForwardsWritesOf(keys[0]) ? keys[0] : null;
+    }
+
+    /// <summary>EXEC, forwarded: the watched keys are checked here (by quorum reads, as EXEC checks them), then a primary runs the queue.</summary>
+    public static async ValueTask ForwardAsync(CommandContext context, byte[] key)
+    {
+        ClientSession client = context.Client;
+        QueuedTransaction transaction = client.Transaction!;
+        WatchedKeys? watched = client.Watched;
+        client.Transaction = null;
+        client.Watched = null;
+        try
+        {
+            if (watched is { Count: > 0 } && await TransactionCommands.AnyWatchedChangedAsync(context, watched))
+            {
+                context.Writer.WriteNullArray();
+                return;
+            }
+
+            byte[] reply = await context.Store.ForwardCommandAsync(key, Encode(transaction), client.ProtocolVersion, client.Consistency);
+            context.Writer.WriteRaw(reply);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            context.Writer.WriteError(CommandContext.StorageFailure(exception));
+        }
+    }
+
+    /// <summary>DYN.EXEC count n1 args1... : the queue as one command's arguments.</summary>
+    private static byte[][] Encode(QueuedTransaction transaction)
+    {
+        var arguments = new List<byte[]>(2 + transaction.Commands.Count * 3) { "DYN.EXEC"u8.ToArray(), Number(transaction.Commands.Count) };
+        foreach (byte[][] command in transaction.Commands)
+        {
+            arguments.Add(Number(command.Length));
+            arguments.AddRange(command);
+        }
+
+        return [.. arguments];
+    }
+
+    private static byte[] Number(int value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The primary's side: the forwarded queue runs as this node's EXEC would run it (staged, one replica message each).</summary>
+    private static ValueTask RunForwarded(CommandContext context)
+    {
+        if (!context.Client.IsForwarded)
+        {
+            return context.Error(NotForwarded);
+        }
+
+        var transaction = new QueuedTransaction(long.MaxValue);
+        int index = 2;
+        if (!TryCount(context, 1, out int count) || count < 1)
+        {
+            return context.Error("ERR DYN.EXEC: malformed transaction");
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!TryCount(context, index, out int length) || length < 1 || index + 1 + length > context.ArgumentCount)
+            {
+                return context.Error("ERR DYN.EXEC: malformed transaction");
+            }
+
+            if (!transaction.Add([.. Enumerable.Range(index + 1, length).Select(context.OwnedArgument)]))
+            {
+                return context.Error($"ERR DYN.EXEC: more than {QueuedTransaction.MaxCommands} commands");
+            }
+
+            index += 1 + length;
+        }
+
+        return index == context.ArgumentCount ? TransactionCommands.RunQueuedAsync(context, transaction) : context.Error("ERR DYN.EXEC: malformed transaction");
+    }
+
+    private static bool TryCount(CommandContext context, int index, out int count)
+    {
+        count = 0;
+        return index < context.ArgumentCount
+            && int.TryParse(Encoding.ASCII.GetString(context.Argument(index)), NumberStyles.None, CultureInfo.InvariantCulture, out count);
+    }
+}
