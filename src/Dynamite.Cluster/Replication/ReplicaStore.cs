@@ -306,15 +306,6 @@ public sealed class ReplicaStore
     internal static UpdateOperation UpdateOf(ReplicaUpdate update, NodeId actor) =>
         new(update.Key, update.Context, actor, update.Value, update.ExpiresAtUnixMs, update.BitPatches);
 
-    /// <summary>Once the storage operation holding <paramref name="operation"/> committed: the listener hears of what it stored.</summary>
-    internal void OnUpdated(UpdateOperation operation)
-    {
-        if (operation.Stored)
-        {
-            _listener?.OnWritten(operation.Key, operation.PreviousEncoded, operation.WrittenEncoded!);
-        }
-    }
-
     /// <summary>
     /// Tombstone collection's delete: removes <paramref name="key"/> only if the stored object is still exactly
     /// the one named by <paramref name="expectedKeyDigest"/> (<see cref="PartitionMerkleTree.KeyDigest(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>)

@@ -30,9 +30,6 @@ public sealed class ReplicaTransaction
     /// <summary>Per key, the index in <see cref="_changes"/> of its latest change.</summary>
     private readonly Dictionary<byte[], int> _latestChangeOf = new(ByteArrayComparer.Instance);
 
-    /// <summary>The operations staged, in order: what the listener hears of once they are committed.</summary>
-    private readonly List<IStorageOperation> _staged = [];
-
     internal ReplicaTransaction(ReplicaStore store, PartitionId partition, NodeId actor)
     {
         _store = store;
@@ -123,32 +120,20 @@ public sealed class ReplicaTransaction
             return null;
         }
 
-        _staged.Add(operation);
         _latestChangeOf[command.Key] = _changes.Count;
         _changes.Add(ReplicaChange.Join(command.Key, delta));
         return delta;
     }
 
     /// <summary>
-    /// Writes everything staged to this replica's engine in one storage operation, then tells the listener (the Merkle
-    /// trees) of every change, in order. <see cref="Changes"/> stays, for the other replicas, until <see cref="Clear"/>.
-    /// Not cancellable: a commit the engine may have made must not be reported as not made.
+    /// Stores the transaction on this replica in one storage operation, as every other replica stores it: its
+    /// <see cref="Changes"/> merged and joined into what is stored now (<see cref="ReplicaStore.ApplyBatchAsync"/>), not the
+    /// stage written over it, so a replica write from another coordinator that landed since a change was staged (which the
+    /// isolation gate does not hold off) stays, a sibling or a joined change, instead of being overwritten. With none, the
+    /// result is exactly what was staged. The listener hears of every change. <see cref="Changes"/> stays, for the other
+    /// replicas, until <see cref="Clear"/>. Not cancellable: a commit the engine may have made must not be reported as not made.
     /// </summary>
-    public async ValueTask CommitHereAsync()
-    {
-        await _store.Engine.ExecuteAsync(_stage.Commit(), _store.NowUnixMs, CancellationToken.None);
-        foreach (IStorageOperation operation in _staged)
-        {
-            if (operation is ReplicaStore.UpdateOperation update)
-            {
-                _store.OnUpdated(update);
-            }
-            else
-            {
-                _store.TypedKeys.OnJoined(operation);
-            }
-        }
-    }
+    public ValueTask CommitHereAsync() => _changes.Count == 0 ? ValueTask.CompletedTask : _store.ApplyBatchAsync(_changes, CancellationToken.None);
 
     /// <summary>Forgets everything staged (after a commit, or when the transaction is given up).</summary>
     public void Clear()
@@ -156,12 +141,10 @@ public sealed class ReplicaTransaction
         _stage.Clear();
         _changes.Clear();
         _latestChangeOf.Clear();
-        _staged.Clear();
     }
 
     private void Add(ReplicaStore.UpdateOperation operation)
     {
-        _staged.Add(operation);
         var change = ReplicaChange.Merge(operation.Key, operation.Result!, operation.WrittenEncoded);
         if (_latestChangeOf.TryGetValue(operation.Key, out int latest) && _changes[latest].Delta is null)
         {

@@ -5,6 +5,7 @@ using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
+using Dynamite.Core.Versioning;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -98,6 +99,33 @@ public sealed class ReplicaTransactionTests : IAsyncLifetime
 
         Assert.False(coordinator.Read(Key("{t}a"))!.HasLiveValue);
         Assert.Equal(3, CounterValue(replica, Key("{t}n")));
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("rocksdb")]
+    public async Task AReplicaWriteThatLandsBetweenStagingAndCommit_IsKept(string kind)
+    {
+        var trees = new AntiEntropyTrees(TestEngines.Partitioner);
+        var store = new ReplicaStore(_engines.Open(kind), _clock, trees);
+        PartitionId partition = TestEngines.Partitioner.PartitionOf(Key("{t}a"));
+        ReplicaTransaction transaction = store.BeginTransaction(partition, Self);
+        await transaction.UpdateAsync(new ReplicaUpdate(Key("{t}a"), null, Bytes("mine"), null, 0));
+        await transaction.CoordinateAsync(new Increment(Key("{t}n"), 5));
+
+        // Another coordinator's writes reach this replica meanwhile (the isolation gate holds off only this node's clients).
+        NodeId other = new("node-b");
+        await store.MergeAsync(Key("{t}a"), VersionedObject.Empty.Update(VersionVector.Empty, other, Bytes("theirs"), Start, 0));
+        await store.TypedKeys.CoordinateAsync(new Increment(Key("{t}n"), 2), other);
+
+        await transaction.CommitHereAsync();
+
+        // Both survive: the concurrent string as a sibling, the concurrent increment joined.
+        Assert.Equal(["mine", "theirs"], store.Read(Key("{t}a"))!.Siblings.Select(sibling => Text(sibling.Value)).Order());
+        Assert.Equal(7, CounterValue(store, Key("{t}n")));
+        var rebuilt = new AntiEntropyTrees(TestEngines.Partitioner);
+        rebuilt.Rebuild(store.Engine, partition, Start);
+        Assert.Equal(rebuilt.With(partition, tree => tree.Root), trees.With(partition, tree => tree.Root));
     }
 
     [Fact]
