@@ -100,8 +100,20 @@ public sealed partial class ClusterCoordinator
             return null;
         }
 
-        return list.Primaries.Contains(_options.Self.Id) && _topology.ServesLocalReads ? _local.BeginTransaction(list.Partition, _actor) : null;
+        return list.Primaries.Contains(_options.Self.Id) && _topology.ServesLocalReads ? _local.BeginTransaction(list.Partition, TransactionActor) : null;
     }
+
+    /// <summary>
+    /// The actor a staged transaction's dots are issued as: not <see cref="_actor"/>, whose next dot a write coordinated
+    /// here meanwhile (a command or a put another node forwarded, which the isolation gate does not hold off) takes from
+    /// the committed state, which does not have the transaction's staged dots yet: the same dot twice would make one of
+    /// the two writes vanish where they meet. Transactions on a node run one at a time (each holds the gate alone), and
+    /// each stages over what the one before it committed, so this actor never issues a dot twice either. Derived from
+    /// <see cref="_actor"/> (a character no incarnation holds), so it is this node's and this data's only.
+    /// </summary>
+    private NodeId TransactionActor => field.Value is null
+        ? field = new NodeId(System.Text.Encoding.UTF8.GetByteCount(_actor.Value) < NodeId.MaxByteLength ? _actor.Value + "~" : _actor.Value[..^1] + "~")
+        : field;
 
     /// <summary>The partition <paramref name="key"/> belongs to.</summary>
     public PartitionId PartitionOf(ReadOnlySpan<byte> key) => _lists.PartitionOf(key);
@@ -128,8 +140,7 @@ public sealed partial class ClusterCoordinator
             ReplicaChange[] changes = [.. transaction.Changes];
             if (changes.Length == 0)
             {
-                // Staged changes that replicate nothing (none so far): this replica's part only.
-                await transaction.CommitHereAsync();
+                // Nothing changed (a command that wrote nothing stages nothing to send, and nothing to store).
                 return;
             }
 

@@ -173,6 +173,37 @@ public sealed partial class ClusterCoordinator
         throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} could run the command ({lastFailure})");
     }
 
+    /// <summary>
+    /// Runs a transaction (a forwarded <c>DYN.EXEC</c>) on the first reachable primary of <paramref name="key"/> and returns
+    /// its RESP reply. Unlike a single command's forward, it is never sent to a second primary: once sent, a transaction that
+    /// went unanswered (it waits there for the node's isolation gate, then for its quorum) may still run, and running it
+    /// again elsewhere would apply it twice. A failure after the send says the transaction may have been applied.
+    /// </summary>
+    public async ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        PreferenceList list = _lists.Of(key, out _);
+        foreach (NodeId primary in list.Primaries)
+        {
+            if (primary == _options.Self.Id || !_topology.IsReachable(primary) || _topology.ClientFor(primary) is not { } client)
+            {
+                continue;
+            }
+
+            try
+            {
+                PeerResponse response = await client.SendAsync(new ForwardCommand((byte)protocolVersion, arguments, consistency), _options.RequestTimeout * 4, cancellationToken);
+                return response.Read<ForwardCommandReply>().Reply.ToArray();
+            }
+            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException or OperationCanceledException)
+            {
+                throw new StoreUnavailableException(
+                    $"NOQUORUM the primary {primary} of partition {list.Partition} did not answer the transaction ({exception.Message}); it may have been applied") { MayBeApplied = true };
+            }
+        }
+
+        throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} is reachable to run the transaction; nothing was applied");
+    }
+
     private void ReleaseSlots(int count)
     {
         if (count > 0)

@@ -55,6 +55,9 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
     public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
         coordinator.ForwardCommandAsync(key, arguments, protocolVersion, consistency, cancellationToken);
 
+    public ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        coordinator.ForwardTransactionAsync(key, arguments, protocolVersion, consistency, cancellationToken);
+
     /// <summary>A quorum read resolved when it is answered (<see cref="ClusterCoordinator.ReadAsync"/>: no state machine here).</summary>
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default) =>
         coordinator.ReadAsync(key, consistency, ResolveNow, ReadTypedKey, Transaction, cancellationToken);
@@ -202,14 +205,26 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
         var writes = new List<Task>();
         for (int i = 0; i < count; i++)
         {
+            Task? write = null;
             if (typed?[i] is { } type && transaction.TryGetChange(i, out StoredRecord? change))
             {
-                writes.Add(ChangeTypedKeyAsync(keys[i], results[i], type, change, consistency, cancellationToken).AsTask());
+                write = ChangeTypedKeyAsync(keys[i], results[i], type, change, consistency, cancellationToken).AsTask();
             }
             else if (transaction.TryGetChange(i, out StoredRecord? record))
             {
                 // A blind write supersedes whatever the coordinating replica holds (null context).
-                writes.Add(PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, transaction.BitPatchesOf(i), now, consistency, cancellationToken).AsTask());
+                write = PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, transaction.BitPatchesOf(i), now, consistency, cancellationToken).AsTask();
+            }
+
+            if (write is not null && Transaction is not null)
+            {
+                // Staged writes go one after another: each stages over the ones before it.
+                await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            if (write is not null)
+            {
+                writes.Add(write);
             }
         }
 

@@ -28,6 +28,9 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
     /// <summary>True once a part staged in another partition was committed before what is staged now.</summary>
     private bool _committedPart;
 
+    /// <summary>The failure of a part's commit (<see cref="CommitPartAsync"/>), reported again by the final <see cref="CommitAsync"/>.</summary>
+    private Exception? _partFailure;
+
     /// <summary>The consistency the transaction's commands ran at (the client's): its commit waits for that W.</summary>
     private ConsistencyLevel? _consistency;
 
@@ -56,6 +59,9 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
 
     public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
         store.ForwardCommandAsync(key, arguments, protocolVersion, consistency, cancellationToken);
+
+    public ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        store.ForwardTransactionAsync(key, arguments, protocolVersion, consistency, cancellationToken);
 
     public ValueTask<ReadResult> ReadAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency = null, CancellationToken cancellationToken = default)
     {
@@ -106,18 +112,49 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        if (_transaction is not { IsEmpty: false } transaction)
+        if (_transaction is { IsEmpty: false } transaction)
+        {
+            try
+            {
+                await coordinator.CommitTransactionAsync(transaction, _consistency, cancellationToken);
+            }
+            catch (StoreUnavailableException exception) when (_committedPart && !exception.MayBeApplied)
+            {
+                throw new StoreUnavailableException($"{exception.Message} (the writes to keys of another partition before them were stored)", exception) { MayBeApplied = true };
+            }
+        }
+
+        if (_partFailure is { } failure)
+        {
+            // A part committed before a key of another partition failed, and the command that met that key answered its
+            // error; the end says it too, so a script that caught that error is not reported as stored whole.
+            _partFailure = null;
+            throw new StoreUnavailableException(
+                $"{failure.Message} (the writes staged before a key of another partition{(_committedPart ? "; other parts were stored" : string.Empty)})",
+                failure)
+            {
+                MayBeApplied = _committedPart || failure is StoreUnavailableException { MayBeApplied: true },
+            };
+        }
+    }
+
+    /// <summary>Commits the part staged so far, before a key of another partition; a failure is kept for the end to report too.</summary>
+    private async ValueTask CommitPartAsync()
+    {
+        if (_transaction is not { IsEmpty: false })
         {
             return;
         }
 
         try
         {
-            await coordinator.CommitTransactionAsync(transaction, _consistency, cancellationToken);
+            await coordinator.CommitTransactionAsync(_transaction, _consistency, CancellationToken.None);
+            _committedPart = true;
         }
-        catch (StoreUnavailableException exception) when (_committedPart && !exception.MayBeApplied)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            throw new StoreUnavailableException($"{exception.Message} (the writes to keys of another partition before them were stored)", exception) { MayBeApplied = true };
+            _partFailure ??= exception;
+            throw;
         }
     }
 
@@ -170,10 +207,15 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
             return;
         }
 
-        await CommitAsync();
-        _committedPart = true;
-        _transaction = null;
-        _staged = null;
+        try
+        {
+            await CommitPartAsync();
+        }
+        finally
+        {
+            _transaction = null;
+            _staged = null;
+        }
     }
 
     private async ValueTask<ReadResult> ReadElsewhereAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken)
@@ -192,12 +234,7 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
     /// <summary>An operation over keys of several partitions: it runs as it would alone, after what is staged is committed.</summary>
     private async ValueTask ExecuteAcrossPartitionsAsync(IStorageOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        if (_transaction is { IsEmpty: false })
-        {
-            await CommitAsync(CancellationToken.None);
-            _committedPart = true;
-        }
-
+        await CommitPartAsync();
         await store.ExecuteAsync(operation, consistency, cancellationToken);
     }
 }

@@ -16,7 +16,9 @@ namespace Dynamite.Cluster.Replication;
 /// operation; <see cref="Changes"/> is then what the other replicas get, in order, in one
 /// <see cref="Core.Peer.Messages.ReplicaBatch"/>, which they apply in one storage operation too: all of the transaction or
 /// none of it on each replica. Nobody else sees a staged change before the commit (no read repair carries it, and the
-/// listener hears of it only once it is stored). Not thread-safe: a transaction's commands run one after another.
+/// listener hears of it only once it is stored). A transaction's commands run one after another, and so do their staged
+/// writes (the store awaits each before the next); the change list is locked all the same, so that writes started
+/// together could not lose each other's changes.
 /// </summary>
 public sealed class ReplicaTransaction
 {
@@ -120,8 +122,12 @@ public sealed class ReplicaTransaction
             return null;
         }
 
-        _latestChangeOf[command.Key] = _changes.Count;
-        _changes.Add(ReplicaChange.Join(command.Key, delta));
+        lock (_changes)
+        {
+            _latestChangeOf[command.Key] = _changes.Count;
+            _changes.Add(ReplicaChange.Join(command.Key, delta));
+        }
+
         return delta;
     }
 
@@ -146,15 +152,18 @@ public sealed class ReplicaTransaction
     private void Add(ReplicaStore.UpdateOperation operation)
     {
         var change = ReplicaChange.Merge(operation.Key, operation.Result!, operation.WrittenEncoded);
-        if (_latestChangeOf.TryGetValue(operation.Key, out int latest) && _changes[latest].Delta is null)
+        lock (_changes)
         {
-            // The key's latest change is an object this one descends from (written over it here): it takes its place, so a
-            // replica merges the key's final object once. Nothing of this key follows that place.
-            _changes[latest] = change;
-            return;
-        }
+            if (_latestChangeOf.TryGetValue(operation.Key, out int latest) && _changes[latest].Delta is null)
+            {
+                // The key's latest change is an object this one descends from (written over it here): it takes its place, so
+                // a replica merges the key's final object once. Nothing of this key follows that place.
+                _changes[latest] = change;
+                return;
+            }
 
-        _latestChangeOf[operation.Key] = _changes.Count;
-        _changes.Add(change);
+            _latestChangeOf[operation.Key] = _changes.Count;
+            _changes.Add(change);
+        }
     }
 }

@@ -27,6 +27,14 @@ public interface IKeyValueStore
         throw new NotSupportedException("This store runs every command itself.");
 
     /// <summary>
+    /// Runs a transaction (its queued commands as one command's <paramref name="arguments"/>) on a node that coordinates
+    /// writes of <paramref name="key"/>, never on two: returns its RESP reply. Throws <see cref="StoreUnavailableException"/>
+    /// when none answers (<see cref="StoreUnavailableException.MayBeApplied"/> once it was sent).
+    /// </summary>
+    ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This store runs every transaction itself.");
+
+    /// <summary>
     /// A view whose writes are held back until it commits them in one storage transaction (EXEC on a single node); null
     /// where the store cannot hold writes back (a cluster node, whose writes are quorum writes of their own).
     /// </summary>

@@ -26,6 +26,9 @@ public sealed class WatchedKeys
     /// <summary>Records a key's fingerprint; a key watched already keeps its first one (as redis-server keeps its first WATCH).</summary>
     public void Add(byte[] key, ulong fingerprint) => _fingerprints.TryAdd(key, fingerprint);
 
+    /// <summary>The fingerprint WATCH read of <paramref name="key"/> (a forwarded EXEC carries them to the node that checks them).</summary>
+    public ulong FingerprintOf(byte[] key) => _fingerprints[key];
+
     /// <summary>True when <paramref name="fingerprint"/>, read now, differs from the one read at WATCH.</summary>
     public bool Changed(byte[] key, ulong fingerprint) => !_fingerprints.TryGetValue(key, out ulong watched) || watched != fingerprint;
 

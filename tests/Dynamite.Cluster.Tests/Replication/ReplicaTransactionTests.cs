@@ -129,6 +129,25 @@ public sealed class ReplicaTransactionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AWriteThisNodeCoordinatesMeanwhile_UnderItsOwnActor_IsKeptBesideTheTransactions()
+    {
+        // A transaction's dots are its own actor's (the coordinator's TransactionActor): a write this node coordinates
+        // meanwhile from the committed state (a forwarded command) takes the node actor's next dot, never the same one.
+        var store = new ReplicaStore(_engines.Open("memory"), _clock);
+        NodeId transactionActor = new(Self.Value + "~");
+        ReplicaTransaction transaction = store.BeginTransaction(TestEngines.Partitioner.PartitionOf(Key("{t}a")), transactionActor);
+        await transaction.UpdateAsync(new ReplicaUpdate(Key("{t}a"), null, Bytes("staged"), null, 0));
+        await transaction.CoordinateAsync(new Increment(Key("{t}n"), 5));
+
+        await store.UpdateAsync(Key("{t}a"), VersionVector.Empty, Self, Bytes("forwarded"), 0);
+        await store.TypedKeys.CoordinateAsync(new Increment(Key("{t}n"), 2), Self);
+        await transaction.CommitHereAsync();
+
+        Assert.Equal(["forwarded", "staged"], store.Read(Key("{t}a"))!.Siblings.Select(sibling => Text(sibling.Value)).Order());
+        Assert.Equal(7, CounterValue(store, Key("{t}n")));
+    }
+
+    [Fact]
     public async Task AWriteThatThrows_LeavesNothingStaged()
     {
         ReplicaStore store = new(_engines.Open("memory"), _clock);

@@ -72,14 +72,14 @@ public sealed class ClusterBatchWriteTests
         {
             new[] { "SET", "{tx}s", "v" }, ["INCR", "{tx}n"], ["HSET", "{tx}h", "f", "1", "g", "2"], ["SADD", "{tx}set", "a", "b"],
             ["GET", "{tx}s"], ["APPEND", "{tx}s", "2"], ["HINCRBY", "{tx}h", "f", "10"], ["SCARD", "{tx}set"], ["MSET", "{tx}m1", "x", "{tx}m2", "y"],
-            ["DEL", "{tx}m2"], ["MGET", "{tx}m1", "{tx}m2"],
+            ["DEL", "{tx}m2"], ["MGET", "{tx}m1", "{tx}m2"], ["MSETNX", "{tx}p", "1", "{tx}q", "2"], ["DEL", "{tx}p", "{tx}m1"],
         })
         {
             Assert.Equal("+QUEUED", node1.Call(command).ToString());
         }
 
         // Each command sees what the ones before it wrote, as on redis-server.
-        Assert.Equal("*[+OK, :1, :2, :2, $\"v\", :2, :11, :2, +OK, :1, *[$\"x\", $(nil)]]", node1.Call("EXEC").ToString());
+        Assert.Equal("*[+OK, :1, :2, :2, $\"v\", :2, :11, :2, +OK, :1, *[$\"x\", $(nil)], :1, :2]", node1.Call("EXEC").ToString());
         (double toN2, double toN3) after = await ReplicaWritesAfterAsync(cluster, before);
         Assert.Equal(1, after.toN2 - before.toN2);
         Assert.Equal(1, after.toN3 - before.toN3);
@@ -98,7 +98,7 @@ public sealed class ClusterBatchWriteTests
             Assert.Equal("$\"1\"", node.Call("GET", "{tx}n").ToString());
             Assert.Equal("*[$\"11\", $\"2\"]", node.Call("HMGET", "{tx}h", "f", "g").ToString());
             Assert.Equal(":2", node.Call("SCARD", "{tx}set").ToString());
-            Assert.Equal("*[$\"x\", $(nil)]", node.Call("MGET", "{tx}m1", "{tx}m2").ToString());
+            Assert.Equal("*[$(nil), $(nil), $(nil), $\"2\"]", node.Call("MGET", "{tx}m1", "{tx}m2", "{tx}p", "{tx}q").ToString());
         }
     }
 

@@ -11,15 +11,18 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// EXEC on a cluster node that is not a primary of the transaction's slot: a primary runs the whole transaction, so its
 /// writes are one transaction on every replica there (a primary stages them and commits them in one replica message each),
 /// and this node only relays. The queued commands travel as one <c>DYN.EXEC</c> command
-/// (<c>DYN.EXEC count n1 args1... n2 args2...</c>) through the forwarding every single-key write uses; the primary runs it
-/// under its own isolation gate, alone, and its reply (EXEC's array) goes to the client as it is. This node does not hold
-/// its gate meanwhile (two nodes forwarding to each other must not wait on each other). Only a transaction of plain key
+/// (<c>DYN.EXEC w key1 fingerprint1 ... count n1 args1... n2 args2...</c>, the watched keys with what WATCH read of them,
+/// then the queue) to the first reachable primary, never to a second (<see cref="IKeyValueStore.ForwardTransactionAsync"/>);
+/// the primary checks the watched keys and runs the queue under its own isolation gate, alone among its clients, and its
+/// reply (EXEC's array, or null) goes to the client as it is. This node does not hold its gate meanwhile (two nodes
+/// forwarding to each other must not wait on each other). Only a transaction of plain key
 /// commands is forwarded: one with a keyless command (a CLIENT, CONFIG or PING that speaks of this connection or node) or
 /// a script (whose cache is per node) runs here, each command replicated on its own.
 /// </summary>
 internal static class ForwardedTransactions
 {
     private const string NotForwarded = "ERR DYN.EXEC runs a transaction another node forwarded; clients send MULTI ... EXEC";
+    private const string Malformed = "ERR DYN.EXEC: malformed transaction";
 
     public static CommandDefinition Definition { get; } = new(
         "DYN.EXEC", -3, CommandFlags.Write | CommandFlags.NoMulti, 0, 0, 0, "dynamo", "1.0.0",
@@ -38,7 +41,7 @@ internal static class ForwardedTransactions
         }
 
         var keys = new List<byte[]>();
-        long arguments = 2;
+        long arguments = 3 + (2L * (context.Client.Watched?.Count ?? 0));
         long bytes = 0;
         foreach (byte[][] command in transaction.Commands)
         {
@@ -67,7 +70,7 @@ internal static class ForwardedTransactions
         return context.Server.Store.ForwardsWritesOf(keys[0]) ? keys[0] : null;
     }
 
-    /// <summary>EXEC, forwarded: the watched keys are checked here (by quorum reads, as EXEC checks them), then a primary runs the queue.</summary>
+    /// <summary>EXEC, forwarded: a primary checks the watched keys (with the fingerprints WATCH read here) and runs the queue, alone.</summary>
     public static async ValueTask ForwardAsync(CommandContext context, byte[] key)
     {
         ClientSession client = context.Client;
@@ -77,13 +80,7 @@ internal static class ForwardedTransactions
         client.Watched = null;
         try
         {
-            if (watched is { Count: > 0 } && await TransactionCommands.AnyWatchedChangedAsync(context, watched))
-            {
-                context.Writer.WriteNullArray();
-                return;
-            }
-
-            byte[] reply = await context.Store.ForwardCommandAsync(key, Encode(transaction), client.ProtocolVersion, client.Consistency);
+            byte[] reply = await context.Store.ForwardTransactionAsync(key, Encode(transaction, watched), client.ProtocolVersion, client.Consistency);
             context.Writer.WriteRaw(reply);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -92,10 +89,17 @@ internal static class ForwardedTransactions
         }
     }
 
-    /// <summary>DYN.EXEC count n1 args1... : the queue as one command's arguments.</summary>
-    private static byte[][] Encode(QueuedTransaction transaction)
+    /// <summary>DYN.EXEC w k1 fp1 ... count n1 args1... : the watched keys with their fingerprints, then the queue.</summary>
+    private static byte[][] Encode(QueuedTransaction transaction, WatchedKeys? watched)
     {
-        var arguments = new List<byte[]>(2 + transaction.Commands.Count * 3) { "DYN.EXEC"u8.ToArray(), Number(transaction.Commands.Count) };
+        var arguments = new List<byte[]>(3 + (2 * (watched?.Count ?? 0)) + (transaction.Commands.Count * 3)) { "DYN.EXEC"u8.ToArray(), Number(watched?.Count ?? 0) };
+        foreach (byte[] key in watched?.Keys ?? [])
+        {
+            arguments.Add(key);
+            arguments.Add(Encoding.ASCII.GetBytes(watched!.FingerprintOf(key).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        arguments.Add(Number(transaction.Commands.Count));
         foreach (byte[][] command in transaction.Commands)
         {
             arguments.Add(Number(command.Length));
@@ -107,7 +111,7 @@ internal static class ForwardedTransactions
 
     private static byte[] Number(int value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>The primary's side: the forwarded queue runs as this node's EXEC would run it (staged, one replica message each).</summary>
+    /// <summary>The primary's side: the watched keys are checked and the queue runs as this node's EXEC would run them (staged, one replica message each).</summary>
     private static ValueTask RunForwarded(CommandContext context)
     {
         if (!context.Client.IsForwarded)
@@ -115,18 +119,35 @@ internal static class ForwardedTransactions
             return context.Error(NotForwarded);
         }
 
-        var transaction = new QueuedTransaction(long.MaxValue);
-        int index = 2;
-        if (!TryCount(context, 1, out int count) || count < 1)
+        if (!TryCount(context, 1, out int watchedCount) || watchedCount > WatchedKeys.MaxKeys || 2 + (2 * watchedCount) >= context.ArgumentCount)
         {
-            return context.Error("ERR DYN.EXEC: malformed transaction");
+            return context.Error(Malformed);
+        }
+
+        var watched = new WatchedKeys();
+        for (int i = 0; i < watchedCount; i++)
+        {
+            if (!ulong.TryParse(Encoding.ASCII.GetString(context.Argument(3 + (2 * i))), NumberStyles.None, CultureInfo.InvariantCulture, out ulong fingerprint))
+            {
+                return context.Error(Malformed);
+            }
+
+            watched.Add(context.OwnedArgument(2 + (2 * i)), fingerprint);
+        }
+
+        int countAt = 2 + (2 * watchedCount);
+        var transaction = new QueuedTransaction(long.MaxValue);
+        int index = countAt + 1;
+        if (!TryCount(context, countAt, out int count) || count < 1)
+        {
+            return context.Error(Malformed);
         }
 
         for (int i = 0; i < count; i++)
         {
             if (!TryCount(context, index, out int length) || length < 1 || index + 1 + length > context.ArgumentCount)
             {
-                return context.Error("ERR DYN.EXEC: malformed transaction");
+                return context.Error(Malformed);
             }
 
             if (!transaction.Add([.. Enumerable.Range(index + 1, length).Select(context.OwnedArgument)]))
@@ -137,7 +158,12 @@ internal static class ForwardedTransactions
             index += 1 + length;
         }
 
-        return index == context.ArgumentCount ? TransactionCommands.RunQueuedAsync(context, transaction) : context.Error("ERR DYN.EXEC: malformed transaction");
+        if (index != context.ArgumentCount)
+        {
+            return context.Error(Malformed);
+        }
+
+        return watched.Count > 0 ? TransactionCommands.CheckWatchedThenRunAsync(context, transaction, watched) : TransactionCommands.RunQueuedAsync(context, transaction);
     }
 
     private static bool TryCount(CommandContext context, int index, out int count)

@@ -141,7 +141,7 @@ internal static class TransactionCommands
     }
 
     /// <summary>Reads every watched key again; runs the queue only when none changed, else answers null as redis-server does.</summary>
-    private static async ValueTask CheckWatchedThenRunAsync(CommandContext context, QueuedTransaction transaction, WatchedKeys watched)
+    internal static async ValueTask CheckWatchedThenRunAsync(CommandContext context, QueuedTransaction transaction, WatchedKeys watched)
     {
         bool changed;
         try
@@ -165,7 +165,7 @@ internal static class TransactionCommands
     }
 
     /// <summary>Whether a watched key reads differently now than when WATCH read it; throws when a read fails.</summary>
-    internal static async ValueTask<bool> AnyWatchedChangedAsync(CommandContext context, WatchedKeys watched)
+    private static async ValueTask<bool> AnyWatchedChangedAsync(CommandContext context, WatchedKeys watched)
     {
         foreach (byte[] key in watched.Keys)
         {
