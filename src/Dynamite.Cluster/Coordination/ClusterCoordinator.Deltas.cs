@@ -145,12 +145,25 @@ public sealed partial class ClusterCoordinator
 
     /// <summary>
     /// Runs a client command on a primary of <paramref name="key"/> (the first reachable one in preference order) and
-    /// returns its RESP reply. The primary waits for its own quorum, so each try may take two request timeouts.
+    /// returns its RESP reply. The primary waits for its own quorum, so a try may take two request timeouts. The command
+    /// goes to the next primary only when it certainly was not sent (no connection, or the peer refused it): once sent, an
+    /// unanswered command may still run there, and running it on another primary too would apply an INCR or an LPUSH
+    /// twice, so the error then says it may have been applied.
     /// </summary>
-    public async ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    public ValueTask<byte[]> ForwardCommandAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+        ForwardToPrimaryAsync(key, new ForwardCommand((byte)protocolVersion, arguments, consistency), _options.RequestTimeout * 2, "command", cancellationToken);
+
+    /// <summary>
+    /// Runs a transaction (a forwarded <c>DYN.EXEC</c>) on a primary of <paramref name="key"/>, as
+    /// <see cref="ForwardCommandAsync"/> runs a command, with a longer wait: the transaction waits there for the node's
+    /// isolation gate, then runs its commands and its quorum commit.
+    /// </summary>
+    public ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+        ForwardToPrimaryAsync(key, new ForwardCommand((byte)protocolVersion, arguments, consistency), _options.RequestTimeout * 4, "transaction", cancellationToken);
+
+    private async ValueTask<byte[]> ForwardToPrimaryAsync(byte[] key, ForwardCommand request, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
         PreferenceList list = _lists.Of(key, out _);
-        var request = new ForwardCommand((byte)protocolVersion, arguments, consistency);
         string lastFailure = "no primary is reachable";
         foreach (NodeId primary in list.Primaries)
         {
@@ -161,47 +174,21 @@ public sealed partial class ClusterCoordinator
 
             try
             {
-                PeerResponse response = await client.SendAsync(request, _options.RequestTimeout * 2, cancellationToken);
+                PeerResponse response = await client.SendAsync(request, timeout, cancellationToken);
                 return response.Read<ForwardCommandReply>().Reply.ToArray();
             }
-            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException)
+            catch (Exception exception) when (exception is PeerUnavailableException { NotSent: true } or PeerRefusedException)
             {
                 lastFailure = $"{primary}: {exception.Message}";
             }
-        }
-
-        throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} could run the command ({lastFailure})");
-    }
-
-    /// <summary>
-    /// Runs a transaction (a forwarded <c>DYN.EXEC</c>) on the first reachable primary of <paramref name="key"/> and returns
-    /// its RESP reply. Unlike a single command's forward, it is never sent to a second primary: once sent, a transaction that
-    /// went unanswered (it waits there for the node's isolation gate, then for its quorum) may still run, and running it
-    /// again elsewhere would apply it twice. A failure after the send says the transaction may have been applied.
-    /// </summary>
-    public async ValueTask<byte[]> ForwardTransactionAsync(byte[] key, IReadOnlyList<byte[]> arguments, int protocolVersion, ConsistencyLevel? consistency, CancellationToken cancellationToken)
-    {
-        PreferenceList list = _lists.Of(key, out _);
-        foreach (NodeId primary in list.Primaries)
-        {
-            if (primary == _options.Self.Id || !_topology.IsReachable(primary) || _topology.ClientFor(primary) is not { } client)
-            {
-                continue;
-            }
-
-            try
-            {
-                PeerResponse response = await client.SendAsync(new ForwardCommand((byte)protocolVersion, arguments, consistency), _options.RequestTimeout * 4, cancellationToken);
-                return response.Read<ForwardCommandReply>().Reply.ToArray();
-            }
-            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException or OperationCanceledException)
+            catch (Exception exception) when (exception is PeerUnavailableException or TimeoutException or PeerRemoteException or PeerProtocolException)
             {
                 throw new StoreUnavailableException(
-                    $"NOQUORUM the primary {primary} of partition {list.Partition} did not answer the transaction ({exception.Message}); it may have been applied") { MayBeApplied = true };
+                    $"NOQUORUM the primary {primary} of partition {list.Partition} did not answer the {what} ({exception.Message}); it may have been applied") { MayBeApplied = true };
             }
         }
 
-        throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} is reachable to run the transaction; nothing was applied");
+        throw new StoreUnavailableException($"NOQUORUM no primary of partition {list.Partition} could run the {what} ({lastFailure}); it was not applied");
     }
 
     private void ReleaseSlots(int count)

@@ -89,7 +89,16 @@ public sealed class PeerClient : IPeerClient, IAsyncDisposable
             do
             {
                 // A connection retired for new certificates may be closing as this request picks it: then the next.
-                connection = await GetConnectionAsync(deadline, token);
+                try
+                {
+                    connection = await GetConnectionAsync(deadline, token);
+                }
+                catch (PeerUnavailableException exception) when (!exception.NotSent)
+                {
+                    // No connection to send on: the request went nowhere (a caller may send it elsewhere).
+                    throw new PeerUnavailableException(exception.Message, exception) { NotSent = true };
+                }
+
                 requestId = (ulong)Interlocked.Increment(ref _lastRequestId);
             }
             while (!connection.Send(requestId, request, pending, deadline: long.MaxValue, holdsSlot: false));
