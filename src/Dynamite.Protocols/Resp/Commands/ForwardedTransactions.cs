@@ -12,7 +12,8 @@ namespace Dynamite.Protocols.Resp.Commands;
 /// writes are one transaction on every replica there (a primary stages them and commits them in one replica message each),
 /// and this node only relays. The queued commands travel as one <c>DYN.EXEC</c> command
 /// (<c>DYN.EXEC w key1 fingerprint1 ... count n1 args1... n2 args2...</c>, the watched keys with what WATCH read of them,
-/// then the queue) to the first reachable primary, never to a second (<see cref="IKeyValueStore.ForwardTransactionAsync"/>);
+/// then the queue) to the first reachable primary, to a second only when it could not be sent to the first
+/// (<see cref="IKeyValueStore.ForwardTransactionAsync"/>);
 /// the primary checks the watched keys and runs the queue under its own isolation gate, alone among its clients, and its
 /// reply (EXEC's array, or null) goes to the client as it is. This node does not hold its gate meanwhile (two nodes
 /// forwarding to each other must not wait on each other). Only a transaction of plain key
