@@ -52,6 +52,40 @@ public sealed class ForwardedTransactionTests
         Assert.StartsWith("-ERR DYN.EXEC runs a transaction another node forwarded", client.Call("DYN.EXEC", "1", "1", "PING").ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TransactionsAndSingleCommandsThroughEveryNodeAtOnce_AllCount()
+    {
+        // Every node runs transactions (staged on a primary, forwarded by the others) and single commands (forwarded to
+        // a primary by the nodes that are not one) on the same keys at once: no increment or member may be lost, which
+        // happens if a transaction's staged writes and a forwarded write take the same version.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(count: 5);
+        const int Rounds = 80;
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(n => Task.Run(() =>
+        {
+            using RawRespClient client = cluster.Connect(n);
+            for (int i = 0; i < Rounds; i++)
+            {
+                Assert.Equal("+OK", client.Call("MULTI").ToString());
+                Assert.Equal("+QUEUED", client.Call("INCR", "{all}c").ToString());
+                Assert.Equal("+QUEUED", client.Call("SADD", "{all}s", $"tx{n}-{i}").ToString());
+                Assert.Equal("+QUEUED", client.Call("HINCRBY", "{all}h", "f", "1").ToString());
+                RespValue exec = client.Call("EXEC");
+                Assert.Equal(3, exec.Items!.Count);
+                Assert.False(client.Call("INCR", "{all}c").IsError);
+                Assert.Equal(":1", client.Call("SADD", "{all}s", $"one{n}-{i}").ToString());
+                Assert.False(client.Call("HINCRBY", "{all}h", "f", "1").IsError);
+            }
+        })));
+
+        for (int n = 0; n < 5; n++)
+        {
+            using RawRespClient reader = cluster.Connect(n);
+            Assert.Equal($"$\"{5 * Rounds * 2}\"", reader.Call("GET", "{all}c").ToString());
+            Assert.Equal($":{5 * Rounds * 2}", reader.Call("SCARD", "{all}s").ToString());
+            Assert.Equal($"$\"{5 * Rounds * 2}\"", reader.Call("HGET", "{all}h", "f").ToString());
+        }
+    }
+
     /// <summary>A hash tag whose slot's replicas (CLUSTER SLOTS with replicas announced) leave out <paramref name="node"/>: its master and the others.</summary>
     private static async Task<(string Tag, string Master, string[] Replicas)> SlotWithoutNodeAsync(RawRespClient client, string node)
     {
