@@ -3,8 +3,8 @@ using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Peer.Messages;
-using Dynamite.Core.Quorum;
 using Dynamite.Core.Partitioning;
+using Dynamite.Core.Quorum;
 using Dynamite.Core.Ring;
 using Dynamite.Core.Versioning;
 
@@ -132,11 +132,6 @@ public sealed partial class ClusterCoordinator
         ArgumentNullException.ThrowIfNull(transaction);
         try
         {
-            if (transaction.IsEmpty)
-            {
-                return;
-            }
-
             ReplicaChange[] changes = [.. transaction.Changes];
             if (changes.Length == 0)
             {

@@ -216,16 +216,18 @@ public sealed partial class ClusterKeyValueStore(ClusterCoordinator coordinator,
                 write = PutStagedAsync(keys[i], blind ? null : objects[i].Context, record, transaction.BitPatchesOf(i), now, consistency, cancellationToken).AsTask();
             }
 
-            if (write is not null && Transaction is not null)
+            if (write is null)
+            {
+                continue;
+            }
+
+            if (Transaction is not null)
             {
                 // Staged writes go one after another: each stages over the ones before it.
                 await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
-            if (write is not null)
-            {
-                writes.Add(write);
-            }
+            writes.Add(write);
         }
 
         int failedWrites = 0;

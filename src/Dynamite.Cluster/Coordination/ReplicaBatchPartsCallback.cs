@@ -1,5 +1,4 @@
 using Dynamite.Cluster.Transport;
-using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
 
 namespace Dynamite.Cluster.Coordination;
@@ -17,18 +16,11 @@ internal sealed class ReplicaBatchPartsCallback(int parts, ReplicaWriteCallback 
 
     public void OnResponse(PeerResponse response)
     {
-        bool stored;
-        try
+        if (!ReplicaWriteCallback.TryReadStored(response, out bool stored, out Exception? failure))
         {
-            stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            OnFailure(failure);
         }
-        catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
-        {
-            OnFailure(exception);
-            return;
-        }
-
-        if (!stored)
+        else if (!stored)
         {
             OnFailure(new InvalidOperationException("the replica did not store a part of the transaction"));
         }

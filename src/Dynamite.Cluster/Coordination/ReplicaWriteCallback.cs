@@ -16,19 +16,31 @@ internal sealed class ReplicaWriteCallback(ClusterCoordinator coordinator, Pendi
 
     public void OnResponse(PeerResponse response)
     {
-        bool stored;
-        try
+        if (!TryReadStored(response, out bool stored, out Exception? failure))
         {
-            stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
-        }
-        catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
-        {
-            OnFailure(exception);
+            OnFailure(failure);
             return;
         }
 
         Timed(ok: stored);
         coordinator.OnReplicaWritten(write, node, countsTowardsW, stored);
+    }
+
+    /// <summary>Whether <paramref name="response"/> says the replica stored the write; false, with why, when it is no acknowledgement.</summary>
+    internal static bool TryReadStored(PeerResponse response, out bool stored, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Exception? failure)
+    {
+        try
+        {
+            stored = response.Read<ReplicaPutAck>().Status == ReplicaPutStatus.Stored;
+            failure = null;
+            return true;
+        }
+        catch (Exception exception) when (exception is PeerProtocolException or PeerRemoteException)
+        {
+            stored = false;
+            failure = exception;
+            return false;
+        }
     }
 
     public void OnFailure(Exception error)

@@ -95,7 +95,7 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
     public async ValueTask<VersionedObject> GetVersionedAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken = default)
     {
         _consistency ??= consistency;
-        await LeaveUnlessInPartitionAsync(key.Span.ToArray());
+        await LeaveUnlessInPartitionAsync(key);
         return await Bind(key.Span).GetVersionedAsync(key, consistency, cancellationToken);
     }
 
@@ -200,9 +200,9 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
     /// transaction goes on staged in the partition of the next key it meets. Each partition's part is one transaction
     /// on its replicas; the whole is not.
     /// </summary>
-    private async ValueTask LeaveUnlessInPartitionAsync(byte[] key)
+    private async ValueTask LeaveUnlessInPartitionAsync(ReadOnlyMemory<byte> key)
     {
-        if (InPartition(key))
+        if (InPartition(key.Span))
         {
             return;
         }
@@ -220,7 +220,7 @@ internal sealed class StagedClusterStore(ClusterKeyValueStore store, ClusterCoor
 
     private async ValueTask<ReadResult> ReadElsewhereAsync(ReadOnlyMemory<byte> key, ConsistencyLevel? consistency, CancellationToken cancellationToken)
     {
-        await LeaveUnlessInPartitionAsync(key.ToArray());
+        await LeaveUnlessInPartitionAsync(key);
         return await Bind(key.Span).ReadAsync(key, consistency, cancellationToken);
     }
 

@@ -268,8 +268,7 @@ public sealed class ReplicaStore
         var operations = new UpdateOperation[updates.Count];
         for (int i = 0; i < operations.Length; i++)
         {
-            ReplicaUpdate update = updates[i];
-            operations[i] = new UpdateOperation(update.Key, update.Context, actor, update.Value, update.ExpiresAtUnixMs, update.BitPatches);
+            operations[i] = UpdateOf(updates[i], actor);
         }
 
         await _engine.ExecuteAsync(new ReplicaBatchOperation(operations), WriteStampUnixMs, ct);

@@ -213,8 +213,7 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
 
     /// <summary>
     /// <paramref name="command"/> run with this replica as its coordinator, as an operation to run in a larger one (a
-    /// transaction's); once that committed, <see cref="OnJoined"/> tells the listener what it changed, and
-    /// <see cref="JoinOperation.Delta"/> is the change to send.
+    /// transaction's stage): <see cref="JoinOperation.Delta"/> is then the change it made, to join and to send.
     /// </summary>
     internal static JoinOperation CoordinationOf(IKeyDeltaOperation command, NodeId actor) => new(command.Key, delta: null, command, actor);
 

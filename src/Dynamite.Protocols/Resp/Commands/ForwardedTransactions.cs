@@ -36,8 +36,10 @@ internal static class ForwardedTransactions
     /// </summary>
     public static byte[]? ForwardingKeyOf(CommandContext context, QueuedTransaction transaction)
     {
-        if (context.Client.IsForwarded || context.Server.Store is not IVersionedKeyValueStore || transaction.Aborted || transaction.Commands.Count == 0)
+        if (context.Client.IsForwarded || context.Server.Store is not IVersionedKeyValueStore || transaction.Aborted || transaction.Commands.Count == 0
+            || FirstKeyOf(context, transaction.Commands[0]) is not { } first || !context.Server.Store.ForwardsWritesOf(first))
         {
+            // Most EXECs on a cluster run on a primary of their slot: decided by the first key, before the others are looked at.
             return null;
         }
 
@@ -46,7 +48,7 @@ internal static class ForwardedTransactions
         long bytes = 0;
         foreach (byte[][] command in transaction.Commands)
         {
-            if (!context.Server.Commands.TryGet(command[0], out CommandDefinition? definition) || definition.LowerName is "eval" or "evalsha" or "eval_ro" or "evalsha_ro" or "fcall" or "fcall_ro")
+            if (!context.Server.Commands.TryGet(command[0], out CommandDefinition? definition) || definition.Group == "scripting")
             {
                 return null;
             }
@@ -62,14 +64,14 @@ internal static class ForwardedTransactions
             bytes += command.Sum(argument => (long)argument.Length);
         }
 
-        if (arguments > ForwardCommand.MaxArguments || bytes > PeerLimits.MaxObjectBytes / 2
-            || !HashSlot.AllInOne(keys.Concat(context.Client.Watched?.Keys ?? [])))
-        {
-            return null;
-        }
-
-        return context.Server.Store.ForwardsWritesOf(keys[0]) ? keys[0] : null;
+        return arguments > ForwardCommand.MaxArguments || bytes > PeerLimits.MaxObjectBytes / 2 || !HashSlot.AllInOne(keys.Concat(context.Client.Watched?.Keys ?? []))
+            ? null
+            : first;
     }
+
+    /// <summary>The first key <paramref name="command"/> names; null for a keyless or unknown command.</summary>
+    private static byte[]? FirstKeyOf(CommandContext context, byte[][] command) =>
+        context.Server.Commands.TryGet(command[0], out CommandDefinition? definition) ? definition.KeysOf(command).FirstOrDefault() : null;
 
     /// <summary>EXEC, forwarded: a primary checks the watched keys (with the fingerprints WATCH read here) and runs the queue, alone.</summary>
     public static async ValueTask ForwardAsync(CommandContext context, byte[] key)

@@ -143,39 +143,28 @@ internal static class TransactionCommands
     /// <summary>Reads every watched key again; runs the queue only when none changed, else answers null as redis-server does.</summary>
     internal static async ValueTask CheckWatchedThenRunAsync(CommandContext context, QueuedTransaction transaction, WatchedKeys watched)
     {
-        bool changed;
-        try
-        {
-            changed = await AnyWatchedChangedAsync(context, watched);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // Nothing ran: the check could not be made.
-            context.Writer.WriteError(CommandContext.StorageFailure(exception));
-            return;
-        }
-
-        if (changed)
-        {
-            context.Writer.WriteNullArray();
-            return;
-        }
-
-        await RunQueuedAsync(context, transaction);
-    }
-
-    /// <summary>Whether a watched key reads differently now than when WATCH read it; throws when a read fails.</summary>
-    private static async ValueTask<bool> AnyWatchedChangedAsync(CommandContext context, WatchedKeys watched)
-    {
         foreach (byte[] key in watched.Keys)
         {
-            if (watched.Changed(key, WatchedKeys.Fingerprint(await context.Store.ReadAsync(key, context.Client.Consistency))))
+            ulong now;
+            try
             {
-                return true;
+                now = WatchedKeys.Fingerprint(await context.Store.ReadAsync(key, context.Client.Consistency));
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Nothing ran: the check could not be made.
+                context.Writer.WriteError(CommandContext.StorageFailure(exception));
+                return;
+            }
+
+            if (watched.Changed(key, now))
+            {
+                context.Writer.WriteNullArray();
+                return;
             }
         }
 
-        return false;
+        await RunQueuedAsync(context, transaction);
     }
 
     /// <summary>The keys the queued commands name (<see cref="CommandDefinition.KeysOf"/>).</summary>
