@@ -51,8 +51,7 @@ internal abstract class BatchTransaction(RecordCache cache) : StagedTransaction
     /// <summary>Forgets the group: its staged changes and what its reads found.</summary>
     public void ClearGroup()
     {
-        Changes.Clear();
-        ElementChanges.Clear();
+        ClearStaged();
         _storedStates.Clear();
     }
 

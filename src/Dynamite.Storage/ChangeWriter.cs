@@ -12,7 +12,8 @@ namespace Dynamite.Storage;
 /// of all of a key's elements must come before the writes staged after it, since it deletes whatever the engine holds
 /// for the key when it runs (a RocksDB range tombstone covers what the same batch put before it). A change made moot by
 /// a newer one (a newer change of the same element, or a newer delete of all the key's elements) is skipped, so an
-/// element changed many times in one group is written once. Each engine supplies the three element writes.
+/// element changed many times in one group is written once. Each engine supplies the three element writes. Index entries
+/// (<see cref="IStorageTransaction.KeepsIndex"/>) follow the elements in the same way, through three writes of their own.
 /// </para>
 /// </summary>
 internal abstract class ChangeWriter
@@ -63,14 +64,13 @@ internal abstract class ChangeWriter
                 }
             }
 
-            ApplyElements(group.ElementChanges.Changes);
+            ApplyElements(group.ElementChanges.Changes, index: false);
+            ApplyElements(group.IndexChanges.Changes, index: true);
         }
         finally
         {
             _appliedKeys.Clear();
-            _survivingElementChanges.Clear();
-            _keysDeletedLater.Clear();
-            _elementsChangedLater.Clear();
+            ClearElementPass();
             if (_scratch.Length > RetainedScratchBytes)
             {
                 _scratch = [];
@@ -98,6 +98,15 @@ internal abstract class ChangeWriter
     /// <summary>Deletes every element the change's key has when this runs.</summary>
     protected abstract void DeleteAllElements(StagedElementChange change);
 
+    /// <summary>Writes index entry <see cref="StagedElementChange.Element"/> of the change's key (its value is empty).</summary>
+    protected abstract void WriteIndexEntry(StagedElementChange change);
+
+    /// <summary>Deletes index entry <see cref="StagedElementChange.Element"/> of the change's key (absent: nothing to do).</summary>
+    protected abstract void DeleteIndexEntry(StagedElementChange change);
+
+    /// <summary>Deletes every index entry the change's key has when this runs.</summary>
+    protected abstract void DeleteAllIndexEntries(StagedElementChange change);
+
     /// <summary>Called once the group's changes are applied, or failed: frees what the element writes held for the group.</summary>
     protected virtual void EndApply()
     {
@@ -115,9 +124,11 @@ internal abstract class ChangeWriter
         return _scratch.AsSpan(0, length);
     }
 
-    /// <summary>Applies the element changes that survive (see the class summary), oldest first.</summary>
-    private void ApplyElements(IReadOnlyList<StagedElementChange> changes)
+    /// <summary>Applies the element (or, with <paramref name="index"/>, index entry) changes that survive (see the class
+    /// summary), oldest first. Index entries are elements of a keyspace of their own, so the same pass serves both.</summary>
+    private void ApplyElements(IReadOnlyList<StagedElementChange> changes, bool index)
     {
+        ClearElementPass();
         bool deduplicate = changes.Count > 1;
         for (int i = changes.Count - 1; i >= 0; i--)
         {
@@ -145,19 +156,35 @@ internal abstract class ChangeWriter
         for (int i = _survivingElementChanges.Count - 1; i >= 0; i--)
         {
             StagedElementChange change = changes[_survivingElementChanges[i]];
-            if (change.DeletesAll)
+            switch ((change.DeletesAll, change.Value is null, index))
             {
-                DeleteAllElements(change);
-            }
-            else if (change.Value is null)
-            {
-                DeleteElement(change);
-            }
-            else
-            {
-                WriteElement(change);
+                case (true, _, false):
+                    DeleteAllElements(change);
+                    break;
+                case (true, _, true):
+                    DeleteAllIndexEntries(change);
+                    break;
+                case (false, true, false):
+                    DeleteElement(change);
+                    break;
+                case (false, true, true):
+                    DeleteIndexEntry(change);
+                    break;
+                case (false, false, false):
+                    WriteElement(change);
+                    break;
+                default:
+                    WriteIndexEntry(change);
+                    break;
             }
         }
+    }
+
+    private void ClearElementPass()
+    {
+        _survivingElementChanges.Clear();
+        _keysDeletedLater.Clear();
+        _elementsChangedLater.Clear();
     }
 
     /// <summary>Element changes are equal when they change the same element of the same key.</summary>

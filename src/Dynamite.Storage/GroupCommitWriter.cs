@@ -382,8 +382,7 @@ internal abstract class GroupCommitWriter : IDisposable
         }
 
         BatchTransaction transaction = Transaction;
-        int mark = transaction.Changes.Count;
-        int elementMark = transaction.ElementChanges.Count;
+        var mark = transaction.Mark();
         transaction.NowUnixMs = request.NowUnixMs;
         try
         {
@@ -391,8 +390,7 @@ internal abstract class GroupCommitWriter : IDisposable
         }
         catch (Exception exception)
         {
-            transaction.Changes.TruncateTo(mark);
-            transaction.ElementChanges.TruncateTo(elementMark);
+            transaction.TruncateTo(mark);
             request.Fail(exception);
             return;
         }
@@ -422,7 +420,7 @@ internal abstract class GroupCommitWriter : IDisposable
                 return;
             }
 
-            if (transaction.Changes.Count > 0 || transaction.ElementChanges.Count > 0)
+            if (transaction.HasStaged)
             {
                 long started = _metrics is { Enabled: true } ? Stopwatch.GetTimestamp() : 0;
                 long keyDelta;

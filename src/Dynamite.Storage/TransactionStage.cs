@@ -16,10 +16,10 @@ public sealed class TransactionStage
     private readonly StageView _view = new();
 
     /// <summary>True while nothing is staged.</summary>
-    public bool IsEmpty => _view.Changes.Count == 0 && _view.ElementChanges.Count == 0;
+    public bool IsEmpty => !_view.HasStaged;
 
-    /// <summary>The record and element changes staged, every change of a key counted.</summary>
-    public int ChangeCount => _view.Changes.Count + _view.ElementChanges.Count;
+    /// <summary>The record, element and index changes staged, every change of a key counted.</summary>
+    public int ChangeCount => _view.Changes.Count + _view.ElementChanges.Count + _view.IndexChanges.Count;
 
     /// <summary>An operation over the same keys that runs <paramref name="operation"/> against this stage over the engine's state.</summary>
     public IStorageOperation Staging(IStorageOperation operation)
@@ -39,13 +39,12 @@ public sealed class TransactionStage
     /// The one operation that writes every staged change: each key's last record change, and the element changes in the
     /// order they were staged. Run it once; <see cref="Clear"/> the stage after it committed.
     /// </summary>
-    public IStorageOperation Commit() => new CommitOperation([.. _view.Changes.Changes], [.. _view.ElementChanges.Changes]);
+    public IStorageOperation Commit() => new CommitOperation([.. _view.Changes.Changes], [.. _view.ElementChanges.Changes], [.. _view.IndexChanges.Changes]);
 
     /// <summary>Forgets everything staged.</summary>
     public void Clear()
     {
-        _view.Changes.Clear();
-        _view.ElementChanges.Clear();
+        _view.ClearStaged();
     }
 
     /// <summary>The stage over one engine transaction: the transaction an operation gets while it is staged.</summary>
@@ -55,6 +54,10 @@ public sealed class TransactionStage
         public IStorageTransaction Engine { get; set; } = null!;
 
         protected override IElementReader StoredElements => this;
+
+        protected override IElementReader StoredIndex => _index ??= new EngineIndex(this);
+
+        private EngineIndex? _index;
 
         public override bool TryRead(ReadOnlySpan<byte> key, out StoredRecord record) =>
             Changes.TryReadLive(key, NowUnixMs, out record) ?? Engine.TryRead(key, out record);
@@ -77,6 +80,27 @@ public sealed class TransactionStage
         }
     }
 
+    /// <summary>The engine transaction's index entries, as the stage's committed index.</summary>
+    private sealed class EngineIndex(StageView view) : IElementReader
+    {
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+            throw new NotSupportedException("Index entries are only scanned.");
+
+        public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+        {
+            ElementPage page = view.Engine.ScanIndex(key, afterElement, limit);
+            into.AddRange(page.Elements);
+            return page.HasMore;
+        }
+
+        public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into)
+        {
+            ElementPage page = view.Engine.ScanIndexBackward(key, beforeElement, limit);
+            into.AddRange(page.Elements);
+            return page.HasMore;
+        }
+    }
+
     private sealed class StagingOperation(StageView view, IStorageOperation inner) : IStorageOperation
     {
         public int TouchedKeyCount => inner.TouchedKeyCount;
@@ -85,8 +109,7 @@ public sealed class TransactionStage
 
         public void Execute(IStorageTransaction transaction)
         {
-            int mark = view.Changes.Count;
-            int elementMark = view.ElementChanges.Count;
+            var mark = view.Mark();
             view.Engine = transaction;
             view.NowUnixMs = transaction.NowUnixMs;
             try
@@ -95,8 +118,7 @@ public sealed class TransactionStage
             }
             catch
             {
-                view.Changes.TruncateTo(mark);
-                view.ElementChanges.TruncateTo(elementMark);
+                view.TruncateTo(mark);
                 throw;
             }
             finally
@@ -110,9 +132,10 @@ public sealed class TransactionStage
     {
         private readonly List<StagedChange> _records;
         private readonly StagedElementChange[] _elements;
+        private readonly StagedElementChange[] _indexEntries;
         private readonly List<byte[]> _keys;
 
-        public CommitOperation(StagedChange[] records, StagedElementChange[] elements)
+        public CommitOperation(StagedChange[] records, StagedElementChange[] elements, StagedElementChange[] indexEntries)
         {
             // Each key's last record change only, in staging order (an earlier one is superseded; a delete's removal of
             // the key's elements is in the element changes, where it was staged).
@@ -128,6 +151,7 @@ public sealed class TransactionStage
 
             _records.Reverse();
             _elements = elements;
+            _indexEntries = indexEntries;
             _keys = [.. seen];
             foreach (StagedElementChange change in elements)
             {
@@ -169,6 +193,36 @@ public sealed class TransactionStage
                 else
                 {
                     transaction.DeleteElement(change.Key, change.Element!);
+                }
+            }
+
+            // After the elements: every delete of all of a key's index entries was staged with a delete of all its
+            // elements, replayed above, which deleted the entries too. So only the entries staged after a key's last
+            // such delete are replayed.
+            var lastDeleteAll = new Dictionary<byte[], int>(ByteArrayComparer.Instance);
+            for (int i = 0; i < _indexEntries.Length; i++)
+            {
+                if (_indexEntries[i].DeletesAll)
+                {
+                    lastDeleteAll[_indexEntries[i].Key] = i;
+                }
+            }
+
+            for (int i = 0; i < _indexEntries.Length; i++)
+            {
+                StagedElementChange change = _indexEntries[i];
+                if (change.DeletesAll || (lastDeleteAll.TryGetValue(change.Key, out int deletedAt) && i < deletedAt))
+                {
+                    continue;
+                }
+
+                if (change.Value is not null)
+                {
+                    transaction.WriteIndexEntry(change.Key, change.Element!);
+                }
+                else
+                {
+                    transaction.DeleteIndexEntry(change.Key, change.Element!);
                 }
             }
         }

@@ -40,6 +40,30 @@ public abstract partial class DurableEngineContractTests
         AssertCounts(second, keys: 1, withExpiry: 0);
     }
 
+    [Fact]
+    public async Task Reopen_AfterDispose_KeepsIndexEntriesAndTheirDeletes()
+    {
+        DurableStorageEngine first = Open(FsyncPolicy.Always);
+        await first.ExecuteAsync(
+            new DelegateOperation(t =>
+            {
+                t.WriteIndexEntry(Key("z"), Key("a"));
+                t.WriteIndexEntry(Key("z"), Key("b"));
+                t.WriteIndexEntry(Key("z"), Key("gone"));
+            }),
+            Now);
+        await first.ExecuteAsync(new DelegateOperation(t => t.DeleteIndexEntry(Key("z"), Key("gone"))), Now);
+        await first.DisposeAsync();
+
+        DurableStorageEngine second = Open(FsyncPolicy.Always);
+        var entries = new List<string>();
+        await second.ExecuteAsync(
+            new DelegateOperation(t => entries.AddRange(t.ScanIndexBackward(Key("z"), null, 10).Elements.Select(e => Text(e.Name)))),
+            Now);
+
+        Assert.Equal(["b", "a"], entries);
+    }
+
     [Theory]
     [InlineData(FsyncPolicy.Always)]
     [InlineData(FsyncPolicy.Batch)]

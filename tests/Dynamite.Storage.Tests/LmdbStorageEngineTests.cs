@@ -210,11 +210,11 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(3));
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(4));
 
         var thrown = Assert.Throws<NotSupportedException>(() => new LmdbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("format version 3", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 4", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
 
         // Refused without taking the directory: after the fix (here, this build's version back) it opens again.
@@ -233,6 +233,8 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
         {
             using LightningDatabase elements = transaction.OpenDatabase("elements");
             Assert.Equal(MDBResultCode.Success, transaction.DropDatabase(elements));
+            using LightningDatabase index = transaction.OpenDatabase("index");
+            Assert.Equal(MDBResultCode.Success, transaction.DropDatabase(index));
             using LightningDatabase meta = transaction.OpenDatabase("meta");
             Assert.Equal(MDBResultCode.Success, transaction.Put(meta, "format-version"u8.ToArray(), BitConverter.GetBytes(1)));
             Assert.Equal(MDBResultCode.Success, transaction.Commit());
@@ -251,7 +253,7 @@ public sealed class LmdbStorageEngineTests : DurableEngineContractTests
             using LightningDatabase meta = transaction.OpenDatabase("meta");
             (MDBResultCode result, _, MDBValue version) = transaction.Get(meta, "format-version"u8.ToArray());
             Assert.Equal(MDBResultCode.Success, result);
-            Assert.Equal(2, BitConverter.ToInt32(version.AsSpan()));
+            Assert.Equal(3, BitConverter.ToInt32(version.AsSpan()));
         }
     }
 

@@ -96,11 +96,11 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(3));
+        WriteRaw(engine.DatabasePath, "meta", "format-version"u8.ToArray(), BitConverter.GetBytes(4));
 
         var thrown = Assert.Throws<NotSupportedException>(() => new RocksDbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("format version 3", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 4", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
     }
 
@@ -113,6 +113,7 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         using (RocksDbSharp.RocksDb raw = OpenRaw(first.DatabasePath))
         {
             raw.DropColumnFamily("elements");
+            raw.DropColumnFamily("index");
             raw.Put("format-version"u8.ToArray(), BitConverter.GetBytes(1), raw.GetColumnFamily("meta"));
         }
 
@@ -124,7 +125,7 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         Assert.Equal(["f=2"], ScanTexts(second, "a"));
         await second.DisposeAsync();
         using RocksDbSharp.RocksDb reopened = OpenRaw(second.DatabasePath);
-        Assert.Equal(2, BitConverter.ToInt32(reopened.Get("format-version"u8.ToArray(), reopened.GetColumnFamily("meta"))));
+        Assert.Equal(3, BitConverter.ToInt32(reopened.Get("format-version"u8.ToArray(), reopened.GetColumnFamily("meta"))));
     }
 
     [Fact]
@@ -177,6 +178,7 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         families.Add("expiry", new ColumnFamilyOptions());
         families.Add("meta", new ColumnFamilyOptions());
         families.Add("elements", new ColumnFamilyOptions());
+        families.Add("index", new ColumnFamilyOptions());
         return RocksDbSharp.RocksDb.Open(new DbOptions(), databasePath, families);
     }
 }

@@ -82,13 +82,13 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine engine = Open(FsyncPolicy.Always);
         await Put(engine, "a", "1");
         await engine.DisposeAsync();
-        SetUserVersion(engine.DatabasePath, 3);
+        SetUserVersion(engine.DatabasePath, 4);
 
         var thrown = Assert.Throws<NotSupportedException>(() => new SqliteStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Always));
 
-        Assert.Contains("schema version 3", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 4", thrown.Message, StringComparison.Ordinal);
         Assert.Contains(engine.DatabasePath, thrown.Message, StringComparison.Ordinal);
-        Assert.Equal(3, GetUserVersion(engine.DatabasePath));
+        Assert.Equal(4, GetUserVersion(engine.DatabasePath));
     }
 
     [Fact]
@@ -97,11 +97,11 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         DurableStorageEngine first = Open(FsyncPolicy.Always);
         await Put(first, "a", "1", expiresAt: Now + 1000);
         await first.DisposeAsync();
-        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; ALTER TABLE kv DROP COLUMN kind; PRAGMA user_version = 1;");
+        ExecuteRaw(first.DatabasePath, "DROP TABLE elements; DROP TABLE index_entries; ALTER TABLE kv DROP COLUMN kind; PRAGMA user_version = 1;");
 
         DurableStorageEngine second = Open(FsyncPolicy.Always);
 
-        Assert.Equal(2, GetUserVersion(second.DatabasePath));
+        Assert.Equal(3, GetUserVersion(second.DatabasePath));
         Assert.Equal("1", Get(second, "a"));
         Assert.True(second.TryRead(Key("a"), Now, out StoredRecord upgraded));
         Assert.Equal(RecordKind.Value, upgraded.Kind);
@@ -131,7 +131,7 @@ public sealed class SqliteStorageEngineTests : DurableEngineContractTests
         Assert.True(!File.Exists(engine.DatabasePath + "-wal") || new FileInfo(engine.DatabasePath + "-wal").Length == 0);
 
     /// <summary>The file exists, stamped with the schema version.</summary>
-    protected override void AssertCreated(DurableStorageEngine engine) => Assert.Equal(2, GetUserVersion(engine.DatabasePath));
+    protected override void AssertCreated(DurableStorageEngine engine) => Assert.Equal(3, GetUserVersion(engine.DatabasePath));
 
     private static void SetUserVersion(string databasePath, int version) => ExecuteRaw(databasePath, $"PRAGMA user_version = {version};");
 

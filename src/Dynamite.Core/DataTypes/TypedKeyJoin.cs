@@ -70,6 +70,7 @@ public static class TypedKeyJoin
         }
 
         DotContext context = header.Context;
+        bool indexed = header.Type == DataType.SortedSet;
         if (header.Type == delta.Header.Type)
         {
             if (delta.RemovesObserved)
@@ -78,7 +79,7 @@ public static class TypedKeyJoin
                 // below (so a write both sides hold stays, as the join of two states keeps it: a whole key sent by
                 // anti-entropy is such a delta); every other element loses what it observed here.
                 var named = new HashSet<byte[]>(delta.Elements.Select(static element => element.Key), ByteArrayComparer.Instance);
-                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, delta.RemovalScope, ref changed);
+                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, delta.RemovalScope, indexed, ref changed);
             }
 
             foreach ((byte[] name, ElementDelta elementDelta) in delta.Elements)
@@ -93,7 +94,7 @@ public static class TypedKeyJoin
                     continue;
                 }
 
-                Store(transaction, key, name, after);
+                Store(transaction, key, name, before, after, indexed);
                 count += (after.IsPresent ? 1 : 0) - (before.IsPresent ? 1 : 0);
                 changed = true;
             }
@@ -120,7 +121,7 @@ public static class TypedKeyJoin
     /// <paramref name="joinedLater"/> names (within <paramref name="scope"/> when it is one page of a whole key);
     /// returns how many present elements went.
     /// </summary>
-    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ElementRange? scope, ref bool changed)
+    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ElementRange? scope, bool indexed, ref bool changed)
     {
         long gone = 0;
         var updates = new List<(byte[] Name, ElementState Before, ElementState After)>();
@@ -158,7 +159,7 @@ public static class TypedKeyJoin
         // Staged after the scan, so the scan never sees its own page's changes.
         foreach ((byte[] name, ElementState before, ElementState joined) in updates)
         {
-            Store(transaction, key, name, joined);
+            Store(transaction, key, name, before, joined, indexed);
             gone += (before.IsPresent ? 1 : 0) - (joined.IsPresent ? 1 : 0);
             changed = true;
         }
@@ -166,7 +167,9 @@ public static class TypedKeyJoin
         return gone;
     }
 
-    private static void Store(IStorageTransaction transaction, byte[] key, byte[] name, ElementState state)
+    /// <summary>Writes an element's joined state, and moves its score index entry when the key is a sorted set
+    /// (<paramref name="indexed"/>): the one place a sorted set's members change, on every kind of node.</summary>
+    private static void Store(IStorageTransaction transaction, byte[] key, byte[] name, ElementState before, ElementState state, bool indexed)
     {
         if (state.IsEmpty)
         {
@@ -175,6 +178,11 @@ public static class TypedKeyJoin
         else
         {
             transaction.WriteElement(key, name, state.Encode());
+        }
+
+        if (indexed)
+        {
+            ScoreIndex.Move(transaction, key, name, before, state);
         }
     }
 

@@ -116,4 +116,32 @@ public interface IStorageTransaction
     /// </para>
     /// </summary>
     void DeleteAllElements(byte[] key);
+
+    /// <summary>
+    /// True when this view keeps a key's <b>index entries</b>: a third keyspace beside records and elements, ordered
+    /// bytes with no value that the type layer derives from a key's elements so that it can read them in another order
+    /// (a sorted set's (score, member) order: docs/DATA-TYPES.md, "The score index"). Entries are local to the engine:
+    /// never replicated, digested or handed off, since every replica derives the same ones from the elements it holds.
+    /// A key's entries go with its elements (<see cref="Delete"/>, <see cref="DeleteAllElements"/>, the expiry sweep, a
+    /// clear). Every engine's transaction keeps them; a view that does not (a cluster coordinator's join of replicas'
+    /// elements) answers false and refuses the index calls, and its callers read the elements instead.
+    /// </summary>
+    bool KeepsIndex => false;
+
+    /// <summary>Stages a write of index entry <paramref name="entry"/> of <paramref name="key"/> (see <see cref="KeepsIndex"/>). The engine keeps the arrays.</summary>
+    void WriteIndexEntry(byte[] key, byte[] entry) => throw IndexNotKept();
+
+    /// <summary>Stages a delete of index entry <paramref name="entry"/> of <paramref name="key"/>.</summary>
+    void DeleteIndexEntry(byte[] key, byte[] entry) => throw IndexNotKept();
+
+    /// <summary>Up to <paramref name="limit"/> index entries of <paramref name="key"/> after <paramref name="afterEntry"/>
+    /// (null: from the first), in byte order, as <see cref="ScanElements"/> pages elements (each entry is an element's
+    /// name with an empty value).</summary>
+    ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? afterEntry, int limit) => throw IndexNotKept();
+
+    /// <summary>Up to <paramref name="limit"/> index entries of <paramref name="key"/> before <paramref name="beforeEntry"/>
+    /// (null: from the last), last first, as <see cref="ScanElementsBackward"/> pages elements.</summary>
+    ElementPage ScanIndexBackward(ReadOnlySpan<byte> key, byte[]? beforeEntry, int limit) => throw IndexNotKept();
+
+    private static NotSupportedException IndexNotKept() => new("This storage view keeps no index entries (KeepsIndex is false).");
 }

@@ -15,16 +15,33 @@ internal sealed class LmdbBatchTransaction(RecordCache cache, LmdbStore store) :
 
     protected override IElementReader StoredElements => this;
 
+    protected override IElementReader StoredIndex => _index ??= new IndexReader(this);
+
+    private IndexReader? _index;
+
     bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
-        store.TryReadElement(OpenTransaction(), key, element, out value);
+        store.TryReadElement(OpenTransaction(), store.Elements, key, element, out value);
 
     bool IElementReader.ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
-        store.ReadElements(OpenTransaction(), key, afterElement, limit, into);
+        store.ReadElements(OpenTransaction(), store.Elements, key, afterElement, limit, into);
 
     protected override bool TryReadStored(ReadOnlySpan<byte> key, out long storedExpiry, out StoredRecord? liveRecord)
     {
         return store.TryReadStoredKey(OpenTransaction(), key, NowUnixMs, out storedExpiry, out liveRecord);
     }
+
+    /// <summary>The index entries in the group's transaction. Backward pages walk forwards (the interface's default): LMDB's
+    /// long-name runs make a backward cursor walk its own piece of work, not done yet.</summary>
+    private sealed class IndexReader(LmdbBatchTransaction group) : IElementReader
+    {
+        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+            group.Store.TryReadElement(group.OpenTransaction(), group.Store.IndexEntries, key, element, out value);
+
+        public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
+            group.Store.ReadElements(group.OpenTransaction(), group.Store.IndexEntries, key, afterElement, limit, into);
+    }
+
+    private LmdbStore Store => store;
 
     private LightningTransaction OpenTransaction() => Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
 }

@@ -6,7 +6,7 @@ namespace Dynamite.Storage.Lmdb;
 /// Applies a group's surviving changes in the group's LMDB write transaction (<see cref="ChangeWriter"/>). A change of a
 /// key the group did not read first reads the key's stored expiry (the record's header, in the map); the record, its
 /// expiry-index entry and the key counters are changed in the same transaction, so they can never disagree, even after
-/// a crash. Element changes are applied in the same transaction. Throws on an LMDB error (a full map), leaving the
+/// a crash. Element and index entry changes are applied in the same transaction. Throws on an LMDB error (a full map), leaving the
 /// transaction to be aborted.
 /// </summary>
 internal sealed class LmdbChangeWriter(LmdbStore store, LmdbBatchTransaction group) : ChangeWriter
@@ -52,7 +52,20 @@ internal sealed class LmdbChangeWriter(LmdbStore store, LmdbBatchTransaction gro
         return before;
     }
 
-    protected override void WriteElement(StagedElementChange change)
+    protected override void WriteElement(StagedElementChange change) => Write(store.Elements, change);
+
+    protected override void DeleteElement(StagedElementChange change) => Delete(store.Elements, change);
+
+    protected override void DeleteAllElements(StagedElementChange change) => DeleteAll(store.Elements, change);
+
+    protected override void WriteIndexEntry(StagedElementChange change) => Write(store.IndexEntries, change);
+
+    protected override void DeleteIndexEntry(StagedElementChange change) => Delete(store.IndexEntries, change);
+
+    protected override void DeleteAllIndexEntries(StagedElementChange change) => DeleteAll(store.IndexEntries, change);
+
+    /// <summary>Writes an element (or index entry: an empty value) into <paramref name="database"/>.</summary>
+    private void Write(LightningDatabase database, StagedElementChange change)
     {
         LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
         byte[] element = change.Element!;
@@ -67,29 +80,29 @@ internal sealed class LmdbChangeWriter(LmdbStore store, LmdbBatchTransaction gro
         LmdbKeys.WriteElementKey(elementKey, change.KeyHash, change.Key, element);
         if (!longName)
         {
-            store.Put(transaction, store.Elements, elementKey, value);
+            store.Put(transaction, database, elementKey, value);
             return;
         }
 
         Span<byte> encoded = buffer[elementKeyLength..];
         LmdbElementCodec.EncodeLongForm(element, value, encoded);
-        store.Put(transaction, store.Elements, elementKey, encoded);
+        store.Put(transaction, database, elementKey, encoded);
     }
 
-    protected override void DeleteElement(StagedElementChange change)
+    private void Delete(LightningDatabase database, StagedElementChange change)
     {
         LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
         byte[] element = change.Element!;
         Span<byte> elementKey = Scratch(LmdbKeys.ElementKeyLength(change.Key.Length, element.Length));
         LmdbKeys.WriteElementKey(elementKey, change.KeyHash, change.Key, element);
-        store.Delete(transaction, store.Elements, elementKey);
+        store.Delete(transaction, database, elementKey);
     }
 
-    protected override void DeleteAllElements(StagedElementChange change)
+    private void DeleteAll(LightningDatabase database, StagedElementChange change)
     {
         LightningTransaction transaction = group.Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
         Span<byte> prefix = Scratch(LmdbKeys.ElementPrefixLength(change.Key.Length));
         LmdbKeys.WriteElementPrefix(prefix, change.KeyHash, change.Key);
-        store.DeleteRange(transaction, store.Elements, prefix);
+        store.DeleteRange(transaction, database, prefix);
     }
 }

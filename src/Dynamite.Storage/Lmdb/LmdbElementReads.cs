@@ -6,7 +6,8 @@ using LightningDB;
 namespace Dynamite.Storage.Lmdb;
 
 /// <summary>
-/// Reads of a key's elements from <see cref="LmdbStore.Elements"/>: one element by name, or a page in name order.
+/// Reads of a key's elements from <see cref="LmdbStore.Elements"/> (or of its index entries from
+/// <see cref="LmdbStore.IndexEntries"/>, keyed the same way): one element by name, or a page in name order.
 /// Names too long for an LMDB key are stored under a long form (<see cref="LmdbKeys"/>), so a page sorts such runs
 /// and a point read checks the name the entry carries.
 /// </summary>
@@ -17,13 +18,13 @@ internal static class LmdbElementReads
     /// the map. Under a long name's long form the entry's name must be this one: a different one (a SHA-256 collision)
     /// reads as absent.
     /// </summary>
-    public static bool TryReadElement(this LmdbStore store, LightningTransaction transaction, ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    public static bool TryReadElement(this LmdbStore store, LightningTransaction transaction, LightningDatabase database, ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
     {
         Span<byte> elementKey = stackalloc byte[LmdbKeys.MaxStoredKeyLength];
         elementKey = elementKey[..LmdbKeys.ElementKeyLength(key.Length, element.Length)];
         LmdbKeys.WriteElementKey(elementKey, KeyPartitioner.HashKey(key), key, element);
         value = null;
-        if (!store.TryGet(transaction, store.Elements, elementKey, out ReadOnlySpan<byte> stored))
+        if (!store.TryGet(transaction, database, elementKey, out ReadOnlySpan<byte> stored))
         {
             return false;
         }
@@ -51,7 +52,7 @@ internal static class LmdbElementReads
     /// may be stored before it (in a run, <see cref="LmdbKeys"/>); every entry before that seek position names an
     /// element before <paramref name="afterElement"/>. A run is read whole and sorted by name.
     /// </summary>
-    public static bool ReadElements(this LmdbStore store, LightningTransaction transaction, ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
+    public static bool ReadElements(this LmdbStore store, LightningTransaction transaction, LightningDatabase database, ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
     {
         Span<byte> seek = stackalloc byte[LmdbKeys.MaxStoredKeyLength];
         Span<byte> runStart = stackalloc byte[LmdbKeys.MaxStoredKeyLength];
@@ -67,7 +68,7 @@ internal static class LmdbElementReads
         }
 
         ReadOnlySpan<byte> prefix = seek[..prefixLength];
-        using LightningCursor cursor = transaction.CreateCursor(store.Elements);
+        using LightningCursor cursor = transaction.CreateCursor(database);
         List<StoredElement>? run = null;
         int read = 0;
         (MDBResultCode result, MDBValue entryKey, MDBValue entryValue) = LmdbStore.Seek(cursor, seek[..seekLength]);

@@ -76,6 +76,9 @@ internal static class LmdbKeys
 
     public const string ElementDatabase = "elements";
 
+    /// <summary>Index entries, keyed as elements are.</summary>
+    public const string IndexDatabase = "index";
+
     private const int DigestLength = SHA256.HashSizeInBytes;
 
     /// <summary>The key part's first byte for a key named by its SHA-256 (inline key lengths stop below it).</summary>

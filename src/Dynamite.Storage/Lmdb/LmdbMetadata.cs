@@ -12,9 +12,10 @@ internal static class LmdbMetadata
     /// <summary>
     /// The format this build writes and reads (key layouts, <see cref="LmdbRecordCodec"/>). 1: data, expiry and meta;
     /// 2 adds the <c>elements</c> database (a version 1 database gains it empty on open, and a build that knows only
-    /// version 1, which would delete keys without their elements, refuses it).
+    /// version 1, which would delete keys without their elements, refuses it); 3 adds <c>index</c> (index entries, empty
+    /// on open: sorted sets stored before have none, and are not migrated, since no user holds one yet).
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     public const int CountersLength = 2 * sizeof(long);
 

@@ -124,7 +124,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
             LightningTransaction transaction = _store.Readers.Rent();
             try
             {
-                return _store.TryReadElement(transaction, key, element, out value);
+                return _store.TryReadElement(transaction, _store.Elements, key, element, out value);
             }
             finally
             {
@@ -195,7 +195,7 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
             LightningTransaction transaction = _store.Readers.Rent();
             try
             {
-                return _store.ReadElements(transaction, key, afterElement, limit, into);
+                return _store.ReadElements(transaction, _store.Elements, key, afterElement, limit, into);
             }
             finally
             {

@@ -23,8 +23,8 @@ namespace Dynamite.Storage.Lmdb;
 /// </summary>
 internal sealed class LmdbStore : IDisposable
 {
-    /// <summary>The named databases: data, expiry, meta, elements, and one spare.</summary>
-    public const int MaxDatabases = 5;
+    /// <summary>The named databases: data, expiry, meta, elements, index entries, and one spare.</summary>
+    public const int MaxDatabases = 6;
 
     /// <summary>Reader-table slots: concurrent read transactions (pooled and transient) across the process.</summary>
     public const int MaxReaders = 512;
@@ -49,7 +49,8 @@ internal sealed class LmdbStore : IDisposable
         LightningDatabase data,
         LightningDatabase expiry,
         LightningDatabase meta,
-        LightningDatabase elements)
+        LightningDatabase elements,
+        LightningDatabase indexEntries)
     {
         _environment = environment;
         _lock = lockFile;
@@ -59,6 +60,7 @@ internal sealed class LmdbStore : IDisposable
         Expiry = expiry;
         Meta = meta;
         Elements = elements;
+        IndexEntries = indexEntries;
         Readers = new LmdbReaderPool(environment);
     }
 
@@ -74,6 +76,9 @@ internal sealed class LmdbStore : IDisposable
     public LightningDatabase Meta { get; }
 
     public LightningDatabase Elements { get; }
+
+    /// <summary>The index entries, keyed as elements are (the entry in the name's place), with empty values.</summary>
+    public LightningDatabase IndexEntries { get; }
 
     /// <summary>Reused read-only transactions for reads from outside the writer thread.</summary>
     public LmdbReaderPool Readers { get; }
@@ -309,6 +314,7 @@ internal sealed class LmdbStore : IDisposable
             Expiry.Dispose();
             Meta.Dispose();
             Elements.Dispose();
+            IndexEntries.Dispose();
             _environment.Dispose();
         }
         finally
@@ -344,7 +350,8 @@ internal sealed class LmdbStore : IDisposable
         LightningDatabase expiry = transaction.OpenDatabase(LmdbKeys.ExpiryDatabase, create);
         LightningDatabase meta = transaction.OpenDatabase(LmdbKeys.MetaDatabase, create);
         LightningDatabase elements = transaction.OpenDatabase(LmdbKeys.ElementDatabase, create);
-        var store = new LmdbStore(environment, lockFile, path, mapSizeBytes, data, expiry, meta, elements);
+        LightningDatabase indexEntries = transaction.OpenDatabase(LmdbKeys.IndexDatabase, create);
+        var store = new LmdbStore(environment, lockFile, path, mapSizeBytes, data, expiry, meta, elements, indexEntries);
         try
         {
             (long keys, long withExpiry) = store.ReadMetadata(transaction);
@@ -360,6 +367,7 @@ internal sealed class LmdbStore : IDisposable
             expiry.Dispose();
             meta.Dispose();
             elements.Dispose();
+            indexEntries.Dispose();
             throw;
         }
     }

@@ -134,7 +134,9 @@ internal sealed class LmdbWriter : GroupCommitWriter
 
             _store.Delete(transaction, _store.Expiry, indexKey);
             _store.Delete(transaction, _store.Data, dataKey);
-            _store.DeleteRange(transaction, _store.Elements, elementPrefix[..LmdbKeys.WriteElementPrefixOfDataKey(dataKey, elementPrefix)]);
+            int elementPrefixLength = LmdbKeys.WriteElementPrefixOfDataKey(dataKey, elementPrefix);
+            _store.DeleteRange(transaction, _store.Elements, elementPrefix[..elementPrefixLength]);
+            _store.DeleteRange(transaction, _store.IndexEntries, elementPrefix[..elementPrefixLength]);
         }
 
         // Only keys with an expiry are swept, so both counters drop by the same amount.
@@ -145,13 +147,14 @@ internal sealed class LmdbWriter : GroupCommitWriter
         return removed;
     }
 
-    /// <summary>Empties the data, the elements and the expiry index and zeroes the counters, in one transaction.</summary>
+    /// <summary>Empties the data, the elements, the index entries and the expiry index and zeroes the counters, in one transaction.</summary>
     protected override void Clear()
     {
         using LightningTransaction transaction = _store.BeginWrite();
         _store.Truncate(transaction, _store.Data);
         _store.Truncate(transaction, _store.Expiry);
         _store.Truncate(transaction, _store.Elements);
+        _store.Truncate(transaction, _store.IndexEntries);
         _store.PutCounters(transaction, 0, 0);
         _store.Commit(transaction);
         Publish(0, 0);

@@ -8,7 +8,9 @@ public sealed partial class MemoryStorageEngine
     /// <summary>The reusable transaction view; used only under the engine's write lock.</summary>
     private sealed class Transaction(MemoryStorageEngine engine) : StagedTransaction
     {
-        protected override IElementReader StoredElements => engine;
+        protected override IElementReader StoredElements => engine._elements;
+
+        protected override IElementReader StoredIndex => engine._index;
 
         public void Begin(long nowUnixMs) => NowUnixMs = nowUnixMs;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
@@ -12,24 +11,20 @@ namespace Dynamite.Storage.Memory;
 /// allocation on a hit); writes run one at a time under a lock, which makes every operation atomic.
 /// Entries are immutable and replaced whole, so a lock-free reader always sees a complete record.
 /// <para>
-/// Elements: per partition, a concurrent dictionary from a key to its elements, an immutable sorted set ordered by
-/// name (a persistent balanced tree: a change copies O(log n) nodes, and positions are O(log n) to reach), so one
-/// key's elements are one ordered range and a reader takes a consistent snapshot of them without a lock. An
-/// operation's changes to one key's elements are made in one builder and published as one new set; as for records,
-/// a lock-free reader may see one key of a multi-key operation changed before another.
+/// Elements and index entries: a <see cref="MemoryElementSpace"/> each (per key, an immutable sorted set), so a
+/// reader takes a consistent snapshot of one key's elements without a lock; as for records, a lock-free reader may see
+/// one key of a multi-key operation changed before another.
 /// </para>
 /// </summary>
-public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
+public sealed partial class MemoryStorageEngine : IStorageEngine
 {
-    private static readonly ImmutableSortedSet<StoredElement> NoElements = ImmutableSortedSet.Create<StoredElement>(ElementNames.Order);
-
     private readonly ConcurrentDictionary<byte[], Entry>[] _partitions;
-    private readonly ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>>[] _elementPartitions;
+    private readonly MemoryElementSpace _elements;
+    private readonly MemoryElementSpace _index;
     private readonly Lock _writeLock = new();
 
     // Guarded by _writeLock.
     private readonly Transaction _transaction;
-    private readonly Dictionary<byte[], ImmutableSortedSet<StoredElement>.Builder> _changedElements = new(ByteArrayComparer.Instance);
     private readonly SortedSet<ExpiryIndexEntry> _expiryIndex = new(ExpiryIndexEntry.Comparer);
     private long _keyCount;
     private long _keysWithExpiryCount;
@@ -44,12 +39,13 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
     {
         Partitioner = partitioner;
         _partitions = new ConcurrentDictionary<byte[], Entry>[partitioner.PartitionCount];
-        _elementPartitions = new ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>>[partitioner.PartitionCount];
         for (int i = 0; i < _partitions.Length; i++)
         {
             _partitions[i] = new ConcurrentDictionary<byte[], Entry>(ByteArrayComparer.Instance);
-            _elementPartitions[i] = new ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>>(ByteArrayComparer.Instance);
         }
+
+        _elements = new MemoryElementSpace(partitioner);
+        _index = new MemoryElementSpace(partitioner);
 
         _transaction = new Transaction(this);
     }
@@ -74,68 +70,15 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
         return false;
     }
 
-    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
-    {
-        if (TryGetElements(key, out ImmutableSortedSet<StoredElement>? elements))
-        {
-            int index = FirstIndexFrom(elements, element, after: false);
-            if (index < elements.Count)
-            {
-                StoredElement found = elements[index];
-                if (found.Name.AsSpan().SequenceEqual(element))
-                {
-                    value = found.Value;
-                    return true;
-                }
-            }
-        }
-
-        value = null;
-        return false;
-    }
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        _elements.TryReadElement(key, element, out value);
 
     public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var elements = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
-        bool more = ((IElementReader)this).ReadElements(key, afterElement, limit, elements);
+        bool more = _elements.ReadElements(key, afterElement, limit, elements);
         return new ElementPage(elements, more);
-    }
-
-    /// <summary>The stored arrays themselves: they are never mutated, so nothing is copied.</summary>
-    bool IElementReader.ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into)
-    {
-        if (!TryGetElements(key, out ImmutableSortedSet<StoredElement>? elements))
-        {
-            return false;
-        }
-
-        int start = afterElement is null ? 0 : FirstIndexFrom(elements, afterElement, after: true);
-        int end = (int)Math.Min(elements.Count, (long)start + limit);
-        for (int i = start; i < end; i++)
-        {
-            into.Add(elements[i]);
-        }
-
-        return end < elements.Count;
-    }
-
-    /// <summary>The stored arrays themselves, as <see cref="IElementReader.ReadElements"/>: from the end of the sorted set.</summary>
-    bool IElementReader.ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into)
-    {
-        if (!TryGetElements(key, out ImmutableSortedSet<StoredElement>? elements))
-        {
-            return false;
-        }
-
-        int end = beforeElement is null ? elements.Count : FirstIndexFrom(elements, beforeElement, after: false);
-        int first = (int)Math.Max(0, (long)end - limit);
-        for (int i = end - 1; i >= first; i--)
-        {
-            into.Add(elements[i]);
-        }
-
-        return first > 0;
     }
 
     public IKeyChangeListener? ChangeListener { get; set; }
@@ -155,8 +98,7 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
             }
             catch (Exception exception)
             {
-                _transaction.Changes.Clear();
-                _transaction.ElementChanges.Clear();
+                _transaction.ClearStaged();
                 return ValueTask.FromException(exception);
             }
 
@@ -176,11 +118,15 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
 
             if (_transaction.ElementChanges.Count > 0)
             {
-                ApplyElements(_transaction.ElementChanges.Changes);
+                _elements.Apply(_transaction.ElementChanges.Changes);
             }
 
-            _transaction.Changes.Clear();
-            _transaction.ElementChanges.Clear();
+            if (_transaction.IndexChanges.Count > 0)
+            {
+                _index.Apply(_transaction.IndexChanges.Changes);
+            }
+
+            _transaction.ClearStaged();
         }
 
         return ValueTask.CompletedTask;
@@ -256,7 +202,8 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
                 }
 
                 Apply(new StagedChange(first.Key, first.Hash, null));
-                ElementsOf(first.Hash).TryRemove(first.Key, out _);
+                _elements.RemoveKey(first.Hash, first.Key);
+                _index.RemoveKey(first.Hash, first.Key);
                 removedKeys?.Add(first.Key);
                 removed++;
             }
@@ -274,10 +221,8 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
                 partition.Clear();
             }
 
-            foreach (ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>> partition in _elementPartitions)
-            {
-                partition.Clear();
-            }
+            _elements.Clear();
+            _index.Clear();
 
             _expiryIndex.Clear();
             Volatile.Write(ref _keyCount, 0);
@@ -296,98 +241,6 @@ public sealed partial class MemoryStorageEngine : IStorageEngine, IElementReader
         ulong hash = KeyPartitioner.HashKey(key);
         var lookup = _partitions[Partitioner.PartitionOfHash(hash).Value].GetAlternateLookup<ReadOnlySpan<byte>>();
         return lookup.TryGetValue(key, out entry);
-    }
-
-    /// <summary>
-    /// The first position in <paramref name="elements"/> whose name is at or (<paramref name="after"/>) after
-    /// <paramref name="name"/>. A binary search over positions (each an O(log n) walk), comparing spans: the set's own
-    /// search would need a probe element, and so a copy of the name.
-    /// </summary>
-    private static int FirstIndexFrom(ImmutableSortedSet<StoredElement> elements, ReadOnlySpan<byte> name, bool after)
-    {
-        int low = 0;
-        int high = elements.Count;
-        while (low < high)
-        {
-            int middle = low + ((high - low) >> 1);
-            int order = ElementNames.Compare(elements[middle].Name, name);
-            if (order < 0 || (after && order == 0))
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        return low;
-    }
-
-    private bool TryGetElements(ReadOnlySpan<byte> key, [NotNullWhen(true)] out ImmutableSortedSet<StoredElement>? elements) =>
-        ElementsOf(KeyPartitioner.HashKey(key)).GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out elements);
-
-    private ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>> ElementsOf(ulong keyHash) =>
-        _elementPartitions[Partitioner.PartitionOfHash(keyHash).Value];
-
-    /// <summary>
-    /// Applies one operation's element changes in order, each key's in one builder, then publishes each changed key's
-    /// new set (or removes the key when it has no elements left); the caller holds <see cref="_writeLock"/>.
-    /// </summary>
-    private void ApplyElements(IReadOnlyList<StagedElementChange> changes)
-    {
-        try
-        {
-            foreach (StagedElementChange change in changes)
-            {
-                if (!_changedElements.TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>.Builder? builder))
-                {
-                    if (!ElementsOf(change.KeyHash).TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>? stored))
-                    {
-                        if (change.Value is null)
-                        {
-                            // A delete of what the key does not have.
-                            continue;
-                        }
-
-                        stored = NoElements;
-                    }
-
-                    builder = stored.ToBuilder();
-                    _changedElements[change.Key] = builder;
-                }
-
-                if (change.Element is not { } element)
-                {
-                    builder.Clear();
-                    continue;
-                }
-
-                // The set orders by name alone: the old element goes, then the new one comes in.
-                builder.Remove(new StoredElement(element, []));
-                if (change.Value is { } value)
-                {
-                    builder.Add(new StoredElement(element, value));
-                }
-            }
-
-            foreach ((byte[] key, ImmutableSortedSet<StoredElement>.Builder builder) in _changedElements)
-            {
-                ConcurrentDictionary<byte[], ImmutableSortedSet<StoredElement>> partition = ElementsOf(KeyPartitioner.HashKey(key));
-                if (builder.Count == 0)
-                {
-                    partition.TryRemove(key, out _);
-                }
-                else
-                {
-                    partition[key] = builder.ToImmutable();
-                }
-            }
-        }
-        finally
-        {
-            _changedElements.Clear();
-        }
     }
 
     /// <summary>Applies one change; the caller holds <see cref="_writeLock"/>.</summary>

@@ -6,7 +6,7 @@ namespace Dynamite.Storage.RocksDb;
 /// Turns a group's surviving changes into one <see cref="WriteBatch"/> (<see cref="ChangeWriter"/>). A change of a key
 /// the group did not read first reads the key's stored expiry (a pinned read of the record's header); the record, its
 /// expiry-index entry and the key counters are changed in the same batch, so they can never disagree, even after a
-/// crash. Element changes go into the same batch; a delete of all of a key's elements is one range tombstone, written
+/// crash. Element and index entry changes go into the same batch; a delete of all of a key's elements is one range tombstone, written
 /// only when the key has elements (an iterator over the committed elements, one per group, finds out).
 /// </summary>
 internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) : ChangeWriter
@@ -14,6 +14,7 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) 
     // Writer thread only: created by the group's first delete of all of a key's elements, disposed when the group is
     // applied, so it always reads the state the group started from (nothing of the group is written before the batch).
     private Iterator? _elements;
+    private Iterator? _indexEntries;
 
     protected override StoredKeyState Apply(StagedChange change, StoredKeyState? known)
     {
@@ -57,7 +58,7 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) 
     protected override void WriteElement(StagedElementChange change)
     {
         // Forgotten before the write is committed: a read from then on seeks from the key's real end.
-        store.ElementEnds.OnWrite(change.Key, change.Element);
+        store.ElementSpace.Ends.OnWrite(change.Key, change.Element);
         batch.Put(ElementKey(change), change.Value!, store.Elements);
     }
 
@@ -67,13 +68,30 @@ internal sealed class RocksDbChangeWriter(RocksDbStore store, WriteBatch batch) 
     protected override void DeleteAllElements(StagedElementChange change)
     {
         _elements ??= store.NewIterator(store.Elements);
-        store.StageDeleteElements(batch, _elements, change.KeyHash, change.Key);
+        store.StageDeleteElements(store.ElementSpace, batch, _elements, change.KeyHash, change.Key);
+    }
+
+    protected override void WriteIndexEntry(StagedElementChange change)
+    {
+        store.IndexSpace.Ends.OnWrite(change.Key, change.Element);
+        batch.Put(ElementKey(change), ReadOnlySpan<byte>.Empty, store.IndexEntries);
+    }
+
+    protected override void DeleteIndexEntry(StagedElementChange change) =>
+        batch.Delete(ElementKey(change), store.IndexEntries);
+
+    protected override void DeleteAllIndexEntries(StagedElementChange change)
+    {
+        _indexEntries ??= store.NewIterator(store.IndexEntries);
+        store.StageDeleteElements(store.IndexSpace, batch, _indexEntries, change.KeyHash, change.Key);
     }
 
     protected override void EndApply()
     {
         _elements?.Dispose();
         _elements = null;
+        _indexEntries?.Dispose();
+        _indexEntries = null;
     }
 
     /// <summary>The change's element key, in the scratch buffer (RocksDB copies it into the batch).</summary>

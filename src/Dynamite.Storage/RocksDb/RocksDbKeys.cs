@@ -23,6 +23,8 @@ namespace Dynamite.Storage.RocksDb;
 /// start with its prefix, one contiguous range in element-name byte order, and deleting them is one range deletion.
 /// Ranges follow hash order as the data's do; two keys that share a hash sort by length, then bytes.
 /// </para>
+/// <para><b>Index entries</b> (<c>index</c>): keyed as elements are, the entry in the element name's place, with an
+/// empty value.</para>
 /// <para><b>Meta</b>: a few fixed ASCII keys (<see cref="RocksDbMetadata"/>).</para>
 /// </summary>
 internal static class RocksDbKeys
@@ -39,6 +41,8 @@ internal static class RocksDbKeys
     public const string MetaFamily = "meta";
 
     public const string ElementFamily = "elements";
+
+    public const string IndexFamily = "index";
 
     /// <summary>The key length field of an element key.</summary>
     public const int KeyLengthLength = sizeof(int);

@@ -13,9 +13,10 @@ internal static class RocksDbMetadata
     /// <summary>
     /// The format this build writes and reads (key layouts, <see cref="RocksDbRecordCodec"/>). 1: the data, expiry and
     /// meta column families; 2 adds <c>elements</c> (a version 1 database gains it empty on open; a build that knows only
-    /// version 1 cannot open a database with a column family it does not name).
+    /// version 1 cannot open a database with a column family it does not name); 3 adds <c>index</c> (a version 2 database
+    /// gains it empty: its sorted sets have no score index entries, and are not migrated, since no user holds one yet).
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     private const int CountersLength = 2 * sizeof(long);
 

@@ -52,8 +52,9 @@ internal static class RocksDbOptions
         .SetMaxLogFileSize(16UL << 20)
         .SetKeepLogFileNum(3);
 
-    /// <summary>The data (default), expiry-index, meta and elements column families with their settings. Elements are
-    /// read like the data (a point read per field or member, a large value now and then), so they share its settings.</summary>
+    /// <summary>The data (default), expiry-index, meta, elements and index column families with their settings. Elements
+    /// are read like the data (a point read per field or member, a large value now and then), so they share its settings;
+    /// index entries are read in ranges as elements are.</summary>
     public static ColumnFamilies ColumnFamilies()
     {
         Cache cache = Cache.CreateLru(BlockCacheBytes);
@@ -61,6 +62,7 @@ internal static class RocksDbOptions
         families.Add(RocksDbKeys.ExpiryFamily, Small(cache));
         families.Add(RocksDbKeys.MetaFamily, Small(cache));
         families.Add(RocksDbKeys.ElementFamily, Data(cache));
+        families.Add(RocksDbKeys.IndexFamily, Data(cache));
         return families;
     }
 

@@ -95,7 +95,7 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
         _store.EnterRead();
         try
         {
-            return _store.TryReadElement(key, element, out value);
+            return _store.TryReadElement(_store.ElementSpace, key, element, out value);
         }
         finally
         {
@@ -148,7 +148,7 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
         _store.EnterRead();
         try
         {
-            return _store.ReadElements(key, afterElement, limit, into);
+            return _store.ReadElements(_store.ElementSpace, key, afterElement, limit, into);
         }
         finally
         {

@@ -25,8 +25,6 @@ internal sealed class RocksDbStore : IDisposable
     private readonly RocksDatabase _db;
     private readonly ReadOptions _readOptions = new();
 
-    /// <summary>Keys' first and last live element names as the writer last read them (<see cref="RocksDbElementEnds"/>).</summary>
-    public RocksDbElementEnds ElementEnds { get; } = new();
     private readonly FlushOptions _flushOptions = new FlushOptions().SetWaitForFlush(true);
     private readonly IntPtr[] _familyHandles;
 
@@ -41,7 +39,10 @@ internal sealed class RocksDbStore : IDisposable
         Expiry = db.GetColumnFamily(RocksDbKeys.ExpiryFamily);
         Meta = db.GetColumnFamily(RocksDbKeys.MetaFamily);
         Elements = db.GetColumnFamily(RocksDbKeys.ElementFamily);
-        _familyHandles = [Data.Handle, Expiry.Handle, Meta.Handle, Elements.Handle];
+        IndexEntries = db.GetColumnFamily(RocksDbKeys.IndexFamily);
+        ElementSpace = new RocksDbElementSpace(Elements, new RocksDbElementEnds());
+        IndexSpace = new RocksDbElementSpace(IndexEntries, new RocksDbElementEnds());
+        _familyHandles = [Data.Handle, Expiry.Handle, Meta.Handle, Elements.Handle, IndexEntries.Handle];
     }
 
     /// <summary>The database directory.</summary>
@@ -54,6 +55,15 @@ internal sealed class RocksDbStore : IDisposable
     public ColumnFamilyHandle Meta { get; }
 
     public ColumnFamilyHandle Elements { get; }
+
+    /// <summary>The index entries (<c>IStorageTransaction.KeepsIndex</c>), keyed as elements are, with empty values.</summary>
+    public ColumnFamilyHandle IndexEntries { get; }
+
+    /// <summary>The elements, with the ends of keys' elements the writer last read.</summary>
+    public RocksDbElementSpace ElementSpace { get; }
+
+    /// <summary>The index entries, with the ends of keys' entries the writer last read.</summary>
+    public RocksDbElementSpace IndexSpace { get; }
 
     /// <summary>
     /// Opens (creating if needed) the database in <paramref name="path"/> and returns it with its persisted key
@@ -203,7 +213,7 @@ internal sealed class RocksDbStore : IDisposable
     }
 
     /// <summary>Reads element <paramref name="element"/> of <paramref name="key"/>, pinned in RocksDB's memory and copied once.</summary>
-    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
+    public bool TryReadElement(RocksDbElementSpace space, ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value)
     {
         int length = RocksDbKeys.ElementPrefixLength(key.Length) + element.Length;
         byte[]? rented = null;
@@ -213,7 +223,7 @@ internal sealed class RocksDbStore : IDisposable
         try
         {
             RocksDbKeys.WriteElementKey(elementKey, KeyPartitioner.HashKey(key), key, element);
-            IntPtr pinned = GetPinned(Elements, elementKey, out ReadOnlySpan<byte> stored);
+            IntPtr pinned = GetPinned(space.Family, elementKey, out ReadOnlySpan<byte> stored);
             if (pinned == IntPtr.Zero)
             {
                 value = null;
@@ -245,10 +255,10 @@ internal sealed class RocksDbStore : IDisposable
     /// whether more remain: one seek (to the prefix, or to the prefix and the name after <paramref name="afterElement"/>,
     /// which is that name and a zero byte) and a forward walk while keys start with the key's prefix.
     /// </summary>
-    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into, bool onWriterThread = false)
+    public bool ReadElements(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into, bool onWriterThread = false)
     {
         // From the start: from the first live name the writer last read, past the tombstones of the pops before it.
-        byte[]? first = afterElement is null ? ElementEnds.FirstOf(key) : null;
+        byte[]? first = afterElement is null ? space.Ends.FirstOf(key) : null;
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
         int seekLength = prefixLength + (afterElement is null ? first?.Length ?? 0 : afterElement.Length + 1);
         byte[]? rented = null;
@@ -269,7 +279,7 @@ internal sealed class RocksDbStore : IDisposable
             }
 
             ReadOnlySpan<byte> prefix = seek[..prefixLength];
-            using Iterator iterator = NewIterator(Elements);
+            using Iterator iterator = NewIterator(space.Family);
             int read = 0;
             for (iterator.Seek(seek); iterator.Valid(); iterator.Next())
             {
@@ -287,7 +297,7 @@ internal sealed class RocksDbStore : IDisposable
                 into.Add(new StoredElement(elementKey[prefixLength..].ToArray(), iterator.GetValueSpan().ToArray()));
                 if (read == 0 && afterElement is null && onWriterThread)
                 {
-                    ElementEnds.RememberFirst(key, into[^1].Name);
+                    space.Ends.RememberFirst(key, into[^1].Name);
                 }
 
                 read++;
@@ -311,11 +321,11 @@ internal sealed class RocksDbStore : IDisposable
     /// whether more remain before them: one seek (to the prefix and <paramref name="beforeElement"/>, or to the first key
     /// after the prefix) and a backward walk while keys start with the key's prefix.
     /// </summary>
-    public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into, bool onWriterThread = false)
+    public bool ReadElementsBackward(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into, bool onWriterThread = false)
     {
         // From the end: from the last live name the writer last read (that name included), not over the tombstones of
         // the pops after it. Every seek here is a SeekForPrev: a forward Seek would step over those tombstones first.
-        byte[]? last = beforeElement is null ? ElementEnds.LastOf(key) : null;
+        byte[]? last = beforeElement is null ? space.Ends.LastOf(key) : null;
         bool fromEnd = beforeElement is null;
         byte[]? bound = beforeElement ?? last;
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
@@ -327,7 +337,7 @@ internal sealed class RocksDbStore : IDisposable
         try
         {
             RocksDbKeys.WriteElementPrefix(seek[..prefixLength], KeyPartitioner.HashKey(key), key);
-            using Iterator iterator = NewIterator(Elements);
+            using Iterator iterator = NewIterator(space.Family);
             if (bound is not null)
             {
                 bound.CopyTo(seek[prefixLength..]);
@@ -386,7 +396,7 @@ internal sealed class RocksDbStore : IDisposable
                 into.Add(new StoredElement(elementKey[prefixLength..].ToArray(), iterator.GetValueSpan().ToArray()));
                 if (read == 0 && fromEnd && onWriterThread)
                 {
-                    ElementEnds.RememberLast(key, into[^1].Name);
+                    space.Ends.RememberLast(key, into[^1].Name);
                 }
 
                 read++;
@@ -410,7 +420,7 @@ internal sealed class RocksDbStore : IDisposable
     /// has any: one range tombstone over its prefix. A key without elements (every string) costs a seek and leaves no
     /// tombstone behind, which would otherwise pile up for reads of the column family to step over.
     /// </summary>
-    public void StageDeleteElements(WriteBatch batch, Iterator elements, ulong hash, ReadOnlySpan<byte> key)
+    public void StageDeleteElements(RocksDbElementSpace space, WriteBatch batch, Iterator elements, ulong hash, ReadOnlySpan<byte> key)
     {
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
         byte[]? rented = null;
@@ -434,7 +444,7 @@ internal sealed class RocksDbStore : IDisposable
             }
 
             int endLength = RocksDbKeys.WritePrefixEnd(prefix, bounds[prefixLength..]);
-            StageDeleteRange(batch, Elements, prefix, bounds.Slice(prefixLength, endLength));
+            StageDeleteRange(batch, space.Family, prefix, bounds.Slice(prefixLength, endLength));
         }
         finally
         {

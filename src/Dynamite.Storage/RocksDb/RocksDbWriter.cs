@@ -96,7 +96,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
 
     /// <summary>
     /// Deletes up to <paramref name="maxKeys"/> records expired at <paramref name="nowUnixMs"/>, earliest expiry first,
-    /// with their keys' elements, in one batch. The expiry index is ordered by time, so this reads only the expired
+    /// with their keys' elements and index entries, in one batch. The expiry index is ordered by time, so this reads only the expired
     /// prefix of the index, never the data. Every index entry names a record with exactly that expiry (they are only
     /// ever written together).
     /// </summary>
@@ -107,6 +107,7 @@ internal sealed class RocksDbWriter : GroupCommitWriter
         {
             using (Iterator index = _store.NewIterator(_store.Expiry))
             using (Iterator elements = _store.NewIterator(_store.Elements))
+            using (Iterator indexEntries = _store.NewIterator(_store.IndexEntries))
             {
                 index.SeekToFirst();
                 while (removed < maxKeys && index.Valid())
@@ -120,7 +121,8 @@ internal sealed class RocksDbWriter : GroupCommitWriter
                     ReadOnlySpan<byte> dataKey = RocksDbKeys.DataKeyOfExpiryKey(indexKey);
                     _writeBatch.Delete(indexKey, _store.Expiry);
                     _writeBatch.Delete(dataKey, _store.Data);
-                    _store.StageDeleteElements(_writeBatch, elements, RocksDbKeys.HashOf(dataKey), RocksDbKeys.UserKeyOf(dataKey));
+                    _store.StageDeleteElements(_store.ElementSpace, _writeBatch, elements, RocksDbKeys.HashOf(dataKey), RocksDbKeys.UserKeyOf(dataKey));
+                    _store.StageDeleteElements(_store.IndexSpace, _writeBatch, indexEntries, RocksDbKeys.HashOf(dataKey), RocksDbKeys.UserKeyOf(dataKey));
                     removedKeys?.Add(RocksDbKeys.UserKeyOf(dataKey).ToArray());
                     removed++;
                     index.Next();
@@ -158,7 +160,9 @@ internal sealed class RocksDbWriter : GroupCommitWriter
             StageDeleteAll(_store.Data);
             StageDeleteAll(_store.Expiry);
             StageDeleteAll(_store.Elements);
-            _store.ElementEnds.Clear();
+            StageDeleteAll(_store.IndexEntries);
+            _store.ElementSpace.Ends.Clear();
+            _store.IndexSpace.Ends.Clear();
             RocksDbMetadata.StageCounters(_writeBatch, _store.Meta, 0, 0);
             _store.Write(_writeBatch, _writeOptions);
         }

@@ -7,16 +7,19 @@ namespace Dynamite.Storage.Sqlite;
 /// <summary>
 /// The SQLite group's view (<see cref="BatchTransaction"/>): the committed state is read through the writer's
 /// connection, inside the group's transaction, which nothing has been written to yet (the changes are applied only
-/// when the group commits). Elements are read the same way.
+/// when the group commits). Elements and index entries are read the same way.
 /// </summary>
 internal sealed class SqliteBatchTransaction(
     RecordCache cache,
+    SqliteIndexEntries indexEntries,
     SqliteStatement selectRecord,
     SqliteStatement selectElement,
     SqliteStatement selectElements,
     SqliteStatement selectElementsAfter) : BatchTransaction(cache), IElementReader
 {
     protected override IElementReader StoredElements => this;
+
+    protected override IElementReader StoredIndex => indexEntries;
 
     bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
         SqliteSchema.TryReadElement(selectElement, key, element, out value);

@@ -6,9 +6,10 @@ namespace Dynamite.Storage.Sqlite;
 /// The record-level SQL of a group commit (<see cref="ChangeWriter"/>): each surviving change becomes an upsert or a
 /// delete in the group's transaction. A set of a key the group did not read first reads its stored expiry; a delete
 /// learns it from the row it deleted (<c>RETURNING</c>). Element changes become upserts and deletes of
-/// <c>elements</c> rows in the same transaction.
+/// <c>elements</c> rows in the same transaction, index entry changes of <c>index_entries</c> rows.
 /// </summary>
 internal sealed class SqliteChangeWriter(
+    SqliteIndexEntries indexEntries,
     SqliteStatement selectExpiry,
     SqliteStatement upsert,
     SqliteStatement deleteReturningExpiry,
@@ -52,6 +53,12 @@ internal sealed class SqliteChangeWriter(
         deleteKeyElements.BindBlob(2, change.Key);
         deleteKeyElements.Execute();
     }
+
+    protected override void WriteIndexEntry(StagedElementChange change) => indexEntries.Write(change);
+
+    protected override void DeleteIndexEntry(StagedElementChange change) => indexEntries.Delete(change);
+
+    protected override void DeleteAllIndexEntries(StagedElementChange change) => indexEntries.DeleteKey(change);
 
     private StoredKeyState ReadState(long hash, byte[] key)
     {

@@ -23,15 +23,20 @@ namespace Dynamite.Storage.Sqlite;
 /// the same transaction as <c>kv</c>.
 /// </para>
 /// <para>
+/// A third, <c>index_entries</c>, clustered on <c>(hash, key, entry)</c>, holds the keys' index entries
+/// (<c>IStorageTransaction.KeepsIndex</c>) in the same way, without values.
+/// </para>
+/// <para>
 /// Versions: 1, the <c>kv</c> table; 2 adds <c>elements</c> and <c>kv.kind</c> (<see cref="RecordKind"/>: a plain
 /// value or a typed key's header). A version 1 database gains the empty table and the column (every row a plain value)
-/// on open, and a build that knows only version 1, which would delete keys without their elements, refuses it.
+/// on open, and a build that knows only version 1, which would delete keys without their elements, refuses it. 3 adds
+/// <c>index_entries</c>, empty on open (sorted sets stored before have no entries: not migrated, no user holds one yet).
 /// </para>
 /// </summary>
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build writes and reads (PRAGMA user_version).</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     public const string FileName = "dynamite.db";
 
@@ -71,7 +76,37 @@ internal static class SqliteSchema
         "DELETE FROM elements WHERE (hash, key) IN " +
         "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2)";
 
+    /// <summary>The index entries of the keys <see cref="DeleteExpired"/> removes, as <see cref="DeleteExpiredElements"/>.</summary>
+    public const string DeleteExpiredIndexEntries =
+        "DELETE FROM index_entries WHERE (hash, key) IN " +
+        "(SELECT hash, key FROM kv WHERE expires_at <> 0 AND expires_at <= ?1 ORDER BY expires_at, hash, key LIMIT ?2)";
+
     public const string DeleteAll = "DELETE FROM kv";
+
+    public const string DeleteAllIndexEntries = "DELETE FROM index_entries";
+
+    /// <summary>A key's first index entries: ?1 hash, ?2 key, ?3 most rows; column entry, in order.</summary>
+    public const string SelectIndexFirst = "SELECT entry FROM index_entries WHERE hash = ?1 AND key = ?2 ORDER BY entry LIMIT ?3";
+
+    /// <summary>A key's index entries after one: ?1 hash, ?2 key, ?3 the entry to start after, ?4 most rows.</summary>
+    public const string SelectIndexAfter =
+        "SELECT entry FROM index_entries WHERE hash = ?1 AND key = ?2 AND entry > ?3 ORDER BY entry LIMIT ?4";
+
+    /// <summary>A key's last index entries, last first: ?1 hash, ?2 key, ?3 most rows.</summary>
+    public const string SelectIndexLast = "SELECT entry FROM index_entries WHERE hash = ?1 AND key = ?2 ORDER BY entry DESC LIMIT ?3";
+
+    /// <summary>A key's index entries before one, last first: ?1 hash, ?2 key, ?3 the entry to stop before, ?4 most rows.</summary>
+    public const string SelectIndexBefore =
+        "SELECT entry FROM index_entries WHERE hash = ?1 AND key = ?2 AND entry < ?3 ORDER BY entry DESC LIMIT ?4";
+
+    /// <summary>?1 hash, ?2 key, ?3 entry.</summary>
+    public const string InsertIndexEntry = "INSERT OR IGNORE INTO index_entries (hash, key, entry) VALUES (?1, ?2, ?3)";
+
+    /// <summary>?1 hash, ?2 key, ?3 entry.</summary>
+    public const string DeleteIndexEntry = "DELETE FROM index_entries WHERE hash = ?1 AND key = ?2 AND entry = ?3";
+
+    /// <summary>Every index entry of a key: ?1 hash, ?2 key.</summary>
+    public const string DeleteKeyIndexEntries = "DELETE FROM index_entries WHERE hash = ?1 AND key = ?2";
 
     public const string DeleteAllElements = "DELETE FROM elements";
 
@@ -128,6 +163,12 @@ internal static class SqliteSchema
             element BLOB NOT NULL,
             value BLOB NOT NULL,
             PRIMARY KEY (hash, key, element)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS index_entries (
+            hash INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            entry BLOB NOT NULL,
+            PRIMARY KEY (hash, key, entry)
         ) WITHOUT ROWID;
         """;
 

@@ -27,6 +27,8 @@ internal sealed class SqliteWriter : GroupCommitWriter
     private readonly SqliteStatement _deleteExpiredElements;
     private readonly SqliteStatement _deleteAll;
     private readonly SqliteStatement _deleteAllElements;
+    private readonly SqliteStatement _deleteExpiredIndexEntries;
+    private readonly SqliteStatement _deleteAllIndexEntries;
     private readonly SqliteBatchTransaction _transaction;
     private bool _inTransaction;
 
@@ -40,7 +42,9 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _begin = Prepare(SqliteSchema.Begin);
             _commit = Prepare(SqliteSchema.Commit);
             _rollback = Prepare(SqliteSchema.Rollback);
+            var indexEntries = new SqliteIndexEntries(Prepare);
             _changes = new SqliteChangeWriter(
+                indexEntries,
                 Prepare(SqliteSchema.SelectExpiry),
                 Prepare(SqliteSchema.Upsert),
                 Prepare(SqliteSchema.DeleteReturningExpiry),
@@ -51,8 +55,11 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _deleteExpiredElements = Prepare(SqliteSchema.DeleteExpiredElements);
             _deleteAll = Prepare(SqliteSchema.DeleteAll);
             _deleteAllElements = Prepare(SqliteSchema.DeleteAllElements);
+            _deleteExpiredIndexEntries = Prepare(SqliteSchema.DeleteExpiredIndexEntries);
+            _deleteAllIndexEntries = Prepare(SqliteSchema.DeleteAllIndexEntries);
             _transaction = new SqliteBatchTransaction(
                 Cache,
+                indexEntries,
                 Prepare(SqliteSchema.SelectRecord),
                 Prepare(SqliteSchema.SelectElement),
                 Prepare(SqliteSchema.SelectElements),
@@ -92,7 +99,7 @@ internal sealed class SqliteWriter : GroupCommitWriter
         }
     }
 
-    /// <summary>The expired keys' elements, then the keys, in one transaction: a failure leaves nothing half-deleted.</summary>
+    /// <summary>The expired keys' elements and index entries, then the keys, in one transaction: a failure leaves nothing half-deleted.</summary>
     protected override int RemoveExpired(long nowUnixMs, int maxKeys, List<byte[]>? removedKeys)
     {
         int removed = 0;
@@ -102,6 +109,9 @@ internal sealed class SqliteWriter : GroupCommitWriter
             _deleteExpiredElements.BindInt64(1, nowUnixMs);
             _deleteExpiredElements.BindInt64(2, maxKeys);
             _deleteExpiredElements.Execute();
+            _deleteExpiredIndexEntries.BindInt64(1, nowUnixMs);
+            _deleteExpiredIndexEntries.BindInt64(2, maxKeys);
+            _deleteExpiredIndexEntries.Execute();
             _deleteExpired.BindInt64(1, nowUnixMs);
             _deleteExpired.BindInt64(2, maxKeys);
             try
@@ -135,7 +145,7 @@ internal sealed class SqliteWriter : GroupCommitWriter
         return removed;
     }
 
-    /// <summary>Every key and element, in one transaction.</summary>
+    /// <summary>Every key, element and index entry, in one transaction.</summary>
     protected override void Clear()
     {
         _begin.Execute();
@@ -143,6 +153,7 @@ internal sealed class SqliteWriter : GroupCommitWriter
         {
             _deleteAll.Execute();
             _deleteAllElements.Execute();
+            _deleteAllIndexEntries.Execute();
             _commit.Execute();
         }
         catch

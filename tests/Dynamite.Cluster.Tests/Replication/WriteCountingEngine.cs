@@ -100,5 +100,16 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
             Interlocked.Increment(ref owner._stagedWrites);
             inner.DeleteAllElements(key);
         }
+
+        // Index entries are derived from the elements: not counted as writes of their own.
+        public bool KeepsIndex => inner.KeepsIndex;
+
+        public void WriteIndexEntry(byte[] key, byte[] entry) => inner.WriteIndexEntry(key, entry);
+
+        public void DeleteIndexEntry(byte[] key, byte[] entry) => inner.DeleteIndexEntry(key, entry);
+
+        public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? afterEntry, int limit) => inner.ScanIndex(key, afterEntry, limit);
+
+        public ElementPage ScanIndexBackward(ReadOnlySpan<byte> key, byte[]? beforeEntry, int limit) => inner.ScanIndexBackward(key, beforeEntry, limit);
     }
 }

@@ -220,25 +220,23 @@ internal static class SortedSetCommands
     }
 
     private static ValueTask CountInRange(CommandContext context, SortedSetQuery query) =>
-        TypedKeyCommands.Apply(context, Read(context, ElementReadMode.All), (c, op) =>
-        {
-            (int low, int high) = query.MatchingSpan(op.Sorted);
-            c.Writer.WriteInteger(Math.Max(0, high - low + 1));
-        });
+        TypedKeyCommands.Apply(
+            context,
+            new SortedSetRangeRead(context.OwnedArgument(1), SortedSetRangeAnswer.Count, query),
+            static (c, op) => c.Writer.WriteInteger(op.Count));
 
     private static ValueTask ZRank(CommandContext context, bool reverse)
     {
-        byte[] member = context.OwnedArgument(2);
-        return TypedKeyCommands.Apply(context, Read(context, ElementReadMode.All), (c, op) =>
+        var read = new SortedSetRangeRead(context.OwnedArgument(1), SortedSetRangeAnswer.Rank, null, context.OwnedArgument(2));
+        return TypedKeyCommands.Apply(context, read, (c, op) =>
         {
-            int index = op.Sorted.FindIndex(m => m.Member.AsSpan().SequenceEqual(member));
-            if (index < 0)
+            if (op.Rank is not { } rank)
             {
                 c.Writer.WriteNull();
             }
             else
             {
-                c.Writer.WriteInteger(reverse ? op.Sorted.Count - 1 - index : index);
+                c.Writer.WriteInteger(reverse ? op.Length - 1 - rank : rank);
             }
         });
     }
@@ -345,11 +343,8 @@ internal static class SortedSetCommands
             return context.Error(error);
         }
 
-        return TypedKeyCommands.Apply(context, Read(context, ElementReadMode.All), (c, op) =>
-        {
-            List<int> selected = query.Select(op.Sorted);
-            WriteMembers(c, op.Sorted, selected, withScores);
-        });
+        return TypedKeyCommands.Apply(context, new SortedSetRangeRead(context.OwnedArgument(1), SortedSetRangeAnswer.Members, query), (c, op) =>
+            WriteMembers(c, op.Selected, withScores));
     }
 
     private static ValueTask ZRangeStore(CommandContext context)
@@ -359,24 +354,9 @@ internal static class SortedSetCommands
             return context.Error(error);
         }
 
-        var read = new SortedSetRead(context.OwnedArgument(2), ElementReadMode.All);
-        var result = new List<ScoredMember>();
-        var operation = new SortedSetStoreSteps(read, () => Selected(read, query, result), context.OwnedArgument(1), context.Server.Actor);
+        var read = new SortedSetRangeRead(context.OwnedArgument(2), SortedSetRangeAnswer.Members, query);
+        var operation = new SortedSetStoreSteps(read, () => read.Selected, context.OwnedArgument(1), context.Server.Actor);
         return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Cardinality));
-    }
-
-    /// <summary>The members <paramref name="query"/> selects from what <paramref name="read"/> read, computed once into <paramref name="result"/>.</summary>
-    private static List<ScoredMember> Selected(SortedSetRead read, SortedSetQuery query, List<ScoredMember> result)
-    {
-        if (result.Count == 0 && read.Sorted.Count > 0)
-        {
-            foreach (int index in query.Select(read.Sorted))
-            {
-                result.Add(read.Sorted[index]);
-            }
-        }
-
-        return result;
     }
 
     private static ValueTask ZRemRange(CommandContext context, SortedSetQueryKind kind)
@@ -566,7 +546,7 @@ internal static class SortedSetCommands
             return TypedKeyCommands.Apply(context, operation, static (c, op) => c.Writer.WriteInteger(op.Cardinality));
         }
 
-        return TypedKeyCommands.Apply(context, read, (c, op) => WriteMembers(c, op.Result, Enumerable.Range(0, op.Result.Count).ToList(), withScores));
+        return TypedKeyCommands.Apply(context, read, (c, op) => WriteMembers(c, op.Result, withScores));
     }
 
     /// <summary>ZINTERCARD numkeys key [key ...] [LIMIT limit], with the checks redis-server shares with ZINTER.</summary>
@@ -627,20 +607,38 @@ internal static class SortedSetCommands
     /// </summary>
     private static void WriteMembers(CommandContext context, IReadOnlyList<ScoredMember> members, IReadOnlyList<int> selected, bool withScores)
     {
-        bool nested = withScores && context.Writer.IsResp3;
-        context.Writer.WriteArrayHeader(withScores && !nested ? selected.Count * 2 : selected.Count);
+        WriteArrayHeader(context, selected.Count, withScores);
         foreach (int index in selected)
         {
-            if (nested)
-            {
-                context.Writer.WriteArrayHeader(2);
-            }
+            WriteMember(context, members[index], withScores);
+        }
+    }
 
-            context.Writer.WriteBulk(members[index].Member);
-            if (withScores)
-            {
-                SortedSetScore.Write(context.Writer, members[index].Score);
-            }
+    /// <summary>Every one of <paramref name="members"/>, in order.</summary>
+    private static void WriteMembers(CommandContext context, List<ScoredMember> members, bool withScores)
+    {
+        WriteArrayHeader(context, members.Count, withScores);
+        foreach (ScoredMember member in members)
+        {
+            WriteMember(context, member, withScores);
+        }
+    }
+
+    private static void WriteArrayHeader(CommandContext context, int count, bool withScores) =>
+        context.Writer.WriteArrayHeader(withScores && !context.Writer.IsResp3 ? count * 2 : count);
+
+    /// <summary>A member, with its score when asked: beside it, or as a pair of its own under RESP3.</summary>
+    private static void WriteMember(CommandContext context, ScoredMember member, bool withScores)
+    {
+        if (withScores && context.Writer.IsResp3)
+        {
+            context.Writer.WriteArrayHeader(2);
+        }
+
+        context.Writer.WriteBulk(member.Member);
+        if (withScores)
+        {
+            SortedSetScore.Write(context.Writer, member.Score);
         }
     }
 

@@ -1,3 +1,4 @@
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
 using Dynamite.Protocols.Resp.Commands.TypedKeys;
 
@@ -83,9 +84,14 @@ internal sealed class KeyCopyOperation(byte[] source, byte[] destination, KeyCop
         transaction.Write(destination, record);
         if (record.IsTypedHeader)
         {
+            bool indexed = TypedKeyRecord.TypeOf(record.Value) == DataType.SortedSet;
             foreach (StoredElement element in TypedKey.AllElements(transaction, source))
             {
                 transaction.WriteElement(destination, element.Name, element.Value);
+                if (indexed)
+                {
+                    ScoreIndex.Move(transaction, destination, element.Name, before: null, ElementState.Decode(element.Value));
+                }
             }
         }
 

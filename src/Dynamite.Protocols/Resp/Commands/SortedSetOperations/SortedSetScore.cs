@@ -25,16 +25,10 @@ internal static class SortedSetScore
     }
 
     /// <summary>The register's score; 0 for a value that is not one (a member written without a score has none).</summary>
-    public static double Decode(ReadOnlySpan<byte> encoded) =>
-        encoded.Length == EncodedLength ? BinaryPrimitives.ReadDoubleBigEndian(encoded) : 0;
+    public static double Decode(ReadOnlySpan<byte> encoded) => ScoreIndex.DecodeRegister(encoded);
 
     /// <summary>The score a member's state holds: the register's plus the counter chains'.</summary>
-    public static double Of(ElementState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        double register = state.RegisterWinner()?.Value is { } value ? Decode(value) : 0;
-        return state.HasFloatCount() ? register + state.FloatCountSum() : register;
-    }
+    public static double Of(ElementState state) => ScoreIndex.ScoreOf(state);
 
     /// <summary>A member's stored state, decoded, as its score.</summary>
     public static double OfEncodedState(byte[] encodedState) => Of(ElementState.Decode(encodedState));

@@ -86,25 +86,18 @@ internal sealed class SortedSetTakeOperation : SortedSetChange, IForwardableOper
             return;
         }
 
-        List<ScoredMember> sorted = ReadSorted(builder, transaction);
-        if (_range is not null)
+        // The members to take, from the score index where the replica keeps one: a pop reads only what it pops.
+        SortedSetQuery query = _range ?? SortedSetQuery.ByRank(0, _popCount - 1, reverse: _popHighest);
+        List<ScoredMember> taken = SortedSetWindow.Select(transaction, Key, builder.StoredElementCount, query);
+        foreach (ScoredMember member in taken)
         {
-            foreach (int index in _range.Select(sorted))
-            {
-                Removed += builder.Remove(sorted[index].Member) ? 1 : 0;
-            }
-
-            return;
-        }
-
-        int take = (int)Math.Min(_popCount, sorted.Count);
-        for (int i = 0; i < take; i++)
-        {
-            ScoredMember member = sorted[_popHighest ? sorted.Count - 1 - i : i];
             if (builder.Remove(member.Member))
             {
-                Popped.Add(member);
                 Removed++;
+                if (_range is null)
+                {
+                    Popped.Add(member);
+                }
             }
         }
     }

@@ -1,0 +1,83 @@
+using Dynamite.Core.DataTypes;
+using Dynamite.Core.KeyValue;
+using Dynamite.Protocols.Resp.Commands.TypedKeys;
+
+namespace Dynamite.Protocols.Resp.Commands.SortedSetOperations;
+
+/// <summary>What a <see cref="SortedSetRangeRead"/> answers.</summary>
+internal enum SortedSetRangeAnswer
+{
+    /// <summary>The members the query selects, in answer order (ZRANGE and its forms, ZRANGESTORE's source).</summary>
+    Members,
+
+    /// <summary>How many members the query selects (ZCOUNT, ZLEXCOUNT).</summary>
+    Count,
+
+    /// <summary>One member's rank (ZRANK, ZREVRANK).</summary>
+    Rank,
+}
+
+/// <summary>
+/// A range read of one sorted set through its score index where the node keeps one (<see cref="SortedSetWindow"/>). On a
+/// cluster node it declares a read of every member, and runs over the quorum read's join, which keeps no index.
+/// </summary>
+internal sealed class SortedSetRangeRead(byte[] key, SortedSetRangeAnswer answer, SortedSetQuery? query, byte[]? member = null) : ITypedKeyOperation, IElementReadOperation
+{
+    public int TouchedKeyCount => 1;
+
+    public byte[] Key => key;
+
+    public IReadOnlyList<byte[]>? Names => null;
+
+    public byte[]? After => null;
+
+    public int Limit => 0;
+
+    public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public bool WrongType { get; private set; }
+
+    /// <summary>The selected members, in answer order.</summary>
+    public List<ScoredMember> Selected { get; private set; } = [];
+
+    /// <summary>Count's answer.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Rank's answer in ascending order (null: no such member), with the set's length to turn it around.</summary>
+    public long? Rank { get; private set; }
+
+    public long Length { get; private set; }
+
+    public void Execute(IStorageTransaction transaction)
+    {
+        Selected = [];
+        Count = 0;
+        Rank = null;
+        Length = 0;
+        WrongType = false;
+        if (!transaction.TryRead(key, out StoredRecord record))
+        {
+            return;
+        }
+
+        if (!record.IsTypedHeader || TypedKeyRecord.TypeOf(record.Value) != DataType.SortedSet)
+        {
+            WrongType = true;
+            return;
+        }
+
+        Length = TypedKeyRecord.CountOf(record.Value);
+        switch (answer)
+        {
+            case SortedSetRangeAnswer.Members:
+                Selected = SortedSetWindow.Select(transaction, key, Length, query!);
+                break;
+            case SortedSetRangeAnswer.Count:
+                Count = SortedSetWindow.Count(transaction, key, Length, query!);
+                break;
+            default:
+                Rank = SortedSetWindow.Rank(transaction, key, Length, member!);
+                break;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.KeyValue;
+using Dynamite.Core.Partitioning;
+
+namespace Dynamite.Storage.Sqlite;
+
+/// <summary>
+/// The <c>index_entries</c> table as the writer's connection reads and writes it (index entries are only read inside
+/// operations, which run on the writer): pages from either end, each one B-tree seek and a walk, and the three writes.
+/// </summary>
+internal sealed class SqliteIndexEntries(Func<string, SqliteStatement> prepare) : IElementReader
+{
+    private readonly SqliteStatement _first = prepare(SqliteSchema.SelectIndexFirst);
+    private readonly SqliteStatement _after = prepare(SqliteSchema.SelectIndexAfter);
+    private readonly SqliteStatement _last = prepare(SqliteSchema.SelectIndexLast);
+    private readonly SqliteStatement _before = prepare(SqliteSchema.SelectIndexBefore);
+    private readonly SqliteStatement _insert = prepare(SqliteSchema.InsertIndexEntry);
+    private readonly SqliteStatement _delete = prepare(SqliteSchema.DeleteIndexEntry);
+    private readonly SqliteStatement _deleteKey = prepare(SqliteSchema.DeleteKeyIndexEntries);
+
+    public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
+        throw new NotSupportedException("Index entries are only scanned.");
+
+    public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
+        Read(afterElement is null ? _first : _after, key, afterElement, limit, into);
+
+    public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into) =>
+        Read(beforeElement is null ? _last : _before, key, beforeElement, limit, into);
+
+    public void Write(StagedElementChange change) => Change(_insert, change.KeyHash, change.Key, change.Element);
+
+    public void Delete(StagedElementChange change) => Change(_delete, change.KeyHash, change.Key, change.Element);
+
+    public void DeleteKey(StagedElementChange change) => Change(_deleteKey, change.KeyHash, change.Key, null);
+
+    private static void Change(SqliteStatement statement, ulong keyHash, byte[] key, byte[]? entry)
+    {
+        statement.BindInt64(1, SqliteSchema.EncodeHash(keyHash));
+        statement.BindBlob(2, key);
+        if (entry is not null)
+        {
+            statement.BindBlob(3, entry);
+        }
+
+        statement.Execute();
+    }
+
+    /// <summary>A page in the statement's order from <paramref name="bound"/> (exclusive; null: from the end it starts
+    /// at), asking for one row more than it takes to learn whether more remain.</summary>
+    private static bool Read(SqliteStatement select, ReadOnlySpan<byte> key, byte[]? bound, int limit, List<StoredElement> into)
+    {
+        try
+        {
+            select.BindInt64(1, SqliteSchema.EncodeHash(KeyPartitioner.HashKey(key)));
+            select.BindBlob(2, key);
+            int limitParameter = 3;
+            if (bound is not null)
+            {
+                select.BindBlob(3, bound);
+                limitParameter = 4;
+            }
+
+            select.BindInt64(limitParameter, (long)limit + 1);
+            int read = 0;
+            while (select.Step())
+            {
+                if (read == limit)
+                {
+                    return true;
+                }
+
+                into.Add(new StoredElement(select.GetBlob(0).ToArray(), []));
+                read++;
+            }
+
+            return false;
+        }
+        finally
+        {
+            select.Reset();
+        }
+    }
+}
