@@ -99,6 +99,14 @@ public abstract class DurableStorageEngine : IStorageEngine
         return new ElementPage(elements, more);
     }
 
+    public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var entries = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
+        bool more = ReadIndex(key, bound, limit, backward, entries);
+        return new ElementPage(entries, more);
+    }
+
     /// <summary>
     /// Every live record of <paramref name="partition"/> in hash order, read lazily in chunks of a few hundred records,
     /// each its own short read: a long handoff never pins a snapshot (or delays <see cref="DisposeAsync"/>) for its
@@ -172,6 +180,9 @@ public abstract class DurableStorageEngine : IStorageEngine
 
     /// <summary>One read of committed elements from outside the writer thread, as <see cref="IElementReader.ReadElements"/>.</summary>
     private protected abstract bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into);
+
+    /// <summary>One read of committed index entries from outside the writer thread, as <see cref="ScanIndex"/>.</summary>
+    private protected abstract bool ReadIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward, List<StoredElement> into);
 
     /// <summary>The live records with hash in [<paramref name="firstHash"/>, <paramref name="lastHash"/>], as
     /// <see cref="ReadPartition"/> describes.</summary>

@@ -35,6 +35,13 @@ public interface IStorageEngine : IAsyncDisposable
     ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
 
     /// <summary>
+    /// A page of <paramref name="key"/>'s index entries (<see cref="IStorageTransaction.KeepsIndex"/>) without blocking on
+    /// writers, from <paramref name="bound"/> (exclusive; null: from the first, or the last when <paramref name="backward"/>)
+    /// in byte order, or last first when <paramref name="backward"/>, with the consistency of <see cref="ScanElements"/>.
+    /// </summary>
+    ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward);
+
+    /// <summary>
     /// Runs <paramref name="operation"/> atomically. The returned task completes when its changes are
     /// applied and as durable as the engine's durability setting promises; readers see them from then on.
     /// </summary>

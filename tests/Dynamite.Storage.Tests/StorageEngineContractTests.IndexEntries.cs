@@ -34,6 +34,8 @@ public abstract partial class StorageEngineContractTests
         {
             Assert.Equal(sorted, (await ScanIndexAsync(engine, "z", limit, backward: false)).Select(Convert.ToHexString));
             Assert.Equal(Enumerable.Reverse(sorted), (await ScanIndexAsync(engine, "z", limit, backward: true)).Select(Convert.ToHexString));
+            Assert.Equal(sorted, ScanEngineIndex(engine, "z", limit, backward: false).Select(Convert.ToHexString));
+            Assert.Equal(Enumerable.Reverse(sorted), ScanEngineIndex(engine, "z", limit, backward: true).Select(Convert.ToHexString));
         }
 
         Assert.Equal(["member=state"], ScanTexts(engine, "z"));
@@ -221,6 +223,26 @@ public abstract partial class StorageEngineContractTests
         List<byte[]> read = [];
         await engine.ExecuteAsync(new DelegateOperation(t => read = ScanIndex(t, key, limit, backward)), Now);
         return read;
+    }
+
+    /// <summary>Every entry of <paramref name="key"/> as the engine's reads outside operations page them.</summary>
+    private static List<byte[]> ScanEngineIndex(IStorageEngine engine, string key, int limit, bool backward)
+    {
+        var read = new List<byte[]>();
+        byte[]? bound = null;
+        for (int pages = 0; ; pages++)
+        {
+            Assert.True(pages <= 10_000, "the scan does not terminate");
+            ElementPage page = engine.ScanIndex(Key(key), bound, limit, backward);
+            Assert.InRange(page.Elements.Count, 0, limit);
+            read.AddRange(page.Elements.Select(e => e.Name));
+            if (!page.HasMore)
+            {
+                return read;
+            }
+
+            bound = page.Elements[^1].Name;
+        }
     }
 
     private static async Task<List<string>> EntryTexts(IStorageEngine engine, string key) =>

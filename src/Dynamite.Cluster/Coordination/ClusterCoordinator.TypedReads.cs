@@ -34,6 +34,51 @@ public sealed partial class ClusterCoordinator
     /// </summary>
     public async ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
     {
+        List<(NodeId Node, ReplicaElements Reply)> replies = await GatherElementsAsync(key, selection, consistency, transaction, cancellationToken);
+        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)]);
+        if (_options.ReadRepair && transaction is null)
+        {
+            foreach ((NodeId node, ReplicaElements reply) in replies)
+            {
+                if (joined.RepairFor(reply) is { } repair)
+                {
+                    _ = RepairElementsAsync(node, key, repair);
+                }
+            }
+        }
+
+        return joined;
+    }
+
+    /// <summary>
+    /// The members that R primaries' score index windows (<see cref="ElementSelection.IndexWindow"/>) name, each
+    /// primary's own first entries from the bound: the candidates a sorted set's range read then reads by name and joins
+    /// (docs/DATA-TYPES.md, "The score index"). The replies are not joined with each other: a member one primary's
+    /// window leaves out may be elsewhere in its order, not removed.
+    /// </summary>
+    public async ValueTask<IReadOnlyCollection<byte[]>> ReadIndexWindowMembersAsync(byte[] key, ElementSelection window, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        if (!window.IsIndexWindow)
+        {
+            throw new ArgumentException("The selection is not an index window.", nameof(window));
+        }
+
+        var members = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        foreach ((_, ReplicaElements reply) in await GatherElementsAsync(key, window, consistency, transaction, cancellationToken))
+        {
+            foreach (KeyValuePair<byte[], ElementState> element in reply.Elements)
+            {
+                members.Add(element.Key);
+            }
+        }
+
+        return members;
+    }
+
+    /// <summary>The answers of R primaries to <paramref name="selection"/>, this node's own first when it is one.</summary>
+    private async ValueTask<List<(NodeId Node, ReplicaElements Reply)>> GatherElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(selection);
         cancellationToken.ThrowIfCancellationRequested();
@@ -73,19 +118,7 @@ public sealed partial class ClusterCoordinator
                 $"NOQUORUM read quorum not reached: {replies.Count} of {r} primaries answered (R={r}, N={n}{Unreachable(list)})");
         }
 
-        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)]);
-        if (_options.ReadRepair && transaction is null)
-        {
-            foreach ((NodeId node, ReplicaElements reply) in replies)
-            {
-                if (joined.RepairFor(reply) is { } repair)
-                {
-                    _ = RepairElementsAsync(node, key, repair);
-                }
-            }
-        }
-
-        return joined;
+        return replies;
     }
 
     /// <summary>

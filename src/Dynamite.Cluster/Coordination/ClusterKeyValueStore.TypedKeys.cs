@@ -37,8 +37,18 @@ public sealed partial class ClusterKeyValueStore
         }
     }
 
-    private async ValueTask ReadElementsThenRunAsync(IElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken) =>
+    private async ValueTask ReadElementsThenRunAsync(IElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)
+    {
+        if (operation.IndexWindow is { } window)
+        {
+            // A window of the score order: the members the primaries' windows name, then those read by name and joined.
+            IReadOnlyCollection<byte[]> members = await coordinator.ReadIndexWindowMembersAsync(operation.Key, window, consistency, Transaction, cancellationToken);
+            operation.Execute(await ReadJoinedAsync(operation.Key, [.. members], null, 0, consistency, cancellationToken));
+            return;
+        }
+
         operation.Execute(await ReadJoinedAsync(operation.Key, operation.Names, operation.After, operation.Limit, consistency, cancellationToken));
+    }
 
     /// <summary>Reads every element of each key of <paramref name="operation"/> (one key after the other), then runs it over their joins.</summary>
     private async ValueTask ReadKeysThenRunAsync(IMultiKeyElementReadOperation operation, ConsistencyLevel? consistency, CancellationToken cancellationToken)

@@ -160,6 +160,22 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
             return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, false);
         }
 
+        if (selection.IsIndexWindow)
+        {
+            // The members a page of the score index names, in its order, each with its element's state.
+            ElementPage entries = reads.ScanIndex(key, selection.After, selection.Limit, selection.Backward);
+            foreach (StoredElement entry in entries.Elements)
+            {
+                byte[] member = ScoreIndex.MemberOfEntry(entry.Name).ToArray();
+                if (reads.TryReadElement(key, member, out byte[]? encoded))
+                {
+                    elements.Add(new(member, ElementState.Decode(encoded)));
+                }
+            }
+
+            return new ReplicaElements(StoredKeyKind.Typed, record.Value, elements, entries.HasMore);
+        }
+
         ElementPage page = reads.ScanElements(key, selection.After, selection.Limit);
         foreach (StoredElement element in page.Elements)
         {
@@ -177,6 +193,8 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
         bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] value);
 
         ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
+
+        ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward);
     }
 
     private readonly struct EngineReads(IStorageEngine engine, long nowUnixMs) : IKeyReads
@@ -187,6 +205,8 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
             engine.TryReadElement(key, element, out value);
 
         public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => engine.ScanElements(key, afterElement, limit);
+
+        public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward) => engine.ScanIndex(key, bound, limit, backward);
     }
 
     private readonly struct TransactionReads(IStorageTransaction transaction) : IKeyReads
@@ -197,6 +217,11 @@ public sealed class TypedKeyReplica(IStorageEngine engine, TimeProvider clock, I
             transaction.TryReadElement(key, element, out value);
 
         public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => transaction.ScanElements(key, afterElement, limit);
+
+        public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward) =>
+            !transaction.KeepsIndex ? new ElementPage([], false)
+            : backward ? transaction.ScanIndexBackward(key, bound, limit)
+            : transaction.ScanIndex(key, bound, limit);
     }
 
     /// <summary>A replica read run as a storage operation (it writes nothing); <see cref="Result"/> is read after it ran.</summary>

@@ -4,20 +4,24 @@ namespace Dynamite.Core.DataTypes;
 
 /// <summary>
 /// Which elements of a typed key a quorum read asks each replica for: the named ones (<c>HGET</c>, <c>SISMEMBER</c>:
-/// point reads, O(log n) each), or one page of all of them in name order after a name (<c>HGETALL</c>, <c>SMEMBERS</c>,
-/// <c>SSCAN</c>). Binary form: mode (0 named, 1 page), then the names (count, each length and bytes), or whether
-/// there is an "after" name, that name, and the page's limit.
+/// point reads, O(log n) each), one page of all of them in name order after a name (<c>HGETALL</c>, <c>SMEMBERS</c>,
+/// <c>SSCAN</c>), or the elements of one page of the key's index entries from a bound, forwards or backwards (a sorted
+/// set's range: the members named by its first entries in score order, <see cref="ScoreIndex"/>). Binary form: mode
+/// (0 named, 1 page, 2 index window), then the names (count, each length and bytes), or whether there is an "after"
+/// name, that name, and the page's limit; an index window has a direction byte (1: backwards) before the bound.
 /// </summary>
 public sealed class ElementSelection
 {
     /// <summary>The most names one read asks for, and the largest page.</summary>
     public const int MaxElements = 4096;
 
-    private ElementSelection(byte[][]? names, byte[]? after, int limit)
+    private ElementSelection(byte[][]? names, byte[]? after, int limit, bool indexWindow = false, bool backward = false)
     {
         Names = names;
         After = after;
         Limit = limit;
+        IsIndexWindow = indexWindow;
+        Backward = backward;
     }
 
     /// <summary>The names asked for; null for a page.</summary>
@@ -30,6 +34,13 @@ public sealed class ElementSelection
     public int Limit { get; }
 
     public bool IsPage => Names is null;
+
+    /// <summary>True for a page of index entries: <see cref="After"/> is the bound they start from (exclusive), read
+    /// backwards when <see cref="Backward"/>; the reply holds the elements the entries name, in entry order.</summary>
+    public bool IsIndexWindow { get; }
+
+    /// <summary>An index window read from its bound towards the first entries (last first).</summary>
+    public bool Backward { get; }
 
     public static ElementSelection Named(IEnumerable<byte[]> names)
     {
@@ -45,6 +56,14 @@ public sealed class ElementSelection
         return new ElementSelection(null, after, limit);
     }
 
+    /// <summary>The elements named by up to <paramref name="limit"/> index entries from <paramref name="bound"/>.</summary>
+    public static ElementSelection IndexWindow(byte[]? bound, int limit, bool backward)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxElements);
+        return new ElementSelection(null, bound, limit, indexWindow: true, backward);
+    }
+
     public byte[] Encode()
     {
         int length = 1;
@@ -58,12 +77,12 @@ public sealed class ElementSelection
         }
         else
         {
-            length += 1 + (After is null ? 0 : WireWriter.SizeOfVarUInt64((ulong)After.Length) + After.Length) + WireWriter.SizeOfVarUInt64((ulong)Limit);
+            length += (IsIndexWindow ? 2 : 1) + (After is null ? 0 : WireWriter.SizeOfVarUInt64((ulong)After.Length) + After.Length) + WireWriter.SizeOfVarUInt64((ulong)Limit);
         }
 
         byte[] bytes = new byte[length];
         var writer = new WireWriter(bytes);
-        writer.WriteByte(IsPage ? (byte)1 : (byte)0);
+        writer.WriteByte(IsIndexWindow ? (byte)2 : IsPage ? (byte)1 : (byte)0);
         if (Names is { } named)
         {
             writer.WriteVarUInt64((ulong)named.Count);
@@ -75,6 +94,11 @@ public sealed class ElementSelection
         }
         else
         {
+            if (IsIndexWindow)
+            {
+                writer.WriteByte(Backward ? (byte)1 : (byte)0);
+            }
+
             writer.WriteByte(After is null ? (byte)0 : (byte)1);
             if (After is not null)
             {
@@ -104,8 +128,14 @@ public sealed class ElementSelection
 
             selection = new ElementSelection(names, null, names.Length);
         }
-        else if (mode == 1)
+        else if (mode is 1 or 2)
         {
+            byte backward = mode == 2 ? reader.ReadByte() : (byte)0;
+            if (backward > 1)
+            {
+                throw new FormatException($"Element selection: direction {backward} is not 0 or 1.");
+            }
+
             byte hasAfter = reader.ReadByte();
             if (hasAfter > 1)
             {
@@ -119,7 +149,7 @@ public sealed class ElementSelection
                 throw new FormatException("Element selection: a page's limit must be at least 1.");
             }
 
-            selection = new ElementSelection(null, after, limit);
+            selection = new ElementSelection(null, after, limit, indexWindow: mode == 2, backward: backward == 1);
         }
         else
         {

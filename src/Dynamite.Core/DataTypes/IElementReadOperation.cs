@@ -21,6 +21,14 @@ public interface IElementReadOperation : IStorageOperation
 
     /// <summary>A range read's most elements (HSCAN's COUNT); 0 when it reads every element (HGETALL, SCARD).</summary>
     int Limit { get; }
+
+    /// <summary>
+    /// For a sorted set's range read that one end of its score order answers (ZREVRANGE 0 9, a BYSCORE range with a
+    /// LIMIT): the index window (<see cref="ElementSelection.IndexWindow"/>) whose members, read by name from the
+    /// primaries and joined, hold every member the operation selects while the replicas agree. The operation then runs
+    /// over the join of those members alone. Null (the default): the elements are read as the members above say.
+    /// </summary>
+    ElementSelection? IndexWindow => null;
 }
 
 /// <summary>

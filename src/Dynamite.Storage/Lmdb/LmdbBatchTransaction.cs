@@ -15,9 +15,9 @@ internal sealed class LmdbBatchTransaction(RecordCache cache, LmdbStore store) :
 
     protected override IElementReader StoredElements => this;
 
-    protected override IElementReader StoredIndex => _index ??= new IndexReader(this);
+    protected override IElementReader StoredIndex => _index ??= new LmdbIndexReader(store, OpenTransaction);
 
-    private IndexReader? _index;
+    private LmdbIndexReader? _index;
 
     bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
         store.TryReadElement(OpenTransaction(), store.Elements, key, element, out value);
@@ -30,18 +30,6 @@ internal sealed class LmdbBatchTransaction(RecordCache cache, LmdbStore store) :
         return store.TryReadStoredKey(OpenTransaction(), key, NowUnixMs, out storedExpiry, out liveRecord);
     }
 
-    /// <summary>The index entries in the group's transaction. Backward pages walk forwards (the interface's default): LMDB's
-    /// long-name runs make a backward cursor walk its own piece of work, not done yet.</summary>
-    private sealed class IndexReader(LmdbBatchTransaction group) : IElementReader
-    {
-        public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
-            group.Store.TryReadElement(group.OpenTransaction(), group.Store.IndexEntries, key, element, out value);
-
-        public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
-            group.Store.ReadElements(group.OpenTransaction(), group.Store.IndexEntries, key, afterElement, limit, into);
-    }
-
-    private LmdbStore Store => store;
 
     private LightningTransaction OpenTransaction() => Transaction ?? throw new InvalidOperationException("The writer has no write transaction open.");
 }

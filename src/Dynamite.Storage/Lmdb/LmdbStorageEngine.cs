@@ -208,6 +208,28 @@ public sealed class LmdbStorageEngine : DurableStorageEngine
         }
     }
 
+    private protected override bool ReadIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward, List<StoredElement> into)
+    {
+        _store.EnterRead();
+        try
+        {
+            LightningTransaction transaction = _store.Readers.Rent();
+            try
+            {
+                IElementReader reader = new LmdbIndexReader(_store, () => transaction);
+                return backward ? reader.ReadElementsBackward(key, bound, limit, into) : reader.ReadElements(key, bound, limit, into);
+            }
+            finally
+            {
+                _store.Readers.Return(transaction);
+            }
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
     /// <summary>Throws unless a cursor walk stopped because it reached the end of the database.</summary>
     private void ThrowUnlessEnd(MDBResultCode result)
     {

@@ -81,6 +81,14 @@ public sealed partial class MemoryStorageEngine : IStorageEngine
         return new ElementPage(elements, more);
     }
 
+    public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var entries = new List<StoredElement>(Math.Min(limit, ElementNames.InitialPageCapacity));
+        bool more = backward ? _index.ReadElementsBackward(key, bound, limit, entries) : _index.ReadElements(key, bound, limit, entries);
+        return new ElementPage(entries, more);
+    }
+
     public IKeyChangeListener? ChangeListener { get; set; }
 
     private long _changedRecordCount;

@@ -156,6 +156,21 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
         }
     }
 
+    private protected override bool ReadIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward, List<StoredElement> into)
+    {
+        _store.EnterRead();
+        try
+        {
+            return backward
+                ? _store.ReadElementsBackward(_store.IndexSpace, key, bound, limit, into)
+                : _store.ReadElements(_store.IndexSpace, key, bound, limit, into);
+        }
+        finally
+        {
+            _store.ExitRead();
+        }
+    }
+
     /// <summary>Each chunk is its own short-lived iterator, so a long handoff never pins old table files.</summary>
     private protected override IEnumerable<StoredEntry> ReadHashRange(ulong firstHash, ulong lastHash, long nowUnixMs) =>
         ReadInChunks(RocksDbKeys.HashPrefix(firstHash), PartitionChunkRecords, (from, into) => ReadPartitionChunk(from, lastHash, nowUnixMs, into));

@@ -19,7 +19,7 @@ internal sealed class SqliteBatchTransaction(
 {
     protected override IElementReader StoredElements => this;
 
-    protected override IElementReader StoredIndex => indexEntries;
+    protected override IElementReader StoredIndex => indexEntries.Reads;
 
     bool IElementReader.TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
         SqliteSchema.TryReadElement(selectElement, key, element, out value);

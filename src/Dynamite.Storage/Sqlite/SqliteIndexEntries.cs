@@ -5,18 +5,15 @@ using Dynamite.Core.Partitioning;
 namespace Dynamite.Storage.Sqlite;
 
 /// <summary>
-/// The <c>index_entries</c> table as the writer's connection reads and writes it (index entries are only read inside
-/// operations, which run on the writer): pages from either end, each one B-tree seek and a walk, and the three writes.
+/// The <c>index_entries</c> table as one connection reads it (the writer's, inside a group; or a pooled reader's):
+/// pages from either end or a bound, each one B-tree seek and a walk.
 /// </summary>
-internal sealed class SqliteIndexEntries(Func<string, SqliteStatement> prepare) : IElementReader
+internal sealed class SqliteIndexReads(Func<string, SqliteStatement> prepare) : IElementReader
 {
     private readonly SqliteStatement _first = prepare(SqliteSchema.SelectIndexFirst);
     private readonly SqliteStatement _after = prepare(SqliteSchema.SelectIndexAfter);
     private readonly SqliteStatement _last = prepare(SqliteSchema.SelectIndexLast);
     private readonly SqliteStatement _before = prepare(SqliteSchema.SelectIndexBefore);
-    private readonly SqliteStatement _insert = prepare(SqliteSchema.InsertIndexEntry);
-    private readonly SqliteStatement _delete = prepare(SqliteSchema.DeleteIndexEntry);
-    private readonly SqliteStatement _deleteKey = prepare(SqliteSchema.DeleteKeyIndexEntries);
 
     public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) =>
         throw new NotSupportedException("Index entries are only scanned.");
@@ -27,22 +24,13 @@ internal sealed class SqliteIndexEntries(Func<string, SqliteStatement> prepare) 
     public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into) =>
         Read(beforeElement is null ? _last : _before, key, beforeElement, limit, into);
 
-    public void Write(StagedElementChange change) => Change(_insert, change.KeyHash, change.Key, change.Element);
-
-    public void Delete(StagedElementChange change) => Change(_delete, change.KeyHash, change.Key, change.Element);
-
-    public void DeleteKey(StagedElementChange change) => Change(_deleteKey, change.KeyHash, change.Key, null);
-
-    private static void Change(SqliteStatement statement, ulong keyHash, byte[] key, byte[]? entry)
+    /// <summary>Statements first, as <see cref="SqliteReadConnection.Dispose"/> explains.</summary>
+    public void Dispose()
     {
-        statement.BindInt64(1, SqliteSchema.EncodeHash(keyHash));
-        statement.BindBlob(2, key);
-        if (entry is not null)
-        {
-            statement.BindBlob(3, entry);
-        }
-
-        statement.Execute();
+        _first.Dispose();
+        _after.Dispose();
+        _last.Dispose();
+        _before.Dispose();
     }
 
     /// <summary>A page in the statement's order from <paramref name="bound"/> (exclusive; null: from the end it starts
@@ -79,5 +67,33 @@ internal sealed class SqliteIndexEntries(Func<string, SqliteStatement> prepare) 
         {
             select.Reset();
         }
+    }
+}
+
+/// <summary>The writer's side of <c>index_entries</c>: its reads inside a group, and the three writes of a commit.</summary>
+internal sealed class SqliteIndexEntries(Func<string, SqliteStatement> prepare)
+{
+    private readonly SqliteStatement _insert = prepare(SqliteSchema.InsertIndexEntry);
+    private readonly SqliteStatement _delete = prepare(SqliteSchema.DeleteIndexEntry);
+    private readonly SqliteStatement _deleteKey = prepare(SqliteSchema.DeleteKeyIndexEntries);
+
+    public SqliteIndexReads Reads { get; } = new(prepare);
+
+    public void Write(StagedElementChange change) => Change(_insert, change.KeyHash, change.Key, change.Element);
+
+    public void Delete(StagedElementChange change) => Change(_delete, change.KeyHash, change.Key, change.Element);
+
+    public void DeleteKey(StagedElementChange change) => Change(_deleteKey, change.KeyHash, change.Key, null);
+
+    private static void Change(SqliteStatement statement, ulong keyHash, byte[] key, byte[]? entry)
+    {
+        statement.BindInt64(1, SqliteSchema.EncodeHash(keyHash));
+        statement.BindBlob(2, key);
+        if (entry is not null)
+        {
+            statement.BindBlob(3, entry);
+        }
+
+        statement.Execute();
     }
 }

@@ -18,11 +18,12 @@ internal sealed class SqliteReadConnection : IDisposable
     private readonly SqliteStatement _selectElement;
     private readonly SqliteStatement _selectElements;
     private readonly SqliteStatement _selectElementsAfter;
+    private readonly SqliteIndexReads _index;
 
     private SqliteReadConnection(SqliteConnection connection)
     {
         _connection = connection;
-        var prepared = new List<SqliteStatement>(6);
+        var prepared = new List<SqliteStatement>(10);
         try
         {
             _selectRecord = Prepare(prepared, SqliteSchema.SelectRecord);
@@ -31,6 +32,7 @@ internal sealed class SqliteReadConnection : IDisposable
             _selectElement = Prepare(prepared, SqliteSchema.SelectElement);
             _selectElements = Prepare(prepared, SqliteSchema.SelectElements);
             _selectElementsAfter = Prepare(prepared, SqliteSchema.SelectElementsAfter);
+            _index = new SqliteIndexReads(sql => Prepare(prepared, sql));
         }
         catch
         {
@@ -65,6 +67,9 @@ internal sealed class SqliteReadConnection : IDisposable
 
     public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
         SqliteSchema.ReadElements(_selectElements, _selectElementsAfter, key, afterElement, limit, into);
+
+    public bool ReadIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward, List<StoredElement> into) =>
+        backward ? _index.ReadElementsBackward(key, bound, limit, into) : _index.ReadElements(key, bound, limit, into);
 
     /// <summary>One scan page with the <see cref="IStorageEngine.Scan"/> contract: after <paramref name="limit"/> keys,
     /// keys that share the last key's hash are still taken, and the page ends before the first different hash.</summary>
@@ -137,6 +142,7 @@ internal sealed class SqliteReadConnection : IDisposable
         _selectElement.Dispose();
         _selectElements.Dispose();
         _selectElementsAfter.Dispose();
+        _index.Dispose();
         _connection.Dispose();
     }
 

@@ -127,6 +127,19 @@ public sealed class SqliteStorageEngine : DurableStorageEngine
         }
     }
 
+    private protected override bool ReadIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward, List<StoredElement> into)
+    {
+        SqliteReadConnection reader = _readers.Rent();
+        try
+        {
+            return reader.ReadIndex(key, bound, limit, backward, into);
+        }
+        finally
+        {
+            _readers.Return(reader);
+        }
+    }
+
     /// <summary>Readers first: the last connection to close is the writer's, which lets SQLite remove the WAL.</summary>
     private protected override void CloseReaders() => _readers.Dispose();
 

@@ -35,6 +35,8 @@ internal sealed class WriteCountingEngine(IStorageEngine inner) : IStorageEngine
 
     public ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit) => inner.ScanElements(key, afterElement, limit);
 
+    public ElementPage ScanIndex(ReadOnlySpan<byte> key, byte[]? bound, int limit, bool backward) => inner.ScanIndex(key, bound, limit, backward);
+
     public ValueTask ExecuteAsync(IStorageOperation operation, long nowUnixMs, CancellationToken cancellationToken = default) =>
         inner.ExecuteAsync(new CountingOperation(this, operation), nowUnixMs, cancellationToken);
 

@@ -87,6 +87,18 @@ public sealed class TypedReadJoinTests
         Assert.Equal("x"u8.ToArray(), page.After);
         Assert.Equal(10, page.Limit);
         Assert.Null(ElementSelection.Decode(ElementSelection.Page(null, 1).Encode()).After);
+        ElementSelection window = ElementSelection.Decode(ElementSelection.IndexWindow("b"u8.ToArray(), 26, backward: true).Encode());
+        Assert.True(window.IsIndexWindow);
+        Assert.True(window.Backward);
+        Assert.Equal("b"u8.ToArray(), window.After);
+        Assert.Equal(26, window.Limit);
+        ElementSelection forward = ElementSelection.Decode(ElementSelection.IndexWindow(null, 1, backward: false).Encode());
+        Assert.True(forward.IsIndexWindow);
+        Assert.False(forward.Backward);
+        Assert.Null(forward.After);
+        Assert.False(ElementSelection.Decode(ElementSelection.Page(null, 1).Encode()).IsIndexWindow);
+        Assert.Throws<FormatException>(() => ElementSelection.Decode([2, 2, 0, 1]));
+        Assert.Throws<FormatException>(() => ElementSelection.Decode([3]));
 
         ReplicaElements reply = Reply(Context(Created, new Dot(A, 2)), true, ("m", new Dot(A, 2)));
         ReplicaElements decoded = ReplicaElements.Decode(reply.Encode());

@@ -91,6 +91,7 @@ internal static class PeerSeedCorpus
             new HintedDelta("b", "h"u8.ToArray(), HashFieldDelta(nodeA)),
             new ReplicaReadElements("h"u8.ToArray(), ElementSelection.Named(["f"u8.ToArray()]).Encode()),
             new ReplicaReadElements("h"u8.ToArray(), ElementSelection.Page("f"u8.ToArray(), 100).Encode()),
+            new ReplicaReadElements("z"u8.ToArray(), ElementSelection.IndexWindow(null, 26, backward: true).Encode()),
             new ReplicaReadElementsReply(new ReplicaElements(StoredKeyKind.None, [], [], false).Encode()),
             new ForwardCommand(2, ["INCRBY"u8.ToArray(), "counter"u8.ToArray(), "5"u8.ToArray()]),
             new ForwardCommandReply(":5\r\n"u8.ToArray()),

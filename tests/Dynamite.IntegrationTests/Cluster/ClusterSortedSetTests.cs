@@ -51,6 +51,61 @@ public sealed class ClusterSortedSetTests
     }
 
     [Fact]
+    public async Task RangeWindows_OfALargeSet_AnswerAsTheWholeSetDoes_ThroughEveryNode()
+    {
+        // ZREVRANGE 0 9 and BYSCORE ranges with a LIMIT read a window of each primary's score index, then those members
+        // by name (docs/DATA-TYPES.md, "The score index"); ZRANGE 0 -1 reads every member. Both must agree.
+        await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);
+        using RawRespClient node1 = cluster.Connect(0);
+        using RawRespClient node2 = cluster.Connect(1);
+        for (int chunk = 0; chunk < 6; chunk++)
+        {
+            var arguments = new List<string> { "ZADD", "board" };
+            for (int i = chunk * 100; i < (chunk + 1) * 100; i++)
+            {
+                arguments.Add((i % 50).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                arguments.Add($"player:{i:D4}");
+            }
+
+            Assert.Equal(":100", node1.Call([.. arguments]).ToString());
+        }
+
+        Assert.Equal("$\"100.5\"", node2.Call("ZINCRBY", "board", "51.5", "player:0049").ToString());
+        Assert.Equal("$\"-1\"", node2.Call("ZINCRBY", "board", "-1", "player:0100").ToString());
+        Assert.Equal(":1", node2.Call("ZREM", "board", "player:0099").ToString());
+
+        RespValue whole = node1.Call("ZRANGE", "board", "0", "-1", "WITHSCORES");
+        var members = new List<(string Member, double Score)>();
+        for (int i = 0; i < whole.Items!.Count; i += 2)
+        {
+            members.Add((whole.Items[i].Text!, double.Parse(whole.Items[i + 1].Text!, System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        Assert.Equal(599, members.Count);
+        for (int node = 0; node < 3; node++)
+        {
+            using RawRespClient client = cluster.Connect(node);
+            Assert.Equal(Pairs(Enumerable.Reverse(members).Take(10)), client.Call("ZREVRANGE", "board", "0", "9", "WITHSCORES").ToString());
+            Assert.Equal(Names(members.Skip(5).Take(20)), client.Call("ZRANGE", "board", "5", "24").ToString());
+            Assert.Equal(
+                Pairs(members.Where(m => m.Score >= 10 && m.Score < 20).Skip(3).Take(30)),
+                client.Call("ZRANGEBYSCORE", "board", "10", "(20", "WITHSCORES", "LIMIT", "3", "30").ToString());
+            Assert.Equal(
+                Names(Enumerable.Reverse(members).Where(m => m.Score <= 40).Take(15)),
+                client.Call("ZREVRANGEBYSCORE", "board", "40", "-inf", "LIMIT", "0", "15").ToString());
+            Assert.Equal(
+                Names(members.Where(m => m.Score > 30).Skip(2).Take(5)),
+                client.Call("ZRANGE", "board", "(30", "+inf", "BYSCORE", "LIMIT", "2", "5").ToString());
+        }
+
+        static string Names(IEnumerable<(string Member, double Score)> selected) =>
+            "*[" + string.Join(", ", selected.Select(m => $"$\"{m.Member}\"")) + "]";
+
+        static string Pairs(IEnumerable<(string Member, double Score)> selected) =>
+            "*[" + string.Join(", ", selected.Select(m => $"$\"{m.Member}\", $\"{m.Score.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}\"")) + "]";
+    }
+
+    [Fact]
     public async Task SortedSetCommands_ThroughEveryNode_ReadWhatAnyNodeWrote()
     {
         await using LocalCluster cluster = await LocalCluster.StartAsync(extraArguments: WriteAll);

@@ -19,7 +19,10 @@ internal enum SortedSetRangeAnswer
 
 /// <summary>
 /// A range read of one sorted set through its score index where the node keeps one (<see cref="SortedSetWindow"/>). On a
-/// cluster node it declares a read of every member, and runs over the quorum read's join, which keeps no index.
+/// cluster node, a window at one end of the score order (ranks counted from that end, or a score range with a LIMIT) is
+/// read as the members of the primaries' first index entries from that end (<see cref="IndexWindow"/>), a few more than
+/// the window holds; any other range (negative ranks, a range without a LIMIT, a count, a rank) reads every member.
+/// Either way it runs over the quorum read's join.
 /// </summary>
 internal sealed class SortedSetRangeRead(byte[] key, SortedSetRangeAnswer answer, SortedSetQuery? query, byte[]? member = null) : ITypedKeyOperation, IElementReadOperation
 {
@@ -32,6 +35,8 @@ internal sealed class SortedSetRangeRead(byte[] key, SortedSetRangeAnswer answer
     public byte[]? After => null;
 
     public int Limit => 0;
+
+    public ElementSelection? IndexWindow => answer == SortedSetRangeAnswer.Members && query is not null ? WindowOf(query) : null;
 
     public byte[] GetTouchedKey(int index) => index == 0 ? key : throw new ArgumentOutOfRangeException(nameof(index));
 
@@ -47,6 +52,32 @@ internal sealed class SortedSetRangeRead(byte[] key, SortedSetRangeAnswer answer
     public long? Rank { get; private set; }
 
     public long Length { get; private set; }
+
+    /// <summary>Entries read beyond a window's members from each primary, for members whose score differs between them.</summary>
+    private const int WindowSlack = 16;
+
+    private static ElementSelection? WindowOf(SortedSetQuery query)
+    {
+        long limit;
+        byte[]? bound = null;
+        switch (query.Kind)
+        {
+            // Bounded first, so that the sums cannot overflow.
+            case SortedSetQueryKind.Rank when query.Start >= 0 && query.Stop >= query.Start && query.Stop < ElementSelection.MaxElements:
+                limit = query.Stop + 1 + WindowSlack;
+                break;
+            case SortedSetQueryKind.Score when query.Count is >= 0 and < ElementSelection.MaxElements
+                && query.Offset is >= 0 and < ElementSelection.MaxElements && !query.Scores.IsEmpty:
+                limit = query.Offset + query.Count + WindowSlack;
+                ScoreRange range = query.Scores;
+                bound = query.Reverse ? ScoreIndex.LastAtOrBelow(range.Max, range.MaxExclusive) : ScoreIndex.FirstAtOrAbove(range.Min, range.MinExclusive);
+                break;
+            default:
+                return null;
+        }
+
+        return ElementSelection.IndexWindow(bound, (int)Math.Min(limit, ElementSelection.MaxElements), backward: query.Reverse);
+    }
 
     public void Execute(IStorageTransaction transaction)
     {
