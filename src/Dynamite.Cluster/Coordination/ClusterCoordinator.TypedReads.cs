@@ -51,12 +51,13 @@ public sealed partial class ClusterCoordinator
     }
 
     /// <summary>
-    /// The members that R primaries' score index windows (<see cref="ElementSelection.IndexWindow"/>) name, each
-    /// primary's own first entries from the bound: the candidates a sorted set's range read then reads by name and joins
-    /// (docs/DATA-TYPES.md, "The score index"). The replies are not joined with each other: a member one primary's
-    /// window leaves out may be elsewhere in its order, not removed.
+    /// R primaries' score index windows (<see cref="ElementSelection.IndexWindow"/>): each primary's own first entries
+    /// from the bound, as the members they name with their states (docs/DATA-TYPES.md, "The score index"). When every
+    /// primary's window names the same members (the replicas agree), their join is the read (<c>Joined</c>), with read
+    /// repair as any element read. Otherwise the replies are not joined with each other (a member one primary's window
+    /// leaves out may be elsewhere in its order, not removed): <c>Members</c> are the candidates, to read by name.
     /// </summary>
-    public async ValueTask<IReadOnlyCollection<byte[]>> ReadIndexWindowMembersAsync(byte[] key, ElementSelection window, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
+    public async ValueTask<(TypedReadJoin? Joined, IReadOnlyCollection<byte[]> Members)> ReadIndexWindowAsync(byte[] key, ElementSelection window, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(window);
         if (!window.IsIndexWindow)
@@ -64,8 +65,9 @@ public sealed partial class ClusterCoordinator
             throw new ArgumentException("The selection is not an index window.", nameof(window));
         }
 
+        List<(NodeId Node, ReplicaElements Reply)> replies = await GatherElementsAsync(key, window, consistency, transaction, cancellationToken);
         var members = new HashSet<byte[]>(ByteArrayComparer.Instance);
-        foreach ((_, ReplicaElements reply) in await GatherElementsAsync(key, window, consistency, transaction, cancellationToken))
+        foreach ((_, ReplicaElements reply) in replies)
         {
             foreach (KeyValuePair<byte[], ElementState> element in reply.Elements)
             {
@@ -73,7 +75,27 @@ public sealed partial class ClusterCoordinator
             }
         }
 
-        return members;
+        bool agree = replies.TrueForAll(r => r.Reply.Kind == StoredKeyKind.Typed && r.Reply.Elements.Count == members.Count);
+        if (!agree)
+        {
+            return (null, members);
+        }
+
+        // The same members everywhere: each reply holds each one's whole state, so the join is exact. Not a page of
+        // names (a window's members are not a range of names): the join covers them all.
+        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply with { HasMore = false })]);
+        if (_options.ReadRepair && transaction is null)
+        {
+            foreach ((NodeId node, ReplicaElements reply) in replies)
+            {
+                if (joined.RepairFor(reply) is { } repair)
+                {
+                    _ = RepairElementsAsync(node, key, repair);
+                }
+            }
+        }
+
+        return (joined, members);
     }
 
     /// <summary>The answers of R primaries to <paramref name="selection"/>, this node's own first when it is one.</summary>

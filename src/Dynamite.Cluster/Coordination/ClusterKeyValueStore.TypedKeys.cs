@@ -41,9 +41,12 @@ public sealed partial class ClusterKeyValueStore
     {
         if (operation.IndexWindow is { } window)
         {
-            // A window of the score order: the members the primaries' windows name, then those read by name and joined.
-            IReadOnlyCollection<byte[]> members = await coordinator.ReadIndexWindowMembersAsync(operation.Key, window, consistency, Transaction, cancellationToken);
-            operation.Execute(await ReadJoinedAsync(operation.Key, [.. members], null, 0, consistency, cancellationToken));
+            // A window of the score order: the primaries' windows joined when they name the same members; otherwise the
+            // members any of them names, read by name and joined.
+            (TypedReadJoin? joined, IReadOnlyCollection<byte[]> members) = await coordinator.ReadIndexWindowAsync(operation.Key, window, consistency, Transaction, cancellationToken);
+            operation.Execute(joined is not null
+                ? new JoinedKeyView(operation.Key, joined.Header, joined.Plain, joined.Elements, false, NowUnixMs)
+                : await ReadJoinedAsync(operation.Key, [.. members], null, 0, consistency, cancellationToken));
             return;
         }
 
