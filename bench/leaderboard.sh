@@ -8,12 +8,15 @@
 # the cluster, the bytes node 1 sends to each peer per ZINCRBY it coordinates (ss bytes_sent over its peer connections).
 # Usage: bench/leaderboard.sh   MEMBERS (default 1000000), REQUESTS (ZINCRBY requests, default 100000),
 #        RANGE_REQUESTS (ZREVRANGE requests, default 2000), ENGINE (default rocksdb), BASE_PORT (default 17600),
-#        BUILD (directory holding dynamite.dll). Every redis-benchmark run is bounded by RUN_TIMEOUT seconds (default 600).
+#        BUILD (directory holding dynamite.dll), SETUPS (default "redis single cluster"), SETTLE (seconds between the
+#        population and the first test, default 2: RocksDB's flushes and compactions of the load run during it).
+#        Every redis-benchmark run is bounded by RUN_TIMEOUT seconds (default 600).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/src/Dynamite.Cli/bin/Release/net10.0}
 members=${MEMBERS:-1000000}; requests=${REQUESTS:-100000}; range_requests=${RANGE_REQUESTS:-2000}
 engine=${ENGINE:-rocksdb}; base=${BASE_PORT:-17600}; run_timeout=${RUN_TIMEOUT:-600}
+read -ra setups <<< "${SETUPS:-redis single cluster}"; settle=${SETTLE:-2}
 work=$(mktemp -d); pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
 trap 'stop; rm -rf "$work"' EXIT
@@ -78,11 +81,11 @@ sent() {
 }
 declare -A result per_member
 replica_bytes="n/a"
-for setup in redis single cluster; do
+for setup in "${setups[@]}"; do
   start "$setup"
   empty=$(size_of "$setup")
   populate
-  sleep 2
+  sleep "$settle"
   echo "$setup: ZCARD $(redis-cli -p "$port" zcard lb)" >&2
   per_member[$setup]=$(( ($(size_of "$setup") - empty) / members ))
   if [ "$setup" = cluster ]; then
@@ -99,13 +102,13 @@ done
 echo "| test | setup | req/s | p50 ms | CPU-s/100k | req/s vs redis | CPU vs redis |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 for name in ZINCRBY ZREVRANGE; do
-  for setup in redis single cluster; do
+  for setup in "${setups[@]}"; do
     label=$([ "$setup" = redis ] && echo "redis-server" || { [ "$setup" = single ] && echo "dynamite 1 node $engine" || echo "3 nodes R=W=2 $engine"; })
-    read -r r p c <<<"${result[$setup,$name]}"; read -r rr _ rc <<<"${result[redis,$name]}"
+    read -r r p c <<<"${result[$setup,$name]}"; read -r rr _ rc <<<"${result[redis,$name]:-0 0 0}"
     awk -v n="$name" -v l="$label" -v r="$r" -v p="$p" -v c="$c" -v rr="$rr" -v rc="$rc" \
       'BEGIN{printf "| %s c50 | %s | %.1fk | %s | %.2f | %.3fx | %.2fx |\n", n, l, r/1000, p, c, (rr>0?r/rr:0), (rc>0?c/rc:0)}'
   done
 done
 echo
-echo "Bytes per member: redis-server ${per_member[redis]} (used_memory), dynamite 1 node ${per_member[single]}, 3 nodes ${per_member[cluster]} per node (data directory)."
+echo "Bytes per member: redis-server ${per_member[redis]:-n/a} (used_memory), dynamite 1 node ${per_member[single]:-n/a}, 3 nodes ${per_member[cluster]:-n/a} per node (data directory)."
 echo "Bytes node 1 sends per ZINCRBY it coordinates: $replica_bytes."
