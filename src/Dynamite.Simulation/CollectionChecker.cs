@@ -58,6 +58,14 @@ public static class CollectionChecker
             }
 
             CheckConverged(violations, "sorted set", key, copies, converges);
+            foreach ((NodeId node, SimulatedNode replica) in LivePrimaries.Of(nodes, key))
+            {
+                if (replica.ScoreIndexMismatch(key) is { } mismatch)
+                {
+                    violations.Add($"score index out of step with the elements: {key} on {node}: {mismatch}");
+                }
+            }
+
             var present = new HashSet<string>(copies[0].Set.Elements.Select(e => e.Name), StringComparer.Ordinal);
             var sent = new HashSet<string>(StringComparer.Ordinal);
             var observedRemoves = new HashSet<string>(StringComparer.Ordinal);

@@ -7,7 +7,9 @@ using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.State;
 using Dynamite.Cluster.Transport;
 using System.Diagnostics.CodeAnalysis;
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Gossip;
+using Dynamite.Core.KeyValue;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
@@ -281,6 +283,45 @@ public sealed partial class SimulatedNode
 
     /// <summary>This replica's stored sorted set or list <paramref name="key"/> (members by name, list positions in hex).</summary>
     public CollectionSnapshot Collection(string key, bool namesAreText) => CollectionSnapshot.Read(_engine, key, namesAreText, Process.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>
+    /// Whether this replica's score index entries of <paramref name="key"/> are exactly those its present members'
+    /// elements imply (docs/DATA-TYPES.md, "The score index"); null when they are, else what differs.
+    /// </summary>
+    public string? ScoreIndexMismatch(string key)
+    {
+        byte[] name = Encoding.UTF8.GetBytes(key);
+        var implied = new SortedSet<string>(StringComparer.Ordinal);
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = _engine.ScanElements(name, after, 1024);
+            foreach (StoredElement element in page.Elements)
+            {
+                ElementState state = ElementState.Decode(element.Value);
+                if (state.IsPresent)
+                {
+                    implied.Add(Convert.ToHexString(ScoreIndex.Entry(ScoreIndex.ScoreOf(state), element.Name)));
+                }
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (page.HasMore);
+
+        var stored = new List<string>();
+        byte[]? bound = null;
+        do
+        {
+            page = _engine.ScanIndex(name, bound, 1024, backward: false);
+            stored.AddRange(page.Elements.Select(e => Convert.ToHexString(e.Name)));
+            bound = page.Elements.Count > 0 ? page.Elements[^1].Name : bound;
+        }
+        while (page.HasMore);
+
+        return implied.SequenceEqual(stored) ? null : $"{implied.Count} entries implied by the elements, {stored.Count} stored, {implied.Except(stored).Count()} missing";
+    }
 
     /// <summary>The key's primaries under the ring this node holds now (reachability ignored).</summary>
     public IReadOnlyList<NodeId> PrimariesOf(string key)

@@ -75,7 +75,7 @@ public sealed partial class ClusterCoordinator
             }
         }
 
-        bool agree = replies.TrueForAll(r => r.Reply.Kind == StoredKeyKind.Typed && r.Reply.Elements.Count == members.Count);
+        bool agree = replies.TrueForAll(r => r.Reply.Kind == StoredKeyKind.Typed && NamesAll(r.Reply, members));
         if (!agree)
         {
             return (null, members);
@@ -96,6 +96,26 @@ public sealed partial class ClusterCoordinator
         }
 
         return (joined, members);
+    }
+
+    /// <summary>True when <paramref name="reply"/> names each of <paramref name="members"/> once, and nothing else.</summary>
+    private static bool NamesAll(ReplicaElements reply, HashSet<byte[]> members)
+    {
+        if (reply.Elements.Count != members.Count)
+        {
+            return false;
+        }
+
+        var named = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        foreach (KeyValuePair<byte[], ElementState> element in reply.Elements)
+        {
+            if (!named.Add(element.Key))
+            {
+                return false;
+            }
+        }
+
+        return named.Count == members.Count;
     }
 
     /// <summary>The answers of R primaries to <paramref name="selection"/>, this node's own first when it is one.</summary>

@@ -161,9 +161,12 @@ public sealed class RocksDbStorageEngine : DurableStorageEngine
         _store.EnterRead();
         try
         {
+            // Not from the ends the writer remembers: a commit between taking one and opening the iterator could move
+            // an entry past it (a member's new score), and the read would miss the member, in neither state. The writer
+            // reads the ends safely, since only it commits.
             return backward
-                ? _store.ReadElementsBackward(_store.IndexSpace, key, bound, limit, into)
-                : _store.ReadElements(_store.IndexSpace, key, bound, limit, into);
+                ? _store.ReadElementsBackward(_store.IndexSpace, key, bound, limit, into, useRememberedEnds: false)
+                : _store.ReadElements(_store.IndexSpace, key, bound, limit, into, useRememberedEnds: false);
         }
         finally
         {

@@ -255,10 +255,10 @@ internal sealed class RocksDbStore : IDisposable
     /// whether more remain: one seek (to the prefix, or to the prefix and the name after <paramref name="afterElement"/>,
     /// which is that name and a zero byte) and a forward walk while keys start with the key's prefix.
     /// </summary>
-    public bool ReadElements(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into, bool onWriterThread = false)
+    public bool ReadElements(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into, bool onWriterThread = false, bool useRememberedEnds = true)
     {
         // From the start: from the first live name the writer last read, past the tombstones of the pops before it.
-        byte[]? first = afterElement is null ? space.Ends.FirstOf(key) : null;
+        byte[]? first = afterElement is null && useRememberedEnds ? space.Ends.FirstOf(key) : null;
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);
         int seekLength = prefixLength + (afterElement is null ? first?.Length ?? 0 : afterElement.Length + 1);
         byte[]? rented = null;
@@ -321,11 +321,11 @@ internal sealed class RocksDbStore : IDisposable
     /// whether more remain before them: one seek (to the prefix and <paramref name="beforeElement"/>, or to the first key
     /// after the prefix) and a backward walk while keys start with the key's prefix.
     /// </summary>
-    public bool ReadElementsBackward(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into, bool onWriterThread = false)
+    public bool ReadElementsBackward(RocksDbElementSpace space, ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into, bool onWriterThread = false, bool useRememberedEnds = true)
     {
         // From the end: from the last live name the writer last read (that name included), not over the tombstones of
         // the pops after it. Every seek here is a SeekForPrev: a forward Seek would step over those tombstones first.
-        byte[]? last = beforeElement is null ? space.Ends.LastOf(key) : null;
+        byte[]? last = beforeElement is null && useRememberedEnds ? space.Ends.LastOf(key) : null;
         bool fromEnd = beforeElement is null;
         byte[]? bound = beforeElement ?? last;
         int prefixLength = RocksDbKeys.ElementPrefixLength(key.Length);

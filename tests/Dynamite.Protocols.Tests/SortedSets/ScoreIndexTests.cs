@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dynamite.Core.DataTypes;
 using Dynamite.Core.KeyValue;
+using Dynamite.Protocols.Resp.Commands.SortedSetOperations;
 using Dynamite.Protocols.Tests.Infrastructure;
 using Xunit;
 
@@ -89,6 +90,60 @@ public sealed class ScoreIndexTests : StandaloneNodeTests
         await Expect(":1\r\n", "ZADD", "z", "1", "a");
         await Expect("+OK\r\n", "SET", "z", "now a string");
         await CheckEntries("z", []);
+    }
+
+    [Fact]
+    public async Task LongWalks_OverManyPages_AnswerAsAModel()
+    {
+        // 3,000 members: ranks deep inside, ranges and pops that take several (growing) pages from either end.
+        var model = new List<(string Member, double Score)>();
+        for (int chunk = 0; chunk < 3; chunk++)
+        {
+            var arguments = new List<string> { "ZADD", "z" };
+            for (int i = chunk * 1000; i < (chunk + 1) * 1000; i++)
+            {
+                arguments.Add(Text(i % 700));
+                arguments.Add($"m{i:D4}");
+                model.Add(($"m{i:D4}", i % 700));
+            }
+
+            await Expect(":1000\r\n", [.. arguments]);
+        }
+
+        List<(string Member, double Score)> sorted = Sorted(model.ToDictionary(m => m.Member, m => m.Score));
+        foreach (int rank in new[] { 0, 255, 256, 700, 1499, 1500, 2300, 2999 })
+        {
+            Assert.Equal($":{rank}\r\n", await Call("ZRANK", "z", sorted[rank].Member));
+            Assert.Equal($":{2999 - rank}\r\n", await Call("ZREVRANK", "z", sorted[rank].Member));
+        }
+
+        Assert.Equal(Window(Enumerable.Reverse(sorted).ToList(), 1500, 1510).Select(m => m.Member), Bulks(await Call("ZREVRANGE", "z", "1500", "1510")));
+        Assert.Equal(sorted.Where(m => m.Score >= 100).Select(m => m.Member), Bulks(await Call("ZRANGEBYSCORE", "z", "100", "+inf")));
+        Assert.Equal(Enumerable.Reverse(sorted).Where(m => m.Score < 650).Select(m => m.Member), Bulks(await Call("ZREVRANGEBYSCORE", "z", "(650", "-inf")));
+        Assert.Equal($":{sorted.Count(m => m.Score is > 10 and <= 690)}\r\n", await Call("ZCOUNT", "z", "(10", "690"));
+        Assert.Equal(Flatten(Enumerable.Reverse(sorted).Take(600)), Bulks(await Call("ZPOPMAX", "z", "600")));
+        Assert.Equal(Flatten(sorted.Take(700)), Bulks(await Call("ZPOPMIN", "z", "700")));
+        await CheckEntries("z", sorted.Skip(700).Take(1700).ToDictionary(m => m.Member, m => m.Score));
+    }
+
+    [Fact]
+    public void ClusterIndexWindow_HoldsEveryMemberTheQueryCanSelect_OrIsNotUsed()
+    {
+        byte[] key = Key("z");
+        ScoreRange all = new(double.NegativeInfinity, false, double.PositiveInfinity, false);
+
+        ElementSelection top = new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByRank(0, 9, reverse: true)).IndexWindow!;
+        Assert.True(top is { IsIndexWindow: true, Backward: true, After: null, Limit: 26 });
+        ElementSelection limited = new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByScore(all, reverse: false) with { Offset = 100, Count = 50 }).IndexWindow!;
+        Assert.Equal(166, limited.Limit);
+        Assert.Equal(ScoreIndex.FirstAtOrAbove(double.NegativeInfinity, exclusive: false), limited.After);
+
+        // Too large for one window (it would cut the answer short), a negative rank, no LIMIT, or a count: every member.
+        Assert.Null(new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByScore(all, reverse: false) with { Offset = 3000, Count = 2000 }).IndexWindow);
+        Assert.Null(new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByRank(0, 4090, reverse: false)).IndexWindow);
+        Assert.Null(new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByRank(0, -1, reverse: false)).IndexWindow);
+        Assert.Null(new SortedSetRangeRead(key, SortedSetRangeAnswer.Members, SortedSetQuery.ByScore(all, reverse: true)).IndexWindow);
+        Assert.Null(new SortedSetRangeRead(key, SortedSetRangeAnswer.Count, SortedSetQuery.ByScore(all, reverse: false) with { Count = 5 }).IndexWindow);
     }
 
     private async Task ApplyRandomWrite(Random random, Dictionary<string, double> model)

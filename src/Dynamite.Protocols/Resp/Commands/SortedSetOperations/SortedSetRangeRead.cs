@@ -76,7 +76,9 @@ internal sealed class SortedSetRangeRead(byte[] key, SortedSetRangeAnswer answer
                 return null;
         }
 
-        return ElementSelection.IndexWindow(bound, (int)Math.Min(limit, ElementSelection.MaxElements), backward: query.Reverse);
+        // A window must hold every member the query could select, or the answer would be cut short: a larger one reads
+        // every member instead.
+        return limit <= ElementSelection.MaxElements ? ElementSelection.IndexWindow(bound, (int)limit, backward: query.Reverse) : null;
     }
 
     public void Execute(IStorageTransaction transaction)

@@ -9,10 +9,17 @@ namespace Dynamite.Protocols.Resp.Commands.SortedSetOperations;
 /// bound, each a few page reads, O(log n + m) (a rank window deep in the set also steps over the ranks before it from
 /// the nearer end). A lex query, or a view without an index (a cluster coordinator's join of replicas), reads every
 /// member and sorts them, O(n log n).
+/// <para>
+/// Pages grow (<see cref="FirstPage"/>, doubled each read up to <see cref="LargestPage"/>), so a long walk takes
+/// O(log n) reads: an engine that reads a backward page by walking forwards (LMDB's index) then costs O(n log n) for
+/// a walk from the top, not O(n) per page.
+/// </para>
 /// </summary>
 internal static class SortedSetWindow
 {
-    private const int PageSize = 256;
+    private const int FirstPage = 256;
+
+    private const int LargestPage = 1 << 16;
 
     /// <summary>The selected members of <paramref name="key"/> (a sorted set of <paramref name="length"/> members, its header read).</summary>
     public static List<ScoredMember> Select(IStorageTransaction transaction, byte[] key, long length, SortedSetQuery query)
@@ -76,11 +83,11 @@ internal static class SortedSetWindow
         byte[]? after = null, before = null;
         long fromStart = 0, fromEnd = 0;
         bool forwardMore = true, backwardMore = true;
-        while (forwardMore || backwardMore)
+        for (int pageSize = FirstPage; forwardMore || backwardMore; pageSize = Grown(pageSize))
         {
             if (forwardMore)
             {
-                ElementPage page = transaction.ScanIndex(key, after, PageSize);
+                ElementPage page = transaction.ScanIndex(key, after, pageSize);
                 foreach (StoredElement found in page.Elements)
                 {
                     if (found.Name.AsSpan().SequenceEqual(entry))
@@ -97,7 +104,7 @@ internal static class SortedSetWindow
 
             if (backwardMore)
             {
-                ElementPage page = transaction.ScanIndexBackward(key, before, PageSize);
+                ElementPage page = transaction.ScanIndexBackward(key, before, pageSize);
                 foreach (StoredElement found in page.Elements)
                 {
                     if (found.Name.AsSpan().SequenceEqual(entry))
@@ -133,9 +140,9 @@ internal static class SortedSetWindow
         long take = high - low + 1;
         byte[]? bound = null;
         bool more = true;
-        while (more && selected.Count < take)
+        for (int pageSize = FirstPage; more && selected.Count < take; pageSize = Grown(pageSize))
         {
-            int limit = (int)Math.Min(PageSize, Math.Max(1, skip + take - selected.Count));
+            int limit = (int)Math.Min(pageSize, Math.Max(1, skip + take - selected.Count));
             ElementPage page = forward ? transaction.ScanIndex(key, bound, limit) : transaction.ScanIndexBackward(key, bound, limit);
             foreach (StoredElement entry in page.Elements)
             {
@@ -176,9 +183,11 @@ internal static class SortedSetWindow
         long skip = query.Offset;
         long remaining = query.Count;
         bool more = true;
-        while (more && remaining != 0)
+        for (int pageSize = FirstPage; more && remaining != 0; pageSize = Grown(pageSize))
         {
-            ElementPage page = forward ? transaction.ScanIndex(key, bound, PageSize) : transaction.ScanIndexBackward(key, bound, PageSize);
+            long wanted = remaining > 0 && remaining <= long.MaxValue - skip ? skip + remaining : long.MaxValue;
+            int limit = (int)Math.Max(1, Math.Min(pageSize, wanted));
+            ElementPage page = forward ? transaction.ScanIndex(key, bound, limit) : transaction.ScanIndexBackward(key, bound, limit);
             foreach (StoredElement entry in page.Elements)
             {
                 double score = ScoreIndex.ScoreOfEntry(entry.Name);
@@ -211,6 +220,8 @@ internal static class SortedSetWindow
 
         return selected;
     }
+
+    private static int Grown(int pageSize) => Math.Min(LargestPage, pageSize * 2);
 
     private static ScoredMember MemberOf(byte[] entry) => new(ScoreIndex.MemberOfEntry(entry).ToArray(), ScoreIndex.ScoreOfEntry(entry));
 }
