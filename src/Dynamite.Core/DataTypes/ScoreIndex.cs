@@ -84,21 +84,26 @@ public static class ScoreIndex
             return;
         }
 
-        byte[]? old = before is { IsPresent: true } ? Entry(ScoreOf(before), member) : null;
-        byte[]? current = after is { IsPresent: true } ? Entry(ScoreOf(after), member) : null;
-        if (old is not null && current is not null && old.AsSpan().SequenceEqual(current))
+        bool wasPresent = before is { IsPresent: true };
+        bool isPresent = after is { IsPresent: true };
+        double oldScore = wasPresent ? ScoreOf(before!) : 0;
+        double newScore = isPresent ? ScoreOf(after!) : 0;
+
+        // Compared as entries compare (-0 as 0), before any entry is made: most joins (a new member's other replicas,
+        // a repeated delta) leave the score as it was, and this runs on every replica of every sorted-set change.
+        if (wasPresent && isPresent && OrderedBits(oldScore) == OrderedBits(newScore))
         {
             return;
         }
 
-        if (old is not null)
+        if (wasPresent)
         {
-            transaction.DeleteIndexEntry(key, old);
+            transaction.DeleteIndexEntry(key, Entry(oldScore, member));
         }
 
-        if (current is not null)
+        if (isPresent)
         {
-            transaction.WriteIndexEntry(key, current);
+            transaction.WriteIndexEntry(key, Entry(newScore, member));
         }
     }
 

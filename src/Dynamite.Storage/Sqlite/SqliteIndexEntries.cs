@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
-using Dynamite.Core.Partitioning;
 
 namespace Dynamite.Storage.Sqlite;
 
@@ -19,10 +18,10 @@ internal sealed class SqliteIndexReads(Func<string, SqliteStatement> prepare) : 
         throw new NotSupportedException("Index entries are only scanned.");
 
     public bool ReadElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit, List<StoredElement> into) =>
-        Read(afterElement is null ? _first : _after, key, afterElement, limit, into);
+        SqliteSchema.ReadElements(_first, _after, key, afterElement, limit, into, withValues: false);
 
     public bool ReadElementsBackward(ReadOnlySpan<byte> key, byte[]? beforeElement, int limit, List<StoredElement> into) =>
-        Read(beforeElement is null ? _last : _before, key, beforeElement, limit, into);
+        SqliteSchema.ReadElements(_last, _before, key, beforeElement, limit, into, withValues: false);
 
     /// <summary>Statements first, as <see cref="SqliteReadConnection.Dispose"/> explains.</summary>
     public void Dispose()
@@ -31,42 +30,6 @@ internal sealed class SqliteIndexReads(Func<string, SqliteStatement> prepare) : 
         _after.Dispose();
         _last.Dispose();
         _before.Dispose();
-    }
-
-    /// <summary>A page in the statement's order from <paramref name="bound"/> (exclusive; null: from the end it starts
-    /// at), asking for one row more than it takes to learn whether more remain.</summary>
-    private static bool Read(SqliteStatement select, ReadOnlySpan<byte> key, byte[]? bound, int limit, List<StoredElement> into)
-    {
-        try
-        {
-            select.BindInt64(1, SqliteSchema.EncodeHash(KeyPartitioner.HashKey(key)));
-            select.BindBlob(2, key);
-            int limitParameter = 3;
-            if (bound is not null)
-            {
-                select.BindBlob(3, bound);
-                limitParameter = 4;
-            }
-
-            select.BindInt64(limitParameter, (long)limit + 1);
-            int read = 0;
-            while (select.Step())
-            {
-                if (read == limit)
-                {
-                    return true;
-                }
-
-                into.Add(new StoredElement(select.GetBlob(0).ToArray(), []));
-                read++;
-            }
-
-            return false;
-        }
-        finally
-        {
-            select.Reset();
-        }
     }
 }
 

@@ -342,7 +342,8 @@ internal static class SqliteSchema
     /// Appends up to <paramref name="limit"/> elements of <paramref name="key"/> named after
     /// <paramref name="afterElement"/> (null: from the first, with <paramref name="selectElements"/>; otherwise with
     /// <paramref name="selectElementsAfter"/>) to <paramref name="into"/>, and returns whether more remain: it asks for
-    /// one row more than it takes.
+    /// one row more than it takes. The index entries' statements (<see cref="SelectIndexFirst"/> and the others) read the
+    /// same way in either direction, with no value column (<paramref name="withValues"/> false: each value empty).
     /// </summary>
     public static bool ReadElements(
         SqliteStatement selectElements,
@@ -350,7 +351,8 @@ internal static class SqliteSchema
         ReadOnlySpan<byte> key,
         byte[]? afterElement,
         int limit,
-        List<StoredElement> into)
+        List<StoredElement> into,
+        bool withValues = true)
     {
         SqliteStatement select = afterElement is null ? selectElements : selectElementsAfter;
         try
@@ -373,7 +375,7 @@ internal static class SqliteSchema
                     return true;
                 }
 
-                into.Add(new StoredElement(select.GetBlob(0).ToArray(), select.GetBlob(1).ToArray()));
+                into.Add(new StoredElement(select.GetBlob(0).ToArray(), withValues ? select.GetBlob(1).ToArray() : []));
                 read++;
             }
 
