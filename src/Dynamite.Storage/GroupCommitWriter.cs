@@ -454,9 +454,11 @@ internal abstract class GroupCommitWriter : IDisposable
                 Volatile.Write(ref _changedRecordCount, _changedRecordCount + transaction.Changes.Count);
                 if (ChangeListener is { IsListening: true } listener)
                 {
-                    foreach (StagedChange change in transaction.Changes.Changes)
+                    // Indexed: a foreach over the IReadOnlyList would box its enumerator on every group.
+                    IReadOnlyList<StagedChange> changes = transaction.Changes.Changes;
+                    for (int i = 0; i < changes.Count; i++)
                     {
-                        listener.OnChanged(change.Key);
+                        listener.OnChanged(changes[i].Key);
                     }
                 }
             }

@@ -17,8 +17,9 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
     /// <summary>Per declared key: whether it was written or deleted, and the record (null: delete).</summary>
     private readonly (bool Changed, StoredRecord? Record)[] _changes = new (bool, StoredRecord?)[keys.Length];
 
-    /// <summary>Per declared key: the fields a bit command wrote with its record (null: a whole value or a delete).</summary>
-    private readonly byte[]?[] _bitPatches = new byte[keys.Length][];
+    /// <summary>Per declared key: the fields a bit command wrote with its record (null: a whole value or a delete). Made by
+    /// the first bit write: a SET, every client write's common case, never needs it.</summary>
+    private byte[]?[]? _bitPatches;
 
     public long NowUnixMs => nowUnixMs;
 
@@ -39,21 +40,21 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
     {
         int index = IndexOf(key);
         _changes[index] = (true, record);
-        _bitPatches[index] = null;
+        _bitPatches?[index] = null;
     }
 
     public void WriteBits(byte[] key, StoredRecord record, byte[] bitPatches)
     {
         int index = IndexOf(key);
         _changes[index] = (true, record);
-        _bitPatches[index] = bitPatches;
+        (_bitPatches ??= new byte[keys.Length][])[index] = bitPatches;
     }
 
     public void Delete(byte[] key)
     {
         int index = IndexOf(key);
         _changes[index] = (true, null);
-        _bitPatches[index] = null;
+        _bitPatches?[index] = null;
     }
 
     public bool TryReadElement(ReadOnlySpan<byte> key, ReadOnlySpan<byte> element, [MaybeNullWhen(false)] out byte[] value) => throw ElementsNotCarried();
@@ -73,7 +74,7 @@ internal sealed class ClusterTransaction(byte[][] keys, ReadResult[] reads, long
     }
 
     /// <summary>The fields a bit command wrote with key <paramref name="index"/>'s staged record; null for a whole value or a delete.</summary>
-    public byte[]? BitPatchesOf(int index) => _bitPatches[index];
+    public byte[]? BitPatchesOf(int index) => _bitPatches?[index];
 
     /// <summary>Whether key <paramref name="index"/> was changed, and how (null record: deleted).</summary>
     public bool TryGetChange(int index, out StoredRecord? record)

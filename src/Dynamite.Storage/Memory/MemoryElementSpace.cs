@@ -106,8 +106,10 @@ internal sealed class MemoryElementSpace : IElementReader
     {
         try
         {
-            foreach (StagedElementChange change in changes)
+            // Indexed: a foreach over the IReadOnlyList would box its enumerator on every typed write.
+            for (int i = 0; i < changes.Count; i++)
             {
+                StagedElementChange change = changes[i];
                 if (!_changed.TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>.Builder? builder))
                 {
                     if (!PartitionOf(change.KeyHash).TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>? stored))

@@ -110,17 +110,19 @@ public sealed partial class MemoryStorageEngine : IStorageEngine
                 return ValueTask.FromException(exception);
             }
 
-            foreach (StagedChange change in _transaction.Changes.Changes)
+            // Indexed loops: a foreach over the IReadOnlyList would box its enumerator on every write.
+            IReadOnlyList<StagedChange> changes = _transaction.Changes.Changes;
+            for (int i = 0; i < changes.Count; i++)
             {
-                Apply(change);
+                Apply(changes[i]);
             }
 
             Interlocked.Add(ref _changedRecordCount, _transaction.Changes.Count);
             if (ChangeListener is { IsListening: true } listener)
             {
-                foreach (StagedChange change in _transaction.Changes.Changes)
+                for (int i = 0; i < changes.Count; i++)
                 {
-                    listener.OnChanged(change.Key);
+                    listener.OnChanged(changes[i].Key);
                 }
             }
 
