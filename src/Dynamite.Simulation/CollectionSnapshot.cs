@@ -29,24 +29,12 @@ public sealed record CollectionSnapshot(string Header, IReadOnlyList<(string Nam
             : "none";
         var elements = new List<(string, string)>();
         var values = new List<string>();
-        byte[]? after = null;
-        ElementPage page;
-        do
+        foreach ((byte[] name, ElementState state) in PresentElements.Of(engine, keyBytes))
         {
-            page = engine.ScanElements(keyBytes, after, 1024);
-            foreach (StoredElement element in page.Elements)
-            {
-                ElementState state = ElementState.Decode(element.Value);
-                if (state.IsPresent)
-                {
-                    elements.Add((namesAreText ? Encoding.UTF8.GetString(element.Name) : Convert.ToHexString(element.Name), state.ToString()));
-                    values.Add(Encoding.UTF8.GetString(ElementValue.Render(state)));
-                }
-            }
-
-            after = page.ResumeAfter;
+            elements.Add((namesAreText ? Encoding.UTF8.GetString(name) : Convert.ToHexString(name), state.ToString()));
+            values.Add(Encoding.UTF8.GetString(ElementValue.Render(state)));
         }
-        while (page.HasMore);
+
         return new CollectionSnapshot(header, elements, values);
     }
 }

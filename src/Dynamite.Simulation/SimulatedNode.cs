@@ -292,26 +292,14 @@ public sealed partial class SimulatedNode
     {
         byte[] name = Encoding.UTF8.GetBytes(key);
         var implied = new SortedSet<string>(StringComparer.Ordinal);
-        byte[]? after = null;
-        ElementPage page;
-        do
+        foreach ((byte[] member, ElementState state) in PresentElements.Of(_engine, name))
         {
-            page = _engine.ScanElements(name, after, 1024);
-            foreach (StoredElement element in page.Elements)
-            {
-                ElementState state = ElementState.Decode(element.Value);
-                if (state.IsPresent)
-                {
-                    implied.Add(Convert.ToHexString(ScoreIndex.Entry(ScoreIndex.ScoreOf(state), element.Name)));
-                }
-            }
-
-            after = page.ResumeAfter;
+            implied.Add(Convert.ToHexString(ScoreIndex.Entry(ScoreIndex.ScoreOf(state), member)));
         }
-        while (page.HasMore);
 
         var stored = new List<string>();
         byte[]? bound = null;
+        ElementPage page;
         do
         {
             page = _engine.ScanIndex(name, bound, 1024, backward: false);

@@ -24,23 +24,11 @@ public sealed record TypedSetSnapshot(string Header, SortedDictionary<string, st
             ? TypedKeyRecord.Decode(record.Value).ToString()
             : "none";
         var members = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        byte[]? after = null;
-        ElementPage page;
-        do
+        foreach ((byte[] name, ElementState state) in PresentElements.Of(engine, keyBytes))
         {
-            page = engine.ScanElements(keyBytes, after, 1024);
-            foreach (StoredElement element in page.Elements)
-            {
-                ElementState state = ElementState.Decode(element.Value);
-                if (state.IsPresent)
-                {
-                    members.Add(Encoding.UTF8.GetString(element.Name), state.ToString());
-                }
-            }
-
-            after = page.ResumeAfter;
+            members.Add(Encoding.UTF8.GetString(name), state.ToString());
         }
-        while (page.HasMore);
+
         return new TypedSetSnapshot(header, members);
     }
 }
