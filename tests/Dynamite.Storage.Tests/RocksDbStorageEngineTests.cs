@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 using Dynamite.Storage.RocksDb;
+using Dynamite.Tests.Shared;
 using Microsoft.Extensions.Time.Testing;
 using RocksDbSharp;
 
@@ -88,6 +89,26 @@ public class RocksDbStorageEngineTests : DurableEngineContractTests
         clock.Advance(SyncInterval);
         await engine.ExecuteAsync(new DelegateOperation(_ => { }), Now);
         Assert.Equal(2, engine.WalSyncCount);
+    }
+
+    [Fact]
+    public async Task BatchPolicy_NothingWrittenSinceTheLastSync_NoTimerFires()
+    {
+        var fake = new FakeTimeProvider();
+        var clock = new FiredTimerCounter(fake);
+        RocksDbStorageEngine engine = Track(new RocksDbStorageEngine(DataDirectory, new KeyPartitioner(8), FsyncPolicy.Batch, clock: clock));
+        fake.Advance(SyncInterval * 10);
+        Assert.Equal(0, clock.Fired);
+
+        // A write arms the timer once; its sync leaves nothing to arm it again.
+        await Put(engine, "a", "1");
+        fake.Advance(SyncInterval);
+        await engine.ExecuteAsync(new DelegateOperation(_ => { }), Now);
+        Assert.Equal(1, engine.WalSyncCount);
+        long fired = clock.Fired;
+        fake.Advance(SyncInterval * 10);
+        Assert.Equal(fired, clock.Fired);
+        Assert.Equal(1, engine.WalSyncCount);
     }
 
     [Fact]

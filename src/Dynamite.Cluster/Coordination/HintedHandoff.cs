@@ -12,16 +12,20 @@ using Microsoft.Extensions.Logging;
 namespace Dynamite.Cluster.Coordination;
 
 /// <summary>
-/// Replays hints (Dynamo §4.6): about once a second, and as soon as the failure detector sees a peer come
-/// back, every hint kept for a reachable peer is sent to it as a replica put (which merges, so a replay twice
+/// Replays hints (Dynamo §4.6): about once a second while there are hints, and as soon as the failure detector sees a
+/// peer come back, every hint kept for a reachable peer is sent to it as a replica put (which merges, so a replay twice
 /// is harmless) and removed only once acknowledged and unchanged. A failure stops that peer's replay until
-/// the next round; nothing is dropped.
+/// the next round; nothing is dropped. With no hints at all the loop sleeps (a round every <see cref="IdleInterval"/>,
+/// as a safety net) and the first new hint wakes it, so an idle node spends no wake-ups on it.
 /// </summary>
 public sealed class HintedHandoff : IAsyncDisposable
 {
     private const int BatchSize = 256;
     private const int ParallelSends = 32;
     private static readonly TimeSpan RoundInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The wait after a round that found no hints at all (a new hint wakes the loop sooner).</summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(30);
 
     private readonly HintStore _hints;
     private readonly ReplicaStore _local;
@@ -34,6 +38,9 @@ public sealed class HintedHandoff : IAsyncDisposable
     // Hints delivered and removed since start: for the log lines that sum up a replay (the metric is Metrics').
     private long _replayed;
 
+    // 1 while the loop sleeps for lack of hints: a new hint then wakes it.
+    private int _sleepingWithoutHints;
+
     public HintedHandoff(HintStore hints, ReplicaStore local, IClusterTopology topology, NodeDescriptor self, int replicas, TimeSpan requestTimeout, TimeProvider clock, ILogger<HintedHandoff> logger)
     {
         _hints = hints;
@@ -44,6 +51,7 @@ public sealed class HintedHandoff : IAsyncDisposable
         _requestTimeout = requestTimeout;
         _logger = logger;
         _worker = new BackgroundWorker("hinted handoff", RoundInterval, RoundAsync, clock, logger);
+        _hints.HintAdded += OnHintAdded;
     }
 
     /// <summary>Where hints delivered and removed are counted (<see cref="ClusterMetrics.HintsReplayed"/>); null: not counted.</summary>
@@ -56,9 +64,35 @@ public sealed class HintedHandoff : IAsyncDisposable
     /// <summary>Starts a round now (a peer came back).</summary>
     public void Wake() => _worker.Wake();
 
-    public ValueTask DisposeAsync() => _worker.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _hints.HintAdded -= OnHintAdded;
+        await _worker.DisposeAsync();
+    }
 
-    private async Task RoundAsync(CancellationToken stopping)
+    private void OnHintAdded()
+    {
+        // The count rose before this (full fences on both sides): either the round sees the hint, or this sees it asleep.
+        if (Volatile.Read(ref _sleepingWithoutHints) != 0 && Interlocked.Exchange(ref _sleepingWithoutHints, 0) != 0)
+        {
+            _worker.Wake();
+        }
+    }
+
+    private async Task<TimeSpan> RoundAsync(CancellationToken stopping)
+    {
+        await ReplayAllAsync(stopping);
+        Interlocked.Exchange(ref _sleepingWithoutHints, 1);
+        if (_hints.Count > 0)
+        {
+            Interlocked.Exchange(ref _sleepingWithoutHints, 0);
+            return RoundInterval;
+        }
+
+        return IdleInterval;
+    }
+
+    private async Task ReplayAllAsync(CancellationToken stopping)
     {
         // In node order: the same rounds replay the same way (the counts are a hash map).
         foreach (NodeId node in _hints.CountsByNode().Keys.Order())

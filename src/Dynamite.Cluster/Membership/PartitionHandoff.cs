@@ -29,8 +29,12 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private const string ProgressFileName = "handoff-progress";
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>Steps (about seconds) between two release passes once a ring's partitions were released cleanly.</summary>
-    private const int ReleaseRecheckSteps = 60;
+    /// <summary>The wait after a step that left nothing to do (no plan this node must copy for, the ring's partitions
+    /// released): a change of the cluster's state wakes the loop at once, so this only paces the release recheck.</summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time between two release passes once a ring's partitions were released cleanly.</summary>
+    private static readonly TimeSpan ReleaseRecheck = TimeSpan.FromMinutes(1);
 
     /// <summary>Several gossip rounds: by then every live node routes its writes to the gainers too.</summary>
     private static readonly TimeSpan CatchUpDelay = TimeSpan.FromSeconds(3);
@@ -44,9 +48,9 @@ public sealed class PartitionHandoff : IAsyncDisposable
     private readonly BackgroundWorker _worker;
     private readonly PartitionRelease _release;
 
-    // The ring (version, plan digest) whose partitions were last released cleanly, and steps since then.
+    // The ring (version, plan digest) whose partitions were last released cleanly, and when (the clock's timestamp).
     private (long Version, ulong Digest) _releasedFor = (-1, 0);
-    private int _stepsSinceRelease;
+    private long _releasedAt;
     private volatile HandoffStatus _status = HandoffStatus.Idle;
 
     public PartitionHandoff(GossipMembership membership, AntiEntropyService exchanger, PartitionRelease release, NodeDescriptor self, INodeStateStore files, int keysPerSecond, TimeProvider clock, ILogger<PartitionHandoff> logger)
@@ -86,7 +90,7 @@ public sealed class PartitionHandoff : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _worker.DisposeAsync();
 
-    private async Task StepAsync(CancellationToken stopping)
+    private async Task<TimeSpan> StepAsync(CancellationToken stopping)
     {
         try
         {
@@ -97,6 +101,21 @@ public sealed class PartitionHandoff : IAsyncDisposable
             _status = _status with { LastError = exception.Message };
             throw;
         }
+
+        return IsSettled() ? IdleInterval : RetryInterval;
+    }
+
+    /// <summary>Nothing for this node to do until the cluster's state changes (which wakes the loop) or the release
+    /// recheck is due: it serves reads, copies nothing, and released what the current ring took from it.</summary>
+    private bool IsSettled()
+    {
+        if (_membership.IsWarming || _membership.State.Ring is not { } ring || _status.Phase != HandoffPhase.Idle)
+        {
+            return false;
+        }
+
+        // With a plan pending, an idle status means this node reported ready or gains nothing: the others decide now.
+        return ring.Pending is not null || _releasedFor == (ring.Version, ring.PlanDigest);
     }
 
     private async Task CopyOwedAsync(CancellationToken stopping)
@@ -175,12 +194,12 @@ public sealed class PartitionHandoff : IAsyncDisposable
     /// </summary>
     private async Task ReleaseIfDueAsync(RingState ring, CancellationToken stopping)
     {
-        if (_releasedFor == (ring.Version, ring.PlanDigest) && ++_stepsSinceRelease < ReleaseRecheckSteps)
+        if (_releasedFor == (ring.Version, ring.PlanDigest) && _clock.GetElapsedTime(_releasedAt) < ReleaseRecheck)
         {
             return;
         }
 
-        _stepsSinceRelease = 0;
+        _releasedAt = _clock.GetTimestamp();
         _releasedFor = await _release.ReleaseAsync(ring.Current, stopping) ? (ring.Version, ring.PlanDigest) : (-1, 0);
     }
 

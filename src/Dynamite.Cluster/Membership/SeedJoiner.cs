@@ -21,6 +21,10 @@ public sealed class SeedJoiner : IAsyncDisposable
 {
     public static readonly TimeSpan SeedInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The wait once the membership has a ring: nothing is left to find, so the loop only looks again now and
+    /// then (it wakes nobody twice a second for the node's whole life).</summary>
+    public static readonly TimeSpan SettledInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>One seed's answer may take this long before the attempt moves on (besides the request timeout).</summary>
     private static readonly TimeSpan SeedAttemptLimit = TimeSpan.FromSeconds(3);
 
@@ -87,11 +91,11 @@ public sealed class SeedJoiner : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Worker.DisposeAsync();
 
-    private async Task StepAsync(CancellationToken stopping)
+    private async Task<TimeSpan> StepAsync(CancellationToken stopping)
     {
         if (_membership.State.Ring is not null)
         {
-            return;
+            return SettledInterval;
         }
 
         try
@@ -103,6 +107,8 @@ public sealed class SeedJoiner : IAsyncDisposable
             _membership.SetNotReady(exception.Message);
             _logger.LogDebug("Seed attempt failed: {Reason}", exception.Message);
         }
+
+        return _membership.State.Ring is null ? SeedInterval : SettledInterval;
     }
 
     /// <summary>One pass over the seeds: adopt or join a seed's cluster, or found one with the seeds when none has a ring.</summary>

@@ -73,6 +73,10 @@ public sealed class HintStore
     /// <summary>Hints stored for all nodes.</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>Raised after a hint for a key that had none was stored (counted in <see cref="Count"/> first), on the
+    /// adding thread: the replay, asleep while there are no hints, wakes for it.</summary>
+    public event Action? HintAdded;
+
     private long NowUnixMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Hints stored per intended node (nodes without hints are left out); a snapshot.</summary>
@@ -103,6 +107,7 @@ public sealed class HintStore
         if (operation.Created)
         {
             Adjust(intendedFor, 1);
+            HintAdded?.Invoke();
         }
     }
 
@@ -119,6 +124,7 @@ public sealed class HintStore
         if (operation.Created)
         {
             Adjust(intendedFor, 1);
+            HintAdded?.Invoke();
         }
     }
 

@@ -15,15 +15,16 @@ namespace Dynamite.Cluster.Transport;
 /// One established, authenticated connection of a <see cref="PeerClient"/>: requests are registered by id, a read
 /// loop completes them as replies arrive (in any order). When the connection ends, every pending request fails
 /// with the same <see cref="PeerUnavailableException"/> and the connection is never used again. Requests with a
-/// deadline are failed with a <see cref="TimeoutException"/> by a sweep every <see cref="SweepInterval"/>, so a
-/// request needs no timer of its own. The sweep's timer runs only while requests are pending: an idle connection
-/// wakes nobody. Whoever removes a request from the pending table reports its outcome, so
+/// deadline are failed with a <see cref="TimeoutException"/> by a sweep, so a request needs no timer of its own. The
+/// sweep's one timer is armed for the earliest moment a pending request is due (its deadline, or its "slow" time),
+/// never sooner than <see cref="SweepInterval"/> after the last sweep: a request answered in time (nearly all) costs
+/// no timer firing, and an idle connection wakes nobody. Whoever removes a request from the pending table reports its outcome, so
 /// each is reported once. Over TLS, a change of certificates retires the connection (<see cref="Retire"/>): the
 /// client opens a new one for new requests and this one closes once its requests are answered, so a rotation fails none.
 /// </summary>
 internal sealed class PeerClientConnection
 {
-    /// <summary>How often expired requests are failed: a request's timeout is late by at most this much.</summary>
+    /// <summary>The shortest time between two sweeps: under load, requests due within it are failed or reported together.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How long a retired connection may still wait for its replies before it closes anyway.</summary>
@@ -41,11 +42,12 @@ internal sealed class PeerClientConnection
     private readonly SemaphoreSlim _inFlightSlots;
     private readonly ITimer _sweep;
 
-    /// <summary>Taken only to start or stop the sweep's timer, never per request while it runs.</summary>
+    /// <summary>Taken only to arm the sweep's timer earlier than it is, never per request while a sweep is due before it.</summary>
     private readonly Lock _sweepSwitch = new();
 
-    /// <summary>1 while the sweep's timer runs. Senders start it when it is 0; the sweep stops it when nothing is pending.</summary>
-    private int _sweepRunning;
+    /// <summary>When the sweep's timer fires next (<see cref="_time"/>'s timestamp); <see cref="long.MaxValue"/>: not armed.
+    /// Lowered only under <see cref="_sweepSwitch"/>; the sweep sets it back when it runs.</summary>
+    private long _sweepDue = long.MaxValue;
 
     /// <summary>Set once the connection failed and the sweep's timer was disposed (under <see cref="_sweepSwitch"/>).</summary>
     private bool _sweepDisposed;
@@ -225,14 +227,11 @@ internal sealed class PeerClientConnection
     {
         _pending[requestId] = new PendingRequest(callback, deadline, holdsSlot, slowAt);
 
-        // The registration must be visible before the flag is read, as the sweep's stop writes the flag and then
-        // looks for registrations: either this sender sees the sweep stopped and starts it, or the sweep sees this
-        // request and keeps running.
+        // The registration must be visible before the due time is read, as the sweep resets the due time and then
+        // looks for registrations: either this sender sees the reset and arms the timer, or the sweep sees this
+        // request and arms it for it.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sweepRunning) == 0)
-        {
-            StartSweep();
-        }
+        ScheduleSweep(Math.Min(deadline, slowAt));
 
         PeerUnavailableException? failure = _failure;
         if (failure is null && _stream.TrySend(requestId, request))
@@ -259,9 +258,10 @@ internal sealed class PeerClientConnection
     /// </summary>
     public void Retire()
     {
-        if (Interlocked.CompareExchange(ref _retiredAt, Math.Max(1, _time.GetTimestamp()), 0) == 0)
+        long now = _time.GetTimestamp();
+        if (Interlocked.CompareExchange(ref _retiredAt, Math.Max(1, now), 0) == 0)
         {
-            StartSweep();
+            ScheduleSweep(now + SweepIntervalTicks);
         }
     }
 
@@ -411,51 +411,43 @@ internal sealed class PeerClientConnection
         }
     }
 
-    private void StartSweep()
+    private long SweepIntervalTicks => (long)(SweepInterval.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>Makes the sweep run at <paramref name="due"/> (a timestamp) at the latest; nothing when it is due
+    /// sooner already, or <paramref name="due"/> is never.</summary>
+    private void ScheduleSweep(long due)
     {
-        lock (_sweepSwitch)
+        if (due == long.MaxValue || due >= Volatile.Read(ref _sweepDue))
         {
-            if (_sweepRunning == 0 && !_sweepDisposed)
-            {
-                Volatile.Write(ref _sweepRunning, 1);
-                _sweep.Change(SweepInterval, SweepInterval);
-            }
+            return;
         }
-    }
 
-    /// <summary>Stops the sweep's timer if nothing is pending; false if a request arrived meanwhile (it keeps running).</summary>
-    private bool TryStopSweep()
-    {
         lock (_sweepSwitch)
         {
-            Volatile.Write(ref _sweepRunning, 0);
-            Interlocked.MemoryBarrier();
-            if (!_pending.IsEmpty || Volatile.Read(ref _retiredAt) != 0)
+            if (_sweepDisposed || due >= _sweepDue)
             {
-                // Pending requests still need their deadlines; a retired connection still needs the sweep to close it.
-                // Start it again rather than trust it runs: timer callbacks can overlap, and an earlier one may
-                // have stopped the timer after this one began.
-                Volatile.Write(ref _sweepRunning, 1);
-                if (!_sweepDisposed)
-                {
-                    _sweep.Change(SweepInterval, SweepInterval);
-                }
-
-                return false;
+                return;
             }
 
-            if (!_sweepDisposed)
-            {
-                _sweep.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            }
+            Volatile.Write(ref _sweepDue, due);
 
-            return true;
+            // Whole milliseconds, rounded up (timers count in them): a sweep that fired just before the deadline it was
+            // armed for would leave that request for the next one.
+            double wait = Math.Ceiling(_time.GetElapsedTime(_time.GetTimestamp(), due).TotalMilliseconds);
+            _sweep.Change(TimeSpan.FromMilliseconds(Math.Max(wait, 0)), Timeout.InfiniteTimeSpan);
         }
     }
 
     /// <summary>The sweep: fails every request past its deadline, and reports the ones past their "slow" time once.</summary>
     private void FailExpired()
     {
+        lock (_sweepSwitch)
+        {
+            Volatile.Write(ref _sweepDue, long.MaxValue);
+        }
+
+        // Seen only after the reset above, so a request registered meanwhile is either found below or arms the timer.
+        Interlocked.MemoryBarrier();
         long now = _time.GetTimestamp();
         long retiredAt = Volatile.Read(ref _retiredAt);
         if (retiredAt != 0 && _time.GetElapsedTime(retiredAt, now) >= SweepInterval
@@ -473,11 +465,9 @@ internal sealed class PeerClientConnection
             Interlocked.Exchange(ref _closing, 0);
         }
 
-        if (_pending.IsEmpty && retiredAt == 0 && TryStopSweep())
-        {
-            return;
-        }
-
+        // The next sweep: when the earliest request still pending is due, and a retired connection keeps looking until
+        // it closes. Never sooner than an interval from now, so a busy connection sweeps at most that often.
+        long next = retiredAt != 0 ? now : long.MaxValue;
         foreach (KeyValuePair<ulong, PendingRequest> entry in _pending)
         {
             if (entry.Value.Deadline <= now)
@@ -486,8 +476,11 @@ internal sealed class PeerClientConnection
                 {
                     ReportFailure(End(pending), new TimeoutException($"request {entry.Key} to peer {Remote} at {EndPoint} got no reply in time"));
                 }
+
+                continue;
             }
-            else if (entry.Value.SlowAt <= now && _pending.TryUpdate(entry.Key, entry.Value with { SlowAt = long.MaxValue }, entry.Value))
+
+            if (entry.Value.SlowAt <= now && _pending.TryUpdate(entry.Key, entry.Value with { SlowAt = long.MaxValue }, entry.Value))
             {
                 try
                 {
@@ -497,7 +490,17 @@ internal sealed class PeerClientConnection
                 {
                     // Callbacks must not throw; one that does must not take the sweep's timer down with it.
                 }
+
+                next = Math.Min(next, entry.Value.Deadline);
+                continue;
             }
+
+            next = Math.Min(next, Math.Min(entry.Value.Deadline, entry.Value.SlowAt));
+        }
+
+        if (next != long.MaxValue)
+        {
+            ScheduleSweep(Math.Max(next, now + SweepIntervalTicks));
         }
     }
 

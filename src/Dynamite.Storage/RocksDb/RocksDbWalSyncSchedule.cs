@@ -6,7 +6,8 @@ namespace Dynamite.Storage.RocksDb;
 /// When the batch fsync policy syncs: the WAL is synced at most every <see cref="IntervalMs"/>, and only if something
 /// was written since the last sync. A timer asks the writer for a sync when it is idle (through the request
 /// callback); a busy writer checks <see cref="IsDue"/> after each round itself. The interval is how much a power
-/// loss can take. Time comes from the injected clock, so tests advance it. (The SQLite engine syncs on the same
+/// loss can take. The timer is armed by the first write after a sync and fires once, so an engine nobody writes to
+/// wakes nobody. Time comes from the injected clock, so tests advance it. (The SQLite engine syncs on the same
 /// interval, through <c>SqliteCheckpointer</c>'s WAL checkpoints.)
 /// </summary>
 internal sealed class RocksDbWalSyncSchedule : IAsyncDisposable
@@ -30,8 +31,7 @@ internal sealed class RocksDbWalSyncSchedule : IAsyncDisposable
         _clock = clock;
         _requestSync = requestSync;
         _lastSync = clock.GetTimestamp();
-        var interval = TimeSpan.FromMilliseconds(IntervalMs);
-        _timer = clock.CreateTimer(static state => ((RocksDbWalSyncSchedule)state!).OnTimer(), this, interval, interval);
+        _timer = clock.CreateTimer(static state => ((RocksDbWalSyncSchedule)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>True once an interval has passed since the last sync.</summary>
@@ -40,8 +40,15 @@ internal sealed class RocksDbWalSyncSchedule : IAsyncDisposable
     /// <summary>WAL syncs run so far (for tests and diagnostics).</summary>
     public long SyncCount => Volatile.Read(ref _syncCount);
 
-    /// <summary>Something was written that the next sync must cover (writer thread).</summary>
-    public void MarkWritten() => Volatile.Write(ref _unsyncedWrites, 1);
+    /// <summary>Something was written that the next sync must cover (writer thread); the first write after a sync arms
+    /// the timer for the rest of the interval.</summary>
+    public void MarkWritten()
+    {
+        if (Volatile.Read(ref _unsyncedWrites) == 0 && Interlocked.Exchange(ref _unsyncedWrites, 1) == 0)
+        {
+            ArmTimer();
+        }
+    }
 
     /// <summary>Syncs the WAL unless nothing was written since the last sync (writer thread).</summary>
     public void SyncIfWritten(RocksDbStore store)
@@ -67,11 +74,25 @@ internal sealed class RocksDbWalSyncSchedule : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _timer.DisposeAsync();
 
+    private void ArmTimer()
+    {
+        double left = IntervalMs - _clock.GetElapsedTime(Volatile.Read(ref _lastSync)).TotalMilliseconds;
+        try
+        {
+            _timer.Change(TimeSpan.FromMilliseconds(Math.Max(left, 1)), Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopping: the writer's drain flushes everything.
+        }
+    }
+
     private void OnTimer()
     {
         if (Volatile.Read(ref _unsyncedWrites) != 0)
         {
-            // If the queue is full the writer is busy; it checks IsDue itself after each round.
+            // If the queue is full the writer is busy: it checks IsDue itself after each round. Either way the sync
+            // clears the mark, and the next write arms the timer again.
             _ = _requestSync();
         }
     }

@@ -3,6 +3,8 @@ using Dynamite.Cluster.Transport;
 using Dynamite.Core.Partitioning;
 using Dynamite.Core.Peer;
 using Dynamite.Core.Peer.Messages;
+using Dynamite.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
 namespace Dynamite.Cluster.Tests.Transport;
@@ -38,6 +40,29 @@ public sealed class PeerCallbackSendTests
 
         PeerResponse response = await callback.Response.WaitAsync(Patience);
         Assert.Equal("first", Encoding.UTF8.GetString(response.Read<ReplicaGetReply>().EncodedObject.Span));
+    }
+
+    [Fact]
+    public async Task RequestsAnsweredInTime_FireNoTimer()
+    {
+        await using var cluster = new PeerTestCluster();
+        PeerListener listener = cluster.StartListener(PeerTestCluster.EchoHandler);
+        var clock = new FiredTimerCounter(TimeProvider.System);
+        await using var client = new PeerClient(listener.LocalEndPoint!, PeerTestCluster.Options(PeerTestCluster.ClientIdentity), clock, NullLogger<PeerClient>.Instance);
+        await client.ConnectAsync().WaitAsync(Patience);
+
+        // Callback sends with a deadline (the coordinator's replica requests) and awaited sends (pings, gossip).
+        for (int i = 0; i < 20; i++)
+        {
+            var callback = new RecordingCallback();
+            client.Send(new ReplicaGet("k"u8.ToArray(), new PartitionId(0)), TimeSpan.FromSeconds(30), callback);
+            await callback.Response.WaitAsync(Patience);
+            await client.SendAsync(new ReplicaGet("k"u8.ToArray(), new PartitionId(0)), TimeSpan.FromSeconds(30)).WaitAsync(Patience);
+        }
+
+        // Six times the sweep's shortest interval (50 ms), far before any deadline: no sweep ran, no timer fired.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(0, clock.Fired);
     }
 
     [Fact]
