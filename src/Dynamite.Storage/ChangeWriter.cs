@@ -36,13 +36,13 @@ internal abstract class ChangeWriter
     /// how the key and expiry counters move when they are committed.</summary>
     public (long KeyDelta, long ExpiryDelta) Apply(BatchTransaction group)
     {
-        IReadOnlyList<StagedChange> changes = group.Changes.Changes;
-        bool deduplicate = changes.Count > 1;
+        ReadOnlySpan<StagedChange> changes = group.Changes.Changes;
+        bool deduplicate = changes.Length > 1;
         long keyDelta = 0;
         long expiryDelta = 0;
         try
         {
-            for (int i = changes.Count - 1; i >= 0; i--)
+            for (int i = changes.Length - 1; i >= 0; i--)
             {
                 StagedChange change = changes[i];
                 if (deduplicate && !_appliedKeys.Add(change.Key))
@@ -126,11 +126,11 @@ internal abstract class ChangeWriter
 
     /// <summary>Applies the element (or, with <paramref name="index"/>, index entry) changes that survive (see the class
     /// summary), oldest first. Index entries are elements of a keyspace of their own, so the same pass serves both.</summary>
-    private void ApplyElements(IReadOnlyList<StagedElementChange> changes, bool index)
+    private void ApplyElements(ReadOnlySpan<StagedElementChange> changes, bool index)
     {
         ClearElementPass();
-        bool deduplicate = changes.Count > 1;
-        for (int i = changes.Count - 1; i >= 0; i--)
+        bool deduplicate = changes.Length > 1;
+        for (int i = changes.Length - 1; i >= 0; i--)
         {
             StagedElementChange change = changes[i];
             if (deduplicate)

@@ -454,11 +454,9 @@ internal abstract class GroupCommitWriter : IDisposable
                 Volatile.Write(ref _changedRecordCount, _changedRecordCount + transaction.Changes.Count);
                 if (ChangeListener is { IsListening: true } listener)
                 {
-                    // Indexed: a foreach over the IReadOnlyList would box its enumerator on every group.
-                    IReadOnlyList<StagedChange> changes = transaction.Changes.Changes;
-                    for (int i = 0; i < changes.Count; i++)
+                    foreach (StagedChange change in transaction.Changes.Changes)
                     {
-                        listener.OnChanged(changes[i].Key);
+                        listener.OnChanged(change.Key);
                     }
                 }
             }

@@ -140,10 +140,8 @@ public sealed class RecordCache
             return;
         }
 
-        IReadOnlyList<StagedChange> list = changes.Changes;
-        for (int i = 0; i < list.Count; i++)
+        foreach (StagedChange change in changes.Changes)
         {
-            StagedChange change = list[i];
             if (change.Record is { } record)
             {
                 if (record.Value.Length > _largestCachedBytes)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 
@@ -16,7 +17,9 @@ public sealed class StagedChanges
 
     public int Count => _changes.Count;
 
-    public IReadOnlyList<StagedChange> Changes => _changes;
+    /// <summary>The staged changes in order; valid until the next change is staged or the changes are cleared. A span, so
+    /// the engines' per-write loops over it allocate nothing.</summary>
+    public ReadOnlySpan<StagedChange> Changes => CollectionsMarshal.AsSpan(_changes);
 
     public void Stage(byte[] key, StoredRecord? record)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics.CodeAnalysis;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
@@ -30,7 +31,9 @@ internal sealed class StagedElementChanges
 
     public int Count => _changes.Count;
 
-    public IReadOnlyList<StagedElementChange> Changes => _changes;
+    /// <summary>The staged changes in order; valid until the next change is staged or the changes are cleared (a span:
+    /// the per-write loops over it allocate nothing).</summary>
+    public ReadOnlySpan<StagedElementChange> Changes => CollectionsMarshal.AsSpan(_changes);
 
     /// <summary>Stages a write; the arguments are checked here, inside the operation, so a bad one fails it alone.</summary>
     public void StageWrite(byte[] key, byte[] element, byte[] value)

@@ -102,14 +102,12 @@ internal sealed class MemoryElementSpace : IElementReader
     /// Applies one operation's changes in order, each key's in one builder, then publishes each changed key's new set
     /// (or removes the key when it has no elements left); the caller holds the engine's write lock.
     /// </summary>
-    public void Apply(IReadOnlyList<StagedElementChange> changes)
+    public void Apply(ReadOnlySpan<StagedElementChange> changes)
     {
         try
         {
-            // Indexed: a foreach over the IReadOnlyList would box its enumerator on every typed write.
-            for (int i = 0; i < changes.Count; i++)
+            foreach (StagedElementChange change in changes)
             {
-                StagedElementChange change = changes[i];
                 if (!_changed.TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>.Builder? builder))
                 {
                     if (!PartitionOf(change.KeyHash).TryGetValue(change.Key, out ImmutableSortedSet<StoredElement>? stored))

@@ -110,19 +110,18 @@ public sealed partial class MemoryStorageEngine : IStorageEngine
                 return ValueTask.FromException(exception);
             }
 
-            // Indexed loops: a foreach over the IReadOnlyList would box its enumerator on every write.
-            IReadOnlyList<StagedChange> changes = _transaction.Changes.Changes;
-            for (int i = 0; i < changes.Count; i++)
+            ReadOnlySpan<StagedChange> changes = _transaction.Changes.Changes;
+            foreach (StagedChange change in changes)
             {
-                Apply(changes[i]);
+                Apply(change);
             }
 
             Interlocked.Add(ref _changedRecordCount, _transaction.Changes.Count);
             if (ChangeListener is { IsListening: true } listener)
             {
-                for (int i = 0; i < changes.Count; i++)
+                foreach (StagedChange change in changes)
                 {
-                    listener.OnChanged(changes[i].Key);
+                    listener.OnChanged(change.Key);
                 }
             }
 
