@@ -2,11 +2,12 @@
 # A/B of 3-node clusters under one load generator (not part of CI). Each setup is a build directory and, optionally,
 # environment settings for its nodes; every setup is a cluster of three nodes on loopback (N=3, R=W=2, racks 1-3,
 # --fsync batch), all started at once and all frozen (SIGSTOP) except the one being warmed up or measured. Each is
-# warmed with 100k SET, then ROUNDS rounds measure every setup once, in turn, with redis-benchmark against node 1
-# (REQUESTS requests of TEST, 100-byte values, 100,000 random keys, 50 connections). A round is short and the setups
-# alternate within it, so this machine's slow drifts (other tenants) shift every setup alike; the medians of
-# requests/s and of server CPU-seconds per 100k requests (utime+stime of the three nodes, /proc/PID/stat) are
-# compared. Differences under about 5% are noise here (PERFORMANCE.md); look for a sign that repeats in most rounds.
+# warmed with 100k SET, then ROUNDS rounds measure every setup once, in turn (even rounds in reverse order), with
+# redis-benchmark against node 1 (REQUESTS requests of TEST, 100-byte values, 100,000 random keys, 50 connections). A
+# round is short and the setups alternate within it, so this machine's slow drifts (other tenants) shift every setup
+# alike; the medians of requests/s and of server CPU-seconds per 100k requests (utime+stime of the three nodes,
+# /proc/PID/stat) are compared. Differences under about 5% are noise here (PERFORMANCE.md); look for a sign that
+# repeats in most rounds, and repeat the A/B before believing it (a 20% difference has reversed on the repeat).
 #
 # Usage: bench/cluster-ab.sh 'LABEL=BUILD_DIR[;NAME=VALUE...]' 'LABEL=BUILD_DIR[;NAME=VALUE...]' ...
 #   e.g. bench/cluster-ab.sh "base=/tmp/a" "spin=/tmp/a;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=20"
@@ -14,7 +15,7 @@
 #   BASE_PORT (default 18000; setup i uses BASE_PORT+100i .. +33)
 # A build directory: `dotnet build src/Dynamite.Cli -c Release -o DIR` at the commit wanted (a git worktree).
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,15p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,16p' "$0"; exit 2; }
 rounds=${ROUNDS:-6}; requests=${REQUESTS:-60000}; test=${TEST:-set}; engine=${ENGINE:-rocksdb}; base=${BASE_PORT:-18000}
 work=$(mktemp -d); all_pids=()
 cleanup() {
@@ -73,9 +74,12 @@ for ((j = 0; j < ${#labels[@]}; j++)); do
   # shellcheck disable=SC2086
   kill -STOP ${setup_pids[$j]}
 done
+# Even rounds measure the setups in reverse order: a setup measured first in every round (just after the others ran)
+# showed a 20% "gain" that reversed when the order was swapped (cluster-write-profile-2026-12-07.md, session 15).
 for r in $(seq 1 "$rounds"); do
   line="round $r:"
-  for ((j = 0; j < ${#labels[@]}; j++)); do
+  for ((k = 0; k < ${#labels[@]}; k++)); do
+    j=$k; [ $((r % 2)) -eq 0 ] && j=$((${#labels[@]} - 1 - k))
     m=$(run "$j" "$requests")
     echo "${labels[$j]} $m" >> "$results"
     line="$line ${labels[$j]} $m |"
