@@ -74,8 +74,8 @@ for ((j = 0; j < ${#labels[@]}; j++)); do
   # shellcheck disable=SC2086
   kill -STOP ${setup_pids[$j]}
 done
-# Even rounds measure the setups in reverse order: a setup measured first in every round (just after the others ran)
-# showed a 20% "gain" that reversed when the order was swapped (cluster-write-profile-2026-12-07.md, session 15).
+# Even rounds measure the setups in reverse order: a setup measured in the same place in every round showed a 20%
+# "gain" that reversed when the order was swapped (cluster-write-profile-2026-12-07.md, session 15).
 for r in $(seq 1 "$rounds"); do
   line="round $r:"
   for ((k = 0; k < ${#labels[@]}; k++)); do

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using Dynamite.Core.KeyValue;
 using Dynamite.Core.Partitioning;
 
