@@ -133,8 +133,10 @@ public sealed class AntiEntropyTests
         await cluster.RestartAsync(2);
         using (RawRespClient node3 = cluster.Connect(2))
         {
+            // Live values or tombstones, all 200 objects are there: the restart lost nothing. Whether one is still a
+            // live value is not asked here: an exchange may already have run (the keysRepaired check below is the
+            // proof that node 3 missed the deletes).
             Assert.Equal(":200", node3.Call("DYN.LOCALDBSIZE").ToString());
-            Assert.Equal("$\"x\"", node3.Call("DYN.LOCALGET", "gone:5").ToString());
         }
 
         await cluster.WaitUntilAllSeeEachOtherAsync();
@@ -193,11 +195,6 @@ public sealed class AntiEntropyTests
         // Past the 2 s replica request timeout: node 3 must miss the tombstones, not receive them late.
         await Task.Delay(TimeSpan.FromSeconds(3));
         await cluster.RestartAsync(2);
-        using (RawRespClient node3 = cluster.Connect(2))
-        {
-            Assert.Equal($":{Keys}", node3.Call("DYN.LOCALDBSIZE").ToString());
-        }
-
         await cluster.WaitUntilAllSeeEachOtherAsync();
 
         // Exchanges carry the tombstones to node 3; once all three hold them, the collector removes them everywhere.
@@ -229,6 +226,13 @@ public sealed class AntiEntropyTests
         using JsonDocument status = JsonDocument.Parse((await ExternalTool.RunAsync(
             "dotnet", [RepositoryPaths.DynamiteDll, "status", "--http", $"127.0.0.1:{cluster[0].HttpPort}", "--json"], TimeSpan.FromMinutes(1))).StandardOutput);
         Assert.True(status.RootElement.GetProperty("antiEntropy").GetProperty("tombstonesCollected").GetInt64() >= Keys);
+
+        // Node 3 came back holding the old values: exchanges had to carry every tombstone to it (a collector only
+        // removes a tombstone every primary holds). Checked here, after the fact, and not by counting node 3's keys
+        // right after its restart: with a grace of 0 an exchange and a collection pass may finish before the test's
+        // first command reaches node 3 (CI saw 297 of 300).
+        long repaired = Enumerable.Range(0, 3).Sum(node => cluster.InfoNumber(node, "aae_keys_repaired"));
+        Assert.True(repaired >= Keys, $"exchanges repaired only {repaired} keys");
     }
 
     private static long LocalDbSize(LocalCluster cluster, int node)
