@@ -604,7 +604,7 @@ public abstract partial class StorageEngineContractTests : IAsyncLifetime
 
     private IStorageEngine CreateEngine(int partitionBits = 8) => Track(CreateEngineCore(new KeyPartitioner(partitionBits)));
 
-    private static List<ScanPage> ScanAll(IStorageEngine engine, int limit, long now)
+    protected static List<ScanPage> ScanAll(IStorageEngine engine, int limit, long now)
     {
         var pages = new List<ScanPage>();
         ulong? cursor = 0;
