@@ -12,11 +12,13 @@
 # Usage: bench/cluster-ab.sh 'LABEL=BUILD_DIR[;NAME=VALUE...]' 'LABEL=BUILD_DIR[;NAME=VALUE...]' ...
 #   e.g. bench/cluster-ab.sh "base=/tmp/a" "spin=/tmp/a;DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=20"
 #   ROUNDS (default 6), REQUESTS (default 60000), TEST (set or get; default set), ENGINE (default rocksdb),
-#   BASE_PORT (default 18000; setup i uses BASE_PORT+100i .. +33)
+#   BASE_PORT (default 18000; setup i uses BASE_PORT+100i .. +33), PIPELINE (commands in flight per connection,
+#   redis-benchmark -P; default 1)
 # A build directory: `dotnet build src/Dynamite.Cli -c Release -o DIR` at the commit wanted (a git worktree).
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,17p' "$0"; exit 2; }
 rounds=${ROUNDS:-6}; requests=${REQUESTS:-60000}; test=${TEST:-set}; engine=${ENGINE:-rocksdb}; base=${BASE_PORT:-18000}
+pipeline=${PIPELINE:-1}
 work=$(mktemp -d); all_pids=()
 cleanup() {
   for p in "${all_pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
@@ -60,7 +62,7 @@ run() {
   kill -CONT ${setup_pids[$j]}; sleep 3
   # shellcheck disable=SC2086
   before=$(cpu ${setup_pids[$j]})
-  rps=$(timeout 600 redis-benchmark -p "${ports[$j]}" -t "$test" -n "$n" -r 100000 -d 100 -c 50 -q 2>/dev/null | rps_of)
+  rps=$(timeout 600 redis-benchmark -p "${ports[$j]}" -t "$test" -n "$n" -r 100000 -d 100 -c 50 -P "$pipeline" -q 2>/dev/null | rps_of)
   # shellcheck disable=SC2086
   after=$(cpu ${setup_pids[$j]})
   # shellcheck disable=SC2086
@@ -87,7 +89,7 @@ for r in $(seq 1 "$rounds"); do
   echo "$line"
 done
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-echo "$test c50, $engine, $rounds rounds of $requests requests; medians: requests/s, server CPU-s per 100k"
+echo "$test c50 P$pipeline, $engine, $rounds rounds of $requests requests; medians: requests/s, server CPU-s per 100k"
 for l in "${labels[@]}"; do
   echo "$l: $(grep "^$l " "$results" | awk '{print $2}' | median) req/s, $(grep "^$l " "$results" | awk '{print $3}' | median) CPU-s/100k"
 done

@@ -77,14 +77,6 @@ public sealed class ReplicaRequestHandler : IPeerService
                 _ => ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"),
             };
         }
-        catch (PeerProtocolException exception)
-        {
-            answer = ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
-        }
-        catch (MalformedObjectException exception)
-        {
-            answer = ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
-        }
         catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
         {
             // Nobody is left to answer; the transport expects no reply.
@@ -92,10 +84,99 @@ public sealed class ReplicaRequestHandler : IPeerService
         }
         catch (Exception exception)
         {
-            _logger.LogError(exception, "Serving {Type} from {Peer} failed", request.Type, request.Remote);
-            answer = ErrorMessage.Create(PeerErrorCode.Internal, exception.Message);
+            answer = Failure(request, exception);
         }
 
+        Answer(request, reply, answer);
+    }
+
+    public bool ServesRuns(PeerMessageType type) => type == PeerMessageType.ReplicaPut;
+
+    /// <summary>
+    /// A run of puts that arrived together: every put is decoded first (a malformed one is answered alone and left
+    /// out), then all are merged in one storage operation and acknowledged. When that operation fails (a damaged stored
+    /// record, a failing engine), each put is merged again on its own, so one key's failure is never its neighbours'.
+    /// </summary>
+    public async ValueTask HandleRunAsync(IReadOnlyList<PeerIncomingRequest> requests, IPeerReplySink reply, CancellationToken connectionClosed)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(reply);
+        var changes = new List<ReplicaChange>(requests.Count);
+        var decoded = new List<PeerIncomingRequest>(requests.Count);
+        foreach (PeerIncomingRequest request in requests)
+        {
+            try
+            {
+                ReplicaPut put = request.Read<ReplicaPut>();
+                changes.Add(ReplicaChange.Merge(Owned(put.Key), DecodeIncoming(put.Key, put.EncodedObject), Owned(put.EncodedObject)));
+                decoded.Add(request);
+            }
+            catch (Exception exception)
+            {
+                Answer(request, reply, Failure(request, exception));
+            }
+        }
+
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _store.ApplyBatchAsync(changes, connectionClosed);
+            foreach (PeerIncomingRequest request in decoded)
+            {
+                reply.Reply(request.RequestId, StoredAck);
+            }
+
+            return;
+        }
+        catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception exception)
+        {
+            _logger.LogDebug(exception, "A run of {Count} puts from {Peer} failed together; merging each on its own", changes.Count, decoded[0].Remote);
+        }
+
+        for (int i = 0; i < changes.Count; i++)
+        {
+            IPeerPayload answer;
+            try
+            {
+                ReplicaChange change = changes[i];
+                await _store.MergeAsync(change.Key, change.Incoming!, change.EncodedObject, connectionClosed);
+                answer = StoredAck;
+            }
+            catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                answer = Failure(decoded[i], exception);
+            }
+
+            Answer(decoded[i], reply, answer);
+        }
+    }
+
+    /// <summary>The error reply to a request that failed: malformed input is the sender's, anything else ours (logged).</summary>
+    private IPeerPayload Failure(PeerIncomingRequest request, Exception exception)
+    {
+        if (exception is PeerProtocolException or MalformedObjectException)
+        {
+            return ErrorMessage.Create(PeerErrorCode.MalformedPayload, exception.Message);
+        }
+
+        _logger.LogError(exception, "Serving {Type} from {Peer} failed", request.Type, request.Remote);
+        return ErrorMessage.Create(PeerErrorCode.Internal, exception.Message);
+    }
+
+    private void Answer(PeerIncomingRequest request, IPeerReplySink reply, IPeerPayload answer)
+    {
         try
         {
             reply.Reply(request.RequestId, answer);

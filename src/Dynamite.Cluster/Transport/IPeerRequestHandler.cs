@@ -1,3 +1,5 @@
+using Dynamite.Core.Peer;
+
 namespace Dynamite.Cluster.Transport;
 
 /// <summary>
@@ -13,4 +15,18 @@ public interface IPeerRequestHandler
     /// <paramref name="connectionClosed"/> is cancelled when the connection or the listener closes.
     /// </summary>
     ValueTask HandleAsync(PeerIncomingRequest request, IPeerReplySink reply, CancellationToken connectionClosed);
+
+    /// <summary>Whether requests of <paramref name="type"/> that arrive together may be served as one run
+    /// (<see cref="HandleRunAsync"/>). None by default.</summary>
+    bool ServesRuns(PeerMessageType type) => false;
+
+    /// <summary>
+    /// Serves two or more requests of one type that <see cref="ServesRuns"/> names and that arrived in one read of the
+    /// connection, one after the other, as <see cref="HandleAsync"/> would serve each but together: a replica stores a
+    /// run of puts in one storage operation, so the writer, the awaits and the acknowledgements are paid once per run
+    /// rather than once per put. Every request gets exactly one reply; a handler throws only before it replied to any
+    /// (the transport then answers each with an Error reply). The same threading rules as <see cref="HandleAsync"/>.
+    /// </summary>
+    ValueTask HandleRunAsync(IReadOnlyList<PeerIncomingRequest> requests, IPeerReplySink reply, CancellationToken connectionClosed) =>
+        throw new NotSupportedException($"{GetType().Name} serves no runs of requests");
 }

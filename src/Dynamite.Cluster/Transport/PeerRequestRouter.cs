@@ -57,4 +57,15 @@ public sealed class PeerRequestRouter : IPeerRequestHandler
         reply.Reply(request.RequestId, ErrorMessage.Create(PeerErrorCode.UnknownMessageType, $"this node does not serve {request.Type} requests"));
         return ValueTask.CompletedTask;
     }
+
+    public bool ServesRuns(PeerMessageType type) => _owners[(byte)type]?.ServesRuns(type) ?? false;
+
+    public ValueTask HandleRunAsync(IReadOnlyList<PeerIncomingRequest> requests, IPeerReplySink reply, CancellationToken connectionClosed)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        PeerMessageType type = requests.Count > 0 ? requests[0].Type : default;
+        return _owners[(byte)type] is { } owner && owner.ServesRuns(type)
+            ? owner.HandleRunAsync(requests, reply, connectionClosed)
+            : throw new NotSupportedException($"no service serves runs of {type} requests");
+    }
 }

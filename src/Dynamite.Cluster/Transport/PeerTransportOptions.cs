@@ -46,6 +46,12 @@ public sealed record PeerTransportOptions
     public int MaxFrameBytes { get; init; } = PeerFrameCodec.DefaultMaxFrameBytes;
 
     /// <summary>
+    /// The most requests a listener hands its handler as one run (<see cref="IPeerRequestHandler.HandleRunAsync"/>):
+    /// bounds what one storage operation of a replica holds.
+    /// </summary>
+    public const int MaxRequestRunLength = 256;
+
+    /// <summary>
     /// Requests in flight on one connection, in each direction: a client waits for a free slot (back-pressure within
     /// the caller's timeout) and a listener stops reading the connection. 1024 covers a coordinator fanning out
     /// pipelined client load (PERFORMANCE.md: 16 deep x 50 connections) without unbounded memory.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Dynamite.Cluster.Replication;
 using Dynamite.Cluster.Tests.Transport;
@@ -187,6 +188,56 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
         Assert.True(client.IsConnected);
     }
 
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("rocksdb")]
+    public async Task ReplicaPut_ManySentTogether_EveryOneStoredAndAcknowledged(string engine)
+    {
+        // Sent without waiting, the puts reach the listener several to a read and are stored in runs
+        // (HandleRunAsync); two concurrent versions of one key in the same burst must end as its siblings.
+        (PeerClient client, ReplicaStore store, _) = StartReplica(engine, hintsOn: false);
+        VersionedObject mine = Write("mine");
+        VersionedObject theirs = VersionedObject.Empty.Update(VersionVector.Empty, new NodeId("other"), Bytes("theirs"), Start, 0);
+        List<Task<PeerResponse>> sends = [.. Enumerable.Range(0, 300).Select(i => client.SendAsync(new ReplicaPut(Key($"k{i}"), Write($"v{i}").Encode())))];
+        sends.Add(client.SendAsync(new ReplicaPut(Key("twin"), mine.Encode())));
+        sends.Add(client.SendAsync(new ReplicaPut(Key("twin"), theirs.Encode())));
+
+        PeerResponse[] responses = await Task.WhenAll(sends).WaitAsync(PeerTestCluster.Patience);
+
+        Assert.All(responses, r => Assert.Equal(ReplicaPutStatus.Stored, r.Read<ReplicaPutAck>().Status));
+        Assert.Equal(301, store.KeyCount);
+        Assert.All(Enumerable.Range(0, 300), i => Assert.Equal(Write($"v{i}"), store.Read(Key($"k{i}"))));
+        Assert.Equal(mine.Merge(theirs), store.Read(Key("twin")));
+    }
+
+    [Fact]
+    public async Task HandleRunAsync_ADamagedRecordAndAMalformedPut_EachAnsweredAloneAndTheRestStored()
+    {
+        var store = new ReplicaStore(_engines.Open("memory"), _clock);
+        var handler = new ReplicaRequestHandler(store, null, TestEngines.Partitioner, NullLogger.Instance);
+        await store.Engine.ExecuteAsync(new RawWriteOperation(Key("rotten"), [0x02]), Start);
+        PeerIncomingRequest[] run =
+        [
+            PutRequest(1, new ReplicaPut(Key("a"), Write("a").Encode())),
+            PutRequest(2, new ReplicaPut(Key("rotten"), Write("r").Encode())),
+            PutRequest(3, new ReplicaPut(Key("garbage"), new byte[] { 0x01, 0xFF, 0xFF, 0xFF })),
+            PutRequest(4, new ReplicaPut(Key("b"), Write("b").Encode())),
+        ];
+        var replies = new RecordingReplySink();
+
+        await handler.HandleRunAsync(run, replies, CancellationToken.None);
+
+        // The merge into the damaged record fails the run's storage operation; each put is then merged alone.
+        Assert.Equal([1UL, 2UL, 3UL, 4UL], replies.Answers.Keys.Order());
+        Assert.IsType<ReplicaPutAck>(replies.Answers[1]);
+        Assert.Equal(PeerErrorCode.Internal, Assert.IsType<ErrorMessage>(replies.Answers[2]).Code);
+        Assert.Equal(PeerErrorCode.MalformedPayload, Assert.IsType<ErrorMessage>(replies.Answers[3]).Code);
+        Assert.IsType<ReplicaPutAck>(replies.Answers[4]);
+        Assert.Equal(Write("a"), store.Read(Key("a")));
+        Assert.Equal(Write("b"), store.Read(Key("b")));
+        Assert.Null(store.Read(Key("garbage")));
+    }
+
     [Fact]
     public async Task ReplicaPut_TruncatedPayload_IsAnErrorAndTheConnectionStaysUp()
     {
@@ -355,6 +406,13 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
     }
 
     private static byte[] Key(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static PeerIncomingRequest PutRequest(ulong requestId, ReplicaPut put)
+    {
+        var payload = new ArrayBufferWriter<byte>();
+        put.Write(payload);
+        return new PeerIncomingRequest(PeerMessageType.ReplicaPut, requestId, payload.WrittenMemory, PeerTestCluster.ClientIdentity);
+    }
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
