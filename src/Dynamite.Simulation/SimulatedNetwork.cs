@@ -47,6 +47,9 @@ public sealed class SimulatedNetwork
 
     public long MessagesDuplicated { get; private set; }
 
+    /// <summary>Requests the nodes' listeners handed over in runs of two or more (<see cref="SimulationOptions.PeerRequestRuns"/>).</summary>
+    public long RequestsInRuns { get; private set; }
+
     public long EventsRun { get; private set; }
 
     public IReadOnlyCollection<string> Trace => _trace;
@@ -111,6 +114,9 @@ public sealed class SimulatedNetwork
             Schedule(NextDelay(faulty), deliver);
         }
     }
+
+    /// <summary>Counts a run of <paramref name="requests"/> handed over by a node's listener.</summary>
+    public void CountRun(int requests) => RequestsInRuns += requests;
 
     public void Block(NodeId from, NodeId to) => _blocked.Add((from, to));
 

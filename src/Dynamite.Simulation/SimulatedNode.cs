@@ -48,6 +48,9 @@ public sealed partial class SimulatedNode
     private KeyPartitioner _partitioner;
     private ClusterNode? _runtime;
 
+    /// <summary>The live runtime's peer listener dispatch; replaced with the runtime.</summary>
+    private SimulatedRequestDispatch? _dispatch;
+
     private readonly ClusterMetrics _metrics;
 
     public SimulatedNode(NodeDescriptor descriptor, SimulatedCluster cluster, SimulationOptions options, WriteLedger ledger, IReadOnlyList<string> seeds, PlanChecker plans, SimulationMetrics metrics)
@@ -176,6 +179,7 @@ public sealed partial class SimulatedNode
                 new LedgerObserver(_ledger));
             // The server stops once the node left the cluster and every member heard of it; so does the simulated process.
             ClusterNode runtime = _runtime;
+            _dispatch = new SimulatedRequestDispatch(runtime.Router, Process, _cluster.Network, _options.PeerRequestRuns);
             _runtime.Membership.Departed += () => _ = RetireAfterAnnouncingAsync(runtime);
             _runtime.Membership.StateChanged += state => _plans.Observe(Id, state, _cluster.Network.Clock.ElapsedMs);
             _runtime.Start();
@@ -235,6 +239,7 @@ public sealed partial class SimulatedNode
     {
         // Abandoned, not disposed: a killed process runs no shutdown. Its events die with the process's epoch.
         _runtime = null;
+        _dispatch = null;
         Process.Crash();
     }
 
@@ -369,45 +374,21 @@ public sealed partial class SimulatedNode
     /// <summary>Serves one peer request arriving from the network, as the peer listener does: pings here, the rest through the router.</summary>
     internal void Serve(PeerMessageType type, ulong requestId, byte[] payload, PeerIdentity from, Action<PeerMessageType, byte[]> reply)
     {
-        if (_runtime is not { } runtime)
+        if (_dispatch is not { } dispatch)
         {
             return;
         }
 
-        var sink = new ReplySink(reply);
         if (type == PeerMessageType.Ping)
         {
-            sink.Reply(requestId, new Pong(Ping.Read(payload).Sequence));
+            var writer = new System.Buffers.ArrayBufferWriter<byte>();
+            var pong = new Pong(Ping.Read(payload).Sequence);
+            pong.Write(writer);
+            reply(pong.Type, writer.WrittenSpan.ToArray());
             return;
         }
 
-        _ = ServeAsync(runtime.Router, new PeerIncomingRequest(type, requestId, payload, from), sink);
-    }
-
-    private static async Task ServeAsync(IPeerRequestHandler router, PeerIncomingRequest request, ReplySink sink)
-    {
-        try
-        {
-            await router.HandleAsync(request, sink, CancellationToken.None);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // The listener's rule: a handler that throws is answered with an Error reply.
-            sink.Reply(request.RequestId, ErrorMessage.Create(PeerErrorCode.Internal, exception.Message));
-        }
-    }
-
-    /// <summary>Hands a handler's reply back to the network, encoded as on the wire.</summary>
-    private sealed class ReplySink(Action<PeerMessageType, byte[]> send) : IPeerReplySink
-    {
-        public bool Reply<TPayload>(ulong requestId, TPayload payload)
-            where TPayload : IPeerPayload
-        {
-            var writer = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(1, payload.PayloadLength));
-            payload.Write(writer);
-            send(payload.Type, writer.WrittenSpan.ToArray());
-            return true;
-        }
+        dispatch.Serve(new PeerIncomingRequest(type, requestId, payload, from), reply);
     }
 
     /// <summary>Tells the ledger of every object a replica store writes: the first store of a value reveals the dot its coordinator gave it.</summary>

@@ -126,6 +126,14 @@ public sealed record SimulationOptions
     /// </summary>
     public long AntiEntropyIntervalMs { get; init; }
 
+    /// <summary>
+    /// Whether a node's simulated listener hands a replica's puts over in runs, as the real listener does with the puts
+    /// of one read (<see cref="SimulatedRequestDispatch"/>): one sender's puts of one instant. Off by default for now:
+    /// gathering changes every run's history, and on the typed-key and membership schedules those new histories meet
+    /// two faults of the code before runs (docs/simulation-findings-2026-12-07.md) that the fixed seeds do not.
+    /// </summary>
+    public bool PeerRequestRuns { get; init; }
+
     /// <summary>How long the nodes may take to find each other and found the cluster before the run is declared stuck.</summary>
     public long FormationLimitMs { get; init; } = 30_000;
 

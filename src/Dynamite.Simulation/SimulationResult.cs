@@ -23,6 +23,8 @@ public sealed class SimulationResult
 
     public required long MessagesDuplicated { get; init; }
 
+    public required long RequestsInRuns { get; init; }
+
     public required long HintsReplayed { get; init; }
 
     public bool Passed => Violations.Count == 0;

@@ -80,7 +80,7 @@ public static class SimulationRun
             $"{history.Entries.Count} ops (writes ok {history.Count(OperationKind.DynamoWrite, OperationStatus.Ok) + history.Count(OperationKind.PlainWrite, OperationStatus.Ok)}, "
             + $"indeterminate {history.Count(OperationKind.DynamoWrite, OperationStatus.Indeterminate) + history.Count(OperationKind.PlainWrite, OperationStatus.Indeterminate)}, "
             + $"reads ok {history.Count(OperationKind.Read, OperationStatus.Ok)}), {ledger.Count} applied writes, {faults.Injected} faults, "
-            + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated), "
+            + $"{network.MessagesSent} messages ({network.MessagesDropped} dropped, {network.MessagesDuplicated} duplicated, {network.RequestsInRuns} served in runs), "
             + $"hints stored {metrics.Total(ClusterMetrics.HintsStored)} replayed {metrics.Total(ClusterMetrics.HintsReplayed)}, read repairs {metrics.Total(ClusterMetrics.ReadRepairs)}, "
             + $"{membership.Changes} membership changes, {plans.Switches} ring switches judged, {network.Clock.ElapsedMs} simulated ms, {network.EventsRun} events";
         foreach (SimulatedNode node in nodes)
@@ -99,6 +99,7 @@ public static class SimulationRun
             FaultsInjected = faults.Injected,
             MessagesDropped = network.MessagesDropped,
             MessagesDuplicated = network.MessagesDuplicated,
+            RequestsInRuns = network.RequestsInRuns,
             HintsReplayed = metrics.Total(ClusterMetrics.HintsReplayed),
         };
     }
