@@ -73,7 +73,7 @@ public sealed class MembershipSchedule
         }
 
         SimulatedNode victim = members[_network.Random.Next(members.Count)];
-        victim.Retire("crashed for good; an operator will remove it");
+        victim.LoseForGood("crashed for good; an operator will remove it");
         Changes++;
         _network.Schedule(_network.Random.NextInt64(500, 3_000), () => RemoveFromSurvivor(victim, attempt: 1));
     }

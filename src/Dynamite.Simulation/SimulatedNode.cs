@@ -206,6 +206,16 @@ public sealed partial class SimulatedNode
         IsRetired = true;
     }
 
+    /// <summary>
+    /// The node crashes for good (an operator then removes it): like a wipe, what it alone held is gone, writes it
+    /// coordinated but could not send and the hints it kept included, so the checkers count its loss as a wipe's.
+    /// </summary>
+    public void LoseForGood(string why)
+    {
+        _wipedAtMs.Add(_cluster.Network.Clock.ElapsedMs);
+        Retire(why);
+    }
+
     /// <summary>Runs <paramref name="change"/> against this node's membership, in its process (an operator's admin call).</summary>
     public bool Administer(string what, Func<GossipMembership, ClusterState> change)
     {
@@ -232,7 +242,8 @@ public sealed partial class SimulatedNode
         return done;
     }
 
-    /// <summary>When each wipe happened (elapsed simulated ms): what the node held before it is gone, its hints too.</summary>
+    /// <summary>When each wipe happened, or the node was lost for good (elapsed simulated ms): what the node held before
+    /// is gone, its hints too.</summary>
     public IReadOnlyList<long> WipedAtMs => _wipedAtMs;
 
     public void Crash()
