@@ -17,8 +17,9 @@ namespace Dynamite.Cluster.Transport;
 /// loop that dispatches each request to the handler without waiting for it, so many are in flight and replies
 /// leave in whatever order handlers finish. At <see cref="PeerTransportOptions.MaxInFlightPerConnection"/>
 /// unanswered requests the loop stops reading (TCP back-pressure on the sender); nothing is dropped. Consecutive
-/// requests of a type the handler serves in runs (a replica's puts) are handed over together, one run per read at most
-/// <see cref="PeerTransportOptions.MaxRequestRunLength"/> long: on 3 nodes at 50 SET connections a replica read about 27 puts per read.
+/// requests of a type the handler serves in runs (a replica's puts) are handed over together, one run per read at
+/// most <see cref="PeerTransportOptions.MaxRequestRunLength"/> long: on 3 nodes at 50 SET connections a replica read
+/// about 27 puts per read.
 /// </summary>
 /// <remarks>
 /// Its semaphore and token source are left to the garbage collector, not disposed: handlers may outlive the
