@@ -196,6 +196,7 @@ public sealed class ReplicaRequestHandlerTests : IAsyncLifetime
         // Sent without waiting, the puts reach the listener several to a read and are stored in runs
         // (HandleRunAsync); two concurrent versions of one key in the same burst must end as its siblings.
         (PeerClient client, ReplicaStore store, _) = StartReplica(engine, hintsOn: false);
+        await client.ConnectAsync();
         VersionedObject mine = Write("mine");
         VersionedObject theirs = VersionedObject.Empty.Update(VersionVector.Empty, new NodeId("other"), Bytes("theirs"), Start, 0);
         List<Task<PeerResponse>> sends = [.. Enumerable.Range(0, 300).Select(i => client.SendAsync(new ReplicaPut(Key($"k{i}"), Write($"v{i}").Encode())))];
