@@ -334,6 +334,10 @@ public sealed partial class SimulatedNode
         return PreferenceListBuilder.PrimariesOf(map, _partitioner.PartitionOf(Encoding.UTF8.GetBytes(key)), Descriptor.Datacenter, _options.ReplicationFactor);
     }
 
+    /// <summary>The members of the ring this node holds as current (empty without one).</summary>
+    public IReadOnlyList<NodeId> RingOwners() =>
+        _runtime?.Membership.State.Ring?.Current.Members.Select(m => m.Id).ToList() ?? [];
+
     /// <summary>True when this node is up, has a ring, and its failure detector sees every other live member up.</summary>
     public bool SeesEveryoneUp()
     {

@@ -129,8 +129,8 @@ public sealed record SimulationOptions
     /// <summary>
     /// Whether a node's simulated listener hands a replica's puts over in runs, as the real listener does with the puts
     /// of one read (<see cref="SimulatedRequestDispatch"/>): one sender's puts of one instant. Off by default for now:
-    /// gathering changes every run's history, and on the typed-key and membership schedules those new histories meet
-    /// two open faults of the code before runs (docs/simulation-findings-2026-12-07.md) that the fixed seeds do not.
+    /// gathering changes every run's history, and on the sorted-set schedule those new histories meet
+    /// an open fault of the code before runs (docs/simulation-findings-2026-12-07.md) that the fixed seeds do not.
     /// </summary>
     public bool PeerRequestRuns { get; init; }
 

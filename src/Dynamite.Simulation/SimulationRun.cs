@@ -130,15 +130,24 @@ public static class SimulationRun
         problems.AddRange(hintGaps().Take(3));
         // The full read repair reads each key through every live node that is not one of its primaries (all of
         // them when every live node is one), so each repair travels to a remote replica: a primary coordinating the
-        // read would repair its own copy in place and hide a repair sent to the wrong node.
+        // read would repair its own copy in place and hide a repair sent to the wrong node. Only the current ring's
+        // owners read: a node that has left the ring is still running until it has announced its departure, and its
+        // reads would die with it when it retires.
         int outstanding = 0;
         int failedReads = 0;
         SimulatedNode ringHolder = live().FirstOrDefault(n => n.IsLiveMember) ?? live()[0];
+        IReadOnlyList<NodeId> owners = ringHolder.RingOwners();
+        SimulatedNode[] staying = [.. live().Where(n => owners.Contains(n.Id))];
+        if (staying.Length == 0)
+        {
+            staying = live();
+        }
+
         foreach (string key in workload.AllKeys)
         {
             IReadOnlyList<NodeId> primaries = ringHolder.IsLiveMember ? ringHolder.PrimariesOf(key) : [];
-            SimulatedNode[] readers = [.. live().Where(n => !primaries.Contains(n.Id))];
-            foreach (SimulatedNode node in readers.Length > 0 ? readers : live())
+            SimulatedNode[] readers = [.. staying.Where(n => !primaries.Contains(n.Id))];
+            foreach (SimulatedNode node in readers.Length > 0 ? readers : staying)
             {
                 outstanding++;
                 node.Get(key, options.ReplicationFactor, read =>
