@@ -128,11 +128,10 @@ public sealed record SimulationOptions
 
     /// <summary>
     /// Whether a node's simulated listener hands a replica's puts over in runs, as the real listener does with the puts
-    /// of one read (<see cref="SimulatedRequestDispatch"/>): one sender's puts of one instant. Off by default for now:
-    /// gathering changes every run's history, and on the sorted-set schedule those new histories meet
-    /// an open fault of the code before runs (docs/simulation-findings-2026-12-07.md) that the fixed seeds do not.
+    /// of one read (<see cref="SimulatedRequestDispatch"/>): one sender's puts of one instant. On by default, as in
+    /// production; it was off until the lost remove its histories found was fixed (docs/simulation-findings-2026-12-07.md).
     /// </summary>
-    public bool PeerRequestRuns { get; init; }
+    public bool PeerRequestRuns { get; init; } = true;
 
     /// <summary>How long the nodes may take to find each other and found the cluster before the run is declared stuck.</summary>
     public long FormationLimitMs { get; init; } = 30_000;

@@ -78,7 +78,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
 
     public void OnWritten(byte[] key, byte[]? previousEncoded, byte[] writtenEncoded) => Replace(key, previousEncoded, writtenEncoded);
 
-    /// <summary>A typed key's digest is its header's, as a string's is its object's: the same bookkeeping.</summary>
+    /// <summary>A typed key's digest is its record's (header, count, element digest), as a string's is its object's: the same bookkeeping.</summary>
     public void OnTypedKeyWritten(byte[] key, byte[]? previousRecord, byte[]? writtenRecord) => Replace(key, previousRecord, writtenRecord);
 
     /// <summary>XORs the old digest out: a removed key contributes nothing, exactly as on a replica that never had it.</summary>
@@ -121,7 +121,7 @@ public sealed class AntiEntropyTrees : IReplicaWriteListener
         var tree = new PartitionMerkleTree(_partitioner.PartitionBits, SegmentCount, FanOut);
         foreach (StoredEntry entry in engine.ReadPartition(partition, nowUnixMs))
         {
-            // A typed key's digest is its header's: equal headers (context, creation, expiry, count) hold equal elements.
+            // A typed key's digest is its record's: equal records (header, count, element digest) hold equal elements.
             tree.Apply(KeyPartitioner.HashKey(entry.Key), 0, PartitionMerkleTree.KeyDigest(entry.Key, entry.Record.Value));
         }
 

@@ -60,6 +60,7 @@ public static class TypedKeyJoin
         KeyHeader header = stored is null ? delta.Header : KeyHeader.Join(stored.Header, delta.Header);
         long count = stored?.ElementCount ?? 0;
         bool changed = stored is null;
+        ulong digest = 0;
         if (stored is not null && header.Type != storedHeader.Type)
         {
             // A creation of another type won: what the stored type held goes on every replica.
@@ -67,6 +68,19 @@ public static class TypedKeyJoin
             storedContext = DotContext.Empty;
             count = 0;
             changed = true;
+        }
+        else if (stored is not null)
+        {
+            if (stored.ElementDigest is ulong kept)
+            {
+                digest = kept;
+            }
+            else
+            {
+                // Written without a digest (by a standalone node, or before digests existed): computed once, kept after.
+                digest = DigestElements(transaction, key);
+                changed = true;
+            }
         }
 
         DotContext context = header.Context;
@@ -79,7 +93,7 @@ public static class TypedKeyJoin
                 // below (so a write both sides hold stays, as the join of two states keeps it: a whole key sent by
                 // anti-entropy is such a delta); every other element loses what it observed here.
                 var named = new HashSet<byte[]>(delta.Elements.Select(static element => element.Key), ByteArrayComparer.Instance);
-                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, delta.RemovalScope, indexed, ref changed);
+                count -= RemoveObserved(transaction, key, storedContext, delta.Header.Context, named, delta.RemovalScope, indexed, ref digest, ref changed);
             }
 
             foreach ((byte[] name, ElementDelta elementDelta) in delta.Elements)
@@ -94,7 +108,7 @@ public static class TypedKeyJoin
                     continue;
                 }
 
-                Store(transaction, key, name, before, after, indexed);
+                digest ^= Store(transaction, key, name, before, encoded, after, indexed);
                 count += (after.IsPresent ? 1 : 0) - (before.IsPresent ? 1 : 0);
                 changed = true;
             }
@@ -112,8 +126,30 @@ public static class TypedKeyJoin
             return false;
         }
 
-        transaction.Write(key, new TypedKeyRecord(header.WithContext(context), count).ToStoredRecord());
+        transaction.Write(key, new TypedKeyRecord(header.WithContext(context), count, digest).ToStoredRecord());
         return true;
+    }
+
+    /// <summary>The <see cref="TypedKeyRecord.ElementDigest"/> of the elements <paramref name="key"/> stores, by a walk of them all.</summary>
+    public static ulong DigestElements(IStorageTransaction transaction, byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(key);
+        ulong digest = 0;
+        byte[]? after = null;
+        ElementPage page;
+        do
+        {
+            page = transaction.ScanElements(key, after, ScanPageSize);
+            foreach (StoredElement element in page.Elements)
+            {
+                digest ^= TypedKeyRecord.DigestOf(element.Name, element.Value);
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (page.HasMore);
+        return digest;
     }
 
     /// <summary>
@@ -121,10 +157,10 @@ public static class TypedKeyJoin
     /// <paramref name="joinedLater"/> names (within <paramref name="scope"/> when it is one page of a whole key);
     /// returns how many present elements went.
     /// </summary>
-    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ElementRange? scope, bool indexed, ref bool changed)
+    private static long RemoveObserved(IStorageTransaction transaction, byte[] key, DotContext storedContext, DotContext removed, HashSet<byte[]> joinedLater, ElementRange? scope, bool indexed, ref ulong digest, ref bool changed)
     {
         long gone = 0;
-        var updates = new List<(byte[] Name, ElementState Before, ElementState After)>();
+        var updates = new List<(byte[] Name, ElementState Before, byte[] BeforeEncoded, ElementState After)>();
         byte[]? after = scope?.After;
         ElementPage page;
         bool past = false;
@@ -148,7 +184,7 @@ public static class TypedKeyJoin
                 ElementState joined = ElementState.Join(before, storedContext, ElementState.Empty, removed);
                 if (!ReferenceEquals(joined, before))
                 {
-                    updates.Add((element.Name, before, joined));
+                    updates.Add((element.Name, before, element.Value, joined));
                 }
             }
 
@@ -157,9 +193,9 @@ public static class TypedKeyJoin
         while (page.HasMore && !past);
 
         // Staged after the scan, so the scan never sees its own page's changes.
-        foreach ((byte[] name, ElementState before, ElementState joined) in updates)
+        foreach ((byte[] name, ElementState before, byte[] beforeEncoded, ElementState joined) in updates)
         {
-            Store(transaction, key, name, before, joined, indexed);
+            digest ^= Store(transaction, key, name, before, beforeEncoded, joined, indexed);
             gone += (before.IsPresent ? 1 : 0) - (joined.IsPresent ? 1 : 0);
             changed = true;
         }
@@ -168,22 +204,29 @@ public static class TypedKeyJoin
     }
 
     /// <summary>Writes an element's joined state, and moves its score index entry when the key is a sorted set
-    /// (<paramref name="indexed"/>): the one place a sorted set's members change, on every kind of node.</summary>
-    private static void Store(IStorageTransaction transaction, byte[] key, byte[] name, ElementState before, ElementState state, bool indexed)
+    /// (<paramref name="indexed"/>): the one place a sorted set's members change, on every kind of node. Returns what
+    /// the change XORs into the record's element digest (<paramref name="beforeEncoded"/>: the state stored before,
+    /// null when none was).</summary>
+    private static ulong Store(IStorageTransaction transaction, byte[] key, byte[] name, ElementState before, byte[]? beforeEncoded, ElementState state, bool indexed)
     {
+        ulong digestChange = beforeEncoded is null ? 0 : TypedKeyRecord.DigestOf(name, beforeEncoded);
         if (state.IsEmpty)
         {
             transaction.DeleteElement(key, name);
         }
         else
         {
-            transaction.WriteElement(key, name, state.Encode());
+            byte[] encoded = state.Encode();
+            transaction.WriteElement(key, name, encoded);
+            digestChange ^= TypedKeyRecord.DigestOf(name, encoded);
         }
 
         if (indexed)
         {
             ScoreIndex.Move(transaction, key, name, before, state);
         }
+
+        return digestChange;
     }
 
     /// <summary>True when a typed key created at <paramref name="created"/> replaces the string stored in <paramref name="record"/>.</summary>

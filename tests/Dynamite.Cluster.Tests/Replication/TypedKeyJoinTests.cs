@@ -165,7 +165,53 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
             string expected = _replicas[0].Describe();
             Assert.All(_replicas, replica => Assert.Equal(expected, replica.Describe()));
             Assert.All(_replicas, replica => Assert.Equal(replica.PresentElements(), replica.StoredCount()));
+            Assert.All(_replicas, replica => Assert.Equal(replica.RecomputedDigest(), replica.StoredDigest()));
         }
+    }
+
+    [Fact]
+    public async Task Apply_AReplicaThatMissedARemove_StoresARecordThatDiffers_UntilTheWholeKeyJoinsIt()
+    {
+        // The lost remove the simulation found (docs/simulation-findings-2026-12-07.md): b missed a's remove of m, then
+        // both saw m added again. A remove mints no dot, so both headers (and counts) are equal while b still holds
+        // the removed write; only the element digest tells anti-entropy, which hashes the record, that they differ.
+        Replica a = _replicas[0], b = _replicas[1];
+        await b.ApplyAsync(await a.CoordinateAsync("m", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1])));
+        await a.CoordinateAsync("m", (s, _, _) => ElementDelta.Remove(s));
+        await b.ApplyAsync(await a.CoordinateAsync("m", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now + 1, [2])));
+
+        Assert.Equal(a.Header(), b.Header());
+        Assert.Equal(a.StoredCount(), b.StoredCount());
+        Assert.NotEqual(a.Describe(), b.Describe());
+        Assert.NotEqual(a.RecordBytes(), b.RecordBytes());
+
+        await b.ApplyAsync(a.WholeKey());
+
+        Assert.Equal(a.Describe(), b.Describe());
+        Assert.Equal(a.RecordBytes(), b.RecordBytes());
+        Assert.Equal(b.RecomputedDigest(), b.StoredDigest());
+    }
+
+    [Fact]
+    public async Task Apply_ToARecordWithoutADigest_ComputesItFromTheElements()
+    {
+        // A standalone node's record, or one stored before digests, carries none; the first join computes it.
+        Replica a = _replicas[0];
+        await a.CoordinateAsync("x", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [1]));
+        await a.CoordinateAsync("y", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [2]));
+        ulong kept = a.StoredDigest()!.Value;
+        await a.ExecuteAsync(tx =>
+        {
+            Assert.True(tx.TryRead(Key, out StoredRecord record));
+            tx.Write(Key, (TypedKeyRecord.Decode(record.Value) with { ElementDigest = null }).ToStoredRecord());
+        });
+        Assert.Null(a.StoredDigest());
+
+        await a.CoordinateAsync("z", (s, c, actor) => ElementDelta.Assign(s, c, actor, Now, [3]));
+
+        Assert.Equal(a.RecomputedDigest(), a.StoredDigest());
+        Assert.NotEqual(kept, a.StoredDigest());
+        Assert.Equal(3, a.StoredCount());
     }
 
     [Fact]
@@ -513,6 +559,14 @@ public sealed class TypedKeyJoinTests : IAsyncLifetime
             Engine.TryRead(Key, Now, out StoredRecord record) && record.IsTypedHeader ? TypedKeyRecord.Decode(record.Value).Header : null;
 
         public long StoredCount() => Engine.TryRead(Key, Now, out StoredRecord record) ? TypedKeyRecord.CountOf(record.Value) : 0;
+
+        /// <summary>The stored record's bytes, as anti-entropy's Merkle tree hashes them.</summary>
+        public byte[]? RecordBytes() => Engine.TryRead(Key, Now, out StoredRecord record) ? record.Value : null;
+
+        public ulong? StoredDigest() => Engine.TryRead(Key, Now, out StoredRecord record) ? TypedKeyRecord.Decode(record.Value).ElementDigest : null;
+
+        public ulong RecomputedDigest() =>
+            Engine.ScanElements(Key, null, 1000).Elements.Aggregate(0UL, (digest, e) => digest ^ TypedKeyRecord.DigestOf(e.Name, e.Value));
 
         public ElementState? Read(string field)
         {

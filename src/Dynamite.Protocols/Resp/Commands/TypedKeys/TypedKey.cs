@@ -64,7 +64,8 @@ internal static class TypedKey
         }
         else
         {
-            transaction.Write(key, typed.ToStoredRecord());
+            // A standalone node keeps no element digest (no anti-entropy reads it); one kept before is stale now.
+            transaction.Write(key, (typed.ElementDigest is null ? typed : typed with { ElementDigest = null }).ToStoredRecord());
         }
     }
 
