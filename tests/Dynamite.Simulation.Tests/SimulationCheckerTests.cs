@@ -154,6 +154,21 @@ public sealed class SimulationCheckerTests
     }
 
     [Fact]
+    public void Execute_AFallbackThatReleasedAKeyCoordinatesItAgain_IssuesANewDot()
+    {
+        // Found by a sweep of 5,771 seeds (docs/simulation-findings-2026-12-07.md): n4 coordinated a write of d2 as a
+        // fallback (dot n4.f1264d3a:1), released the partition to its primaries and deleted its copy, then coordinated
+        // d2 again from a stale client context and issued n4.f1264d3a:1 a second time, for another value: one of the two
+        // acknowledged writes vanished where they met. A release now renews the node's actor before it deletes.
+        var options = new SimulationOptions { CounterKeys = 2, WriteQuorum = 2, Faults = FaultKinds.All, AntiEntropyIntervalMs = 1_000 };
+
+        SimulationResult result = SimulationRun.Execute(4765, options);
+
+        Assert.True(result.Passed, result.Report());
+        Assert.Contains(result.Trace, line => line.Contains("n4 Released partition", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Check_CountersWithoutHintsReadRepairOrAntiEntropy_ReportsAnIncrementMissingOnAPrimary()
     {
         // With every repair off, an increment that missed a replica stays missing there: the checker must see it.

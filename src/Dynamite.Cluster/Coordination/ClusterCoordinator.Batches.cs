@@ -64,7 +64,7 @@ public sealed partial class ClusterCoordinator
         (VersionedObject Written, byte[] Encoded)[] written;
         try
         {
-            written = await _local.UpdateBatchEncodedAsync(updates, _actor, cancellationToken);
+            written = await _local.UpdateBatchEncodedAsync(updates, CurrentActor, cancellationToken);
         }
         catch
         {
@@ -104,16 +104,16 @@ public sealed partial class ClusterCoordinator
     }
 
     /// <summary>
-    /// The actor a staged transaction's dots are issued as: not <see cref="_actor"/>, whose next dot a write coordinated
+    /// The actor a staged transaction's dots are issued as: not <see cref="CurrentActor"/>, whose next dot a write coordinated
     /// here meanwhile (a command or a put another node forwarded, which the isolation gate does not hold off) takes from
     /// the committed state, which does not have the transaction's staged dots yet: the same dot twice would make one of
     /// the two writes vanish where they meet. Transactions on a node run one at a time (each holds the gate alone), and
     /// each stages over what the one before it committed, so this actor never issues a dot twice either. Derived from
-    /// <see cref="_actor"/> (a character no incarnation holds), so it is this node's and this data's only.
+    /// <see cref="CurrentActor"/> (a character no incarnation holds), so it is this node's and this data's only.
     /// </summary>
-    private NodeId TransactionActor => field.Value is null
-        ? field = new NodeId(System.Text.Encoding.UTF8.GetByteCount(_actor.Value) < NodeId.MaxByteLength ? _actor.Value + "~" : _actor.Value[..^1] + "~")
-        : field;
+    private NodeId TransactionActor => _incarnation?.TransactionActor ?? (field.Value is null
+        ? field = new NodeId(System.Text.Encoding.UTF8.GetByteCount(CurrentActor.Value) < NodeId.MaxByteLength ? CurrentActor.Value + "~" : CurrentActor.Value[..^1] + "~")
+        : field);
 
     /// <summary>The partition <paramref name="key"/> belongs to.</summary>
     public PartitionId PartitionOf(ReadOnlySpan<byte> key) => _lists.PartitionOf(key);

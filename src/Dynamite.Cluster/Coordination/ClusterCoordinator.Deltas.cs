@@ -44,7 +44,7 @@ public sealed partial class ClusterCoordinator
         KeyDelta? delta;
         try
         {
-            delta = await _local.TypedKeys.CoordinateAsync(command, _actor, cancellationToken);
+            delta = await _local.TypedKeys.CoordinateAsync(command, CurrentActor, cancellationToken);
         }
         catch
         {

@@ -79,7 +79,7 @@ public sealed partial class ClusterCoordinator
         byte[] encoded;
         try
         {
-            (written, encoded) = await _local.UpdateEncodedAsync(key, context, _actor, value, bitPatches, expiresAtUnixMs, cancellationToken);
+            (written, encoded) = await _local.UpdateEncodedAsync(key, context, CurrentActor, value, bitPatches, expiresAtUnixMs, cancellationToken);
         }
         catch
         {

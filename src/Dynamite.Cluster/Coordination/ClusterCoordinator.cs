@@ -1,4 +1,5 @@
 using Dynamite.Cluster.Metrics;
+using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.Membership;
 using Dynamite.Core.Quorum;
@@ -30,7 +31,8 @@ public sealed partial class ClusterCoordinator : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _replicaWriteSlots;
     private readonly ClusterMetrics? _metrics;
-    private readonly NodeId _actor;
+    private readonly NodeId _fixedActor;
+    private readonly DataIncarnation? _incarnation;
     private readonly PreferenceLists _lists;
     private readonly WriteForwarder _forwarder;
     private readonly ReadRepairer _repairer;
@@ -41,14 +43,16 @@ public sealed partial class ClusterCoordinator : IDisposable
     /// <param name="hints">Where undelivered replica writes are kept (used when hinted handoff is on).</param>
     /// <param name="logger">The coordinator's log.</param>
     /// <param name="metrics">Where read repairs, hints, speculative reads, failures and replica request times are recorded; null: not measured.</param>
-    public ClusterCoordinator(ClusterOptions options, IClusterTopology topology, ReplicaStore local, HintStore? hints, ILogger<ClusterCoordinator> logger, ClusterMetrics? metrics = null)
+    /// <param name="incarnation">The node's current actor (renewed when the node forgets dots); null: <see cref="ClusterOptions.Actor"/> for good.</param>
+    public ClusterCoordinator(ClusterOptions options, IClusterTopology topology, ReplicaStore local, HintStore? hints, ILogger<ClusterCoordinator> logger, ClusterMetrics? metrics = null, DataIncarnation? incarnation = null)
     {
         _metrics = metrics;
         _options = options;
         _topology = topology;
         _local = local;
         _hints = options.HintedHandoff ? hints : null;
-        _actor = options.Actor.Value is null ? options.Self.Id : options.Actor;
+        _fixedActor = options.Actor.Value is null ? options.Self.Id : options.Actor;
+        _incarnation = incarnation;
         _lists = new PreferenceLists(options, topology);
         _forwarder = new WriteForwarder(topology, options.RequestTimeout);
         _repairer = new ReadRepairer(options, topology, local, logger, metrics);
@@ -67,6 +71,9 @@ public sealed partial class ClusterCoordinator : IDisposable
     internal ILogger Logger => _logger;
 
     public ReplicaStore LocalReplica => _local;
+
+    /// <summary>The actor of the dots this node issues now: read for each write, since it changes when the node forgets dots.</summary>
+    private NodeId CurrentActor => _incarnation?.Actor ?? _fixedActor;
 
     /// <summary>Replica writes sent and not yet answered (<see cref="ClusterMetrics.ReplicaWritesInFlight"/> observes it).</summary>
     public int ReplicaWritesInFlight => _options.MaxReplicaWritesInFlight - _replicaWriteSlots.CurrentCount;

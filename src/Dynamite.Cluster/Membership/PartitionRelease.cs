@@ -1,4 +1,5 @@
 using Dynamite.Cluster.AntiEntropy;
+using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.AntiEntropy;
 using Dynamite.Core.Gossip;
@@ -26,7 +27,8 @@ public sealed class PartitionRelease(
     AntiEntropyService exchanger,
     NodeDescriptor self,
     TimeProvider clock,
-    ILogger logger)
+    ILogger logger,
+    DataIncarnation? incarnation = null)
 {
     /// <summary>One pass over every partition this node does not replicate under <paramref name="map"/>; true when none holds a key any more.</summary>
     public async Task<bool> ReleaseAsync(PartitionMap map, CancellationToken cancellationToken)
@@ -75,6 +77,9 @@ public sealed class PartitionRelease(
             }
         }
 
+        // This node may have coordinated writes of these keys (as a fallback, or as their primary before): once it no
+        // longer holds them, it would count their dots on from whatever a client read, so it takes a new actor first.
+        incarnation?.Renew();
         int deleted = 0;
         foreach ((byte[] key, ulong digest) in held)
         {

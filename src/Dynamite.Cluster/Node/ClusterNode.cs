@@ -25,8 +25,6 @@ namespace Dynamite.Cluster.Node;
 /// </summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
-    private const string IncarnationFileName = "incarnation";
-
     private readonly ClusterNodeOptions _options;
     private readonly PeerConnectionPool _peers;
     private int _disposed;
@@ -78,8 +76,8 @@ public sealed class ClusterNode : IAsyncDisposable
             self, options.AdvertisedAddress, options.Seeds, options.Cluster.ReplicationFactor, _peers, Detector, files, loggers.CreateLogger<GossipMembership>(), options.VolatileData, options.ClientAddress);
         Seeding = new SeedJoiner(Membership, options.Seeds, _peers, options.Cluster.RequestTimeout, options.Cluster.PartitionBits, clock, loggers.CreateLogger<SeedJoiner>());
         Gossip = new GossipLoop(Membership, _peers, options.Gossip, options.Cluster.RequestTimeout, random, clock, loggers.CreateLogger<GossipLoop>());
-        ClusterOptions cluster = options.Cluster with { Actor = new NodeId($"{self.Id}.{Incarnation(files, random, options.VolatileData)}") };
-        Coordinator = new ClusterCoordinator(cluster, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics);
+        Incarnation = new DataIncarnation(files, random, self.Id, options.VolatileData);
+        Coordinator = new ClusterCoordinator(options.Cluster, Membership, Replica, Hints, loggers.CreateLogger<ClusterCoordinator>(), metrics, Incarnation);
         Flush = new ClusterFlush(Replica, Trees, Membership, files, self.Id, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<ClusterFlush>());
         Store = new ClusterKeyValueStore(Coordinator, clock, Flush);
         MessageRelay = new ClusterMessageRelay(Membership, self.Id, options.Cluster.RequestTimeout, loggers.CreateLogger<ClusterMessageRelay>(), metrics);
@@ -92,7 +90,7 @@ public sealed class ClusterNode : IAsyncDisposable
         };
         AntiEntropy = new AntiEntropyService(
             Trees, Replica, Membership, self, options.Cluster.ReplicationFactor, options.AntiEntropyInterval, options.Cluster.RequestTimeout, clock, loggers.CreateLogger<AntiEntropyService>(), collector) { Metrics = metrics };
-        Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>());
+        Release = new PartitionRelease(Membership, Replica, AntiEntropy, self, clock, loggers.CreateLogger<PartitionRelease>(), Incarnation);
         PartitionHandoff = new PartitionHandoff(Membership, AntiEntropy, Release, self, files, options.HandoffKeysPerSecond, clock, loggers.CreateLogger<PartitionHandoff>()) { Metrics = metrics };
         Router = new PeerRequestRouter(
         [
@@ -149,6 +147,9 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <summary>Hands off and deletes data of partitions this node does not replicate.</summary>
     public PartitionRelease Release { get; }
 
+    /// <summary>The actor this node's dots are issued as, renewed before the node forgets dots it issued.</summary>
+    public DataIncarnation Incarnation { get; }
+
     /// <summary>Every peer request this node serves, by message type: what a listener (or the simulated network) calls.</summary>
     public PeerRequestRouter Router { get; }
 
@@ -192,31 +193,5 @@ public sealed class ClusterNode : IAsyncDisposable
         await Detector.DisposeAsync();
         await _peers.DisposeAsync();
         Coordinator.Dispose();
-    }
-
-    /// <summary>
-    /// The incarnation of this node's data: made once when the data is new (and on every start of a volatile
-    /// engine, whose data does not survive), so dots issued after a wipe never repeat old ones.
-    /// </summary>
-    private static string Incarnation(INodeStateStore files, Random random, bool volatileData)
-    {
-        if (!volatileData && files.Read(IncarnationFileName) is { } saved)
-        {
-            string existing = System.Text.Encoding.UTF8.GetString(saved).Trim();
-            if (existing.Length is > 0 and <= 16)
-            {
-                return existing;
-            }
-        }
-
-        byte[] bytes = new byte[4];
-        random.NextBytes(bytes);
-        string fresh = Convert.ToHexStringLower(bytes);
-        if (!volatileData)
-        {
-            files.Write(IncarnationFileName, System.Text.Encoding.UTF8.GetBytes(fresh));
-        }
-
-        return fresh;
     }
 }
