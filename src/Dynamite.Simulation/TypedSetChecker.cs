@@ -1,3 +1,4 @@
+using Dynamite.Core.DataTypes;
 using Dynamite.Core.Membership;
 
 namespace Dynamite.Simulation;
@@ -93,10 +94,11 @@ public static class TypedSetChecker
         nodes.Any(n => n.Id.Value == entry.Node && n.WipedAtMs.Any(at => at >= entry.InvokedMs));
 
     /// <summary>
-    /// Quorum reads after healing: every typed set read at R=N through every live node, in pages of three members.
-    /// With <paramref name="compare"/>, each must return exactly the members its first primary stores; without, the
-    /// reads are the final read repair (a read answered with an error is still a problem), and their repairs are given
-    /// time to land.
+    /// Quorum reads after healing: every typed set read at R=N through every live node. With <paramref name="compare"/>,
+    /// in pages of three members, each must return exactly the members its first primary stores; without, the reads are
+    /// the final read repair (a read answered with an error is still a problem), whole-key reads as SMEMBERS makes of
+    /// a set that fits one page (so they also repair a context that alone is behind), and their repairs are given time
+    /// to land.
     /// </summary>
     public static IReadOnlyList<string> ReadAll(SimulatedNetwork network, SimulationOptions options, IReadOnlyList<SimulatedNode> nodes, Workload workload, bool compare)
     {
@@ -119,7 +121,7 @@ public static class TypedSetChecker
             foreach (SimulatedNode node in nodes.Where(n => n.IsUp && !n.IsRetired))
             {
                 outstanding++;
-                node.ReadTypedSet(key, options.ReplicationFactor, pageSize: 3, read =>
+                node.ReadTypedSet(key, options.ReplicationFactor, pageSize: compare ? 3 : ElementSelection.MaxElements, read =>
                 {
                     outstanding--;
                     string got = string.Join(",", read.Members);

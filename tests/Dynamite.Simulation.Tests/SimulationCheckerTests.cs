@@ -168,6 +168,40 @@ public sealed class SimulationCheckerTests
         Assert.Contains(result.Trace, line => line.Contains("n4 Released partition", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(8384, false)]
+    [InlineData(7694, true)]
+    public void Execute_ANodeRemovedDuringItsSeedPass_StaysRemoved(int seed, bool counters)
+    {
+        // Found by the session-17 sweep: n6's pass over its seeds waited on unreachable ones while gossip told it that
+        // it had been removed; the pass then reached a seed and joined again (Joining#3), and n6 retired as it had
+        // decided to, leaving the cluster with a joining member that never came: a plan pending for good. The pass now
+        // ends as soon as the node holds a ring.
+        var options = counters
+            ? new SimulationOptions { CounterKeys = 2, MembershipChanges = true, AntiEntropyIntervalMs = 1_000 }
+            : new SimulationOptions { MembershipChanges = true };
+
+        SimulationResult result = SimulationRun.Execute(seed, options);
+
+        Assert.True(result.Passed, result.Report());
+        Assert.Contains(result.Trace, line => line.Contains("n6 is no longer a member of the cluster", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(2454)]
+    [InlineData(2609)]
+    public void Execute_TypedSetsThroughMembershipChanges_AWholeKeyReadRepairsAContextThatAloneIsBehind(int seed)
+    {
+        // Found by the session-17 sweep: an add and its remove both missed a replica (the hint went with a node that
+        // left), so its context lacked dots no element holds, and without anti-entropy nothing carried them. A read of
+        // the whole key in one page now repairs the context too (TypedReadJoin.WholeKey).
+        var options = new SimulationOptions { TypedSetKeys = 2, MembershipChanges = true, Faults = TypedSetFaults };
+
+        SimulationResult result = SimulationRun.Execute(seed, options);
+
+        Assert.True(result.Passed, result.Report());
+    }
+
     [Fact]
     public void Check_CountersWithoutHintsReadRepairOrAntiEntropy_ReportsAnIncrementMissingOnAPrimary()
     {

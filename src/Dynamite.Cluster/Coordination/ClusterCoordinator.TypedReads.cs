@@ -35,7 +35,8 @@ public sealed partial class ClusterCoordinator
     public async ValueTask<TypedReadJoin> ReadElementsAsync(byte[] key, ElementSelection selection, ConsistencyLevel? consistency, ReplicaTransaction? transaction, CancellationToken cancellationToken = default)
     {
         List<(NodeId Node, ReplicaElements Reply)> replies = await GatherElementsAsync(key, selection, consistency, transaction, cancellationToken);
-        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)]);
+        bool wholeKey = selection.IsPage && !selection.IsIndexWindow && selection.After is null;
+        TypedReadJoin joined = TypedReadJoin.Of([.. replies.Select(r => r.Reply)], wholeKey);
         if (_options.ReadRepair && transaction is null)
         {
             foreach ((NodeId node, ReplicaElements reply) in replies)

@@ -148,6 +148,14 @@ public sealed class SeedJoiner : IAsyncDisposable
                 continue;
             }
 
+            if (_membership.State.Ring is not null)
+            {
+                // A pass waits on unreachable seeds for a while; meanwhile gossip may have given this node its ring,
+                // or told it that it was removed. Joining now would undo that: a node that left (and is retiring)
+                // would be admitted again as joining, and the cluster would wait for it for good.
+                return;
+            }
+
             if (theirs.Ring is not null)
             {
                 if (theirs.TryGetMember(self, out MemberRecord? known) && known!.Status != MemberStatus.Removed)
@@ -180,6 +188,11 @@ public sealed class SeedJoiner : IAsyncDisposable
         if (founders.Select(f => f.Id).Distinct().Count() != founders.Count)
         {
             _membership.SetNotReady("two seeds (or a seed and this node) have the same node id: " + string.Join(", ", founders.Select(f => $"{f.Id}@{f.Address}")));
+            return;
+        }
+
+        if (_membership.State.Ring is not null)
+        {
             return;
         }
 

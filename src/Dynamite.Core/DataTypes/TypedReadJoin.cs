@@ -17,7 +17,15 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
     /// <summary>Every name the join covered (present or not): its joined state and every dot any answer held for it.</summary>
     private IReadOnlyList<(byte[] Name, ElementState Joined, DotContext Seen)> _covered = [];
 
-    public static TypedReadJoin Of(IReadOnlyList<ReplicaElements> replies)
+    /// <summary>
+    /// True when every answer held the whole key (a first page that no replica continued): the joined header's context
+    /// then covers exactly the joined elements and what the answers removed, so read repair may carry it whole.
+    /// </summary>
+    public bool WholeKey { get; private init; }
+
+    /// <param name="replies">R replicas' answers.</param>
+    /// <param name="wholeKey">The selection was a first page (no start, not an index window), so answers without more are the whole key.</param>
+    public static TypedReadJoin Of(IReadOnlyList<ReplicaElements> replies, bool wholeKey = false)
     {
         ArgumentNullException.ThrowIfNull(replies);
         VersionedObject? plain = null;
@@ -109,14 +117,18 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
             }
         }
 
-        return new TypedReadJoin(header, null, elements, cutoff) { _covered = covered };
+        bool complete = typed.TrueForAll(static t => !t.Reply.HasMore);
+        return new TypedReadJoin(header, null, elements, cutoff) { _covered = covered, WholeKey = wholeKey && complete };
     }
 
     /// <summary>
     /// The change that brings <paramref name="reply"/>'s replica up to this join for the elements the read covered (read
     /// repair), or null when it holds them already. Each repaired element carries the joined writes and, as its context,
     /// only the dots some answer held for that element: the writes it lacks arrive, the ones another replica removed
-    /// having seen them go, and no other element's dots are marked seen.
+    /// having seen them go, and no other element's dots are marked seen. A <see cref="WholeKey"/> read also carries the
+    /// joined context whole, and repairs a replica whose context alone is behind: an add and its remove that both
+    /// missed it leave dots no element holds, which no element's repair would carry (a window read must not: its
+    /// context also covers elements outside the window, which the replica would then take as removed).
     /// </summary>
     public KeyDelta? RepairFor(ReplicaElements reply)
     {
@@ -126,7 +138,8 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
             return null;
         }
 
-        bool sameType = reply.Kind == StoredKeyKind.Typed && TypedKeyRecord.Decode(reply.Record).Header.Type == Header.Type;
+        KeyHeader? replyHeader = reply.Kind == StoredKeyKind.Typed ? TypedKeyRecord.Decode(reply.Record).Header : null;
+        bool sameType = replyHeader is not null && replyHeader.Type == Header.Type;
         var changes = new List<KeyValuePair<byte[], ElementDelta>>();
         foreach ((byte[] name, ElementState joined, DotContext seen) in _covered)
         {
@@ -137,9 +150,15 @@ public sealed record TypedReadJoin(KeyHeader? Header, VersionedObject? Plain, IR
             }
         }
 
-        if (changes.Count == 0 && sameType)
+        bool contextBehind = WholeKey && sameType && !replyHeader!.Context.Equals(Header.Context);
+        if (changes.Count == 0 && sameType && !contextBehind)
         {
             return null;
+        }
+
+        if (WholeKey)
+        {
+            return new KeyDelta(Header, changes);
         }
 
         // The header's registers (type and creation, expiry) travel with the dots that stamped them, nothing else.

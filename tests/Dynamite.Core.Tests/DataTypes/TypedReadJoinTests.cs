@@ -50,6 +50,38 @@ public sealed class TypedReadJoinTests
     }
 
     [Fact]
+    public void RepairFor_AWholeKeyReadOfAReplicaWhoseContextAloneIsBehind_CarriesTheContext()
+    {
+        // An add (b:1) and its remove both missed a: the same elements on both, but a's context lacks b:1, which no
+        // element holds. Only a whole-key read may carry the context: a late copy of the add must then stay removed at a.
+        Dot m1 = new(A, 2), gone = new(B, 1);
+        ReplicaElements onA = Reply(Context(Created, m1), false, ("m1", m1));
+        ReplicaElements onB = Reply(Context(Created, m1, gone), false, ("m1", m1));
+
+        TypedReadJoin whole = TypedReadJoin.Of([onA, onB], wholeKey: true);
+        KeyDelta repair = whole.RepairFor(onA)!;
+
+        Assert.True(whole.WholeKey);
+        Assert.Empty(repair.Elements);
+        Assert.True(repair.Header.Context.Covers(gone));
+        Assert.Null(whole.RepairFor(onB));
+
+        // Not a whole key (a window, or named elements): the context outside the window is not the read's to carry.
+        Assert.Null(TypedReadJoin.Of([onA, onB]).RepairFor(onA));
+    }
+
+    [Fact]
+    public void Of_AWholeKeyReadWhereSomeAnswerHasMore_IsNotAWholeKey()
+    {
+        Dot m1 = new(A, 2), m2 = new(A, 3);
+        ReplicaElements partial = Reply(Context(Created, m1, m2), true, ("m1", m1));
+        ReplicaElements complete = Reply(Context(Created, m1, m2), false, ("m1", m1), ("m2", m2));
+
+        Assert.False(TypedReadJoin.Of([partial, complete], wholeKey: true).WholeKey);
+        Assert.True(TypedReadJoin.Of([complete, complete], wholeKey: true).WholeKey);
+    }
+
+    [Fact]
     public void Of_PagesOfDifferentReach_AnswersUpToTheShortestPageWithMore()
     {
         Dot m1 = new(A, 2), m2 = new(A, 3), m3 = new(A, 4);
