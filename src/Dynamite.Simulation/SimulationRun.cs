@@ -65,7 +65,7 @@ public static class SimulationRun
             faults.Wipes == 0 && membership.Changes == 0 && options.AntiEntropyIntervalMs == 0 && options.HintedHandoff
                 ? SimulationChecker.HintGaps(nodes, workload, ledger, faults.Crashes, (2 * options.RequestTimeoutMs) + options.MaxFaultDurationMs)
                 : []);
-        // The typed sets' final read repair, as the string keys' above: every set read at R=N through every node.
+        // The typed keys' final read repair, as the string keys' above: every typed set, sorted set and list read at R=N through every node.
         problems.AddRange(TypedSetChecker.ReadAll(network, options, nodes, workload, compare: false).Take(3));
         problems.AddRange(network.ForeignWork.Take(3).Select(work => "nondeterminism: " + work));
         problems.AddRange(network.Unexpected.Take(3).Select(what => "unexpected exception: " + what));

@@ -94,7 +94,8 @@ public static class TypedSetChecker
         nodes.Any(n => n.Id.Value == entry.Node && n.WipedAtMs.Any(at => at >= entry.InvokedMs));
 
     /// <summary>
-    /// Quorum reads after healing: every typed set read at R=N through every live node. With <paramref name="compare"/>,
+    /// Quorum reads after healing: every typed set (and, in the repair pass, every sorted set and list) read at R=N
+    /// through every live node. With <paramref name="compare"/>,
     /// in pages of three members, each must return exactly the members its first primary stores; without, the reads are
     /// the final read repair (a read answered with an error is still a problem), whole-key reads as SMEMBERS makes of
     /// a set that fits one page (so they also repair a context that alone is behind), and their repairs are given time
@@ -108,15 +109,18 @@ public static class TypedSetChecker
         ArgumentNullException.ThrowIfNull(workload);
         var violations = new List<string>();
         SimulatedNode? ringHolder = nodes.FirstOrDefault(n => n.IsLiveMember);
-        if (ringHolder is null || workload.TypedSetKeys.Count == 0)
+        // The repair pass reads the collection workload's sorted sets and lists too: without anti-entropy these reads are
+        // what repairs a delta whose hint went with a node that left, as for the typed sets.
+        IReadOnlyList<string> keys = compare ? workload.TypedSetKeys : [.. workload.TypedSetKeys, .. workload.SortedSetKeys, .. workload.ListKeys];
+        if (ringHolder is null || keys.Count == 0)
         {
             return violations;
         }
 
         int outstanding = 0;
-        foreach (string key in workload.TypedSetKeys)
+        foreach (string key in keys)
         {
-            SimulatedNode? primary = nodes.FirstOrDefault(n => n.Id == ringHolder.PrimariesOf(key)[0]);
+            SimulatedNode? primary = compare ? nodes.FirstOrDefault(n => n.Id == ringHolder.PrimariesOf(key)[0]) : null;
             string expected = primary is null ? "" : string.Join(",", primary.TypedSet(key).Members.Keys);
             foreach (SimulatedNode node in nodes.Where(n => n.IsUp && !n.IsRetired))
             {
