@@ -267,12 +267,7 @@ public sealed class SimulationCheckerTests
         // replica of every sorted set and list ends the same after the final repair reads, with no acknowledged push or
         // member lost. (A session-17 sweep ran this schedule first: without final reads of these keys, 7 of 200 seeds
         // ended with a delta missing on one replica, its hint gone with a node that left; with them, none.)
-        var options = new SimulationOptions { CollectionKeys = 2, MembershipChanges = true, Faults = TypedSetFaults };
-        foreach (int seed in Enumerable.Range(1, 60))
-        {
-            SimulationResult result = SimulationRun.Execute(seed, options);
-            Assert.True(result.Passed, result.Report());
-        }
+        SimulationSeedTests.AssertSeedsPass(1, 60, new SimulationOptions { CollectionKeys = 2, MembershipChanges = true, Faults = TypedSetFaults });
     }
 
     [Fact]

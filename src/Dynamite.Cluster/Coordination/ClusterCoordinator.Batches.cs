@@ -1,3 +1,4 @@
+using Dynamite.Cluster.Node;
 using Dynamite.Cluster.Replication;
 using Dynamite.Core.Coordination;
 using Dynamite.Core.KeyValue;
@@ -111,9 +112,7 @@ public sealed partial class ClusterCoordinator
     /// each stages over what the one before it committed, so this actor never issues a dot twice either. Derived from
     /// <see cref="CurrentActor"/> (a character no incarnation holds), so it is this node's and this data's only.
     /// </summary>
-    private NodeId TransactionActor => _incarnation?.TransactionActor ?? (field.Value is null
-        ? field = new NodeId(System.Text.Encoding.UTF8.GetByteCount(CurrentActor.Value) < NodeId.MaxByteLength ? CurrentActor.Value + "~" : CurrentActor.Value[..^1] + "~")
-        : field);
+    private NodeId TransactionActor => _incarnation?.TransactionActor ?? (field.Value is null ? field = DataIncarnation.TransactionActorOf(_fixedActor) : field);
 
     /// <summary>The partition <paramref name="key"/> belongs to.</summary>
     public PartitionId PartitionOf(ReadOnlySpan<byte> key) => _lists.PartitionOf(key);

@@ -101,11 +101,14 @@ public sealed class DataIncarnation
         }
     }
 
+    /// <summary><paramref name="actor"/> with a character no incarnation holds, within the id limit: its transactions' actor.</summary>
+    public static NodeId TransactionActorOf(NodeId actor) =>
+        new(Encoding.UTF8.GetByteCount(actor.Value) < NodeId.MaxByteLength ? actor.Value + "~" : actor.Value[..^1] + "~");
+
     private Actors Of(string incarnation)
     {
         var actor = new NodeId($"{_node}.{incarnation}");
-        var transactionActor = new NodeId(Encoding.UTF8.GetByteCount(actor.Value) < NodeId.MaxByteLength ? actor.Value + "~" : actor.Value[..^1] + "~");
-        return new Actors(actor, transactionActor);
+        return new Actors(actor, TransactionActorOf(actor));
     }
 
     private sealed record Actors(NodeId Actor, NodeId TransactionActor);

@@ -136,19 +136,11 @@ public static class TypedKeyJoin
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(key);
         ulong digest = 0;
-        byte[]? after = null;
-        ElementPage page;
-        do
+        foreach (StoredElement element in transaction.AllElements(key))
         {
-            page = transaction.ScanElements(key, after, ScanPageSize);
-            foreach (StoredElement element in page.Elements)
-            {
-                digest ^= TypedKeyRecord.DigestOf(element.Name, element.Value);
-            }
-
-            after = page.ResumeAfter;
+            digest ^= TypedKeyRecord.DigestOf(element.Name, element.Value);
         }
-        while (page.HasMore);
+
         return digest;
     }
 

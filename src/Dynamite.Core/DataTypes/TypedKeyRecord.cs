@@ -73,8 +73,9 @@ public sealed record TypedKeyRecord(KeyHeader Header, long ElementCount, ulong? 
     /// <summary>The type alone, without decoding the context (TYPE, SCAN ... TYPE, WRONGTYPE checks).</summary>
     public static DataType TypeOf(ReadOnlySpan<byte> encoded)
     {
-        int typeOffset = encoded.Length > CountLength ? PrefixLength(HasDigest(encoded)) + 1 : int.MaxValue;
-        return encoded.Length > typeOffset && DataTypeNames.IsDefined(encoded[typeOffset])
+        // The header's type byte follows its format byte.
+        int typeOffset = encoded.Length > CountLength ? PrefixLength(HasDigest(encoded)) + 1 : 0;
+        return typeOffset > 0 && encoded.Length > typeOffset && DataTypeNames.IsDefined(encoded[typeOffset])
             ? (DataType)encoded[typeOffset]
             : throw new FormatException("A typed key record has no known type.");
     }

@@ -54,6 +54,23 @@ public interface IStorageTransaction
     /// </summary>
     ElementPage ScanElements(ReadOnlySpan<byte> key, byte[]? afterElement, int limit);
 
+    /// <summary>Every element of <paramref name="key"/> in name order, read in pages of 1,024 (one <see cref="ScanElements"/> call each).</summary>
+    IEnumerable<StoredElement> AllElements(byte[] key)
+    {
+        byte[]? after = null;
+        do
+        {
+            ElementPage page = ScanElements(key, after, 1024);
+            foreach (StoredElement element in page.Elements)
+            {
+                yield return element;
+            }
+
+            after = page.ResumeAfter;
+        }
+        while (after is not null);
+    }
+
     /// <summary>
     /// Up to <paramref name="limit"/> (at least 1) elements of <paramref name="key"/> whose names sort before
     /// <paramref name="beforeElement"/> (null: from the last), last first; a page with more elements before it is full.

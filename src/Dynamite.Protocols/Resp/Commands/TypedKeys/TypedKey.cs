@@ -16,9 +16,6 @@ namespace Dynamite.Protocols.Resp.Commands.TypedKeys;
 /// </summary>
 internal static class TypedKey
 {
-    /// <summary>The page size of a whole-key walk: one engine call reads at most this many elements.</summary>
-    private const int ScanPageSize = 1024;
-
     /// <summary>
     /// Opens <paramref name="key"/> as a key of <paramref name="type"/>: true with its record when it is one, true
     /// with null when it is absent, false when it holds another type (WRONGTYPE).
@@ -103,19 +100,5 @@ internal static class TypedKey
     }
 
     /// <summary>Every element of the key in name order, read in bounded pages (one engine call per page).</summary>
-    public static IEnumerable<StoredElement> AllElements(IStorageTransaction transaction, byte[] key)
-    {
-        byte[]? from = null;
-        do
-        {
-            ElementPage page = transaction.ScanElements(key, from, ScanPageSize);
-            foreach (StoredElement element in page.Elements)
-            {
-                yield return element;
-            }
-
-            from = page.ResumeAfter;
-        }
-        while (from is not null);
-    }
+    public static IEnumerable<StoredElement> AllElements(IStorageTransaction transaction, byte[] key) => transaction.AllElements(key);
 }
